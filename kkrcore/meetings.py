@@ -1,0 +1,76 @@
+"""The meeting plan seen from a moment in time, and whether a meeting can decide (R-MEET-1..5)."""
+
+from collections.abc import Collection, Iterable
+from datetime import date, datetime
+
+from kkrcore.models import Frozen, Meeting
+from kkrcore.reasons import InvalidInput, Reason
+
+CONSTITUENT_DEADLINE = (1, 31)
+"""R-MEET-2: (month, day) in the year after the election by which the constituent meeting is held."""
+
+
+class Quorum(Frozen):
+    """R-MEET-4: the KKR can decide when at least half of its members are present."""
+
+    members: int
+    present: int
+    required: int
+    quorate: bool
+    reason: Reason
+
+
+def _aware(at: datetime) -> datetime:
+    if at.utcoffset() is None:
+        raise InvalidInput(Reason.NAIVE_DATETIME, at.isoformat())
+    return at
+
+
+def upcoming_meetings(meetings: Iterable[Meeting], at: datetime) -> list[Meeting]:
+    """Meetings starting after `at`, earliest first; a meeting under way is no longer upcoming."""
+    _aware(at)
+    return sorted((m for m in meetings if m.start > at), key=lambda m: m.start)
+
+
+def next_meeting(meetings: Iterable[Meeting], at: datetime) -> Meeting | None:
+    upcoming = upcoming_meetings(meetings, at)
+    return upcoming[0] if upcoming else None
+
+
+def quorum(members: int, present: int) -> Quorum:
+    """At least half: 11 of 22, and 11 of 21 too, since half a member cannot attend."""
+    if members < 1:
+        raise InvalidInput(Reason.INVALID_COUNT, f"members={members}")
+    if present < 0:
+        raise InvalidInput(Reason.INVALID_COUNT, f"present={present}")
+    if present > members:
+        raise InvalidInput(Reason.PRESENT_EXCEEDS_MEMBERS, f"{present} > {members}")
+    required = (members + 1) // 2
+    quorate = present >= required
+    return Quorum(
+        members=members,
+        present=present,
+        required=required,
+        quorate=quorate,
+        reason=Reason.QUORATE if quorate else Reason.NOT_QUORATE,
+    )
+
+
+def quorum_forecast(members: Collection[str], absent: Collection[str], substitute_attends: Collection[str]) -> Quorum:
+    """Quorum from the notices of absence: an absent member whose substitute attends counts as present.
+
+    `substitute_attends` holds the ids of absent members, not of the substitutes, so a substitute can only
+    fill the seat of someone who is away.
+    """
+    seats, away, filled = set(members), set(absent), set(substitute_attends)
+    if unknown := sorted(away - seats):
+        raise InvalidInput(Reason.UNKNOWN_MEMBER, ", ".join(unknown))
+    if not_away := sorted(filled - away):
+        raise InvalidInput(Reason.SUBSTITUTE_FOR_PRESENT_MEMBER, ", ".join(not_away))
+    return quorum(len(seats), len(seats) - len(away) + len(filled))
+
+
+def constituent_meeting_deadline(election_day: date) -> date:
+    """R-MEET-2: the constituent meeting is held by 31 January of the year after the municipal election."""
+    month, day = CONSTITUENT_DEADLINE
+    return date(election_day.year + 1, month, day)

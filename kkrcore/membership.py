@@ -1,0 +1,94 @@
+"""Who may sit in the KKR, who stands in for an absent member, and when a member leaves (R-MEM-2..5)."""
+
+from collections.abc import Collection, Sequence
+
+from kkrcore.models import Frozen
+from kkrcore.reasons import Reason
+
+VICE_MAYOR_RANKS = 2
+"""(inferred, R-MEM-2) How far down the viceborgmestre we look when the 1st is already a member.
+
+The sources name only the viceborgmester; one known case had the 2nd viceborgmester substitute because the
+1st was a member already. Going further than the 2nd has no source at all, so it is opt-in.
+"""
+
+
+class SubstituteChoice(Frozen):
+    """The person who attends in a member's place, or None with the reason nobody can."""
+
+    person_id: str | None
+    reason: Reason
+    rank: int | None = None
+
+
+class Member(Frozen):
+    """A KKR member as the substitute rules see them."""
+
+    person_id: str
+    municipality: str
+    party: str
+    mayor: bool = False
+    personal_substitute: str | None = None
+    vice_mayors: tuple[str, ...] = ()
+
+
+class Check(Frozen):
+    allowed: bool
+    reason: Reason
+
+
+class Tenure(Frozen):
+    """Whether a member keeps the seat after a change; the composition is never recalculated (R-MEM-5)."""
+
+    stays: bool
+    reason: Reason
+    recalculate_composition: bool = False
+
+
+def mayor_substitute(
+    vice_mayors: Sequence[str], member_ids: Collection[str], ranks: int = VICE_MAYOR_RANKS
+) -> SubstituteChoice:
+    """R-MEM-2: the viceborgmester substitutes for the mayor; `vice_mayors` is ranked 1st, 2nd, …
+
+    A viceborgmester who is a KKR member already attends in their own right, so the next one is asked
+    (inferred, see VICE_MAYOR_RANKS).
+    """
+    for rank, person in enumerate(vice_mayors[:ranks], start=1):
+        if person not in member_ids:
+            return SubstituteChoice(
+                person_id=person, reason=Reason.VICE_MAYOR if rank == 1 else Reason.NEXT_VICE_MAYOR, rank=rank
+            )
+    return SubstituteChoice(person_id=None, reason=Reason.NO_VICE_MAYOR_AVAILABLE)
+
+
+def substitute_for(member: Member, member_ids: Collection[str]) -> SubstituteChoice:
+    """R-MEET-5, R-MEM-3: a mayor's substitute is a viceborgmester, anyone else's their stedfortræder."""
+    if member.mayor:
+        return mayor_substitute(member.vice_mayors, member_ids)
+    if member.personal_substitute is None:
+        return SubstituteChoice(person_id=None, reason=Reason.NO_PERSONAL_SUBSTITUTE)
+    return SubstituteChoice(person_id=member.personal_substitute, reason=Reason.PERSONAL_SUBSTITUTE)
+
+
+def may_serve(council: str | None, region: Collection[str]) -> Check:
+    """R-MEM-4: only council members of the region's KL member municipalities may be members or substitutes.
+
+    `council` is the municipality whose council the person sits on (None if none); `region` the KL member
+    municipalities of the KKR (all 98 Danish municipalities are KL members).
+    """
+    if council is None:
+        return Check(allowed=False, reason=Reason.NOT_COUNCIL_MEMBER)
+    if council not in region:
+        return Check(allowed=False, reason=Reason.OUTSIDE_REGION)
+    return Check(allowed=True, reason=Reason.COUNCIL_MEMBER_IN_REGION)
+
+
+def tenure_after_change(*, mayor: bool, council_member: bool, in_electing_party: bool) -> Tenure:
+    """R-MEM-5: leaving the council ends membership; leaving the party ends it too, except for a mayor."""
+    if not council_member:
+        return Tenure(stays=False, reason=Reason.LEFT_COUNCIL)
+    if not in_electing_party:
+        if mayor:
+            return Tenure(stays=True, reason=Reason.MAYOR_CHANGED_PARTY)
+        return Tenure(stays=False, reason=Reason.LEFT_PARTY)
+    return Tenure(stays=True, reason=Reason.STAYS_MEMBER)

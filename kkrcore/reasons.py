@@ -1,0 +1,98 @@
+"""Reason codes: every verdict of kkrcore names its reason with one of these, never with prose.
+
+The bot turns a code into a sentence in the user's language; keeping the codes in one enum means a new
+code is one place to add and one key to translate.
+"""
+
+from enum import StrEnum
+
+
+class Reason(StrEnum):
+    # Composition (R-COMP-1..6, R-MEM-1)
+    ELIGIBLE = "eligible"
+    BELOW_THRESHOLD = "below_threshold"
+    NOT_REPRESENTED = "not_represented"
+    LOCAL_LIST = "local_list"
+    OVERHANG = "overhang"
+    MAYOR_OF_INELIGIBLE_PARTY = "mayor_of_ineligible_party"
+    NO_ELIGIBLE_PARTY = "no_eligible_party"
+    TOO_MANY_MAYORS = "too_many_mayors"
+
+    # Input validation shared by the calculators
+    UNKNOWN_PARTY = "unknown_party"
+    NEGATIVE_VOTES = "negative_votes"
+    INEXACT_VOTES = "inexact_votes"
+    NO_VOTES = "no_votes"
+    NO_PARTIES = "no_parties"
+    SEATS_BELOW_ONE = "seats_below_one"
+    INVALID_COUNT = "invalid_count"
+    NAIVE_DATETIME = "naive_datetime"
+
+    # Draws (R-COMP-6, R-ELEC-3, R-ELEC-5, R-ELEC-6)
+    LOT_SEEDED = "lot_seeded"
+    LOT_RECORDED = "lot_recorded"
+    LOT_DRAWN = "lot_drawn"
+    TIE_UNRESOLVED = "tie_unresolved"
+    RECORDED_LOT_MISMATCH = "recorded_lot_mismatch"
+    RECORDED_LOTS_EXHAUSTED = "recorded_lots_exhausted"
+    INVALID_DRAW = "invalid_draw"
+
+    # Elections (R-ELEC-1..7)
+    INELIGIBLE_PARTY = "ineligible_party"
+    PARTY_IN_TWO_ALLIANCES = "party_in_two_alliances"
+    EMPTY_ALLIANCE = "empty_alliance"
+    ELECTED_BY_MAJORITY = "elected_by_majority"
+    ELECTED_BY_PLURALITY = "elected_by_plurality"
+    ELECTED_BY_LOT = "elected_by_lot"
+    NEXT_ROUND_NEEDED = "next_round_needed"
+    RUNOFF_NEEDED = "runoff_needed"
+    NOT_IN_RUNOFF = "not_in_runoff"
+    NO_CANDIDATES = "no_candidates"
+    MORE_VOTES_THAN_PRESENT = "more_votes_than_present"
+    TOO_MANY_ROUNDS = "too_many_rounds"
+
+    # Membership (R-MEM-2..5, R-ELEC-7)
+    VICE_MAYOR = "vice_mayor"
+    NEXT_VICE_MAYOR = "next_vice_mayor"
+    NO_VICE_MAYOR_AVAILABLE = "no_vice_mayor_available"
+    PERSONAL_SUBSTITUTE = "personal_substitute"
+    NO_PERSONAL_SUBSTITUTE = "no_personal_substitute"
+    COUNCIL_MEMBER_IN_REGION = "council_member_in_region"
+    NOT_COUNCIL_MEMBER = "not_council_member"
+    OUTSIDE_REGION = "outside_region"
+    STAYS_MEMBER = "stays_member"
+    MAYOR_CHANGED_PARTY = "mayor_changed_party"
+    LEFT_COUNCIL = "left_council"
+    LEFT_PARTY = "left_party"
+
+    # Meetings (R-MEET-1..5)
+    QUORATE = "quorate"
+    NOT_QUORATE = "not_quorate"
+    PRESENT_EXCEEDS_MEMBERS = "present_exceeds_members"
+    UNKNOWN_MEMBER = "unknown_member"
+    SUBSTITUTE_FOR_PRESENT_MEMBER = "substitute_for_present_member"
+
+    # Days (R-DAY-1..2)
+    NOT_ELECTION_YEAR = "not_election_year"
+    DATE_OUT_OF_RANGE = "date_out_of_range"
+
+    # Erhvervshus board (R-EHUS-1..3)
+    SEAT_COUNT_MISMATCH = "seat_count_mismatch"
+    NOT_ELECTED_OFFICIAL = "not_elected_official"
+    DUPLICATE_PERSON = "duplicate_person"
+    GENDER_BALANCED = "gender_balanced"
+    GENDER_UNBALANCED = "gender_unbalanced"
+    SPECIAL_REASONS_STATED = "special_reasons_stated"
+    NO_PROPOSALS = "no_proposals"
+
+
+class InvalidInput(ValueError):
+    """Bad input to a rule, with a reason code so callers can answer in their own words.
+
+    It is a ValueError so that plain `except ValueError` keeps working for callers who do not care why.
+    """
+
+    def __init__(self, reason: Reason, detail: str = "") -> None:
+        self.reason = reason
+        self.detail = detail
+        super().__init__(f"{reason}: {detail}" if detail else str(reason))

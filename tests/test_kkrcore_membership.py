@@ -1,0 +1,81 @@
+"""Substitutes, who may serve, and leaving the KKR (R-MEM-2..5, R-MEET-5)."""
+
+import pytest
+
+from kkrcore.membership import Member, may_serve, mayor_substitute, substitute_for, tenure_after_change
+from kkrcore.reasons import Reason
+
+REGION = ["Aalborg", "Brønderslev", "Læsø"]
+
+
+def test_r_mem_2_the_viceborgmester_substitutes_for_the_mayor() -> None:
+    choice = mayor_substitute(["vice1", "vice2"], {"mayor", "other"})
+    assert (choice.person_id, choice.reason, choice.rank) == ("vice1", Reason.VICE_MAYOR, 1)
+
+
+def test_r_mem_2_inferred_if_the_viceborgmester_is_a_member_the_2nd_viceborgmester_substitutes() -> None:
+    choice = mayor_substitute(["vice1", "vice2"], {"mayor", "vice1"})
+    assert (choice.person_id, choice.reason, choice.rank) == ("vice2", Reason.NEXT_VICE_MAYOR, 2)
+
+
+def test_r_mem_2_nobody_substitutes_when_both_viceborgmestre_are_members_or_there_is_none() -> None:
+    assert mayor_substitute(["vice1", "vice2", "vice3"], {"vice1", "vice2"}).person_id is None
+    assert mayor_substitute([], set()).reason is Reason.NO_VICE_MAYOR_AVAILABLE
+
+
+def test_r_mem_2_inferred_rule_is_configurable() -> None:
+    assert mayor_substitute(["vice1", "vice2"], {"vice1"}, ranks=1).person_id is None
+    assert mayor_substitute(["v1", "v2", "v3"], {"v1", "v2"}, ranks=3).person_id == "v3"
+
+
+def test_r_meet_5_a_member_who_is_not_mayor_is_replaced_by_their_personal_stedfortraeder() -> None:
+    member = Member(person_id="p", municipality="Aalborg", party="F", personal_substitute="s")
+    choice = substitute_for(member, {"p"})
+    assert (choice.person_id, choice.reason) == ("s", Reason.PERSONAL_SUBSTITUTE)
+    without = member.model_copy(update={"personal_substitute": None})
+    assert substitute_for(without, {"p"}).reason is Reason.NO_PERSONAL_SUBSTITUTE
+
+
+def test_r_meet_5_for_a_mayor_the_viceborgmester_attends() -> None:
+    mayor = Member(person_id="m", municipality="Læsø", party="C", mayor=True, vice_mayors=("v1", "v2"))
+    assert substitute_for(mayor, {"m"}).person_id == "v1"
+
+
+@pytest.mark.parametrize(
+    ("council", "allowed", "reason"),
+    [
+        ("Brønderslev", True, Reason.COUNCIL_MEMBER_IN_REGION),
+        ("Aarhus", False, Reason.OUTSIDE_REGION),
+        (None, False, Reason.NOT_COUNCIL_MEMBER),
+    ],
+)
+def test_r_mem_4_only_council_members_of_the_regions_municipalities_may_serve(
+    council: str | None, allowed: bool, reason: Reason
+) -> None:
+    check = may_serve(council, REGION)
+    assert (check.allowed, check.reason) == (allowed, reason)
+
+
+def test_r_mem_5_a_mayor_who_changes_party_stays_and_the_composition_is_not_recalculated() -> None:
+    tenure = tenure_after_change(mayor=True, council_member=True, in_electing_party=False)
+    assert (tenure.stays, tenure.reason, tenure.recalculate_composition) == (
+        True,
+        Reason.MAYOR_CHANGED_PARTY,
+        False,
+    )
+
+
+def test_r_mem_5_a_member_who_leaves_the_electing_party_leaves_the_kkr() -> None:
+    tenure = tenure_after_change(mayor=False, council_member=True, in_electing_party=False)
+    assert (tenure.stays, tenure.reason) == (False, Reason.LEFT_PARTY)
+
+
+@pytest.mark.parametrize("mayor", [True, False])
+def test_r_mem_5_a_member_who_leaves_the_council_leaves_the_kkr(mayor: bool) -> None:
+    tenure = tenure_after_change(mayor=mayor, council_member=False, in_electing_party=True)
+    assert (tenure.stays, tenure.reason) == (False, Reason.LEFT_COUNCIL)
+
+
+def test_r_mem_5_nothing_changed_means_the_member_stays() -> None:
+    tenure = tenure_after_change(mayor=False, council_member=True, in_electing_party=True)
+    assert (tenure.stays, tenure.reason) == (True, Reason.STAYS_MEMBER)
