@@ -1,0 +1,104 @@
+"""Assembles the bot from settings: database, bundled data, roster seed, conversation, channel."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from bot.channels.console import Console, ConsoleRouter
+from bot.config import Settings
+from bot.core.conversation import Conversation, Router
+from bot.db import Database
+from bot.i18n import translator
+from bot.roster import EXAMPLE_ROSTER, load_roster_file, replace_roster
+from kkrcore.dataset import load_dataset
+
+log = logging.getLogger(__name__)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class TokenRedactor(logging.Filter):
+    """Defence in depth: whatever a library logs, the token is replaced before it is written."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.token in message:
+            record.msg = message.replace(self.token, "<token>")
+            record.args = ()
+        return True
+
+
+def configure_logging(settings: Settings) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request URL at INFO, and Telegram's URLs contain the token.
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    if settings.telegram_token:
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(TokenRedactor(settings.telegram_token.get_secret_value()))
+
+
+async def seed_example_roster(db: Database, settings: Settings) -> bool:
+    """On first start the database gets the bundled example roster, so there is someone to be."""
+    dataset = load_dataset(settings.data_file)
+    async with db.transaction() as conn:
+        async with conn.execute("SELECT value FROM meta WHERE key = 'roster_seeded'") as cursor:
+            if await cursor.fetchone():
+                return False
+        await replace_roster(conn, load_roster_file(EXAMPLE_ROSTER, dataset))
+        await conn.execute("INSERT INTO meta (key, value) VALUES ('roster_seeded', 'example')")
+    return True
+
+
+async def open_conversation(
+    settings: Settings, router: Router | None = None, clock: Callable[[], datetime] = utc_now
+) -> Conversation:
+    db = await Database.open(settings.database)
+    await seed_example_roster(db, settings)
+    return Conversation(db, load_dataset(settings.data_file), settings, clock, router)
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+
+
+async def run_telegram(settings: Settings) -> None:
+    from bot.channels.telegram import build_application, run_until_stopped
+
+    assert settings.telegram_token is not None
+    conversation = await open_conversation(settings)
+    application = build_application(
+        settings.telegram_token.get_secret_value(),
+        settings.telegram_api_url,
+        settings.file_url,
+        conversation,
+        conversation.db,
+        settings.poll_timeout,
+    )
+    stop = asyncio.Event()
+    _stop_on_signals(stop)
+    log.info("kkrbot is polling Telegram (database %s)", settings.database)
+    try:
+        await run_until_stopped(application, stop)
+    finally:
+        await conversation.db.close()
+
+
+async def run_console(settings: Settings) -> None:
+    conversation = await open_conversation(settings, router=ConsoleRouter())
+    try:
+        await Console(conversation, translator(settings.default_language)).run()
+    finally:
+        await conversation.db.close()

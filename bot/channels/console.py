@@ -1,0 +1,156 @@
+"""The console channel: the same core in a terminal, acting as any roster person.
+
+The operator at the console is local and trusted (they can read the database anyway), so the console
+picks who it acts as with `/as PERSON-ID`. Every roster person is reachable here, so notifications meant
+for others are shown as they are delivered; people bound on Telegram get theirs there too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
+
+import aiosqlite
+
+from bot.core.conversation import FREE_TEXT, Conversation
+from bot.core.messages import Message, Request
+from bot.i18n import Translator
+from bot.onboarding import accounts_of
+from bot.outbox import Delivery, DeliveryResult, OutboxItem, OutboxWorker
+from bot.roster import Person, Role, Roster
+
+CHANNEL = "console"
+
+
+class ConsoleRouter:
+    async def routes(self, conn: aiosqlite.Connection, person_id: str) -> list[tuple[str, str]]:
+        return [*await accounts_of(conn, person_id), (CHANNEL, person_id)]
+
+
+def render_plain(message: Message) -> str:
+    parts = [message.title.upper()] if message.title else []
+    if message.pre:
+        parts.append(message.pre)
+    parts.append(message.text)
+    return "\n\n".join(parts)
+
+
+class Console:
+    def __init__(
+        self,
+        conversation: Conversation,
+        _: Translator,
+        out: TextIO = sys.stdout,
+        read_line: Callable[[], str] = input,
+        download_dir: Path = Path(),
+    ) -> None:
+        self.conversation = conversation
+        self._ = _
+        self.out = out
+        self.read_line = read_line
+        self.download_dir = download_dir
+        self.person: Person | None = None
+        self.roster: Roster | None = None
+        self.choices: list[str] = []
+        self.worker = OutboxWorker(conversation.db, CHANNEL, self.deliver, conversation.clock)
+        conversation.after_commit(self.worker.wake)
+
+    def say(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+    async def deliver(self, item: OutboxItem) -> DeliveryResult:
+        assert self.roster is not None
+        message = item.message
+        if item.address == (self.person.id if self.person else None):
+            self.choices = [b.action for row in message.buttons for b in row]
+            self.say("\n" + render_plain(message))
+            if self.choices:
+                labels = [b.label for row in message.buttons for b in row]
+                self.say("  ".join(f"[{i}] {label}" for i, label in enumerate(labels, 1)))
+        else:
+            recipient = self.roster.by_id.get(item.address)
+            name = recipient.name if recipient else item.address
+            self.say("\n" + self._("── delivered to {name} ──", name=name) + "\n" + render_plain(message))
+        if message.document:
+            path = self.download_dir / message.document.filename
+            path.write_bytes(message.document.content)
+            self.say(self._("(file saved: {path})", path=path))
+        return DeliveryResult(Delivery.SENT)
+
+    async def act_as(self, person_id: str) -> bool:
+        async with self.conversation.db.read() as conn:
+            self.roster = await Roster.load(conn)
+        person = self.roster.by_id.get(person_id)
+        if person is None:
+            self.say(self._("There is nobody with the id “{id}” in the roster.", id=person_id))
+            return False
+        self.person = person
+        self.say(self._("You are now {name} ({id}).", name=person.name, id=person.id))
+        return True
+
+    async def list_people(self) -> None:
+        assert self.roster is not None
+        for person in self.roster.people:
+            kind = "secretariat" if person.role is Role.SECRETARIAT else person.role.value
+            self.say(f"  {person.id:<28} {person.name} ({kind})")
+
+    def parse(self, line: str) -> tuple[str, list[str]]:
+        if line.isdigit() and 1 <= int(line) <= len(self.choices):
+            command, *args = self.choices[int(line) - 1].split()
+            return command, args
+        if line.startswith("/"):
+            command, *args = line[1:].split()
+            return command, args
+        return FREE_TEXT, []
+
+    async def run(self) -> None:
+        _ = self._
+        async with self.conversation.db.read() as conn:
+            roster = await Roster.load(conn)
+        if not await self.act_as(roster.members[0].id if roster.members else roster.people[0].id):
+            return
+        self.say(
+            _(
+                "Type a command such as /naeste or /hjaelp, a number to press a button, /as PERSON-ID to act "
+                "as someone else, /who to list the roster, /quit to leave."
+            )
+        )
+        worker = asyncio.create_task(self.worker.run())
+        try:
+            while True:
+                await self.worker.drain_once()
+                try:
+                    line = (await asyncio.to_thread(self.read_line)).strip()
+                except EOFError:
+                    break
+                if not line:
+                    continue
+                if line in ("/quit", "/exit"):
+                    break
+                if line.startswith("/as"):
+                    parts = line.split()
+                    if len(parts) == 2:
+                        await self.act_as(parts[1])
+                    else:
+                        self.say(_("Write /as PERSON-ID; /who lists the roster."))
+                    continue
+                if line == "/who":
+                    await self.list_people()
+                    continue
+                assert self.person is not None
+                command, args = self.parse(line)
+                await self.conversation.handle(
+                    Request(
+                        channel=CHANNEL,
+                        address=self.person.id,
+                        command=command,
+                        args=tuple(args),
+                        person_id=self.person.id,
+                    )
+                )
+        finally:
+            await self.worker.drain_once()
+            worker.cancel()

@@ -1,0 +1,359 @@
+"""The Telegram channel: python-telegram-bot for the Bot API, with our own durable polling.
+
+python-telegram-bot's Updater confirms fetched updates to Telegram before its handlers run, so a crash
+would lose them. Here the poller stores each batch in the inbox first; only the next getUpdates call,
+which carries the new offset, confirms them. A processor replays the inbox in update order, and the
+use case marks each update processed in its own transaction. Everything sent goes through the outbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeDefault,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackContext,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ExtBot,
+    MessageHandler,
+    filters,
+)
+
+from bot.config import LANGUAGES
+from bot.core.commands import COMMANDS, all_command_names
+from bot.core.conversation import FREE_TEXT, Conversation
+from bot.core.messages import Message, Request
+from bot.db import Database
+from bot.i18n import translator
+from bot.inbox import mark_processed, next_offset, pending_updates, store_updates
+from bot.onboarding import person_for_account
+from bot.outbox import Delivery, DeliveryResult, OutboxItem, OutboxWorker
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+ALLOWED_UPDATES = ["message", "callback_query"]
+
+
+class Services:
+    """What the handlers need, kept in `bot_data` and reached through `KkrContext`."""
+
+    def __init__(self, conversation: Conversation, db: Database, poll_timeout: int) -> None:
+        self.conversation = conversation
+        self.db = db
+        self.poll_timeout = poll_timeout
+        self.tasks: list[asyncio.Task[None]] = []
+        self.received = asyncio.Event()
+        self.outbox: OutboxWorker | None = None
+        self.outbox_task: asyncio.Task[None] | None = None
+
+
+class KkrContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[str, Any]]):
+    """The custom context of rules-bot's kind: handlers write `context.services`."""
+
+    @property
+    def services(self) -> Services:
+        services: Services = self.bot_data["services"]
+        return services
+
+
+KkrApplication = Application[ExtBot[None], KkrContext, dict[Any, Any], dict[Any, Any], dict[str, Any], Any]
+
+
+# --- handlers: the whole routing, in one place -------------------------------------------------------------
+
+
+def register_handlers(application: KkrApplication) -> None:
+    private = filters.ChatType.PRIVATE
+    application.add_handler(CommandHandler(all_command_names(), on_command, filters=private))
+    application.add_handler(MessageHandler(private & filters.COMMAND, on_unknown_command))
+    application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, on_text))
+    application.add_handler(CallbackQueryHandler(on_button))
+    application.add_error_handler(on_error)
+
+
+async def _identify(context: KkrContext, user_id: int) -> str | None:
+    async with context.services.db.read() as conn:
+        return await person_for_account(conn, CHANNEL, str(user_id))
+
+
+async def _ask(update: Update, context: KkrContext, command: str, args: Sequence[str]) -> None:
+    user = update.effective_user
+    assert user is not None
+    request = Request(
+        channel=CHANNEL,
+        address=str(user.id),
+        command=command,
+        args=tuple(args),
+        person_id=await _identify(context, user.id),
+        language_hint=user.language_code,
+        display_name=user.full_name,
+        callback_id=update.callback_query.id if update.callback_query else None,
+    )
+    await context.services.conversation.handle(request, update_id=update.update_id)
+
+
+def _command_name(update: Update) -> str:
+    """'/naeste@KKRBot args' -> 'naeste'; the handlers' filters guarantee a text message."""
+    text = update.effective_message.text if update.effective_message else None
+    return (text or "/").split()[0][1:].split("@")[0][:32]
+
+
+async def on_command(update: Update, context: KkrContext) -> None:
+    await _ask(update, context, _command_name(update), context.args or ())
+
+
+async def on_unknown_command(update: Update, context: KkrContext) -> None:
+    await _ask(update, context, _command_name(update), ())
+
+
+async def on_text(update: Update, context: KkrContext) -> None:
+    await _ask(update, context, FREE_TEXT, ())
+
+
+async def on_button(update: Update, context: KkrContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    command, *args = (query.data or "help").split()
+    await _ask(update, context, command, args)
+
+
+async def on_error(update: object, context: KkrContext) -> None:
+    """Logs, tells the person, and never stops the bot."""
+    log.error("error while handling an update", exc_info=context.error)
+    if isinstance(update, Update) and update.effective_user is not None:
+        request = Request(
+            channel=CHANNEL,
+            address=str(update.effective_user.id),
+            command="error",
+            person_id=await _identify(context, update.effective_user.id),
+            language_hint=update.effective_user.language_code,
+            callback_id=update.callback_query.id if update.callback_query else None,
+        )
+        await context.services.conversation.apologise(request, update_id=update.update_id)
+
+
+# --- durable polling ------------------------------------------------------------------------------------
+
+
+async def poll(application: KkrApplication, services: Services) -> None:
+    """Fetches updates and stores them before the next call confirms their offset."""
+    async with services.db.read() as conn:
+        offset = await next_offset(conn, CHANNEL)
+    failures = 0
+    while True:
+        try:
+            updates = await application.bot.get_updates(
+                offset=offset, timeout=services.poll_timeout, allowed_updates=ALLOWED_UPDATES
+            )
+        except InvalidToken:
+            log.critical("Telegram refused the token; stopping the poller")
+            raise
+        except (NetworkError, TimedOut, RetryAfter) as exc:
+            failures += 1
+            wait = exc.retry_after if isinstance(exc, RetryAfter) else min(30.0, 0.5 * 2**failures)
+            log.warning("getUpdates failed (%s); retrying in %.1fs", type(exc).__name__, float(str(wait)))
+            await asyncio.sleep(float(str(wait)))
+            continue
+        failures = 0
+        if not updates:
+            continue
+        conversation = services.conversation
+        async with services.db.transaction() as conn:
+            await store_updates(conn, CHANNEL, [(u.update_id, u.to_dict()) for u in updates], conversation.clock())
+        offset = updates[-1].update_id + 1
+        services.received.set()
+
+
+async def process(application: KkrApplication, services: Services) -> None:
+    """Replays the inbox in update order: at start what a crash left, then what the poller stores."""
+    while True:
+        services.received.clear()
+        async with services.db.read() as conn:
+            pending = await pending_updates(conn, CHANNEL)
+        for update_id, payload in pending:
+            update = Update.de_json(payload, application.bot)
+            await application.process_update(update)
+            # No handler, or a handler that did not get to its transaction: done all the same.
+            async with services.db.transaction() as conn:
+                await mark_processed(conn, CHANNEL, update_id, services.conversation.clock())
+        if not pending:
+            await services.received.wait()
+
+
+# --- sending -------------------------------------------------------------------------------------------
+
+
+def render(message: Message) -> str:
+    """HTML for Telegram: the only place where the core's plain text is escaped."""
+    parts = []
+    if message.title:
+        parts.append(f"<b>{html.escape(message.title)}</b>")
+    if message.pre:
+        parts.append(f"<pre>{html.escape(message.pre)}</pre>")
+    parts.append(html.escape(message.text))
+    return "\n\n".join(part for part in parts if part)
+
+
+def keyboard(message: Message) -> InlineKeyboardMarkup | None:
+    if not message.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=b.action) for b in row] for row in message.buttons]
+    )
+
+
+def telegram_delivery(application: KkrApplication) -> Any:
+    bot = application.bot
+
+    async def deliver(item: OutboxItem) -> DeliveryResult:
+        message = item.message
+        try:
+            if message.callback_id:
+                # Stops the button's spinner; a late or repeated answer is refused by Telegram and harmless.
+                with contextlib.suppress(BadRequest):
+                    await bot.answer_callback_query(message.callback_id)
+            if message.document:
+                await bot.send_document(
+                    chat_id=int(item.address),
+                    document=InputFile(message.document.content, filename=message.document.filename),
+                    caption=render(message)[:1024],
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=keyboard(message),
+                )
+            else:
+                await bot.send_message(
+                    chat_id=int(item.address),
+                    text=render(message),
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=keyboard(message),
+                    disable_web_page_preview=True,
+                )
+        except RetryAfter as exc:
+            retry_after = exc.retry_after
+            seconds = retry_after.total_seconds() if hasattr(retry_after, "total_seconds") else float(retry_after)
+            return DeliveryResult(Delivery.RETRY, retry_after=seconds, error="429")
+        except Forbidden as exc:
+            return DeliveryResult(Delivery.GIVE_UP, error=f"403 {exc.message}", blocked=True)
+        except BadRequest as exc:
+            log.error("Telegram refused message %s: %s", item.id, exc.message)
+            return DeliveryResult(Delivery.GIVE_UP, error=f"400 {exc.message}")
+        except (NetworkError, TimedOut) as exc:
+            # NetworkError covers 5xx and dropped connections; the message may or may not have arrived.
+            return DeliveryResult(Delivery.RETRY, error=type(exc).__name__)
+        except TelegramError as exc:
+            return DeliveryResult(Delivery.RETRY, error=type(exc).__name__)
+        return DeliveryResult(Delivery.SENT)
+
+    return deliver
+
+
+# --- application --------------------------------------------------------------------------------------
+
+
+async def publish_commands(application: KkrApplication) -> None:
+    """The command menu per language: Danish names for Danish, English names for everyone else."""
+    for language in LANGUAGES:
+        _ = translator(language)
+        commands = [
+            BotCommand(command.danish if language == "da" else command.name, _(command.description))
+            for command in COMMANDS
+            if command.in_menu and command.audience.value != "secretariat"
+        ]
+        await application.bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=language)
+    _ = translator("en")
+    await application.bot.set_my_commands(
+        [BotCommand(c.name, _(c.description)) for c in COMMANDS if c.in_menu and c.audience.value != "secretariat"]
+    )
+
+
+async def post_init(application: KkrApplication) -> None:
+    services: Services = application.bot_data["services"]
+    await application.bot.delete_webhook()
+    await publish_commands(application)
+    conversation = services.conversation
+    worker = OutboxWorker(services.db, CHANNEL, telegram_delivery(application), conversation.clock)
+    services.outbox = worker
+    conversation.after_commit(worker.wake)
+    services.outbox_task = asyncio.create_task(worker.run())
+    services.tasks = [
+        asyncio.create_task(poll(application, services)),
+        asyncio.create_task(process(application, services)),
+    ]
+
+
+async def post_stop(application: KkrApplication) -> None:
+    """Polling and processing stop at once (an interrupted update is replayed); the outbox finishes the
+    message it is sending, so a clean stop repeats nothing."""
+    services: Services = application.bot_data["services"]
+    for task in services.tasks:
+        task.cancel()
+    await asyncio.gather(*services.tasks, return_exceptions=True)
+    services.tasks.clear()
+    if services.outbox and services.outbox_task:
+        await services.outbox.stop(services.outbox_task)
+        services.outbox_task = None
+
+
+def build_application(
+    token: str,
+    base_url: str,
+    base_file_url: str,
+    conversation: Conversation,
+    db: Database,
+    poll_timeout: int = 30,
+) -> KkrApplication:
+    application: KkrApplication = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(base_url)
+        .base_file_url(base_file_url)
+        .updater(None)
+        .context_types(ContextTypes(context=KkrContext))
+        .rate_limiter(AIORateLimiter(max_retries=0))
+        .post_init(post_init)
+        .post_stop(post_stop)
+        .build()
+    )
+    application.bot_data["services"] = Services(conversation, db, poll_timeout)
+    register_handlers(application)
+    return application
+
+
+async def run_until_stopped(application: KkrApplication, stop: asyncio.Event) -> None:
+    """Like run_polling, whose Updater we replace, so it calls post_init and post_stop itself."""
+    async with application:
+        await post_init(application)
+        await application.start()
+        try:
+            await stop.wait()
+        finally:
+            await post_stop(application)
+            await application.stop()

@@ -1,0 +1,146 @@
+"""`kkrbot`: run the bot, the console, and the secretariat's roster and invite commands.
+
+Every failure a person can cause (a wrong setting, a bad roster file, an unknown id) ends with one line on
+stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+
+from bot.app import configure_logging, open_conversation, run_console, run_telegram, utc_now
+from bot.config import ConfigError, Settings, load_settings
+from bot.i18n import compile_all, translator
+from bot.onboarding import create_invite, invite_link
+from bot.roster import Roster, RosterError, bound_people, load_roster_file, replace_roster, roster_as_json
+from kkrcore.dataset import DatasetError
+
+
+class UsageError(Exception):
+    """A mistake the person at the terminal can fix; the message is the whole explanation."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kkrbot", description="The chat bot of KKR Nordjylland.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="run on Telegram (or the console when no token is set)")
+    commands.add_parser("console", help="chat with the bot in this terminal as any roster person")
+    roster = commands.add_parser("roster", help="the roster").add_subparsers(dest="roster_command", required=True)
+    importing = roster.add_parser("import", help="replace the roster from a CSV (with header) or YAML file")
+    importing.add_argument("file", type=Path)
+    listing = roster.add_parser("list", help="everyone in the roster")
+    listing.add_argument("--json", action="store_true")
+    invite = commands.add_parser("invite", help="single-use invite links: PERSON-ID<TAB>LINK")
+    who = invite.add_mutually_exclusive_group(required=True)
+    who.add_argument("person_id", nargs="?")
+    who.add_argument("--all", action="store_true", help="everyone not yet bound")
+    commands.add_parser("compile-locales", help="compile the gettext catalogs (the Docker build runs this)")
+    return parser
+
+
+async def roster_import(settings: Settings, file: Path) -> str:
+    conversation = await open_conversation(settings)
+    try:
+        people = load_roster_file(file, conversation.dataset)
+        async with conversation.db.transaction() as conn:
+            added, updated, removed = await replace_roster(conn, people)
+            await conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('roster_seeded', ?)", (str(file),))
+    finally:
+        await conversation.db.close()
+    return f"roster imported from {file}: {added} added, {updated} updated, {removed} removed"
+
+
+async def roster_list(settings: Settings, as_json: bool) -> str:
+    conversation = await open_conversation(settings)
+    try:
+        async with conversation.db.read() as conn:
+            roster = await Roster.load(conn)
+            bound = await bound_people(conn, "telegram")
+    finally:
+        await conversation.db.close()
+    rows = roster_as_json(roster, bound)
+    if as_json:
+        return json.dumps(rows, ensure_ascii=False, indent=2)
+    lines = [f"{'id':<28} {'role':<12} {'municipality':<15} {'party':<5} {'bound':<5} name"]
+    for row in rows:
+        example = " (example)" if row["example"] else ""
+        lines.append(
+            f"{row['id']!s:<28} {row['role']!s:<12} {row['municipality'] or '':<15} {row['party'] or '':<5} "
+            f"{'yes' if row['telegram_bound'] else 'no':<5} {row['name']}{example}"
+        )
+    return "\n".join(lines)
+
+
+async def invites(settings: Settings, person_id: str | None, everyone: bool) -> str:
+    conversation = await open_conversation(settings)
+    try:
+        async with conversation.db.transaction() as conn:
+            roster = await Roster.load(conn)
+            bound = await bound_people(conn, "telegram")
+            if everyone:
+                people = [p for p in roster.people if p.id not in bound]
+            elif person_id in roster.by_id:
+                people = [roster.by_id[person_id]]
+            else:
+                raise UsageError(f"no person with id {person_id!r} in the roster (see: kkrbot roster list)")
+            now = utc_now()
+            ttl = timedelta(days=settings.invite_ttl_days)
+            lines = [
+                f"{p.id}\t{invite_link(settings.bot_username, await create_invite(conn, p.id, now, ttl))}"
+                for p in people
+            ]
+    finally:
+        await conversation.db.close()
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        if args.command == "compile-locales":
+            print("\n".join(str(path) for path in compile_all()))
+            return 0
+        if args.command in ("run", "console"):
+            configure_logging(settings)
+            if args.command == "run" and settings.telegram_token is not None:
+                asyncio.run(run_telegram(settings))
+                return 0
+            if args.command == "run":
+                _ = translator(settings.default_language)
+                print(
+                    _(
+                        "No KKRBOT_TELEGRAM_TOKEN is set, so I start the console. "
+                        "To run on Telegram: KKRBOT_TELEGRAM_TOKEN=<token from @BotFather> kkrbot run"
+                    ),
+                    flush=True,
+                )
+            asyncio.run(run_console(settings))
+            return 0
+        if args.command == "roster":
+            if args.roster_command == "import":
+                print(asyncio.run(roster_import(settings, args.file)))
+            else:
+                print(asyncio.run(roster_list(settings, args.json)))
+            return 0
+        if args.command == "invite":
+            output = asyncio.run(invites(settings, args.person_id, args.all))
+            if output:
+                print(output)
+            return 0
+    except (ConfigError, RosterError, DatasetError, UsageError) as exc:
+        print(f"kkrbot: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,167 @@
+"""The conversation core: takes a `Request`, runs the use case, and writes its replies and notifications
+to the outbox in the same transaction as any change it made (and as the inbox mark, when given).
+
+Use cases are registered in `USE_CASES`, the one place that says which function answers which command.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Protocol
+
+import aiosqlite
+
+from bot.config import Language, Settings
+from bot.core.commands import Audience, find_command
+from bot.core.messages import Message, Outcome, Request
+from bot.core.turn import Turn, UseCase
+from bot.core.usecases import composition, general, meetings, onboarding, people
+from bot.db import Database
+from bot.i18n import Translator, normalise_language, translator
+from bot.inbox import is_processed, mark_processed
+from bot.onboarding import accounts_of
+from bot.outbox import enqueue
+from bot.roster import get_person
+from kkrcore.models import Dataset
+
+log = logging.getLogger(__name__)
+
+USE_CASES: Mapping[str, UseCase] = {
+    "start": onboarding.start_case,
+    "help": general.help_case,
+    "language": general.language_case,
+    "next": meetings.next_meeting_case,
+    "meetings": meetings.all_meetings_case,
+    "calendar": meetings.calendar_case,
+    "substitute": people.substitute_case,
+    "members": people.members_case,
+    "composition": composition.composition_case,
+    "invite": onboarding.invite_case,
+}
+
+# Not commands: what a channel sends for anything that is not one.
+FREE_TEXT = "__text__"
+
+
+class Router(Protocol):
+    """Where a person can be reached: a list of (channel, address)."""
+
+    async def routes(self, conn: aiosqlite.Connection, person_id: str) -> list[tuple[str, str]]: ...
+
+
+class AccountRouter:
+    """Production routing: the accounts bound with an invite."""
+
+    async def routes(self, conn: aiosqlite.Connection, person_id: str) -> list[tuple[str, str]]:
+        return await accounts_of(conn, person_id)
+
+
+class Conversation:
+    def __init__(
+        self,
+        db: Database,
+        dataset: Dataset,
+        settings: Settings,
+        clock: Callable[[], datetime],
+        router: Router | None = None,
+    ) -> None:
+        self.db = db
+        self.dataset = dataset
+        self.settings = settings
+        self.clock = clock
+        self.router: Router = router or AccountRouter()
+        self._after_commit: list[Callable[[], None]] = []
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Outbox workers register here to be woken when there is something new to send."""
+        self._after_commit.append(callback)
+
+    def _committed(self) -> None:
+        for callback in self._after_commit:
+            callback()
+
+    async def language_of(self, conn: aiosqlite.Connection, person_id: str | None, hint: str | None) -> Language:
+        if person_id is not None:
+            async with conn.execute(
+                "SELECT l.language, p.language FROM persons p LEFT JOIN language_choices l ON l.person_id = p.id "
+                "WHERE p.id = ?",
+                (person_id,),
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row and (row[0] or row[1]):
+                return normalise_language(row[0] or row[1], self.settings.default_language)
+        return normalise_language(hint, self.settings.default_language)
+
+    async def translator_for(
+        self, conn: aiosqlite.Connection, person_id: str | None, hint: str | None = None
+    ) -> Translator:
+        return translator(await self.language_of(conn, person_id, hint))
+
+    async def handle(self, request: Request, *, update_id: int | None = None) -> Outcome:
+        """Answers one request. With `update_id`, a replayed update that was already handled is skipped."""
+        async with self.db.transaction() as conn:
+            if update_id is not None and await is_processed(conn, request.channel, update_id):
+                return Outcome()
+            person = await get_person(conn, request.person_id) if request.person_id else None
+            turn = Turn(
+                conn=conn,
+                request=request,
+                person=person,
+                _=await self.translator_for(conn, person.id if person else None, request.language_hint),
+                now=self.clock(),
+                conversation=self,
+            )
+            await self._dispatch(turn)
+            await self._persist(conn, turn)
+            if update_id is not None:
+                await mark_processed(conn, request.channel, update_id, turn.now)
+        self._committed()
+        return turn.outcome
+
+    async def apologise(self, request: Request, *, update_id: int | None = None) -> None:
+        """After a use case failed: tell the person, and mark the update done so it is not replayed forever."""
+        async with self.db.transaction() as conn:
+            _ = await self.translator_for(conn, request.person_id, request.language_hint)
+            message = Message(
+                text=_("Sorry, something went wrong on my side. The secretariat can see the error; please try again."),
+                callback_id=request.callback_id,
+            )
+            await enqueue(conn, request.channel, request.address, request.person_id, message, self.clock())
+            if update_id is not None:
+                await mark_processed(conn, request.channel, update_id, self.clock())
+        self._committed()
+
+    async def _dispatch(self, turn: Turn) -> None:
+        request = turn.request
+        if request.command == FREE_TEXT:
+            if turn.person is None:
+                turn.reply(onboarding.not_bound_text(turn._))
+            else:
+                await general.free_text_case(turn)
+            return
+        command = find_command(request.command)
+        if turn.person is None and (command is None or command.audience is not Audience.ANYONE):
+            # An unbound account learns nothing but how to get an invite.
+            turn.reply(onboarding.not_bound_text(turn._))
+            return
+        if turn.person is None and command is not None and command.name == "help":
+            turn.reply(onboarding.not_bound_text(turn._))
+            return
+        if command is None:
+            await general.unknown_command_case(turn)
+            return
+        if command.audience is Audience.SECRETARIAT and not turn.is_secretariat:
+            turn.reply(turn._("Only the KKR secretariat can do that."))
+            return
+        await USE_CASES[command.name](turn)
+
+    async def _persist(self, conn: aiosqlite.Connection, turn: Turn) -> None:
+        request = turn.request
+        person_id = turn.person.id if turn.person else None
+        for message in turn.outcome.replies:
+            await enqueue(conn, request.channel, request.address, person_id, message, turn.now)
+        for notification in turn.outcome.notifications:
+            for channel, address in await self.router.routes(conn, notification.person_id):
+                await enqueue(conn, channel, address, notification.person_id, notification.message, turn.now)

@@ -1,0 +1,104 @@
+"""What a use case gets for one request: the open transaction, who asks, their language, and the clock."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import aiosqlite
+
+from bot.config import Settings
+from bot.core.messages import Button, Document, Message, Notification, Outcome, Request
+from bot.i18n import Translator
+from bot.roster import Person, Role, Roster
+from kkrcore.models import Dataset
+
+if TYPE_CHECKING:
+    from bot.core.conversation import Conversation
+
+
+@dataclass
+class Turn:
+    conn: aiosqlite.Connection
+    request: Request
+    person: Person | None
+    _: Translator
+    now: datetime
+    conversation: Conversation
+    outcome: Outcome = field(default_factory=Outcome)
+    _roster: Roster | None = None
+
+    @property
+    def dataset(self) -> Dataset:
+        return self.conversation.dataset
+
+    @property
+    def settings(self) -> Settings:
+        return self.conversation.settings
+
+    @property
+    def args(self) -> tuple[str, ...]:
+        return self.request.args
+
+    async def roster(self) -> Roster:
+        if self._roster is None:
+            self._roster = await Roster.load(self.conn)
+        return self._roster
+
+    def reply(
+        self,
+        text: str,
+        *,
+        title: str | None = None,
+        pre: str | None = None,
+        buttons: Sequence[Sequence[Button]] = (),
+        document: Document | None = None,
+    ) -> None:
+        self.outcome.replies.append(
+            Message(
+                text=text,
+                title=title,
+                pre=pre,
+                buttons=tuple(tuple(row) for row in buttons if row),
+                document=document,
+                callback_id=self.request.callback_id if not self.outcome.replies else None,
+            )
+        )
+
+    async def notify(self, person_id: str, compose: Callable[[Translator], Message]) -> None:
+        """Composes the message in the recipient's own language."""
+        translator = await self.conversation.translator_for(self.conn, person_id)
+        self.outcome.notifications.append(Notification(person_id=person_id, message=compose(translator)))
+
+    def button(self, label: str, action: str) -> Button:
+        return Button(label=label, action=action)
+
+    @property
+    def is_secretariat(self) -> bool:
+        return self.person is not None and self.person.role is Role.SECRETARIAT
+
+
+UseCase = Callable[[Turn], Awaitable[None]]
+
+
+def display_name(person: Person, _: Translator) -> str:
+    """Example names are marked everywhere they are shown, so nobody mistakes them for real people."""
+    return _("{name} (example)", name=person.name) if person.example else person.name
+
+
+def describe_role(person: Person, _: Translator) -> str:
+    if person.role is Role.SECRETARIAT:
+        return _("the KKR secretariat")
+    if person.mayor:
+        return _("mayor of {municipality} ({party}), member", municipality=person.municipality, party=person.party)
+    if person.role is Role.MEMBER:
+        return _("member ({party}, {municipality})", party=person.party, municipality=person.municipality)
+    if person.vice_mayor_rank:
+        return _(
+            "viceborgmester in {municipality} ({party}), substitute",
+            municipality=person.municipality,
+            party=person.party,
+        )
+    return _("personal substitute ({party}, {municipality})", party=person.party, municipality=person.municipality)

@@ -1,0 +1,134 @@
+"""/start with an invite binds the account; the secretariat hands out invites."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.core.turn import Turn, describe_role, display_name
+from bot.core.usecases.general import main_menu
+from bot.i18n import Translator, normalise_language
+from bot.onboarding import Redemption, create_invite, invite_link, redeem_invite
+from bot.roster import Person, Roster
+
+# Telegram allows 4,096 characters; staying well below leaves room for the title.
+MESSAGE_BUDGET = 3500
+
+
+def not_bound_text(_: Translator) -> str:
+    return _(
+        "This bot is for the members of KKR Nordjylland, their substitutes and the secretariat. "
+        "To use it, ask the KKR secretariat for a personal invite link and open it."
+    )
+
+
+async def start_case(turn: Turn) -> None:
+    _ = turn._
+    if not turn.args:
+        if turn.person is None:
+            turn.reply(not_bound_text(_), title=_("Welcome"))
+        else:
+            await greet(turn, turn.person)
+        return
+    outcome, person_id = await redeem_invite(
+        turn.conn, turn.args[0], turn.request.channel, turn.request.address, turn.now
+    )
+    if outcome is Redemption.BOUND and person_id is not None:
+        person = (await Roster.load(turn.conn)).by_id[person_id]
+        # Telegram's language is the first guess, remembered so that notifications, which come with no
+        # hint, are in the same language; /sprog changes it.
+        if turn.request.language_hint:
+            await turn.conn.execute(
+                "INSERT OR IGNORE INTO language_choices (person_id, language) VALUES (?, ?)",
+                (person.id, normalise_language(turn.request.language_hint, turn.settings.default_language)),
+            )
+        turn.person = person
+        turn._ = await turn.conversation.translator_for(turn.conn, person.id)
+        await greet(turn, person)
+        return
+    refusals = {
+        Redemption.UNKNOWN: _("This invite link is not valid. Please ask the KKR secretariat for a new one."),
+        Redemption.USED: _("This invite link has already been used. Please ask the KKR secretariat for a new one."),
+        Redemption.EXPIRED: _("This invite link has expired. Please ask the KKR secretariat for a new one."),
+        Redemption.SLOWED_DOWN: _("Too many attempts with invalid links. Please wait 15 minutes and try again."),
+    }
+    turn.reply(refusals[outcome])
+
+
+async def greet(turn: Turn, person: Person) -> None:
+    _ = turn._
+    turn.reply(
+        _(
+            "Welcome, {name}. You are registered as {role}. Ask me about the next meeting, your substitute "
+            "or the council's composition.",
+            name=display_name(person, _),
+            role=describe_role(person, _),
+        ),
+        title=_("Welcome"),
+        buttons=main_menu(turn),
+    )
+
+
+async def issue_invites(turn: Turn, people: list[Person]) -> list[tuple[Person, str]]:
+    ttl = timedelta(days=turn.settings.invite_ttl_days)
+    return [
+        (
+            person,
+            invite_link(turn.settings.bot_username, await create_invite(turn.conn, person.id, turn.now, ttl)),
+        )
+        for person in people
+    ]
+
+
+def chunk_lines(lines: list[str], budget: int = MESSAGE_BUDGET) -> list[str]:
+    chunks: list[str] = []
+    current: list[str] = []
+    for line in lines:
+        if current and sum(len(x) + 1 for x in current) + len(line) > budget:
+            chunks.append("\n".join(current))
+            current = []
+        current.append(line)
+    if current:
+        chunks.append("\n".join(current))
+    return chunks
+
+
+async def invite_case(turn: Turn) -> None:
+    _ = turn._
+    roster = await turn.roster()
+    async with turn.conn.execute("SELECT DISTINCT person_id FROM accounts") as cursor:
+        bound = {row[0] for row in await cursor.fetchall()}
+    if not turn.args:
+        turn.reply(
+            _("Write /invite PERSON-ID for one person, or /invite all for everyone who is not connected yet."),
+            pre="\n".join(f"{p.id}  {p.name}" for p in roster.people if p.id not in bound) or None,
+        )
+        return
+    target = turn.args[0]
+    if target.lower() in ("all", "alle"):
+        people = [p for p in roster.people if p.id not in bound]
+        if not people:
+            turn.reply(_("Everyone in the roster is already connected."))
+            return
+    elif target in roster.by_id:
+        people = [roster.by_id[target]]
+    else:
+        turn.reply(_("There is nobody with the id “{id}” in the roster.", id=target))
+        return
+    links = await issue_invites(turn, people)
+    lines = [f"{display_name(p, _)} ({p.id}):\n{link}" for p, link in links]
+    days = turn.settings.invite_ttl_days
+    for chunk in chunk_lines(lines):
+        turn.reply(chunk)
+    turn.reply(
+        _p(
+            turn,
+            "{count} invite link created. Each works once and expires in {days} days.",
+            "{count} invite links created. Each works once and expires in {days} days.",
+            len(links),
+            days=days,
+        )
+    )
+
+
+def _p(turn: Turn, singular: str, plural: str, count: int, **params: object) -> str:
+    return turn._.plural(singular, plural, count, **params)

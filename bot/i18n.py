@@ -1,0 +1,113 @@
+"""Translations (gettext catalogs under `locales/`, compiled with Babel) and Danish-style dates.
+
+Message ids are English; every id has a translation in both `da` and `en` (a test extracts them from the
+source and checks). A compiled `.mo` is used when it is up to date; otherwise the `.po` is compiled in
+memory with Babel, so a checkout works without a build step and the Docker image compiles at build time.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+from collections.abc import Mapping
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+
+from babel.dates import format_date, format_time
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from bot.config import LANGUAGES, Language
+
+DOMAIN = "kkrbot"
+
+# Formats are per language because their shapes differ, not just their words:
+# "fredag den 12. februar 2027 kl. 10.00" against "Friday 12 February 2027 at 10:00".
+_DATE_PATTERNS: Mapping[str, str] = {"da": "EEEE 'den' d. MMMM y", "en": "EEEE d MMMM y"}
+_SHORT_DATE_PATTERNS: Mapping[str, str] = {"da": "EEE d. MMM y", "en": "EEE d MMM y"}
+_TIME_PATTERNS: Mapping[str, str] = {"da": "HH.mm", "en": "HH:mm"}
+
+
+def locales_dir() -> Path:
+    """The catalogs live in the wheel as `bot/locales`, and at the top of a source checkout."""
+    packaged = Path(__file__).resolve().parent / "locales"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "locales"
+
+
+def catalog_path(language: str, suffix: str) -> Path:
+    return locales_dir() / language / "LC_MESSAGES" / f"{DOMAIN}.{suffix}"
+
+
+def compile_catalog(language: str) -> bytes:
+    with catalog_path(language, "po").open("rb") as po_file:
+        catalog = read_po(po_file, locale=language)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    return buffer.getvalue()
+
+
+def compile_all() -> list[Path]:
+    """Writes every `.mo` next to its `.po` (the Docker build runs this)."""
+    written = []
+    for language in LANGUAGES:
+        target = catalog_path(language, "mo")
+        target.write_bytes(compile_catalog(language))
+        written.append(target)
+    return written
+
+
+@cache
+def _translations(language: str) -> gettext.GNUTranslations:
+    po, mo = catalog_path(language, "po"), catalog_path(language, "mo")
+    if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+        data = mo.read_bytes()
+    else:
+        data = compile_catalog(language)
+    return gettext.GNUTranslations(io.BytesIO(data))
+
+
+def normalise_language(code: str | None, default: Language) -> Language:
+    """Telegram's language_code ("da", "en-GB", "de") is a first guess; anything else gets the default."""
+    if code:
+        base = code.split("-")[0].split("_")[0].lower()
+        for language in LANGUAGES:
+            if base == language:
+                return language
+    return default
+
+
+class Translator:
+    """Callable as `_("Next meeting: {date}", date=...)`; the name `_` is what Babel extracts."""
+
+    def __init__(self, language: Language) -> None:
+        self.language: Language = language
+        self._catalog = _translations(language)
+
+    def __call__(self, message: str, /, **params: object) -> str:
+        text = self._catalog.gettext(message)
+        return text.format(**params) if params else text
+
+    def plural(self, singular: str, plural: str, count: int, /, **params: object) -> str:
+        text = self._catalog.ngettext(singular, plural, count)
+        return text.format(count=count, **params)
+
+    def date(self, day: date) -> str:
+        return format_date(day, _DATE_PATTERNS[self.language], locale=self.language)
+
+    def short_date(self, day: date) -> str:
+        return format_date(day, _SHORT_DATE_PATTERNS[self.language], locale=self.language)
+
+    def time(self, moment: datetime) -> str:
+        return format_time(moment, _TIME_PATTERNS[self.language], locale=self.language)
+
+
+@cache
+def translator(language: Language) -> Translator:
+    return Translator(language)
+
+
+def N_(message: str) -> str:
+    return message

@@ -1,0 +1,53 @@
+"""The durable inbox: an update is stored before its offset is confirmed, and marked processed in the
+transaction of the change it causes, so a crash at any point neither loses nor repeats it."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from bot.db import utc_text
+
+
+async def store_updates(
+    conn: aiosqlite.Connection, channel: str, updates: list[tuple[int, dict[str, Any]]], now: datetime
+) -> None:
+    # INSERT OR IGNORE: an update fetched twice (the offset was not confirmed before a crash) is kept once.
+    await conn.executemany(
+        "INSERT OR IGNORE INTO inbox (channel, update_id, payload, received_at) VALUES (?, ?, ?, ?)",
+        [(channel, update_id, json.dumps(payload), utc_text(now)) for update_id, payload in updates],
+    )
+
+
+async def pending_updates(conn: aiosqlite.Connection, channel: str) -> list[tuple[int, dict[str, Any]]]:
+    async with conn.execute(
+        "SELECT update_id, payload FROM inbox WHERE channel = ? AND processed_at IS NULL ORDER BY update_id",
+        (channel,),
+    ) as cursor:
+        return [(row[0], json.loads(row[1])) for row in await cursor.fetchall()]
+
+
+async def next_offset(conn: aiosqlite.Connection, channel: str) -> int | None:
+    async with conn.execute("SELECT max(update_id) FROM inbox WHERE channel = ?", (channel,)) as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) + 1 if row and row[0] is not None else None
+
+
+async def mark_processed(conn: aiosqlite.Connection, channel: str, update_id: int, now: datetime) -> bool:
+    """True if this call processed it; False if it already was (a replay after a crash)."""
+    cursor = await conn.execute(
+        "UPDATE inbox SET processed_at = ? WHERE channel = ? AND update_id = ? AND processed_at IS NULL",
+        (utc_text(now), channel, update_id),
+    )
+    return cursor.rowcount == 1
+
+
+async def is_processed(conn: aiosqlite.Connection, channel: str, update_id: int) -> bool:
+    async with conn.execute(
+        "SELECT processed_at IS NOT NULL FROM inbox WHERE channel = ? AND update_id = ?", (channel, update_id)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return bool(row and row[0])

@@ -1,0 +1,92 @@
+"""The database schema as an ordered list of migrations; `PRAGMA user_version` records how many ran.
+
+Append only: a migration that has shipped is never edited, so every database can be brought forward.
+Times are stored as UTC ISO-8601 text.
+"""
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: roster, accounts, onboarding, agendas, inbox and outbox.
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+    CREATE TABLE persons (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('member', 'substitute', 'secretariat')),
+        municipality TEXT,
+        party TEXT,
+        mayor INTEGER NOT NULL DEFAULT 0,
+        vice_mayor_rank INTEGER,
+        substitute_id TEXT,
+        language TEXT,
+        phone TEXT,
+        email TEXT,
+        example INTEGER NOT NULL DEFAULT 0
+    );
+
+    -- One row per chat account bound to a roster person; channel-neutral so Teams can be added later.
+    CREATE TABLE accounts (
+        channel TEXT NOT NULL,
+        address TEXT NOT NULL,
+        person_id TEXT NOT NULL REFERENCES persons (id) ON DELETE CASCADE,
+        bound_at TEXT NOT NULL,
+        PRIMARY KEY (channel, address)
+    );
+    CREATE INDEX accounts_person ON accounts (person_id);
+
+    -- A language chosen with /sprog outlives roster re-imports, so it is kept apart from the roster.
+    CREATE TABLE language_choices (
+        person_id TEXT PRIMARY KEY REFERENCES persons (id) ON DELETE CASCADE,
+        language TEXT NOT NULL
+    );
+
+    CREATE TABLE invites (
+        token_hash TEXT PRIMARY KEY,
+        person_id TEXT NOT NULL REFERENCES persons (id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at TEXT
+    );
+
+    CREATE TABLE failed_starts (
+        channel TEXT NOT NULL,
+        address TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX failed_starts_account ON failed_starts (channel, address, at);
+
+    CREATE TABLE agendas (
+        meeting_id TEXT PRIMARY KEY,
+        text TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+
+    -- Updates are stored here before their offset is confirmed to Telegram, and marked processed in the
+    -- same transaction as the change they cause.
+    CREATE TABLE inbox (
+        channel TEXT NOT NULL,
+        update_id INTEGER NOT NULL,
+        payload TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        processed_at TEXT,
+        PRIMARY KEY (channel, update_id)
+    );
+    CREATE INDEX inbox_pending ON inbox (channel, processed_at, update_id);
+
+    -- Everything the bot sends, written in the transaction that causes it.
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        channel TEXT NOT NULL,
+        address TEXT NOT NULL,
+        person_id TEXT,
+        payload TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        not_before TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        sent_at TEXT,
+        failed_at TEXT,
+        error TEXT
+    );
+    CREATE INDEX outbox_pending ON outbox (channel, sent_at, failed_at, id);
+    """,
+)

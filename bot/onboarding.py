@@ -1,0 +1,96 @@
+"""Single-use invites that bind a chat account to a roster person.
+
+Only a token's SHA-256 is stored, so a copy of the database cannot be used to bind an account. Failed
+attempts are counted per account, and past a limit the account is slowed down before any token is checked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+import aiosqlite
+
+from bot.db import utc_text
+
+FAILED_ATTEMPTS_ALLOWED = 5
+FAILED_ATTEMPTS_WINDOW = timedelta(minutes=15)
+
+
+class Redemption(StrEnum):
+    BOUND = "bound"
+    UNKNOWN = "unknown"
+    USED = "used"
+    EXPIRED = "expired"
+    SLOWED_DOWN = "slowed_down"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invite_link(bot_username: str, token: str) -> str:
+    return f"https://t.me/{bot_username}?start={token}"
+
+
+async def create_invite(conn: aiosqlite.Connection, person_id: str, now: datetime, ttl: timedelta) -> str:
+    # 24 random bytes: 32 URL-safe characters, inside Telegram's 64-character start parameter.
+    token = secrets.token_urlsafe(24)
+    await conn.execute(
+        "INSERT INTO invites (token_hash, person_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+        (hash_token(token), person_id, utc_text(now), utc_text(now + ttl)),
+    )
+    return token
+
+
+async def redeem_invite(
+    conn: aiosqlite.Connection, token: str, channel: str, address: str, now: datetime
+) -> tuple[Redemption, str | None]:
+    """Binds the account if the token is good; returns what happened and, when bound, to whom."""
+    async with conn.execute(
+        "SELECT count(*) FROM failed_starts WHERE channel = ? AND address = ? AND at > ?",
+        (channel, address, utc_text(now - FAILED_ATTEMPTS_WINDOW)),
+    ) as cursor:
+        row = await cursor.fetchone()
+    if row and row[0] >= FAILED_ATTEMPTS_ALLOWED:
+        return Redemption.SLOWED_DOWN, None
+    async with conn.execute(
+        "SELECT person_id, expires_at, used_at FROM invites WHERE token_hash = ?", (hash_token(token),)
+    ) as cursor:
+        invite = await cursor.fetchone()
+    if invite is None or invite["used_at"] is not None or invite["expires_at"] <= utc_text(now):
+        await conn.execute(
+            "INSERT INTO failed_starts (channel, address, at) VALUES (?, ?, ?)",
+            (channel, address, utc_text(now)),
+        )
+        if invite is None:
+            return Redemption.UNKNOWN, None
+        return (Redemption.USED if invite["used_at"] is not None else Redemption.EXPIRED), None
+    person_id: str = invite["person_id"]
+    await conn.execute("UPDATE invites SET used_at = ? WHERE token_hash = ?", (utc_text(now), hash_token(token)))
+    # One account per person and channel: a new invite (a new phone) replaces the old binding.
+    await conn.execute("DELETE FROM accounts WHERE channel = ? AND person_id = ?", (channel, person_id))
+    await conn.execute(
+        "INSERT INTO accounts (channel, address, person_id, bound_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (channel, address) DO UPDATE SET person_id = excluded.person_id, bound_at = excluded.bound_at",
+        (channel, address, person_id, utc_text(now)),
+    )
+    await conn.execute("DELETE FROM failed_starts WHERE channel = ? AND address = ?", (channel, address))
+    return Redemption.BOUND, person_id
+
+
+async def person_for_account(conn: aiosqlite.Connection, channel: str, address: str) -> str | None:
+    async with conn.execute(
+        "SELECT person_id FROM accounts WHERE channel = ? AND address = ?", (channel, address)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return row[0] if row else None
+
+
+async def accounts_of(conn: aiosqlite.Connection, person_id: str) -> list[tuple[str, str]]:
+    async with conn.execute(
+        "SELECT channel, address FROM accounts WHERE person_id = ? ORDER BY channel", (person_id,)
+    ) as cursor:
+        return [(row[0], row[1]) for row in await cursor.fetchall()]

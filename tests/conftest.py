@@ -1,0 +1,121 @@
+"""Shared fixtures: the fake Telegram server, and the real kkrbot Application running against it."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.app import open_conversation
+from bot.channels.telegram import KkrApplication, build_application, run_until_stopped
+from bot.config import Settings
+from bot.core.conversation import Conversation
+from bot.onboarding import create_invite
+from tests.fake_telegram import FakeTelegram, SentMessage
+
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+# The issue's reference instant: asked on Monday 23 November 2026, the next meeting is 12 February 2027.
+REFERENCE_NOW = datetime(2026, 11, 23, 9, 0, tzinfo=COPENHAGEN)
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+def make_settings(tg: FakeTelegram, database: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "telegram_token": tg.token,
+        "telegram_api_url": tg.base_url,
+        "telegram_file_url": tg.base_file_url,
+        "database": database,
+        "poll_timeout": 1,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg, arg-type]
+
+
+@dataclass
+class RunningBot:
+    tg: FakeTelegram
+    application: KkrApplication
+    conversation: Conversation
+    clock: Clock
+    settings: Settings
+    _stop: asyncio.Event
+    _task: asyncio.Task[None]
+
+    async def stop(self) -> None:
+        self._stop.set()
+        await self._task
+        await self.conversation.db.close()
+
+    async def invite(self, person_id: str) -> str:
+        async with self.conversation.db.transaction() as conn:
+            return await create_invite(conn, person_id, self.clock(), timedelta(days=14))
+
+    async def ask(self, user_id: int, text: str, *, language: str | None = "da", count: int = 1) -> SentMessage:
+        """Sends a message as the user and returns the bot's last answer to it."""
+        before = len(self.tg.sent_to(user_id))
+        self.tg.inject_message(user_id, text, language_code=language)
+        answers = await self.tg.wait_for_messages(user_id, before + count)
+        return answers[-1]
+
+    async def press(self, user_id: int, message: SentMessage, label: str, *, count: int = 1) -> SentMessage:
+        before = len(self.tg.sent_to(user_id))
+        self.tg.inject_button_press(user_id, message.message_id, label)
+        answers = await self.tg.wait_for_messages(user_id, before + count)
+        return answers[-1]
+
+    async def bind(self, user_id: int, person_id: str, *, language: str | None = "da") -> SentMessage:
+        token = await self.invite(person_id)
+        return await self.ask(user_id, f"/start {token}", language=language)
+
+
+async def start_bot(tg: FakeTelegram, database: Path, clock: Clock, **overrides: object) -> RunningBot:
+    settings = make_settings(tg, database, **overrides)
+    conversation = await open_conversation(settings, clock=clock)
+    application = build_application(
+        tg.token, tg.base_url, tg.base_file_url, conversation, conversation.db, settings.poll_timeout
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_until_stopped(application, stop))
+    return RunningBot(tg, application, conversation, clock, settings, stop, task)
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as fake:
+        yield fake
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(REFERENCE_NOW)
+
+
+@pytest.fixture
+async def kkrbot(tg: FakeTelegram, tmp_path: Path, clock: Clock) -> AsyncIterator[RunningBot]:
+    running = await start_bot(tg, tmp_path / "kkrbot.sqlite3", clock)
+    yield running
+    await running.stop()
+
+
+def link_token(text: str) -> str:
+    match = re.search(r"\?start=([A-Za-z0-9_-]+)", text)
+    assert match, text
+    return match.group(1)
