@@ -1,0 +1,159 @@
+"""The `kkrbot` command line: roster import and list, invites, settings; failures are one line, exit 2."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def kkrbot(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("KKRBOT_")}
+    environment["KKRBOT_DATABASE"] = str(tmp_path / "kkrbot.sqlite3")
+    environment.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_roster_list_json_has_every_person_with_the_required_fields(tmp_path: Path) -> None:
+    result = kkrbot(tmp_path, "roster", "list", "--json")
+
+    assert result.returncode == 0, result.stderr
+    people = json.loads(result.stdout)
+    assert {"id", "name", "role", "municipality", "party", "mayor", "substitute_id", "telegram_bound"} <= set(people[0])
+    members = [p for p in people if p["role"] == "member"]
+    assert len(members) == 22
+    assert sum(p["mayor"] for p in members) == 11
+    assert all(p["example"] for p in people)
+    by_id = {p["id"]: p for p in people}
+    assert by_id["broenderslev-borgmester"]["substitute_id"] == "broenderslev-viceborgmester"
+    assert by_id["aalborg-borgmester"]["substitute_id"] == "aalborg-2-viceborgmester"
+    assert {p["role"] for p in people} == {"member", "substitute", "secretariat"}
+
+
+def test_the_database_file_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    kkrbot(tmp_path, "roster", "list")
+
+    mode = stat.S_IMODE((tmp_path / "kkrbot.sqlite3").stat().st_mode)
+    assert mode == 0o600
+
+
+def test_invite_prints_one_tab_separated_deep_link_per_person(tmp_path: Path) -> None:
+    one = kkrbot(tmp_path, "invite", "a-medlem-1")
+    everyone = kkrbot(tmp_path, "invite", "--all")
+
+    person_id, link = one.stdout.strip().split("\t")
+    assert person_id == "a-medlem-1"
+    assert link.startswith("https://t.me/KKRNordjyllandBot?start=")
+    assert len(everyone.stdout.strip().splitlines()) == 46
+
+
+def test_invite_for_an_unknown_person_is_one_line_and_status_2(tmp_path: Path) -> None:
+    result = kkrbot(tmp_path, "invite", "nobody")
+
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert "nobody" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+ROSTER_HEADER = "id,name,role,municipality,party,mayor,substitute_id,vice_mayor_rank,phone,email\n"
+
+
+def _roster_csv(rows: list[str]) -> str:
+    return ROSTER_HEADER + "\n".join(rows) + "\n"
+
+
+GOOD_ROWS = [
+    "m1,Mayor One,member,Aalborg,A,ja,,,,",
+    "e1,Elected One,member,Hjørring,V,nej,s1,,+45 20 00 00 01,e1@example.dk",
+    "s1,Substitute One,substitute,Hjørring,V,nej,,,,",
+    "v1,Vice One,substitute,Aalborg,V,nej,,1,,",
+    "k1,Secretary One,secretariat,,,nej,,,,",
+]
+
+
+def test_a_roster_csv_replaces_the_roster(tmp_path: Path) -> None:
+    (tmp_path / "roster.csv").write_text(_roster_csv(GOOD_ROWS))
+
+    result = kkrbot(tmp_path, "roster", "import", "roster.csv")
+    listed = json.loads(kkrbot(tmp_path, "roster", "list", "--json").stdout)
+
+    assert result.returncode == 0, result.stderr
+    assert {p["id"] for p in listed} == {"m1", "e1", "s1", "v1", "k1"}
+    assert {p["id"]: p["substitute_id"] for p in listed}["m1"] == "v1"
+
+
+@pytest.mark.parametrize(
+    ("bad_row", "expected"),
+    [
+        ("x1,Someone,member,Oslo,A,nej,s1,,,", "row 7 (x1): municipality"),
+        ("x1,Someone,member,Aalborg,A,nej,,,,", "row 7 (x1): substitute_id"),
+        ("x1,Someone,chair,Aalborg,A,nej,,,,", "row 7 (x1): role"),
+        ("x1,Someone,member,Aalborg,A,maybe,,,,", "row 7: mayor"),
+        ("x1,Someone,member,Aalborg,A,ja,,,,", "row 7 (x1): mayor: Aalborg already has mayor m1"),
+        ("x1,Someone,substitute,Aalborg,A,nej,,,,not-an-address", "row 7 (x1): email"),
+        ("m1,Someone,substitute,Aalborg,A,nej,,,,", "row 7 (m1): id: duplicate of row 2"),
+    ],
+)
+def test_a_bad_roster_row_is_named_and_nothing_changes(tmp_path: Path, bad_row: str, expected: str) -> None:
+    before = kkrbot(tmp_path, "roster", "list", "--json").stdout
+    (tmp_path / "roster.csv").write_text(_roster_csv([*GOOD_ROWS, bad_row]))
+
+    result = kkrbot(tmp_path, "roster", "import", "roster.csv")
+
+    assert result.returncode == 2
+    assert expected in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert kkrbot(tmp_path, "roster", "list", "--json").stdout == before
+
+
+def test_a_yaml_roster_is_accepted(tmp_path: Path) -> None:
+    (tmp_path / "roster.yaml").write_text(
+        "people:\n"
+        "  - {id: m1, name: Mayor One, role: member, municipality: Læsø, party: C, mayor: true}\n"
+        "  - {id: v1, name: Vice One, role: substitute, municipality: Læsø, party: V, vice_mayor_rank: 1}\n"
+    )
+
+    result = kkrbot(tmp_path, "roster", "import", "roster.yaml")
+
+    assert result.returncode == 0, result.stderr
+    assert "2 added" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("KKRBOT_TIMEZONE", "Mars/Olympus"), ("KKRBOT_DEFAULT_LANGUAGE", "de"), ("KKRBOT_INVITE_TTL_DAYS", "-3")],
+)
+def test_a_wrong_setting_stops_the_start_with_one_clear_line(tmp_path: Path, variable: str, value: str) -> None:
+    result = kkrbot(tmp_path, "roster", "list", env={variable: value})
+
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"kkrbot: {variable}:")
+    assert result.stderr.count("\n") == 1
+
+
+def test_run_without_a_token_starts_the_console_and_says_so(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=tmp_path,
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("KKRBOT_")}, "KKRBOT_DATABASE": "k.sqlite3"},
+        input="/naeste\n/quit\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+    first_line = result.stdout.splitlines()[0]
+    assert "KKRBOT_TELEGRAM_TOKEN" in first_line
+    assert "konsollen" in first_line
+    assert "fredag den" in result.stdout

@@ -1,0 +1,45 @@
+"""`kkrbot run` with a token, as a process: it answers, stops cleanly on SIGTERM, and never logs the token."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.onboarding import hash_token
+from tests.fake_telegram import FakeTelegram
+from tests.processes import BotProcess
+
+USER = 4242
+
+
+def add_invite(database: Path, person_id: str, token: str) -> None:
+    now = datetime.now(UTC)
+    with sqlite3.connect(database) as conn:
+        conn.execute(
+            "INSERT INTO invites (token_hash, person_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+            (hash_token(token), person_id, now.isoformat(), (now + timedelta(days=1)).isoformat()),
+        )
+
+
+async def test_the_bot_process_answers_and_never_logs_its_token(tg: FakeTelegram, tmp_path: Path) -> None:
+    database, log = tmp_path / "kkrbot.sqlite3", tmp_path / "bot.log"
+    bot = BotProcess(tg, database, log)
+    await bot.start()
+    await tg.wait_for(lambda m: True, count=0, timeout=1)
+    tg.inject_message(USER, "/start")
+    await tg.wait_for_messages(USER, 1, timeout=30)
+    add_invite(database, "a-medlem-1", "process-test-token")
+    tg.inject_message(USER, "/start process-test-token")
+    tg.inject_message(USER, "/naeste")
+
+    answers = await tg.wait_for_messages(USER, 3, timeout=30)
+    status = await bot.terminate()
+
+    assert "Velkommen" in (answers[1].plain_text or "")
+    assert "fredag den" in (answers[2].plain_text or "")
+    assert status == 0
+    output = log.read_text()
+    assert "polling Telegram" in output
+    assert tg.token not in output
+    assert tg.token.split(":")[1] not in output
