@@ -89,4 +89,34 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX outbox_pending ON outbox (channel, sent_at, failed_at, id);
     """,
+    # 2: absence notices (afbud), the substitute's answer, reminders and quorum alerts.
+    """
+    CREATE TABLE absences (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        meeting_id TEXT NOT NULL,
+        member_id TEXT NOT NULL REFERENCES persons (id) ON DELETE CASCADE,
+        substitute_id TEXT,
+        reported_at TEXT NOT NULL,
+        withdrawn_at TEXT,
+        answer TEXT CHECK (answer IN ('accepted', 'declined')),
+        answered_at TEXT,
+        escalated_at TEXT
+    );
+    -- A second notice for the same meeting is impossible, not just refused.
+    CREATE UNIQUE INDEX absences_one_active ON absences (meeting_id, member_id) WHERE withdrawn_at IS NULL;
+
+    CREATE TABLE reminders (
+        meeting_id TEXT NOT NULL,
+        person_id TEXT NOT NULL REFERENCES persons (id) ON DELETE CASCADE,
+        sent_at TEXT NOT NULL,
+        PRIMARY KEY (meeting_id, person_id)
+    );
+
+    -- The last quorum state the secretariat was told about, so a risk is reported once, not per change.
+    CREATE TABLE quorum_alerts (
+        meeting_id TEXT PRIMARY KEY,
+        at_risk INTEGER NOT NULL,
+        alerted_at TEXT NOT NULL
+    );
+    """,
 )

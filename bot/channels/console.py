@@ -15,7 +15,7 @@ from typing import TextIO
 
 import aiosqlite
 
-from bot.core.conversation import FREE_TEXT, Conversation
+from bot.core.conversation import FREE_TEXT, TICK_SECONDS, Conversation
 from bot.core.messages import Message, Request
 from bot.i18n import Translator
 from bot.onboarding import accounts_of
@@ -80,6 +80,11 @@ class Console:
             self.say(self._("(file saved: {path})", path=path))
         return DeliveryResult(Delivery.SENT)
 
+    async def _tick_forever(self) -> None:
+        while True:
+            await self.conversation.tick()
+            await asyncio.sleep(TICK_SECONDS)
+
     async def act_as(self, person_id: str) -> bool:
         async with self.conversation.db.read() as conn:
             self.roster = await Roster.load(conn)
@@ -119,6 +124,7 @@ class Console:
             )
         )
         worker = asyncio.create_task(self.worker.run())
+        ticker = asyncio.create_task(self._tick_forever())
         try:
             while True:
                 await self.worker.drain_once()
@@ -152,5 +158,6 @@ class Console:
                     )
                 )
         finally:
+            ticker.cancel()
+            await self.worker.stop(worker)
             await self.worker.drain_once()
-            worker.cancel()

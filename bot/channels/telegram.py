@@ -48,7 +48,7 @@ from telegram.ext import (
 
 from bot.config import LANGUAGES
 from bot.core.commands import COMMANDS, all_command_names
-from bot.core.conversation import FREE_TEXT, Conversation
+from bot.core.conversation import FREE_TEXT, TICK_SECONDS, Conversation
 from bot.core.messages import Message, Request
 from bot.db import Database
 from bot.i18n import translator
@@ -143,6 +143,11 @@ async def on_button(update: Update, context: KkrContext) -> None:
     assert query is not None
     command, *args = (query.data or "help").split()
     await _ask(update, context, command, args)
+
+
+async def on_tick(context: KkrContext) -> None:
+    """Reminders and escalations; the job queue calls it, and a failure is logged by on_error."""
+    await context.services.conversation.tick()
 
 
 async def on_error(update: object, context: KkrContext) -> None:
@@ -299,9 +304,17 @@ async def post_init(application: KkrApplication) -> None:
     await application.bot.delete_webhook()
     await publish_commands(application)
     conversation = services.conversation
-    worker = OutboxWorker(services.db, CHANNEL, telegram_delivery(application), conversation.clock)
+    worker = OutboxWorker(
+        services.db,
+        CHANNEL,
+        telegram_delivery(application),
+        conversation.clock,
+        on_give_up=conversation.report_undeliverable,
+    )
     services.outbox = worker
     conversation.after_commit(worker.wake)
+    assert application.job_queue is not None, "install python-telegram-bot[job-queue]"
+    application.job_queue.run_repeating(on_tick, interval=TICK_SECONDS, first=1, name="tick")
     services.outbox_task = asyncio.create_task(worker.run())
     services.tasks = [
         asyncio.create_task(poll(application, services)),

@@ -12,7 +12,7 @@ from bot.i18n import N_
 class Audience(StrEnum):
     ANYONE = "anyone"  # also unbound accounts
     BOUND = "bound"  # any roster person bound to the account
-    MEMBER = "member"  # members, substitutes acting for one, and the secretariat
+    MEMBER = "member"  # members of the KKR only (not substitutes, not the secretariat)
     SECRETARIAT = "secretariat"
 
 
@@ -27,6 +27,8 @@ class Command:
 
 COMMANDS: tuple[Command, ...] = (
     Command("next", "naeste", Audience.BOUND, N_("The next meeting")),
+    Command("absent", "afbud", Audience.MEMBER, N_("Report absence for a meeting")),
+    Command("undo", "fortryd", Audience.MEMBER, N_("Withdraw an absence")),
     Command("meetings", "moeder", Audience.BOUND, N_("All meetings of the period")),
     Command("calendar", "kalender", Audience.BOUND, N_("The meetings as a calendar file")),
     Command("substitute", "stedfortraeder", Audience.BOUND, N_("My substitute, and whom I substitute for")),
@@ -34,7 +36,10 @@ COMMANDS: tuple[Command, ...] = (
     Command("members", "medlemmer", Audience.BOUND, N_("Members by municipality or party")),
     Command("language", "sprog", Audience.BOUND, N_("Dansk / English")),
     Command("help", "hjaelp", Audience.ANYONE, N_("What I can do")),
+    Command("attendance", "fremmoede", Audience.SECRETARIAT, N_("Attendance and quorum for a meeting (secretariat)")),
+    Command("minutes", "referat", Audience.SECRETARIAT, N_("Absences for the minutes (secretariat)")),
     Command("invite", "inviter", Audience.SECRETARIAT, N_("Invite links for the roster (secretariat)")),
+    Command("cover", "cover", Audience.BOUND, N_("A substitute's answer to an alert"), in_menu=False),
     Command("start", "start", Audience.ANYONE, N_("Start"), in_menu=False),
 )
 

@@ -17,13 +17,13 @@ from bot.config import Language, Settings
 from bot.core.commands import Audience, find_command
 from bot.core.messages import Message, Outcome, Request
 from bot.core.turn import Turn, UseCase
-from bot.core.usecases import composition, general, meetings, onboarding, people
+from bot.core.usecases import absence, composition, general, meetings, onboarding, people, scheduled
 from bot.db import Database
 from bot.i18n import Translator, normalise_language, translator
 from bot.inbox import is_processed, mark_processed
 from bot.onboarding import accounts_of
-from bot.outbox import enqueue
-from bot.roster import get_person
+from bot.outbox import DeliveryResult, OutboxItem, enqueue
+from bot.roster import Role, get_person
 from kkrcore.models import Dataset
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,17 @@ USE_CASES: Mapping[str, UseCase] = {
     "members": people.members_case,
     "composition": composition.composition_case,
     "invite": onboarding.invite_case,
+    "absent": absence.absent_case,
+    "undo": absence.undo_case,
+    "cover": absence.cover_case,
+    "attendance": absence.attendance_case,
+    "minutes": absence.minutes_case,
 }
+
+# What runs on every tick of the clock, in this order.
+SCHEDULED: tuple[UseCase, ...] = (scheduled.send_reminders, scheduled.escalate_unanswered)
+
+TICK_SECONDS = 60
 
 # Not commands: what a channel sends for anything that is not one.
 FREE_TEXT = "__text__"
@@ -133,6 +143,53 @@ class Conversation:
                 await mark_processed(conn, request.channel, update_id, self.clock())
         self._committed()
 
+    def _system_turn(self, conn: aiosqlite.Connection, command: str) -> Turn:
+        request = Request(channel="system", address="system", command=command)
+        return Turn(
+            conn=conn,
+            request=request,
+            person=None,
+            _=translator(self.settings.default_language),
+            now=self.clock(),
+            conversation=self,
+        )
+
+    async def tick(self) -> None:
+        """Reminders and escalations that are due; channels call this every `TICK_SECONDS`."""
+        async with self.db.transaction() as conn:
+            turn = self._system_turn(conn, "tick")
+            for use_case in SCHEDULED:
+                await use_case(turn)
+            await self._persist(conn, turn)
+        if turn.outcome.notifications:
+            self._committed()
+
+    async def report_undeliverable(self, conn: aiosqlite.Connection, item: OutboxItem, result: DeliveryResult) -> None:
+        """The outbox gave up on a message (blocked bot, chat gone): the secretariat hears of it, in the same
+        transaction as the give-up. Failures of these reports are not reported again to the same person."""
+        turn = self._system_turn(conn, "undeliverable")
+        roster = await turn.roster()
+        recipient = roster.by_id.get(item.person_id or "")
+        name = recipient.name if recipient else item.address
+        for person in roster.secretariat:
+            if person.id == item.person_id:
+                continue
+            await turn.notify(
+                person.id,
+                lambda _: Message(
+                    title=_("A message could not be delivered"),
+                    text=_(
+                        "My message to {name} could not be delivered ({error}). "
+                        "They may have blocked the bot; please contact them another way.",
+                        name=name,
+                        error=result.error or "?",
+                    )
+                    + "\n\n"
+                    + item.message.text[:1000],
+                ),
+            )
+        await self._persist(conn, turn)
+
     async def _dispatch(self, turn: Turn) -> None:
         request = turn.request
         if request.command == FREE_TEXT:
@@ -154,6 +211,13 @@ class Conversation:
             return
         if command.audience is Audience.SECRETARIAT and not turn.is_secretariat:
             turn.reply(turn._("Only the KKR secretariat can do that."))
+            return
+        if command.audience is Audience.MEMBER and turn.person.role is not Role.MEMBER:
+            turn.reply(
+                turn._(
+                    "Only members of the KKR can do that; substitutes are alerted when their member reports absence."
+                )
+            )
             return
         await USE_CASES[command.name](turn)
 

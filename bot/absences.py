@@ -1,0 +1,132 @@
+"""Absence notices (afbud) in the database: one active notice per member and meeting."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+import aiosqlite
+from pydantic import BaseModel, ConfigDict
+
+from bot.db import from_utc_text, utc_text
+
+
+class Answer(StrEnum):
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+
+class Absence(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    meeting_id: str
+    member_id: str
+    substitute_id: str | None
+    reported_at: datetime
+    withdrawn_at: datetime | None
+    answer: Answer | None
+    answered_at: datetime | None
+    escalated_at: datetime | None
+
+    @property
+    def active(self) -> bool:
+        return self.withdrawn_at is None
+
+
+_COLUMNS = "id, meeting_id, member_id, substitute_id, reported_at, withdrawn_at, answer, answered_at, escalated_at"
+
+
+def _from_row(row: aiosqlite.Row) -> Absence:
+    def moment(value: str | None) -> datetime | None:
+        return from_utc_text(value) if value else None
+
+    return Absence(
+        id=row["id"],
+        meeting_id=row["meeting_id"],
+        member_id=row["member_id"],
+        substitute_id=row["substitute_id"],
+        reported_at=from_utc_text(row["reported_at"]),
+        withdrawn_at=moment(row["withdrawn_at"]),
+        answer=Answer(row["answer"]) if row["answer"] else None,
+        answered_at=moment(row["answered_at"]),
+        escalated_at=moment(row["escalated_at"]),
+    )
+
+
+async def _select(conn: aiosqlite.Connection, where: str, params: tuple[object, ...]) -> list[Absence]:
+    async with conn.execute(f"SELECT {_COLUMNS} FROM absences WHERE {where} ORDER BY id", params) as cursor:
+        return [_from_row(row) for row in await cursor.fetchall()]
+
+
+async def record_absence(
+    conn: aiosqlite.Connection, meeting_id: str, member_id: str, substitute_id: str | None, now: datetime
+) -> Absence:
+    cursor = await conn.execute(
+        "INSERT INTO absences (meeting_id, member_id, substitute_id, reported_at) VALUES (?, ?, ?, ?)",
+        (meeting_id, member_id, substitute_id, utc_text(now)),
+    )
+    assert cursor.lastrowid is not None
+    absence = await get_absence(conn, cursor.lastrowid)
+    assert absence is not None
+    return absence
+
+
+async def get_absence(conn: aiosqlite.Connection, absence_id: int) -> Absence | None:
+    found = await _select(conn, "id = ?", (absence_id,))
+    return found[0] if found else None
+
+
+async def active_absence(conn: aiosqlite.Connection, meeting_id: str, member_id: str) -> Absence | None:
+    found = await _select(conn, "meeting_id = ? AND member_id = ? AND withdrawn_at IS NULL", (meeting_id, member_id))
+    return found[0] if found else None
+
+
+async def active_absences_of(conn: aiosqlite.Connection, member_id: str) -> list[Absence]:
+    return await _select(conn, "member_id = ? AND withdrawn_at IS NULL", (member_id,))
+
+
+async def active_absences_for(conn: aiosqlite.Connection, meeting_id: str) -> list[Absence]:
+    return await _select(conn, "meeting_id = ? AND withdrawn_at IS NULL", (meeting_id,))
+
+
+async def unanswered_absences(conn: aiosqlite.Connection) -> list[Absence]:
+    return await _select(conn, "withdrawn_at IS NULL AND answer IS NULL AND escalated_at IS NULL", ())
+
+
+async def withdraw(conn: aiosqlite.Connection, absence_id: int, now: datetime) -> None:
+    await conn.execute("UPDATE absences SET withdrawn_at = ? WHERE id = ?", (utc_text(now), absence_id))
+
+
+async def set_answer(conn: aiosqlite.Connection, absence_id: int, answer: Answer, now: datetime) -> None:
+    await conn.execute(
+        "UPDATE absences SET answer = ?, answered_at = ? WHERE id = ?", (answer.value, utc_text(now), absence_id)
+    )
+
+
+async def mark_escalated(conn: aiosqlite.Connection, absence_id: int, now: datetime) -> None:
+    await conn.execute("UPDATE absences SET escalated_at = ? WHERE id = ?", (utc_text(now), absence_id))
+
+
+async def claim_reminder(conn: aiosqlite.Connection, meeting_id: str, person_id: str, now: datetime) -> bool:
+    """True the first time only: the reminder row is written with the reminder, so none is sent twice."""
+    cursor = await conn.execute(
+        "INSERT OR IGNORE INTO reminders (meeting_id, person_id, sent_at) VALUES (?, ?, ?)",
+        (meeting_id, person_id, utc_text(now)),
+    )
+    return cursor.rowcount == 1
+
+
+async def quorum_state_changed(conn: aiosqlite.Connection, meeting_id: str, at_risk: bool, now: datetime) -> bool:
+    """Records the state; True if it differs from what the secretariat was last told (none told = quorate)."""
+    async with conn.execute("SELECT at_risk FROM quorum_alerts WHERE meeting_id = ?", (meeting_id,)) as cursor:
+        row = await cursor.fetchone()
+    previous = bool(row[0]) if row else False
+    if previous == at_risk:
+        return False
+    await conn.execute(
+        "INSERT INTO quorum_alerts (meeting_id, at_risk, alerted_at) VALUES (?, ?, ?) "
+        "ON CONFLICT (meeting_id) DO UPDATE SET at_risk = excluded.at_risk, alerted_at = excluded.alerted_at",
+        (meeting_id, int(at_risk), utc_text(now)),
+    )
+    return True

@@ -1,0 +1,523 @@
+"""Absence notices (afbud): the member reports, the personal substitute is alerted and answers, and the
+secretariat is kept informed, including when the quorum is at risk (R-MEET-4, R-MEET-5, R-MEM-2).
+
+No reason for the absence is asked for or stored: a reason can be health data.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date, datetime
+
+from bot.absences import (
+    Absence,
+    Answer,
+    active_absence,
+    active_absences_for,
+    active_absences_of,
+    get_absence,
+    quorum_state_changed,
+    record_absence,
+    set_answer,
+    withdraw,
+)
+from bot.core.messages import Button, Message
+from bot.core.turn import Turn, display_name
+from bot.core.usecases.meetings import meeting_when
+from bot.i18n import Translator
+from bot.roster import Person, Roster
+from kkrcore.meetings import Quorum, quorum_forecast, upcoming_meetings
+from kkrcore.models import Meeting
+
+MEETINGS_OFFERED = 5
+_DANISH_DATE = re.compile(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4})")
+
+
+def parse_day(text: str) -> date | None:
+    """'2027-02-12' or the Danish '12.02.2027' / '12/2/2027'."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    match = _DANISH_DATE.fullmatch(text)
+    if match:
+        try:
+            return date(int(match[3]), int(match[2]), int(match[1]))
+        except ValueError:
+            return None
+    return None
+
+
+def where(meeting: Meeting) -> str:
+    return f"{meeting.place}, {meeting.address}" if meeting.address else meeting.place
+
+
+def _meeting(turn: Turn, meeting_id: str) -> Meeting | None:
+    return next((m for m in turn.dataset.meetings if m.id == meeting_id), None)
+
+
+def has_started(meeting: Meeting, now: datetime) -> bool:
+    return meeting.start <= now
+
+
+async def notify_secretariat(turn: Turn, compose: Callable[[Translator], Message]) -> None:
+    for person in (await turn.roster()).secretariat:
+        await turn.notify(person.id, compose)
+
+
+async def reachable(turn: Turn, person_id: str) -> bool:
+    return bool(await turn.conversation.router.routes(turn.conn, person_id))
+
+
+def contact(person: Person, _: Translator) -> str:
+    return _("phone {phone}, e-mail {email}", phone=person.phone or _("unknown"), email=person.email or _("unknown"))
+
+
+async def forecast(turn: Turn, meeting: Meeting) -> Quorum:
+    roster = await turn.roster()
+    members = [m.id for m in roster.members]
+    absences = [a for a in await active_absences_for(turn.conn, meeting.id) if a.member_id in members]
+    return quorum_forecast(
+        members, [a.member_id for a in absences], [a.member_id for a in absences if a.answer is Answer.ACCEPTED]
+    )
+
+
+def forecast_line(q: Quorum, _: Translator) -> str:
+    line = _(
+        "Expected present: {present} of {members}; the quorum needs {required}.",
+        present=q.present,
+        members=q.members,
+        required=q.required,
+    )
+    return line if q.quorate else line + " " + _("The quorum is at risk.")
+
+
+async def check_quorum(turn: Turn, meeting: Meeting) -> None:
+    """Tells the secretariat when a meeting starts to risk missing quorum, and when that risk is over."""
+    q = await forecast(turn, meeting)
+    if not await quorum_state_changed(turn.conn, meeting.id, not q.quorate, turn.now):
+        return
+
+    def compose(_: Translator) -> Message:
+        if q.quorate:
+            title = _("Quorum restored: {when}", when=meeting_when(meeting, _))
+        else:
+            title = _("Quorum at risk: {when}", when=meeting_when(meeting, _))
+        return Message(
+            title=title,
+            text=forecast_line(q, _),
+            buttons=((Button(label=_("Attendance"), action=f"attendance {meeting.id}"),),),
+        )
+
+    await notify_secretariat(turn, compose)
+
+
+async def absent_case(turn: Turn) -> None:
+    _ = turn._
+    assert turn.person is not None
+    member = turn.person
+    if not turn.args:
+        await _offer_meetings(turn)
+        return
+    meeting = await _requested_meeting(turn, turn.args[0], said=" ".join(turn.args))
+    if meeting is None:
+        return
+    existing = await active_absence(turn.conn, meeting.id, member.id)
+    if existing is not None:
+        turn.reply(
+            _(
+                "You already reported absence for {when}. That notice stands, and your substitute has been told.",
+                when=meeting_when(meeting, _),
+            ),
+            buttons=[[turn.button(_("Withdraw absence"), f"undo {existing.id}")]],
+        )
+        return
+    roster = await turn.roster()
+    substitute = roster.by_id.get(roster.substitute_of.get(member.id) or "")
+    step = turn.args[1].lower() if len(turn.args) > 1 else ""
+    if step == "no":
+        turn.reply(_("All right, no absence was reported."))
+        return
+    if step != "ok":
+        turn.reply(
+            _(
+                "Report absence for the meeting {when}, {place}? Your substitute, {substitute}, will be asked "
+                "to attend in your place.",
+                when=meeting_when(meeting, _),
+                place=where(meeting),
+                substitute=display_name(substitute, _) if substitute else _("nobody (none in the roster)"),
+            ),
+            title=_("Report absence"),
+            buttons=[
+                [
+                    turn.button(_("Yes, report absence"), f"absent {meeting.id} ok"),
+                    turn.button(_("No"), f"absent {meeting.id} no"),
+                ]
+            ],
+        )
+        return
+    await _record(turn, member, meeting, substitute, roster)
+
+
+async def _offer_meetings(turn: Turn) -> None:
+    _ = turn._
+    coming = [m for m in upcoming_meetings(turn.dataset.meetings, turn.now)][:MEETINGS_OFFERED]
+    if not coming:
+        turn.reply(_("There are no more meetings planned in this period."))
+        return
+    turn.reply(
+        _("Which meeting can you not attend?"),
+        title=_("Report absence"),
+        buttons=[[turn.button(_.short_date(m.start), f"absent {m.id}")] for m in coming],
+    )
+
+
+async def _requested_meeting(turn: Turn, text: str, said: str) -> Meeting | None:
+    """The meeting a date names, or None after telling the person why not (quoting what they `said`)."""
+    _ = turn._
+    day = parse_day(text)
+    if day is None:
+        turn.reply(
+            _("“{text}” is not a date. Write for example /afbud 12.02.2027, or choose a meeting.", text=said),
+            buttons=[[turn.button(_("Choose a meeting"), "absent")]],
+        )
+        return None
+    meeting = _meeting(turn, day.isoformat())
+    meetings = turn.dataset.meetings
+    if meeting is None:
+        if day < meetings[0].start.date() or day > meetings[-1].start.date():
+            turn.reply(
+                _(
+                    "{date} is outside the period {period}; I only know this period's meetings.",
+                    date=_.date(day),
+                    period=turn.dataset.period,
+                )
+            )
+        else:
+            turn.reply(
+                _("There is no KKR meeting on {date}.", date=_.date(day)),
+                buttons=[[turn.button(_("Choose a meeting"), "absent")]],
+            )
+        return None
+    if has_started(meeting, turn.now):
+        turn.reply(
+            _(
+                "The meeting {when} has already started or is over. Please contact the secretariat directly.",
+                when=meeting_when(meeting, _),
+            )
+        )
+        return None
+    return meeting
+
+
+async def _record(turn: Turn, member: Person, meeting: Meeting, substitute: Person | None, roster: Roster) -> None:
+    _ = turn._
+    absence = await record_absence(turn.conn, meeting.id, member.id, substitute.id if substitute else None, turn.now)
+    substitute_reachable = substitute is not None and await reachable(turn, substitute.id)
+    if substitute is not None and substitute_reachable:
+        await turn.notify(substitute.id, lambda _: substitute_alert(absence, member, meeting, _))
+        told = _("We have alerted your substitute, {substitute}.", substitute=display_name(substitute, _))
+    else:
+        told = _("Your substitute cannot be reached through the bot, so the secretariat will contact them.")
+    turn.reply(
+        _("Your absence for {when} is recorded.", when=meeting_when(meeting, _)) + " " + told,
+        title=_("Absence recorded"),
+        buttons=[[turn.button(_("Withdraw absence"), f"undo {absence.id}")]],
+    )
+    q = await forecast(turn, meeting)
+
+    def to_secretariat(_: Translator) -> Message:
+        lines = [
+            _(
+                "{member} ({party}, {municipality}) has reported absence for {when}.",
+                member=display_name(member, _),
+                party=member.party,
+                municipality=member.municipality,
+                when=meeting_when(meeting, _),
+            )
+        ]
+        if substitute is None:
+            lines.append(_("There is no substitute in the roster."))
+        elif substitute_reachable:
+            lines.append(_("The substitute, {substitute}, has been alerted.", substitute=display_name(substitute, _)))
+        else:
+            lines.append(
+                _(
+                    "The substitute, {substitute}, is not connected to the bot. Please contact them: {contact}.",
+                    substitute=display_name(substitute, _),
+                    contact=contact(substitute, _),
+                )
+            )
+        lines.append(forecast_line(q, _))
+        return Message(title=_("Absence"), text="\n".join(lines))
+
+    await notify_secretariat(turn, to_secretariat)
+    await check_quorum(turn, meeting)
+
+
+def substitute_alert(absence: Absence, member: Person, meeting: Meeting, _: Translator) -> Message:
+    return Message(
+        title=_("Can you attend in {member}'s place?", member=display_name(member, _)),
+        text=_(
+            "{member} has reported absence for the KKR meeting {when}, {place}. As the personal substitute you "
+            "can attend in their place. Please answer below.",
+            member=display_name(member, _),
+            when=meeting_when(meeting, _),
+            place=where(meeting),
+        ),
+        buttons=(
+            (
+                Button(label=_("I will attend"), action=f"cover {absence.id} yes"),
+                Button(label=_("I cannot"), action=f"cover {absence.id} no"),
+            ),
+        ),
+    )
+
+
+async def _own_absence(turn: Turn, text: str) -> tuple[Absence, Meeting] | None:
+    _ = turn._
+    absence = await get_absence(turn.conn, int(text)) if text.isdigit() else None
+    meeting = _meeting(turn, absence.meeting_id) if absence else None
+    if absence is None or meeting is None or turn.person is None:
+        turn.reply(_("I cannot find that absence notice."))
+        return None
+    return absence, meeting
+
+
+async def cover_case(turn: Turn) -> None:
+    """The substitute's answer to an alert."""
+    _ = turn._
+    if len(turn.args) != 2 or turn.args[1] not in ("yes", "no"):
+        turn.reply(_("Please answer with the buttons under the alert."))
+        return
+    found = await _own_absence(turn, turn.args[0])
+    if found is None:
+        return
+    absence, meeting = found
+    assert turn.person is not None
+    roster = await turn.roster()
+    member = roster.by_id.get(absence.member_id)
+    if absence.substitute_id != turn.person.id or member is None:
+        turn.reply(_("This request was not sent to you."))
+        return
+    if not absence.active:
+        turn.reply(
+            _(
+                "{member} has withdrawn the absence, so you are not needed after all.",
+                member=display_name(member, _),
+            )
+        )
+        return
+    if has_started(meeting, turn.now):
+        turn.reply(_("The meeting {when} has already started.", when=meeting_when(meeting, _)))
+        return
+    answer = Answer.ACCEPTED if turn.args[1] == "yes" else Answer.DECLINED
+    if absence.answer is answer:
+        turn.reply(_("You have already answered that. Thank you."))
+        return
+    await set_answer(turn.conn, absence.id, answer, turn.now)
+    substitute = turn.person
+    accepted = answer is Answer.ACCEPTED
+    if accepted:
+        turn.reply(
+            _("Thank you. {member} and the secretariat are told that you will attend.", member=display_name(member, _))
+        )
+    else:
+        turn.reply(
+            _(
+                "Thank you. {member} and the secretariat are told that you cannot attend.",
+                member=display_name(member, _),
+            )
+        )
+
+    def to_member(_: Translator) -> Message:
+        params = {"substitute": display_name(substitute, _), "when": meeting_when(meeting, _)}
+        if accepted:
+            return Message(
+                title=_("Substitute found"),
+                text=_("{substitute} will attend the meeting {when} in your place.", **params),
+            )
+        return Message(
+            title=_("Substitute cannot attend"),
+            text=_(
+                "{substitute} cannot attend the meeting {when} in your place. The secretariat has been told.", **params
+            ),
+        )
+
+    await turn.notify(member.id, to_member)
+    q = await forecast(turn, meeting)
+
+    def to_secretariat(_: Translator) -> Message:
+        params = {
+            "substitute": display_name(substitute, _),
+            "member": display_name(member, _),
+            "when": meeting_when(meeting, _),
+        }
+        if accepted:
+            text = _("{substitute} will attend for {member} on {when}.", **params)
+        else:
+            text = _("{substitute} cannot attend for {member} on {when}.", **params)
+        return Message(title=_("Substitute's answer"), text=text + "\n" + forecast_line(q, _))
+
+    await notify_secretariat(turn, to_secretariat)
+    await check_quorum(turn, meeting)
+
+
+async def undo_case(turn: Turn) -> None:
+    """Withdraws an absence; the substitute is told they are not needed after all."""
+    _ = turn._
+    assert turn.person is not None
+    member = turn.person
+    if not turn.args:
+        coming = {m.id: m for m in upcoming_meetings(turn.dataset.meetings, turn.now)}
+        own = [a for a in await active_absences_of(turn.conn, member.id) if a.meeting_id in coming]
+        if not own:
+            turn.reply(_("You have no absence reported for a coming meeting."))
+            return
+        turn.reply(
+            _("Which absence do you want to withdraw?"),
+            buttons=[[turn.button(_.short_date(coming[a.meeting_id].start), f"undo {a.id}")] for a in own],
+        )
+        return
+    found = await _own_absence(turn, turn.args[0])
+    if found is None:
+        return
+    absence, meeting = found
+    if absence.member_id != member.id:
+        turn.reply(_("I cannot find that absence notice."))
+        return
+    if not absence.active:
+        turn.reply(_("That absence was already withdrawn."))
+        return
+    if has_started(meeting, turn.now):
+        turn.reply(
+            _(
+                "The meeting {when} has already started or is over. Please contact the secretariat directly.",
+                when=meeting_when(meeting, _),
+            )
+        )
+        return
+    await withdraw(turn.conn, absence.id, turn.now)
+    roster = await turn.roster()
+    substitute = roster.by_id.get(absence.substitute_id or "")
+    turn.reply(
+        _("Your absence for {when} is withdrawn. Welcome back.", when=meeting_when(meeting, _)),
+        buttons=[[turn.button(_("Next meeting"), "next")]],
+    )
+    if substitute is not None and await reachable(turn, substitute.id):
+        await turn.notify(
+            substitute.id,
+            lambda _: Message(
+                title=_("You are not needed after all"),
+                text=_(
+                    "{member} will attend the meeting {when} after all, so you are not needed. Thank you.",
+                    member=display_name(member, _),
+                    when=meeting_when(meeting, _),
+                ),
+            ),
+        )
+    await notify_secretariat(
+        turn,
+        lambda _: Message(
+            title=_("Absence withdrawn"),
+            text=_(
+                "{member} has withdrawn the absence for {when} and will attend.",
+                member=display_name(member, _),
+                when=meeting_when(meeting, _),
+            ),
+        ),
+    )
+    await check_quorum(turn, meeting)
+
+
+async def _meeting_for_secretariat(turn: Turn) -> Meeting | None:
+    _ = turn._
+    if turn.args:
+        day = parse_day(turn.args[0])
+        meeting = _meeting(turn, day.isoformat()) if day else None
+        if meeting is None:
+            turn.reply(_("There is no KKR meeting on “{text}”.", text=turn.args[0]))
+        return meeting
+    coming = upcoming_meetings(turn.dataset.meetings, turn.now)
+    if not coming:
+        turn.reply(_("There are no more meetings planned in this period."))
+        return None
+    return coming[0]
+
+
+def substitute_status(absence: Absence, _: Translator) -> str:
+    if absence.answer is Answer.ACCEPTED:
+        return _("will attend")
+    if absence.answer is Answer.DECLINED:
+        return _("cannot attend")
+    return _("has not answered")
+
+
+async def attendance_case(turn: Turn) -> None:
+    _ = turn._
+    meeting = await _meeting_for_secretariat(turn)
+    if meeting is None:
+        return
+    roster = await turn.roster()
+    absences = await active_absences_for(turn.conn, meeting.id)
+    lines = []
+    for absence in absences:
+        member = roster.by_id.get(absence.member_id)
+        substitute = roster.by_id.get(absence.substitute_id or "")
+        if member is None:
+            continue
+        if substitute is None:
+            lines.append("• " + _("{member}: absent, no substitute", member=display_name(member, _)))
+        else:
+            lines.append(
+                "• "
+                + _(
+                    "{member}: absent; substitute {substitute} {status}",
+                    member=display_name(member, _),
+                    substitute=display_name(substitute, _),
+                    status=substitute_status(absence, _),
+                )
+            )
+    if not lines:
+        lines.append(_("No absences reported."))
+    lines.append("")
+    lines.append(forecast_line(await forecast(turn, meeting), _))
+    turn.reply(
+        "\n".join(lines),
+        title=_("Attendance: {when}", when=meeting_when(meeting, _)),
+        buttons=[[turn.button(_("Text for the minutes"), f"minutes {meeting.id}")]],
+    )
+
+
+async def minutes_case(turn: Turn) -> None:
+    _ = turn._
+    meeting = await _meeting_for_secretariat(turn)
+    if meeting is None:
+        return
+    roster = await turn.roster()
+    lines = []
+    for absence in await active_absences_for(turn.conn, meeting.id):
+        member = roster.by_id.get(absence.member_id)
+        substitute = roster.by_id.get(absence.substitute_id or "")
+        if member is None:
+            continue
+        if substitute is not None and absence.answer is Answer.ACCEPTED:
+            lines.append(
+                _(
+                    "{member} had reported absence, and {substitute} attended instead.",
+                    member=minutes_name(member, _),
+                    substitute=minutes_name(substitute, _),
+                )
+            )
+        else:
+            lines.append(_("{member} had reported absence.", member=minutes_name(member, _)))
+    turn.reply(
+        "\n".join(lines) or _("No absences were reported for {when}.", when=meeting_when(meeting, _)),
+        title=_("For the minutes: {when}", when=meeting_when(meeting, _)),
+    )
+
+
+def minutes_name(person: Person, _: Translator) -> str:
+    """Name and party, as minutes write them (example names stay marked)."""
+    return f"{display_name(person, _)} ({person.party})"

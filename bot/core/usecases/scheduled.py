@@ -1,0 +1,77 @@
+"""What happens because time passes: reminders before meetings, and the secretariat's alert when a
+substitute has not answered in time. Both are derived from the database on every tick, and each is
+recorded in the transaction that queues it, so a restart loses none and sends none twice."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.absences import claim_reminder, mark_escalated, unanswered_absences
+from bot.core.messages import Button, Message
+from bot.core.turn import Turn, display_name
+from bot.core.usecases.absence import contact, has_started, notify_secretariat, where
+from bot.core.usecases.meetings import meeting_when
+from bot.i18n import Translator
+from kkrcore.meetings import upcoming_meetings
+from kkrcore.models import Meeting
+
+
+async def send_reminders(turn: Turn) -> None:
+    lead = timedelta(days=turn.settings.reminder_days)
+    due = [m for m in upcoming_meetings(turn.dataset.meetings, turn.now) if m.start - lead <= turn.now]
+    if not due:
+        return
+    roster = await turn.roster()
+    for meeting in due:
+        for member in roster.members:
+            if await claim_reminder(turn.conn, meeting.id, member.id, turn.now):
+                await turn.notify(member.id, lambda _, meeting=meeting: reminder(meeting, _))  # type: ignore[misc]
+
+
+def reminder(meeting: Meeting, _: Translator) -> Message:
+    return Message(
+        title=_("Reminder: KKR meeting {when}", when=meeting_when(meeting, _)),
+        text=_(
+            "The meeting is {when}, {place}. If you cannot attend, report absence below and your substitute "
+            "will be alerted.",
+            when=meeting_when(meeting, _),
+            place=where(meeting),
+        ),
+        buttons=(
+            (
+                Button(label=_("Report absence"), action=f"absent {meeting.id}"),
+                Button(label=_("Next meeting"), action="next"),
+            ),
+        ),
+    )
+
+
+async def escalate_unanswered(turn: Turn) -> None:
+    """A substitute who has not answered by the configured time before the meeting: tell the secretariat."""
+    window = timedelta(hours=turn.settings.substitute_answer_hours)
+    meetings = {m.id: m for m in turn.dataset.meetings}
+    roster = await turn.roster()
+    for absence in await unanswered_absences(turn.conn):
+        meeting = meetings.get(absence.meeting_id)
+        if meeting is None or has_started(meeting, turn.now) or turn.now < meeting.start - window:
+            continue
+        member = roster.by_id.get(absence.member_id)
+        substitute = roster.by_id.get(absence.substitute_id or "")
+        if member is None or substitute is None:
+            continue
+        await mark_escalated(turn.conn, absence.id, turn.now)
+        await notify_secretariat(
+            turn,
+            lambda _, member=member, substitute=substitute, meeting=meeting: Message(  # type: ignore[misc]
+                title=_("No answer from the substitute"),
+                text=_(
+                    "{substitute} has not answered whether they can attend for {member} on {when}. "
+                    "Please contact them: {contact}.",
+                    substitute=display_name(substitute, _),
+                    member=display_name(member, _),
+                    when=meeting_when(meeting, _),
+                    contact=contact(substitute, _),
+                ),
+                buttons=((Button(label=_("Attendance"), action=f"attendance {meeting.id}"),),),
+            ),
+        )
