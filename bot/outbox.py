@@ -14,7 +14,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 import aiosqlite
@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 IDLE_POLL_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 30.0
+DEFAULT_RETRY_BASE_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,8 @@ async def enqueue(
     now: datetime,
 ) -> None:
     await conn.execute(
-        "INSERT INTO outbox (channel, address, person_id, payload, created_at, not_before) VALUES (?, ?, ?, ?, ?, ?)",
-        (channel, address, person_id, json.dumps(message.to_payload()), utc_text(now), utc_text(now)),
+        "INSERT INTO outbox (channel, address, person_id, payload, created_at, not_before) VALUES (?, ?, ?, ?, ?, '')",
+        (channel, address, person_id, json.dumps(message.to_payload()), utc_text(now)),
     )
 
 
@@ -96,8 +97,14 @@ async def pending_count(conn: aiosqlite.Connection, channel: str | None = None) 
     return int(row[0]) if row else 0
 
 
-def backoff(attempts: int) -> float:
-    return float(min(MAX_BACKOFF_SECONDS, 0.25 * 2**attempts))
+def real_now() -> datetime:
+    """Retry timing is the transport's business and follows the real clock, whatever clock the domain uses
+    (tests freeze that one). A new row's `not_before` is empty: due at once."""
+    return datetime.now(UTC)
+
+
+def backoff(failures: int, base: float) -> float:
+    return float(min(MAX_BACKOFF_SECONDS, base * 2**failures))
 
 
 GiveUpHook = Callable[[aiosqlite.Connection, OutboxItem, DeliveryResult], Awaitable[None]]
@@ -111,14 +118,18 @@ class OutboxWorker:
         db: Database,
         channel: str,
         deliver: Callable[[OutboxItem], Awaitable[DeliveryResult]],
-        clock: Callable[[], datetime],
+        *,
         on_give_up: GiveUpHook | None = None,
+        retry_base: float = DEFAULT_RETRY_BASE_SECONDS,
     ) -> None:
         self.db = db
         self.channel = channel
         self.deliver = deliver
-        self.clock = clock
         self.on_give_up = on_give_up
+        self.retry_base = retry_base
+        # Consecutive failures of the channel, not of one row: an outage is the channel's, and one success
+        # ends it.
+        self._failures = 0
         self._wake = asyncio.Event()
         # A drain may be asked for while one runs (the console flushes before each prompt); two at once
         # would both send the same due row.
@@ -148,14 +159,15 @@ class OutboxWorker:
     async def _drain(self) -> float:
         while True:
             async with self.db.read() as conn:
-                items = await due_items(conn, self.channel, self.clock())
+                items = await due_items(conn, self.channel, real_now())
             if not items:
                 return IDLE_POLL_SECONDS
             for item in items:
                 result = await self._deliver_safely(item)
-                now = self.clock()
+                now = real_now()
                 async with self.db.transaction() as conn:
                     if result.status is Delivery.SENT:
+                        self._failures = 0
                         await conn.execute("UPDATE outbox SET sent_at = ? WHERE id = ?", (utc_text(now), item.id))
                         continue
                     if result.status is Delivery.GIVE_UP:
@@ -166,7 +178,11 @@ class OutboxWorker:
                         if self.on_give_up:
                             await self.on_give_up(conn, item, result)
                         continue
-                    wait = result.retry_after if result.retry_after is not None else backoff(item.attempts)
+                    if result.retry_after is not None:
+                        wait = result.retry_after
+                    else:
+                        wait = backoff(self._failures, self.retry_base)
+                        self._failures += 1
                     await conn.execute(
                         "UPDATE outbox SET not_before = ?, error = ?, attempts = attempts + 1 WHERE id = ?",
                         (utc_text(now + timedelta(seconds=wait)), result.error, item.id),

@@ -55,7 +55,7 @@ class Console:
         self.person: Person | None = None
         self.roster: Roster | None = None
         self.choices: list[str] = []
-        self.worker = OutboxWorker(conversation.db, CHANNEL, self.deliver, conversation.clock)
+        self.worker = OutboxWorker(conversation.db, CHANNEL, self.deliver)
         conversation.after_commit(self.worker.wake)
 
     def say(self, text: str) -> None:

@@ -308,8 +308,8 @@ async def post_init(application: KkrApplication) -> None:
         services.db,
         CHANNEL,
         telegram_delivery(application),
-        conversation.clock,
         on_give_up=conversation.report_undeliverable,
+        retry_base=conversation.settings.retry_base_seconds,
     )
     services.outbox = worker
     conversation.after_commit(worker.wake)
