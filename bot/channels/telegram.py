@@ -13,6 +13,7 @@ import contextlib
 import html
 import logging
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from telegram import (
@@ -165,6 +166,11 @@ async def on_error(update: object, context: KkrContext) -> None:
         await context.services.conversation.apologise(request, update_id=update.update_id)
 
 
+def _seconds(retry_after: float | timedelta) -> float:
+    """PTB 22 gives an int and warns it will become a timedelta; accept both."""
+    return retry_after.total_seconds() if isinstance(retry_after, timedelta) else float(retry_after)
+
+
 # --- durable polling ------------------------------------------------------------------------------------
 
 
@@ -181,11 +187,15 @@ async def poll(application: KkrApplication, services: Services) -> None:
         except InvalidToken:
             log.critical("Telegram refused the token; stopping the poller")
             raise
-        except (NetworkError, TimedOut, RetryAfter) as exc:
+        except RetryAfter as exc:
+            await asyncio.sleep(_seconds(exc.retry_after))
+            continue
+        except TelegramError as exc:
+            # Network trouble, 5xx, or 409 Conflict while a killed predecessor's long poll is still open.
             failures += 1
-            wait = exc.retry_after if isinstance(exc, RetryAfter) else min(30.0, 0.5 * 2**failures)
-            log.warning("getUpdates failed (%s); retrying in %.1fs", type(exc).__name__, float(str(wait)))
-            await asyncio.sleep(float(str(wait)))
+            wait = min(30.0, 0.25 * 2**failures)
+            log.warning("getUpdates failed (%s); retrying in %.1fs", type(exc).__name__, wait)
+            await asyncio.sleep(wait)
             continue
         failures = 0
         if not updates:
@@ -262,9 +272,7 @@ def telegram_delivery(application: KkrApplication) -> Any:
                     disable_web_page_preview=True,
                 )
         except RetryAfter as exc:
-            retry_after = exc.retry_after
-            seconds = retry_after.total_seconds() if hasattr(retry_after, "total_seconds") else float(retry_after)
-            return DeliveryResult(Delivery.RETRY, retry_after=seconds, error="429")
+            return DeliveryResult(Delivery.RETRY, retry_after=_seconds(exc.retry_after), error="429")
         except Forbidden as exc:
             return DeliveryResult(Delivery.GIVE_UP, error=f"403 {exc.message}", blocked=True)
         except BadRequest as exc:

@@ -166,14 +166,17 @@ class Conversation:
 
     async def report_undeliverable(self, conn: aiosqlite.Connection, item: OutboxItem, result: DeliveryResult) -> None:
         """The outbox gave up on a message (blocked bot, chat gone): the secretariat hears of it, in the same
-        transaction as the give-up. Failures of these reports are not reported again to the same person."""
+        transaction as the give-up."""
         turn = self._system_turn(conn, "undeliverable")
         roster = await turn.roster()
         recipient = roster.by_id.get(item.person_id or "")
-        name = recipient.name if recipient else item.address
+        if recipient is None or recipient.role is Role.SECRETARIAT:
+            # The secretariat is where failures end up; a failure to reach it goes to the log only, or two
+            # unreachable secretaries would report each other's failures forever.
+            log.error("undeliverable message %s to %s: %s", item.id, item.person_id or item.address, result.error)
+            return
+        name = recipient.name
         for person in roster.secretariat:
-            if person.id == item.person_id:
-                continue
             await turn.notify(
                 person.id,
                 lambda _: Message(
