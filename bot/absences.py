@@ -8,7 +8,7 @@ from enum import StrEnum
 import aiosqlite
 from pydantic import BaseModel, ConfigDict
 
-from bot.db import from_utc_text, utc_text
+from bot.db import first_row, from_utc_text, rows, utc_text
 
 
 class Answer(StrEnum):
@@ -55,8 +55,9 @@ def _from_row(row: aiosqlite.Row) -> Absence:
 
 
 async def _select(conn: aiosqlite.Connection, where: str, params: tuple[object, ...]) -> list[Absence]:
-    async with conn.execute(f"SELECT {_COLUMNS} FROM absences WHERE {where} ORDER BY id", params) as cursor:
-        return [_from_row(row) for row in await cursor.fetchall()]
+    return [
+        _from_row(row) for row in await rows(conn, f"SELECT {_COLUMNS} FROM absences WHERE {where} ORDER BY id", params)
+    ]
 
 
 async def record_absence(
@@ -119,8 +120,7 @@ async def claim_reminder(conn: aiosqlite.Connection, meeting_id: str, person_id:
 
 async def quorum_state_changed(conn: aiosqlite.Connection, meeting_id: str, at_risk: bool, now: datetime) -> bool:
     """Records the state; True if it differs from what the secretariat was last told (none told = quorate)."""
-    async with conn.execute("SELECT at_risk FROM quorum_alerts WHERE meeting_id = ?", (meeting_id,)) as cursor:
-        row = await cursor.fetchone()
+    row = await first_row(conn, "SELECT at_risk FROM quorum_alerts WHERE meeting_id = ?", (meeting_id,))
     previous = bool(row[0]) if row else False
     if previous == at_risk:
         return False

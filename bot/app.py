@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from bot.channels.console import Console, ConsoleRouter
 from bot.config import Settings
 from bot.core.conversation import Conversation, Router
-from bot.db import Database
+from bot.db import Database, first_row
 from bot.i18n import translator
 from bot.roster import EXAMPLE_ROSTER, load_roster_file, replace_roster
 from kkrcore.dataset import load_dataset
@@ -52,9 +52,8 @@ async def seed_example_roster(db: Database, settings: Settings) -> bool:
     """On first start the database gets the bundled example roster, so there is someone to be."""
     dataset = load_dataset(settings.data_file)
     async with db.transaction() as conn:
-        async with conn.execute("SELECT value FROM meta WHERE key = 'roster_seeded'") as cursor:
-            if await cursor.fetchone():
-                return False
+        if await first_row(conn, "SELECT value FROM meta WHERE key = 'roster_seeded'"):
+            return False
         await replace_roster(conn, load_roster_file(EXAMPLE_ROSTER, dataset))
         await conn.execute("INSERT INTO meta (key, value) VALUES ('roster_seeded', 'example')")
     return True
@@ -86,6 +85,7 @@ async def run_telegram(settings: Settings) -> None:
         conversation,
         conversation.db,
         settings.poll_timeout,
+        settings.telegram_max_messages_per_second,
     )
     stop = asyncio.Event()
     _stop_on_signals(stop)

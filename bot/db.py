@@ -29,6 +29,16 @@ def from_utc_text(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
+async def rows(conn: aiosqlite.Connection, sql: str, params: tuple[object, ...] = ()) -> list[aiosqlite.Row]:
+    """All rows in one round trip to SQLite's thread (a cursor takes three: execute, fetch, close)."""
+    return list(await conn.execute_fetchall(sql, params))
+
+
+async def first_row(conn: aiosqlite.Connection, sql: str, params: tuple[object, ...] = ()) -> aiosqlite.Row | None:
+    found = await rows(conn, sql, params)
+    return found[0] if found else None
+
+
 class Database:
     def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
         self.connection = connection
@@ -75,6 +85,13 @@ class Database:
                 raise
             else:
                 await self.connection.execute("COMMIT")
+
+    async def write(self, sql: str, params: tuple[object, ...] = ()) -> int:
+        """One statement, committed on its own (autocommit): a single round trip to SQLite's thread, where
+        BEGIN, statement and COMMIT would be three. Returns the number of rows changed."""
+        async with self._lock:
+            cursor = await self.connection.execute(sql, params)
+            return cursor.rowcount
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:

@@ -7,6 +7,7 @@ memory with Babel, so a checkout works without a build step and the Docker image
 
 from __future__ import annotations
 
+import datetime as dt
 import gettext
 import io
 from collections.abc import Mapping
@@ -97,7 +98,7 @@ class Translator:
     def date(self, day: date) -> str:
         return format_date(day, _DATE_PATTERNS[self.language], locale=self.language)
 
-    def short_date(self, day: date) -> str:
+    def short_date(self, day: dt.date) -> str:
         return format_date(day, _SHORT_DATE_PATTERNS[self.language], locale=self.language)
 
     def time(self, moment: datetime) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.db import utc_text
+from bot.db import first_row, rows, utc_text
 
 
 async def store_updates(
@@ -23,31 +23,31 @@ async def store_updates(
 
 
 async def pending_updates(conn: aiosqlite.Connection, channel: str) -> list[tuple[int, dict[str, Any]]]:
-    async with conn.execute(
-        "SELECT update_id, payload FROM inbox WHERE channel = ? AND processed_at IS NULL ORDER BY update_id",
-        (channel,),
-    ) as cursor:
-        return [(row[0], json.loads(row[1])) for row in await cursor.fetchall()]
+    return [
+        (row[0], json.loads(row[1]))
+        for row in await rows(
+            conn,
+            "SELECT update_id, payload FROM inbox WHERE channel = ? AND processed_at IS NULL ORDER BY update_id",
+            (channel,),
+        )
+    ]
 
 
 async def next_offset(conn: aiosqlite.Connection, channel: str) -> int | None:
-    async with conn.execute("SELECT max(update_id) FROM inbox WHERE channel = ?", (channel,)) as cursor:
-        row = await cursor.fetchone()
+    row = await first_row(conn, "SELECT max(update_id) FROM inbox WHERE channel = ?", (channel,))
     return int(row[0]) + 1 if row and row[0] is not None else None
 
 
 async def mark_processed(conn: aiosqlite.Connection, channel: str, update_id: int, now: datetime) -> bool:
-    """True if this call processed it; False if it already was (a replay after a crash)."""
+    """True if this call processed it; False if it already was (a replay after a crash).
+
+    Every update is stored before it is processed, so a missing row is a caller's bug, not a replay."""
     cursor = await conn.execute(
         "UPDATE inbox SET processed_at = ? WHERE channel = ? AND update_id = ? AND processed_at IS NULL",
         (utc_text(now), channel, update_id),
     )
-    return cursor.rowcount == 1
-
-
-async def is_processed(conn: aiosqlite.Connection, channel: str, update_id: int) -> bool:
-    async with conn.execute(
-        "SELECT processed_at IS NOT NULL FROM inbox WHERE channel = ? AND update_id = ?", (channel, update_id)
-    ) as cursor:
-        row = await cursor.fetchone()
-    return bool(row and row[0])
+    if cursor.rowcount == 1:
+        return True
+    if await first_row(conn, "SELECT 1 FROM inbox WHERE channel = ? AND update_id = ?", (channel, update_id)) is None:
+        raise LookupError(f"update {update_id} was never stored in the inbox")
+    return False

@@ -13,7 +13,7 @@ from enum import StrEnum
 
 import aiosqlite
 
-from bot.db import utc_text
+from bot.db import first_row, rows, utc_text
 
 FAILED_ATTEMPTS_ALLOWED = 5
 FAILED_ATTEMPTS_WINDOW = timedelta(minutes=15)
@@ -49,17 +49,16 @@ async def redeem_invite(
     conn: aiosqlite.Connection, token: str, channel: str, address: str, now: datetime
 ) -> tuple[Redemption, str | None]:
     """Binds the account if the token is good; returns what happened and, when bound, to whom."""
-    async with conn.execute(
+    row = await first_row(
+        conn,
         "SELECT count(*) FROM failed_starts WHERE channel = ? AND address = ? AND at > ?",
         (channel, address, utc_text(now - FAILED_ATTEMPTS_WINDOW)),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     if row and row[0] >= FAILED_ATTEMPTS_ALLOWED:
         return Redemption.SLOWED_DOWN, None
-    async with conn.execute(
-        "SELECT person_id, expires_at, used_at FROM invites WHERE token_hash = ?", (hash_token(token),)
-    ) as cursor:
-        invite = await cursor.fetchone()
+    invite = await first_row(
+        conn, "SELECT person_id, expires_at, used_at FROM invites WHERE token_hash = ?", (hash_token(token),)
+    )
     if invite is None or invite["used_at"] is not None or invite["expires_at"] <= utc_text(now):
         await conn.execute(
             "INSERT INTO failed_starts (channel, address, at) VALUES (?, ?, ?)",
@@ -82,15 +81,14 @@ async def redeem_invite(
 
 
 async def person_for_account(conn: aiosqlite.Connection, channel: str, address: str) -> str | None:
-    async with conn.execute(
-        "SELECT person_id FROM accounts WHERE channel = ? AND address = ?", (channel, address)
-    ) as cursor:
-        row = await cursor.fetchone()
+    row = await first_row(conn, "SELECT person_id FROM accounts WHERE channel = ? AND address = ?", (channel, address))
     return row[0] if row else None
 
 
 async def accounts_of(conn: aiosqlite.Connection, person_id: str) -> list[tuple[str, str]]:
-    async with conn.execute(
-        "SELECT channel, address FROM accounts WHERE person_id = ? ORDER BY channel", (person_id,)
-    ) as cursor:
-        return [(row[0], row[1]) for row in await cursor.fetchall()]
+    return [
+        (row[0], row[1])
+        for row in await rows(
+            conn, "SELECT channel, address FROM accounts WHERE person_id = ? ORDER BY channel", (person_id,)
+        )
+    ]

@@ -20,7 +20,7 @@ from enum import StrEnum
 import aiosqlite
 
 from bot.core.messages import Message
-from bot.db import Database, utc_text
+from bot.db import Database, first_row, rows, utc_text
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,8 @@ async def enqueue(
 
 async def due_items(conn: aiosqlite.Connection, channel: str, now: datetime, limit: int = 50) -> list[OutboxItem]:
     """Only the oldest unsent message of each recipient can be due, which keeps each recipient's order."""
-    async with conn.execute(
+    found = await rows(
+        conn,
         """
         SELECT o.id, o.channel, o.address, o.person_id, o.payload, o.attempts FROM outbox o
         WHERE o.channel = ? AND o.sent_at IS NULL AND o.failed_at IS NULL AND o.not_before <= ?
@@ -79,10 +80,9 @@ async def due_items(conn: aiosqlite.Connection, channel: str, now: datetime, lim
         ORDER BY o.id LIMIT ?
         """,
         (channel, utc_text(now), limit),
-    ) as cursor:
-        rows = await cursor.fetchall()
+    )
     return [
-        OutboxItem(row[0], row[1], row[2], row[3], Message.from_payload(json.loads(row[4])), row[5]) for row in rows
+        OutboxItem(row[0], row[1], row[2], row[3], Message.from_payload(json.loads(row[4])), row[5]) for row in found
     ]
 
 
@@ -92,8 +92,7 @@ async def pending_count(conn: aiosqlite.Connection, channel: str | None = None) 
     if channel:
         sql += " AND channel = ?"
         params = (channel,)
-    async with conn.execute(sql, params) as cursor:
-        row = await cursor.fetchone()
+    row = await first_row(conn, sql, params)
     return int(row[0]) if row else 0
 
 
@@ -140,10 +139,14 @@ class OutboxWorker:
 
     async def run(self) -> None:
         while True:
-            pause = await self.drain_once()
+            # Cleared before draining, so a commit during the drain wakes the next round at once.
             self._wake.clear()
+            pause = await self.drain_once()
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can lose a cancellation that races
+            # with the event, and then the worker never stops.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), pause)
+                async with asyncio.timeout(pause):
+                    await self._wake.wait()
 
     async def stop(self, task: asyncio.Task[None]) -> None:
         """Stops the worker's task between two deliveries, never inside one: a clean stop repeats nothing."""
@@ -165,11 +168,12 @@ class OutboxWorker:
             for item in items:
                 result = await self._deliver_safely(item)
                 now = real_now()
+                if result.status is Delivery.SENT:
+                    # The common case is one statement, committed at once: the crash window stays one message.
+                    self._failures = 0
+                    await self.db.write("UPDATE outbox SET sent_at = ? WHERE id = ?", (utc_text(now), item.id))
+                    continue
                 async with self.db.transaction() as conn:
-                    if result.status is Delivery.SENT:
-                        self._failures = 0
-                        await conn.execute("UPDATE outbox SET sent_at = ? WHERE id = ?", (utc_text(now), item.id))
-                        continue
                     if result.status is Delivery.GIVE_UP:
                         await conn.execute(
                             "UPDATE outbox SET failed_at = ?, error = ?, attempts = attempts + 1 WHERE id = ?",

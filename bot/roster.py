@@ -18,6 +18,7 @@ import aiosqlite
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from bot.db import first_row, rows
 from kkrcore.membership import mayor_substitute
 from kkrcore.models import Dataset
 
@@ -205,8 +206,7 @@ _COLUMNS = tuple(Person.model_fields)
 async def replace_roster(conn: aiosqlite.Connection, people: Iterable[Person]) -> tuple[int, int, int]:
     """Upserts everyone in the file and removes those no longer in it (their bindings go with them)."""
     people = list(people)
-    async with conn.execute("SELECT id FROM persons") as cursor:
-        existing = {row[0] for row in await cursor.fetchall()}
+    existing = {row[0] for row in await rows(conn, "SELECT id FROM persons")}
     incoming = {p.id for p in people}
     placeholders = ", ".join("?" for _ in _COLUMNS)
     updates = ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS if c != "id")
@@ -235,13 +235,13 @@ def _person_from_row(row: aiosqlite.Row) -> Person:
 
 
 async def all_people(conn: aiosqlite.Connection) -> list[Person]:
-    async with conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM persons ORDER BY rowid") as cursor:
-        return [_person_from_row(row) for row in await cursor.fetchall()]
+    return [
+        _person_from_row(row) for row in await rows(conn, f"SELECT {', '.join(_COLUMNS)} FROM persons ORDER BY rowid")
+    ]
 
 
 async def get_person(conn: aiosqlite.Connection, person_id: str) -> Person | None:
-    async with conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM persons WHERE id = ?", (person_id,)) as cursor:
-        row = await cursor.fetchone()
+    row = await first_row(conn, f"SELECT {', '.join(_COLUMNS)} FROM persons WHERE id = ?", (person_id,))
     return _person_from_row(row) if row else None
 
 
@@ -284,8 +284,7 @@ class Roster:
 
 
 async def bound_people(conn: aiosqlite.Connection, channel: str) -> set[str]:
-    async with conn.execute("SELECT person_id FROM accounts WHERE channel = ?", (channel,)) as cursor:
-        return {row[0] for row in await cursor.fetchall()}
+    return {row[0] for row in await rows(conn, "SELECT person_id FROM accounts WHERE channel = ?", (channel,))}
 
 
 def roster_as_json(roster: Roster, bound: set[str]) -> list[dict[str, object]]:

@@ -6,9 +6,32 @@ import asyncio
 import os
 import signal
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.app import open_conversation
+from bot.config import Settings
+from bot.roster import Roster
 from tests.fake_telegram import FakeTelegram
+
+FIRST_USER_ID = 70_000
+
+
+async def bind_everyone(database: Path) -> tuple[Roster, dict[str, int]]:
+    """Creates the database with the example roster and binds every person to a Telegram user id, as if
+    each had used an invite."""
+    conversation = await open_conversation(Settings(_env_file=None, database=database))  # type: ignore[call-arg]
+    users = {}
+    async with conversation.db.transaction() as conn:
+        roster = await Roster.load(conn)
+        for index, person in enumerate(roster.people):
+            users[person.id] = FIRST_USER_ID + index
+            await conn.execute(
+                "INSERT INTO accounts (channel, address, person_id, bound_at) VALUES ('telegram', ?, ?, ?)",
+                (str(users[person.id]), person.id, datetime.now(UTC).isoformat()),
+            )
+    await conversation.db.close()
+    return roster, users
 
 
 class BotProcess:
@@ -33,6 +56,15 @@ class BotProcess:
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bot", "run", env=environment, stdout=log, stderr=log, cwd=self.database.parent
             )
+
+    @property
+    def peak_memory_kib(self) -> int:
+        """The process's peak resident set (VmHWM), read while it runs."""
+        assert self.process is not None
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+        raise RuntimeError("no VmHWM")
 
     async def kill(self) -> None:
         """SIGKILL: no handler runs, nothing is flushed; the worst crash there is."""

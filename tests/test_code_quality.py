@@ -15,8 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
         ["-m", "ruff", "check", "."],
         ["-m", "ruff", "format", "--check", "."],
         ["-m", "mypy", "--strict", "kkrcore"],
+        ["-m", "mypy", "--strict", "bot"],
     ],
-    ids=["ruff-check", "ruff-format", "mypy-strict-kkrcore"],
+    ids=["ruff-check", "ruff-format", "mypy-strict-kkrcore", "mypy-strict-bot"],
 )
 def test_code_quality(command: list[str]) -> None:
     result = subprocess.run([sys.executable, *command], cwd=ROOT, capture_output=True, text=True)

@@ -13,38 +13,18 @@ import asyncio
 import json
 import random
 import sqlite3
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from bot.app import open_conversation
-from bot.config import Settings
 from bot.roster import Role, Roster
 from tests.fake_telegram import FakeTelegram
-from tests.processes import BotProcess
+from tests.processes import BotProcess, bind_everyone
 
 pytestmark = pytest.mark.crash
 
 KILLS = 32
 MEETINGS = ("2027-02-12", "2027-04-23")
-
-
-async def prepare(database: Path) -> dict[str, int]:
-    """The example roster, everyone bound to a Telegram account (user id per person)."""
-    settings = Settings(_env_file=None, database=database)  # type: ignore[call-arg]
-    conversation = await open_conversation(settings)
-    users = {}
-    async with conversation.db.transaction() as conn:
-        roster = await Roster.load(conn)
-        for index, person in enumerate(roster.people):
-            users[person.id] = 70_000 + index
-            await conn.execute(
-                "INSERT INTO accounts (channel, address, person_id, bound_at) VALUES ('telegram', ?, ?, ?)",
-                (str(users[person.id]), person.id, datetime.now(UTC).isoformat()),
-            )
-    await conversation.db.close()
-    return users
 
 
 def afbud_messages(roster: Roster, users: dict[str, int], rng: random.Random) -> list[tuple[int, str]]:
@@ -64,12 +44,7 @@ async def wait_until_polling(tg: FakeTelegram, calls_before: int) -> None:
 async def test_sigkill_at_random_points_loses_nothing_and_doubles_nothing(tg: FakeTelegram, tmp_path: Path) -> None:
     rng = random.Random(20261123)
     database, log = tmp_path / "kkrbot.sqlite3", tmp_path / "bot.log"
-    users = await prepare(database)
-    settings = Settings(_env_file=None, database=database)  # type: ignore[call-arg]
-    conversation = await open_conversation(settings)
-    async with conversation.db.read() as conn:
-        roster = await Roster.load(conn)
-    await conversation.db.close()
+    roster, users = await bind_everyone(database)
     # Everyone has written to the bot once, as bound users have (Telegram refuses chats that never did).
     for user in users.values():
         tg.inject_message(user, "/hjaelp")

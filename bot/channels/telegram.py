@@ -14,7 +14,7 @@ import html
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from telegram import (
     BotCommand,
@@ -22,6 +22,7 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
+    LinkPreviewOptions,
     Update,
 )
 from telegram.constants import ParseMode
@@ -38,6 +39,7 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    BaseRateLimiter,
     CallbackContext,
     CallbackQueryHandler,
     CommandHandler,
@@ -51,15 +53,16 @@ from bot.config import LANGUAGES
 from bot.core.commands import COMMANDS, all_command_names
 from bot.core.conversation import FREE_TEXT, TICK_SECONDS, Conversation
 from bot.core.messages import Message, Request
-from bot.db import Database
+from bot.db import Database, utc_text
 from bot.i18n import translator
-from bot.inbox import mark_processed, next_offset, pending_updates, store_updates
+from bot.inbox import next_offset, pending_updates, store_updates
 from bot.onboarding import person_for_account
 from bot.outbox import Delivery, DeliveryResult, OutboxItem, OutboxWorker
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 ALLOWED_UPDATES = ["message", "callback_query"]
 
 
@@ -71,7 +74,12 @@ class Services:
         self.db = db
         self.poll_timeout = poll_timeout
         self.tasks: list[asyncio.Task[None]] = []
-        self.received = asyncio.Event()
+        # Fresh updates go from the poller to the processor in memory, once they are in the inbox; the
+        # inbox itself is read back only at start, for what a crash left unprocessed.
+        self.fresh: asyncio.Queue[Update] = asyncio.Queue()
+        self.replayed = asyncio.Event()
+        # Updates whose use case marked them processed in its own transaction.
+        self.handled: set[int] = set()
         self.outbox: OutboxWorker | None = None
         self.outbox_task: asyncio.Task[None] | None = None
 
@@ -119,6 +127,7 @@ async def _ask(update: Update, context: KkrContext, command: str, args: Sequence
         callback_id=update.callback_query.id if update.callback_query else None,
     )
     await context.services.conversation.handle(request, update_id=update.update_id)
+    context.services.handled.add(update.update_id)
 
 
 def _command_name(update: Update) -> str:
@@ -176,6 +185,7 @@ def _seconds(retry_after: float | timedelta) -> float:
 
 async def poll(application: KkrApplication, services: Services) -> None:
     """Fetches updates and stores them before the next call confirms their offset."""
+    await services.replayed.wait()
     async with services.db.read() as conn:
         offset = await next_offset(conn, CHANNEL)
     failures = 0
@@ -204,23 +214,31 @@ async def poll(application: KkrApplication, services: Services) -> None:
         async with services.db.transaction() as conn:
             await store_updates(conn, CHANNEL, [(u.update_id, u.to_dict()) for u in updates], conversation.clock())
         offset = updates[-1].update_id + 1
-        services.received.set()
+        for update in updates:
+            services.fresh.put_nowait(update)
 
 
 async def process(application: KkrApplication, services: Services) -> None:
-    """Replays the inbox in update order: at start what a crash left, then what the poller stores."""
+    """Processes updates in order: first what a crash left in the inbox, then what the poller hands over."""
+    async with services.db.read() as conn:
+        pending = await pending_updates(conn, CHANNEL)
+    for _update_id, payload in pending:
+        await _process_one(application, services, Update.de_json(payload, application.bot))
+    services.replayed.set()
     while True:
-        services.received.clear()
-        async with services.db.read() as conn:
-            pending = await pending_updates(conn, CHANNEL)
-        for update_id, payload in pending:
-            update = Update.de_json(payload, application.bot)
-            await application.process_update(update)
-            # No handler, or a handler that did not get to its transaction: done all the same.
-            async with services.db.transaction() as conn:
-                await mark_processed(conn, CHANNEL, update_id, services.conversation.clock())
-        if not pending:
-            await services.received.wait()
+        await _process_one(application, services, await services.fresh.get())
+
+
+async def _process_one(application: KkrApplication, services: Services, update: Update) -> None:
+    await application.process_update(update)
+    if update.update_id in services.handled:
+        services.handled.discard(update.update_id)
+        return
+    # No handler (a group chat, an edited message), or the error handler ran: done all the same.
+    await services.db.write(
+        "UPDATE inbox SET processed_at = ? WHERE channel = ? AND update_id = ? AND processed_at IS NULL",
+        (utc_text(services.conversation.clock()), CHANNEL, update.update_id),
+    )
 
 
 # --- sending -------------------------------------------------------------------------------------------
@@ -269,7 +287,7 @@ def telegram_delivery(application: KkrApplication) -> Any:
                     text=render(message),
                     parse_mode=ParseMode.HTML,
                     reply_markup=keyboard(message),
-                    disable_web_page_preview=True,
+                    link_preview_options=NO_PREVIEW,
                 )
         except RetryAfter as exc:
             return DeliveryResult(Delivery.RETRY, retry_after=_seconds(exc.retry_after), error="429")
@@ -350,19 +368,23 @@ def build_application(
     conversation: Conversation,
     db: Database,
     poll_timeout: int = 30,
+    max_messages_per_second: float = 30,
 ) -> KkrApplication:
-    application: KkrApplication = (
+    builder = (
         ApplicationBuilder()
         .token(token)
         .base_url(base_url)
         .base_file_url(base_file_url)
         .updater(None)
         .context_types(ContextTypes(context=KkrContext))
-        .rate_limiter(AIORateLimiter(max_retries=0))
         .post_init(post_init)
         .post_stop(post_stop)
-        .build()
     )
+    if max_messages_per_second:
+        # Retries are the outbox's job (it honours retry_after and keeps order), so the limiter only paces.
+        limiter = AIORateLimiter(overall_max_rate=max_messages_per_second, max_retries=0)
+        builder = builder.rate_limiter(cast("BaseRateLimiter[None]", limiter))
+    application: KkrApplication = builder.build()
     application.bot_data["services"] = Services(conversation, db, poll_timeout)
     register_handlers(application)
     return application

@@ -18,9 +18,9 @@ from bot.core.commands import Audience, find_command
 from bot.core.messages import Message, Outcome, Request
 from bot.core.turn import Turn, UseCase
 from bot.core.usecases import absence, composition, general, meetings, onboarding, people, scheduled
-from bot.db import Database
+from bot.db import Database, first_row
 from bot.i18n import Translator, normalise_language, translator
-from bot.inbox import is_processed, mark_processed
+from bot.inbox import mark_processed
 from bot.onboarding import accounts_of
 from bot.outbox import DeliveryResult, OutboxItem, enqueue
 from bot.roster import Role, get_person
@@ -94,12 +94,12 @@ class Conversation:
 
     async def language_of(self, conn: aiosqlite.Connection, person_id: str | None, hint: str | None) -> Language:
         if person_id is not None:
-            async with conn.execute(
+            row = await first_row(
+                conn,
                 "SELECT l.language, p.language FROM persons p LEFT JOIN language_choices l ON l.person_id = p.id "
                 "WHERE p.id = ?",
                 (person_id,),
-            ) as cursor:
-                row = await cursor.fetchone()
+            )
             if row and (row[0] or row[1]):
                 return normalise_language(row[0] or row[1], self.settings.default_language)
         return normalise_language(hint, self.settings.default_language)
@@ -112,7 +112,8 @@ class Conversation:
     async def handle(self, request: Request, *, update_id: int | None = None) -> Outcome:
         """Answers one request. With `update_id`, a replayed update that was already handled is skipped."""
         async with self.db.transaction() as conn:
-            if update_id is not None and await is_processed(conn, request.channel, update_id):
+            # Marking first is the replay check too: an update that was handled before changes no row.
+            if update_id is not None and not await mark_processed(conn, request.channel, update_id, self.clock()):
                 return Outcome()
             person = await get_person(conn, request.person_id) if request.person_id else None
             turn = Turn(
@@ -125,8 +126,6 @@ class Conversation:
             )
             await self._dispatch(turn)
             await self._persist(conn, turn)
-            if update_id is not None:
-                await mark_processed(conn, request.channel, update_id, turn.now)
         self._committed()
         return turn.outcome
 
@@ -194,20 +193,16 @@ class Conversation:
         await self._persist(conn, turn)
 
     async def _dispatch(self, turn: Turn) -> None:
-        request = turn.request
-        if request.command == FREE_TEXT:
-            if turn.person is None:
-                turn.reply(onboarding.not_bound_text(turn._))
+        command = find_command(turn.request.command)
+        if turn.person is None:
+            # An unbound account learns nothing but how to get an invite, and can use one.
+            if command is not None and command.name == "start":
+                await onboarding.start_case(turn)
             else:
-                await general.free_text_case(turn)
+                turn.reply(onboarding.not_bound_text(turn._))
             return
-        command = find_command(request.command)
-        if turn.person is None and (command is None or command.audience is not Audience.ANYONE):
-            # An unbound account learns nothing but how to get an invite.
-            turn.reply(onboarding.not_bound_text(turn._))
-            return
-        if turn.person is None and command is not None and command.name == "help":
-            turn.reply(onboarding.not_bound_text(turn._))
+        if turn.request.command == FREE_TEXT:
+            await general.free_text_case(turn)
             return
         if command is None:
             await general.unknown_command_case(turn)

@@ -8,14 +8,14 @@ from icalendar import Calendar, Event
 
 from bot.core.messages import Button, Document
 from bot.core.turn import Turn
+from bot.db import first_row
 from bot.i18n import Translator
 from kkrcore.meetings import next_meeting, upcoming_meetings
 from kkrcore.models import Meeting, MeetingKind
 
 
 async def agenda_for(turn: Turn, meeting_id: str) -> str | None:
-    async with turn.conn.execute("SELECT text FROM agendas WHERE meeting_id = ?", (meeting_id,)) as cursor:
-        row = await cursor.fetchone()
+    row = await first_row(turn.conn, "SELECT text FROM agendas WHERE meeting_id = ?", (meeting_id,))
     return str(row[0]) if row else None
 
 
@@ -110,7 +110,7 @@ def meetings_calendar(meetings: list[Meeting], _: Translator, now: datetime) -> 
         event.add("summary", meeting_title(meeting, _))
         event.add("location", f"{meeting.place}, {meeting.address}" if meeting.address else meeting.place)
         calendar.add_component(event)
-    return calendar.to_ical()
+    return bytes(calendar.to_ical())
 
 
 async def calendar_case(turn: Turn) -> None:

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from bot.core.turn import Turn, describe_role, display_name
 from bot.core.usecases.general import main_menu
+from bot.db import rows
 from bot.i18n import Translator, normalise_language
 from bot.onboarding import Redemption, create_invite, invite_link, redeem_invite
 from bot.roster import Person, Roster
@@ -95,8 +96,7 @@ def chunk_lines(lines: list[str], budget: int = MESSAGE_BUDGET) -> list[str]:
 async def invite_case(turn: Turn) -> None:
     _ = turn._
     roster = await turn.roster()
-    async with turn.conn.execute("SELECT DISTINCT person_id FROM accounts") as cursor:
-        bound = {row[0] for row in await cursor.fetchall()}
+    bound = {row[0] for row in await rows(turn.conn, "SELECT DISTINCT person_id FROM accounts")}
     if not turn.args:
         turn.reply(
             _("Write /invite PERSON-ID for one person, or /invite all for everyone who is not connected yet."),
