@@ -157,3 +157,24 @@ def test_run_without_a_token_starts_the_console_and_says_so(tmp_path: Path) -> N
     assert "KKRBOT_TELEGRAM_TOKEN" in first_line
     assert "konsollen" in first_line
     assert "fredag den" in result.stdout
+
+
+def test_the_console_plays_a_member_and_their_substitute(tmp_path: Path) -> None:
+    """R-MEET-5 in the console: the member reports absence, then, acting as the substitute, presses
+    the alert's first button; the member and the secretariat hear of it."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "console"],
+        cwd=tmp_path,
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("KKRBOT_")}, "KKRBOT_DATABASE": "k.sqlite3"},
+        input="/as a-medlem-2\n/afbud\n1\n1\n/as a-stedfortraeder-2\n1\n/quit\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+    after_switch = result.stdout.split("(a-stedfortraeder-2)")[1]
+    assert "[1] Jeg deltager  [2] Jeg kan ikke" in after_switch
+    assert "og sekretariatet får besked om, at du deltager" in after_switch
+    assert "── leveret til Pia Fiktivsen ──" in after_switch
+    assert "Forventet fremmøde: 22 af 22" in after_switch

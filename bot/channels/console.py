@@ -16,7 +16,7 @@ from typing import TextIO
 import aiosqlite
 
 from bot.core.conversation import FREE_TEXT, TICK_SECONDS, Conversation
-from bot.core.messages import Message, Request
+from bot.core.messages import Button, Message, Request
 from bot.i18n import Translator
 from bot.onboarding import accounts_of
 from bot.outbox import Delivery, DeliveryResult, OutboxItem, OutboxWorker
@@ -54,7 +54,8 @@ class Console:
         self.download_dir = download_dir
         self.person: Person | None = None
         self.roster: Roster | None = None
-        self.choices: list[str] = []
+        # The buttons of the last message each person got, so that after /as one can press them.
+        self.buttons: dict[str, list[Button]] = {}
         self.worker = OutboxWorker(conversation.db, CHANNEL, self.deliver)
         conversation.after_commit(self.worker.wake)
 
@@ -64,16 +65,12 @@ class Console:
     async def deliver(self, item: OutboxItem) -> DeliveryResult:
         assert self.roster is not None
         message = item.message
-        if item.address == (self.person.id if self.person else None):
-            self.choices = [b.action for row in message.buttons for b in row]
-            self.say("\n" + render_plain(message))
-            if self.choices:
-                labels = [b.label for row in message.buttons for b in row]
-                self.say("  ".join(f"[{i}] {label}" for i, label in enumerate(labels, 1)))
-        else:
+        self.buttons[item.address] = [b for row in message.buttons for b in row]
+        if item.address != (self.person.id if self.person else None):
             recipient = self.roster.by_id.get(item.address)
-            name = recipient.name if recipient else item.address
-            self.say("\n" + self._("── delivered to {name} ──", name=name) + "\n" + render_plain(message))
+            self.say("\n" + self._("── delivered to {name} ──", name=recipient.name if recipient else item.address))
+        self.say("\n" + render_plain(message))
+        self.show_buttons(item.address)
         if message.document:
             path = self.download_dir / message.document.filename
             path.write_bytes(message.document.content)
@@ -85,6 +82,10 @@ class Console:
             await self.conversation.tick()
             await asyncio.sleep(TICK_SECONDS)
 
+    def show_buttons(self, person_id: str) -> None:
+        if buttons := self.buttons.get(person_id):
+            self.say("  ".join(f"[{i}] {b.label}" for i, b in enumerate(buttons, 1)))
+
     async def act_as(self, person_id: str) -> bool:
         async with self.conversation.db.read() as conn:
             self.roster = await Roster.load(conn)
@@ -94,6 +95,7 @@ class Console:
             return False
         self.person = person
         self.say(self._("You are now {name} ({id}).", name=person.name, id=person.id))
+        self.show_buttons(person.id)
         return True
 
     async def list_people(self) -> None:
@@ -103,8 +105,9 @@ class Console:
             self.say(f"  {person.id:<28} {person.name} ({kind})")
 
     def parse(self, line: str) -> tuple[str, list[str]]:
-        if line.isdigit() and 1 <= int(line) <= len(self.choices):
-            command, *args = self.choices[int(line) - 1].split()
+        buttons = self.buttons.get(self.person.id, []) if self.person else []
+        if line.isdigit() and 1 <= int(line) <= len(buttons):
+            command, *args = buttons[int(line) - 1].action.split()
             return command, args
         if line.startswith("/"):
             command, *args = line[1:].split()
