@@ -25,6 +25,15 @@ from kkrcore.days import municipal_election_date
 from kkrcore.reasons import InvalidInput
 
 
+def known_timezone(value: str) -> str:
+    """An IANA zone name that tzdata knows, or a ValueError that says which name was wrong."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r}") from exc
+    return value
+
+
 class EntryError(ValueError):
     """A cross-field check that failed, with the location of the offending entry.
 
@@ -152,11 +161,7 @@ class Dataset(Frozen):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
+        return known_timezone(value)
 
     @field_validator("meetings")
     @classmethod

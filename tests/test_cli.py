@@ -14,12 +14,22 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def kkrbot(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def kkrbot(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None, typed: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Runs `kkrbot ARGS` on a database of its own, with none of the caller's KKRBOT_ settings; `typed` is
+    what the person types at the console."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("KKRBOT_")}
     environment["KKRBOT_DATABASE"] = str(tmp_path / "kkrbot.sqlite3")
     environment.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args], cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "bot", *args],
+        cwd=tmp_path,
+        env=environment,
+        input=typed,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -142,15 +152,7 @@ def test_a_wrong_setting_stops_the_start_with_one_clear_line(tmp_path: Path, var
 
 
 def test_run_without_a_token_starts_the_console_and_says_so(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "run"],
-        cwd=tmp_path,
-        env={**{k: v for k, v in os.environ.items() if not k.startswith("KKRBOT_")}, "KKRBOT_DATABASE": "k.sqlite3"},
-        input="/naeste\n/quit\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = kkrbot(tmp_path, "run", typed="/naeste\n/quit\n")
 
     assert result.returncode == 0, result.stderr
     first_line = result.stdout.splitlines()[0]
@@ -162,15 +164,7 @@ def test_run_without_a_token_starts_the_console_and_says_so(tmp_path: Path) -> N
 def test_the_console_plays_a_member_and_their_substitute(tmp_path: Path) -> None:
     """R-MEET-5 in the console: the member reports absence, then, acting as the substitute, presses
     the alert's first button; the member and the secretariat hear of it."""
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "console"],
-        cwd=tmp_path,
-        env={**{k: v for k, v in os.environ.items() if not k.startswith("KKRBOT_")}, "KKRBOT_DATABASE": "k.sqlite3"},
-        input="/as a-medlem-2\n/afbud\n1\n1\n/as a-stedfortraeder-2\n1\n/quit\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = kkrbot(tmp_path, "console", typed="/as a-medlem-2\n/afbud\n1\n1\n/as a-stedfortraeder-2\n1\n/quit\n")
 
     assert result.returncode == 0, result.stderr
     after_switch = result.stdout.split("(a-stedfortraeder-2)")[1]
