@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
 from bot.roster import Roster
-from tests.conftest import COPENHAGEN, RunningBot
-from tests.fake_telegram import SentMessage
+from tests.conftest import COPENHAGEN, Clock, RunningBot, start_bot
+from tests.fake_telegram import FakeTelegram, SentMessage
 
 MEMBER, SUBSTITUTE, SECRETARY, MAYOR, VICE_MAYOR = 2001, 2002, 2003, 2004, 2005
 MEETING = "2027-02-12"
@@ -223,3 +224,21 @@ async def test_a_substitute_who_blocked_the_bot_is_reported_to_the_secretariat(c
 
     report = (await message_to(council, SECRETARY, "kunne ikke leveres"))[0]
     assert "403" in text(report)
+
+
+async def test_reminders_survive_a_restart_without_repeating(tg: FakeTelegram, tmp_path: Path) -> None:
+    clock = Clock(datetime(2027, 2, 9, 10, 0, tzinfo=COPENHAGEN))
+    first = await start_bot(tg, tmp_path / "db.sqlite3", clock)
+    await first.bind(MEMBER, "a-medlem-1")
+    await first.conversation.tick()
+    await message_to(first, MEMBER, "Påmindelse")
+    await first.stop()
+
+    second = await start_bot(tg, tmp_path / "db.sqlite3", clock)
+    try:
+        await second.conversation.tick()
+        await second.ask(MEMBER, "/hjaelp")
+    finally:
+        await second.stop()
+
+    assert len([m for m in tg.sent_to(MEMBER) if "Påmindelse" in text(m)]) == 1

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bot.roster import Roster
 from kkrcore.composition import CompositionInput, compute_composition
 from kkrcore.dataset import load_dataset
@@ -103,6 +105,7 @@ async def test_next_meeting_asked_on_23_november_2026_is_12_february_2027_in_dan
     assert "gruppemøder kl. 08.30–10.00" in text
     assert "Dagsordenen er ikke udsendt endnu" in text
     assert [b["text"] for b in answer.buttons[0]] == ["Alle møder", "Føj til kalender"]
+    assert [b["text"] for b in answer.buttons[1]] == ["Meld afbud"]
 
 
 async def test_next_meeting_in_english(kkrbot: RunningBot) -> None:
@@ -263,3 +266,24 @@ async def test_group_chats_get_nothing(kkrbot: RunningBot) -> None:
     await kkrbot.ask(MEMBER, "/hjaelp")
 
     assert kkrbot.tg.sent_to(-MEMBER) == []
+
+
+@pytest.mark.parametrize(
+    ("question", "english"),
+    [
+        ("/next", "Friday 12 February 2027, 10:00–12:00"),
+        ("/meetings", "Meetings of KKR Nordjylland 2026-2030"),
+        ("/substitute", "As mayor you are substituted by the viceborgmester"),
+        ("/composition", "largest remainder (Hare)"),
+        ("/members Aalborg", "Aalborg (4)"),
+        ("/calendar", "calendar file"),
+        ("/help", "Commands work in Danish and English"),
+        ("/language", "Choose your language."),
+    ],
+)
+async def test_each_question_in_english(kkrbot: RunningBot, question: str, english: str) -> None:
+    await kkrbot.bind(MAYOR, "aalborg-borgmester", language="en")
+
+    answer = await kkrbot.ask(MAYOR, question, language="en")
+
+    assert english in (answer.plain_text or "")

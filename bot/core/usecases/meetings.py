@@ -10,6 +10,7 @@ from bot.core.messages import Button, Document
 from bot.core.turn import Turn
 from bot.db import first_row
 from bot.i18n import Translator
+from bot.roster import Role
 from kkrcore.meetings import next_meeting, upcoming_meetings
 from kkrcore.models import Meeting, MeetingKind
 
@@ -70,10 +71,13 @@ async def next_meeting_case(turn: Turn) -> None:
         )
         return
     agenda = await agenda_for(turn, meeting.id)
+    buttons = meetings_buttons(turn, exclude="next")
+    if turn.person is not None and turn.person.role is Role.MEMBER:
+        buttons.append([turn.button(_("Report absence"), f"absent {meeting.id}")])
     turn.reply(
         describe_meeting(meeting, _, agenda),
         title=_("Next meeting: {title}", title=meeting_title(meeting, _)),
-        buttons=meetings_buttons(turn, exclude="next"),
+        buttons=buttons,
     )
 
 
