@@ -11,6 +11,9 @@ import aiosqlite
 
 from bot.db import first_row, rows, utc_text
 
+# Changes no row for an update that was already processed: that is the replay check.
+MARK_PROCESSED = "UPDATE inbox SET processed_at = ? WHERE channel = ? AND update_id = ? AND processed_at IS NULL"
+
 
 async def store_updates(
     conn: aiosqlite.Connection, channel: str, updates: list[tuple[int, dict[str, Any]]], now: datetime
@@ -42,10 +45,7 @@ async def mark_processed(conn: aiosqlite.Connection, channel: str, update_id: in
     """True if this call processed it; False if it already was (a replay after a crash).
 
     Every update is stored before it is processed, so a missing row is a caller's bug, not a replay."""
-    cursor = await conn.execute(
-        "UPDATE inbox SET processed_at = ? WHERE channel = ? AND update_id = ? AND processed_at IS NULL",
-        (utc_text(now), channel, update_id),
-    )
+    cursor = await conn.execute(MARK_PROCESSED, (utc_text(now), channel, update_id))
     if cursor.rowcount == 1:
         return True
     if await first_row(conn, "SELECT 1 FROM inbox WHERE channel = ? AND update_id = ?", (channel, update_id)) is None:

@@ -55,7 +55,7 @@ from bot.core.conversation import FREE_TEXT, TICK_SECONDS, Conversation
 from bot.core.messages import Message, Request
 from bot.db import Database, utc_text
 from bot.i18n import translator
-from bot.inbox import next_offset, pending_updates, store_updates
+from bot.inbox import MARK_PROCESSED, next_offset, pending_updates, store_updates
 from bot.onboarding import person_for_account
 from bot.outbox import Delivery, DeliveryResult, OutboxItem, OutboxWorker
 
@@ -235,10 +235,7 @@ async def _process_one(application: KkrApplication, services: Services, update: 
         services.handled.discard(update.update_id)
         return
     # No handler (a group chat, an edited message), or the error handler ran: done all the same.
-    await services.db.write(
-        "UPDATE inbox SET processed_at = ? WHERE channel = ? AND update_id = ? AND processed_at IS NULL",
-        (utc_text(services.conversation.clock()), CHANNEL, update.update_id),
-    )
+    await services.db.write(MARK_PROCESSED, (utc_text(services.conversation.clock()), CHANNEL, update.update_id))
 
 
 # --- sending -------------------------------------------------------------------------------------------
