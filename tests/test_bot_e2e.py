@@ -287,3 +287,16 @@ async def test_each_question_in_english(kkrbot: RunningBot, question: str, engli
     answer = await kkrbot.ask(MAYOR, question, language="en")
 
     assert english in (answer.plain_text or "")
+
+
+async def test_the_secretariat_sets_an_agenda_and_members_see_it_under_the_next_meeting(kkrbot: RunningBot) -> None:
+    await kkrbot.bind(SECRETARY, "sekretariat-1")
+    await kkrbot.bind(MEMBER, "a-medlem-1")
+
+    saved = await kkrbot.ask(SECRETARY, "/dagsorden 12.02.2027 1. Velkomst 2. Kollektiv trafik")
+    refused = await kkrbot.ask(MEMBER, "/dagsorden 12.02.2027 noget andet")
+    answer = await kkrbot.ask(MEMBER, "/naeste")
+
+    assert "Dagsordenen til fredag den 12. februar 2027" in (saved.plain_text or "")
+    assert "Det kan kun KKR-sekretariatet" in (refused.plain_text or "")
+    assert "Dagsorden:\n1. Velkomst 2. Kollektiv trafik" in (answer.plain_text or "")

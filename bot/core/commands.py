@@ -36,6 +36,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("members", "medlemmer", Audience.BOUND, N_("Members by municipality or party")),
     Command("language", "sprog", Audience.BOUND, N_("Dansk / English")),
     Command("help", "hjaelp", Audience.ANYONE, N_("What I can do")),
+    Command("agenda", "dagsorden", Audience.SECRETARIAT, N_("Set a meeting's agenda (secretariat)")),
     Command("attendance", "fremmoede", Audience.SECRETARIAT, N_("Attendance and quorum for a meeting (secretariat)")),
     Command("minutes", "referat", Audience.SECRETARIAT, N_("Absences for the minutes (secretariat)")),
     Command("invite", "inviter", Audience.SECRETARIAT, N_("Invite links for the roster (secretariat)")),

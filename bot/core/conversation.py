@@ -39,6 +39,7 @@ USE_CASES: Mapping[str, UseCase] = {
     "members": people.members_case,
     "composition": composition.composition_case,
     "invite": onboarding.invite_case,
+    "agenda": meetings.set_agenda_case,
     "absent": absence.absent_case,
     "undo": absence.undo_case,
     "cover": absence.cover_case,

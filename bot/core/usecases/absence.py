@@ -6,9 +6,8 @@ No reason for the absence is asked for or stored: a reason can be health data.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import datetime
 
 from bot.absences import (
     Absence,
@@ -24,29 +23,13 @@ from bot.absences import (
 )
 from bot.core.messages import Button, Message
 from bot.core.turn import Turn, display_name
-from bot.core.usecases.meetings import meeting_when
+from bot.core.usecases.meetings import meeting_when, parse_day
 from bot.i18n import Translator
 from bot.roster import Person, Roster
 from kkrcore.meetings import Quorum, quorum_forecast, upcoming_meetings
 from kkrcore.models import Meeting
 
 MEETINGS_OFFERED = 5
-_DANISH_DATE = re.compile(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4})")
-
-
-def parse_day(text: str) -> date | None:
-    """'2027-02-12' or the Danish '12.02.2027' / '12/2/2027'."""
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        pass
-    match = _DANISH_DATE.fullmatch(text)
-    if match:
-        try:
-            return date(int(match[3]), int(match[2]), int(match[1]))
-        except ValueError:
-            return None
-    return None
 
 
 def where(meeting: Meeting) -> str:

@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import date, datetime
 
 from icalendar import Calendar, Event
 
 from bot.core.messages import Button, Document
 from bot.core.turn import Turn
-from bot.db import first_row
+from bot.db import first_row, utc_text
 from bot.i18n import Translator
 from bot.roster import Role
 from kkrcore.meetings import next_meeting, upcoming_meetings
 from kkrcore.models import Meeting, MeetingKind
+
+_DANISH_DATE = re.compile(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4})")
+
+
+def parse_day(text: str) -> date | None:
+    """'2027-02-12' or the Danish '12.02.2027' / '12/2/2027'."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    match = _DANISH_DATE.fullmatch(text)
+    if match:
+        try:
+            return date(int(match[3]), int(match[2]), int(match[1]))
+        except ValueError:
+            return None
+    return None
 
 
 async def agenda_for(turn: Turn, meeting_id: str) -> str | None:
@@ -127,4 +145,25 @@ async def calendar_case(turn: Turn) -> None:
             mime_type="text/calendar",
         ),
         buttons=meetings_buttons(turn, exclude="calendar"),
+    )
+
+
+async def set_agenda_case(turn: Turn) -> None:
+    """The secretariat records a meeting's agenda; /naeste shows the latest one. (Sending it out to members is
+    the broadcast feature's job.)"""
+    _ = turn._
+    day = parse_day(turn.args[0]) if turn.args else None
+    meeting = next((m for m in turn.dataset.meetings if day and m.id == day.isoformat()), None)
+    text = " ".join(turn.args[1:]).strip()
+    if meeting is None or not text:
+        turn.reply(_("Write /dagsorden DATE TEXT, for example /dagsorden 12.02.2027 1. Welcome 2. Regional transport"))
+        return
+    await turn.conn.execute(
+        "INSERT INTO agendas (meeting_id, text, updated_at) VALUES (?, ?, ?) "
+        "ON CONFLICT (meeting_id) DO UPDATE SET text = excluded.text, updated_at = excluded.updated_at",
+        (meeting.id, text, utc_text(turn.now)),
+    )
+    turn.reply(
+        _("The agenda for {when} is saved. Members see it under the next meeting.", when=meeting_when(meeting, _)),
+        buttons=[[turn.button(_("Next meeting"), "next")]],
     )
