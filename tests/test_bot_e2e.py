@@ -243,6 +243,24 @@ async def test_command_menus_are_registered_in_danish_and_english(kkrbot: Runnin
         "hjaelp",
     } <= danish
     assert {"next", "meetings", "substitute", "composition", "members", "calendar", "help"} <= english
+    assert "fremmoede" not in danish
+
+
+async def test_the_secretariat_sees_its_own_commands_in_its_menu(
+    tg: FakeTelegram, tmp_path: Path, clock: Clock
+) -> None:
+    first = await start_bot(tg, tmp_path / "db.sqlite3", clock)
+    await first.bind(SECRETARY, "sekretariat-1")
+    bound_now = {c["command"] for c in tg.commands[(f"chat:{SECRETARY}", "da")]}
+    await first.stop()
+    tg.commands.clear()
+
+    second = await start_bot(tg, tmp_path / "db.sqlite3", clock)
+    await second.ask(SECRETARY, "/hjaelp")
+    await second.stop()
+
+    assert {"fremmoede", "referat", "inviter", "dagsorden", "naeste"} <= bound_now
+    assert {"attendance", "minutes", "invite"} <= {c["command"] for c in tg.commands[(f"chat:{SECRETARY}", "en")]}
 
 
 async def test_a_restart_keeps_bindings_and_language_choices(tg: FakeTelegram, tmp_path: Path, clock: Clock) -> None:

@@ -18,6 +18,8 @@ from typing import Any, cast
 
 from telegram import (
     BotCommand,
+    BotCommandScope,
+    BotCommandScopeChat,
     BotCommandScopeDefault,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -50,14 +52,15 @@ from telegram.ext import (
 )
 
 from bot.config import LANGUAGES
-from bot.core.commands import COMMANDS, all_command_names
+from bot.core.commands import COMMANDS, Audience, all_command_names
 from bot.core.conversation import FREE_TEXT, TICK_SECONDS, Conversation
 from bot.core.messages import Message, Request
 from bot.db import Database, utc_text
 from bot.i18n import translator
 from bot.inbox import MARK_PROCESSED, next_offset, pending_updates, store_updates
-from bot.onboarding import person_for_account
+from bot.onboarding import accounts_of, person_for_account
 from bot.outbox import Delivery, DeliveryResult, OutboxItem, OutboxWorker
+from bot.roster import Role, Roster
 
 log = logging.getLogger(__name__)
 
@@ -126,8 +129,10 @@ async def _ask(update: Update, context: KkrContext, command: str, args: Sequence
         display_name=user.full_name,
         callback_id=update.callback_query.id if update.callback_query else None,
     )
-    await context.services.conversation.handle(request, update_id=update.update_id)
+    outcome = await context.services.conversation.handle(request, update_id=update.update_id)
     context.services.handled.add(update.update_id)
+    if command == "start" and outcome.bound is not None and outcome.bound.role is Role.SECRETARIAT:
+        await publish_commands(context.bot, BotCommandScopeChat(user.id), secretariat=True)
 
 
 def _command_name(update: Update) -> str:
@@ -306,26 +311,36 @@ def telegram_delivery(application: KkrApplication) -> Any:
 # --- application --------------------------------------------------------------------------------------
 
 
-async def publish_commands(application: KkrApplication) -> None:
-    """The command menu per language: Danish names for Danish, English names for everyone else."""
-    for language in LANGUAGES:
-        _ = translator(language)
-        commands = [
-            BotCommand(command.danish if language == "da" else command.name, _(command.description))
-            for command in COMMANDS
-            if command.in_menu and command.audience.value != "secretariat"
-        ]
-        await application.bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=language)
-    _ = translator("en")
-    await application.bot.set_my_commands(
-        [BotCommand(c.name, _(c.description)) for c in COMMANDS if c.in_menu and c.audience.value != "secretariat"]
-    )
+def menu(language: str | None, *, secretariat: bool) -> list[BotCommand]:
+    """Danish names for Danish, English names otherwise; the secretariat's commands only in its own chats."""
+    _ = translator("da" if language == "da" else "en")
+    return [
+        BotCommand(command.danish if language == "da" else command.name, _(command.description))
+        for command in COMMANDS
+        if command.in_menu and (secretariat or command.audience is not Audience.SECRETARIAT)
+    ]
+
+
+async def publish_commands(bot: ExtBot[None], scope: BotCommandScope, *, secretariat: bool) -> None:
+    """The menu in each language, and without a language for everyone else."""
+    for language in (*LANGUAGES, None):
+        await bot.set_my_commands(menu(language, secretariat=secretariat), scope=scope, language_code=language)
+
+
+async def publish_secretariat_menus(application: KkrApplication, services: Services) -> None:
+    async with services.db.read() as conn:
+        roster = await Roster.load(conn)
+        chats = [await accounts_of(conn, person.id) for person in roster.secretariat]
+    for channel, address in (account for accounts in chats for account in accounts):
+        if channel == CHANNEL:
+            await publish_commands(application.bot, BotCommandScopeChat(int(address)), secretariat=True)
 
 
 async def post_init(application: KkrApplication) -> None:
     services: Services = application.bot_data["services"]
     await application.bot.delete_webhook()
-    await publish_commands(application)
+    await publish_commands(application.bot, BotCommandScopeDefault(), secretariat=False)
+    await publish_secretariat_menus(application, services)
     conversation = services.conversation
     worker = OutboxWorker(
         services.db,

@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bot.roster import Person
+
 CALLBACK_LIMIT_BYTES = 64
 
 
@@ -118,3 +120,5 @@ class Notification(BaseModel):
 class Outcome(BaseModel):
     replies: list[Message] = Field(default_factory=list)
     notifications: list[Notification] = Field(default_factory=list)
+    # The person an invite bound the asking account to, so a channel can set up what it needs for them.
+    bound: Person | None = None

@@ -43,6 +43,7 @@ async def start_case(turn: Turn) -> None:
                 (person.id, normalise_language(turn.request.language_hint, turn.settings.default_language)),
             )
         turn.person = person
+        turn.outcome.bound = person
         turn._ = await turn.conversation.translator_for(turn.conn, person.id)
         await greet(turn, person)
         return
