@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
+from telegram.error import InvalidToken, NetworkError
+
 from bot.app import configure_logging, open_conversation, run_console, run_telegram, utc_now
 from bot.config import ConfigError, Settings, load_settings
 from bot.i18n import compile_all, translator
@@ -110,7 +112,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in ("run", "console"):
             configure_logging(settings)
             if args.command == "run" and settings.telegram_token is not None:
-                asyncio.run(run_telegram(settings))
+                try:
+                    asyncio.run(run_telegram(settings))
+                except InvalidToken:
+                    raise UsageError("Telegram refused KKRBOT_TELEGRAM_TOKEN; check it with @BotFather") from None
+                except NetworkError as exc:
+                    raise UsageError(f"cannot reach the Telegram Bot API at KKRBOT_TELEGRAM_API_URL: {exc}") from None
                 return 0
             if args.command == "run":
                 _ = translator(settings.default_language)

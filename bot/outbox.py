@@ -141,7 +141,11 @@ class OutboxWorker:
         while True:
             # Cleared before draining, so a commit during the drain wakes the next round at once.
             self._wake.clear()
-            pause = await self.drain_once()
+            try:
+                pause = await self.drain_once()
+            except Exception:  # the database, say; what was not marked sent is sent on the next round
+                log.exception("outbox %s: draining failed", self.channel)
+                pause = IDLE_POLL_SECONDS
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for can lose a cancellation that races
             # with the event, and then the worker never stops.
             with contextlib.suppress(TimeoutError):

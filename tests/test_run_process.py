@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,6 +21,23 @@ def add_invite(database: Path, person_id: str, token: str) -> None:
             "INSERT INTO invites (token_hash, person_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
             (hash_token(token), person_id, now.isoformat(), (now + timedelta(days=1)).isoformat()),
         )
+
+
+async def test_a_token_telegram_refuses_stops_the_start_with_one_line(tg: FakeTelegram, tmp_path: Path) -> None:
+    wrong = FakeTelegram(token="654321:WRONG-token")
+    wrong.port = tg.port  # the same server, asked with a token it does not know
+    log = tmp_path / "bot.log"
+    bot = BotProcess(wrong, tmp_path / "kkrbot.sqlite3", log)
+    await bot.start()
+    assert bot.process is not None
+
+    status = await asyncio.wait_for(bot.process.wait(), 60)
+
+    assert status == 2
+    last = log.read_text().strip().splitlines()[-1]
+    assert last.startswith("kkrbot: Telegram refused KKRBOT_TELEGRAM_TOKEN")
+    assert "Traceback" not in log.read_text()
+    assert "WRONG-token" not in log.read_text()
 
 
 async def test_the_bot_process_answers_and_never_logs_its_token(tg: FakeTelegram, tmp_path: Path) -> None:

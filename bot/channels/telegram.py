@@ -156,7 +156,7 @@ async def on_text(update: Update, context: KkrContext) -> None:
 async def on_button(update: Update, context: KkrContext) -> None:
     query = update.callback_query
     assert query is not None
-    command, *args = (query.data or "help").split()
+    command, *args = (query.data or "").split() or ["help"]
     await _ask(update, context, command, args)
 
 
@@ -235,7 +235,12 @@ async def process(application: KkrApplication, services: Services) -> None:
 
 
 async def _process_one(application: KkrApplication, services: Services, update: Update) -> None:
-    await application.process_update(update)
+    try:
+        await application.process_update(update)
+    except Exception:
+        # Left unprocessed in the inbox, so the next start replays it; the bot goes on with the next one.
+        log.exception("update %s could not be processed", update.update_id)
+        return
     if update.update_id in services.handled:
         services.handled.discard(update.update_id)
         return
