@@ -55,7 +55,7 @@ async def bench_echo(tg: FakeTelegram, users: list[int], questions: int) -> tupl
 
 
 async def bench_kkrbot(
-    tg: FakeTelegram, questions: int, workdir: Path, rate_limit: float
+    tg: FakeTelegram, questions: int, workdir: Path, rate_limit: float, variant: str | None = None
 ) -> tuple[LoadResult, int, list[float]]:
     roster, users = await bind_everyone(workdir / "kkrbot.sqlite3")
     members = [users[m.id] for m in roster.members]
@@ -63,7 +63,9 @@ async def bench_kkrbot(
         tg,
         workdir / "kkrbot.sqlite3",
         workdir / "kkrbot.log",
+        module="bench.bot_variants" if variant else "bot",
         KKRBOT_TELEGRAM_MAX_MESSAGES_PER_SECOND=str(rate_limit),
+        **({"BENCH_VARIANT": variant} if variant else {}),
     )
     await bot.start()
     try:
@@ -76,6 +78,8 @@ async def bench_kkrbot(
         return result, bot.peak_memory_kib, alerts
     finally:
         await bot.terminate()
+        if variant:
+            print(f"  [{variant}] " + (workdir / "kkrbot.log").read_text().strip().splitlines()[-1])
 
 
 async def absence_alerts(tg: FakeTelegram, roster: Roster, users: dict[str, int]) -> list[float]:
@@ -91,16 +95,19 @@ async def absence_alerts(tg: FakeTelegram, roster: Roster, users: dict[str, int]
     return latencies
 
 
-async def main(questions: int) -> None:
+async def main(questions: int, variant: str | None) -> None:
     users = list(range(80_000, 80_022))
     async with FakeTelegram() as tg:
         started = time.perf_counter()
         echo, echo_peak = await bench_echo(tg, users, questions)
         runs = {}
-        for label, rate_limit in (("kkrbot, limiter off", 0.0), ("kkrbot, Telegram's 30/s limit", 30.0)):
+        plan = [("kkrbot, limiter off", 0.0, None), ("kkrbot, Telegram's 30/s limit", 30.0, None)]
+        if variant:
+            plan = [(f"kkrbot {variant}, limiter off", 0.0, variant)]
+        for label, rate_limit, bot_variant in plan:
             tg.clear()
             with tempfile.TemporaryDirectory() as workdir:
-                runs[label] = await bench_kkrbot(tg, questions, Path(workdir), rate_limit)
+                runs[label] = await bench_kkrbot(tg, questions, Path(workdir), rate_limit, bot_variant)
         took = time.perf_counter() - started
     print(format_result("echo bot (bare PTB, no limiter)", echo) + f", peak memory {echo_peak / 1024:.1f} MiB")
     for label, (result, peak, alerts) in runs.items():
@@ -119,4 +126,8 @@ async def main(questions: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=int, default=2000)
-    asyncio.run(main(parser.parse_args().questions))
+    parser.add_argument(
+        "--variant", choices=["no-fsync", "lock-timing"], help="an experiment (bench/bot_variants.py), limiter off"
+    )
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.questions, arguments.variant))

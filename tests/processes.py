@@ -15,6 +15,7 @@ from bot.roster import Roster
 from tests.fake_telegram import FakeTelegram
 
 FIRST_USER_ID = 70_000
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 async def bind_everyone(database: Path) -> tuple[Roster, dict[str, int]]:
@@ -35,8 +36,9 @@ async def bind_everyone(database: Path) -> tuple[Roster, dict[str, int]]:
 
 
 class BotProcess:
-    def __init__(self, tg: FakeTelegram, database: Path, log: Path, **env: str) -> None:
+    def __init__(self, tg: FakeTelegram, database: Path, log: Path, module: str = "bot", **env: str) -> None:
         self.tg = tg
+        self.module = module
         self.database = database
         self.log = log
         self.env = env
@@ -50,11 +52,20 @@ class BotProcess:
             KKRBOT_TELEGRAM_FILE_URL=self.tg.base_file_url,
             KKRBOT_DATABASE=str(self.database),
             KKRBOT_POLL_TIMEOUT="1",
+            # The process runs in the database's folder; the project's own modules (bench/) stay importable.
+            PYTHONPATH=str(PROJECT_ROOT),
             **self.env,
         )
         with self.log.open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run", env=environment, stdout=log, stderr=log, cwd=self.database.parent
+                sys.executable,
+                "-m",
+                self.module,
+                "run",
+                env=environment,
+                stdout=log,
+                stderr=log,
+                cwd=self.database.parent,
             )
 
     @property
