@@ -19,7 +19,7 @@ from telegram.error import InvalidToken, NetworkError
 from bot.app import configure_logging, open_conversation, run_console, run_telegram, utc_now
 from bot.config import ConfigError, Settings, load_settings
 from bot.i18n import compile_all, translator
-from bot.onboarding import create_invite, invite_link
+from bot.onboarding import issue_invites
 from bot.roster import Roster, RosterError, bound_people, load_roster_file, replace_roster, roster_as_json
 from kkrcore.dataset import DatasetError
 
@@ -91,12 +91,10 @@ async def invites(settings: Settings, person_id: str | None, everyone: bool) -> 
                 people = [roster.by_id[person_id]]
             else:
                 raise UsageError(f"no person with id {person_id!r} in the roster (see: kkrbot roster list)")
-            now = utc_now()
-            ttl = timedelta(days=settings.invite_ttl_days)
-            lines = [
-                f"{p.id}\t{invite_link(settings.bot_username, await create_invite(conn, p.id, now, ttl))}"
-                for p in people
-            ]
+            links = await issue_invites(
+                conn, [p.id for p in people], settings.bot_username, utc_now(), timedelta(days=settings.invite_ttl_days)
+            )
+            lines = [f"{person_id}\t{link}" for person_id, link in links]
     finally:
         await conversation.db.close()
     return "\n".join(lines)

@@ -45,6 +45,16 @@ async def create_invite(conn: aiosqlite.Connection, person_id: str, now: datetim
     return token
 
 
+async def issue_invites(
+    conn: aiosqlite.Connection, person_ids: list[str], bot_username: str, now: datetime, ttl: timedelta
+) -> list[tuple[str, str]]:
+    """A fresh single-use link for each person: (person id, deep link). The CLI and the chat both hand them out."""
+    return [
+        (person_id, invite_link(bot_username, await create_invite(conn, person_id, now, ttl)))
+        for person_id in person_ids
+    ]
+
+
 async def redeem_invite(
     conn: aiosqlite.Connection, token: str, channel: str, address: str, now: datetime
 ) -> tuple[Redemption, str | None]:

@@ -6,10 +6,9 @@ from datetime import timedelta
 
 from bot.core.turn import Turn, describe_role, display_name
 from bot.core.usecases.general import main_menu
-from bot.db import rows
 from bot.i18n import Translator, normalise_language
-from bot.onboarding import Redemption, create_invite, invite_link, redeem_invite
-from bot.roster import Person, Roster
+from bot.onboarding import Redemption, issue_invites, redeem_invite
+from bot.roster import Person, Roster, bound_people
 
 # Telegram allows 4,096 characters; staying well below leaves room for the title.
 MESSAGE_BUDGET = 3500
@@ -70,17 +69,6 @@ async def greet(turn: Turn, person: Person) -> None:
     )
 
 
-async def issue_invites(turn: Turn, people: list[Person]) -> list[tuple[Person, str]]:
-    ttl = timedelta(days=turn.settings.invite_ttl_days)
-    return [
-        (
-            person,
-            invite_link(turn.settings.bot_username, await create_invite(turn.conn, person.id, turn.now, ttl)),
-        )
-        for person in people
-    ]
-
-
 def chunk_lines(lines: list[str], budget: int = MESSAGE_BUDGET) -> list[str]:
     chunks: list[str] = []
     current: list[str] = []
@@ -97,7 +85,8 @@ def chunk_lines(lines: list[str], budget: int = MESSAGE_BUDGET) -> list[str]:
 async def invite_case(turn: Turn) -> None:
     _ = turn._
     roster = await turn.roster()
-    bound = {row[0] for row in await rows(turn.conn, "SELECT DISTINCT person_id FROM accounts")}
+    # Invite links are Telegram deep links, so "connected" means bound on Telegram, as for `kkrbot invite --all`.
+    bound = await bound_people(turn.conn, "telegram")
     if not turn.args:
         turn.reply(
             _("Write /invite PERSON-ID for one person, or /invite all for everyone who is not connected yet."),
@@ -115,8 +104,14 @@ async def invite_case(turn: Turn) -> None:
     else:
         turn.reply(_("There is nobody with the id “{id}” in the roster.", id=target))
         return
-    links = await issue_invites(turn, people)
-    lines = [f"{display_name(p, _)} ({p.id}):\n{link}" for p, link in links]
+    links = await issue_invites(
+        turn.conn,
+        [p.id for p in people],
+        turn.settings.bot_username,
+        turn.now,
+        timedelta(days=turn.settings.invite_ttl_days),
+    )
+    lines = [f"{display_name(roster.by_id[p], _)} ({p}):\n{link}" for p, link in links]
     days = turn.settings.invite_ttl_days
     for chunk in chunk_lines(lines):
         turn.reply(chunk)
