@@ -23,7 +23,7 @@ from bot.absences import (
 )
 from bot.core.messages import Button, Message
 from bot.core.turn import Turn, display_name
-from bot.core.usecases.meetings import meeting_when, parse_day
+from bot.core.usecases.meetings import meeting_by_id, meeting_named, meeting_when, parse_day
 from bot.i18n import Translator
 from bot.roster import Person, Roster
 from kkrcore.meetings import Quorum, quorum_forecast, upcoming_meetings
@@ -34,10 +34,6 @@ MEETINGS_OFFERED = 5
 
 def where(meeting: Meeting) -> str:
     return f"{meeting.place}, {meeting.address}" if meeting.address else meeting.place
-
-
-def _meeting(turn: Turn, meeting_id: str) -> Meeting | None:
-    return next((m for m in turn.dataset.meetings if m.id == meeting_id), None)
 
 
 def has_started(meeting: Meeting, now: datetime) -> bool:
@@ -166,7 +162,7 @@ async def _requested_meeting(turn: Turn, text: str, said: str) -> Meeting | None
             buttons=[[turn.button(_("Choose a meeting"), "absent")]],
         )
         return None
-    meeting = _meeting(turn, day.isoformat())
+    meeting = meeting_by_id(turn.dataset.meetings, day.isoformat())
     meetings = turn.dataset.meetings
     if meeting is None:
         if day < meetings[0].start.date() or day > meetings[-1].start.date():
@@ -261,7 +257,7 @@ def substitute_alert(absence: Absence, member: Person, meeting: Meeting, _: Tran
 async def _own_absence(turn: Turn, text: str) -> tuple[Absence, Meeting] | None:
     _ = turn._
     absence = await get_absence(turn.conn, int(text)) if text.isdigit() else None
-    meeting = _meeting(turn, absence.meeting_id) if absence else None
+    meeting = meeting_by_id(turn.dataset.meetings, absence.meeting_id) if absence else None
     if absence is None or meeting is None or turn.person is None:
         turn.reply(_("I cannot find that absence notice."))
         return None
@@ -417,8 +413,7 @@ async def undo_case(turn: Turn) -> None:
 async def _meeting_for_secretariat(turn: Turn) -> Meeting | None:
     _ = turn._
     if turn.args:
-        day = parse_day(turn.args[0])
-        meeting = _meeting(turn, day.isoformat()) if day else None
+        meeting = meeting_named(turn.dataset.meetings, turn.args[0])
         if meeting is None:
             turn.reply(_("There is no KKR meeting on “{text}”.", text=turn.args[0]))
         return meeting

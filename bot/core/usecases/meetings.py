@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from icalendar import Calendar, Event
@@ -31,6 +32,16 @@ def parse_day(text: str) -> date | None:
         except ValueError:
             return None
     return None
+
+
+def meeting_by_id(meetings: Sequence[Meeting], meeting_id: str) -> Meeting | None:
+    return next((m for m in meetings if m.id == meeting_id), None)
+
+
+def meeting_named(meetings: Sequence[Meeting], text: str) -> Meeting | None:
+    """The meeting on the day `text` names (a meeting's id is its ISO date), if there is one."""
+    day = parse_day(text)
+    return meeting_by_id(meetings, day.isoformat()) if day else None
 
 
 async def agenda_for(turn: Turn, meeting_id: str) -> str | None:
@@ -152,8 +163,7 @@ async def set_agenda_case(turn: Turn) -> None:
     """The secretariat records a meeting's agenda; /naeste shows the latest one. (Sending it out to members is
     the broadcast feature's job.)"""
     _ = turn._
-    day = parse_day(turn.args[0]) if turn.args else None
-    meeting = next((m for m in turn.dataset.meetings if day and m.id == day.isoformat()), None)
+    meeting = meeting_named(turn.dataset.meetings, turn.args[0]) if turn.args else None
     text = " ".join(turn.args[1:]).strip()
     if meeting is None or not text:
         turn.reply(_("Write /dagsorden DATE TEXT, for example /dagsorden 12.02.2027 1. Welcome 2. Regional transport"))

@@ -8,7 +8,7 @@ from bot.core.turn import Turn, describe_role, display_name
 from bot.core.usecases.general import main_menu
 from bot.i18n import Translator, normalise_language
 from bot.onboarding import Redemption, issue_invites, redeem_invite
-from bot.roster import Person, Roster, bound_people
+from bot.roster import Person, bound_people
 
 # Telegram allows 4,096 characters; staying well below leaves room for the title.
 MESSAGE_BUDGET = 3500
@@ -33,7 +33,7 @@ async def start_case(turn: Turn) -> None:
         turn.conn, turn.args[0], turn.request.channel, turn.request.address, turn.now
     )
     if outcome is Redemption.BOUND and person_id is not None:
-        person = (await Roster.load(turn.conn)).by_id[person_id]
+        person = (await turn.roster()).by_id[person_id]
         # Telegram's language is the first guess, remembered so that notifications, which come with no
         # hint, are in the same language; /sprog changes it.
         if turn.request.language_hint:
