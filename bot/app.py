@@ -15,6 +15,7 @@ from bot.db import Database, first_row
 from bot.i18n import translator
 from bot.roster import EXAMPLE_ROSTER, load_roster_file, replace_roster
 from kkrcore.dataset import load_dataset
+from kkrcore.models import Dataset
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +49,8 @@ def configure_logging(settings: Settings) -> None:
             handler.addFilter(TokenRedactor(settings.telegram_token.get_secret_value()))
 
 
-async def seed_example_roster(db: Database, settings: Settings) -> bool:
+async def seed_example_roster(db: Database, dataset: Dataset) -> bool:
     """On first start the database gets the bundled example roster, so there is someone to be."""
-    dataset = load_dataset(settings.data_file)
     async with db.transaction() as conn:
         if await first_row(conn, "SELECT value FROM meta WHERE key = 'roster_seeded'"):
             return False
@@ -62,9 +62,10 @@ async def seed_example_roster(db: Database, settings: Settings) -> bool:
 async def open_conversation(
     settings: Settings, router: Router | None = None, clock: Callable[[], datetime] = utc_now
 ) -> Conversation:
+    dataset = load_dataset(settings.data_file)
     db = await Database.open(settings.database)
-    await seed_example_roster(db, settings)
-    return Conversation(db, load_dataset(settings.data_file), settings, clock, router)
+    await seed_example_roster(db, dataset)
+    return Conversation(db, dataset, settings, clock, router)
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:

@@ -116,10 +116,11 @@ async def _identify(context: KkrContext, user_id: int) -> str | None:
         return await person_for_account(conn, CHANNEL, str(user_id))
 
 
-async def _ask(update: Update, context: KkrContext, command: str, args: Sequence[str]) -> None:
+async def _request(update: Update, context: KkrContext, command: str, args: Sequence[str] = ()) -> Request:
+    """Who asks what, from a Telegram update; the account is looked up in the bindings."""
     user = update.effective_user
     assert user is not None
-    request = Request(
+    return Request(
         channel=CHANNEL,
         address=str(user.id),
         command=command,
@@ -129,10 +130,14 @@ async def _ask(update: Update, context: KkrContext, command: str, args: Sequence
         display_name=user.full_name,
         callback_id=update.callback_query.id if update.callback_query else None,
     )
+
+
+async def _ask(update: Update, context: KkrContext, command: str, args: Sequence[str]) -> None:
+    request = await _request(update, context, command, args)
     outcome = await context.services.conversation.handle(request, update_id=update.update_id)
     context.services.handled.add(update.update_id)
     if command == "start" and outcome.bound is not None and outcome.bound.role is Role.SECRETARIAT:
-        await publish_commands(context.bot, BotCommandScopeChat(user.id), secretariat=True)
+        await publish_commands(context.bot, BotCommandScopeChat(int(request.address)), secretariat=True)
 
 
 def _command_name(update: Update) -> str:
@@ -169,14 +174,7 @@ async def on_error(update: object, context: KkrContext) -> None:
     """Logs, tells the person, and never stops the bot."""
     log.error("error while handling an update", exc_info=context.error)
     if isinstance(update, Update) and update.effective_user is not None:
-        request = Request(
-            channel=CHANNEL,
-            address=str(update.effective_user.id),
-            command="error",
-            person_id=await _identify(context, update.effective_user.id),
-            language_hint=update.effective_user.language_code,
-            callback_id=update.callback_query.id if update.callback_query else None,
-        )
+        request = await _request(update, context, "error")
         await context.services.conversation.apologise(request, update_id=update.update_id)
 
 
