@@ -21,34 +21,21 @@ from pathlib import Path
 from bench.loadgen import LoadResult, format_result, percentile, run_load
 from bot.roster import Roster
 from tests.fake_telegram import FakeTelegram
-from tests.processes import BotProcess, bind_everyone
+from tests.processes import BotProcess, bind_everyone, peak_memory_kib, wait_until_polling
 
 ABSENCE_MEETINGS = ("2027-02-12", "2027-04-23", "2027-06-25", "2027-09-10", "2027-11-26")
 
 
-async def wait_for_polling(tg: FakeTelegram) -> None:
-    calls = tg.get_updates_calls
-    async with asyncio.timeout(30):
-        while tg.get_updates_calls <= calls:  # noqa: ASYNC110 - the poller is another process
-            await asyncio.sleep(0.01)
-
-
-def peak_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    return 0
-
-
 async def bench_echo(tg: FakeTelegram, users: list[int], questions: int) -> tuple[LoadResult, int]:
+    calls = tg.get_updates_calls
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.echo_process", tg.token, tg.base_url, tg.base_file_url
     )
     try:
-        await wait_for_polling(tg)
+        await wait_until_polling(tg, calls)
         await run_load(tg, users, len(users), lambda u, n: "warm up")
         result = await run_load(tg, users, questions, lambda u, n: f"question {n}")
-        return result, peak_kib(process.pid)
+        return result, peak_memory_kib(process.pid)
     finally:
         process.terminate()
         await process.wait()
@@ -67,9 +54,10 @@ async def bench_kkrbot(
         KKRBOT_TELEGRAM_MAX_MESSAGES_PER_SECOND=str(rate_limit),
         **({"BENCH_VARIANT": variant} if variant else {}),
     )
+    calls = tg.get_updates_calls
     await bot.start()
     try:
-        await wait_for_polling(tg)
+        await wait_until_polling(tg, calls)
         for user in users.values():  # every account has written to the bot once, as bound ones have
             tg.inject_message(user, "/hjaelp")
         await tg.wait_for(lambda m: True, count=len(users), timeout=60)
@@ -101,7 +89,10 @@ async def main(questions: int, variant: str | None) -> None:
         started = time.perf_counter()
         echo, echo_peak = await bench_echo(tg, users, questions)
         runs = {}
-        plan = [("kkrbot, limiter off", 0.0, None), ("kkrbot, Telegram's 30/s limit", 30.0, None)]
+        plan: list[tuple[str, float, str | None]] = [
+            ("kkrbot, limiter off", 0.0, None),
+            ("kkrbot, Telegram's 30/s limit", 30.0, None),
+        ]
         if variant:
             plan = [(f"kkrbot {variant}, limiter off", 0.0, variant)]
         for label, rate_limit, bot_variant in plan:

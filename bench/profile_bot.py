@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bench.loadgen import format_result, run_load
 from tests.fake_telegram import FakeTelegram
-from tests.processes import BotProcess, bind_everyone
+from tests.processes import BotProcess, bind_everyone, wait_until_polling
 
 LOOPS = {"OutboxWorker.run": "sending (outbox)", "poll (": "polling (getUpdates, inbox)", "process (": "processing"}
 
@@ -44,8 +44,9 @@ async def main() -> None:
             database = Path(workdir) / "kkrbot.sqlite3"
             roster, users = await bind_everyone(database)
             bot = BotProcess(tg, database, Path(workdir) / "bot.log", KKRBOT_TELEGRAM_MAX_MESSAGES_PER_SECOND="0")
+            calls = tg.get_updates_calls
             await bot.start()
-            await asyncio.sleep(2)
+            await wait_until_polling(tg, calls)
             for user in users.values():
                 tg.inject_message(user, "/hjaelp")
             await tg.wait_for(lambda m: True, count=len(users), timeout=60)

@@ -21,7 +21,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 async def bind_everyone(database: Path) -> tuple[Roster, dict[str, int]]:
     """Creates the database with the example roster and binds every person to a Telegram user id, as if
     each had used an invite."""
-    conversation = await open_conversation(Settings(_env_file=None, database=database))  # type: ignore[call-arg]
+    conversation = await open_conversation(Settings(_env_file=None, database=database))
     users = {}
     async with conversation.db.transaction() as conn:
         roster = await Roster.load(conn)
@@ -33,6 +33,21 @@ async def bind_everyone(database: Path) -> tuple[Roster, dict[str, int]]:
             )
     await conversation.db.close()
     return roster, users
+
+
+async def wait_until_polling(tg: FakeTelegram, calls_before: int) -> None:
+    """Until a bot in another process has called getUpdates since `calls_before` was read, i.e. it is up."""
+    async with asyncio.timeout(30):
+        while tg.get_updates_calls <= calls_before:  # noqa: ASYNC110 - the poller is another process
+            await asyncio.sleep(0.01)
+
+
+def peak_memory_kib(pid: int) -> int:
+    """A running process's peak resident set (VmHWM)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmHWM for process {pid}")
 
 
 class BotProcess:
@@ -70,12 +85,8 @@ class BotProcess:
 
     @property
     def peak_memory_kib(self) -> int:
-        """The process's peak resident set (VmHWM), read while it runs."""
         assert self.process is not None
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-        raise RuntimeError("no VmHWM")
+        return peak_memory_kib(self.process.pid)
 
     async def kill(self) -> None:
         """SIGKILL: no handler runs, nothing is flushed; the worst crash there is."""

@@ -19,7 +19,7 @@ import pytest
 
 from bot.roster import Role, Roster
 from tests.fake_telegram import FakeTelegram
-from tests.processes import BotProcess, bind_everyone
+from tests.processes import BotProcess, bind_everyone, wait_until_polling
 
 pytestmark = pytest.mark.crash
 
@@ -33,12 +33,6 @@ def afbud_messages(roster: Roster, users: dict[str, int], rng: random.Random) ->
     messages += [(users[m.id], f"/afbud {MEETINGS[0]} ok") for m in rng.sample(roster.members, 8)]
     rng.shuffle(messages)
     return messages
-
-
-async def wait_until_polling(tg: FakeTelegram, calls_before: int) -> None:
-    async with asyncio.timeout(30):
-        while tg.get_updates_calls <= calls_before:  # noqa: ASYNC110 - the poller is another process
-            await asyncio.sleep(0.01)
 
 
 async def test_sigkill_at_random_points_loses_nothing_and_doubles_nothing(tg: FakeTelegram, tmp_path: Path) -> None:
