@@ -100,6 +100,6 @@ async def run_telegram(settings: Settings) -> None:
 async def run_console(settings: Settings) -> None:
     conversation = await open_conversation(settings, router=ConsoleRouter())
     try:
-        await Console(conversation, translator(settings.default_language)).run()
+        await Console(conversation, translator(settings.default_language, settings.tz)).run()
     finally:
         await conversation.db.close()

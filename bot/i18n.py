@@ -11,9 +11,10 @@ import datetime as dt
 import gettext
 import io
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import datetime
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
 from babel.messages.mofile import write_mo
@@ -22,6 +23,7 @@ from babel.messages.pofile import read_po
 from bot.config import LANGUAGES, Language
 
 DOMAIN = "kkrbot"
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
 # Formats are per language because their shapes differ, not just their words:
 # "fredag den 12. februar 2027 kl. 10.00" against "Friday 12 February 2027 at 10:00".
@@ -81,10 +83,13 @@ def normalise_language(code: str | None, default: Language) -> Language:
 
 
 class Translator:
-    """Callable as `_("Next meeting: {date}", date=...)`; the name `_` is what Babel extracts."""
+    """Callable as `_("Next meeting: {date}", date=...)`; the name `_` is what Babel extracts.
 
-    def __init__(self, language: Language) -> None:
+    Dates and times are shown in `zone` (KKRBOT_TIMEZONE), whatever zone a datetime carries."""
+
+    def __init__(self, language: Language, zone: ZoneInfo = COPENHAGEN) -> None:
         self.language: Language = language
+        self.zone = zone
         self._catalog = _translations(language)
 
     def __call__(self, message: str, /, **params: object) -> str:
@@ -95,19 +100,22 @@ class Translator:
         text = self._catalog.ngettext(singular, plural, count)
         return text.format(count=count, **params)
 
-    def date(self, day: date) -> str:
-        return format_date(day, _DATE_PATTERNS[self.language], locale=self.language)
+    def _local(self, day: dt.date) -> dt.date:
+        return day.astimezone(self.zone) if isinstance(day, datetime) else day
+
+    def date(self, day: dt.date) -> str:
+        return format_date(self._local(day), _DATE_PATTERNS[self.language], locale=self.language)
 
     def short_date(self, day: dt.date) -> str:
-        return format_date(day, _SHORT_DATE_PATTERNS[self.language], locale=self.language)
+        return format_date(self._local(day), _SHORT_DATE_PATTERNS[self.language], locale=self.language)
 
     def time(self, moment: datetime) -> str:
-        return format_time(moment, _TIME_PATTERNS[self.language], locale=self.language)
+        return format_time(moment.astimezone(self.zone), _TIME_PATTERNS[self.language], locale=self.language)
 
 
 @cache
-def translator(language: Language) -> Translator:
-    return Translator(language)
+def translator(language: Language, zone: ZoneInfo = COPENHAGEN) -> Translator:
+    return Translator(language, zone)
 
 
 def N_(message: str) -> str:

@@ -108,6 +108,17 @@ async def test_next_meeting_asked_on_23_november_2026_is_12_february_2027_in_dan
     assert [b["text"] for b in answer.buttons[1]] == ["Meld afbud"]
 
 
+async def test_times_are_shown_in_the_configured_time_zone(tg: FakeTelegram, tmp_path: Path, clock: Clock) -> None:
+    utc = await start_bot(tg, tmp_path / "db.sqlite3", clock, timezone="UTC")
+    try:
+        await utc.bind(MEMBER, "a-medlem-1")
+        answer = await utc.ask(MEMBER, "/naeste")
+    finally:
+        await utc.stop()
+
+    assert "fredag den 12. februar 2027 kl. 09.00–11.00" in (answer.plain_text or "")
+
+
 async def test_next_meeting_in_english(kkrbot: RunningBot) -> None:
     await kkrbot.bind(MEMBER, "a-medlem-1", language="en")
 

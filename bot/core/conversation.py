@@ -108,7 +108,7 @@ class Conversation:
     async def translator_for(
         self, conn: aiosqlite.Connection, person_id: str | None, hint: str | None = None
     ) -> Translator:
-        return translator(await self.language_of(conn, person_id, hint))
+        return translator(await self.language_of(conn, person_id, hint), self.settings.tz)
 
     async def handle(self, request: Request, *, update_id: int | None = None) -> Outcome:
         """Answers one request. With `update_id`, a replayed update that was already handled is skipped."""
@@ -149,7 +149,7 @@ class Conversation:
             conn=conn,
             request=request,
             person=None,
-            _=translator(self.settings.default_language),
+            _=translator(self.settings.default_language, self.settings.tz),
             now=self.clock(),
             conversation=self,
         )
