@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from bench.loadgen import LoadResult, format_result, percentile, run_load
-from bot.roster import Roster
+from bot.storage.roster import Roster
 from tests.fake_telegram import FakeTelegram
 from tests.processes import BotProcess, bind_everyone, peak_memory_kib, wait_until_polling
 

@@ -18,7 +18,7 @@ from typing import Literal
 import aiosqlite
 
 from bot import cli
-from bot.db import Database
+from bot.storage.db import Database
 
 
 def no_fsync() -> None:

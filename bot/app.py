@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from bot.channels.console import Console, ConsoleRouter
 from bot.config import Settings
 from bot.core.conversation import Conversation, Router
-from bot.db import Database, first_row
 from bot.i18n import translator
-from bot.roster import EXAMPLE_ROSTER, load_roster_file, replace_roster
+from bot.storage.db import Database, first_row
+from bot.storage.roster import EXAMPLE_ROSTER, load_roster_file, replace_roster
 from kkrcore.dataset import load_dataset
 from kkrcore.models import Dataset
 

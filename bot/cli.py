@@ -19,8 +19,8 @@ from telegram.error import InvalidToken, NetworkError
 from bot.app import configure_logging, open_conversation, run_console, run_telegram, utc_now
 from bot.config import ConfigError, Settings, load_settings
 from bot.i18n import compile_all, translator
-from bot.onboarding import issue_invites
-from bot.roster import Roster, RosterError, bound_people, load_roster_file, replace_roster, roster_as_json
+from bot.storage.accounts import issue_invites
+from bot.storage.roster import Roster, RosterError, bound_people, load_roster_file, replace_roster, roster_as_json
 from kkrcore.dataset import DatasetError
 
 

@@ -16,7 +16,7 @@ from bot.app import open_conversation
 from bot.channels.telegram import KkrApplication, build_application, run_until_stopped
 from bot.config import Settings
 from bot.core.conversation import Conversation
-from bot.onboarding import create_invite
+from bot.storage.accounts import create_invite
 from tests.fake_telegram import FakeTelegram, SentMessage
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")

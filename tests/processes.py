@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bot.app import open_conversation
 from bot.config import Settings
-from bot.roster import Roster
+from bot.storage.roster import Roster
 from tests.fake_telegram import FakeTelegram
 
 FIRST_USER_ID = 70_000

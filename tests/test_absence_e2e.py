@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.roster import Roster
+from bot.storage.roster import Roster
 from tests.conftest import COPENHAGEN, Clock, RunningBot, start_bot
 from tests.fake_telegram import FakeTelegram, SentMessage
 

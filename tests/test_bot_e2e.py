@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.roster import Roster
+from bot.storage.roster import Roster
 from kkrcore.composition import CompositionInput, compute_composition
 from kkrcore.dataset import load_dataset
 from tests.conftest import Clock, RunningBot, link_token, start_bot

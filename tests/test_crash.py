@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.roster import Role, Roster
+from bot.storage.roster import Role, Roster
 from tests.fake_telegram import FakeTelegram
 from tests.processes import BotProcess, bind_everyone, wait_until_polling
 

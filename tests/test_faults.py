@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from bot.channels.telegram import render
-from bot.core.messages import Message
-from bot.outbox import pending_count
-from bot.roster import Roster
+from bot.delivery.message import Message
+from bot.delivery.outbox import pending_count
+from bot.storage.roster import Roster
 from tests.conftest import Clock, RunningBot, start_bot
 from tests.fake_telegram import FakeTelegram
 

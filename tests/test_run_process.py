@@ -7,7 +7,7 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.onboarding import hash_token
+from bot.storage.accounts import hash_token
 from tests.fake_telegram import FakeTelegram
 from tests.processes import BotProcess
 

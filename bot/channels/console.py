@@ -16,11 +16,12 @@ from typing import TextIO
 import aiosqlite
 
 from bot.core.conversation import FREE_TEXT, TICK_SECONDS, Conversation
-from bot.core.messages import Button, Message, Request
+from bot.core.messages import Request
+from bot.delivery.message import Button, Message
+from bot.delivery.outbox import Delivery, DeliveryResult, OutboxItem, OutboxWorker
 from bot.i18n import Translator
-from bot.onboarding import accounts_of
-from bot.outbox import Delivery, DeliveryResult, OutboxItem, OutboxWorker
-from bot.roster import Person, Role, Roster
+from bot.storage.accounts import accounts_of
+from bot.storage.roster import Person, Role, Roster
 
 CHANNEL = "console"
 

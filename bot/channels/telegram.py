@@ -54,13 +54,14 @@ from telegram.ext import (
 from bot.config import LANGUAGES
 from bot.core.commands import COMMANDS, Audience, all_command_names
 from bot.core.conversation import FREE_TEXT, TICK_SECONDS, Conversation
-from bot.core.messages import Message, Request
-from bot.db import Database, utc_text
+from bot.core.messages import Request
+from bot.delivery.inbox import MARK_PROCESSED, next_offset, pending_updates, store_updates
+from bot.delivery.message import Message
+from bot.delivery.outbox import Delivery, DeliveryResult, OutboxItem, OutboxWorker
 from bot.i18n import translator
-from bot.inbox import MARK_PROCESSED, next_offset, pending_updates, store_updates
-from bot.onboarding import accounts_of, person_for_account
-from bot.outbox import Delivery, DeliveryResult, OutboxItem, OutboxWorker
-from bot.roster import Role, Roster
+from bot.storage.accounts import accounts_of, person_for_account
+from bot.storage.db import Database, utc_text
+from bot.storage.roster import Role, Roster
 
 log = logging.getLogger(__name__)
 

@@ -15,15 +15,16 @@ import aiosqlite
 
 from bot.config import Language, Settings
 from bot.core.commands import Audience, find_command
-from bot.core.messages import Message, Outcome, Request
+from bot.core.messages import Outcome, Request
 from bot.core.turn import Turn, UseCase
-from bot.core.usecases import absence, composition, general, meetings, onboarding, people, scheduled
-from bot.db import Database, first_row
+from bot.core.usecases import absence_notices, composition, general, meetings, onboarding, people, scheduled
+from bot.delivery.inbox import mark_processed
+from bot.delivery.message import Message
+from bot.delivery.outbox import DeliveryResult, OutboxItem, enqueue
 from bot.i18n import Translator, normalise_language, translator
-from bot.inbox import mark_processed
-from bot.onboarding import accounts_of
-from bot.outbox import DeliveryResult, OutboxItem, enqueue
-from bot.roster import Role, get_person
+from bot.storage.accounts import accounts_of
+from bot.storage.db import Database, first_row
+from bot.storage.roster import Role, get_person
 from kkrcore.models import Dataset
 
 log = logging.getLogger(__name__)
@@ -40,11 +41,11 @@ USE_CASES: Mapping[str, UseCase] = {
     "composition": composition.composition_case,
     "invite": onboarding.invite_case,
     "agenda": meetings.set_agenda_case,
-    "absent": absence.absent_case,
-    "undo": absence.undo_case,
-    "cover": absence.cover_case,
-    "attendance": absence.attendance_case,
-    "minutes": absence.minutes_case,
+    "absent": absence_notices.absent_case,
+    "undo": absence_notices.undo_case,
+    "cover": absence_notices.cover_case,
+    "attendance": absence_notices.attendance_case,
+    "minutes": absence_notices.minutes_case,
 }
 
 # What runs on every tick of the clock, in this order.

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING
 import aiosqlite
 
 from bot.config import Settings
-from bot.core.messages import Button, Document, Message, Notification, Outcome, Request
+from bot.core.messages import Notification, Outcome, Request
+from bot.delivery.message import Button, Document, Message
 from bot.i18n import Translator
-from bot.roster import Person, Role, Roster
+from bot.storage.roster import Person, Role, Roster
 from kkrcore.models import Dataset
 
 if TYPE_CHECKING:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bot.config import LANGUAGES
 from bot.core.commands import COMMANDS, Audience
-from bot.core.messages import Button
 from bot.core.turn import Turn
+from bot.delivery.message import Button
 
 
 def main_menu(turn: Turn) -> list[list[Button]]:

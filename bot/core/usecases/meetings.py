@@ -8,11 +8,11 @@ from datetime import date, datetime
 
 from icalendar import Calendar, Event
 
-from bot.core.messages import Button, Document
 from bot.core.turn import Turn
-from bot.db import first_row, utc_text
+from bot.delivery.message import Button, Document
 from bot.i18n import Translator
-from bot.roster import Role
+from bot.storage.db import first_row, utc_text
+from bot.storage.roster import Role
 from kkrcore.meetings import next_meeting, upcoming_meetings
 from kkrcore.models import Meeting, MeetingKind
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 from bot.core.turn import Turn, describe_role, display_name
 from bot.core.usecases.general import main_menu
 from bot.i18n import Translator, normalise_language
-from bot.onboarding import Redemption, issue_invites, redeem_invite
-from bot.roster import Person, bound_people
+from bot.storage.accounts import Redemption, issue_invites, redeem_invite
+from bot.storage.roster import Person, bound_people
 
 # Telegram allows 4,096 characters; staying well below leaves room for the title.
 MESSAGE_BUDGET = 3500

@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 from bot.core.turn import Turn, describe_role, display_name
-from bot.roster import Person, Role, Roster
+from bot.storage.roster import Person, Role, Roster
 
 
 def _fold(text: str) -> str:

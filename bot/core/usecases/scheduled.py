@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.absences import claim_reminder, mark_escalated, unanswered_absences
-from bot.core.messages import Button, Message
 from bot.core.turn import Turn, display_name
-from bot.core.usecases.absence import contact, has_started, notify_secretariat, where
+from bot.core.usecases.absence_notices import contact, has_started, notify_secretariat, where
 from bot.core.usecases.meetings import meeting_when
+from bot.delivery.message import Button, Message
 from bot.i18n import Translator
+from bot.storage.absences import claim_reminder, mark_escalated, unanswered_absences
 from kkrcore.meetings import upcoming_meetings
 from kkrcore.models import Meeting
 

@@ -8,7 +8,7 @@ from enum import StrEnum
 import aiosqlite
 from pydantic import BaseModel, ConfigDict
 
-from bot.db import first_row, from_utc_text, rows, utc_text
+from bot.storage.db import first_row, from_utc_text, rows, utc_text
 
 
 class Answer(StrEnum):

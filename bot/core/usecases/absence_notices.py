@@ -9,7 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.absences import (
+from bot.core.turn import Turn, display_name
+from bot.core.usecases.meetings import meeting_by_id, meeting_named, meeting_when, parse_day
+from bot.delivery.message import Button, Message
+from bot.i18n import Translator
+from bot.storage.absences import (
     Absence,
     Answer,
     active_absence,
@@ -21,11 +25,7 @@ from bot.absences import (
     set_answer,
     withdraw,
 )
-from bot.core.messages import Button, Message
-from bot.core.turn import Turn, display_name
-from bot.core.usecases.meetings import meeting_by_id, meeting_named, meeting_when, parse_day
-from bot.i18n import Translator
-from bot.roster import Person, Roster
+from bot.storage.roster import Person, Roster
 from kkrcore.meetings import Quorum, quorum_forecast, upcoming_meetings
 from kkrcore.models import Meeting
 

@@ -13,7 +13,7 @@ from enum import StrEnum
 
 import aiosqlite
 
-from bot.db import first_row, rows, utc_text
+from bot.storage.db import first_row, rows, utc_text
 
 FAILED_ATTEMPTS_ALLOWED = 5
 FAILED_ATTEMPTS_WINDOW = timedelta(minutes=15)

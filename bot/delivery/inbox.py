@@ -9,7 +9,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.db import first_row, rows, utc_text
+from bot.storage.db import first_row, rows, utc_text
 
 # Changes no row for an update that was already processed: that is the replay check.
 MARK_PROCESSED = "UPDATE inbox SET processed_at = ? WHERE channel = ? AND update_id = ? AND processed_at IS NULL"

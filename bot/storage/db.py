@@ -15,7 +15,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from bot.migrations import MIGRATIONS
+from bot.storage.migrations import MIGRATIONS
 
 
 def utc_text(moment: datetime) -> str:

@@ -18,11 +18,11 @@ import aiosqlite
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from bot.db import first_row, rows
+from bot.storage.db import first_row, rows
 from kkrcore.membership import mayor_substitute
 from kkrcore.models import Dataset
 
-EXAMPLE_ROSTER = Path(__file__).resolve().parent / "data" / "example_roster.yaml"
+EXAMPLE_ROSTER = Path(__file__).resolve().parent.parent / "data" / "example_roster.yaml"
 
 
 # Enough to catch a swapped column; the secretariat, not a regex, knows whether an address is right.

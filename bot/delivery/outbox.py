@@ -19,8 +19,8 @@ from enum import StrEnum
 
 import aiosqlite
 
-from bot.core.messages import Message
-from bot.db import Database, first_row, rows, utc_text
+from bot.delivery.message import Message
+from bot.storage.db import Database, first_row, rows, utc_text
 
 log = logging.getLogger(__name__)
 
