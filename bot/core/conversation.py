@@ -228,4 +228,6 @@ class Conversation:
             await enqueue(conn, request.channel, request.address, person_id, message, turn.now)
         for notification in turn.outcome.notifications:
             for channel, address in await self.router.routes(conn, notification.person_id):
-                await enqueue(conn, channel, address, notification.person_id, notification.message, turn.now)
+                await enqueue(
+                    conn, channel, address, notification.person_id, notification.message, turn.now, notification.lane
+                )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.delivery.message import Message
+from bot.delivery.outbox import Lane
 from bot.storage.roster import Person
 
 
@@ -36,6 +37,7 @@ class Notification(BaseModel):
 
     person_id: str
     message: Message
+    lane: Lane = Lane.INTERACTIVE
 
 
 class Outcome(BaseModel):

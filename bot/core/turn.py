@@ -12,6 +12,7 @@ import aiosqlite
 from bot.config import Settings
 from bot.core.messages import Notification, Outcome, Request
 from bot.delivery.message import Button, Document, Message
+from bot.delivery.outbox import Lane
 from bot.i18n import Translator
 from bot.storage.roster import Person, Role, Roster
 from kkrcore.models import Dataset
@@ -68,10 +69,12 @@ class Turn:
             )
         )
 
-    async def notify(self, person_id: str, compose: Callable[[Translator], Message]) -> None:
+    async def notify(
+        self, person_id: str, compose: Callable[[Translator], Message], *, lane: Lane = Lane.INTERACTIVE
+    ) -> None:
         """Composes the message in the recipient's own language."""
         translator = await self.conversation.translator_for(self.conn, person_id)
-        self.outcome.notifications.append(Notification(person_id=person_id, message=compose(translator)))
+        self.outcome.notifications.append(Notification(person_id=person_id, message=compose(translator), lane=lane))
 
     def button(self, label: str, action: str) -> Button:
         return Button(label=label, action=action)

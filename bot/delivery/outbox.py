@@ -39,6 +39,14 @@ class OutboxItem:
     attempts: int
 
 
+class Lane(StrEnum):
+    """Answers to a person's own request and absence alerts go before bulk traffic (reminders, broadcasts),
+    so a queue of bulk messages never delays what someone is waiting for."""
+
+    INTERACTIVE = "interactive"
+    BULK = "bulk"
+
+
 class Delivery(StrEnum):
     SENT = "sent"
     RETRY = "retry"  # may succeed later: network, 5xx, 429
@@ -60,10 +68,12 @@ async def enqueue(
     person_id: str | None,
     message: Message,
     now: datetime,
+    lane: Lane = Lane.INTERACTIVE,
 ) -> None:
     await conn.execute(
-        "INSERT INTO outbox (channel, address, person_id, payload, created_at, not_before) VALUES (?, ?, ?, ?, ?, '')",
-        (channel, address, person_id, json.dumps(message.to_payload()), utc_text(now)),
+        "INSERT INTO outbox (channel, address, person_id, payload, created_at, not_before, lane) "
+        "VALUES (?, ?, ?, ?, ?, '', ?)",
+        (channel, address, person_id, json.dumps(message.to_payload()), utc_text(now), lane.value),
     )
 
 
@@ -77,7 +87,7 @@ async def due_items(conn: aiosqlite.Connection, channel: str, now: datetime, lim
           AND NOT EXISTS (
             SELECT 1 FROM outbox p WHERE p.channel = o.channel AND p.address = o.address
               AND p.sent_at IS NULL AND p.failed_at IS NULL AND p.id < o.id)
-        ORDER BY o.id LIMIT ?
+        ORDER BY o.lane = 'bulk', o.id LIMIT ?
         """,
         (channel, utc_text(now), limit),
     )

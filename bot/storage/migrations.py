@@ -119,4 +119,8 @@ MIGRATIONS: tuple[str, ...] = (
         alerted_at TEXT NOT NULL
     );
     """,
+    # 3: the outbox's lanes: interactive (answers, absence alerts) before bulk (reminders, broadcasts).
+    """
+    ALTER TABLE outbox ADD COLUMN lane TEXT NOT NULL DEFAULT 'interactive' CHECK (lane IN ('interactive', 'bulk'));
+    """,
 )

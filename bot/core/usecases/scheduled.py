@@ -10,6 +10,7 @@ from bot.core.turn import Turn, display_name
 from bot.core.usecases.absence_notices import contact, has_started, notify_secretariat, where
 from bot.core.usecases.meetings import meeting_when
 from bot.delivery.message import Button, Message
+from bot.delivery.outbox import Lane
 from bot.i18n import Translator
 from bot.storage.absences import claim_reminder, mark_escalated, unanswered_absences
 from kkrcore.meetings import upcoming_meetings
@@ -25,7 +26,11 @@ async def send_reminders(turn: Turn) -> None:
     for meeting in due:
         for member in roster.members:
             if await claim_reminder(turn.conn, meeting.id, member.id, turn.now):
-                await turn.notify(member.id, lambda _, meeting=meeting: reminder(meeting, _))  # type: ignore[misc]
+                await turn.notify(
+                    member.id,
+                    lambda _, meeting=meeting: reminder(meeting, _),  # type: ignore[misc]
+                    lane=Lane.BULK,
+                )
 
 
 def reminder(meeting: Meeting, _: Translator) -> Message:
