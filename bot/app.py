@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import UTC, datetime
 
 from bot.channels.console import Console, ConsoleRouter
@@ -44,9 +45,10 @@ def configure_logging(settings: Settings) -> None:
     # httpx logs every request URL at INFO, and Telegram's URLs contain the token.
     for noisy in ("httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    if settings.telegram_token:
-        for handler in logging.getLogger().handlers:
-            handler.addFilter(TokenRedactor(settings.telegram_token.get_secret_value()))
+    for secret in (settings.telegram_token, settings.teams_client_secret):
+        if secret:
+            for handler in logging.getLogger().handlers:
+                handler.addFilter(TokenRedactor(secret.get_secret_value()))
 
 
 async def seed_example_roster(db: Database, dataset: Dataset) -> bool:
@@ -74,6 +76,16 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
         loop.add_signal_handler(signum, stop.set)
 
 
+def http_services(settings: Settings, conversation: Conversation, *, tick: bool) -> AbstractAsyncContextManager[object]:
+    """The HTTP endpoint (and Teams) when configured; aiohttp and the Teams libraries are imported only then,
+    so the default install needs neither."""
+    if not settings.http_enabled:
+        return nullcontext()
+    from bot.web import serve_http
+
+    return serve_http(settings, conversation, tick=tick)
+
+
 async def run_telegram(settings: Settings) -> None:
     from bot.channels.telegram import build_application, run_until_stopped
 
@@ -92,7 +104,20 @@ async def run_telegram(settings: Settings) -> None:
     _stop_on_signals(stop)
     log.info("kkrbot is polling Telegram (database %s)", settings.database)
     try:
-        await run_until_stopped(application, stop)
+        async with http_services(settings, conversation, tick=False):
+            await run_until_stopped(application, stop)
+    finally:
+        await conversation.db.close()
+
+
+async def run_teams(settings: Settings) -> None:
+    """Teams without Telegram: the HTTP endpoint, and the reminders' clock that Telegram's job queue would run."""
+    conversation = await open_conversation(settings)
+    stop = asyncio.Event()
+    _stop_on_signals(stop)
+    try:
+        async with http_services(settings, conversation, tick=True):
+            await stop.wait()
     finally:
         await conversation.db.close()
 
@@ -100,6 +125,7 @@ async def run_telegram(settings: Settings) -> None:
 async def run_console(settings: Settings) -> None:
     conversation = await open_conversation(settings, router=ConsoleRouter())
     try:
-        await Console(conversation, translator(settings.default_language, settings.tz)).run()
+        async with http_services(settings, conversation, tick=False):
+            await Console(conversation, translator(settings.default_language, settings.tz)).run()
     finally:
         await conversation.db.close()

@@ -12,14 +12,15 @@ import json
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from telegram.error import InvalidToken, NetworkError
 
-from bot.app import configure_logging, open_conversation, run_console, run_telegram, utc_now
+from bot.app import configure_logging, open_conversation, run_console, run_teams, run_telegram, utc_now
 from bot.config import ConfigError, Settings, load_settings
 from bot.i18n import compile_all, translator
-from bot.storage.accounts import issue_invites
+from bot.storage.accounts import issue_invites, teams_invite_link
 from bot.storage.roster import Roster, RosterError, bound_people, load_roster_file, replace_roster, roster_as_json
 from kkrcore.dataset import DatasetError
 
@@ -42,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     who = invite.add_mutually_exclusive_group(required=True)
     who.add_argument("person_id", nargs="?")
     who.add_argument("--all", action="store_true", help="everyone not yet bound")
+    invite.add_argument(
+        "--channel", choices=("telegram", "teams"), default="telegram", help="whose deep link (default telegram)"
+    )
     commands.add_parser("compile-locales", help="compile the gettext catalogs (the Docker build runs this)")
     return parser
 
@@ -79,12 +83,17 @@ async def roster_list(settings: Settings, as_json: bool) -> str:
     return "\n".join(lines)
 
 
-async def invites(settings: Settings, person_id: str | None, everyone: bool) -> str:
+async def invites(settings: Settings, person_id: str | None, everyone: bool, channel: str = "telegram") -> str:
+    link = None
+    if channel == "teams":
+        if settings.teams_client_id is None:
+            raise UsageError("Teams invites need the Teams settings (KKRBOT_TEAMS_CLIENT_ID is the bot's app id)")
+        link = partial(teams_invite_link, settings.teams_client_id)
     conversation = await open_conversation(settings)
     try:
         async with conversation.db.transaction() as conn:
             roster = await Roster.load(conn)
-            bound = await bound_people(conn, "telegram")
+            bound = await bound_people(conn, channel)
             if everyone:
                 people = [p for p in roster.people if p.id not in bound]
             elif person_id in roster.by_id:
@@ -92,7 +101,12 @@ async def invites(settings: Settings, person_id: str | None, everyone: bool) -> 
             else:
                 raise UsageError(f"no person with id {person_id!r} in the roster (see: kkrbot roster list)")
             links = await issue_invites(
-                conn, [p.id for p in people], settings.bot_username, utc_now(), timedelta(days=settings.invite_ttl_days)
+                conn,
+                [p.id for p in people],
+                settings.bot_username,
+                utc_now(),
+                timedelta(days=settings.invite_ttl_days),
+                link=link,
             )
             lines = [f"{person_id}\t{link}" for person_id, link in links]
     finally:
@@ -117,6 +131,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 except NetworkError as exc:
                     raise UsageError(f"cannot reach the Telegram Bot API at KKRBOT_TELEGRAM_API_URL: {exc}") from None
                 return 0
+            if args.command == "run" and settings.teams_enabled:
+                asyncio.run(run_teams(settings))
+                return 0
             if args.command == "run":
                 _ = translator(settings.default_language)
                 print(
@@ -135,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(asyncio.run(roster_list(settings, args.json)))
             return 0
         if args.command == "invite":
-            output = asyncio.run(invites(settings, args.person_id, args.all))
+            output = asyncio.run(invites(settings, args.person_id, args.all, args.channel))
             if output:
                 print(output)
             return 0

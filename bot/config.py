@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kkrcore.models import known_timezone
@@ -43,6 +43,19 @@ class Settings(BaseSettings):
     telegram_max_messages_per_second: float = Field(default=30, ge=0)
     # First wait after a network error or 5xx; doubles per consecutive failure, up to 30 s.
     retry_base_seconds: float = Field(default=0.5, gt=0, le=30)
+    # The HTTP endpoint (Teams' /api/messages, /healthz, the calendar feed) listens only when Teams is
+    # configured or KKRBOT_PUBLIC_URL is set; behind a TLS reverse proxy, so it binds to localhost by default.
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=3978, ge=0, le=65535)
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/[^\s]*)?$")
+    # Microsoft Teams (an Azure Bot, single-tenant): all three or none.
+    teams_client_id: str | None = None
+    teams_client_secret: SecretStr | None = None
+    teams_tenant_id: str | None = None
+    # Where the Bot Connector's signing keys and our access tokens come from; other values only for a
+    # sovereign cloud or the tests' fake Bot Connector.
+    teams_openid_url: str = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+    teams_login_url: str = "https://login.microsoftonline.com"
 
     @field_validator("timezone")
     @classmethod
@@ -55,6 +68,36 @@ class Settings(BaseSettings):
         if value is not None and not value.get_secret_value().strip():
             return None
         return value
+
+    @field_validator("teams_client_id", "teams_tenant_id", "public_url")
+    @classmethod
+    def _empty_is_none(cls, value: str | None) -> str | None:
+        return value.strip().rstrip("/") or None if value is not None else None
+
+    @field_validator("teams_client_secret")
+    @classmethod
+    def _empty_secret_is_none(cls, value: SecretStr | None) -> SecretStr | None:
+        return value if value is not None and value.get_secret_value().strip() else None
+
+    @model_validator(mode="after")
+    def _teams_all_or_none(self) -> Settings:
+        given = {
+            "teams_client_id": self.teams_client_id,
+            "teams_client_secret": self.teams_client_secret,
+            "teams_tenant_id": self.teams_tenant_id,
+        }
+        missing = [name for name, value in given.items() if value is None]
+        if missing and len(missing) < len(given):
+            raise ValueError(f"KKRBOT_{missing[0].upper()} is needed too: set all three KKRBOT_TEAMS_* or none")
+        return self
+
+    @property
+    def teams_enabled(self) -> bool:
+        return self.teams_client_id is not None
+
+    @property
+    def http_enabled(self) -> bool:
+        return self.teams_enabled or self.public_url is not None
 
     @property
     def tz(self) -> ZoneInfo:
@@ -73,4 +116,6 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"])
+        if not field:  # a check across settings names its variables itself
+            raise ConfigError(first["msg"].removeprefix("Value error, ")) from None
         raise ConfigError(f"KKRBOT_{field.upper()}: {first['msg']}") from None

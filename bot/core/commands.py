@@ -35,6 +35,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("composition", "sammensaetning", Audience.BOUND, N_("The council's composition and quorum")),
     Command("members", "medlemmer", Audience.BOUND, N_("Members by municipality or party")),
     Command("language", "sprog", Audience.BOUND, N_("Dansk / English")),
+    Command("channel", "kanal", Audience.BOUND, N_("Where my notifications go: Telegram, Teams or both")),
     Command("help", "hjaelp", Audience.ANYONE, N_("What I can do")),
     Command("agenda", "dagsorden", Audience.SECRETARIAT, N_("Set a meeting's agenda (secretariat)")),
     Command("attendance", "fremmoede", Audience.SECRETARIAT, N_("Attendance and quorum for a meeting (secretariat)")),

@@ -17,12 +17,22 @@ from bot.config import Language, Settings
 from bot.core.commands import Audience, find_command
 from bot.core.messages import Outcome, Request
 from bot.core.turn import Turn, UseCase
-from bot.core.usecases import absence_notices, composition, general, meetings, onboarding, people, scheduled
+from bot.core.usecases import (
+    absence_notices,
+    calendar_feed,
+    channel_choice,
+    composition,
+    general,
+    meetings,
+    onboarding,
+    people,
+    scheduled,
+)
 from bot.delivery.inbox import mark_processed
 from bot.delivery.message import Message
 from bot.delivery.outbox import DeliveryResult, OutboxItem, enqueue
 from bot.i18n import Translator, normalise_language, translator
-from bot.storage.accounts import accounts_of
+from bot.storage.accounts import notification_routes
 from bot.storage.db import Database, first_row
 from bot.storage.roster import Role, get_person
 from kkrcore.models import Dataset
@@ -35,7 +45,7 @@ USE_CASES: Mapping[str, UseCase] = {
     "language": general.language_case,
     "next": meetings.next_meeting_case,
     "meetings": meetings.all_meetings_case,
-    "calendar": meetings.calendar_case,
+    "calendar": calendar_feed.calendar_case,
     "substitute": people.substitute_case,
     "members": people.members_case,
     "composition": composition.composition_case,
@@ -46,6 +56,7 @@ USE_CASES: Mapping[str, UseCase] = {
     "cover": absence_notices.cover_case,
     "attendance": absence_notices.attendance_case,
     "minutes": absence_notices.minutes_case,
+    "channel": channel_choice.channel_case,
 }
 
 # What runs on every tick of the clock, in this order.
@@ -64,10 +75,10 @@ class Router(Protocol):
 
 
 class AccountRouter:
-    """Production routing: the accounts bound with an invite."""
+    """Production routing: the accounts bound with an invite, or the one channel chosen with /kanal."""
 
     async def routes(self, conn: aiosqlite.Connection, person_id: str) -> list[tuple[str, str]]:
-        return await accounts_of(conn, person_id)
+        return await notification_routes(conn, person_id)
 
 
 class Conversation:

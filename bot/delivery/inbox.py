@@ -51,3 +51,21 @@ async def mark_processed(conn: aiosqlite.Connection, channel: str, update_id: in
     if await first_row(conn, "SELECT 1 FROM inbox WHERE channel = ? AND update_id = ?", (channel, update_id)) is None:
         raise LookupError(f"update {update_id} was never stored in the inbox")
     return False
+
+
+async def store_keyed(
+    conn: aiosqlite.Connection, channel: str, key: str, payload: dict[str, Any], now: datetime
+) -> int | None:
+    """For a channel whose events carry a text id (Teams): stores the event under the next sequence number.
+
+    Returns that number, or None when the key was stored before: a redelivery, which must do nothing twice."""
+    cursor = await conn.execute(
+        "INSERT OR IGNORE INTO inbox (channel, update_id, external_id, payload, received_at) "
+        "SELECT ?, coalesce(max(update_id), 0) + 1, ?, ?, ? FROM inbox WHERE channel = ?",
+        (channel, key, json.dumps(payload), utc_text(now), channel),
+    )
+    if cursor.rowcount != 1:
+        return None
+    row = await first_row(conn, "SELECT update_id FROM inbox WHERE channel = ? AND external_id = ?", (channel, key))
+    assert row is not None
+    return int(row[0])

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from enum import StrEnum
+from urllib.parse import quote
 
 import aiosqlite
 
@@ -35,6 +37,12 @@ def invite_link(bot_username: str, token: str) -> str:
     return f"https://t.me/{bot_username}?start={token}"
 
 
+def teams_invite_link(app_id: str, token: str) -> str:
+    """A Teams deep link that opens a chat with the bot (its app id) with "start TOKEN" typed in; sending it
+    binds the Teams account as /start TOKEN does on Telegram."""
+    return f"https://teams.microsoft.com/l/chat/0/0?users=28:{quote(app_id)}&message={quote('start ' + token)}"
+
+
 async def create_invite(conn: aiosqlite.Connection, person_id: str, now: datetime, ttl: timedelta) -> str:
     # 24 random bytes: 32 URL-safe characters, inside Telegram's 64-character start parameter.
     token = secrets.token_urlsafe(24)
@@ -46,13 +54,18 @@ async def create_invite(conn: aiosqlite.Connection, person_id: str, now: datetim
 
 
 async def issue_invites(
-    conn: aiosqlite.Connection, person_ids: list[str], bot_username: str, now: datetime, ttl: timedelta
+    conn: aiosqlite.Connection,
+    person_ids: list[str],
+    bot_username: str,
+    now: datetime,
+    ttl: timedelta,
+    *,
+    link: Callable[[str], str] | None = None,
 ) -> list[tuple[str, str]]:
-    """A fresh single-use link for each person: (person id, deep link). The CLI and the chat both hand them out."""
-    return [
-        (person_id, invite_link(bot_username, await create_invite(conn, person_id, now, ttl)))
-        for person_id in person_ids
-    ]
+    """A fresh single-use link for each person: (person id, deep link). The CLI and the chat both hand them out;
+    `link` makes another channel's deep link from the token (Teams), Telegram's by default."""
+    make_link = link or (lambda token: invite_link(bot_username, token))
+    return [(person_id, make_link(await create_invite(conn, person_id, now, ttl))) for person_id in person_ids]
 
 
 async def redeem_invite(
@@ -102,3 +115,12 @@ async def accounts_of(conn: aiosqlite.Connection, person_id: str) -> list[tuple[
             conn, "SELECT channel, address FROM accounts WHERE person_id = ? ORDER BY channel", (person_id,)
         )
     ]
+
+
+async def notification_routes(conn: aiosqlite.Connection, person_id: str) -> list[tuple[str, str]]:
+    """Where notifications for a person go: every bound account, or only the channel they chose with /kanal
+    (while they are still bound there)."""
+    accounts = await accounts_of(conn, person_id)
+    row = await first_row(conn, "SELECT channel FROM channel_choices WHERE person_id = ?", (person_id,))
+    chosen = [account for account in accounts if row is not None and account[0] == row[0]]
+    return chosen or accounts

@@ -123,4 +123,42 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE outbox ADD COLUMN lane TEXT NOT NULL DEFAULT 'interactive' CHECK (lane IN ('interactive', 'bulk'));
     """,
+    # 4: Microsoft Teams and the calendar feed. Teams activities are keyed by their own (text) id, kept in
+    # `external_id` beside a sequence number, so the inbox's replay check works for both channels; where each
+    # Teams conversation is reached (its service URL); calendar feed secrets; a person's chosen channel.
+    """
+    ALTER TABLE inbox ADD COLUMN external_id TEXT;
+    CREATE UNIQUE INDEX inbox_external ON inbox (channel, external_id) WHERE external_id IS NOT NULL;
+
+    CREATE TABLE teams_conversations (
+        conversation_id TEXT PRIMARY KEY,
+        service_url TEXT NOT NULL,
+        tenant_id TEXT,
+        user_id TEXT,
+        user_aad_id TEXT,
+        updated_at TEXT NOT NULL
+    );
+
+    CREATE TABLE calendar_feeds (
+        secret TEXT PRIMARY KEY,
+        person_id TEXT NOT NULL REFERENCES persons (id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+    );
+    CREATE UNIQUE INDEX calendar_feeds_active ON calendar_feeds (person_id) WHERE revoked_at IS NULL;
+
+    CREATE TABLE channel_choices (
+        person_id TEXT PRIMARY KEY REFERENCES persons (id) ON DELETE CASCADE,
+        channel TEXT NOT NULL
+    );
+
+    -- Documents sent to Teams as links: Teams takes no file in a bot's message without a consent round trip.
+    CREATE TABLE shared_files (
+        token TEXT PRIMARY KEY,
+        filename TEXT NOT NULL,
+        mime_type TEXT NOT NULL,
+        content BLOB NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    """,
 )

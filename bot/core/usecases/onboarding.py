@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 from bot.core.turn import Turn, describe_role, display_name
 from bot.core.usecases.general import main_menu
 from bot.i18n import Translator, normalise_language
-from bot.storage.accounts import Redemption, issue_invites, redeem_invite
+from bot.storage.accounts import Redemption, issue_invites, redeem_invite, teams_invite_link
 from bot.storage.roster import Person, bound_people
 
 # Telegram allows 4,096 characters; staying well below leaves room for the title.
@@ -85,8 +86,11 @@ def chunk_lines(lines: list[str], budget: int = MESSAGE_BUDGET) -> list[str]:
 async def invite_case(turn: Turn) -> None:
     _ = turn._
     roster = await turn.roster()
-    # Invite links are Telegram deep links, so "connected" means bound on Telegram, as for `kkrbot invite --all`.
-    bound = await bound_people(turn.conn, "telegram")
+    # Invite links are deep links of the channel asked on (Teams from Teams, else Telegram), so "connected"
+    # means bound on that channel, as for `kkrbot invite --all --channel ...`.
+    teams_app_id = turn.settings.teams_client_id if turn.request.channel == "teams" else None
+    link = partial(teams_invite_link, teams_app_id) if teams_app_id else None
+    bound = await bound_people(turn.conn, "teams" if teams_app_id else "telegram")
     if not turn.args:
         turn.reply(
             _("Write /invite PERSON-ID for one person, or /invite all for everyone who is not connected yet."),
@@ -110,6 +114,7 @@ async def invite_case(turn: Turn) -> None:
         turn.settings.bot_username,
         turn.now,
         timedelta(days=turn.settings.invite_ttl_days),
+        link=link,
     )
     lines = [f"{display_name(roster.by_id[p], _)} ({p}):\n{link}" for p, link in links]
     days = turn.settings.invite_ttl_days

@@ -1,0 +1,135 @@
+"""The bot's HTTP endpoint (aiohttp), in the bot's own process and event loop: `POST /api/messages` for
+Microsoft Teams, `GET /healthz`, the calendar feed `GET /calendar/<secret>.ics`, and `GET /files/<token>/<name>`
+for documents sent to Teams as links.
+
+It listens only when Teams is configured or `KKRBOT_PUBLIC_URL` is set, on `KKRBOT_HTTP_HOST:KKRBOT_HTTP_PORT`
+(127.0.0.1:3978), meant to sit behind a TLS reverse proxy. There is no access log: the calendar feed's URL is
+its secret.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import aiohttp
+from aiohttp import web
+
+from bot.config import Settings
+from bot.core.conversation import TICK_SECONDS, Conversation
+from bot.core.usecases.calendar_feed import feed_calendar
+from bot.delivery.outbox import pending_count
+from bot.storage.db import first_row
+
+if TYPE_CHECKING:
+    from bot.channels.teams import TeamsChannel
+
+log = logging.getLogger(__name__)
+
+# An activity is a few kilobytes; nothing legitimate comes near this.
+MAX_BODY_BYTES = 256 * 1024
+
+
+@dataclass
+class HttpEndpoint:
+    conversation: Conversation
+    teams: TeamsChannel | None
+    port: int
+
+
+def build_app(conversation: Conversation, teams: TeamsChannel | None) -> web.Application:
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+
+    async def messages(request: web.Request) -> web.Response:
+        if teams is None:
+            return web.Response(status=404)
+        try:
+            activity = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return web.Response(status=400)
+        if not isinstance(activity, dict):
+            return web.Response(status=400)
+        status = await teams.receive(request.headers.get("Authorization", ""), activity)
+        return web.Response(status=status)
+
+    async def healthz(request: web.Request) -> web.Response:
+        async with conversation.db.read() as conn:
+            row = await first_row(conn, "SELECT count(*) FROM inbox WHERE processed_at IS NULL")
+            unsent = await pending_count(conn)
+        return web.json_response({"status": "ok", "unprocessed": int(row[0]) if row else 0, "unsent": unsent})
+
+    async def calendar(request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        content = await feed_calendar(conversation, name.removesuffix(".ics")) if name.endswith(".ics") else None
+        if content is None:
+            return web.Response(status=404)
+        return web.Response(body=content, content_type="text/calendar", charset="utf-8")
+
+    async def files(request: web.Request) -> web.Response:
+        async with conversation.db.read() as conn:
+            row = await first_row(
+                conn,
+                "SELECT filename, mime_type, content FROM shared_files WHERE token = ?",
+                (request.match_info["token"],),
+            )
+        if row is None:
+            return web.Response(status=404)
+        return web.Response(
+            body=bytes(row[2]),
+            content_type=row[1],
+            headers={"Content-Disposition": f'attachment; filename="{row[0]}"'},
+        )
+
+    app.router.add_post("/api/messages", messages)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/calendar/{name}", calendar)
+    app.router.add_get("/files/{token}/{filename}", files)
+    return app
+
+
+async def _tick_forever(conversation: Conversation) -> None:
+    while True:
+        try:
+            await conversation.tick()
+        except Exception:
+            log.exception("tick failed")
+        await asyncio.sleep(TICK_SECONDS)
+
+
+@contextlib.asynccontextmanager
+async def serve_http(settings: Settings, conversation: Conversation, *, tick: bool) -> AsyncIterator[HttpEndpoint]:
+    """Runs the endpoint, and Teams' processor and outbox worker when Teams is configured; `tick` runs the
+    reminders' clock when no other channel does."""
+    session = aiohttp.ClientSession()
+    teams: TeamsChannel | None = None
+    tasks: list[asyncio.Task[None]] = []
+    worker_task: asyncio.Task[None] | None = None
+    if settings.teams_enabled:
+        from bot.channels.teams import TeamsChannel
+
+        teams = TeamsChannel(conversation, session)
+        tasks.append(asyncio.create_task(teams.process()))
+        worker_task = asyncio.create_task(teams.worker.run())
+    if tick:
+        tasks.append(asyncio.create_task(_tick_forever(conversation)))
+    runner = web.AppRunner(build_app(conversation, teams), access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, settings.http_host, settings.http_port)
+        await site.start()
+        port = int(runner.addresses[0][1])
+        log.info("HTTP endpoint on %s:%s (Teams %s)", settings.http_host, port, "on" if teams else "off")
+        yield HttpEndpoint(conversation, teams, port)
+    finally:
+        await runner.cleanup()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if teams is not None and worker_task is not None:
+            await teams.worker.stop(worker_task)
+        await session.close()
