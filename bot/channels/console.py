@@ -8,8 +8,10 @@ for others are shown as they are delivered; people bound on Telegram get theirs 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -31,6 +33,59 @@ class ConsoleRouter:
         return [*await accounts_of(conn, person_id), (CHANNEL, person_id)]
 
 
+# Buttons that answer a question put to this person: they stay pressable after other messages arrive,
+# until pressed (a substitute asked to attend can look at the next meeting first, then answer).
+ANSWER_COMMANDS = frozenset({"cover"})
+
+
+def clean_line(raw: bytes) -> str:
+    """One typed line as text: bytes that are not UTF-8 (a line cut inside a multi-byte letter, a terminal
+    in another encoding) become U+FFFD instead of surrogates that later fail to print or store."""
+    return raw.decode("utf-8", errors="replace").strip()
+
+
+class StdinLines:
+    """Lines from standard input, read by a daemon thread with `os.read`.
+
+    Not `input()` in the event loop's default executor: `asyncio.run` waits for that thread at exit, so
+    Ctrl-C needed one more Enter. A daemon thread blocked in `os.read` holds no Python lock and is simply
+    left behind at exit.
+    """
+
+    def __init__(self, fd: int = 0) -> None:
+        self.fd = fd
+        self._queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self._started = False
+
+    def _read_forever(self, loop: asyncio.AbstractEventLoop) -> None:
+        pending = b""
+        while True:
+            try:
+                chunk = os.read(self.fd, 4096)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                if pending:
+                    loop.call_soon_threadsafe(self._queue.put_nowait, clean_line(pending))
+                loop.call_soon_threadsafe(self._queue.put_nowait, None)
+                return
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                loop.call_soon_threadsafe(self._queue.put_nowait, clean_line(line))
+
+    async def __call__(self) -> str:
+        if not self._started:
+            self._started = True
+            loop = asyncio.get_running_loop()
+            threading.Thread(target=self._read_forever, args=(loop,), name="console-stdin", daemon=True).start()
+        line = await self._queue.get()
+        if line is None:
+            self._queue.put_nowait(None)
+            raise EOFError
+        return line
+
+
 def render_plain(message: Message) -> str:
     parts = [message.title.upper()] if message.title else []
     if message.pre:
@@ -45,18 +100,20 @@ class Console:
         conversation: Conversation,
         _: Translator,
         out: TextIO = sys.stdout,
-        read_line: Callable[[], str] = input,
+        read_line: Callable[[], Awaitable[str]] | None = None,
         download_dir: Path = Path(),
     ) -> None:
         self.conversation = conversation
         self._ = _
         self.out = out
-        self.read_line = read_line
+        self.read_line = read_line or StdinLines()
         self.download_dir = download_dir
         self.person: Person | None = None
         self.roster: Roster | None = None
         # The buttons of the last message each person got, so that after /as one can press them.
         self.buttons: dict[str, list[Button]] = {}
+        # Answer buttons still open per person (see ANSWER_COMMANDS), kept until one of them is pressed.
+        self.open_answers: dict[str, list[Button]] = {}
         self.worker = OutboxWorker(conversation.db, CHANNEL, self.deliver)
         conversation.after_commit(self.worker.wake)
 
@@ -67,6 +124,9 @@ class Console:
         assert self.roster is not None
         message = item.message
         self.buttons[item.address] = [b for row in message.buttons for b in row]
+        answers = [b for b in self.buttons[item.address] if b.action.split()[0] in ANSWER_COMMANDS]
+        held = [b for b in self.open_answers.get(item.address, []) if b not in answers]
+        self.open_answers[item.address] = held + answers
         if item.address != (self.person.id if self.person else None):
             recipient = self.roster.by_id.get(item.address)
             self.say("\n" + self._("── delivered to {name} ──", name=recipient.name if recipient else item.address))
@@ -83,9 +143,21 @@ class Console:
             await self.conversation.tick()
             await asyncio.sleep(TICK_SECONDS)
 
+    def pressable(self, person_id: str) -> list[Button]:
+        """The last message's buttons, numbered from 1, then the answers still open from earlier ones."""
+        latest = self.buttons.get(person_id, [])
+        return latest + [b for b in self.open_answers.get(person_id, []) if b not in latest]
+
     def show_buttons(self, person_id: str) -> None:
-        if buttons := self.buttons.get(person_id):
+        if buttons := self.pressable(person_id):
             self.say("  ".join(f"[{i}] {b.label}" for i, b in enumerate(buttons, 1)))
+
+    def answered(self, person_id: str, command: str, args: list[str]) -> None:
+        """An answer to an alert closes that alert's answer buttons, whichever way it was given."""
+        if command in ANSWER_COMMANDS and args:
+            self.open_answers[person_id] = [
+                b for b in self.open_answers.get(person_id, []) if b.action.split()[:2] != [command, args[0]]
+            ]
 
     async def act_as(self, person_id: str) -> bool:
         async with self.conversation.db.read() as conn:
@@ -106,12 +178,13 @@ class Console:
             self.say(f"  {person.id:<28} {person.name} ({kind})")
 
     def parse(self, line: str) -> tuple[str, list[str]]:
-        buttons = self.buttons.get(self.person.id, []) if self.person else []
+        buttons = self.pressable(self.person.id) if self.person else []
         if line.isdigit() and 1 <= int(line) <= len(buttons):
             command, *args = buttons[int(line) - 1].action.split()
             return command, args
         if line.startswith("/"):
-            command, *args = line[1:].split()
+            # "/" alone is a command without a name: the core answers it as an unknown command.
+            command, *args = line[1:].split() or [""]
             return command, args
         return FREE_TEXT, []
 
@@ -133,7 +206,7 @@ class Console:
             while True:
                 await self.worker.drain_once()
                 try:
-                    line = (await asyncio.to_thread(self.read_line)).strip()
+                    line = (await self.read_line()).strip()
                 except EOFError:
                     break
                 if not line:
@@ -152,6 +225,7 @@ class Console:
                     continue
                 assert self.person is not None
                 command, args = self.parse(line)
+                self.answered(self.person.id, command, args)
                 await self.conversation.handle(
                     Request(
                         channel=CHANNEL,

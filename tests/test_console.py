@@ -1,0 +1,87 @@
+"""The console (issue #10 item 11 and item 4): it survives what a person can type, quits on Ctrl-C at once,
+and a substitute's answer buttons stay pressable after they type something else."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.test_cli import kkrbot
+
+
+def test_a_slash_alone_is_answered_and_the_console_goes_on(tmp_path: Path) -> None:
+    result = kkrbot(tmp_path, "console", typed="/\n/naeste\n/quit\n")
+
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "Jeg kender ikke kommandoen /." in result.stdout
+    assert "fredag den 12. februar 2027" in result.stdout
+
+
+def test_a_line_cut_inside_a_letter_is_answered_and_the_console_goes_on(tmp_path: Path) -> None:
+    """An agenda line cut after the first byte of 'æ' (0xC3 0xA6): the half letter is stored and shown as
+    U+FFFD (a surrogate could not be written to the database)."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("KKRBOT_")}
+    environment["KKRBOT_DATABASE"] = str(tmp_path / "kkrbot.sqlite3")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "console"],
+        cwd=tmp_path,
+        env=environment,
+        input=b"/as sekretariat-1\n/dagsorden 12.02.2027 Velkomst \xc3\n/naeste\n/quit\n",
+        capture_output=True,
+        timeout=60,
+    )
+
+    stdout = result.stdout.decode(errors="replace")
+    assert result.returncode == 0, result.stderr.decode()
+    assert "Traceback" not in result.stderr.decode()
+    assert "Velkomst \ufffd" in stdout.split("NÆSTE MØDE")[1]
+
+
+def test_ctrl_c_quits_at_once_without_another_line(tmp_path: Path) -> None:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("KKRBOT_")}
+    environment["KKRBOT_DATABASE"] = str(tmp_path / "kkrbot.sqlite3")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "console"],
+        cwd=tmp_path,
+        env=environment,
+        stdin=subprocess.PIPE,  # kept open: nobody types another line
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdin is not None
+        assert process.stdout is not None
+        process.stdin.write("/naeste\n")
+        process.stdin.flush()
+        while "Alle møder" not in process.stdout.readline():
+            pass
+        time.sleep(1)  # not a measurement: lets the console get back to waiting for the next line
+        process.send_signal(signal.SIGINT)
+        returncode = process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+    assert returncode == 130
+    assert process.stderr is not None
+    assert "Traceback" not in process.stderr.read()
+
+
+def test_a_substitutes_answer_buttons_survive_another_question(tmp_path: Path) -> None:
+    """R-MEET-5: alerted, the substitute first looks at the next meeting; the alert's answers stay numbered
+    after that answer's own buttons, and pressing one answers the alert."""
+    typed = "/as a-medlem-2\n/afbud 12.02.2027 ok\n/as a-stedfortraeder-2\n/naeste\n3\n/quit\n"
+
+    result = kkrbot(tmp_path, "console", typed=typed)
+
+    assert result.returncode == 0, result.stderr
+    after_next = result.stdout.split("NÆSTE MØDE")[1]
+    assert "[1] Alle møder  [2] Føj til kalender  [3] Jeg deltager  [4] Jeg kan ikke" in after_next
+    assert "og sekretariatet får besked om, at du deltager" in after_next
