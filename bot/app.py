@@ -56,7 +56,7 @@ async def seed_example_roster(db: Database, dataset: Dataset) -> bool:
     async with db.transaction() as conn:
         if await first_row(conn, "SELECT value FROM meta WHERE key = 'roster_seeded'"):
             return False
-        await replace_roster(conn, load_roster_file(EXAMPLE_ROSTER, dataset))
+        await replace_roster(conn, load_roster_file(EXAMPLE_ROSTER, dataset), utc_now())
         await conn.execute("INSERT INTO meta (key, value) VALUES ('roster_seeded', 'example')")
     return True
 

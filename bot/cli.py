@@ -21,7 +21,18 @@ from bot.app import configure_logging, open_conversation, run_console, run_teams
 from bot.config import ConfigError, Settings, load_settings
 from bot.i18n import compile_all, translator
 from bot.storage.accounts import issue_invites, teams_invite_link
-from bot.storage.roster import Roster, RosterError, bound_people, load_roster_file, replace_roster, roster_as_json
+from bot.storage.roster import (
+    Roster,
+    RosterError,
+    all_people,
+    bound_people,
+    export_roster,
+    import_refusal,
+    load_roster_file,
+    replace_roster,
+    roster_as_json,
+)
+from kkrcore.composition import CompositionInput, compute_composition
 from kkrcore.dataset import DatasetError
 
 
@@ -37,6 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
     roster = commands.add_parser("roster", help="the roster").add_subparsers(dest="roster_command", required=True)
     importing = roster.add_parser("import", help="replace the roster from a CSV (with header) or YAML file")
     importing.add_argument("file", type=Path)
+    importing.add_argument(
+        "--force",
+        action="store_true",
+        help="import even with fewer members than the composition needs, or with more than half the people removed",
+    )
+    exporting = roster.add_parser("export", help="write the roster to a CSV or YAML file that import reads back")
+    exporting.add_argument("file", type=Path)
     listing = roster.add_parser("list", help="everyone in the roster")
     listing.add_argument("--json", action="store_true")
     invite = commands.add_parser("invite", help="single-use invite links: PERSON-ID<TAB>LINK")
@@ -50,16 +68,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def roster_import(settings: Settings, file: Path) -> str:
+async def roster_import(settings: Settings, file: Path, *, force: bool = False) -> str:
+    """Nothing changes unless the whole file is valid (R-MEM-4, R-MEM-6) and safe (see `import_refusal`)."""
     conversation = await open_conversation(settings)
     try:
         people = load_roster_file(file, conversation.dataset)
+        members_needed = compute_composition(CompositionInput.from_dataset(conversation.dataset)).size
         async with conversation.db.transaction() as conn:
-            added, updated, removed = await replace_roster(conn, people)
+            refusal = import_refusal(await all_people(conn), people, members_needed, force=force)
+            if refusal:
+                raise RosterError(f"{file}: refused, nothing changed: {refusal}")
+            result = await replace_roster(conn, people, utc_now())
             await conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('roster_seeded', ?)", (str(file),))
     finally:
         await conversation.db.close()
-    return f"roster imported from {file}: {added} added, {updated} updated, {removed} removed"
+    return f"roster imported from {file}: {result.summary()}"
+
+
+async def roster_export(settings: Settings, file: Path) -> str:
+    conversation = await open_conversation(settings)
+    try:
+        async with conversation.db.read() as conn:
+            people = await all_people(conn)
+    finally:
+        await conversation.db.close()
+    export_roster(people, file)
+    return f"roster exported to {file}: {len(people)} people"
 
 
 async def roster_list(settings: Settings, as_json: bool) -> str:
@@ -147,7 +181,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "roster":
             if args.roster_command == "import":
-                print(asyncio.run(roster_import(settings, args.file)))
+                print(asyncio.run(roster_import(settings, args.file, force=args.force)))
+            elif args.roster_command == "export":
+                print(asyncio.run(roster_export(settings, args.file)))
             else:
                 print(asyncio.run(roster_list(settings, args.json)))
             return 0

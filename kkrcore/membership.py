@@ -1,6 +1,6 @@
-"""Who may sit in the KKR, who stands in for an absent member, and when a member leaves (R-MEM-2..5)."""
+"""Who may sit in the KKR, who stands in for an absent member, and when a member leaves (R-MEM-2..6)."""
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from kkrcore.models import Frozen
 from kkrcore.reasons import Reason
@@ -92,3 +92,73 @@ def tenure_after_change(*, mayor: bool, council_member: bool, in_electing_party:
             return Tenure(stays=True, reason=Reason.MAYOR_CHANGED_PARTY)
         return Tenure(stays=False, reason=Reason.LEFT_PARTY)
     return Tenure(stays=True, reason=Reason.STAYS_MEMBER)
+
+
+class SubstituteProblem(Frozen):
+    """One broken link of the substitute structure: `member`'s personal substitute `substitute`, and why it
+    cannot stand (R-MEM-6). `other` is the second member involved, for a shared substitute."""
+
+    member: str
+    substitute: str
+    reason: Reason
+    other: str | None = None
+
+
+def substitute_structure(
+    personal_substitutes: Mapping[str, str | None], members: Collection[str], mayors: Collection[str] = ()
+) -> list[SubstituteProblem]:
+    """R-MEM-6 (inferred from "personlige stedfortrædere"): a personal substitute is not a member, and is
+    the personal substitute of one member only; nobody substitutes for themselves; no chains, no cycles.
+
+    `personal_substitutes` maps each member to their personal substitute (None for a mayor, whose
+    substitute is a viceborgmester by R-MEM-2); `members` are all members, `mayors` those who are mayors.
+    Returns every problem, in the order of `personal_substitutes`; an empty list means the structure holds.
+    Two members who are each other's substitute would both be "present" while both are absent, so a
+    quorum forecast built on such a roster would lie.
+    """
+    problems: list[SubstituteProblem] = []
+    first_member_of: dict[str, str] = {}
+    for member, substitute in personal_substitutes.items():
+        if substitute is None:
+            continue
+        reason = _link_problem(member, substitute, personal_substitutes, members, mayors)
+        if reason is not None:
+            problems.append(SubstituteProblem(member=member, substitute=substitute, reason=reason))
+        if substitute in first_member_of:
+            problems.append(
+                SubstituteProblem(
+                    member=member,
+                    substitute=substitute,
+                    reason=Reason.SHARED_SUBSTITUTE,
+                    other=first_member_of[substitute],
+                )
+            )
+        else:
+            first_member_of[substitute] = member
+    return problems
+
+
+def _link_problem(
+    member: str,
+    substitute: str,
+    personal_substitutes: Mapping[str, str | None],
+    members: Collection[str],
+    mayors: Collection[str],
+) -> Reason | None:
+    if substitute == member:
+        return Reason.SUBSTITUTES_FOR_SELF
+    if substitute not in members:
+        return None
+    # The substitute is a member: follow the links to tell a cycle (back to `member`) from a chain.
+    seen = {member}
+    current: str | None = substitute
+    while current is not None and current not in seen:
+        seen.add(current)
+        current = personal_substitutes.get(current)
+    if current == member:
+        return Reason.SUBSTITUTE_CYCLE
+    if substitute in mayors:
+        return Reason.SUBSTITUTE_IS_MAYOR
+    if personal_substitutes.get(substitute) is not None:
+        return Reason.SUBSTITUTE_CHAIN
+    return Reason.SUBSTITUTE_IS_MEMBER

@@ -51,7 +51,7 @@ class Reason(StrEnum):
     MORE_VOTES_THAN_PRESENT = "more_votes_than_present"
     TOO_MANY_ROUNDS = "too_many_rounds"
 
-    # Membership (R-MEM-2..5, R-ELEC-7)
+    # Membership (R-MEM-2..6, R-ELEC-7)
     VICE_MAYOR = "vice_mayor"
     NEXT_VICE_MAYOR = "next_vice_mayor"
     NO_VICE_MAYOR_AVAILABLE = "no_vice_mayor_available"
@@ -64,6 +64,12 @@ class Reason(StrEnum):
     MAYOR_CHANGED_PARTY = "mayor_changed_party"
     LEFT_COUNCIL = "left_council"
     LEFT_PARTY = "left_party"
+    SUBSTITUTES_FOR_SELF = "substitutes_for_self"
+    SUBSTITUTE_CYCLE = "substitute_cycle"
+    SUBSTITUTE_IS_MAYOR = "substitute_is_mayor"
+    SUBSTITUTE_CHAIN = "substitute_chain"
+    SUBSTITUTE_IS_MEMBER = "substitute_is_member"
+    SHARED_SUBSTITUTE = "shared_substitute"
 
     # Meetings (R-MEET-1..5)
     QUORATE = "quorate"

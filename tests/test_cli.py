@@ -94,7 +94,8 @@ GOOD_ROWS = [
 def test_a_roster_csv_replaces_the_roster(tmp_path: Path) -> None:
     (tmp_path / "roster.csv").write_text(_roster_csv(GOOD_ROWS))
 
-    result = kkrbot(tmp_path, "roster", "import", "roster.csv")
+    # Five people instead of the composition's 22 members: a real change of that size needs --force.
+    result = kkrbot(tmp_path, "roster", "import", "roster.csv", "--force")
     listed = json.loads(kkrbot(tmp_path, "roster", "list", "--json").stdout)
 
     assert result.returncode == 0, result.stderr
@@ -131,12 +132,13 @@ def test_a_yaml_roster_is_accepted(tmp_path: Path) -> None:
         "people:\n"
         "  - {id: m1, name: Mayor One, role: member, municipality: Læsø, party: C, mayor: true}\n"
         "  - {id: v1, name: Vice One, role: substitute, municipality: Læsø, party: V, vice_mayor_rank: 1}\n"
+        "  - {id: k1, name: Secretary One, role: secretariat}\n"
     )
 
-    result = kkrbot(tmp_path, "roster", "import", "roster.yaml")
+    result = kkrbot(tmp_path, "roster", "import", "roster.yaml", "--force")
 
     assert result.returncode == 0, result.stderr
-    assert "2 added" in result.stdout
+    assert "3 added" in result.stdout
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,15 @@
-"""Substitutes, who may serve, and leaving the KKR (R-MEM-2..5, R-MEET-5)."""
+"""Substitutes, who may serve, the substitute structure, and leaving the KKR (R-MEM-2..6, R-MEET-5)."""
 
 import pytest
 
-from kkrcore.membership import Member, may_serve, mayor_substitute, substitute_for, tenure_after_change
+from kkrcore.membership import (
+    Member,
+    may_serve,
+    mayor_substitute,
+    substitute_for,
+    substitute_structure,
+    tenure_after_change,
+)
 from kkrcore.reasons import Reason
 
 REGION = ["Aalborg", "Brønderslev", "Læsø"]
@@ -79,3 +86,47 @@ def test_r_mem_5_a_member_who_leaves_the_council_leaves_the_kkr(mayor: bool) -> 
 def test_r_mem_5_nothing_changed_means_the_member_stays() -> None:
     tenure = tenure_after_change(mayor=False, council_member=True, in_electing_party=True)
     assert (tenure.stays, tenure.reason) == (True, Reason.STAYS_MEMBER)
+
+
+MEMBERS_AND_MAYOR = {"m1", "m2", "m3", "mayor"}
+
+
+def test_r_mem_6_a_roster_of_members_with_their_own_substitutes_holds() -> None:
+    assert substitute_structure({"m1": "s1", "m2": "s2", "mayor": None}, MEMBERS_AND_MAYOR, {"mayor"}) == []
+
+
+def test_r_mem_6_two_members_as_each_others_substitute_is_a_cycle() -> None:
+    problems = substitute_structure({"m1": "m2", "m2": "m1"}, MEMBERS_AND_MAYOR)
+    assert [(p.member, p.substitute, p.reason) for p in problems] == [
+        ("m1", "m2", Reason.SUBSTITUTE_CYCLE),
+        ("m2", "m1", Reason.SUBSTITUTE_CYCLE),
+    ]
+
+
+def test_r_mem_6_a_longer_cycle_and_a_chain_are_both_refused() -> None:
+    cycle = substitute_structure({"m1": "m2", "m2": "m3", "m3": "m1"}, MEMBERS_AND_MAYOR)
+    assert {p.reason for p in cycle} == {Reason.SUBSTITUTE_CYCLE}
+    chain = substitute_structure({"m1": "m2", "m2": "s2"}, MEMBERS_AND_MAYOR)
+    assert [(p.member, p.reason) for p in chain] == [("m1", Reason.SUBSTITUTE_CHAIN)]
+
+
+def test_r_mem_6_two_members_sharing_one_substitute_is_refused_and_names_both() -> None:
+    problems = substitute_structure({"m1": "s1", "m2": "s1"}, MEMBERS_AND_MAYOR)
+    assert [(p.member, p.substitute, p.reason, p.other) for p in problems] == [
+        ("m2", "s1", Reason.SHARED_SUBSTITUTE, "m1")
+    ]
+
+
+def test_r_mem_6_a_member_substituted_by_a_mayor_is_refused() -> None:
+    problems = substitute_structure({"m1": "mayor", "mayor": None}, MEMBERS_AND_MAYOR, {"mayor"})
+    assert [(p.member, p.reason) for p in problems] == [("m1", Reason.SUBSTITUTE_IS_MAYOR)]
+
+
+def test_r_mem_6_nobody_substitutes_for_themselves() -> None:
+    problems = substitute_structure({"m1": "m1"}, MEMBERS_AND_MAYOR)
+    assert [(p.member, p.reason) for p in problems] == [("m1", Reason.SUBSTITUTES_FOR_SELF)]
+
+
+def test_r_mem_6_a_member_without_a_substitute_of_their_own_is_still_a_member() -> None:
+    problems = substitute_structure({"m1": "m2", "m2": None}, MEMBERS_AND_MAYOR)
+    assert [(p.member, p.reason) for p in problems] == [("m1", Reason.SUBSTITUTE_IS_MEMBER)]

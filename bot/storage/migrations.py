@@ -161,4 +161,15 @@ MIGRATIONS: tuple[str, ...] = (
         created_at TEXT NOT NULL
     );
     """,
+    # 5: people removed from the roster are archived, not deleted, so their absences and the minutes keep
+    # them; outbox rows that carry a secret (an invite link) are marked and scrubbed once delivered or given up;
+    # the secretariat hears of an undeliverable person at most once an hour.
+    """
+    ALTER TABLE persons ADD COLUMN archived_at TEXT;
+    ALTER TABLE outbox ADD COLUMN sensitive INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE undeliverable_reports (
+        person_id TEXT PRIMARY KEY REFERENCES persons (id) ON DELETE CASCADE,
+        reported_at TEXT NOT NULL
+    );
+    """,
 )

@@ -1,7 +1,10 @@
 """The roster: members, their personal substitutes, the viceborgmestre and the secretariat.
 
 An import is validated whole before anything is written, and an error names the row and the field:
-the secretariat fixes the file and tries again, and the database never holds half a roster.
+the secretariat fixes the file and tries again, and the database never holds half a roster. An import
+that would leave the council unworkable (no secretariat, fewer members than the composition, most people
+gone) is refused as well, because a wrong file is far likelier than such a change. People who leave the
+roster are archived, not deleted: their absences stay in the minutes, and importing them again restores them.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -18,9 +23,10 @@ import aiosqlite
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from bot.storage.db import first_row, rows
-from kkrcore.membership import mayor_substitute
+from bot.storage.db import first_row, rows, utc_text
+from kkrcore.membership import mayor_substitute, substitute_structure
 from kkrcore.models import Dataset
+from kkrcore.reasons import Reason
 
 EXAMPLE_ROSTER = Path(__file__).resolve().parent.parent / "data" / "example_roster.yaml"
 
@@ -189,7 +195,25 @@ def validate_roster(rows: Sequence[dict[str, Any]], dataset: Dataset, source: st
                 raise fail(index, "substitute_id", "the secretariat cannot substitute")
         elif person.substitute_id:
             raise fail(index, "substitute_id", "only elected members have a personal substitute")
+    members = [p for p in people if p.role is Role.MEMBER]
+    for problem in substitute_structure(
+        {p.id: p.substitute_id for p in members}, {p.id for p in members}, {p.id for p in members if p.mayor}
+    ):
+        raise fail(seen[problem.member], "substitute_id", _STRUCTURE_PROBLEMS[problem.reason].format(p=problem))
     return people
+
+
+# R-MEM-6 in words, for the one line the CLI prints.
+_STRUCTURE_PROBLEMS = {
+    Reason.SUBSTITUTES_FOR_SELF: "a member cannot be their own substitute (R-MEM-6)",
+    Reason.SUBSTITUTE_CYCLE: "{p.substitute} is a member whose substitutes lead back to {p.member} (R-MEM-6)",
+    Reason.SUBSTITUTE_IS_MAYOR: "{p.substitute} is a mayor; a personal substitute cannot be a member (R-MEM-6)",
+    Reason.SUBSTITUTE_CHAIN: "{p.substitute} is a member with a substitute of their own; substitutes cannot "
+    "form a chain (R-MEM-6)",
+    Reason.SUBSTITUTE_IS_MEMBER: "{p.substitute} is a member; a personal substitute cannot be a member (R-MEM-6)",
+    Reason.SHARED_SUBSTITUTE: "{p.substitute} is already the personal substitute of {p.other}; a personal "
+    "substitute serves one member only (R-MEM-6)",
+}
 
 
 def load_roster_file(path: Path, dataset: Dataset) -> list[Person]:
@@ -201,22 +225,112 @@ def load_roster_file(path: Path, dataset: Dataset) -> list[Person]:
 
 
 _COLUMNS = tuple(Person.model_fields)
+_CURRENT = "archived_at IS NULL"
 
 
-async def replace_roster(conn: aiosqlite.Connection, people: Iterable[Person]) -> tuple[int, int, int]:
-    """Upserts everyone in the file and removes those no longer in it (their bindings go with them)."""
+@dataclass(frozen=True)
+class ImportResult:
+    added: int
+    updated: int
+    removed: int
+    # Among the added: people who were archived and are back, with their absences.
+    restored: int
+
+    def summary(self) -> str:
+        line = f"{self.added} added, {self.updated} updated, {self.removed} removed"
+        if self.restored:
+            line += f" ({self.restored} of the added restored from the archive, with their absences)"
+        if self.removed:
+            line += "; the removed are archived: their absences stay, their chat bindings and invites are gone"
+        return line
+
+
+def import_refusal(current: Sequence[Person], incoming: Sequence[Person], members_needed: int, *, force: bool) -> str:
+    """Why an import must not replace `current` with `incoming`, or "" when it may.
+
+    A file without a secretariat is always refused: nobody could then invite people or hear that a message
+    did not arrive, and the secretariat can always list itself. The size checks (fewer members than the
+    composition needs, more than half of the people removed) catch a truncated or wrong file; `force`
+    overrides them, for a real change of that size. The example roster's people do not count as removed:
+    replacing the example is the first import's purpose.
+    """
+    if not any(p.role is Role.SECRETARIAT for p in incoming):
+        return "the file has no secretariat; every roster needs at least one secretariat person"
+    if force:
+        return ""
+    members = sum(p.role is Role.MEMBER for p in incoming)
+    if members < members_needed:
+        return (
+            f"the file has {members} members, fewer than the {members_needed} the composition needs "
+            "(use --force if that is right)"
+        )
+    real = {p.id for p in current if not p.example}
+    removed = real - {p.id for p in incoming}
+    if real and 2 * len(removed) > len(real):
+        return (
+            f"the file would remove {len(removed)} of the {len(real)} people in the roster, more than half "
+            "(use --force if that is right)"
+        )
+    return ""
+
+
+async def replace_roster(conn: aiosqlite.Connection, people: Iterable[Person], now: datetime) -> ImportResult:
+    """Upserts everyone in the file and archives those no longer in it.
+
+    Archiving keeps the person's row, so their absences and the minutes lines they appear in stay; their
+    bindings and open invites go, so an archived person reaches nothing and a returning one needs a new invite.
+    """
     people = list(people)
-    existing = {row[0] for row in await rows(conn, "SELECT id FROM persons")}
+    current = {p.id: p for p in await all_people(conn)}
+    archived = {row[0] for row in await rows(conn, "SELECT id FROM persons WHERE archived_at IS NOT NULL")}
     incoming = {p.id for p in people}
     placeholders = ", ".join("?" for _ in _COLUMNS)
     updates = ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS if c != "id")
     await conn.executemany(
-        f"INSERT INTO persons ({', '.join(_COLUMNS)}) VALUES ({placeholders}) ON CONFLICT (id) DO UPDATE SET {updates}",
-        [tuple(_to_sql(getattr(p, c)) for c in _COLUMNS) for p in people],
+        f"INSERT INTO persons ({', '.join(_COLUMNS)}) VALUES ({placeholders}) "
+        f"ON CONFLICT (id) DO UPDATE SET {updates}, archived_at = NULL",
+        [tuple(_to_sql(getattr(p, c)) for c in _COLUMNS) for p in people if current.get(p.id) != p],
     )
-    removed = existing - incoming
-    await conn.executemany("DELETE FROM persons WHERE id = ?", [(i,) for i in removed])
-    return len(incoming - existing), len(incoming & existing), len(removed)
+    removed = [(person_id,) for person_id in current if person_id not in incoming]
+    await conn.executemany("UPDATE persons SET archived_at = ? WHERE id = ?", [(utc_text(now), *r) for r in removed])
+    await conn.executemany("DELETE FROM accounts WHERE person_id = ?", removed)
+    await conn.executemany("DELETE FROM invites WHERE person_id = ?", removed)
+    await conn.executemany(
+        "UPDATE calendar_feeds SET revoked_at = ? WHERE person_id = ? AND revoked_at IS NULL",
+        [(utc_text(now), *r) for r in removed],
+    )
+    return ImportResult(
+        added=len(incoming - current.keys()),
+        updated=sum(1 for p in people if p.id in current and current[p.id] != p),
+        removed=len(removed),
+        restored=len(incoming & archived),
+    )
+
+
+def export_roster(people: Sequence[Person], path: Path) -> None:
+    """Writes the roster in the format of `path`'s suffix (CSV with a header, or YAML), as an import reads it."""
+    if path.suffix.lower() in (".yaml", ".yml"):
+        data = {"people": [p.model_dump(mode="json", exclude_defaults=True) for p in people]}
+        text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    else:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(_COLUMNS)
+        for person in people:
+            writer.writerow([_to_cell(getattr(person, c)) for c in _COLUMNS])
+        text = out.getvalue()
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise RosterError(f"{path}: cannot write: {exc.strerror}") from None
+
+
+def _to_cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def _to_sql(value: object) -> object:
@@ -234,23 +348,29 @@ def _person_from_row(row: aiosqlite.Row) -> Person:
     return Person.model_validate(data)
 
 
-async def all_people(conn: aiosqlite.Connection) -> list[Person]:
+async def all_people(conn: aiosqlite.Connection, *, archived: bool = False) -> list[Person]:
+    """Everyone in the roster, or with `archived` everyone who has left it."""
+    where = "archived_at IS NOT NULL" if archived else _CURRENT
     return [
-        _person_from_row(row) for row in await rows(conn, f"SELECT {', '.join(_COLUMNS)} FROM persons ORDER BY rowid")
+        _person_from_row(row)
+        for row in await rows(conn, f"SELECT {', '.join(_COLUMNS)} FROM persons WHERE {where} ORDER BY rowid")
     ]
 
 
 async def get_person(conn: aiosqlite.Connection, person_id: str) -> Person | None:
-    row = await first_row(conn, f"SELECT {', '.join(_COLUMNS)} FROM persons WHERE id = ?", (person_id,))
+    """A person in the roster; an archived person is nobody the bot answers as."""
+    row = await first_row(conn, f"SELECT {', '.join(_COLUMNS)} FROM persons WHERE id = ? AND {_CURRENT}", (person_id,))
     return _person_from_row(row) if row else None
 
 
 class Roster:
     """A snapshot of everyone, with the substitute relation computed once (R-MEM-2, R-MEM-3)."""
 
-    def __init__(self, people: Sequence[Person]) -> None:
+    def __init__(self, people: Sequence[Person], archived: Sequence[Person] = ()) -> None:
         self.people = list(people)
         self.by_id = {p.id: p for p in self.people}
+        # Past absences name people who have since left the roster; the minutes still need their names.
+        self.ever_by_id = {**{p.id: p for p in archived}, **self.by_id}
         members = {p.id for p in self.people if p.role is Role.MEMBER}
         self.substitute_of: dict[str, str | None] = {}
         for person in self.people:
@@ -268,7 +388,11 @@ class Roster:
 
     @classmethod
     async def load(cls, conn: aiosqlite.Connection) -> Roster:
-        return cls(await all_people(conn))
+        found = await rows(conn, f"SELECT {', '.join(_COLUMNS)}, archived_at FROM persons ORDER BY rowid")
+        return cls(
+            [_person_from_row(row) for row in found if row["archived_at"] is None],
+            [_person_from_row(row) for row in found if row["archived_at"] is not None],
+        )
 
     @property
     def members(self) -> list[Person]:

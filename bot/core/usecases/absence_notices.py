@@ -476,8 +476,9 @@ async def minutes_case(turn: Turn) -> None:
     roster = await turn.roster()
     lines = []
     for absence in await active_absences_for(turn.conn, meeting.id):
-        member = roster.by_id.get(absence.member_id)
-        substitute = roster.by_id.get(absence.substitute_id or "")
+        # People who have since left the roster keep their lines in the minutes.
+        member = roster.ever_by_id.get(absence.member_id)
+        substitute = roster.ever_by_id.get(absence.substitute_id or "")
         if member is None:
             continue
         if substitute is not None and absence.answer is Answer.ACCEPTED:

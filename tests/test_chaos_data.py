@@ -1,0 +1,245 @@
+"""Chaos for the data: what a wrong roster file, a copy of the database, a long text or a forged button
+could do, and why none of it can lose or leak anything (issue #7, items 4 to 8)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.app import open_conversation
+from bot.cli import main
+from bot.config import Settings
+from bot.core.messages import Request
+
+# --- roster imports that cannot destroy ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """`kkrbot` in this process, on a database of its own, with none of the caller's settings."""
+    for name in [n for n in os.environ if n.startswith("KKRBOT_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("KKRBOT_DATABASE", str(tmp_path / "kkrbot.sqlite3"))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def kkrbot(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    status = main(list(args))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def database_state(path: Path) -> list[tuple[object, ...]]:
+    """Everything an import could touch: people (with archive marks), bindings, invites, absences."""
+    with sqlite3.connect(path) as conn:
+        return [
+            *conn.execute("SELECT * FROM persons ORDER BY id"),
+            *conn.execute("SELECT * FROM accounts ORDER BY channel, address"),
+            *conn.execute("SELECT * FROM invites ORDER BY token_hash"),
+            *conn.execute("SELECT * FROM absences ORDER BY id"),
+        ]
+
+
+def bind_and_record_history(database: Path) -> None:
+    """A bound member and a bound substitute, and a past meeting where the one stood in for the other."""
+    with sqlite3.connect(database) as conn:
+        conn.execute(
+            "INSERT INTO accounts (channel, address, person_id, bound_at) VALUES "
+            "('telegram', '7001', 'a-medlem-2', '2026-02-01T00:00:00+00:00'), "
+            "('telegram', '7002', 'a-stedfortraeder-2', '2026-02-01T00:00:00+00:00')"
+        )
+        conn.execute(
+            "INSERT INTO absences (meeting_id, member_id, substitute_id, reported_at, answer, answered_at) VALUES "
+            "('2026-03-27', 'a-medlem-2', 'a-stedfortraeder-2', '2026-03-01T00:00:00+00:00', 'accepted', "
+            "'2026-03-02T00:00:00+00:00')"
+        )
+
+
+def example_people(workdir: Path, capsys: pytest.CaptureFixture[str]) -> list[dict[str, object]]:
+    """The roster as `kkrbot roster export` writes it (YAML)."""
+    assert kkrbot(capsys, "roster", "export", "current.yaml")[0] == 0
+    people: list[dict[str, object]] = yaml.safe_load((workdir / "current.yaml").read_text())["people"]
+    return people
+
+
+def write_people(path: Path, people: list[dict[str, object]]) -> Path:
+    path.write_text(yaml.safe_dump({"people": people}, allow_unicode=True, sort_keys=False))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("empty.yaml", "people: []\n"),
+        ("empty.csv", "id,name,role,municipality,party,mayor,substitute_id\n"),
+    ],
+)
+def test_an_empty_roster_file_is_refused_and_the_database_is_unchanged(
+    workdir: Path, capsys: pytest.CaptureFixture[str], name: str, content: str
+) -> None:
+    kkrbot(capsys, "roster", "list")
+    bind_and_record_history(workdir / "kkrbot.sqlite3")
+    before = database_state(workdir / "kkrbot.sqlite3")
+    (workdir / name).write_text(content)
+
+    status, _out, err = kkrbot(capsys, "roster", "import", name)
+    forced = kkrbot(capsys, "roster", "import", name, "--force")
+
+    assert status == 2
+    assert forced[0] == 2
+    assert "refused, nothing changed" in err
+    assert "no secretariat" in err
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
+    assert database_state(workdir / "kkrbot.sqlite3") == before
+
+
+def test_a_file_without_the_secretariat_is_refused_even_with_force(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    people = [p for p in example_people(workdir, capsys) if p["role"] != "secretariat"]
+    before = database_state(workdir / "kkrbot.sqlite3")
+
+    status, _out, err = kkrbot(capsys, "roster", "import", str(write_people(workdir / "r.yaml", people)), "--force")
+
+    assert status == 2
+    assert "no secretariat" in err
+    assert database_state(workdir / "kkrbot.sqlite3") == before
+
+
+def test_fewer_members_than_the_composition_needs_is_refused_unless_forced(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    people = example_people(workdir, capsys)
+    # The member from Læsø leaves, and with her the substitute nobody else has.
+    people = [p for p in people if p["id"] not in ("laesoe-borgmester",)]
+    path = write_people(workdir / "r.yaml", people)
+    before = database_state(workdir / "kkrbot.sqlite3")
+
+    status, _out, err = kkrbot(capsys, "roster", "import", str(path))
+
+    assert status == 2
+    assert "21 members, fewer than the 22 the composition needs" in err
+    assert database_state(workdir / "kkrbot.sqlite3") == before
+    status, out, _err = kkrbot(capsys, "roster", "import", str(path), "--force")
+    assert status == 0
+    assert "0 added, 0 updated, 1 removed" in out
+
+
+def test_removing_more_than_half_of_the_people_is_refused_unless_forced(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    example = [{**p, "example": False} for p in example_people(workdir, capsys)]
+    extra = [
+        {"id": f"extra-{n}", "name": f"Extra {n}", "role": "substitute", "municipality": "Aalborg", "party": "A"}
+        for n in range(len(example) + 3)
+    ]
+    assert kkrbot(capsys, "roster", "import", str(write_people(workdir / "big.yaml", example + extra)))[0] == 0
+    path = write_people(workdir / "r.yaml", example)
+    before = database_state(workdir / "kkrbot.sqlite3")
+
+    status, _out, err = kkrbot(capsys, "roster", "import", str(path))
+
+    assert status == 2
+    assert f"would remove {len(extra)} of the {len(example) + len(extra)} people" in err
+    assert database_state(workdir / "kkrbot.sqlite3") == before
+    status, out, _err = kkrbot(capsys, "roster", "import", str(path), "--force")
+    assert status == 0
+    assert f"{len(extra)} removed" in out
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        # R-MEM-6: two members as each other's substitute.
+        ({"a-medlem-2": "a-medlem-3", "a-medlem-3": "a-medlem-2"}, "lead back to a-medlem-2 (R-MEM-6)"),
+        # R-MEM-6: two members sharing one substitute.
+        ({"a-medlem-3": "a-stedfortraeder-2"}, "already the personal substitute of a-medlem-2"),
+        # R-MEM-6: a member substituted by a mayor.
+        ({"a-medlem-2": "aalborg-borgmester"}, "aalborg-borgmester is a mayor"),
+    ],
+)
+def test_r_mem_6_an_impossible_substitute_structure_is_refused_even_with_force(
+    workdir: Path, capsys: pytest.CaptureFixture[str], change: dict[str, str], expected: str
+) -> None:
+    people = [
+        {**p, "substitute_id": change.get(str(p["id"]), p.get("substitute_id"))}
+        for p in example_people(workdir, capsys)
+    ]
+    people = [{k: v for k, v in p.items() if v is not None} for p in people]
+    before = database_state(workdir / "kkrbot.sqlite3")
+
+    status, _out, err = kkrbot(capsys, "roster", "import", str(write_people(workdir / "r.yaml", people)), "--force")
+
+    assert status == 2, err
+    assert expected in err
+    assert "substitute_id" in err
+    assert "Traceback" not in err
+    assert database_state(workdir / "kkrbot.sqlite3") == before
+
+
+async def minutes_of(database: Path, meeting_id: str) -> str:
+    settings = Settings(_env_file=None, database=database)  # type: ignore[call-arg]
+    conversation = await open_conversation(settings)
+    try:
+        request = Request(
+            channel="console", address="sekretariat-1", command="minutes", args=(meeting_id,), person_id="sekretariat-1"
+        )
+        outcome = await conversation.handle(request)
+    finally:
+        await conversation.db.close()
+    return "\n".join(m.text for m in outcome.replies)
+
+
+def test_people_removed_are_archived_and_a_re_import_brings_their_history_back_but_not_their_bindings(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = workdir / "kkrbot.sqlite3"
+    everyone = example_people(workdir, capsys)
+    bind_and_record_history(database)
+    leaving = ("a-medlem-2", "a-stedfortraeder-2")
+    line = "Pia Fiktivsen (eksempel) (A) havde meldt afbud, og Rasmus Opdigtsen (eksempel) (A) deltog i stedet."
+    assert line in asyncio.run(minutes_of(database, "2026-03-27"))
+
+    without = write_people(workdir / "without.yaml", [p for p in everyone if p["id"] not in leaving])
+    status, out, _err = kkrbot(capsys, "roster", "import", str(without), "--force")
+
+    assert status == 0
+    assert "0 added, 0 updated, 2 removed" in out
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("SELECT count(*) FROM absences WHERE member_id = 'a-medlem-2'").fetchone()[0] == 1
+        assert conn.execute("SELECT count(*) FROM accounts").fetchone()[0] == 0
+    assert line in asyncio.run(minutes_of(database, "2026-03-27"))
+    listed = kkrbot(capsys, "roster", "list")[1]
+    assert "a-medlem-2 " not in listed
+
+    status, out, _err = kkrbot(capsys, "roster", "import", "current.yaml")
+
+    assert status == 0
+    assert "2 added, 0 updated, 0 removed (2 of the added restored from the archive" in out
+    assert line in asyncio.run(minutes_of(database, "2026-03-27"))
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("SELECT count(*) FROM accounts").fetchone()[0] == 0
+    assert "a-medlem-2 " in kkrbot(capsys, "roster", "list")[1]
+
+
+@pytest.mark.parametrize("name", ["roster.yaml", "roster.csv"])
+def test_an_exported_roster_imports_back_unchanged(
+    workdir: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    before = kkrbot(capsys, "roster", "list", "--json")[1]
+
+    status, out, err = kkrbot(capsys, "roster", "export", name)
+    assert status == 0, err
+    assert "46 people" in out
+    status, out, err = kkrbot(capsys, "roster", "import", name)
+
+    assert status == 0, err
+    assert "0 added, 0 updated, 0 removed" in out
+    assert kkrbot(capsys, "roster", "list", "--json")[1] == before
