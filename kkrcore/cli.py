@@ -188,7 +188,7 @@ def _run(args: argparse.Namespace) -> tuple[Any, Callable[[Any], str]]:
         ds = _dataset(args)
         eligible, _ = eligibility(CompositionInput.from_dataset(ds))
         alliances = [a.split(ALLIANCE_JOINER) for a in args.alliance]
-        return chair_election(ds.vote_shares, eligible, alliances, _draw(args)), _show_chair
+        return chair_election(ds.votes[0], eligible, alliances, _draw(args)), _show_chair
     if args.command == "proportional":
         groups = load_model(args.groups, _GroupsFile).groups
         return run_proportional(groups, args.seats, _draw(args)), _show_apportionment

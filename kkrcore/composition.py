@@ -5,9 +5,14 @@ R-MEM-1  every mayor is a member, whatever the party; a mayor of a party that is
 R-COMP-1 eligible: at least `threshold` (2 %) of the votes cast in the region, and represented in a council.
 R-COMP-2 eligible parties share the seats by their votes; their mayors count inside their share.
 R-COMP-3 a party with more mayors than its share keeps its mayors and gets nothing more (overhang); the other
-         parties share what is left, and this repeats until no party is over-represented. All parties found
-         over-represented in a round leave together: removing one only lowers the others' share, so none of
-         them could come back.
+         parties share what is left, and this repeats until no party is over-represented.
+         (inferred) The order of removal is not in the sources. With `OverhangOrder.AT_ONCE` (default) every
+         party found over-represented in a round leaves in that round; with `OverhangOrder.WORST_FIRST` only
+         the party with the most mayors above its seats leaves (parties equally far above leave together),
+         and the rest are shared again. The two orders can differ: with whole seats under largest remainder,
+         a party over-represented beside a worse one can fit once the worse one has left (votes A335 B45 C25
+         D77 E71 F176 G341, mayors E3 A2 F2 B1 C1 D1 G1, 22 seats: at once C and E leave and D gets 2, G 6;
+         worst first E leaves alone, C then fits, and D gets 1, G 7). They agree on KL's 2026-2030 table.
 R-COMP-4 at most 2 seats per municipality (`cap`).
 R-COMP-5 (inferred) the method is not stated in the sources; Hare (default) and Sainte-Laguë reproduce KL's
          published 2026-2030 table, d'Hondt does not. The size below the cap is also inferred: with
@@ -50,6 +55,13 @@ class SizePolicy(StrEnum):
     CAP = "cap"
 
 
+class OverhangOrder(StrEnum):
+    """(inferred, R-COMP-3) Which over-represented parties leave in one round; see the module docstring."""
+
+    AT_ONCE = "at-once"
+    WORST_FIRST = "worst-first"
+
+
 class CompositionInput(Frozen):
     """What the composition depends on, and nothing else: votes, mayors, representation, size rules.
 
@@ -64,6 +76,7 @@ class CompositionInput(Frozen):
     municipalities: int = Field(ge=1)
     threshold: Fraction = Fraction(2, 100)
     size_policy: SizePolicy = SizePolicy.SMALLEST_WITHOUT_OVERHANG
+    overhang_order: OverhangOrder = OverhangOrder.AT_ONCE
 
     @property
     def cap(self) -> int:
@@ -71,9 +84,10 @@ class CompositionInput(Frozen):
 
     @classmethod
     def from_dataset(cls, dataset: Dataset) -> "CompositionInput":
+        votes, local_lists = dataset.votes
         return cls(
-            votes=dict(dataset.vote_shares),
-            local_lists=dataset.local_lists_share,
+            votes=votes,
+            local_lists=local_lists,
             mayors=dict(Counter(m.mayor_party for m in dataset.municipalities)),
             represented=frozenset(p.letter for p in dataset.parties if p.represented),
             municipalities=len(dataset.municipalities),
@@ -155,19 +169,31 @@ def _eligibility(
 
 def _round(
     draft: Draft, mayors: Mapping[str, int], draw: Draw | None, context: str, *, identify: bool
-) -> tuple[list[str], Apportionment | None]:
-    """The over-represented parties of one round, drawing its tie only if the tie can change the answer.
+) -> tuple[dict[str, int], Apportionment | None]:
+    """The over-represented parties of one round, each with its mayors above its seats, drawing the round's
+    tie only if the tie can change the answer.
 
     A tied party gets its certain seats or one more, so the lot matters to a tied party whose mayors are
     exactly one more than its certain seats, and to the final allocation. The size search only asks whether
-    anyone is over-represented; the overhang rounds must `identify` who, as they all leave together.
+    anyone is over-represented; the overhang rounds must `identify` who, as they leave by that answer. A
+    party that overhangs whatever the lot is measured against its seats if it won the lot.
     """
-    certain = [p for p, n in draft.base.items() if mayors.get(p, 0) > n + (p in draft.tied)]
+    certain = {
+        p: mayors.get(p, 0) - n - (p in draft.tied) for p, n in draft.base.items() if mayors.get(p, 0) > n + (p in draft.tied)
+    }
     undecided = [p for p in draft.tied if mayors.get(p, 0) == draft.base[p] + 1]
     if certain and not (identify and undecided):
         return certain, None
     settled = draft.settle(draw, context)
-    return [p for p, n in settled.seats.items() if mayors.get(p, 0) > n], settled
+    return {p: mayors.get(p, 0) - n for p, n in settled.seats.items() if mayors.get(p, 0) > n}, settled
+
+
+def _leaving(over: Mapping[str, int], order: OverhangOrder) -> list[str]:
+    """The over-represented parties that leave this round (R-COMP-3, order inferred)."""
+    if order is OverhangOrder.AT_ONCE:
+        return list(over)
+    worst = max(over.values())
+    return [p for p, excess in over.items() if excess == worst]
 
 
 def compute_composition(inp: CompositionInput, method: Method = Method.HARE, draw: Draw | None = None) -> Composition:
@@ -178,7 +204,9 @@ def compute_composition(inp: CompositionInput, method: Method = Method.HARE, dra
     outside = sum(n for p, n in inp.mayors.items() if p not in eligible)
     ties: list[TieReport] = []
 
-    def share(parties: list[str], seats: int, context: str, identify: bool) -> tuple[list[str], Apportionment | None]:
+    def share(
+        parties: list[str], seats: int, context: str, identify: bool
+    ) -> tuple[dict[str, int], Apportionment | None]:
         draft = draft_apportionment({p: votes[p] for p in parties}, seats, method)
         over, settled = _round(draft, inp.mayors, draw, f"{context}.{method}", identify=identify)
         ties.extend(settled.ties if settled else [])
@@ -202,9 +230,10 @@ def compute_composition(inp: CompositionInput, method: Method = Method.HARE, dra
         if not over:
             final = settled
             break
-        overhang += over
-        active = [p for p in active if p not in over]
-        seats_left -= sum(inp.mayors.get(p, 0) for p in over)
+        leaving = _leaving(over, inp.overhang_order)
+        overhang += leaving
+        active = [p for p in active if p not in leaving]
+        seats_left -= sum(inp.mayors.get(p, 0) for p in leaving)
         round_number += 1
 
     allocated = final.seats if final else {}

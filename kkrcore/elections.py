@@ -120,7 +120,9 @@ def _checked_round(number: int, votes: Mapping[str, int], present: int) -> list[
 
 def majority_election(present: int, rounds: Sequence[Mapping[str, int]], draw: Draw | None = None) -> MajorityElection:
     """R-ELEC-5, kommunestyrelsesloven § 24 stk. 1: rounds 1 and 2 elect whoever has votes from more than
-    half of the members present; otherwise round 3 is between the two leaders of round 2 (a tie for those
+    half of the members present. Round 2 also elects a candidate when every vote cast is for that candidate
+    alone (the ministry's 2013 statement on § 24 stk. 1: a second round with one candidate decides, whatever
+    the number of blank votes). Otherwise round 3 is between the two leaders of round 2 (a tie for those
     places by lot) and elects by most votes cast (a tie by lot).
     """
     if present < 1:
@@ -129,12 +131,13 @@ def majority_election(present: int, rounds: Sequence[Mapping[str, int]], draw: D
     ranked = [_checked_round(i, votes, present) for i, votes in enumerate(rounds, start=1)]
     for number, ranking in enumerate(ranked[:2], start=1):
         leader, votes = ranking[0]
-        if votes >= majority:
+        only_candidate = number == 2 and votes > 0 and all(v == 0 for _, v in ranking[1:])
+        if votes >= majority or only_candidate:
             if len(ranked) > number:
                 raise InvalidInput(Reason.TOO_MANY_ROUNDS, f"elected in round {number}")
             return MajorityElection(
                 elected=leader,
-                reason=Reason.ELECTED_BY_MAJORITY,
+                reason=Reason.ELECTED_BY_MAJORITY if votes >= majority else Reason.ELECTED_AS_ONLY_CANDIDATE,
                 round=number,
                 majority=majority,
                 candidates=[leader],

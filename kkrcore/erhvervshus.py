@@ -2,7 +2,8 @@
 
 R-EHUS-1 erhvervsfremmeloven § 13: 10 members and 1 observer from Erhvervsstyrelsen.
 R-EHUS-2 ligestillingsloven § 10 a: a nominating body proposes a woman and a man, or as many women as men.
-R-EHUS-3 the dates are in the dataset (`ErhvervshusTimeline`).
+R-EHUS-3 the dates are in the dataset (`ErhvervshusTimeline`): the constituent meeting decides the criteria,
+         the nominations are requested after it, and the board's period ends on 31 March 2030.
 """
 
 from collections import Counter
@@ -65,11 +66,13 @@ class GenderBalance(Frozen):
 
 
 class Phase(StrEnum):
+    CRITERIA = "criteria"
     NOMINATION = "nomination"
     AWAITING_APPOINTMENT = "awaiting_appointment"
     APPOINTMENT_MEETING = "appointment_meeting"
     APPOINTED = "appointed"
     NEW_BOARD = "new_board"
+    BOARD_PERIOD_ENDED = "board_period_ended"
 
 
 def check_board(seats: Sequence[BoardSeat]) -> list[Finding]:
@@ -115,7 +118,12 @@ def gender_balance(proposals: Sequence[Gender], special_reasons: bool = False) -
 
 
 def phase(day: date, timeline: ErhvervshusTimeline) -> Phase:
-    """R-EHUS-3: nominations until the deadline, inclusive; the old board sits until the new one starts."""
+    """R-EHUS-3: criteria until the constituent meeting (inclusive: the request goes out after it), then
+    nominations until the deadline, inclusive; the old board sits until the new one starts, whose period
+    ends with `board_until`.
+    """
+    if day <= timeline.criteria_meeting:
+        return Phase.CRITERIA
     if day <= timeline.nominations_deadline:
         return Phase.NOMINATION
     if day < timeline.appointment_meeting:
@@ -124,4 +132,6 @@ def phase(day: date, timeline: ErhvervshusTimeline) -> Phase:
         return Phase.APPOINTMENT_MEETING
     if day < timeline.board_from:
         return Phase.APPOINTED
-    return Phase.NEW_BOARD
+    if day <= timeline.board_until:
+        return Phase.NEW_BOARD
+    return Phase.BOARD_PERIOD_ENDED

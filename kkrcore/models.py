@@ -109,17 +109,26 @@ class Meeting(Frozen):
 
 
 class ErhvervshusTimeline(Frozen):
-    """R-EHUS-3: the dates of the appointment of Erhvervshus Nordjylland's board."""
+    """R-EHUS-3: the dates of the appointment of Erhvervshus Nordjylland's board.
 
+    `criteria_meeting` is the constituent meeting that decides the criteria and the nominating bodies; the
+    nominations are requested after it (seed, item 1.6, "Efterfølgende proces"). The board sits from
+    `board_from` to `board_until` (1 April 2026 - 31 March 2030).
+    """
+
+    criteria_meeting: date
     nominations_deadline: date
     appointment_meeting: date
     board_from: date
+    board_until: date
     old_board_until: date
 
     @model_validator(mode="after")
     def _in_order(self) -> "ErhvervshusTimeline":
-        if not self.nominations_deadline < self.appointment_meeting < self.board_from:
-            raise ValueError("nominations, appointment and new board must come in that order")
+        if not self.criteria_meeting < self.nominations_deadline < self.appointment_meeting < self.board_from:
+            raise ValueError("criteria, nominations, appointment and new board must come in that order")
+        if self.board_until <= self.board_from:
+            raise ValueError("the board period must end after it begins")
         if self.old_board_until != self.board_from - timedelta(days=1):
             raise ValueError("the old board must sit until the day before the new one takes office")
         return self
@@ -138,9 +147,11 @@ class Dataset(Frozen):
     """One KKR, one period.
 
     `vote_shares` are the regional shares of the votes cast in tenths of a percentage point (276 = 27.6 %),
-    exact integers: KL published shares rounded to 0.1 pp, not absolute vote counts, so shares are all we
-    have and they need not add up to exactly 1000. `local_lists_share` is the share of local lists that
-    are not in a listesamarbejde: counted among the votes cast, never a party.
+    exact integers that need not add up to exactly 1000. `local_lists_share` is the share of local lists
+    that are not in a listesamarbejde: counted among the votes cast, never a party. KL's bilag to item 1.2
+    has the absolute vote counts, but this data set does not have them; a data set that has them gives
+    `vote_counts` (and `local_lists_count`), and `votes` then uses them instead of the shares, so that a
+    tie made only by rounding the shares does not decide a seat.
     """
 
     region: str
@@ -150,6 +161,8 @@ class Dataset(Frozen):
     parties: list[Party] = Field(min_length=1)
     vote_shares: dict[str, int]
     local_lists_share: int = Field(ge=0)
+    vote_counts: dict[str, int] | None = None
+    local_lists_count: int | None = Field(default=None, ge=0)
     published_composition: dict[str, PublishedSeats]
     meetings: list[Meeting]
     erhvervshus: ErhvervshusTimeline
@@ -195,12 +208,14 @@ class Dataset(Frozen):
         for i, municipality in enumerate(self.municipalities):
             if municipality.mayor_party not in letters:
                 raise EntryError(("municipalities", i, "mayor_party"), f"unknown party {municipality.mayor_party!r}")
-        for table in ("vote_shares", "published_composition"):
-            for letter, value in getattr(self, table).items():
+        for table in ("vote_shares", "vote_counts", "published_composition"):
+            for letter, value in (getattr(self, table) or {}).items():
                 if letter not in letters:
                     raise EntryError((table, letter), f"unknown party {letter!r}")
-                if table == "vote_shares" and value < 0:
-                    raise EntryError((table, letter), "negative share")
+                if table != "published_composition" and value < 0:
+                    raise EntryError((table, letter), "negative number of votes")
+        if (self.vote_counts is None) != (self.local_lists_count is None):
+            raise EntryError(("local_lists_count",), "vote_counts and local_lists_count go together")
         for i, (previous, meeting) in enumerate(pairwise(self.meetings), start=1):
             if meeting.start <= previous.start:
                 raise EntryError(("meetings", i, "start"), "meetings are not in order, or a date repeats")
@@ -230,11 +245,19 @@ class Dataset(Frozen):
         if self.election_date != election_day:
             raise EntryError(("election_date",), "not the third Tuesday of November of an election year")
         meeting_days = {m.start.date() for m in self.meetings}
-        if self.erhvervshus.appointment_meeting not in meeting_days:
-            raise EntryError(("erhvervshus", "appointment_meeting"), "no KKR meeting on that day")
+        for field in ("criteria_meeting", "appointment_meeting"):
+            if getattr(self.erhvervshus, field) not in meeting_days:
+                raise EntryError(("erhvervshus", field), "no KKR meeting on that day")
         mayor = self.longest_serving_mayor
         if not any(m.name == mayor.municipality and m.mayor_party == mayor.party for m in self.municipalities):
             raise EntryError(("longest_serving_mayor",), "not the mayor of a municipality in the dataset")
+
+    @property
+    def votes(self) -> tuple[dict[str, int], int]:
+        """The parties' votes and the local lists' votes: absolute counts when the data set has them."""
+        if self.vote_counts is not None and self.local_lists_count is not None:
+            return dict(self.vote_counts), self.local_lists_count
+        return dict(self.vote_shares), self.local_lists_share
 
     def party(self, letter: str) -> Party:
         for party in self.parties:

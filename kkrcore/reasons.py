@@ -42,6 +42,7 @@ class Reason(StrEnum):
     PARTY_IN_TWO_ALLIANCES = "party_in_two_alliances"
     EMPTY_ALLIANCE = "empty_alliance"
     ELECTED_BY_MAJORITY = "elected_by_majority"
+    ELECTED_AS_ONLY_CANDIDATE = "elected_as_only_candidate"
     ELECTED_BY_PLURALITY = "elected_by_plurality"
     ELECTED_BY_LOT = "elected_by_lot"
     NEXT_ROUND_NEEDED = "next_round_needed"

@@ -1,5 +1,6 @@
 """The composition of KKR Nordjylland 2026-2030 and the rules behind it (R-MEM-1, R-COMP-1..6)."""
 
+import json
 from fractions import Fraction
 
 import pytest
@@ -10,13 +11,15 @@ from kkrcore.composition import (
     Composition,
     CompositionInput,
     Exclusion,
+    OverhangOrder,
     PartySeats,
     SizePolicy,
     compute_composition,
     eligibility,
 )
-from kkrcore.dataset import load_dataset
+from kkrcore.dataset import BUNDLED, load_dataset
 from kkrcore.draw import RecordedDraw, TieUnresolved
+from kkrcore.models import Dataset
 from kkrcore.reasons import InvalidInput, Reason
 
 NORDJYLLAND = CompositionInput.from_dataset(load_dataset())
@@ -123,6 +126,62 @@ def test_r_comp_3_overhang_is_repeated_until_no_party_is_over_represented() -> N
     result = compute_composition(inp)
     assert result.overhang == ["P", "Q"]
     assert table(result) == {"P": (4, 0, 4), "Q": (6, 0, 6), "R": (0, 10, 10)}
+
+
+# The issue's example: the two orders of removing over-represented parties give different tables.
+ORDER_EXAMPLE = CompositionInput(
+    votes={"A": 335, "B": 45, "C": 25, "D": 77, "E": 71, "F": 176, "G": 341},
+    mayors={"E": 3, "A": 2, "F": 2, "B": 1, "C": 1, "D": 1, "G": 1},
+    represented=frozenset("ABCDEFG"),
+    municipalities=11,
+    size_policy=SizePolicy.CAP,
+)
+
+
+def test_r_comp_3_inferred_over_represented_parties_leave_at_once_by_default() -> None:
+    # Round 1 (22 seats): C 0 < 1 mayor, E 1 < 3 mayors; both leave, and A B D F G share the 18 left.
+    result = compute_composition(ORDER_EXAMPLE)
+    assert ORDER_EXAMPLE.overhang_order is OverhangOrder.AT_ONCE
+    assert result.overhang == ["C", "E"]
+    assert (result.parties["D"].total, result.parties["G"].total) == (2, 6)
+
+
+def test_r_comp_3_inferred_worst_first_removes_one_party_a_round_and_can_give_another_table() -> None:
+    # E (2 mayors above its seat) leaves alone; with 19 seats left C's mayor fits its share, so C stays.
+    result = compute_composition(ORDER_EXAMPLE.model_copy(update={"overhang_order": OverhangOrder.WORST_FIRST}))
+    assert result.overhang == ["E"]
+    assert (result.parties["D"].total, result.parties["G"].total) == (1, 7)
+    assert result.parties["C"].reason is Reason.ELIGIBLE
+
+
+def test_r_comp_3_both_orders_reproduce_the_published_table() -> None:
+    worst_first = NORDJYLLAND.model_copy(update={"overhang_order": OverhangOrder.WORST_FIRST})
+    assert table(compute_composition(worst_first)) == table(compute_composition(NORDJYLLAND))
+
+
+def with_counts(counts: dict[str, int] | None, local_lists: int | None, **shares: int) -> Dataset:
+    data = json.loads(BUNDLED.read_text(encoding="utf-8"))
+    data["vote_shares"].update(shares)
+    data |= {"vote_counts": counts, "local_lists_count": local_lists}
+    return Dataset.model_validate(data)
+
+
+def test_r_comp_6_a_tie_made_only_by_rounding_the_shares_disappears_with_absolute_counts() -> None:
+    # With Æ at 9.0 %, B and Ø tie at 3.7 % for the last seat (remainder 518/741): a lot would decide.
+    with pytest.raises(TieUnresolved) as caught:
+        compute_composition(CompositionInput.from_dataset(with_counts(None, None, Æ=90)))
+    assert (caught.value.report.tied, caught.value.report.value) == (("B", "Ø"), Fraction(518, 741))
+    # The same shares as counts of 340 votes per tenth, except that B has 300 votes more than Ø, as real
+    # counts behind two equal rounded shares almost always differ: the counts are used, and B wins outright.
+    counts = {"A": 93840, "V": 78540, "C": 41140, "F": 30600, "Æ": 30600, "I": 16660, "O": 13940,
+              "B": 12730, "Ø": 12430, "M": 3060, "Å": 1020}  # fmt: skip
+    dataset = with_counts(counts, 7480, Æ=90)
+    inp = CompositionInput.from_dataset(dataset)
+    assert (inp.votes, inp.local_lists) == (counts, 7480)
+    result = compute_composition(inp)  # no draw: a deciding tie would raise
+    assert result.ties == []
+    assert "B" in result.parties
+    assert "Ø" not in result.parties
 
 
 def test_r_comp_4_the_kkr_has_at_most_two_seats_per_municipality() -> None:

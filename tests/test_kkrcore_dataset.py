@@ -23,7 +23,9 @@ def test_r_comp_2_vote_shares_are_tenths_of_a_percentage_point_as_published() ->
         "A": 276, "V": 231, "C": 121, "F": 90, "Æ": 85, "I": 49, "O": 41, "B": 37, "Ø": 37, "M": 9, "Å": 3,
     }  # fmt: skip
     assert ds.local_lists_share == 22
-    assert any("absolute vote counts were not published" in a for a in ds.assumptions)
+    assert any("this data set does not have the absolute vote counts" in a for a in ds.assumptions)
+    assert (ds.vote_counts, ds.local_lists_count) == (None, None)
+    assert ds.votes == (ds.vote_shares, ds.local_lists_share)
 
 
 def test_r_mem_1_mayors_after_kv25() -> None:
@@ -44,7 +46,9 @@ def test_r_ehus_3_and_r_day_2_dates() -> None:
     assert ds.election_date == date(2025, 11, 18)
     assert ds.erhvervshus.nominations_deadline == date(2026, 2, 27)
     assert ds.erhvervshus.appointment_meeting == date(2026, 3, 27)
+    assert ds.erhvervshus.criteria_meeting == date(2026, 1, 23)
     assert ds.erhvervshus.board_from == date(2026, 4, 1)
+    assert ds.erhvervshus.board_until == date(2030, 3, 31)
     assert ds.erhvervshus.old_board_until == date(2026, 3, 31)
 
 
@@ -55,6 +59,40 @@ def test_r_meet_1_all_21_meetings_of_the_plan_in_copenhagen_time() -> None:
     assert all(m.start.tzinfo == ZoneInfo("Europe/Copenhagen") for m in ds.meetings)
     summer = next(m for m in ds.meetings if m.id == "2026-06-19")
     assert summer.start.isoformat() == "2026-06-19T10:00:00+02:00"
+
+
+# Item 1.7 of the seed, as written there: "Fredag den 23. januar (konstituerende møde 2026-2030)" ... "Fredag
+# den 25. januar (konstituerende møde 2030-2034)"; "Møderne afholdes fra kl. 10.00-12.00. Møderne vil være
+# placeret i Aalborg." The first meeting's own agenda (page 1): "23-01-2026 10:30", "Hotel Scandic Aalborg Øst,
+# Hadsundvej 200, Aalborg Øst"; it gives no end, so the plan's 12.00 stands (an assumption of the data set).
+SEED_PLAN = [
+    ("2026-01-23", "10:30", "12:00", "Hotel Scandic Aalborg Øst"),
+    ("2026-03-27", "10:00", "12:00", "Aalborg"),
+    ("2026-06-19", "10:00", "12:00", "Aalborg"),
+    ("2026-09-04", "10:00", "12:00", "Aalborg"),
+    ("2026-11-20", "10:00", "12:00", "Aalborg"),
+    ("2027-02-12", "10:00", "12:00", "Aalborg"),
+    ("2027-04-23", "10:00", "12:00", "Aalborg"),
+    ("2027-06-25", "10:00", "12:00", "Aalborg"),
+    ("2027-09-10", "10:00", "12:00", "Aalborg"),
+    ("2027-11-26", "10:00", "12:00", "Aalborg"),
+    ("2028-02-11", "10:00", "12:00", "Aalborg"),
+    ("2028-04-28", "10:00", "12:00", "Aalborg"),
+    ("2028-06-23", "10:00", "12:00", "Aalborg"),
+    ("2028-09-08", "10:00", "12:00", "Aalborg"),
+    ("2028-11-24", "10:00", "12:00", "Aalborg"),
+    ("2029-02-09", "10:00", "12:00", "Aalborg"),
+    ("2029-04-20", "10:00", "12:00", "Aalborg"),
+    ("2029-06-22", "10:00", "12:00", "Aalborg"),
+    ("2029-09-07", "10:00", "12:00", "Aalborg"),
+    ("2029-10-26", "10:00", "12:00", "Aalborg"),
+    ("2030-01-25", "10:00", "12:00", "Aalborg"),
+]
+
+
+def test_r_meet_1_the_data_holds_exactly_the_21_meetings_of_item_1_7() -> None:
+    held = [(m.id, f"{m.start:%H:%M}", f"{m.end:%H:%M}", m.place) for m in load_dataset().meetings]
+    assert held == SEED_PLAN
 
 
 def test_r_comp_1_every_lettered_party_is_a_data_field_marked_represented() -> None:
@@ -100,6 +138,12 @@ def set_meeting(index: int, key: str, value: object) -> Callable[[dict[str, Any]
                 4, {**d["meetings"][3], "start": "2026-09-04T13:00:00+02:00", "end": "2026-09-04T14:00:00+02:00"}
             ),
             "meetings[4].id: two meetings on one day",
+        ),
+        (lambda d: d.__setitem__("vote_counts", {"A": 5}), "local_lists_count: vote_counts and local_lists_count go"),
+        (lambda d: d.update(vote_counts={"A": -5}, local_lists_count=0), "vote_counts.A: negative number of votes"),
+        (
+            lambda d: d["erhvervshus"].__setitem__("criteria_meeting", "2026-01-22"),
+            "erhvervshus.criteria_meeting: no KKR meeting on that day",
         ),
         (
             lambda d: d["municipalities"][2].__setitem__("mayor_party", "X"),

@@ -108,6 +108,30 @@ def test_r_elec_5_majority_counts_members_present_not_votes_cast() -> None:
     assert majority_election(22, [{"X": 11, "Y": 2}]).elected is None
 
 
+def test_r_elec_5_round_2_elects_a_candidate_when_votes_are_cast_for_that_candidate_only() -> None:
+    # 10 of 22 is no majority, but nobody else got a vote in round 2 (the ministry's 2013 statement).
+    result = majority_election(22, [{"X": 10, "Y": 8}, {"X": 10}])
+    assert (result.elected, result.round, result.reason) == ("X", 2, Reason.ELECTED_AS_ONLY_CANDIDATE)
+    assert majority_election(22, [{"X": 10, "Y": 8}, {"X": 10, "Y": 0}]).elected == "X"
+
+
+def test_r_elec_5_the_single_candidate_rule_is_for_round_2_only() -> None:
+    result = majority_election(22, [{"X": 10}])
+    assert (result.elected, result.round, result.reason) == (None, 2, Reason.NEXT_ROUND_NEEDED)
+
+
+def test_r_elec_5_round_3_is_between_the_two_leaders_of_round_2_not_of_round_1() -> None:
+    # Z led round 1; in round 2 X and Y lead, so round 3 is between X and Y, and Z may not stand.
+    rounds = [{"Z": 9, "X": 7, "Y": 6}, {"X": 10, "Y": 7, "Z": 5}]
+    runoff = majority_election(22, rounds)
+    assert (runoff.round, runoff.reason, runoff.candidates) == (3, Reason.RUNOFF_NEEDED, ["X", "Y"])
+    decided = majority_election(22, [*rounds, {"Y": 11, "X": 10}])
+    assert (decided.elected, decided.round, decided.reason) == ("Y", 3, Reason.ELECTED_BY_PLURALITY)
+    with pytest.raises(InvalidInput) as caught:
+        majority_election(22, [*rounds, {"Z": 12}])
+    assert caught.value.reason is Reason.NOT_IN_RUNOFF
+
+
 def test_r_elec_5_without_a_majority_in_round_2_round_3_is_between_the_two_leaders() -> None:
     result = majority_election(22, [{"X": 9, "Y": 8, "Z": 5}, {"X": 10, "Y": 8, "Z": 4}])
     assert (result.elected, result.round, result.reason) == (None, 3, Reason.RUNOFF_NEEDED)

@@ -83,13 +83,19 @@ def test_r_ehus_2_a_nominating_body_proposes_as_many_women_as_men_unless_it_stat
 @pytest.mark.parametrize(
     ("day", "expected"),
     [
-        (date(2026, 1, 23), Phase.NOMINATION),
+        (date(2025, 10, 24), Phase.CRITERIA),
+        (date(2026, 1, 23), Phase.CRITERIA),
+        (date(2026, 1, 24), Phase.NOMINATION),
         (date(2026, 2, 27), Phase.NOMINATION),
         (date(2026, 2, 28), Phase.AWAITING_APPOINTMENT),
         (date(2026, 3, 27), Phase.APPOINTMENT_MEETING),
         (date(2026, 3, 31), Phase.APPOINTED),
         (date(2026, 4, 1), Phase.NEW_BOARD),
+        (date(2030, 3, 31), Phase.NEW_BOARD),
+        (date(2030, 4, 1), Phase.BOARD_PERIOD_ENDED),
     ],
 )
-def test_r_ehus_3_timeline_phase(day: date, expected: Phase) -> None:
+def test_r_ehus_3_nominations_are_requested_after_the_constituent_meeting_and_the_phases_end_with_the_board_period(
+    day: date, expected: Phase
+) -> None:
     assert phase(day, load_dataset().erhvervshus) is expected
