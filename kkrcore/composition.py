@@ -179,7 +179,9 @@ def _round(
     party that overhangs whatever the lot is measured against its seats if it won the lot.
     """
     certain = {
-        p: mayors.get(p, 0) - n - (p in draft.tied) for p, n in draft.base.items() if mayors.get(p, 0) > n + (p in draft.tied)
+        p: mayors.get(p, 0) - n - (p in draft.tied)
+        for p, n in draft.base.items()
+        if mayors.get(p, 0) > n + (p in draft.tied)
     }
     undecided = [p for p in draft.tied if mayors.get(p, 0) == draft.base[p] + 1]
     if certain and not (identify and undecided):
