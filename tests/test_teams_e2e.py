@@ -4,6 +4,7 @@ fake Bot API and a fake Bot Connector, both on 127.0.0.1."""
 from __future__ import annotations
 
 import sqlite3
+from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import aiohttp
 import pytest
 
+from bot.channels.teams import PER_CONVERSATION_LIMITS, Pacer
 from bot.cli import invites
 from bot.web import serve_http
 from tests.conftest import Clock, RunningBot, start_bot
@@ -279,3 +281,36 @@ async def test_notifications_go_to_every_bound_channel_or_the_one_chosen_with_ka
     await both.bc.wait_for(lambda: alerts_on_teams() == 2)
     await both.bot.ask(3002, "/naeste")  # anything queued for Telegram before it would have arrived by now
     assert alerts_on_telegram() == 1
+
+
+async def test_installing_the_bot_in_teams_gets_the_welcome(both: Both) -> None:
+    installed = both.bc.activity("pia")
+    installed.update(type="conversationUpdate", membersAdded=[{"id": installed["recipient"]["id"]}])
+    assert await both.bc.deliver(both.endpoint, installed) == 200
+
+    [welcome] = await both.bc.wait_for_sent("pia", 1)
+    assert welcome.texts[0] == "Velkommen"
+    assert "personligt invitationslink" in welcome.text
+
+
+async def test_the_secretariat_invites_from_teams_with_teams_links(both: Both) -> None:
+    await both.bind("sofie", "sekretariat-1")
+
+    links = await both.say("sofie", "inviter a-medlem-3", count=2)
+
+    sent = both.bc.sent_to("sofie")[-2]
+    assert f"https://teams.microsoft.com/l/chat/0/0?users=28:{APP_ID}&message=start%20" in sent.text
+    assert "a-medlem-3" in sent.text
+    assert "1 invitationslink" in links.text
+
+
+def test_the_pacer_keeps_under_teams_limits_per_conversation() -> None:
+    """Teams allows a bot 7 messages a second and 60 in 30 seconds in one conversation."""
+    sent: deque[float] = deque()
+    for second in range(7):
+        assert Pacer._wait(sent, PER_CONVERSATION_LIMITS, 100 + second / 10) == 0
+        sent.append(100 + second / 10)
+    assert Pacer._wait(sent, PER_CONVERSATION_LIMITS, 100.7) == pytest.approx(0.3)
+    assert Pacer._wait(sent, PER_CONVERSATION_LIMITS, 101.0) == 0
+    sent.extend(101 + i * 0.5 for i in range(53))  # 60 within 30 s
+    assert Pacer._wait(sent, PER_CONVERSATION_LIMITS, 128) == pytest.approx(2.0)

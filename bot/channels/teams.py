@@ -287,6 +287,14 @@ def command_of(activity: dict[str, Any]) -> tuple[str, list[str]]:
     return FREE_TEXT, []
 
 
+def _bot_was_added(activity: dict[str, Any]) -> bool:
+    recipient = activity.get("recipient") or {}
+    added = activity.get("membersAdded") or []
+    return activity.get("type") == "conversationUpdate" and any(
+        isinstance(member, dict) and member.get("id") == recipient.get("id") for member in added
+    )
+
+
 class TeamsChannel:
     """Receives (authenticated, stored), processes (in order, once) and sends (Adaptive Cards, paced)."""
 
@@ -363,10 +371,16 @@ class TeamsChannel:
     async def _request(self, activity: dict[str, Any]) -> Request | None:
         """Only messages in a personal (one-to-one) chat are questions, as only private chats are on Telegram."""
         conversation = activity.get("conversation") or {}
-        if activity.get("type") != "message" or conversation.get("conversationType", "personal") != "personal":
+        if conversation.get("conversationType", "personal") != "personal":
+            return None
+        if activity.get("type") == "message":
+            command, args = command_of(activity)
+        elif _bot_was_added(activity):
+            # Installed in a personal chat: the welcome, which tells an unbound person how to get an invite.
+            command, args = "start", []
+        else:
             return None
         address = str(conversation["id"])
-        command, args = command_of(activity)
         async with self.db.read() as conn:
             person_id = await person_for_account(conn, CHANNEL, address)
         sender = activity.get("from") or {}
