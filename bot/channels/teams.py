@@ -88,17 +88,28 @@ class ConnectorKeys:
         self.session = session
         self.openid_url = openid_url
         self._keys: dict[str, SigningKey] = {}
-        self._fetched_at = 0.0
+        # When we last tried, successfully or not: tokens naming unknown keys must not make us fetch per request.
+        self._tried_at: float | None = None
+        self._fetched_at: float | None = None
         self._lock = asyncio.Lock()
 
+    def _due(self, kid: str) -> bool:
+        now = time.monotonic()
+        if self._tried_at is None:
+            return True
+        if self._fetched_at is not None and now - self._fetched_at > KEYS_MAX_AGE_SECONDS:
+            return True
+        return kid not in self._keys and now - self._tried_at > KEYS_REFRESH_MIN_SECONDS
+
     async def get(self, kid: str) -> SigningKey | None:
-        age = time.monotonic() - self._fetched_at
-        if (kid not in self._keys and age > KEYS_REFRESH_MIN_SECONDS) or age > KEYS_MAX_AGE_SECONDS:
+        if self._due(kid):
             async with self._lock:
-                await self._fetch()
+                if self._due(kid):  # another request may have fetched them meanwhile
+                    await self._fetch()
         return self._keys.get(kid)
 
     async def _fetch(self) -> None:
+        self._tried_at = time.monotonic()
         try:
             async with self.session.get(self.openid_url, timeout=HTTP_TIMEOUT) as response:
                 response.raise_for_status()
