@@ -99,6 +99,7 @@ async def run_telegram(settings: Settings) -> None:
         conversation.db,
         settings.poll_timeout,
         settings.telegram_max_messages_per_second,
+        settings.telegram_in_flight,
     )
     stop = asyncio.Event()
     _stop_on_signals(stop)

@@ -17,6 +17,8 @@ from kkrcore.models import known_timezone
 
 Language = Literal["da", "en"]
 LANGUAGES: tuple[Language, ...] = ("da", "en")
+# Recipients the Telegram outbox sends to at once; bench/bench_delivery.py measured the choice (README).
+DEFAULT_TELEGRAM_IN_FLIGHT = 4
 
 
 class ConfigError(Exception):
@@ -41,6 +43,9 @@ class Settings(BaseSettings):
     # Telegram's documented flood limit for a bot is about 30 messages a second; 0 turns the limiter off
     # (only for a Bot API server without Telegram's limits, such as the benchmark's fake).
     telegram_max_messages_per_second: float = Field(default=30, ge=0)
+    # Recipients the outbox sends to at once (each recipient's messages stay in order, one at a time); a
+    # crash repeats at most one message per recipient in flight.
+    telegram_in_flight: int = Field(default=DEFAULT_TELEGRAM_IN_FLIGHT, ge=1, le=64)
     # First wait after a network error or 5xx; doubles per consecutive failure, up to 30 s.
     retry_base_seconds: float = Field(default=0.5, gt=0, le=30)
     # The HTTP endpoint (Teams' /api/messages, /healthz, the calendar feed) listens only when Teams is

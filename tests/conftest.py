@@ -44,6 +44,9 @@ def make_settings(tg: FakeTelegram, database: Path, **overrides: object) -> Sett
         "telegram_file_url": tg.base_file_url,
         "database": database,
         "poll_timeout": 1,
+        # The fake enforces no flood limits unless a test asks (tests/test_pacing.py), so neither does the bot:
+        # pacing at one message a second per chat would make every conversation test wait.
+        "telegram_max_messages_per_second": 0,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg, arg-type]
@@ -90,7 +93,14 @@ async def start_bot(tg: FakeTelegram, database: Path, clock: Clock, **overrides:
     settings = make_settings(tg, database, **overrides)
     conversation = await open_conversation(settings, clock=clock)
     application = build_application(
-        tg.token, tg.base_url, tg.base_file_url, conversation, conversation.db, settings.poll_timeout
+        tg.token,
+        tg.base_url,
+        tg.base_file_url,
+        conversation,
+        conversation.db,
+        settings.poll_timeout,
+        settings.telegram_max_messages_per_second,
+        settings.telegram_in_flight,
     )
     stop = asyncio.Event()
     task = asyncio.create_task(run_until_stopped(application, stop))

@@ -69,6 +69,13 @@ MAX_MESSAGE_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
 MAX_CALLBACK_DATA_BYTES = 64
 MAX_COMMANDS = 100
+# Telegram's flood limits (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this),
+# enforced with ``FakeTelegram(flood_limits=True)`` on the methods that send a message.
+FLOOD_PER_SECOND = 30
+FLOOD_CHAT_PER_SECOND = 1.0
+FLOOD_CHAT_BURST = 5.0
+FLOOD_PER_GROUP_MINUTE = 20
+_FLOOD_METHODS = frozenset({"sendMessage", "sendDocument"})
 CONFLICT_DESCRIPTION = (
     "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
 )
@@ -522,9 +529,11 @@ class FakeTelegram:
         first_update_id: int | None = None,
         strict_html: bool = True,
         response_delay: float = 0.0,
+        flood_limits: bool = False,
     ) -> None:
         """``response_delay`` adds latency to every method except getUpdates, for benchmarks that
-        want a Telegram-like round trip instead of loopback speed."""
+        want a Telegram-like round trip instead of loopback speed.  ``flood_limits`` enforces
+        Telegram's limits on sent messages with 429s (see ``_flood_wait``)."""
         self.token = token
         prefix = token.split(":", 1)[0]
         self.bot_user: JSONDict = {
@@ -540,6 +549,10 @@ class FakeTelegram:
         }
         self.strict_html = strict_html
         self.response_delay = response_delay
+        self.flood_limits = flood_limits
+        self._flood_sent: collections.deque[float] = collections.deque()
+        self._flood_chats: dict[int, tuple[float, float]] = {}
+        self._flood_groups: dict[int, collections.deque[float]] = {}
 
         # Inspection state (cleared by clear()).
         self.sent: list[SentMessage] = []
@@ -552,6 +565,7 @@ class FakeTelegram:
         self.unknown_methods: list[str] = []
         self.get_updates_calls = 0
         self.faults_served = 0
+        self.flood_refusals = 0
         self.conflicts = 0
 
         # Bot-side state (kept by clear()).
@@ -707,7 +721,13 @@ class FakeTelegram:
             records.clear()
         self.get_updates_calls = 0
         self.faults_served = 0
+        self.flood_refusals = 0
         self.conflicts = 0
+
+    def open_chat(self, user_id: int, *, first_name: str = "Test") -> None:
+        """Makes a private chat known without an update, as if the user had written to the bot long ago
+        (benchmarks that queue messages to many recipients)."""
+        self._remember_chat(user_id, "private", self._remember_user(user_id, first_name, None, None, None))
 
     def inject_message(
         self,
@@ -1114,6 +1134,11 @@ class FakeTelegram:
                 )
             return _error_response(_ApiError(500, "Internal Server Error"))
 
+        if self.flood_limits and method in _FLOOD_METHODS:
+            wait = self._flood_wait(params)
+            if wait is not None:
+                self.flood_refusals += 1
+                return _error_response(_ApiError(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait}))
         if self.response_delay and method != "getUpdates":
             await asyncio.sleep(self.response_delay)
         try:
@@ -1121,6 +1146,33 @@ class FakeTelegram:
         except _ApiError as exc:
             return _error_response(exc)
         return web.json_response({"ok": True, "result": result})
+
+    def _flood_wait(self, params: _Params) -> int | None:
+        """Telegram's flood limits, counted when a message arrives: at most 30 in any second; in one
+        private chat about one a second, bursts of up to 5 tolerated (a token bucket); at most 20 in any
+        minute in one group chat.  Returns the retry_after of a 429, or None when the message may go."""
+        now = time.monotonic()
+        chat_id = params.get_int("chat_id") or 0
+        sent = self._flood_sent
+        while sent and sent[0] <= now - 1.0:
+            sent.popleft()
+        if len(sent) >= FLOOD_PER_SECOND:
+            return 1
+        if chat_id < 0:
+            group = self._flood_groups.setdefault(chat_id, collections.deque())
+            while group and group[0] <= now - 60.0:
+                group.popleft()
+            if len(group) >= FLOOD_PER_GROUP_MINUTE:
+                return max(1, int(group[0] + 60.0 - now + 1))
+            group.append(now)
+        else:
+            tokens, since = self._flood_chats.get(chat_id, (FLOOD_CHAT_BURST, now))
+            tokens = min(FLOOD_CHAT_BURST, tokens + (now - since) * FLOOD_CHAT_PER_SECOND)
+            if tokens < 1.0:
+                return 1
+            self._flood_chats[chat_id] = (tokens - 1.0, now)
+        sent.append(now)
+        return None
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
         if request.match_info["token"] != self.token:

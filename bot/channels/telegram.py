@@ -14,7 +14,7 @@ import html
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any
 
 from telegram import (
     BotCommand,
@@ -38,10 +38,8 @@ from telegram.error import (
     TimedOut,
 )
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
-    BaseRateLimiter,
     CallbackContext,
     CallbackQueryHandler,
     CommandHandler,
@@ -51,13 +49,14 @@ from telegram.ext import (
     filters,
 )
 
-from bot.config import LANGUAGES
+from bot.config import DEFAULT_TELEGRAM_IN_FLIGHT, LANGUAGES
 from bot.core.commands import COMMANDS, Audience, all_command_names
 from bot.core.conversation import FREE_TEXT, TICK_SECONDS, Conversation
 from bot.core.messages import Request
 from bot.delivery.inbox import MARK_PROCESSED, next_offset, pending_updates, store_updates
 from bot.delivery.message import Message
 from bot.delivery.outbox import Delivery, DeliveryResult, OutboxItem, OutboxWorker
+from bot.delivery.pacing import Limits, Pacer
 from bot.i18n import translator
 from bot.storage.accounts import accounts_of, person_for_account
 from bot.storage.db import Database, utc_text
@@ -73,10 +72,14 @@ ALLOWED_UPDATES = ["message", "callback_query"]
 class Services:
     """What the handlers need, kept in `bot_data` and reached through `KkrContext`."""
 
-    def __init__(self, conversation: Conversation, db: Database, poll_timeout: int) -> None:
+    def __init__(
+        self, conversation: Conversation, db: Database, poll_timeout: int, limits: Limits, in_flight: int
+    ) -> None:
         self.conversation = conversation
         self.db = db
         self.poll_timeout = poll_timeout
+        self.limits = limits
+        self.in_flight = in_flight
         self.tasks: list[asyncio.Task[None]] = []
         # Fresh updates go from the poller to the processor in memory, once they are in the inbox; the
         # inbox itself is read back only at start, for what a crash left unprocessed.
@@ -352,6 +355,8 @@ async def post_init(application: KkrApplication) -> None:
         telegram_delivery(application),
         on_give_up=conversation.report_undeliverable,
         retry_base=conversation.settings.retry_base_seconds,
+        in_flight=services.in_flight,
+        pacer=Pacer(services.limits),
     )
     services.outbox = worker
     conversation.after_commit(worker.wake)
@@ -385,7 +390,9 @@ def build_application(
     db: Database,
     poll_timeout: int = 30,
     max_messages_per_second: float = 30,
+    in_flight: int = DEFAULT_TELEGRAM_IN_FLIGHT,
 ) -> KkrApplication:
+    """The Application, without PTB's rate limiter: the outbox paces (bot/delivery/pacing.py says why)."""
     builder = (
         ApplicationBuilder()
         .token(token)
@@ -396,12 +403,9 @@ def build_application(
         .post_init(post_init)
         .post_stop(post_stop)
     )
-    if max_messages_per_second:
-        # Retries are the outbox's job (it honours retry_after and keeps order), so the limiter only paces.
-        limiter = AIORateLimiter(overall_max_rate=max_messages_per_second, max_retries=0)
-        builder = builder.rate_limiter(cast("BaseRateLimiter[None]", limiter))
     application: KkrApplication = builder.build()
-    application.bot_data["services"] = Services(conversation, db, poll_timeout)
+    limits = Limits.telegram(max_messages_per_second)
+    application.bot_data["services"] = Services(conversation, db, poll_timeout, limits, in_flight)
     register_handlers(application)
     return application
 

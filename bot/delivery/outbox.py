@@ -1,9 +1,11 @@
 """The one outbox: everything the bot sends is written here in the transaction that causes it, and one
-worker per channel drains it in order per recipient, retrying what may succeed later.
+worker per channel drains it, several recipients at once but in order per recipient, interactive before
+bulk, as fast as the channel's pacing allows, retrying what may succeed later.
 
 The unavoidable window: a message that the channel accepted just before a crash, but whose `sent_at` was
-not yet written, is sent again after the restart. The worker sends one message at a time, so a crash
-repeats at most one message.
+not yet written, is sent again after the restart. A recipient has at most one message in flight or
+waiting for its sent mark, so a crash repeats at most one message per recipient in flight: at most
+`in_flight` messages in all (the Telegram channel's `KKRBOT_TELEGRAM_IN_FLIGHT`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -20,6 +22,7 @@ from enum import StrEnum
 import aiosqlite
 
 from bot.delivery.message import Message
+from bot.delivery.pacing import Limits, Pacer
 from bot.storage.db import Database, first_row, rows, utc_text
 
 log = logging.getLogger(__name__)
@@ -27,6 +30,16 @@ log = logging.getLogger(__name__)
 IDLE_POLL_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 30.0
 DEFAULT_RETRY_BASE_SECONDS = 0.5
+# Due rows read at a time: enough to find one that the pacer lets go while others wait for their chat.
+FETCH_ROWS = 50
+
+
+class Lane(StrEnum):
+    """Answers to a person's own request and absence alerts go before bulk traffic (reminders, broadcasts),
+    so a queue of bulk messages never delays what someone is waiting for."""
+
+    INTERACTIVE = "interactive"
+    BULK = "bulk"
 
 
 @dataclass(frozen=True)
@@ -37,14 +50,7 @@ class OutboxItem:
     person_id: str | None
     message: Message
     attempts: int
-
-
-class Lane(StrEnum):
-    """Answers to a person's own request and absence alerts go before bulk traffic (reminders, broadcasts),
-    so a queue of bulk messages never delays what someone is waiting for."""
-
-    INTERACTIVE = "interactive"
-    BULK = "bulk"
+    lane: Lane = Lane.INTERACTIVE
 
 
 class Delivery(StrEnum):
@@ -82,7 +88,7 @@ async def due_items(conn: aiosqlite.Connection, channel: str, now: datetime, lim
     found = await rows(
         conn,
         """
-        SELECT o.id, o.channel, o.address, o.person_id, o.payload, o.attempts FROM outbox o
+        SELECT o.id, o.channel, o.address, o.person_id, o.payload, o.attempts, o.lane FROM outbox o
         WHERE o.channel = ? AND o.sent_at IS NULL AND o.failed_at IS NULL AND o.not_before <= ?
           AND NOT EXISTS (
             SELECT 1 FROM outbox p WHERE p.channel = o.channel AND p.address = o.address
@@ -92,7 +98,8 @@ async def due_items(conn: aiosqlite.Connection, channel: str, now: datetime, lim
         (channel, utc_text(now), limit),
     )
     return [
-        OutboxItem(row[0], row[1], row[2], row[3], Message.from_payload(json.loads(row[4])), row[5]) for row in found
+        OutboxItem(row[0], row[1], row[2], row[3], Message.from_payload(json.loads(row[4])), row[5], Lane(row[6]))
+        for row in found
     ]
 
 
@@ -116,11 +123,28 @@ def backoff(failures: int, base: float) -> float:
     return float(min(MAX_BACKOFF_SECONDS, base * 2**failures))
 
 
+async def mark_sent(db: Database, items: Sequence[OutboxItem], now: datetime) -> None:
+    """The one place where messages become sent: all that finished together, in one statement (one round
+    trip to SQLite, committed at once). Whatever else must happen when a message is sent belongs here."""
+    placeholders = ", ".join("?" * len(items))
+    await db.write(
+        f"UPDATE outbox SET sent_at = ? WHERE id IN ({placeholders})",
+        (utc_text(now), *(item.id for item in items)),
+    )
+
+
 GiveUpHook = Callable[[aiosqlite.Connection, OutboxItem, DeliveryResult], Awaitable[None]]
 
 
 class OutboxWorker:
-    """Drains one channel's rows, one at a time, until stopped."""
+    """Drains one channel's rows until stopped: up to `in_flight` recipients at once, one message per
+    recipient at a time, in the order the pacer allows and interactive before bulk.
+
+    The crash window: a message the channel accepted, whose `sent_at` was not yet written, is sent again
+    after a crash. A recipient's next message leaves only after the previous one is marked sent, and a slot
+    is free only once its message is marked, so a crash repeats at most one message per recipient, and at
+    most `in_flight` messages in all.
+    """
 
     def __init__(
         self,
@@ -130,31 +154,49 @@ class OutboxWorker:
         *,
         on_give_up: GiveUpHook | None = None,
         retry_base: float = DEFAULT_RETRY_BASE_SECONDS,
+        in_flight: int = 1,
+        pacer: Pacer | None = None,
     ) -> None:
         self.db = db
         self.channel = channel
         self.deliver = deliver
         self.on_give_up = on_give_up
         self.retry_base = retry_base
+        self.in_flight = max(1, in_flight)
+        self.pacer = pacer or Pacer(Limits())
         # Consecutive failures of the channel, not of one row: an outage is the channel's, and one success
         # ends it.
         self._failures = 0
         self._wake = asyncio.Event()
-        # A drain may be asked for while one runs (the console flushes before each prompt); two at once
+        # Recipients with a message in flight or not yet marked sent: nothing else goes to them meanwhile.
+        self._busy: dict[str, OutboxItem] = {}
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._to_mark: list[OutboxItem] = []
+        self._marking = False
+        # The due rows last read, best first; read again when something changed (a commit, a sent mark).
+        self._candidates: list[OutboxItem] = []
+        self._stale = True
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stopping = False
+        # One dispatcher at a time (the console drains before each prompt while the worker runs): two
         # would both send the same due row.
-        self._draining = asyncio.Lock()
+        self._dispatching = asyncio.Lock()
 
     def wake(self) -> None:
+        self._stale = True
         self._wake.set()
 
     async def run(self) -> None:
         while True:
-            # Cleared before draining, so a commit during the drain wakes the next round at once.
+            # Cleared before dispatching, so a commit meanwhile wakes the next round at once.
             self._wake.clear()
             try:
-                pause = await self.drain_once()
+                async with self._dispatching:
+                    pause = await self._dispatch()
             except Exception:  # the database, say; what was not marked sent is sent on the next round
-                log.exception("outbox %s: draining failed", self.channel)
+                log.exception("outbox %s: dispatching failed", self.channel)
+                self._stale = True
                 pause = IDLE_POLL_SECONDS
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for can lose a cancellation that races
             # with the event, and then the worker never stops.
@@ -163,51 +205,128 @@ class OutboxWorker:
                     await self._wake.wait()
 
     async def stop(self, task: asyncio.Task[None]) -> None:
-        """Stops the worker's task between two deliveries, never inside one: a clean stop repeats nothing."""
-        async with self._draining:
+        """Sends nothing new, lets what is in flight finish and be marked sent, then stops the worker's task:
+        a clean stop repeats nothing."""
+        self._stopping = True
+        async with self._dispatching:
+            await self._idle.wait()
             task.cancel()
         await asyncio.gather(task, return_exceptions=True)
 
     async def drain_once(self) -> float:
-        """Sends what is due; returns how long to wait before looking again."""
-        async with self._draining:
-            return await self._drain()
+        """Sends what is due and waits until it is marked sent; returns how long to wait before looking
+        again (the console flushes before each prompt)."""
+        async with self._dispatching:
+            while True:
+                self._stale = True
+                pause = await self._dispatch()
+                if not self._busy:
+                    return pause
+                await self._idle.wait()
 
-    async def _drain(self) -> float:
-        while True:
-            async with self.db.read() as conn:
-                items = await due_items(conn, self.channel, real_now())
-            if not items:
+    async def _dispatch(self) -> float:
+        """Starts every send the slots and the pacer allow now; returns how long until another may be."""
+        if self._stopping:
+            return IDLE_POLL_SECONDS
+        while len(self._busy) < self.in_flight:
+            if self._stale or not self._candidates:
+                async with self.db.read() as conn:
+                    due = await due_items(conn, self.channel, real_now(), FETCH_ROWS + len(self._busy))
+                self._candidates = [item for item in due if item.address not in self._busy]
+                self._stale = False
+            if not self._candidates:
                 return IDLE_POLL_SECONDS
-            for item in items:
-                result = await self._deliver_safely(item)
-                now = real_now()
-                if result.status is Delivery.SENT:
-                    # The common case is one statement, committed at once: the crash window stays one message.
-                    self._failures = 0
-                    await self.db.write("UPDATE outbox SET sent_at = ? WHERE id = ?", (utc_text(now), item.id))
-                    continue
-                async with self.db.transaction() as conn:
-                    if result.status is Delivery.GIVE_UP:
-                        await conn.execute(
-                            "UPDATE outbox SET failed_at = ?, error = ?, attempts = attempts + 1 WHERE id = ?",
-                            (utc_text(now), result.error, item.id),
-                        )
-                        if self.on_give_up:
-                            await self.on_give_up(conn, item, result)
-                        continue
-                    if result.retry_after is not None:
-                        wait = result.retry_after
-                    else:
-                        wait = backoff(self._failures, self.retry_base)
-                        self._failures += 1
-                    await conn.execute(
-                        "UPDATE outbox SET not_before = ?, error = ?, attempts = attempts + 1 WHERE id = ?",
-                        (utc_text(now + timedelta(seconds=wait)), result.error, item.id),
-                    )
-                # Flood control and network trouble are rarely about one chat: pause the whole channel.
-                log.warning("outbox %s: retry in %.2fs (%s)", self.channel, wait, result.error)
-                return wait
+            item, ready = self._next_candidate()
+            if item is None:
+                return ready
+            self._candidates.remove(item)
+            self._start(item)
+        return IDLE_POLL_SECONDS  # every slot taken: the first one freed wakes the worker
+
+    def _next_candidate(self) -> tuple[OutboxItem | None, float]:
+        """The best candidate that may leave now, or how long until one may. Candidates come interactive
+        first, oldest first; one slot stays free for the interactive lane, so bulk never fills them all."""
+        now = self.pacer.clock()
+        soonest = float("inf")
+        bulk_allowed = self.in_flight == 1 or len(self._busy) < self.in_flight - 1
+        for item in self._candidates:
+            if item.address in self._busy:
+                continue
+            if item.lane is Lane.BULK and not bulk_allowed:
+                break
+            ready = self.pacer.ready_at(item.address)
+            if ready <= now:
+                return item, 0.0
+            soonest = min(soonest, ready)
+        return None, (soonest - now if soonest != float("inf") else IDLE_POLL_SECONDS)
+
+    def _start(self, item: OutboxItem) -> None:
+        self.pacer.take(item.address)
+        self._busy[item.address] = item
+        self._idle.clear()
+        task = asyncio.create_task(self._send(item))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _send(self, item: OutboxItem) -> None:
+        result = await self._deliver_safely(item)
+        if result.status is Delivery.SENT:
+            self._failures = 0
+            self._to_mark.append(item)
+            if not self._marking:
+                await self._mark_finished()
+            return
+        try:
+            await self._record_failure(item, result)
+        except Exception:  # the database: the row is still unsent, so it is tried again
+            log.exception("outbox %s: recording the failure of %s failed", self.channel, item.id)
+        self._release([item])
+
+    async def _mark_finished(self) -> None:
+        """Marks what finished sending, together: whatever finishes while one mark is written goes with the
+        next. Only then are the recipients free for their next message."""
+        self._marking = True
+        try:
+            while self._to_mark:
+                batch, self._to_mark = self._to_mark, []
+                try:
+                    await mark_sent(self.db, batch, real_now())
+                except Exception:  # the database: they stay unsent and are sent again, never lost
+                    log.exception("outbox %s: marking %d messages sent failed", self.channel, len(batch))
+                self._release(batch)
+        finally:
+            self._marking = False
+
+    def _release(self, items: Sequence[OutboxItem]) -> None:
+        for item in items:
+            self._busy.pop(item.address, None)
+        if not self._busy:
+            self._idle.set()
+        self.wake()
+
+    async def _record_failure(self, item: OutboxItem, result: DeliveryResult) -> None:
+        now = real_now()
+        async with self.db.transaction() as conn:
+            if result.status is Delivery.GIVE_UP:
+                await conn.execute(
+                    "UPDATE outbox SET failed_at = ?, error = ?, attempts = attempts + 1 WHERE id = ?",
+                    (utc_text(now), result.error, item.id),
+                )
+                if self.on_give_up:
+                    await self.on_give_up(conn, item, result)
+                return
+            if result.retry_after is not None:
+                wait = result.retry_after
+            else:
+                wait = backoff(self._failures, self.retry_base)
+                self._failures += 1
+            await conn.execute(
+                "UPDATE outbox SET not_before = ?, error = ?, attempts = attempts + 1 WHERE id = ?",
+                (utc_text(now + timedelta(seconds=wait)), result.error, item.id),
+            )
+        # Flood control and network trouble are rarely about one chat: pause the whole channel.
+        self.pacer.pause(wait)
+        log.warning("outbox %s: retry in %.2fs (%s)", self.channel, wait, result.error)
 
     async def _deliver_safely(self, item: OutboxItem) -> DeliveryResult:
         try:

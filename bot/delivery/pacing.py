@@ -1,0 +1,107 @@
+"""Pacing: how fast the outbox may send, so it stays inside a channel's flood limits without being told by
+429s.
+
+Telegram's limits for a bot (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this):
+about 30 messages a second in all, about one a second in one chat ("short bursts" are tolerated), and 20 a
+minute in one group chat. The outbox asks the pacer, before every send, when that recipient may be sent to
+next; the pacer answers from what was sent, and a 429 pauses everything for its `retry_after`.
+
+Why not python-telegram-bot's `AIORateLimiter`: its overall limiter (aiolimiter's leaky bucket) lets a burst
+of `max_rate` through on top of the rate, so one second can see about twice the limit; it has no limit per
+private chat; and requests waiting in it keep their arrival order, so a bulk message that entered it first
+goes before an answer the outbox chose to send first. With several sends in flight the outbox must choose
+who goes next, and only the outbox knows the lanes and the recipients: so it paces, and PTB only sends.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+# Sends are spread evenly, each at least 1/rate after the one before, plus this much per second: the server
+# counts when requests *arrive*, and network and event-loop jitter can bring two closer than they left.
+JITTER_GUARD = 0.03
+
+
+@dataclass(frozen=True)
+class Limits:
+    """A channel's flood limits. 0 switches a limit off."""
+
+    per_second: float = 0.0
+    chat_per_second: float = 0.0
+    chat_burst: int = 1
+    group_per_minute: int = 0
+
+    @classmethod
+    def telegram(cls, per_second: float) -> Limits:
+        """Telegram's limits; `per_second` 0 means a Bot API server without limits (a test server)."""
+        if not per_second:
+            return cls()
+        return cls(per_second=per_second, chat_per_second=1.0, chat_burst=3, group_per_minute=20)
+
+
+def is_group(address: str) -> bool:
+    """Telegram's group and channel chats have negative ids; people's private chats positive ones."""
+    return address.startswith("-")
+
+
+class Pacer:
+    """Decides when the next message to a recipient may leave. Time is `clock()` seconds (monotonic)."""
+
+    def __init__(self, limits: Limits, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limits = limits
+        self.clock = clock
+        self._interval = (1.0 + JITTER_GUARD) / limits.per_second if limits.per_second else 0.0
+        self._last_send = -float("inf")
+        self._paused_until = -float("inf")
+        # Per chat: a token bucket (tokens, when last filled); per group: when its last sends left.
+        self._chats: dict[str, tuple[float, float]] = {}
+        self._groups: dict[str, deque[float]] = {}
+
+    def overall_ready_at(self) -> float:
+        return max(self._last_send + self._interval, self._paused_until)
+
+    def chat_ready_at(self, address: str) -> float:
+        limits, now = self.limits, self.clock()
+        ready = -float("inf")
+        if limits.chat_per_second and address in self._chats:
+            tokens, since = self._chats[address]
+            tokens = min(float(limits.chat_burst), tokens + (now - since) * limits.chat_per_second)
+            if tokens < 1.0:
+                ready = now + (1.0 - tokens) / limits.chat_per_second
+        if limits.group_per_minute and is_group(address):
+            sent = self._groups.get(address, deque())
+            if len(sent) >= limits.group_per_minute:
+                ready = max(ready, sent[0] + 60.0 * (1.0 + JITTER_GUARD))
+        return ready
+
+    def ready_at(self, address: str) -> float:
+        """The earliest moment a message to `address` may leave (in the past if it may now)."""
+        return max(self.overall_ready_at(), self.chat_ready_at(address))
+
+    def take(self, address: str) -> None:
+        """Records a send to `address`, now."""
+        limits, now = self.limits, self.clock()
+        self._last_send = now
+        if limits.chat_per_second:
+            tokens, since = self._chats.get(address, (float(limits.chat_burst), now))
+            tokens = min(float(limits.chat_burst), tokens + (now - since) * limits.chat_per_second)
+            self._chats[address] = (tokens - 1.0, now)
+            if len(self._chats) > 4096:
+                self._forget_rested(now)
+        if limits.group_per_minute and is_group(address):
+            sent = self._groups.setdefault(address, deque())
+            sent.append(now)
+            while len(sent) > limits.group_per_minute:
+                sent.popleft()
+
+    def pause(self, seconds: float) -> None:
+        """Nothing leaves for `seconds` (a 429's retry_after, or a backoff after network trouble)."""
+        self._paused_until = max(self._paused_until, self.clock() + seconds)
+
+    def _forget_rested(self, now: float) -> None:
+        """A chat whose bucket has filled up again is as good as new: forget it, so memory stays small."""
+        full = self.limits.chat_burst / self.limits.chat_per_second
+        self._chats = {address: state for address, state in self._chats.items() if now - state[1] < full}

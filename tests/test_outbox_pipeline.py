@@ -1,0 +1,118 @@
+"""The pipelined outbox: several recipients in flight at once, each recipient's messages strictly in order and
+one at a time, and what a crash could repeat (accepted by the channel, not yet marked sent) stays at most
+one message per recipient and at most `in_flight` in all."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sqlite3
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.delivery.message import Message
+from bot.delivery.outbox import Delivery, DeliveryResult, Lane, OutboxItem, OutboxWorker, enqueue
+from bot.storage.db import Database
+
+NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = await Database.open(tmp_path / "kkrbot.sqlite3")
+    yield database
+    await database.close()
+
+
+class Channel:
+    """A channel that takes a little while per message, and records what happens."""
+
+    def __init__(self, database: Path) -> None:
+        self.database = database
+        self.in_flight: list[OutboxItem] = []
+        self.most_in_flight = 0
+        self.delivered: dict[str, list[str]] = {}
+        self.accepted: list[OutboxItem] = []
+        self.worst_window: list[OutboxItem] = []
+        self.rng = random.Random(8)
+
+    async def deliver(self, item: OutboxItem) -> DeliveryResult:
+        assert item.address not in {other.address for other in self.in_flight}, "two at once to one recipient"
+        self.in_flight.append(item)
+        self.most_in_flight = max(self.most_in_flight, len(self.in_flight))
+        self.check_crash_window(item)
+        await asyncio.sleep(self.rng.uniform(0.001, 0.01))
+        self.in_flight.remove(item)
+        self.delivered.setdefault(item.address, []).append(item.message.text)
+        self.accepted.append(item)
+        return DeliveryResult(Delivery.SENT)
+
+    def check_crash_window(self, sending: OutboxItem) -> None:
+        """Were the process killed now: what the channel accepted (or may accept) and the database does not
+        know as sent would be sent again."""
+        with sqlite3.connect(self.database) as conn:
+            sent = {row[0] for row in conn.execute("SELECT id FROM outbox WHERE sent_at IS NOT NULL")}
+        window = [item for item in self.accepted if item.id not in sent] + self.in_flight
+        if len(window) > len(self.worst_window):
+            self.worst_window = window
+
+
+async def queue(db: Database, messages: list[tuple[str, str]], lane: Lane = Lane.INTERACTIVE) -> None:
+    async with db.transaction() as conn:
+        for address, text in messages:
+            await enqueue(conn, "telegram", address, None, Message(text=text), NOW, lane)
+
+
+async def test_several_recipients_in_flight_each_in_order_and_a_crash_repeats_one_per_recipient(
+    db: Database,
+) -> None:
+    channel = Channel(db.path)
+    messages = [(str(chat), f"{chat}: {n}") for n in range(6) for chat in range(10)]
+    await queue(db, messages)
+    worker = OutboxWorker(db, "telegram", channel.deliver, in_flight=4)
+    await worker.drain_once()
+
+    assert channel.most_in_flight == 4
+    for chat in range(10):
+        assert channel.delivered[str(chat)] == [f"{chat}: {n}" for n in range(6)]
+    addresses = [item.address for item in channel.worst_window]
+    assert len(addresses) == len(set(addresses)) <= 4
+
+
+async def test_one_in_flight_is_the_old_outbox(db: Database) -> None:
+    channel = Channel(db.path)
+    await queue(db, [(str(chat), f"{chat}") for chat in range(5)])
+    await OutboxWorker(db, "telegram", channel.deliver).drain_once()
+    assert channel.most_in_flight == 1
+    assert len(channel.worst_window) == 1
+
+
+async def test_bulk_never_takes_the_last_slot_so_an_answer_goes_next(db: Database) -> None:
+    """While bulk messages fill the other slots, an answer queued after them is the next to go."""
+    started: list[str] = []
+    release = asyncio.Event()
+
+    async def deliver(item: OutboxItem) -> DeliveryResult:
+        started.append(item.message.text)
+        await release.wait()
+        return DeliveryResult(Delivery.SENT)
+
+    await queue(db, [(str(chat), f"bulk {chat}") for chat in range(20)], Lane.BULK)
+    worker = OutboxWorker(db, "telegram", deliver, in_flight=4)
+    task = asyncio.create_task(worker.run())
+    try:
+        async with asyncio.timeout(10):
+            while len(started) < 3:  # noqa: ASYNC110 - the worker runs in this loop
+                await asyncio.sleep(0.01)
+        await queue(db, [("99", "the answer")])
+        worker.wake()
+        async with asyncio.timeout(10):
+            while len(started) < 4:  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+        assert started == ["bulk 0", "bulk 1", "bulk 2", "the answer"]
+    finally:
+        release.set()
+        await worker.stop(task)
