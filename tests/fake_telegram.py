@@ -763,6 +763,55 @@ class FakeTelegram:
         self._messages[(chat_id, message["message_id"])] = message
         return self._enqueue({"message": copy.deepcopy(message)})
 
+    def inject_document(
+        self,
+        user_id: int,
+        filename: str,
+        content: bytes,
+        *,
+        caption: str | None = None,
+        mime_type: str = "application/pdf",
+        language_code: str | None = "da",
+    ) -> int:
+        """Queue a file sent by a user (with an optional caption) and return its update_id.
+
+        The file is stored as if uploaded, so the bot can send it on by its ``file_id`` as Telegram allows.
+        """
+        user = self._remember_user(user_id, "Test", None, None, language_code)
+        chat = self._remember_chat(user_id, "private", user)
+        number = next(self._ids)
+        stored = _StoredFile(
+            file_id=f"BQACAgQAAxkBAAI{number:06d}{random.getrandbits(64):016x}",
+            file_unique_id=f"AgAD{number:06d}",
+            filename=filename,
+            content=content,
+            mime_type=mime_type,
+            file_path=f"documents/file_{number}.bin",
+        )
+        self._files[stored.file_id] = stored
+        message: JSONDict = {
+            "message_id": self._new_message_id(user_id),
+            "from": user,
+            "chat": chat,
+            "date": int(time.time()),
+            "document": {
+                "file_id": stored.file_id,
+                "file_unique_id": stored.file_unique_id,
+                "file_name": filename,
+                "mime_type": mime_type,
+                "file_size": len(content),
+            },
+        }
+        if caption is not None:
+            message["caption"] = caption
+            command = _BOT_COMMAND_RE.match(caption)
+            if command is not None:
+                message["caption_entities"] = [
+                    {"type": "bot_command", "offset": 0, "length": utf16_len(command.group(0))}
+                ]
+        self._messages[(user_id, message["message_id"])] = message
+        return self._enqueue({"message": copy.deepcopy(message)})
+
     def inject_callback(
         self,
         user_id: int,

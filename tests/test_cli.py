@@ -174,3 +174,12 @@ def test_the_console_plays_a_member_and_their_substitute(tmp_path: Path) -> None
     assert "og sekretariatet får besked om, at du deltager" in after_switch
     assert "── leveret til Pia Fiktivsen ──" in after_switch
     assert "Forventet fremmøde: 22 af 22" in after_switch
+
+
+def test_the_console_keeps_an_agenda_on_several_lines(tmp_path: Path) -> None:
+    """A line ending in a backslash continues the request, so an agenda keeps one item a line."""
+    typed = "/as sekretariat-1\n/dagsorden 12.02.2027 \\\n1. Velkomst\\\n2. Eventuelt\n/naeste\n/quit\n"
+    result = kkrbot(tmp_path, "console", typed=typed)
+
+    assert result.returncode == 0, result.stderr
+    assert "Dagsorden:\n1. Velkomst\n2. Eventuelt" in result.stdout

@@ -132,10 +132,12 @@ class Console:
             self.say("\n" + self._("── delivered to {name} ──", name=recipient.name if recipient else item.address))
         self.say("\n" + render_plain(message))
         self.show_buttons(item.address)
-        if message.document:
+        if message.document and message.document.content:
             path = self.download_dir / message.document.filename
             path.write_bytes(message.document.content)
             self.say(self._("(file saved: {path})", path=path))
+        elif message.document:
+            self.say(self._("(document: {name})", name=message.document.filename))
         return DeliveryResult(Delivery.SENT)
 
     async def _tick_forever(self) -> None:
@@ -177,16 +179,26 @@ class Console:
             kind = "secretariat" if person.role is Role.SECRETARIAT else person.role.value
             self.say(f"  {person.id:<28} {person.name} ({kind})")
 
-    def parse(self, line: str) -> tuple[str, list[str]]:
+    def parse(self, line: str) -> tuple[str, list[str], str]:
+        """(command, arguments, the argument text as typed with its line breaks)."""
         buttons = self.pressable(self.person.id) if self.person else []
         if line.isdigit() and 1 <= int(line) <= len(buttons):
             command, *args = buttons[int(line) - 1].action.split()
-            return command, args
+            return command, args, " ".join(args)
         if line.startswith("/"):
             # "/" alone is a command without a name: the core answers it as an unknown command.
-            command, *args = line[1:].split() or [""]
-            return command, args
-        return FREE_TEXT, []
+            command, *rest = line[1:].split(maxsplit=1) or [""]
+            text = rest[0].strip() if rest else ""
+            return command, text.split(), text
+        return FREE_TEXT, [], line
+
+    async def read_lines(self) -> str:
+        """One request, which may span lines: a line ending in a backslash continues on the next."""
+        lines = [await self.read_line()]
+        while lines[-1].endswith("\\"):
+            lines[-1] = lines[-1][:-1]
+            lines.append(await self.read_line())
+        return "\n".join(line.rstrip() for line in lines)
 
     async def run(self) -> None:
         _ = self._
@@ -206,7 +218,7 @@ class Console:
             while True:
                 await self.worker.drain_once()
                 try:
-                    line = (await self.read_line()).strip()
+                    line = (await self.read_lines()).strip()
                 except EOFError:
                     break
                 if not line:
@@ -224,7 +236,7 @@ class Console:
                     await self.list_people()
                     continue
                 assert self.person is not None
-                command, args = self.parse(line)
+                command, args, text = self.parse(line)
                 self.answered(self.person.id, command, args)
                 await self.conversation.handle(
                     Request(
@@ -232,6 +244,7 @@ class Console:
                         address=self.person.id,
                         command=command,
                         args=tuple(args),
+                        text=text,
                         person_id=self.person.id,
                     )
                 )

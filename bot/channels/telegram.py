@@ -52,7 +52,7 @@ from telegram.ext import (
 from bot.config import DEFAULT_TELEGRAM_IN_FLIGHT, LANGUAGES
 from bot.core.commands import COMMANDS, Audience, all_command_names
 from bot.core.conversation import FREE_TEXT, TICK_SECONDS, Conversation
-from bot.core.messages import Request
+from bot.core.messages import Attachment, Request
 from bot.delivery.inbox import MARK_PROCESSED, next_offset, pending_updates, store_updates
 from bot.delivery.message import Message
 from bot.delivery.outbox import Delivery, DeliveryResult, OutboxItem, OutboxWorker
@@ -110,6 +110,7 @@ def register_handlers(application: KkrApplication) -> None:
     private = filters.ChatType.PRIVATE
     application.add_handler(CommandHandler(all_command_names(), on_command, filters=private))
     application.add_handler(MessageHandler(private & filters.COMMAND, on_unknown_command))
+    application.add_handler(MessageHandler(private & filters.Document.ALL, on_document))
     application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, on_text))
     application.add_handler(CallbackQueryHandler(on_button))
     application.add_error_handler(on_error)
@@ -118,6 +119,31 @@ def register_handlers(application: KkrApplication) -> None:
 async def _identify(context: KkrContext, user_id: int) -> str | None:
     async with context.services.db.read() as conn:
         return await person_for_account(conn, CHANNEL, str(user_id))
+
+
+def _argument_text(update: Update, args: Sequence[str]) -> str:
+    """What follows the command, as written (line breaks kept); a button's arguments; or free text whole."""
+    message = update.effective_message
+    if update.callback_query is not None or message is None:
+        return " ".join(args)
+    raw = message.text or message.caption or ""
+    if not raw.startswith("/"):
+        return raw.strip()
+    parts = raw.split(maxsplit=1)
+    return parts[1].strip() if len(parts) > 1 else ""
+
+
+def _attachment(update: Update) -> Attachment | None:
+    message = update.effective_message
+    document = message.document if message and update.callback_query is None else None
+    if document is None:
+        return None
+    return Attachment(
+        file_id=document.file_id,
+        filename=document.file_name or "document",
+        mime_type=document.mime_type,
+        size=document.file_size,
+    )
 
 
 async def _request(update: Update, context: KkrContext, command: str, args: Sequence[str] = ()) -> Request:
@@ -129,6 +155,8 @@ async def _request(update: Update, context: KkrContext, command: str, args: Sequ
         address=str(user.id),
         command=command,
         args=tuple(args),
+        text=_argument_text(update, args),
+        attachment=_attachment(update),
         person_id=await _identify(context, user.id),
         language_hint=user.language_code,
         display_name=user.full_name,
@@ -156,6 +184,16 @@ async def on_command(update: Update, context: KkrContext) -> None:
 
 async def on_unknown_command(update: Update, context: KkrContext) -> None:
     await _ask(update, context, _command_name(update), ())
+
+
+async def on_document(update: Update, context: KkrContext) -> None:
+    """A file with a caption that is a command ("/dagsorden 12.02.2027"); without one, free text."""
+    caption = update.effective_message.caption if update.effective_message else None
+    if caption and caption.startswith("/") and len(caption) > 1:
+        command = caption.split()[0][1:].split("@")[0][:32]
+        await _ask(update, context, command, caption.split()[1:])
+    else:
+        await _ask(update, context, FREE_TEXT, ())
 
 
 async def on_text(update: Update, context: KkrContext) -> None:
@@ -283,9 +321,10 @@ def telegram_delivery(application: KkrApplication) -> Any:
                 with contextlib.suppress(BadRequest):
                     await bot.answer_callback_query(message.callback_id)
             if message.document:
+                document = message.document
                 await bot.send_document(
                     chat_id=int(item.address),
-                    document=InputFile(message.document.content, filename=message.document.filename),
+                    document=document.file_id or InputFile(document.content, filename=document.filename),
                     caption=render(message)[:1024],
                     parse_mode=ParseMode.HTML,
                     reply_markup=keyboard(message),

@@ -11,6 +11,18 @@ from bot.delivery.outbox import Lane
 from bot.storage.roster import Person
 
 
+class Attachment(BaseModel):
+    """A file someone sent with their request (the agenda PDF, a broadcast's document). `file_id` is the
+    channel's own reference (Telegram's file_id), so the file itself need not be downloaded or stored."""
+
+    model_config = ConfigDict(frozen=True)
+
+    file_id: str
+    filename: str
+    mime_type: str | None = None
+    size: int | None = None
+
+
 class Request(BaseModel):
     """Someone asked something: a command with arguments, from an account on a channel.
 
@@ -24,6 +36,10 @@ class Request(BaseModel):
     address: str
     command: str
     args: tuple[str, ...] = ()
+    # Everything after the command as written, line breaks kept (an agenda's items on their own lines);
+    # `args` is the same text split on whitespace.
+    text: str = ""
+    attachment: Attachment | None = None
     person_id: str | None = None
     language_hint: str | None = None
     display_name: str | None = None

@@ -44,6 +44,11 @@ class Turn:
     def args(self) -> tuple[str, ...]:
         return self.request.args
 
+    def text_after(self, count: int) -> str:
+        """The request's text after its first `count` words, as written (line breaks kept)."""
+        parts = self.request.text.split(maxsplit=count)
+        return parts[count].strip() if len(parts) > count else ""
+
     async def roster(self) -> Roster:
         if self._roster is None:
             self._roster = await Roster.load(self.conn)

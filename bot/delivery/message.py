@@ -33,14 +33,18 @@ class Document(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     filename: str
-    content: bytes
+    content: bytes = b""
     mime_type: str = "application/octet-stream"
+    # A file the channel already has (Telegram's file_id of a PDF someone sent the bot): sent by reference,
+    # so a broadcast to hundreds does not store or upload the file hundreds of times.
+    file_id: str | None = None
 
-    def to_payload(self) -> dict[str, str]:
+    def to_payload(self) -> dict[str, str | None]:
         return {
             "filename": self.filename,
             "content": base64.b64encode(self.content).decode(),
             "mime_type": self.mime_type,
+            "file_id": self.file_id,
         }
 
 
@@ -80,6 +84,7 @@ class Message(BaseModel):
                 filename=document["filename"],
                 content=base64.b64decode(document["content"]),
                 mime_type=document["mime_type"],
+                file_id=document.get("file_id"),
             )
             if document
             else None,

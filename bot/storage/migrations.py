@@ -172,4 +172,60 @@ MIGRATIONS: tuple[str, ...] = (
         reported_at TEXT NOT NULL
     );
     """,
+    # 6: agendas kept as versions (text with its line breaks, a document), meeting overrides on top of the
+    # bundled plan, and broadcasts with their recipients (each tied to the outbox row that carries it).
+    """
+    CREATE TABLE agenda_versions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        meeting_id TEXT NOT NULL,
+        text TEXT NOT NULL,
+        document_file_id TEXT,
+        document_name TEXT,
+        created_at TEXT NOT NULL,
+        created_by TEXT
+    );
+    CREATE INDEX agenda_versions_meeting ON agenda_versions (meeting_id, id);
+    INSERT INTO agenda_versions (meeting_id, text, created_at) SELECT meeting_id, text, updated_at FROM agendas;
+    DROP TABLE agendas;
+
+    CREATE TABLE meeting_overrides (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        meeting_id TEXT NOT NULL,
+        action TEXT NOT NULL CHECK (action IN ('move', 'cancel', 'add')),
+        start TEXT,
+        end TEXT,
+        place TEXT,
+        address TEXT,
+        created_at TEXT NOT NULL,
+        created_by TEXT
+    );
+
+    CREATE TABLE broadcasts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        sender_id TEXT,
+        audience TEXT NOT NULL,
+        meeting_id TEXT,
+        text TEXT NOT NULL,
+        document_file_id TEXT,
+        document_name TEXT,
+        document_content BLOB,
+        ack INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        sent_at TEXT,
+        cancelled_at TEXT,
+        reminded_at TEXT,
+        reported_at TEXT
+    );
+
+    CREATE TABLE broadcast_recipients (
+        broadcast_id INTEGER NOT NULL REFERENCES broadcasts (id) ON DELETE CASCADE,
+        person_id TEXT NOT NULL,
+        channel TEXT NOT NULL DEFAULT '',
+        address TEXT NOT NULL DEFAULT '',
+        outbox_id INTEGER,
+        acknowledged_at TEXT,
+        PRIMARY KEY (broadcast_id, person_id, channel, address)
+    );
+    CREATE INDEX broadcast_recipients_outbox ON broadcast_recipients (outbox_id);
+    """,
 )

@@ -11,7 +11,7 @@ from icalendar import Calendar, Event
 from bot.core.turn import Turn
 from bot.delivery.message import Button, Document
 from bot.i18n import Translator
-from bot.storage.db import first_row, utc_text
+from bot.storage.agendas import Agenda, add_agenda_version, latest_agenda
 from bot.storage.roster import Role
 from kkrcore.meetings import next_meeting, upcoming_meetings
 from kkrcore.models import Meeting, MeetingKind
@@ -44,11 +44,6 @@ def meeting_named(meetings: Sequence[Meeting], text: str) -> Meeting | None:
     return meeting_by_id(meetings, day.isoformat()) if day else None
 
 
-async def agenda_for(turn: Turn, meeting_id: str) -> str | None:
-    row = await first_row(turn.conn, "SELECT text FROM agendas WHERE meeting_id = ?", (meeting_id,))
-    return str(row[0]) if row else None
-
-
 def meeting_title(meeting: Meeting, _: Translator) -> str:
     if meeting.kind is MeetingKind.CONSTITUENT:
         return _("Constituent meeting of KKR Nordjylland")
@@ -64,7 +59,33 @@ def meeting_when(meeting: Meeting, _: Translator) -> str:
     )
 
 
-def describe_meeting(meeting: Meeting, _: Translator, agenda: str | None) -> str:
+def agenda_lines(agenda: Agenda | None, _: Translator) -> list[str]:
+    """The latest version, as written; marked updated, with the time, when it changed after publication."""
+    if agenda is None:
+        return [_("The agenda has not been sent out yet.")]
+    if agenda.updated:
+        heading = _(
+            "Agenda (updated {date} at {time}):", date=_.date(agenda.changed_at), time=_.time(agenda.changed_at)
+        )
+    else:
+        heading = _("Agenda:")
+    lines = [heading]
+    if agenda.text:
+        lines.append(agenda.text)
+    if agenda.document_name:
+        lines.append(_("The agenda document: {name}", name=agenda.document_name))
+    return lines
+
+
+def agenda_document(agenda: Agenda | None) -> Document | None:
+    if agenda is None or not agenda.document_file_id:
+        return None
+    return Document(
+        filename=agenda.document_name or "agenda.pdf", file_id=agenda.document_file_id, mime_type="application/pdf"
+    )
+
+
+def describe_meeting(meeting: Meeting, _: Translator, agenda: Agenda | None) -> str:
     place = f"{meeting.place}, {meeting.address}" if meeting.address else meeting.place
     lines = [meeting_when(meeting, _), _("Place: {place}", place=place)]
     if meeting.group_meetings_start and meeting.group_meetings_end:
@@ -76,7 +97,7 @@ def describe_meeting(meeting: Meeting, _: Translator, agenda: str | None) -> str
             )
         )
     lines.append("")
-    lines.append(_("Agenda:") + "\n" + agenda if agenda else _("The agenda has not been sent out yet."))
+    lines.extend(agenda_lines(agenda, _))
     return "\n".join(lines)
 
 
@@ -90,6 +111,18 @@ def meetings_buttons(turn: Turn, *, exclude: str) -> list[list[Button]]:
     return [[turn.button(label, action) for action, label in options if action != exclude]]
 
 
+async def show_meeting(turn: Turn, meeting: Meeting, title: str, *, exclude: str) -> None:
+    """A meeting's own view: when, where, the group-meeting window and the latest agenda (with its document)."""
+    _ = turn._
+    agenda = await latest_agenda(turn.conn, meeting.id)
+    buttons = meetings_buttons(turn, exclude=exclude)
+    if turn.person is not None and turn.person.role is Role.MEMBER and meeting.start > turn.now:
+        buttons.append([turn.button(_("Report absence"), f"absent {meeting.id}")])
+    turn.reply(describe_meeting(meeting, _, agenda), title=title, buttons=buttons)
+    if document := agenda_document(agenda):
+        turn.reply(_("The agenda for {when}", when=meeting_when(meeting, _)), document=document)
+
+
 async def next_meeting_case(turn: Turn) -> None:
     _ = turn._
     meeting = next_meeting(turn.dataset.meetings, turn.now)
@@ -99,19 +132,17 @@ async def next_meeting_case(turn: Turn) -> None:
             buttons=meetings_buttons(turn, exclude="next"),
         )
         return
-    agenda = await agenda_for(turn, meeting.id)
-    buttons = meetings_buttons(turn, exclude="next")
-    if turn.person is not None and turn.person.role is Role.MEMBER:
-        buttons.append([turn.button(_("Report absence"), f"absent {meeting.id}")])
-    turn.reply(
-        describe_meeting(meeting, _, agenda),
-        title=_("Next meeting: {title}", title=meeting_title(meeting, _)),
-        buttons=buttons,
-    )
+    await show_meeting(turn, meeting, _("Next meeting: {title}", title=meeting_title(meeting, _)), exclude="next")
 
 
 async def all_meetings_case(turn: Turn) -> None:
+    """All meetings of the period; with a date, that meeting's own view."""
     _ = turn._
+    if turn.args:
+        meeting = await named_meeting_or_refuse(turn, turn.args[0], again="meetings")
+        if meeting is not None:
+            await show_meeting(turn, meeting, meeting_title(meeting, _), exclude="")
+        return
     upcoming = {m.id for m in upcoming_meetings(turn.dataset.meetings, turn.now)}
     lines = []
     year = None
@@ -159,21 +190,76 @@ async def calendar_case(turn: Turn) -> None:
     )
 
 
-async def set_agenda_case(turn: Turn) -> None:
-    """The secretariat records a meeting's agenda; /naeste shows the latest one. (Sending it out to members is
-    the broadcast feature's job.)"""
+async def named_meeting_or_refuse(turn: Turn, text: str, *, again: str) -> Meeting | None:
+    """The meeting on the day `text` names; otherwise the reason, and the meetings to choose from."""
     _ = turn._
-    meeting = meeting_named(turn.dataset.meetings, turn.args[0]) if turn.args else None
-    text = " ".join(turn.args[1:]).strip()
-    if meeting is None or not text:
-        turn.reply(_("Write /dagsorden DATE TEXT, for example /dagsorden 12.02.2027 1. Welcome 2. Regional transport"))
+    meeting = meeting_named(turn.dataset.meetings, text)
+    if meeting is None:
+        turn.reply(
+            _("There is no KKR meeting on “{text}”. Choose one of the meetings.", text=text),
+            buttons=[
+                [turn.button(_.short_date(m.start), f"{again} {m.id}")]
+                for m in upcoming_meetings(turn.dataset.meetings, turn.now)[:MEETINGS_OFFERED]
+            ]
+            + [[turn.button(_("All meetings"), "meetings")]],
+        )
+    return meeting
+
+
+MEETINGS_OFFERED = 5
+PDF = "application/pdf"
+
+
+async def set_agenda_case(turn: Turn) -> None:
+    """The secretariat records a meeting's agenda: text as written (one item a line), links in it, and a PDF
+    sent with the command as its caption. Every change is kept as a version with its time."""
+    _ = turn._
+    assert turn.person is not None
+    usage = _(
+        "Write /dagsorden DATE and the agenda below it, one item a line, for example:\n"
+        "/dagsorden 12.02.2027\n1. Welcome\n2. Regional transport\n"
+        "Or send the agenda PDF with /dagsorden DATE as its caption."
+    )
+    if not turn.args:
+        turn.reply(usage, buttons=[[turn.button(_("All meetings"), "meetings")]])
         return
-    await turn.conn.execute(
-        "INSERT INTO agendas (meeting_id, text, updated_at) VALUES (?, ?, ?) "
-        "ON CONFLICT (meeting_id) DO UPDATE SET text = excluded.text, updated_at = excluded.updated_at",
-        (meeting.id, text, utc_text(turn.now)),
+    meeting = await named_meeting_or_refuse(turn, turn.args[0], again="agenda")
+    if meeting is None:
+        return
+    if meeting.start <= turn.now:
+        turn.reply(
+            _(
+                "The meeting {when} has already been held, so its agenda cannot be changed. Choose a coming meeting.",
+                when=meeting_when(meeting, _),
+            ),
+            buttons=[[turn.button(_("Next meeting"), "next"), turn.button(_("All meetings"), "meetings")]],
+        )
+        return
+    text = turn.text_after(1)
+    attachment = turn.request.attachment
+    if attachment is not None and attachment.mime_type != PDF and not attachment.filename.lower().endswith(".pdf"):
+        turn.reply(_("The agenda document must be a PDF. Send it again as a PDF with /dagsorden DATE as its caption."))
+        return
+    if not text and attachment is None:
+        turn.reply(usage, buttons=[[turn.button(_("All meetings"), "meetings")]])
+        return
+    previous = await latest_agenda(turn.conn, meeting.id)
+    file_id: str | None
+    name: str | None
+    if attachment is None and previous is not None and previous.document_file_id:
+        # A new text keeps the document already published, unless a new one comes with it.
+        file_id, name = previous.document_file_id, previous.document_name
+    else:
+        file_id, name = (attachment.file_id, attachment.filename) if attachment else (None, None)
+    await add_agenda_version(
+        turn.conn, meeting.id, text, turn.now, by=turn.person.id, document_file_id=file_id, document_name=name
+    )
+    saved = (
+        _("The agenda for {when} is changed.", when=meeting_when(meeting, _))
+        if previous
+        else _("The agenda for {when} is saved.", when=meeting_when(meeting, _))
     )
     turn.reply(
-        _("The agenda for {when} is saved. Members see it under the next meeting.", when=meeting_when(meeting, _)),
-        buttons=[[turn.button(_("Next meeting"), "next")]],
+        saved + " " + _("Members see it under the meeting."),
+        buttons=[[turn.button(_("Show the meeting"), f"meetings {meeting.id}")]],
     )
