@@ -119,7 +119,8 @@ async def show_meeting(turn: Turn, meeting: Meeting, title: str, *, exclude: str
     if turn.person is not None and turn.person.role is Role.MEMBER and meeting.start > turn.now:
         buttons.append([turn.button(_("Report absence"), f"absent {meeting.id}")])
     turn.reply(describe_meeting(meeting, _, agenda), title=title, buttons=buttons)
-    if document := agenda_document(agenda):
+    if (document := agenda_document(agenda)) and turn.request.channel == TELEGRAM:
+        # The PDF is Telegram's (its file_id); other channels get its name in the text above.
         turn.reply(_("The agenda for {when}", when=meeting_when(meeting, _)), document=document)
 
 
@@ -208,6 +209,7 @@ async def named_meeting_or_refuse(turn: Turn, text: str, *, again: str) -> Meeti
 
 MEETINGS_OFFERED = 5
 PDF = "application/pdf"
+TELEGRAM = "telegram"
 
 
 async def set_agenda_case(turn: Turn) -> None:
