@@ -40,9 +40,14 @@ COMMANDS: tuple[Command, ...] = (
     Command("agenda", "dagsorden", Audience.SECRETARIAT, N_("Set a meeting's agenda (secretariat)")),
     Command("attendance", "fremmoede", Audience.SECRETARIAT, N_("Attendance and quorum for a meeting (secretariat)")),
     Command("minutes", "referat", Audience.SECRETARIAT, N_("Absences for the minutes (secretariat)")),
+    Command("broadcast", "udsend", Audience.SECRETARIAT, N_("Send a message to members or others (secretariat)")),
+    Command(
+        "broadcasts", "udsendelser", Audience.SECRETARIAT, N_("Recent broadcasts and their delivery (secretariat)")
+    ),
     Command("invite", "inviter", Audience.SECRETARIAT, N_("Invite links for the roster (secretariat)")),
     Command("cover", "cover", Audience.BOUND, N_("A substitute's answer to an alert"), in_menu=False),
     Command("start", "start", Audience.ANYONE, N_("Start"), in_menu=False),
+    Command("seen", "set", Audience.BOUND, N_("Seen: a broadcast's acknowledgement"), in_menu=False),
 )
 
 _BY_NAME = {alias: command for command in COMMANDS for alias in (command.name, command.danish)}

@@ -19,6 +19,7 @@ from bot.core.messages import Outcome, Request
 from bot.core.turn import Turn, UseCase
 from bot.core.usecases import (
     absence_notices,
+    broadcasts,
     calendar_feed,
     channel_choice,
     composition,
@@ -33,6 +34,7 @@ from bot.delivery.message import Message
 from bot.delivery.outbox import DeliveryResult, OutboxItem, enqueue
 from bot.i18n import Translator, normalise_language, translator
 from bot.storage.accounts import notification_routes
+from bot.storage.broadcasts import is_broadcast_row
 from bot.storage.db import Database, first_row
 from bot.storage.roster import Role, get_person
 from kkrcore.models import Dataset
@@ -56,11 +58,18 @@ USE_CASES: Mapping[str, UseCase] = {
     "cover": absence_notices.cover_case,
     "attendance": absence_notices.attendance_case,
     "minutes": absence_notices.minutes_case,
+    "broadcast": broadcasts.broadcast_case,
+    "broadcasts": broadcasts.broadcasts_case,
+    "seen": broadcasts.seen_case,
     "channel": channel_choice.channel_case,
 }
 
 # What runs on every tick of the clock, in this order.
-SCHEDULED: tuple[UseCase, ...] = (scheduled.send_reminders, scheduled.escalate_unanswered)
+SCHEDULED: tuple[UseCase, ...] = (
+    scheduled.send_reminders,
+    scheduled.escalate_unanswered,
+    broadcasts.report_finished,
+)
 
 TICK_SECONDS = 60
 
@@ -179,6 +188,8 @@ class Conversation:
     async def report_undeliverable(self, conn: aiosqlite.Connection, item: OutboxItem, result: DeliveryResult) -> None:
         """The outbox gave up on a message (blocked bot, chat gone): the secretariat hears of it, in the same
         transaction as the give-up."""
+        if await is_broadcast_row(conn, item.id):
+            return  # the broadcast's own report names who was not reached, and why
         turn = self._system_turn(conn, "undeliverable")
         roster = await turn.roster()
         recipient = roster.by_id.get(item.person_id or "")

@@ -15,7 +15,7 @@ from bot.delivery.message import Button, Document, Message
 from bot.delivery.outbox import Lane
 from bot.i18n import Translator
 from bot.storage.roster import Person, Role, Roster
-from kkrcore.models import Dataset
+from kkrcore.models import Dataset, Meeting
 
 if TYPE_CHECKING:
     from bot.core.conversation import Conversation
@@ -43,6 +43,10 @@ class Turn:
     @property
     def args(self) -> tuple[str, ...]:
         return self.request.args
+
+    async def meetings(self) -> tuple[Meeting, ...]:
+        """The meeting plan every answer uses (one accessor, so changes to the plan reach every answer)."""
+        return tuple(self.conversation.dataset.meetings)
 
     def text_after(self, count: int) -> str:
         """The request's text after its first `count` words, as written (line breaks kept)."""

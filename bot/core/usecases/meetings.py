@@ -126,7 +126,7 @@ async def show_meeting(turn: Turn, meeting: Meeting, title: str, *, exclude: str
 
 async def next_meeting_case(turn: Turn) -> None:
     _ = turn._
-    meeting = next_meeting(turn.dataset.meetings, turn.now)
+    meeting = next_meeting(await turn.meetings(), turn.now)
     if meeting is None:
         turn.reply(
             _("There are no more meetings planned in this period."),
@@ -194,13 +194,13 @@ async def calendar_case(turn: Turn) -> None:
 async def named_meeting_or_refuse(turn: Turn, text: str, *, again: str) -> Meeting | None:
     """The meeting on the day `text` names; otherwise the reason, and the meetings to choose from."""
     _ = turn._
-    meeting = meeting_named(turn.dataset.meetings, text)
+    meeting = meeting_named(await turn.meetings(), text)
     if meeting is None:
         turn.reply(
             _("There is no KKR meeting on “{text}”. Choose one of the meetings.", text=text),
             buttons=[
                 [turn.button(_.short_date(m.start), f"{again} {m.id}")]
-                for m in upcoming_meetings(turn.dataset.meetings, turn.now)[:MEETINGS_OFFERED]
+                for m in upcoming_meetings(await turn.meetings(), turn.now)[:MEETINGS_OFFERED]
             ]
             + [[turn.button(_("All meetings"), "meetings")]],
         )
@@ -262,6 +262,11 @@ async def set_agenda_case(turn: Turn) -> None:
         else _("The agenda for {when} is saved.", when=meeting_when(meeting, _))
     )
     turn.reply(
-        saved + " " + _("Members see it under the meeting."),
-        buttons=[[turn.button(_("Show the meeting"), f"meetings {meeting.id}")]],
+        saved + " " + _("Members see it under the meeting. Shall I tell everyone concerned?"),
+        buttons=[
+            [
+                turn.button(_("Tell everyone concerned"), f"broadcast agenda {meeting.id}"),
+                turn.button(_("Show the meeting"), f"meetings {meeting.id}"),
+            ]
+        ],
     )

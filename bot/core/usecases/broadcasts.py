@@ -1,0 +1,528 @@
+"""The secretariat's broadcasts: /udsend makes a draft and shows a preview (text, recipient count, who cannot
+be reached) with Send / Cancel; Send queues one message per recipient on the outbox's bulk lane, in one
+transaction, once; recipients may press "Set" (seen); the sender gets a delivery report when nothing is left
+to deliver; /udsendelser lists them. Publishing an agenda offers the same preview for everyone concerned.
+
+Nothing here talks to a channel: the CLI (`kkrbot broadcast`) uses the same functions against the running
+bot's database, and the bot's outbox worker sends what they queue."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import aiosqlite
+
+from bot.core.messages import Notification
+from bot.core.turn import Turn, display_name
+from bot.core.usecases.meetings import PDF, agenda_document, meeting_by_id, meeting_named, meeting_when
+from bot.delivery.message import Button, Document, Message
+from bot.delivery.outbox import Lane, enqueue
+from bot.i18n import Translator
+from bot.storage import broadcasts as store
+from bot.storage.absences import Answer, active_absences_for
+from bot.storage.agendas import latest_agenda
+from bot.storage.roster import Person, Role, Roster
+
+if TYPE_CHECKING:
+    from bot.core.conversation import Conversation
+
+# Telegram's limits: a bot uploads at most 50 MB and fetches (getFile) at most 20 MB.
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
+
+MEMBERS = ("members", "medlemmer")
+ALL = ("all", "alle")
+SUBSTITUTES = ("substitutes", "stedfortraedere", "stedfortrædere")
+ACK = ("ack", "set", "kvittering")
+RECENT = 10
+
+
+class AudienceError(ValueError):
+    """The audience names nobody the roster knows; the message is the unknown word."""
+
+
+def select_audience(
+    roster: Roster, audience: str, *, municipality: str | None = None, party: str | None = None
+) -> list[Person]:
+    """Members, members and substitutes, substitutes, a municipality's or a party's members, or named people
+    (ids with commas); narrowed by municipality and party when given. The secretariat is never an audience."""
+    word = audience.lower()
+    people = [p for p in roster.people if p.role is not Role.SECRETARIAT]
+
+    def known(value: str, field: str) -> str:
+        if not any((getattr(p, field) or "").lower() == value.lower() for p in people):
+            raise AudienceError(value)
+        return value.lower()
+
+    if word in MEMBERS:
+        chosen = [p for p in people if p.role is Role.MEMBER]
+    elif word in ALL:
+        chosen = people
+    elif word in SUBSTITUTES:
+        chosen = [p for p in people if p.role is Role.SUBSTITUTE]
+    elif any((p.municipality or "").lower() == word for p in people):
+        chosen = [p for p in people if p.role is Role.MEMBER and (p.municipality or "").lower() == word]
+    elif any((p.party or "").lower() == word for p in people):
+        chosen = [p for p in people if p.role is Role.MEMBER and (p.party or "").lower() == word]
+    else:
+        ids = [part for part in audience.split(",") if part]
+        if not ids or any(i not in roster.by_id for i in ids):
+            raise AudienceError(next((i for i in ids if i not in roster.by_id), audience))
+        chosen = [roster.by_id[i] for i in ids]
+    if municipality is not None:
+        wanted = known(municipality, "municipality")
+        chosen = [p for p in chosen if (p.municipality or "").lower() == wanted]
+    if party is not None:
+        wanted = known(party, "party")
+        chosen = [p for p in chosen if (p.party or "").lower() == wanted]
+    return chosen
+
+
+async def concerned_by_meeting(conn: aiosqlite.Connection, roster: Roster, meeting_id: str) -> list[Person]:
+    """Everyone a meeting concerns: the members, and the substitutes who accepted to attend in their place."""
+    accepted = {
+        a.substitute_id
+        for a in await active_absences_for(conn, meeting_id)
+        if a.answer is Answer.ACCEPTED and a.substitute_id
+    }
+    return [p for p in roster.people if p.role is Role.MEMBER or p.id in accepted]
+
+
+async def make_draft(
+    conn: aiosqlite.Connection,
+    conversation: Conversation,
+    people: Sequence[Person],
+    *,
+    sender_id: str | None,
+    now: datetime,
+    audience: str,
+    text: str,
+    meeting_id: str | None = None,
+    ack: bool = False,
+    document: Document | None = None,
+) -> int:
+    recipients = {p.id: await conversation.router.routes(conn, p.id) for p in people}
+    return await store.create_broadcast(
+        conn,
+        sender_id=sender_id,
+        audience=audience,
+        meeting_id=meeting_id,
+        text=text,
+        ack=ack,
+        now=now,
+        document_file_id=document.file_id if document else None,
+        document_name=document.filename if document else None,
+        document_content=document.content if document and document.content else None,
+        recipients=recipients,
+    )
+
+
+def broadcast_message(broadcast: store.Broadcast, _: Translator, *, reminder: bool = False) -> Message:
+    buttons: list[Button] = []
+    if broadcast.ack:
+        buttons.append(Button(label=_("Seen"), action=f"seen {broadcast.id}"))
+    if broadcast.meeting_id:
+        buttons.append(Button(label=_("Show the meeting"), action=f"meetings {broadcast.meeting_id}"))
+    document = None
+    if broadcast.document_name:
+        document = Document(
+            filename=broadcast.document_name,
+            content=broadcast.document_content or b"",
+            file_id=broadcast.document_file_id,
+            mime_type=PDF,
+        )
+    return Message(
+        title=_("Reminder: message from the KKR secretariat") if reminder else _("Message from the KKR secretariat"),
+        text=broadcast.text,
+        buttons=(tuple(buttons),) if buttons else (),
+        document=document,
+    )
+
+
+async def send(conn: aiosqlite.Connection, conversation: Conversation, broadcast_id: int, now: datetime) -> bool:
+    """Queues the broadcast for every reachable recipient on the bulk lane, in the caller's transaction;
+    False if it was already sent or cancelled (so Send pressed twice sends once)."""
+    if not await store.claim(conn, broadcast_id, "sent_at", now):
+        return False
+    broadcast = await store.get_broadcast(conn, broadcast_id)
+    assert broadcast is not None
+    await _queue(conn, conversation, broadcast, await store.routes_of(conn, broadcast_id), now, reminder=False)
+    return True
+
+
+async def _queue(
+    conn: aiosqlite.Connection,
+    conversation: Conversation,
+    broadcast: store.Broadcast,
+    routes: Sequence[tuple[str, str, str]],
+    now: datetime,
+    *,
+    reminder: bool,
+) -> None:
+    translators: dict[str, Translator] = {}
+    for person_id, channel, address in routes:
+        if person_id not in translators:
+            translators[person_id] = await conversation.translator_for(conn, person_id)
+        message = broadcast_message(broadcast, translators[person_id], reminder=reminder)
+        await enqueue(conn, channel, address, person_id, message, now, Lane.BULK)
+        if not reminder:
+            await store.set_outbox_row(conn, broadcast.id, person_id, channel, address)
+
+
+def counts_line(counts: store.Counts, _: Translator) -> str:
+    return _(
+        "{recipients} recipients: {delivered} delivered, {failed} failed, {pending} pending, {acknowledged} seen",
+        **counts.as_json(),
+    )
+
+
+def reason_text(reason: str | None, _: Translator) -> str:
+    if reason == store.NOT_BOUND:
+        return _("not connected to the bot")
+    if reason == store.BLOCKED:
+        return _("has blocked the bot")
+    return reason or "?"
+
+
+async def report_text(conn: aiosqlite.Connection, broadcast: store.Broadcast, roster: Roster, _: Translator) -> str:
+    states = await store.recipient_states(conn, broadcast.id)
+    counts = store.count(states)
+    lines = [counts_line(counts, _)]
+    failed = [s for s in states if s.state is store.State.FAILED]
+    if failed:
+        lines.append("")
+        lines.append(_("Not delivered:"))
+        lines.extend(f"• {_name(roster, s.person_id, _)}: {reason_text(s.reason, _)}" for s in failed)
+    if broadcast.ack:
+        unseen = [s for s in states if s.state in (store.State.DELIVERED, store.State.PENDING)]
+        if unseen:
+            lines.append("")
+            lines.append(_("Not yet seen:"))
+            lines.extend(f"• {_name(roster, s.person_id, _)}" for s in unseen)
+    return "\n".join(lines)
+
+
+def _name(roster: Roster, person_id: str, _: Translator) -> str:
+    person = roster.by_id.get(person_id)
+    return display_name(person, _) if person else person_id
+
+
+def _excerpt(text: str, limit: int = 60) -> str:
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    return first if len(first) <= limit else first[: limit - 1] + "…"
+
+
+# --- the chat -------------------------------------------------------------------------------------------
+
+
+def usage(_: Translator) -> str:
+    return _(
+        "Write /udsend AUDIENCE and the message below it. The audience is medlemmer (members), alle (members "
+        "and substitutes), stedfortraedere (substitutes), a municipality, a party letter, or person ids with "
+        "commas; add a meeting's date to tie it to the meeting, and 'set' to ask for a Seen button. "
+        "For example:\n/udsend medlemmer 12.02.2027 set\nRemember the group meetings from 8.30.\n"
+        "A PDF can be sent with /udsend AUDIENCE as its caption."
+    )
+
+
+async def broadcast_case(turn: Turn) -> None:
+    """/udsend AUDIENCE [DATE] [set] + text; and the buttons: broadcast send|cancel|remind ID."""
+    _ = turn._
+    assert turn.person is not None
+    args = turn.args
+    if len(args) == 2 and args[0] in ("send", "cancel", "remind") and args[1].isdigit():
+        await _button(turn, args[0], int(args[1]))
+        return
+    if len(args) == 2 and args[0] == "agenda":
+        await offer_agenda(turn, args[1])
+        return
+    if not args:
+        turn.reply(usage(_), title=_("Broadcast"), buttons=[[turn.button(_("Recent broadcasts"), "broadcasts")]])
+        return
+    first_line, _newline, rest = turn.text_after(0).partition("\n")
+    words = first_line.split()
+    audience, options = words[0], words[1:]
+    meeting_id = None
+    ack = False
+    while options:
+        word = options[0]
+        if word.lower() in ACK:
+            ack = True
+        elif meeting_named(await turn.meetings(), word) is not None:
+            meeting = meeting_named(await turn.meetings(), word)
+            assert meeting is not None
+            meeting_id = meeting.id
+        elif any(ch.isdigit() for ch in word) and ("." in word or "/" in word or "-" in word):
+            turn.reply(
+                _("There is no KKR meeting on “{text}”. Choose one of the meetings.", text=word),
+                buttons=[[turn.button(_("All meetings"), "meetings")]],
+            )
+            return
+        else:
+            break
+        options = options[1:]
+    text = "\n".join(part for part in (" ".join(options), rest.strip()) if part).strip()
+    attachment = turn.request.attachment
+    if not text and attachment is None:
+        turn.reply(_("The message is empty.") + "\n\n" + usage(_))
+        return
+    document = None
+    if attachment is not None:
+        if attachment.mime_type != PDF and not attachment.filename.lower().endswith(".pdf"):
+            turn.reply(_("Only a PDF can be sent as a broadcast's document. Send it again as a PDF."))
+            return
+        if attachment.size is not None and attachment.size > MAX_DOWNLOAD_BYTES:
+            turn.reply(
+                _(
+                    "The document is too big for Telegram ({size} MB; at most {limit} MB). "
+                    "Send a smaller PDF, or a link to it in the text.",
+                    size=attachment.size // (1024 * 1024),
+                    limit=MAX_DOWNLOAD_BYTES // (1024 * 1024),
+                )
+            )
+            return
+        document = Document(filename=attachment.filename, file_id=attachment.file_id, mime_type=PDF)
+    roster = await turn.roster()
+    try:
+        people = select_audience(roster, audience)
+    except AudienceError as error:
+        turn.reply(
+            _(
+                "I do not know “{word}” as an audience. Use medlemmer, alle, stedfortraedere, a municipality, "
+                "a party letter, or person ids (see /medlemmer).",
+                word=str(error),
+            ),
+            buttons=[[turn.button(_("Members"), "members")]],
+        )
+        return
+    broadcast_id = await make_draft(
+        turn.conn,
+        turn.conversation,
+        people,
+        sender_id=turn.person.id,
+        now=turn.now,
+        audience=audience,
+        text=text,
+        meeting_id=meeting_id,
+        ack=ack,
+        document=document,
+    )
+    await preview(turn, broadcast_id)
+
+
+async def preview(turn: Turn, broadcast_id: int) -> None:
+    """What will go out, to how many, and who will not get it; nothing is queued before Send."""
+    _ = turn._
+    broadcast = await store.get_broadcast(turn.conn, broadcast_id)
+    assert broadcast is not None
+    roster = await turn.roster()
+    states = await store.recipient_states(turn.conn, broadcast_id)
+    unreachable = [s for s in states if s.state is store.State.FAILED]
+    blocked = await store.blocked_people(turn.conn, [s.person_id for s in states])
+    reachable = len(states) - len(unreachable)
+    if reachable == 0:
+        await turn.conn.execute("DELETE FROM broadcasts WHERE id = ?", (broadcast_id,))
+        turn.reply(
+            _(
+                "Nobody in that audience is connected to the bot, so nothing can be sent. "
+                "Invite them with /inviter first."
+            ),
+            buttons=[[turn.button(_("Invite links"), "invite")]],
+        )
+        return
+    lines = [
+        _("To: {audience}, {count} recipients.", audience=broadcast.audience, count=len(states)),
+    ]
+    if broadcast.meeting_id:
+        meeting = meeting_by_id(await turn.meetings(), broadcast.meeting_id)
+        if meeting:
+            lines.append(_("About the meeting {when}.", when=meeting_when(meeting, _)))
+    if broadcast.ack:
+        lines.append(_("Recipients are asked to press “Seen”."))
+    if broadcast.document_name:
+        lines.append(_("Document: {name}", name=broadcast.document_name))
+    lines.append("")
+    lines.append(broadcast.text)
+    if unreachable or blocked:
+        lines.append("")
+        lines.append(_("Cannot be reached ({count}):", count=len(unreachable) + len(blocked)))
+        lines.extend(f"• {_name(roster, s.person_id, _)}: {reason_text(s.reason, _)}" for s in unreachable)
+        lines.extend(f"• {_name(roster, p, _)}: {reason_text(store.BLOCKED, _)}" for p in sorted(blocked))
+    turn.reply(
+        "\n".join(lines),
+        title=_("Preview of broadcast {id}", id=broadcast_id),
+        buttons=[
+            [
+                turn.button(_("Send to {count}", count=reachable), f"broadcast send {broadcast_id}"),
+                turn.button(_("Cancel"), f"broadcast cancel {broadcast_id}"),
+            ]
+        ],
+    )
+
+
+async def _button(turn: Turn, action: str, broadcast_id: int) -> None:
+    _ = turn._
+    broadcast = await store.get_broadcast(turn.conn, broadcast_id)
+    if broadcast is None:
+        turn.reply(_("I cannot find that broadcast."), buttons=[[turn.button(_("Recent broadcasts"), "broadcasts")]])
+        return
+    if action == "send":
+        if await send(turn.conn, turn.conversation, broadcast_id, turn.now):
+            count = len({p for p, _c, _a in await store.routes_of(turn.conn, broadcast_id)})
+            turn.reply(
+                _(
+                    "Broadcast {id} is being sent to {count} recipients. You get a report when it is done.",
+                    id=broadcast_id,
+                    count=count,
+                ),
+                buttons=[[turn.button(_("Show the broadcast"), f"broadcasts {broadcast_id}")]],
+            )
+        else:
+            turn.reply(
+                _("Broadcast {id} was already sent or cancelled; nothing more is sent.", id=broadcast_id),
+                buttons=[[turn.button(_("Show the broadcast"), f"broadcasts {broadcast_id}")]],
+            )
+        return
+    if action == "cancel":
+        if await store.claim(turn.conn, broadcast_id, "cancelled_at", turn.now):
+            turn.reply(_("Broadcast {id} is cancelled; nothing was sent.", id=broadcast_id))
+        else:
+            turn.reply(_("Broadcast {id} was already sent or cancelled.", id=broadcast_id))
+        return
+    await remind(turn, broadcast)
+
+
+async def remind(turn: Turn, broadcast: store.Broadcast) -> None:
+    """Once per broadcast: those who have not pressed Seen get it again."""
+    _ = turn._
+    if not broadcast.ack or broadcast.sent_at is None:
+        turn.reply(_("That broadcast did not ask for “Seen”."))
+        return
+    if not await store.mark(turn.conn, broadcast.id, "reminded_at", turn.now):
+        turn.reply(_("The reminder for broadcast {id} was already sent.", id=broadcast.id))
+        return
+    states = {s.person_id: s for s in await store.recipient_states(turn.conn, broadcast.id)}
+    routes = [r for r in await store.routes_of(turn.conn, broadcast.id) if states[r[0]].state is store.State.DELIVERED]
+    await _queue(turn.conn, turn.conversation, broadcast, routes, turn.now, reminder=True)
+    turn.reply(_("Reminded {count} who have not pressed “Seen”.", count=len({r[0] for r in routes})))
+
+
+async def seen_case(turn: Turn) -> None:
+    """A recipient's "Seen"."""
+    _ = turn._
+    assert turn.person is not None
+    if len(turn.args) != 1 or not turn.args[0].isdigit():
+        turn.reply(_("I cannot find that broadcast."))
+        return
+    await store.acknowledge(turn.conn, int(turn.args[0]), turn.person.id, turn.now)
+    turn.reply(_("Thank you, the secretariat can see that you have seen it."))
+
+
+async def broadcasts_case(turn: Turn) -> None:
+    """/udsendelser: the recent broadcasts with their counts; with an id, one in detail."""
+    _ = turn._
+    roster = await turn.roster()
+    if turn.args and turn.args[0].isdigit():
+        broadcast = await store.get_broadcast(turn.conn, int(turn.args[0]))
+        if broadcast is None:
+            turn.reply(
+                _("I cannot find that broadcast."), buttons=[[turn.button(_("Recent broadcasts"), "broadcasts")]]
+            )
+            return
+        states = await store.recipient_states(turn.conn, broadcast.id)
+        names = {
+            store.State.ACKNOWLEDGED: _("seen"),
+            store.State.DELIVERED: _("delivered"),
+            store.State.PENDING: _("pending"),
+            store.State.FAILED: _("not delivered"),
+        }
+        lines = [await report_text(turn.conn, broadcast, roster, _), "", broadcast.text, ""]
+        for state in states:
+            reason = f" ({reason_text(state.reason, _)})" if state.reason else ""
+            lines.append(f"{_name(roster, state.person_id, _)}: {names[state.state]}{reason}")
+        buttons = []
+        if broadcast.ack and broadcast.reminded_at is None and broadcast.sent_at is not None:
+            buttons.append([turn.button(_("Remind those who have not seen it"), f"broadcast remind {broadcast.id}")])
+        turn.reply("\n".join(lines), title=_("Broadcast {id}", id=broadcast.id), buttons=buttons)
+        return
+    recent = await store.recent_broadcasts(turn.conn, RECENT)
+    if not recent:
+        turn.reply(_("No broadcasts have been sent yet."), buttons=[[turn.button(_("Broadcast"), "broadcast")]])
+        return
+    lines = []
+    for broadcast in recent:
+        states = await store.recipient_states(turn.conn, broadcast.id)
+        counts = store.count(states)
+        assert broadcast.sent_at is not None
+        lines.append(
+            f"{broadcast.id}. {_.short_date(broadcast.sent_at)} {broadcast.audience}: {_excerpt(broadcast.text)}\n"
+            f"   {counts_line(counts, _)}"
+        )
+    turn.reply(
+        "\n".join(lines),
+        title=_("Recent broadcasts"),
+        buttons=[[turn.button(str(b.id), f"broadcasts {b.id}") for b in recent[:8]]],
+    )
+
+
+async def offer_agenda(turn: Turn, meeting_id: str) -> None:
+    """After an agenda is published or changed: a draft to everyone concerned, with the document and a button
+    to the meeting, shown as a preview."""
+    _ = turn._
+    assert turn.person is not None
+    meeting = meeting_by_id(await turn.meetings(), meeting_id)
+    agenda = await latest_agenda(turn.conn, meeting_id)
+    if meeting is None or agenda is None:
+        turn.reply(_("There is no agenda to send for that meeting."))
+        return
+    roster = await turn.roster()
+    people = await concerned_by_meeting(turn.conn, roster, meeting.id)
+    heading = (
+        _("The agenda for the meeting {when} has changed.", when=meeting_when(meeting, _))
+        if agenda.updated
+        else _("The agenda for the meeting {when}.", when=meeting_when(meeting, _))
+    )
+    broadcast_id = await make_draft(
+        turn.conn,
+        turn.conversation,
+        people,
+        sender_id=turn.person.id,
+        now=turn.now,
+        audience=_("members and substitutes who attend"),
+        text=heading + ("\n\n" + agenda.text if agenda.text else ""),
+        meeting_id=meeting.id,
+        document=agenda_document(agenda),
+    )
+    await preview(turn, broadcast_id)
+
+
+# --- on every tick -------------------------------------------------------------------------------------
+
+
+async def report_finished(turn: Turn) -> None:
+    """The sender's delivery report, once, when a broadcast has nothing left to deliver."""
+    roster = await turn.roster()
+    for broadcast_id in await store.finished_unreported(turn.conn):
+        if not await store.mark(turn.conn, broadcast_id, "reported_at", turn.now):
+            continue
+        broadcast = await store.get_broadcast(turn.conn, broadcast_id)
+        assert broadcast is not None
+        if broadcast.sender_id is None or broadcast.sender_id not in roster.by_id:
+            continue
+        _ = await turn.conversation.translator_for(turn.conn, broadcast.sender_id)
+        text = await report_text(turn.conn, broadcast, roster, _)
+        buttons: list[Button] = [Button(label=_("Show the broadcast"), action=f"broadcasts {broadcast.id}")]
+        if broadcast.ack:
+            buttons.append(
+                Button(label=_("Remind those who have not seen it"), action=f"broadcast remind {broadcast.id}")
+            )
+        turn.outcome.notifications.append(
+            Notification(
+                person_id=broadcast.sender_id,
+                message=Message(
+                    title=_("Broadcast {id} is done", id=broadcast.id), text=text, buttons=(tuple(buttons),)
+                ),
+            )
+        )

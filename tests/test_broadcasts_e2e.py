@@ -1,0 +1,180 @@
+"""The secretariat's broadcasts through the real Telegram Application and the fake Bot API: a preview before
+anything goes out, exactly the chosen audience, Send twice sends once, Cancel sends nothing, "Set" counted,
+a 403 reported as blocked, and an agenda change offered to the members and the substitute who attends."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.conftest import RunningBot
+from tests.fake_telegram import SentMessage
+
+SECRETARY, MEMBER_1, MEMBER_2, MAYOR, SUBSTITUTE, OTHER_SUBSTITUTE = 4001, 4002, 4003, 4004, 4005, 4006
+MEMBERS = (MEMBER_1, MEMBER_2, MAYOR)
+
+
+def text(message: SentMessage) -> str:
+    return message.plain_text or ""
+
+
+def broadcasts_to(kkrbot: RunningBot, chat_id: int, fragment: str) -> list[SentMessage]:
+    return [m for m in kkrbot.tg.sent_to(chat_id) if fragment in text(m)]
+
+
+@pytest.fixture
+async def council(kkrbot: RunningBot) -> RunningBot:
+    await kkrbot.bind(SECRETARY, "sekretariat-1")
+    await kkrbot.bind(MEMBER_1, "a-medlem-1")
+    await kkrbot.bind(MEMBER_2, "a-medlem-2")
+    await kkrbot.bind(MAYOR, "aalborg-borgmester")
+    await kkrbot.bind(SUBSTITUTE, "a-stedfortraeder-1")
+    await kkrbot.bind(OTHER_SUBSTITUTE, "a-stedfortraeder-2")
+    return kkrbot
+
+
+async def finish(kkrbot: RunningBot, broadcast_id: int) -> None:
+    """Waits until the outbox has sent or given up every message of the broadcast, then runs the tick that
+    reports it (the bot's own tick runs once a minute)."""
+    for _attempt in range(400):
+        async with kkrbot.conversation.db.read() as conn:
+            [[left]] = list(
+                await conn.execute_fetchall(
+                    "SELECT count(*) FROM broadcast_recipients r JOIN outbox o ON o.id = r.outbox_id "
+                    "WHERE r.broadcast_id = ? AND o.sent_at IS NULL AND o.failed_at IS NULL",
+                    (broadcast_id,),
+                )
+            )
+        if left == 0:
+            break
+        await asyncio.sleep(0.05)
+    await kkrbot.conversation.tick()
+
+
+async def test_a_broadcast_to_the_members_reaches_exactly_the_members_after_send(council: RunningBot) -> None:
+    preview = await council.ask(SECRETARY, "/udsend medlemmer\nHusk gruppemøderne fra kl. 8.30.\nVel mødt!")
+
+    assert "Forhåndsvisning af udsendelse 1" in text(preview)
+    assert "22 modtagere" in text(preview)
+    assert "Husk gruppemøderne fra kl. 8.30.\nVel mødt!" in text(preview)
+    assert "Kan ikke nås (19)" in text(preview)
+    assert not any(broadcasts_to(council, member, "Vel mødt!") for member in MEMBERS)
+
+    sent = await council.press(SECRETARY, preview, "Send til 3")
+    for member in MEMBERS:
+        await council.tg.wait_for(lambda m, member=member: m.chat_id == member and "Vel mødt!" in text(m))
+
+    assert "sendes nu til 3 modtagere" in text(sent)
+    for member in MEMBERS:
+        [message] = broadcasts_to(council, member, "Vel mødt!")
+        assert "BESKED FRA KKR-SEKRETARIATET" in text(message).upper()
+    assert not broadcasts_to(council, SUBSTITUTE, "Vel mødt!")
+    assert not broadcasts_to(council, OTHER_SUBSTITUTE, "Vel mødt!")
+
+
+async def test_send_pressed_twice_sends_once(council: RunningBot) -> None:
+    preview = await council.ask(SECRETARY, "/udsend stedfortraedere Husk at svare")
+
+    await council.press(SECRETARY, preview, "Send til 2")
+    again = await council.press(SECRETARY, preview, "Send til 2")
+    await council.tg.wait_for(lambda m: m.chat_id == OTHER_SUBSTITUTE and "Husk at svare" in text(m))
+    await finish(council, 1)
+
+    assert "allerede sendt eller annulleret" in text(again)
+    assert len(broadcasts_to(council, SUBSTITUTE, "Husk at svare")) == 1
+    assert len(broadcasts_to(council, OTHER_SUBSTITUTE, "Husk at svare")) == 1
+
+
+async def test_cancel_sends_nothing(council: RunningBot) -> None:
+    preview = await council.ask(SECRETARY, "/udsend alle Aflyst besked")
+
+    cancelled = await council.press(SECRETARY, preview, "Annuller")
+    late_send = await council.press(SECRETARY, preview, "Send til 5")
+
+    assert "er annulleret" in text(cancelled)
+    assert "allerede sendt eller annulleret" in text(late_send)
+    for user in (*MEMBERS, SUBSTITUTE, OTHER_SUBSTITUTE):
+        assert not broadcasts_to(council, user, "Aflyst besked")
+    async with council.conversation.db.read() as conn:
+        [[bulk]] = list(await conn.execute_fetchall("SELECT count(*) FROM outbox WHERE lane = 'bulk'"))
+    assert bulk == 0
+
+
+async def test_a_members_broadcast_is_refused_and_nothing_is_sent(council: RunningBot) -> None:
+    refused = await council.ask(MEMBER_1, "/udsend alle Hej alle")
+
+    assert "Det kan kun KKR-sekretariatet" in text(refused)
+    async with council.conversation.db.read() as conn:
+        [[drafts]] = list(await conn.execute_fetchall("SELECT count(*) FROM broadcasts"))
+    assert drafts == 0
+    for user in (MEMBER_2, MAYOR, SUBSTITUTE):
+        assert not broadcasts_to(council, user, "Hej alle")
+
+
+async def test_refusals_name_the_reason(council: RunningBot) -> None:
+    empty = await council.ask(SECRETARY, "/udsend medlemmer")
+    unknown = await council.ask(SECRETARY, "/udsend Odense Hej")
+    no_meeting = await council.ask(SECRETARY, "/udsend medlemmer 13.02.2027 Hej")
+    nobody = await council.ask(SECRETARY, "/udsend thisted-borgmester Hej")
+
+    assert "Beskeden er tom" in text(empty)
+    assert "Jeg kender ikke „Odense“ som modtagere" in text(unknown)
+    assert "Der er intet KKR-møde „13.02.2027“" in text(no_meeting)
+    assert "Ingen af modtagerne er forbundet med botten" in text(nobody)
+
+
+async def test_a_blocked_member_is_reported_as_blocked_and_acknowledgements_are_counted(council: RunningBot) -> None:
+    council.tg.block(MEMBER_2)
+    preview = await council.ask(SECRETARY, "/udsend medlemmer 12.02.2027 set\nLæs bilaget før mødet")
+    await council.press(SECRETARY, preview, "Send til 3")
+    [message] = await council.tg.wait_for(lambda m: m.chat_id == MEMBER_1 and "Læs bilaget" in text(m))
+    assert [b["text"] for b in message.buttons[0]] == ["Set", "Vis mødet"]
+
+    thanks = await council.press(MEMBER_1, message, "Set")
+    await finish(council, 1)
+    [report] = await council.tg.wait_for(lambda m: m.chat_id == SECRETARY and "Udsendelse 1 er færdig" in text(m))
+    detail = await council.ask(SECRETARY, "/udsendelser 1")
+
+    assert "sekretariatet kan se" in text(thanks)
+    assert "22 modtagere: 2 leveret, 20 ikke leveret, 0 venter, 1 set" in text(report)
+    assert "har blokeret botten" in text(report)
+    assert "ikke forbundet med botten" in text(report)
+    assert "Ikke set endnu:\n• " in text(report)
+    assert "22 modtagere: 2 leveret, 20 ikke leveret, 0 venter, 1 set" in text(detail)
+
+
+async def test_a_broadcast_with_a_pdf_reaches_the_audience_with_the_document(council: RunningBot) -> None:
+    pdf = b"%PDF-1.4 bilag"
+    before = len(council.tg.sent_to(SECRETARY))
+    council.tg.inject_document(SECRETARY, "bilag.pdf", pdf, caption="/udsend a Bilag til mødet")
+    preview = (await council.tg.wait_for_messages(SECRETARY, before + 1))[-1]
+    await council.press(SECRETARY, preview, "Send til 3")
+    for member in MEMBERS:
+        await council.tg.wait_for(lambda m, member=member: m.chat_id == member and m.method == "sendDocument")
+
+    assert "Dokument: bilag.pdf" in text(preview)
+    for member in MEMBERS:  # the party A's members
+        [document] = [m for m in council.tg.sent_to(member) if m.method == "sendDocument"]
+        assert document.document == ("bilag.pdf", pdf)
+        assert "Bilag til mødet" in text(document)
+    for substitute in (SUBSTITUTE, OTHER_SUBSTITUTE):
+        assert not [m for m in council.tg.sent_to(substitute) if m.method == "sendDocument"]
+
+
+async def test_an_agenda_change_reaches_the_members_and_the_substitute_who_attends(council: RunningBot) -> None:
+    """R-MEET-5: the substitute who accepted to attend in a member's place is concerned by the agenda."""
+    choose = await council.ask(MEMBER_1, "/afbud")
+    confirm = await council.press(MEMBER_1, choose, "fre. 12. feb. 2027")
+    await council.press(MEMBER_1, confirm, "Ja, meld afbud")
+    [alert] = await council.tg.wait_for(lambda m: m.chat_id == SUBSTITUTE and "Jeg deltager" in str(m.buttons))
+    await council.press(SUBSTITUTE, alert, "Jeg deltager")
+
+    saved = await council.ask(SECRETARY, "/dagsorden 12.02.2027\n1. Velkomst\n2. Ny sag")
+    preview = await council.press(SECRETARY, saved, "Fortæl alle berørte")
+    await council.press(SECRETARY, preview, "Send til 4")
+
+    for user in (*MEMBERS, SUBSTITUTE):
+        [message] = await council.tg.wait_for(lambda m, user=user: m.chat_id == user and "2. Ny sag" in text(m))
+        assert message.buttons[0][0]["callback_data"] == "meetings 2027-02-12"
+    assert not broadcasts_to(council, OTHER_SUBSTITUTE, "2. Ny sag")
