@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     # sovereign cloud or the tests' fake Bot Connector.
     teams_openid_url: str = "https://login.botframework.com/v1/.well-known/openidconfiguration"
     teams_login_url: str = "https://login.microsoftonline.com"
+    # Automatic backups: off unless a folder is set; one a day after the quiet hour (local time), the newest
+    # `backup_keep` kept.
+    backup_dir: Path | None = None
+    backup_keep: int = Field(default=14, ge=1, le=3650)
+    backup_hour: int = Field(default=3, ge=0, le=23)
 
     @field_validator("timezone")
     @classmethod

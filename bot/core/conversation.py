@@ -6,9 +6,11 @@ Use cases are registered in `USE_CASES`, the one place that says which function 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Protocol
 
 import aiosqlite
@@ -34,6 +36,13 @@ from bot.delivery.message import Message
 from bot.delivery.outbox import DeliveryResult, OutboxItem, enqueue
 from bot.i18n import Translator, normalise_language, translator
 from bot.storage.accounts import notification_routes
+from bot.storage.backup import (
+    BackupError,
+    default_backup_name,
+    newest_backup_time,
+    prune_backups,
+    take_backup,
+)
 from bot.storage.broadcasts import is_broadcast_row
 from bot.storage.db import Database, first_row
 from bot.storage.roster import Role, get_person
@@ -75,6 +84,15 @@ TICK_SECONDS = 60
 
 # Not commands: what a channel sends for anything that is not one.
 FREE_TEXT = "__text__"
+
+
+def backup_is_due(newest: datetime | None, now: datetime, settings: Settings) -> bool:
+    """Due when no backup has been taken since the last quiet hour (local time) that has passed."""
+    local = now.astimezone(settings.tz)
+    quiet = local.replace(hour=settings.backup_hour, minute=0, second=0, microsecond=0)
+    if local < quiet:
+        quiet -= timedelta(days=1)
+    return newest is None or newest < quiet
 
 
 class Router(Protocol):
@@ -184,6 +202,50 @@ class Conversation:
             await self._persist(conn, turn)
         if turn.outcome.notifications:
             self._committed()
+        await self.scheduled_backup()
+
+    async def scheduled_backup(self) -> Path | None:
+        """Once a day after the quiet hour, when `KKRBOT_BACKUP_DIR` is set: a checked backup, then the oldest
+        beyond `KKRBOT_BACKUP_KEEP` removed. A failure is logged and told to the secretariat once (until a
+        backup succeeds again), and never stops the bot."""
+        folder = self.settings.backup_dir
+        if folder is None:
+            return None
+        now = self.clock()
+        if not backup_is_due(await asyncio.to_thread(newest_backup_time, folder), now, self.settings):
+            return None
+        try:
+            report = await asyncio.to_thread(take_backup, self.db.path, folder / default_backup_name(now))
+            await asyncio.to_thread(prune_backups, folder, self.settings.backup_keep)
+        except BackupError as exc:
+            log.error("automatic backup failed: %s", exc)
+            await self._tell_backup_failure(str(exc))
+            return None
+        await self.db.write("DELETE FROM meta WHERE key = 'backup_failure_told'")
+        log.info("automatic backup written: %s (%d bytes)", report.path, report.size)
+        return report.path
+
+    async def _tell_backup_failure(self, reason: str) -> None:
+        async with self.db.transaction() as conn:
+            if await first_row(conn, "SELECT 1 FROM meta WHERE key = 'backup_failure_told'"):
+                return
+            await conn.execute("INSERT INTO meta (key, value) VALUES ('backup_failure_told', ?)", (reason,))
+            turn = self._system_turn(conn, "backup")
+            for person in (await turn.roster()).secretariat:
+                await turn.notify(
+                    person.id,
+                    lambda _: Message(
+                        title=_("The automatic backup failed"),
+                        text=_(
+                            "Tonight's backup of the bot's database could not be taken: {reason}. The bot goes on "
+                            "working. Please ask the operator to look at the backup folder; I will tell you again "
+                            "only after a backup has succeeded.",
+                            reason=reason,
+                        ),
+                    ),
+                )
+            await self._persist(conn, turn)
+        self._committed()
 
     async def report_undeliverable(self, conn: aiosqlite.Connection, item: OutboxItem, result: DeliveryResult) -> None:
         """The outbox gave up on a message (blocked bot, chat gone): the secretariat hears of it, in the same

@@ -1,0 +1,205 @@
+"""Backups of the one SQLite file that holds everything: bindings, absences and answers, agendas, broadcasts.
+
+A backup is taken online with SQLite's backup API from a connection of its own, so it is consistent even
+while the bot writes (copying a WAL database's file by hand can give a torn copy). It is written under a
+temporary name, owner-only like the database, checked with `PRAGMA integrity_check`, and only then renamed
+to its final name: a file with a backup's name is always a whole, checked backup.
+
+These functions are synchronous (the stdlib `sqlite3` module); the running bot calls them in a thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.storage.migrations import MIGRATIONS
+
+BACKUP_PREFIX = "kkrbot-"
+BACKUP_SUFFIX = ".sqlite3"
+# Tables every kkrbot database has had since its first migration.
+KKRBOT_TABLES = frozenset({"meta", "persons", "accounts", "inbox", "outbox"})
+
+
+class BackupError(Exception):
+    """A backup or restore that cannot be done; the message is one line for the operator."""
+
+
+@dataclass(frozen=True)
+class BackupReport:
+    path: Path
+    size: int
+    schema_version: int
+
+
+def default_backup_name(now: datetime) -> str:
+    """`kkrbot-20261123T030000Z.sqlite3`: sorts by time, and says when it was taken."""
+    return f"{BACKUP_PREFIX}{now.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}{BACKUP_SUFFIX}"
+
+
+@contextlib.contextmanager
+def _connect(path: Path, *, read_only: bool) -> Iterator[sqlite3.Connection]:
+    uri = f"file:{path}?mode=ro" if read_only else f"file:{path}"
+    try:
+        conn = sqlite3.connect(uri, uri=True, timeout=30)
+    except sqlite3.Error as exc:
+        raise BackupError(f"{path}: cannot open: {exc}") from None
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def check_database(path: Path) -> int:
+    """The schema version of a whole kkrbot database at `path`; BackupError says why it is not one."""
+    if not path.is_file():
+        raise BackupError(f"{path}: no such file")
+    try:
+        with _connect(path, read_only=True) as conn:
+            result = [row[0] for row in conn.execute("PRAGMA integrity_check")]
+            if result != ["ok"]:
+                raise BackupError(f"{path}: fails the integrity check: {'; '.join(map(str, result[:3]))}")
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    except sqlite3.DatabaseError as exc:
+        raise BackupError(f"{path}: not a kkrbot database ({exc})") from None
+    if not tables >= KKRBOT_TABLES or version < 1:
+        raise BackupError(f"{path}: not a kkrbot database (its tables are not kkrbot's)")
+    if version > len(MIGRATIONS):
+        raise BackupError(f"{path}: made by a newer kkrbot (schema {version}, this one knows {len(MIGRATIONS)})")
+    return version
+
+
+def _owner_only_file(path: Path) -> None:
+    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    os.close(fd)
+
+
+def take_backup(database: Path, destination: Path) -> BackupReport:
+    """A consistent, checked copy of `database` at `destination` (which must not exist)."""
+    if not database.is_file():
+        raise BackupError(f"{database}: no such database")
+    if destination.exists():
+        raise BackupError(f"{destination}: exists already; choose another name")
+    partial = destination.with_name(f".{destination.name}.partial")
+    try:
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        partial.unlink(missing_ok=True)
+        _owner_only_file(partial)
+        # The source is opened read-write (though only read): a read-only connection cannot open a WAL
+        # database whose -shm file is missing.
+        with _connect(database, read_only=False) as source, _connect(partial, read_only=False) as target:
+            source.backup(target)
+            # The copy is a single file: no WAL beside it to lose when it is moved or copied.
+            target.execute("PRAGMA journal_mode=DELETE")
+        version = check_database(partial)
+        os.replace(partial, destination)
+    except (OSError, sqlite3.Error) as exc:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        raise BackupError(f"backup to {destination} failed: {exc}") from None
+    except BackupError:
+        partial.unlink(missing_ok=True)
+        raise
+    return BackupReport(destination, destination.stat().st_size, version)
+
+
+def backups_in(folder: Path) -> list[Path]:
+    """The finished backups in `folder`, oldest first (their names sort by time)."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob(f"{BACKUP_PREFIX}*{BACKUP_SUFFIX}") if p.is_file())
+
+
+def prune_backups(folder: Path, keep: int) -> list[Path]:
+    """Removes the oldest backups beyond the newest `keep`; returns what it removed."""
+    found = backups_in(folder)
+    removed = found[: max(0, len(found) - keep)]
+    for path in removed:
+        path.unlink(missing_ok=True)
+    return removed
+
+
+def newest_backup_time(folder: Path) -> datetime | None:
+    found = backups_in(folder)
+    if not found:
+        return None
+    stamp = found[-1].name.removeprefix(BACKUP_PREFIX).removesuffix(BACKUP_SUFFIX)
+    try:
+        return datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return datetime.fromtimestamp(found[-1].stat().st_mtime, UTC)
+
+
+@dataclass(frozen=True)
+class RestoreReport:
+    restored_from: Path
+    replaced: Path | None
+    # What the replaced database said happened after the backup; None when it could not be read.
+    reconciled: tuple[int, int] | None
+
+
+def _reconcile(restored: Path, replaced: Path) -> tuple[int, int] | None:
+    """What the replaced database knows happened after the backup, so a restore repeats nothing: messages
+    it had sent are marked sent in the restored copy (outbox ids are the same up to the backup), and updates
+    it had processed are marked processed (they are not replayed; what they did is not in the backup)."""
+    try:
+        with _connect(replaced, read_only=True) as old:
+            sent = old.execute(
+                "SELECT id, sent_at, failed_at FROM outbox WHERE sent_at IS NOT NULL OR failed_at IS NOT NULL"
+            ).fetchall()
+            processed = old.execute(
+                "SELECT channel, update_id, processed_at FROM inbox WHERE processed_at IS NOT NULL"
+            ).fetchall()
+    except (sqlite3.Error, BackupError):
+        # The replaced database is unreadable (the reason for the restore, often): nothing to learn from it.
+        return None
+    with _connect(restored, read_only=False) as new:
+        before = new.total_changes
+        new.executemany(
+            "UPDATE outbox SET sent_at = ?, failed_at = ? WHERE id = ? AND sent_at IS NULL AND failed_at IS NULL",
+            [(row[1], row[2], row[0]) for row in sent],
+        )
+        marked_sent = new.total_changes - before
+        before = new.total_changes
+        new.executemany(
+            "UPDATE inbox SET processed_at = ? WHERE channel = ? AND update_id = ? AND processed_at IS NULL",
+            [(row[2], row[0], row[1]) for row in processed],
+        )
+        marked_processed = new.total_changes - before
+        new.commit()
+    return marked_sent, marked_processed
+
+
+def restore_backup(backup: Path, database: Path, now: datetime) -> RestoreReport:
+    """Puts a checked backup in the database's place and keeps the replaced database beside it.
+
+    The caller has made sure no bot runs on `database` (the process lock)."""
+    check_database(backup)
+    replaced: Path | None = None
+    staged = database.with_name(f".{database.name}.restoring")
+    staged.unlink(missing_ok=True)
+    try:
+        _owner_only_file(staged)
+        shutil.copyfile(backup, staged)
+        if database.exists():
+            replaced = database.with_name(f"{database.name}.replaced-{now.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}")
+            # Fold the replaced database's WAL into it first, so the kept copy is one whole file.
+            with contextlib.suppress(sqlite3.Error, BackupError), _connect(database, read_only=False) as conn:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            os.replace(database, replaced)
+        for leftover in (database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")):
+            leftover.unlink(missing_ok=True)
+        reconciled = _reconcile(staged, replaced) if replaced else (0, 0)
+        os.replace(staged, database)
+        os.chmod(database, 0o600)
+    except OSError as exc:
+        staged.unlink(missing_ok=True)
+        raise BackupError(f"restore into {database} failed: {exc}") from None
+    return RestoreReport(backup, replaced, reconciled)
