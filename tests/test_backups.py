@@ -279,3 +279,31 @@ async def test_a_backup_taken_while_members_send_afbud_restores_and_starts(tg: F
         unprocessed = conn.execute("SELECT count(*) FROM inbox WHERE processed_at IS NULL").fetchone()[0]
     assert unprocessed == 0
     assert committed_before <= absences_and_bindings(elsewhere / "kkrbot.sqlite3")[0]
+
+
+async def test_restoring_over_the_database_repeats_nothing_it_had_sent_or_handled(tmp_path: Path) -> None:
+    database = await make_database(tmp_path)
+    with sqlite3.connect(database) as conn:
+        conn.execute(
+            "INSERT INTO outbox (channel, address, person_id, payload, created_at, not_before) "
+            "VALUES ('telegram', '70000', NULL, '{\"text\": \"queued\"}', '2026-11-23', '')"
+        )
+        conn.execute(
+            "INSERT INTO inbox (channel, update_id, payload, received_at) VALUES ('telegram', 7, '{}', '2026-11-23')"
+        )
+    backup = take_backup(database, tmp_path / "backup.sqlite3").path
+    # After the backup the bot sent the message and handled the update.
+    with sqlite3.connect(database) as conn:
+        conn.execute("UPDATE outbox SET sent_at = '2026-11-23T09:00' WHERE payload LIKE '%queued%'")
+        conn.execute("UPDATE inbox SET processed_at = '2026-11-23T09:00' WHERE update_id = 7")
+
+    report = restore_backup(backup, database, NOW)
+
+    assert report.reconciled == (1, 1)
+    assert report.replaced is not None
+    assert report.replaced.exists()
+    with sqlite3.connect(database) as conn:
+        unsent = conn.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL").fetchone()[0]
+        unprocessed = conn.execute("SELECT count(*) FROM inbox WHERE processed_at IS NULL").fetchone()[0]
+    assert (unsent, unprocessed) == (0, 0)
+    assert stat.S_IMODE(database.stat().st_mode) == 0o600
