@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import tempfile
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import UTC, datetime
+from pathlib import Path
 
 from bot.channels.console import Console, ConsoleRouter
 from bot.config import Settings
@@ -127,6 +129,9 @@ async def run_console(settings: Settings) -> None:
     conversation = await open_conversation(settings, router=ConsoleRouter())
     try:
         async with http_services(settings, conversation, tick=False):
-            await Console(conversation, translator(settings.default_language, settings.tz)).run()
+            # Files the bot sends (the calendar) go to a folder of their own, named when written.
+            download_dir = Path(tempfile.mkdtemp(prefix="kkrbot-"))
+            _ = translator(settings.default_language, settings.tz)
+            await Console(conversation, _, download_dir=download_dir).run()
     finally:
         await conversation.db.close()

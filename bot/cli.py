@@ -19,7 +19,12 @@ from telegram.error import InvalidToken, NetworkError
 
 from bot.app import configure_logging, open_conversation, run_console, run_teams, run_telegram, utc_now
 from bot.config import ConfigError, Settings, load_settings
+from bot.core.conversation import Conversation
+from bot.core.usecases.broadcasts import MAX_UPLOAD_BYTES, AudienceError, make_draft, select_audience, send
+from bot.core.usecases.meetings import PDF, calendar_file, meeting_named
+from bot.delivery.message import Document
 from bot.i18n import compile_all, translator
+from bot.storage import broadcasts as store
 from bot.storage.accounts import issue_invites, teams_invite_link
 from bot.storage.backup import BackupError, default_backup_name, restore_backup, take_backup
 from bot.storage.lock import DatabaseInUse, exclusive
@@ -75,6 +80,22 @@ def build_parser() -> argparse.ArgumentParser:
     restore = commands.add_parser("restore", help="put a backup in the database's place (the bot must be stopped)")
     restore.add_argument("file", type=Path)
     commands.add_parser("compile-locales", help="compile the gettext catalogs (the Docker build runs this)")
+    calendar = commands.add_parser("calendar", help="the meetings as an .ics file (for the website)")
+    calendar.add_argument("--output", type=Path, help="write here instead of to stdout")
+    broadcast = commands.add_parser(
+        "broadcast",
+        help="queue a broadcast for the running bot (`broadcast list`, `broadcast show ID` report on them)",
+    )
+    broadcast.add_argument("words", nargs="*", metavar="list|show ID")
+    broadcast.add_argument("--audience", choices=["members", "all", "substitutes"])
+    broadcast.add_argument("--municipality")
+    broadcast.add_argument("--party")
+    broadcast.add_argument("--meeting", help="tie it to the meeting on this date")
+    broadcast.add_argument("--text")
+    broadcast.add_argument("--text-file", type=Path)
+    broadcast.add_argument("--document", type=Path, help="a PDF (at most 50 MB, Telegram's upload limit)")
+    broadcast.add_argument("--ack", action="store_true", help="ask for a Seen button")
+    broadcast.add_argument("--json", action="store_true")
     return parser
 
 
@@ -185,6 +206,120 @@ def restore_command(settings: Settings, backup: Path) -> str:
     return "\n".join(lines)
 
 
+async def calendar_ics(settings: Settings) -> bytes:
+    conversation = await open_conversation(settings)
+    try:
+        async with conversation.db.read() as conn:
+            _ = translator(settings.default_language, settings.tz)
+            return await calendar_file(conn, conversation.dataset.meetings, _, utc_now())
+    finally:
+        await conversation.db.close()
+
+
+def _broadcast_json(broadcast: store.Broadcast, states: list[store.RecipientState]) -> dict[str, object]:
+    return {
+        "id": broadcast.id,
+        "audience": broadcast.audience,
+        "meeting": broadcast.meeting_id,
+        "sent_at": broadcast.sent_at.isoformat() if broadcast.sent_at else None,
+        **store.count(states).as_json(),
+    }
+
+
+async def broadcast_command(settings: Settings, args: argparse.Namespace) -> str:
+    """Queues against the running bot's database; the bot's own outbox worker sends it (no second Telegram
+    connection). `list` and `show ID` read the same counts the chat shows."""
+    words = args.words
+    conversation = await open_conversation(settings)
+    try:
+        if words and words[0] == "list" and len(words) == 1:
+            async with conversation.db.read() as conn:
+                found = [(b, await store.recipient_states(conn, b.id)) for b in await store.recent_broadcasts(conn)]
+            if args.json:
+                return json.dumps([_broadcast_json(b, s) for b, s in found], ensure_ascii=False, indent=2)
+            return "\n".join(
+                "{id}\t{sent_at}\t{audience}\trecipients={recipients} delivered={delivered} failed={failed} "
+                "pending={pending} acknowledged={acknowledged}".format(**_broadcast_json(b, s))
+                for b, s in found
+            )
+        if words and words[0] == "show" and len(words) == 2 and words[1].isdigit():
+            async with conversation.db.read() as conn:
+                broadcast = await store.get_broadcast(conn, int(words[1]))
+                if broadcast is None:
+                    raise UsageError(f"no broadcast {words[1]} (see: kkrbot broadcast list)")
+                states = await store.recipient_states(conn, broadcast.id)
+            shown = _broadcast_json(broadcast, states) | {
+                "text": broadcast.text,
+                "recipient_states": [
+                    {"person_id": s.person_id, "state": s.state.value, "reason": s.reason} for s in states
+                ],
+            }
+            if args.json:
+                return json.dumps(shown, ensure_ascii=False, indent=2)
+            lines = [f"{key}: {value}" for key, value in shown.items() if key != "recipient_states"]
+            lines += [f"  {s.person_id}\t{s.state.value}\t{s.reason or ''}" for s in states]
+            return "\n".join(lines)
+        if words:
+            raise UsageError("write: kkrbot broadcast --audience ... --text ..., broadcast list, or broadcast show ID")
+        return await _queue_broadcast(settings, conversation, args)
+    finally:
+        await conversation.db.close()
+
+
+async def _queue_broadcast(settings: Settings, conversation: Conversation, args: argparse.Namespace) -> str:
+    if args.audience is None:
+        raise UsageError("--audience members|all|substitutes is required")
+    if (args.text is None) == (args.text_file is None):
+        raise UsageError("give the message with --text TEXT or --text-file FILE")
+    try:
+        text = (args.text if args.text is not None else args.text_file.read_text(encoding="utf-8")).strip()
+    except OSError as exc:
+        raise UsageError(f"cannot read {args.text_file}: {exc.strerror}") from None
+    if not text:
+        raise UsageError("the message is empty")
+    document = None
+    if args.document is not None:
+        try:
+            content = args.document.read_bytes()
+        except OSError as exc:
+            raise UsageError(f"cannot read {args.document}: {exc.strerror}") from None
+        if not content.startswith(b"%PDF"):
+            raise UsageError(f"{args.document} is not a PDF")
+        if len(content) > MAX_UPLOAD_BYTES:
+            raise UsageError(f"{args.document} is over Telegram's 50 MB limit for a bot's upload")
+        document = Document(filename=args.document.name, content=content, mime_type=PDF)
+    meeting_id = None
+    if args.meeting is not None:
+        meeting = meeting_named(conversation.dataset.meetings, args.meeting)
+        if meeting is None:
+            raise UsageError(f"there is no KKR meeting on {args.meeting}")
+        meeting_id = meeting.id
+    now = utc_now()
+    async with conversation.db.transaction() as conn:
+        roster = await Roster.load(conn)
+        try:
+            people = select_audience(roster, args.audience, municipality=args.municipality, party=args.party)
+        except AudienceError as exc:
+            raise UsageError(f"unknown municipality or party: {exc}") from None
+        broadcast_id = await make_draft(
+            conn,
+            conversation,
+            people,
+            sender_id=None,
+            now=now,
+            audience=" ".join(filter(None, (args.audience, args.municipality, args.party))),
+            text=text,
+            meeting_id=meeting_id,
+            ack=args.ack,
+            document=document,
+        )
+        reachable = len({person for person, _channel, _address in await store.routes_of(conn, broadcast_id)})
+        if reachable == 0:
+            raise UsageError("nobody in that audience is connected to the bot; nothing was queued")
+        await send(conn, conversation, broadcast_id, now)
+    return f"broadcast {broadcast_id} queued: {len(people)} recipients, {reachable} reachable"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -229,6 +364,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "restore":
             print(restore_command(settings, args.file))
+
+        if args.command == "calendar":
+            content = asyncio.run(calendar_ics(settings))
+            if args.output is None:
+                sys.stdout.buffer.write(content)
+            else:
+                args.output.write_bytes(content)
+                print(f"calendar written to {args.output}")
+            return 0
+        if args.command == "broadcast":
+            print(asyncio.run(broadcast_command(settings, args)))
             return 0
         if args.command == "invite":
             output = asyncio.run(invites(settings, args.person_id, args.all, args.channel))

@@ -59,4 +59,4 @@ async def feed_calendar(conversation: Conversation, secret: str) -> bytes | None
         if person_id is None:
             return None
         _ = await conversation.translator_for(conn, person_id)
-    return meetings.meetings_calendar(list(conversation.dataset.meetings), _, conversation.clock())
+        return await meetings.calendar_file(conn, conversation.dataset.meetings, _, conversation.clock())

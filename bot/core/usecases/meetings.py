@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 
+import aiosqlite
 from icalendar import Calendar, Event
 
 from bot.core.turn import Turn
@@ -161,12 +162,18 @@ async def all_meetings_case(turn: Turn) -> None:
     )
 
 
-def meetings_calendar(meetings: list[Meeting], _: Translator, now: datetime) -> bytes:
+def build_calendar(meetings: Sequence[Meeting], agendas: Mapping[str, Agenda], _: Translator, now: datetime) -> bytes:
+    """The one .ics builder (the chat's /kalender, `kkrbot calendar`, the Teams calendar feed): METHOD:PUBLISH,
+    a VTIMEZONE for every TZID used (RFC 5545; Outlook misreads a file without), a stable UID per meeting, a
+    DESCRIPTION with the group-meeting window and the latest agenda, and a SEQUENCE raised by every change
+    since the first version, so a calendar that imported the file before updates the event in place."""
     calendar = Calendar()
     calendar.add("prodid", "-//KKR Nordjylland//kkrbot//DA")
     calendar.add("version", "2.0")
+    calendar.add("method", "PUBLISH")
     calendar.add("x-wr-calname", "KKR Nordjylland")
     for meeting in meetings:
+        agenda = agendas.get(meeting.id)
         event = Event()
         event.add("uid", f"kkr-nordjylland-{meeting.id}@kkrbot")
         event.add("dtstamp", now)
@@ -174,8 +181,28 @@ def meetings_calendar(meetings: list[Meeting], _: Translator, now: datetime) -> 
         event.add("dtend", meeting.end)
         event.add("summary", meeting_title(meeting, _))
         event.add("location", f"{meeting.place}, {meeting.address}" if meeting.address else meeting.place)
+        description = []
+        if meeting.group_meetings_start and meeting.group_meetings_end:
+            description.append(
+                _(
+                    "Party group meetings can be held {start}–{end}.",
+                    start=_.time(meeting.group_meetings_start),
+                    end=_.time(meeting.group_meetings_end),
+                )
+            )
+        description.extend(agenda_lines(agenda, _))
+        event.add("description", "\n".join(description))
+        event.add("sequence", agenda.versions - 1 if agenda else 0)
+        event.add("status", "CONFIRMED")
         calendar.add_component(event)
+    calendar.add_missing_timezones()
     return bytes(calendar.to_ical())
+
+
+async def calendar_file(conn: aiosqlite.Connection, meetings: Sequence[Meeting], _: Translator, now: datetime) -> bytes:
+    """The calendar with what the database knows about each meeting (its agenda and its changes)."""
+    agendas = {m.id: agenda for m in meetings if (agenda := await latest_agenda(conn, m.id)) is not None}
+    return build_calendar(meetings, agendas, _, now)
 
 
 async def calendar_case(turn: Turn) -> None:
@@ -184,7 +211,7 @@ async def calendar_case(turn: Turn) -> None:
         _("Here are the council's meetings as a calendar file. Open it to add them to your calendar."),
         document=Document(
             filename="kkr-nordjylland.ics",
-            content=meetings_calendar(list(turn.dataset.meetings), _, turn.now),
+            content=await calendar_file(turn.conn, await turn.meetings(), _, turn.now),
             mime_type="text/calendar",
         ),
         buttons=meetings_buttons(turn, exclude="calendar"),

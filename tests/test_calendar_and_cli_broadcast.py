@@ -1,0 +1,116 @@
+"""The calendar file (issue #10 item 10: VTIMEZONE, METHOD, stable UID, SEQUENCE, DESCRIPTION) and
+`kkrbot broadcast` queued from the command line against the running bot's database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from icalendar import Calendar
+
+from tests.conftest import RunningBot
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRETARY, MEMBER_1, MEMBER_2 = 5001, 5002, 5003
+
+
+def kkrbot_cli(database: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("KKRBOT_")}
+    environment["KKRBOT_DATABASE"] = str(database)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], env=environment, capture_output=True, text=True, timeout=60
+    )
+
+
+def events(ics: bytes) -> dict[str, dict[str, str]]:
+    calendar = Calendar.from_ical(ics)
+    return {
+        str(event["uid"]): {"sequence": str(event["sequence"]), "description": str(event["description"])}
+        for event in calendar.walk("VEVENT")
+    }
+
+
+async def test_the_calendar_keeps_uids_and_raises_the_sequence_when_the_agenda_changes(kkrbot: RunningBot) -> None:
+    await kkrbot.bind(SECRETARY, "sekretariat-1")
+    first = await kkrbot.ask(SECRETARY, "/kalender")
+    await kkrbot.ask(SECRETARY, "/dagsorden 12.02.2027\n1. Velkomst")
+    await kkrbot.ask(SECRETARY, "/dagsorden 12.02.2027\n1. Velkomst\n2. Ny sag")
+    second = await kkrbot.ask(SECRETARY, "/kalender")
+
+    assert first.document is not None
+    assert second.document is not None
+    before, after = events(first.document[1]), events(second.document[1])
+    uid = "kkr-nordjylland-2027-02-12@kkrbot"
+    assert before.keys() == after.keys()
+    assert before[uid]["sequence"] == "0"
+    assert after[uid]["sequence"] == "1"
+    assert "1. Velkomst\n2. Ny sag" in after[uid]["description"]
+    assert after["kkr-nordjylland-2027-04-23@kkrbot"]["sequence"] == "0"
+
+
+def test_kkrbot_calendar_writes_a_file_with_vtimezone_method_and_descriptions(tmp_path: Path) -> None:
+    """R-MEET-1: the group-meeting window before each meeting is in the event's description."""
+    result = kkrbot_cli(tmp_path / "kkrbot.sqlite3", "calendar", "--output", str(tmp_path / "kkr.ics"))
+
+    assert result.returncode == 0, result.stderr
+    ics = (tmp_path / "kkr.ics").read_bytes()
+    calendar = Calendar.from_ical(ics)
+    assert str(calendar["method"]) == "PUBLISH"
+    assert [str(tz["tzid"]) for tz in calendar.walk("VTIMEZONE")] == ["Europe/Copenhagen"]
+    february = events(ics)["kkr-nordjylland-2027-02-12@kkrbot"]
+    assert "Partierne kan holde gruppemøder kl. 08.30–10.00." in february["description"]
+    assert "Dagsordenen er ikke udsendt endnu." in february["description"]
+
+
+async def test_a_broadcast_queued_from_the_command_line_is_sent_by_the_running_bot(kkrbot: RunningBot) -> None:
+    await kkrbot.bind(MEMBER_1, "a-medlem-1")
+    await kkrbot.bind(MEMBER_2, "a-medlem-2")
+    await kkrbot.bind(SECRETARY, "sekretariat-1")
+    database = kkrbot.settings.database
+
+    queued = await asyncio.to_thread(
+        kkrbot_cli, database, "broadcast", "--audience", "members", "--party", "A", "--text", "Fra kommandolinjen"
+    )
+    assert queued.returncode == 0, queued.stderr
+    assert queued.stdout.strip() == "broadcast 1 queued: 5 recipients, 2 reachable"
+    received = await kkrbot.tg.wait_for(lambda m: "Fra kommandolinjen" in (m.plain_text or ""), count=2)
+    shown = await asyncio.to_thread(kkrbot_cli, database, "broadcast", "show", "1", "--json")
+    listed = await asyncio.to_thread(kkrbot_cli, database, "broadcast", "list", "--json")
+
+    assert sorted(m.chat_id for m in received) == [MEMBER_1, MEMBER_2]
+    report = json.loads(shown.stdout)
+    assert {k: report[k] for k in ("recipients", "delivered", "failed", "pending", "acknowledged")} == {
+        "recipients": 5,
+        "delivered": 2,
+        "failed": 3,
+        "pending": 0,
+        "acknowledged": 0,
+    }
+    states = {s["person_id"]: (s["state"], s["reason"]) for s in report["recipient_states"]}
+    assert states["a-medlem-1"] == states["a-medlem-2"] == ("delivered", None)
+    assert states["aalborg-borgmester"] == ("failed", "not bound")
+    assert json.loads(listed.stdout)[0]["delivered"] == 2
+
+
+def test_kkrbot_broadcast_refuses_what_it_cannot_send(tmp_path: Path) -> None:
+    database = tmp_path / "kkrbot.sqlite3"
+    nobody = kkrbot_cli(database, "broadcast", "--audience", "members", "--text", "Hej")
+    party = kkrbot_cli(database, "broadcast", "--audience", "members", "--party", "Q", "--text", "Hej")
+    meeting = kkrbot_cli(database, "broadcast", "--audience", "all", "--meeting", "13.02.2027", "--text", "Hej")
+    (tmp_path / "notes.txt").write_text("not a pdf")
+    document = kkrbot_cli(
+        database, "broadcast", "--audience", "all", "--text", "Hej", "--document", str(tmp_path / "notes.txt")
+    )
+
+    assert nobody.returncode == 2
+    assert "nobody in that audience is connected" in nobody.stderr
+    assert party.returncode == 2
+    assert "unknown municipality or party: Q" in party.stderr
+    assert meeting.returncode == 2
+    assert "no KKR meeting on 13.02.2027" in meeting.stderr
+    assert document.returncode == 2
+    assert "is not a PDF" in document.stderr
