@@ -178,3 +178,31 @@ async def test_an_agenda_change_reaches_the_members_and_the_substitute_who_atten
         [message] = await council.tg.wait_for(lambda m, user=user: m.chat_id == user and "2. Ny sag" in text(m))
         assert message.buttons[0][0]["callback_data"] == "meetings 2027-02-12"
     assert not broadcasts_to(council, OTHER_SUBSTITUTE, "2. Ny sag")
+
+
+async def test_a_question_during_a_200_recipient_broadcast_is_answered_before_the_broadcast_ends(
+    council: RunningBot,
+) -> None:
+    """The broadcast is bulk traffic: a member's question overtakes the rest of it (ordering, not timing)."""
+    crowd = range(900_000, 900_200)
+    async with council.conversation.db.transaction() as conn:
+        await conn.executemany(
+            "INSERT INTO persons (id, name, role, municipality, party) VALUES (?, ?, 'substitute', 'Aalborg', 'A')",
+            [(f"crowd-{uid}", f"Crowd {uid}") for uid in crowd],
+        )
+        await conn.executemany(
+            "INSERT INTO accounts (channel, address, person_id, bound_at) VALUES ('telegram', ?, ?, ?)",
+            [(str(uid), f"crowd-{uid}", "2026-11-23T08:00:00+00:00") for uid in crowd],
+        )
+    for uid in crowd:  # Telegram knows these chats (each person once pressed Start)
+        council.tg._remember_chat(uid, "private", council.tg._remember_user(uid, "Crowd", None, None, "da"))
+    preview = await council.ask(SECRETARY, "/udsend stedfortraedere Til de mange")
+    await council.press(SECRETARY, preview, "Send til 202")
+    await council.tg.wait_for(lambda m: m.chat_id in crowd and "Til de mange" in text(m))
+
+    answer = await council.ask(MEMBER_1, "/naeste")
+    await council.tg.wait_for(lambda m: "Til de mange" in text(m), count=202, timeout=60)
+
+    last_broadcast = max(i for i, m in enumerate(council.tg.sent) if "Til de mange" in text(m))
+    assert council.tg.sent.index(answer) < last_broadcast
+    assert "NÆSTE MØDE" in text(answer).upper()
