@@ -49,8 +49,9 @@ class Turn:
         return tuple(self.conversation.dataset.meetings)
 
     def text_after(self, count: int) -> str:
-        """The request's text after its first `count` words, as written (line breaks kept)."""
-        parts = self.request.text.split(maxsplit=count)
+        """The request's text after its first `count` words, as written (line breaks kept); a channel that does
+        not set `Request.text` gives its arguments on one line."""
+        parts = (self.request.text or " ".join(self.request.args)).split(maxsplit=count)
         return parts[count].strip() if len(parts) > count else ""
 
     async def roster(self) -> Roster:
