@@ -14,8 +14,9 @@ from urllib.parse import parse_qs, urlsplit
 import aiohttp
 import pytest
 
-from bot.channels.teams import PER_CONVERSATION_LIMITS, Pacer
+from bot.channels.teams import PER_CONVERSATION_LIMITS, Pacer, adaptive_card
 from bot.cli import invites
+from bot.delivery.message import Document, Message
 from bot.web import serve_http
 from tests.conftest import Clock, RunningBot, start_bot
 from tests.fake_teams import APP_ID, APP_SECRET, TENANT_ID, FakeConnector, SentActivity, conversation_of, new_key
@@ -314,3 +315,15 @@ def test_the_pacer_keeps_under_teams_limits_per_conversation() -> None:
     assert Pacer._wait(sent, PER_CONVERSATION_LIMITS, 101.0) == 0
     sent.extend(101 + i * 0.5 for i in range(53))  # 60 within 30 s
     assert Pacer._wait(sent, PER_CONVERSATION_LIMITS, 128) == pytest.approx(2.0)
+
+
+def test_a_document_becomes_a_link_or_at_least_its_name_on_the_card() -> None:
+    message = Message(text="Kalenderen", document=Document(filename="kkr.ics", content=b"BEGIN:VCALENDAR"))
+
+    linked = adaptive_card(message, "https://kkrbot.example.dk/files/abc/kkr.ics")["content"]["body"]
+    named = adaptive_card(message, None)["content"]["body"]
+
+    assert linked[-1]["actions"] == [
+        {"type": "Action.OpenUrl", "title": "kkr.ics", "url": "https://kkrbot.example.dk/files/abc/kkr.ics"}
+    ]
+    assert named[-1]["text"] == "📎 kkr.ics"

@@ -264,6 +264,9 @@ def adaptive_card(message: Message, file_url: str | None = None) -> dict[str, An
     body.append(TextBlock(text=message.text, wrap=True))
     if message.document is not None and file_url is not None:
         body.append(ActionSet(actions=[OpenUrlAction(title=message.document.filename, url=file_url)]))
+    elif message.document is not None:
+        # No public address to link to, or a file only another channel holds: its name at least.
+        body.append(TextBlock(text=f"📎 {message.document.filename}", wrap=True, is_subtle=True))
     for row in message.buttons:
         body.append(ActionSet(actions=[SubmitAction(title=b.label, data={"action": b.action}) for b in row]))
     card = AdaptiveCard(version="1.5", body=body)
@@ -425,7 +428,7 @@ class TeamsChannel:
     def _file_url(self, item: OutboxItem) -> str | None:
         """A document is sent as a link to /files/<token>/<name> on our endpoint: the token is derived from the
         outbox row and the client secret, so a retried delivery links the same file and nobody can guess it."""
-        if item.message.document is None or self.settings.public_url is None:
+        if item.message.document is None or not item.message.document.content or self.settings.public_url is None:
             return None
         assert self.settings.teams_client_secret is not None
         seed = f"{item.id}:{self.settings.teams_client_secret.get_secret_value()}"
