@@ -4,7 +4,6 @@ fake Bot API and a fake Bot Connector, both on 127.0.0.1."""
 from __future__ import annotations
 
 import sqlite3
-from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,9 +13,10 @@ from urllib.parse import parse_qs, urlsplit
 import aiohttp
 import pytest
 
-from bot.channels.teams import PER_CONVERSATION_LIMITS, Pacer, adaptive_card
+from bot.channels.teams import TEAMS_LIMITS, adaptive_card
 from bot.cli import invites
 from bot.delivery.message import Document, Message
+from bot.delivery.pacing import Pacer
 from bot.web import serve_http
 from tests.conftest import Clock, RunningBot, start_bot
 from tests.fake_teams import APP_ID, APP_SECRET, TENANT_ID, FakeConnector, SentActivity, conversation_of, new_key
@@ -306,15 +306,22 @@ async def test_the_secretariat_invites_from_teams_with_teams_links(both: Both) -
 
 
 def test_the_pacer_keeps_under_teams_limits_per_conversation() -> None:
-    """Teams allows a bot 7 messages a second and 60 in 30 seconds in one conversation."""
-    sent: deque[float] = deque()
-    for second in range(7):
-        assert Pacer._wait(sent, PER_CONVERSATION_LIMITS, 100 + second / 10) == 0
-        sent.append(100 + second / 10)
-    assert Pacer._wait(sent, PER_CONVERSATION_LIMITS, 100.7) == pytest.approx(0.3)
-    assert Pacer._wait(sent, PER_CONVERSATION_LIMITS, 101.0) == 0
-    sent.extend(101 + i * 0.5 for i in range(53))  # 60 within 30 s
-    assert Pacer._wait(sent, PER_CONVERSATION_LIMITS, 128) == pytest.approx(2.0)
+    """Teams allows a bot 7 messages a second, 60 in 30 s and 1,800 an hour in one conversation."""
+    now = [100.0]
+    pacer = Pacer(TEAMS_LIMITS, clock=lambda: now[0])
+    sent: list[float] = []
+    while now[0] < 100 + 3600:
+        now[0] = max(now[0], pacer.ready_at("a:conversation"))
+        pacer.take("a:conversation")
+        sent.append(now[0])
+        now[0] += 0.001
+
+    def most_in(window: float) -> int:
+        return max(len([t for t in sent if start <= t < start + window]) for start in sent)
+
+    assert most_in(1) <= 7
+    assert most_in(30) <= 60
+    assert len([t for t in sent if t < 100 + 3600]) <= 1800
 
 
 def test_a_document_becomes_a_link_or_at_least_its_name_on_the_card() -> None:
