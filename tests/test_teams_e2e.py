@@ -334,3 +334,12 @@ def test_a_document_becomes_a_link_or_at_least_its_name_on_the_card() -> None:
         {"type": "Action.OpenUrl", "title": "kkr.ics", "url": "https://kkrbot.example.dk/files/abc/kkr.ics"}
     ]
     assert named[-1]["text"] == "📎 kkr.ics"
+
+
+async def test_an_agenda_written_in_teams_keeps_its_lines(both: Both) -> None:
+    await both.bind("sofie", "sekretariat-1")
+
+    await both.say("sofie", "dagsorden 12.02.2027\n1. Velkommen\n2. Regional trafik")
+    shown = await both.say("sofie", "naeste")
+
+    assert "1. Velkommen\n2. Regional trafik" in shown.text

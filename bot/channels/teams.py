@@ -63,6 +63,7 @@ KEYS_MAX_AGE_SECONDS = 24 * 3600
 KEYS_REFRESH_MIN_SECONDS = 60
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=30)
 _TAGS = re.compile(r"<[^>]+>")
+_BREAKS = re.compile(r"<br\s*/?>|</p>|</div>", re.IGNORECASE)
 
 
 class Unauthorized(Exception):
@@ -250,25 +251,27 @@ def adaptive_card(message: Message, file_url: str | None = None) -> dict[str, An
 
 
 def _text_of(activity: dict[str, Any]) -> str:
-    """The words typed, without the HTML Teams may wrap them in."""
-    return html.unescape(_TAGS.sub(" ", str(activity.get("text") or ""))).strip()
+    """The words typed, without the HTML Teams may wrap them in; line breaks kept."""
+    text = _BREAKS.sub("\n", str(activity.get("text") or ""))
+    return html.unescape(_TAGS.sub(" ", text)).strip()
 
 
-def command_of(activity: dict[str, Any]) -> tuple[str, list[str]]:
-    """A button press (the card's Action.Submit data), a command with or without its slash (Teams' command
-    menu inserts it without), the deep link's "start TOKEN", or free text."""
+def command_of(activity: dict[str, Any]) -> tuple[str, list[str], str]:
+    """(command, arguments, the argument text with its line breaks): a button press (the card's Action.Submit
+    data), a command with or without its slash (Teams' command menu inserts it without), the deep link's
+    "start TOKEN", or free text."""
     value = activity.get("value")
     if isinstance(value, dict) and isinstance(value.get("action"), str):
         command, *args = value["action"].split() or ["help"]
-        return command, args
-    words = _text_of(activity).split()
-    if not words:
-        return FREE_TEXT, []
-    first = words[0]
+        return command, args, " ".join(args)
+    typed = _text_of(activity)
+    first, _, rest = typed.partition(" ") if " " in typed.split("\n")[0] else typed.partition("\n")
+    if not first:
+        return FREE_TEXT, [], typed
     name = first[1:] if first.startswith("/") else first
     if name and (first.startswith("/") or find_command(name) is not None):
-        return name.lower()[:32], words[1:]
-    return FREE_TEXT, []
+        return name.lower()[:32], rest.split(), rest.strip()
+    return FREE_TEXT, [], typed
 
 
 def _bot_was_added(activity: dict[str, Any]) -> bool:
@@ -359,10 +362,10 @@ class TeamsChannel:
         if conversation.get("conversationType", "personal") != "personal":
             return None
         if activity.get("type") == "message":
-            command, args = command_of(activity)
+            command, args, text = command_of(activity)
         elif _bot_was_added(activity):
             # Installed in a personal chat: the welcome, which tells an unbound person how to get an invite.
-            command, args = "start", []
+            command, args, text = "start", [], ""
         else:
             return None
         address = str(conversation["id"])
@@ -374,6 +377,7 @@ class TeamsChannel:
             address=address,
             command=command,
             args=tuple(args),
+            text=text,
             person_id=person_id,
             language_hint=activity.get("locale"),
             display_name=sender.get("name"),
