@@ -233,6 +233,8 @@ async def test_the_calendar_feed_serves_the_persons_meetings_until_the_link_is_s
     assert content_type == "text/calendar"
     calendar = body.decode()
     assert "BEGIN:VCALENDAR" in calendar
+    assert "BEGIN:VTIMEZONE" in calendar
+    assert "TZID:Europe/Copenhagen" in calendar
     assert "UID:kkr-nordjylland-2027-02-12@kkrbot" in calendar
     assert "SUMMARY:Møde i KKR Nordjylland" in calendar
     # The file itself reaches Teams as a link on the card before.
