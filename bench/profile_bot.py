@@ -19,7 +19,7 @@ from bench.loadgen import format_result, run_load
 from tests.fake_telegram import FakeTelegram
 from tests.processes import BotProcess, bind_everyone, wait_until_polling
 
-LOOPS = {"OutboxWorker.run": "sending (outbox)", "poll (": "polling (getUpdates, inbox)", "process (": "processing"}
+LOOPS = {"OutboxWorker": "sending (outbox)", "poll (": "polling (getUpdates, inbox)", "process (": "processing"}
 
 
 def shares(samples: Path) -> tuple[float, Counter[str], int]:

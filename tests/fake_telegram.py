@@ -723,6 +723,9 @@ class FakeTelegram:
         self.faults_served = 0
         self.flood_refusals = 0
         self.conflicts = 0
+        self._flood_sent.clear()
+        self._flood_chats.clear()
+        self._flood_groups.clear()
 
     def open_chat(self, user_id: int, *, first_name: str = "Test") -> None:
         """Makes a private chat known without an update, as if the user had written to the bot long ago

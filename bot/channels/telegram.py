@@ -58,7 +58,7 @@ from bot.delivery.message import Message
 from bot.delivery.outbox import Delivery, DeliveryResult, OutboxItem, OutboxWorker
 from bot.delivery.pacing import Limits, Pacer
 from bot.i18n import translator
-from bot.storage.accounts import accounts_of, person_for_account
+from bot.storage.accounts import accounts_of
 from bot.storage.db import Database, utc_text
 from bot.storage.roster import Role, Roster
 
@@ -116,11 +116,6 @@ def register_handlers(application: KkrApplication) -> None:
     application.add_error_handler(on_error)
 
 
-async def _identify(context: KkrContext, user_id: int) -> str | None:
-    async with context.services.db.read() as conn:
-        return await person_for_account(conn, CHANNEL, str(user_id))
-
-
 def _argument_text(update: Update, args: Sequence[str]) -> str:
     """What follows the command, as written (line breaks kept); a button's arguments; or free text whole."""
     message = update.effective_message
@@ -147,7 +142,8 @@ def _attachment(update: Update) -> Attachment | None:
 
 
 async def _request(update: Update, context: KkrContext, command: str, args: Sequence[str] = ()) -> Request:
-    """Who asks what, from a Telegram update; the account is looked up in the bindings."""
+    """Who asks what, from a Telegram update. No `person_id`: the conversation looks the account up in the
+    bindings inside the use case's transaction, which saves a read per update."""
     user = update.effective_user
     assert user is not None
     return Request(
@@ -157,7 +153,6 @@ async def _request(update: Update, context: KkrContext, command: str, args: Sequ
         args=tuple(args),
         text=_argument_text(update, args),
         attachment=_attachment(update),
-        person_id=await _identify(context, user.id),
         language_hint=user.language_code,
         display_name=user.full_name,
         callback_id=update.callback_query.id if update.callback_query else None,

@@ -45,7 +45,7 @@ from bot.storage.backup import (
 )
 from bot.storage.broadcasts import is_broadcast_row
 from bot.storage.db import Database, first_row
-from bot.storage.roster import Role, get_person
+from bot.storage.roster import Person, Role, find_asker
 from kkrcore.models import Dataset
 
 log = logging.getLogger(__name__)
@@ -149,21 +149,29 @@ class Conversation:
     ) -> Translator:
         return translator(await self.language_of(conn, person_id, hint), self.settings.tz)
 
+    async def _asker(self, conn: aiosqlite.Connection, request: Request) -> tuple[Request, Person | None, Translator]:
+        """Who asks and in which language, in one read inside the request's transaction: a request without
+        `person_id` is identified by the account it came from (the bindings made by invites)."""
+        person, chosen = await find_asker(conn, request.person_id, request.channel, request.address)
+        if person is not None and request.person_id is None:
+            request = request.model_copy(update={"person_id": person.id})
+        language = (chosen or person.language) if person else None
+        return (
+            request,
+            person,
+            translator(
+                normalise_language(language or request.language_hint, self.settings.default_language), self.settings.tz
+            ),
+        )
+
     async def handle(self, request: Request, *, update_id: int | None = None) -> Outcome:
         """Answers one request. With `update_id`, a replayed update that was already handled is skipped."""
         async with self.db.transaction() as conn:
             # Marking first is the replay check too: an update that was handled before changes no row.
             if update_id is not None and not await mark_processed(conn, request.channel, update_id, self.clock()):
                 return Outcome()
-            person = await get_person(conn, request.person_id) if request.person_id else None
-            turn = Turn(
-                conn=conn,
-                request=request,
-                person=person,
-                _=await self.translator_for(conn, person.id if person else None, request.language_hint),
-                now=self.clock(),
-                conversation=self,
-            )
+            request, person, _ = await self._asker(conn, request)
+            turn = Turn(conn=conn, request=request, person=person, _=_, now=self.clock(), conversation=self)
             await self._dispatch(turn)
             await self._persist(conn, turn)
         self._committed()
@@ -172,7 +180,7 @@ class Conversation:
     async def apologise(self, request: Request, *, update_id: int | None = None) -> None:
         """After a use case failed: tell the person, and mark the update done so it is not replayed forever."""
         async with self.db.transaction() as conn:
-            _ = await self.translator_for(conn, request.person_id, request.language_hint)
+            request, _person, _ = await self._asker(conn, request)
             message = Message(
                 text=_("Sorry, something went wrong on my side. The secretariat can see the error; please try again."),
                 callback_id=request.callback_id,

@@ -26,8 +26,9 @@ class Attachment(BaseModel):
 class Request(BaseModel):
     """Someone asked something: a command with arguments, from an account on a channel.
 
-    `person_id` is set by the channel, which is the authentication boundary: the Telegram channel looks
-    the account up in the bindings, the console is a local operator who picks whom to act as.
+    `person_id` is set by a channel that knows who acts (the console is a local operator who picks whom to act
+    as); left out, the conversation looks the account (channel, address) up in the bindings made by invites,
+    inside the use case's transaction (the Telegram channel does so).
     """
 
     model_config = ConfigDict(frozen=True)

@@ -174,7 +174,7 @@ class OutboxWorker:
         self._idle.set()
         self._to_mark: list[OutboxItem] = []
         self._marking = False
-        # The due rows last read, best first; read again when something changed (a commit, a sent mark).
+        # The due rows last read, best first; read again after a commit, or when none of them can go.
         self._candidates: list[OutboxItem] = []
         self._stale = True
         self._tasks: set[asyncio.Task[None]] = set()
@@ -228,20 +228,30 @@ class OutboxWorker:
         """Starts every send the slots and the pacer allow now; returns how long until another may be."""
         if self._stopping:
             return IDLE_POLL_SECONDS
+        fetched = False
         while len(self._busy) < self.in_flight:
             if self._stale or not self._candidates:
-                async with self.db.read() as conn:
-                    due = await due_items(conn, self.channel, real_now(), FETCH_ROWS + len(self._busy))
-                self._candidates = [item for item in due if item.address not in self._busy]
-                self._stale = False
+                await self._fetch()
+                fetched = True
             if not self._candidates:
                 return IDLE_POLL_SECONDS
             item, ready = self._next_candidate()
+            if item is None and not fetched:
+                # Those read last wait for their chat; recipients freed since may have one that can go.
+                await self._fetch()
+                fetched = True
+                item, ready = self._next_candidate()
             if item is None:
                 return ready
             self._candidates.remove(item)
             self._start(item)
         return IDLE_POLL_SECONDS  # every slot taken: the first one freed wakes the worker
+
+    async def _fetch(self) -> None:
+        async with self.db.read() as conn:
+            due = await due_items(conn, self.channel, real_now(), FETCH_ROWS + len(self._busy))
+        self._candidates = [item for item in due if item.address not in self._busy]
+        self._stale = False
 
     def _next_candidate(self) -> tuple[OutboxItem | None, float]:
         """The best candidate that may leave now, or how long until one may. Candidates come interactive
@@ -302,7 +312,9 @@ class OutboxWorker:
             self._busy.pop(item.address, None)
         if not self._busy:
             self._idle.set()
-        self.wake()
+        # Not stale: the rows read are still due. A freed recipient's next message is found when those run
+        # out or all wait for their chat; a commit (an answer, say) makes them stale at once.
+        self._wake.set()
 
     async def _record_failure(self, item: OutboxItem, result: DeliveryResult) -> None:
         now = real_now()

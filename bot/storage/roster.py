@@ -363,6 +363,27 @@ async def get_person(conn: aiosqlite.Connection, person_id: str) -> Person | Non
     return _person_from_row(row) if row else None
 
 
+async def find_asker(
+    conn: aiosqlite.Connection, person_id: str | None, channel: str, address: str
+) -> tuple[Person | None, str | None]:
+    """Who asks: the person with `person_id`, or else the one the account (channel, address) is bound to,
+    with the language they chose (None: not chosen). One round trip, inside the request's transaction."""
+    columns = ", ".join(f"p.{column}" for column in _COLUMNS)
+    where = (
+        "p.id = ?"
+        if person_id is not None
+        else "p.id = (SELECT person_id FROM accounts WHERE channel = ? AND address = ?)"
+    )
+    params: tuple[str, ...] = (person_id,) if person_id is not None else (channel, address)
+    row = await first_row(
+        conn,
+        f"SELECT {columns}, l.language AS chosen FROM persons p "
+        f"LEFT JOIN language_choices l ON l.person_id = p.id WHERE {where}",
+        params,
+    )
+    return (_person_from_row(row), row["chosen"]) if row else (None, None)
+
+
 class Roster:
     """A snapshot of everyone, with the substitute relation computed once (R-MEM-2, R-MEM-3)."""
 
