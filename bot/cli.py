@@ -364,6 +364,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "restore":
             print(restore_command(settings, args.file))
+            return 0
 
         if args.command == "calendar":
             content = asyncio.run(calendar_ics(settings))
