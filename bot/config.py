@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     reminder_days: int = Field(default=3, ge=0, le=60)
     substitute_answer_hours: int = Field(default=48, ge=1, le=24 * 30)
     poll_timeout: int = Field(default=30, ge=0, le=50)
+    # Processed updates and delivered messages lose their contents (what people wrote, what they were sent)
+    # after this many days; absences and everything the minutes need are kept apart and stay.
+    retention_days: int = Field(default=30, ge=1, le=3650)
     # Telegram's documented flood limit for a bot is about 30 messages a second; 0 turns the limiter off
     # (only for a Bot API server without Telegram's limits, such as the benchmark's fake).
     telegram_max_messages_per_second: float = Field(default=30, ge=0)

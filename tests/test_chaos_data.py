@@ -15,6 +15,12 @@ from bot.app import open_conversation
 from bot.cli import main
 from bot.config import Settings
 from bot.core.messages import Request
+from bot.delivery.outbox import pending_count
+from bot.delivery.retention import FORGOTTEN, FORGOTTEN_UPDATE
+from bot.storage.accounts import hash_token
+from bot.storage.db import rows
+from tests.conftest import Clock, RunningBot, link_token, start_bot
+from tests.fake_telegram import FakeTelegram
 
 # --- roster imports that cannot destroy ---------------------------------------------------------------------
 
@@ -243,3 +249,90 @@ def test_an_exported_roster_imports_back_unchanged(
     assert status == 0, err
     assert "0 added, 0 updated, 0 removed" in out
     assert kkrbot(capsys, "roster", "list", "--json")[1] == before
+
+
+# --- secrets at rest and retention --------------------------------------------------------------------------
+
+SECRETARY = 8001
+MEMBER = 8002
+
+
+async def delivered(kkrbot: RunningBot) -> None:
+    """Waits until the outbox has nothing left to send (every sent mark written)."""
+    async with asyncio.timeout(30):
+        while True:
+            async with kkrbot.conversation.db.read() as conn:
+                if await pending_count(conn) == 0:
+                    return
+            await asyncio.sleep(0.05)
+
+
+def stored_bytes(database: Path) -> bytes:
+    """The database file and its WAL as a stranger with a copy of them would read them."""
+    wal = database.with_name(database.name + "-wal")
+    return database.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+
+
+async def test_a_delivered_invite_link_leaves_no_usable_token_in_the_database_or_its_wal(
+    tg: FakeTelegram, tmp_path: Path, clock: Clock
+) -> None:
+    database = tmp_path / "kkrbot.sqlite3"
+    kkrbot = await start_bot(tg, database, clock)
+    await kkrbot.bind(SECRETARY, "sekretariat-1")
+    await kkrbot.ask(SECRETARY, "/inviter a-medlem-2", count=2)
+    token = link_token(tg.sent_to(SECRETARY)[-2].plain_text or "")
+    await delivered(kkrbot)
+
+    await kkrbot.conversation.tick()
+
+    # Only the token's hash is kept; the message that carried the link is gone, from the file and the WAL.
+    assert hash_token(token).encode() in stored_bytes(database)
+    assert token.encode() not in stored_bytes(database)
+    await kkrbot.stop()
+    assert token.encode() not in stored_bytes(database)
+    # The link still works for the person it was meant for: forgetting it took nothing else away.
+    kkrbot = await start_bot(tg, database, clock)
+    welcome = await kkrbot.ask(MEMBER, f"/start {token}")
+    assert "Velkommen" in (welcome.plain_text or "")
+    await kkrbot.stop()
+
+
+async def test_a_link_that_could_not_be_delivered_is_forgotten_too(kkrbot: RunningBot) -> None:
+    await kkrbot.bind(SECRETARY, "sekretariat-1")
+    kkrbot.tg.block(SECRETARY)
+    kkrbot.tg.inject_message(SECRETARY, "/inviter a-medlem-2", language_code="da")
+    async with asyncio.timeout(30):
+        while True:
+            async with kkrbot.conversation.db.read() as conn:
+                given_up = await rows(conn, "SELECT payload FROM outbox WHERE failed_at IS NOT NULL AND sensitive")
+            if len(given_up) == 1:
+                break
+            await asyncio.sleep(0.05)
+
+    assert [row[0] for row in given_up] == [FORGOTTEN]
+
+
+async def test_after_the_retention_period_updates_and_messages_lose_their_contents_but_absences_stay(
+    kkrbot: RunningBot,
+) -> None:
+    await kkrbot.bind(MEMBER, "a-medlem-2")
+    await kkrbot.ask(MEMBER, "/afbud 2027-02-12 ok")
+    await kkrbot.ask(MEMBER, "/naeste")
+    await delivered(kkrbot)
+    kkrbot.clock.advance(days=29)
+    await kkrbot.conversation.tick()
+    async with kkrbot.conversation.db.read() as conn:
+        assert await rows(conn, "SELECT 1 FROM inbox WHERE payload LIKE '%/naeste%'")
+
+    kkrbot.clock.advance(days=2)
+    await kkrbot.conversation.tick()
+
+    async with kkrbot.conversation.db.read() as conn:
+        inbox = await rows(conn, "SELECT payload FROM inbox WHERE processed_at IS NOT NULL")
+        outbox = await rows(conn, "SELECT payload FROM outbox WHERE sent_at IS NOT NULL")
+        absences = await rows(conn, "SELECT meeting_id, member_id FROM absences")
+    assert inbox
+    assert {row[0] for row in inbox} == {FORGOTTEN_UPDATE}
+    assert {row[0] for row in outbox} == {FORGOTTEN}
+    assert [tuple(row) for row in absences] == [("2027-02-12", "a-medlem-2")]
+    assert b"/naeste" not in stored_bytes(kkrbot.settings.database)

@@ -78,6 +78,7 @@ SCHEDULED: tuple[UseCase, ...] = (
     scheduled.send_reminders,
     scheduled.escalate_unanswered,
     broadcasts.report_finished,
+    scheduled.forget_old_messages,
 )
 
 TICK_SECONDS = 60
@@ -202,7 +203,7 @@ class Conversation:
         )
 
     async def tick(self) -> None:
-        """Reminders and escalations that are due; channels call this every `TICK_SECONDS`."""
+        """Reminders, escalations and retention; channels call this every `TICK_SECONDS`."""
         async with self.db.transaction() as conn:
             turn = self._system_turn(conn, "tick")
             for use_case in SCHEDULED:
@@ -210,6 +211,8 @@ class Conversation:
             await self._persist(conn, turn)
         if turn.outcome.notifications:
             self._committed()
+        # Forgotten contents (a delivered invite link, pruned messages) also leave the WAL within one tick.
+        await self.db.checkpoint()
         await self.scheduled_backup()
 
     async def scheduled_backup(self) -> Path | None:

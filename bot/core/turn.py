@@ -67,6 +67,7 @@ class Turn:
         pre: str | None = None,
         buttons: Sequence[Sequence[Button]] = (),
         document: Document | None = None,
+        sensitive: bool = False,
     ) -> None:
         self.outcome.replies.append(
             Message(
@@ -76,6 +77,7 @@ class Turn:
                 buttons=tuple(tuple(row) for row in buttons if row),
                 document=document,
                 callback_id=self.request.callback_id if not self.outcome.replies else None,
+                sensitive=sensitive,
             )
         )
 

@@ -61,6 +61,9 @@ class Message(BaseModel):
     document: Document | None = None
     # Set for a reply that acknowledges a button press, so the channel can stop the button's spinner.
     callback_id: str | None = None
+    # It carries a secret (an invite link): the outbox forgets it once it is delivered or given up. Not part
+    # of the payload; the outbox keeps it in its own column.
+    sensitive: bool = False
 
     def to_payload(self) -> dict[str, Any]:
         return {

@@ -77,9 +77,17 @@ async def enqueue(
     lane: Lane = Lane.INTERACTIVE,
 ) -> None:
     await conn.execute(
-        "INSERT INTO outbox (channel, address, person_id, payload, created_at, not_before, lane) "
-        "VALUES (?, ?, ?, ?, ?, '', ?)",
-        (channel, address, person_id, json.dumps(message.to_payload()), utc_text(now), lane.value),
+        "INSERT INTO outbox (channel, address, person_id, payload, created_at, not_before, lane, sensitive) "
+        "VALUES (?, ?, ?, ?, ?, '', ?, ?)",
+        (
+            channel,
+            address,
+            person_id,
+            json.dumps(message.to_payload()),
+            utc_text(now),
+            lane.value,
+            int(message.sensitive),
+        ),
     )
 
 

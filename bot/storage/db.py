@@ -60,6 +60,9 @@ class Database:
         await connection.execute("PRAGMA synchronous=FULL")
         await connection.execute("PRAGMA foreign_keys=ON")
         await connection.execute("PRAGMA busy_timeout=5000")
+        # Deleted and overwritten contents (a delivered invite link, a pruned message) are zeroed in the file,
+        # not left in free space where a copy of the database would still hold them.
+        await connection.execute("PRAGMA secure_delete=ON")
         database = cls(connection, path)
         await database._migrate()
         return database
@@ -92,6 +95,12 @@ class Database:
         async with self._lock:
             cursor = await self.connection.execute(sql, params)
             return cursor.rowcount
+
+    async def checkpoint(self) -> None:
+        """Copies the WAL into the database file and empties it: old page versions in the WAL (a message
+        before it was scrubbed) would otherwise stay readable in the -wal file until SQLite reuses it."""
+        async with self._lock:
+            await self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:

@@ -228,4 +228,13 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX broadcast_recipients_outbox ON broadcast_recipients (outbox_id);
     """,
+    # 7: a message marked sensitive (it carries an invite link) loses its contents in the very statement that
+    # marks it sent or given up, whatever code writes that mark; the value is bot.delivery.retention.FORGOTTEN.
+    """
+    CREATE TRIGGER outbox_forget_secrets AFTER UPDATE OF sent_at, failed_at ON outbox
+    WHEN NEW.sensitive = 1 AND (NEW.sent_at IS NOT NULL OR NEW.failed_at IS NOT NULL)
+    BEGIN
+        UPDATE outbox SET payload = '{"text": "", "forgotten": true}' WHERE id = NEW.id;
+    END;
+    """,
 )

@@ -119,7 +119,8 @@ async def invite_case(turn: Turn) -> None:
     lines = [f"{display_name(roster.by_id[p], _)} ({p}):\n{link}" for p, link in links]
     days = turn.settings.invite_ttl_days
     for chunk in chunk_lines(lines):
-        turn.reply(chunk)
+        # The outbox forgets these once delivered: a copy of the database must not bind anyone.
+        turn.reply(chunk, sensitive=True)
     turn.reply(
         _p(
             turn,

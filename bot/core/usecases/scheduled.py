@@ -11,6 +11,7 @@ from bot.core.usecases.absence_notices import contact, has_started, notify_secre
 from bot.core.usecases.meetings import meeting_when
 from bot.delivery.message import Button, Message
 from bot.delivery.outbox import Lane
+from bot.delivery.retention import forget_old_contents
 from bot.i18n import Translator
 from bot.storage.absences import claim_reminder, mark_escalated, unanswered_absences
 from kkrcore.meetings import upcoming_meetings
@@ -80,3 +81,8 @@ async def escalate_unanswered(turn: Turn) -> None:
                 buttons=((Button(label=_("Attendance"), action=f"attendance {meeting.id}"),),),
             ),
         )
+
+
+async def forget_old_messages(turn: Turn) -> None:
+    """Retention (KKRBOT_RETENTION_DAYS): old updates and delivered messages lose what people wrote."""
+    await forget_old_contents(turn.conn, turn.now, turn.settings.retention_days)
