@@ -15,12 +15,12 @@ from bot.app import open_conversation
 from bot.cli import main
 from bot.config import Settings
 from bot.core.messages import Request
-from bot.delivery.outbox import pending_count
 from bot.delivery.retention import FORGOTTEN, FORGOTTEN_UPDATE
 from bot.storage.accounts import hash_token
 from bot.storage.db import rows
 from tests.conftest import Clock, RunningBot, link_token, start_bot
 from tests.fake_telegram import FakeTelegram
+from tests.test_faults import drained
 
 # --- roster imports that cannot destroy ---------------------------------------------------------------------
 
@@ -257,16 +257,6 @@ SECRETARY = 8001
 MEMBER = 8002
 
 
-async def delivered(kkrbot: RunningBot) -> None:
-    """Waits until the outbox has nothing left to send (every sent mark written)."""
-    async with asyncio.timeout(30):
-        while True:
-            async with kkrbot.conversation.db.read() as conn:
-                if await pending_count(conn) == 0:
-                    return
-            await asyncio.sleep(0.05)
-
-
 def stored_bytes(database: Path) -> bytes:
     """The database file and its WAL as a stranger with a copy of them would read them."""
     wal = database.with_name(database.name + "-wal")
@@ -281,7 +271,7 @@ async def test_a_delivered_invite_link_leaves_no_usable_token_in_the_database_or
     await kkrbot.bind(SECRETARY, "sekretariat-1")
     await kkrbot.ask(SECRETARY, "/inviter a-medlem-2", count=2)
     token = link_token(tg.sent_to(SECRETARY)[-2].plain_text or "")
-    await delivered(kkrbot)
+    await drained(kkrbot)
 
     await kkrbot.conversation.tick()
 
@@ -318,7 +308,7 @@ async def test_after_the_retention_period_updates_and_messages_lose_their_conten
     await kkrbot.bind(MEMBER, "a-medlem-2")
     await kkrbot.ask(MEMBER, "/afbud 2027-02-12 ok")
     await kkrbot.ask(MEMBER, "/naeste")
-    await delivered(kkrbot)
+    await drained(kkrbot)
     kkrbot.clock.advance(days=29)
     await kkrbot.conversation.tick()
     async with kkrbot.conversation.db.read() as conn:
