@@ -14,7 +14,9 @@ import yaml
 from bot.app import open_conversation
 from bot.cli import main
 from bot.config import Settings
+from bot.core.commands import INVALID_BUTTON, parse_action
 from bot.core.messages import Request
+from bot.delivery.message import CAPTION_LIMIT, TEXT_LIMIT, Button, Document, Message
 from bot.delivery.retention import FORGOTTEN, FORGOTTEN_UPDATE
 from bot.storage.accounts import hash_token
 from bot.storage.db import rows
@@ -255,6 +257,7 @@ def test_an_exported_roster_imports_back_unchanged(
 
 SECRETARY = 8001
 MEMBER = 8002
+OTHER_MEMBER = 8003
 
 
 def stored_bytes(database: Path) -> bytes:
@@ -326,3 +329,164 @@ async def test_after_the_retention_period_updates_and_messages_lose_their_conten
     assert {row[0] for row in outbox} == {FORGOTTEN}
     assert [tuple(row) for row in absences] == [("2027-02-12", "a-medlem-2")]
     assert b"/naeste" not in stored_bytes(kkrbot.settings.database)
+
+
+# --- long messages ------------------------------------------------------------------------------------------
+
+
+async def test_a_5000_character_agenda_is_sent_in_parts_within_telegrams_limit_and_naeste_keeps_answering(
+    kkrbot: RunningBot,
+) -> None:
+    agenda = "\n".join(f"{n}. Punkt {n}: " + "regional udvikling og trafik " * 3 for n in range(1, 60))
+    assert len(agenda) > 5000
+    async with kkrbot.conversation.db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO agenda_versions (meeting_id, text, created_at) "
+            "VALUES ('2027-02-12', ?, '2026-11-20T00:00:00+00:00')",
+            (agenda,),
+        )
+    await kkrbot.bind(MEMBER, "a-medlem-2")
+
+    for _ in range(3):
+        before = len(kkrbot.tg.sent_to(MEMBER))
+        kkrbot.tg.inject_message(MEMBER, "/naeste", language_code="da")
+        answers = (await kkrbot.tg.wait_for_messages(MEMBER, before + 2))[before:]
+        await drained(kkrbot)
+        answers = kkrbot.tg.sent_to(MEMBER)[before:]
+        # The fake Bot API refuses a text over 4,096 characters, as Telegram does: every part was accepted.
+        assert len(answers) >= 2
+        assert all(len(a.plain_text or "") <= 4096 for a in answers)
+        shown = "\n".join(a.plain_text or "" for a in answers)
+        assert "1. Punkt 1:" in shown
+        assert "59. Punkt 59:" in shown
+        assert shown.index("1. Punkt 1:") < shown.index("30. Punkt 30:") < shown.index("59. Punkt 59:")
+        assert answers[-1].buttons  # the next step comes last, under the end of the text
+    async with kkrbot.conversation.db.read() as conn:
+        assert await rows(conn, "SELECT 1 FROM outbox WHERE failed_at IS NOT NULL") == []
+
+
+async def test_an_over_long_input_is_refused_with_the_next_step_and_not_echoed(kkrbot: RunningBot) -> None:
+    await kkrbot.bind(MEMBER, "a-medlem-2")
+    await kkrbot.bind(SECRETARY, "sekretariat-1")
+
+    digits = await kkrbot.ask(MEMBER, "/afbud " + "7" * 3000)
+    agenda = await kkrbot.ask(SECRETARY, "/dagsorden 2027-02-12 " + "Punkt. " * 600)
+
+    assert "højst 200 tegn" in (digits.plain_text or "")
+    assert "7777" not in (digits.plain_text or "")
+    assert digits.buttons
+    assert "højst 4000 tegn" in (agenda.plain_text or "")
+    async with kkrbot.conversation.db.read() as conn:
+        assert await rows(conn, "SELECT 1 FROM agenda_versions") == []
+
+
+async def test_what_a_person_typed_is_quoted_at_most_80_characters(kkrbot: RunningBot) -> None:
+    await kkrbot.bind(MEMBER, "a-medlem-2")
+
+    answer = await kkrbot.ask(MEMBER, "/afbud " + "x" * 150 + "\u202e")
+
+    text = answer.plain_text or ""
+    assert "x" * 80 not in text
+    assert "„" + "x" * 79 + "…“" in text
+    assert "\u202e" not in text
+
+
+async def test_undeliverable_notices_say_why_without_quoting_and_come_once_an_hour(kkrbot: RunningBot) -> None:
+    await kkrbot.bind(SECRETARY, "sekretariat-1")
+    await kkrbot.bind(MEMBER, "a-medlem-2")
+    kkrbot.tg.block(MEMBER)
+    before = len(kkrbot.tg.sent_to(SECRETARY))
+
+    for _ in range(3):
+        kkrbot.tg.inject_message(MEMBER, "/afbud hemmelig-tekst-fra-medlemmet")
+    await kkrbot.tg.wait_for_messages(SECRETARY, before + 1)
+    await drained(kkrbot)
+    notices = [m for m in kkrbot.tg.sent_to(SECRETARY)[before:] if "kunne ikke leveres" in (m.plain_text or "")]
+
+    assert len(notices) == 1
+    assert "har blokeret botten" in (notices[0].plain_text or "")
+    assert "hemmelig" not in (notices[0].plain_text or "")
+    kkrbot.clock.advance(minutes=61)
+    kkrbot.tg.inject_message(MEMBER, "/naeste")
+    await kkrbot.tg.wait_for_messages(SECRETARY, before + 2)
+
+
+# --- strict payloads ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "cover ² yes",
+        "cover " + "9" * 50 + " yes",
+        "cover ١ yes",
+        "undo ²",
+        "cover 99999999999 yes",
+        "bogus\u202e payload",
+        "next\x00",
+        "cover  1 yes",
+    ],
+)
+async def test_a_forged_button_payload_is_refused_briefly_without_traceback_or_echo(
+    kkrbot: RunningBot, data: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    await kkrbot.bind(MEMBER, "a-stedfortraeder-2")
+    await kkrbot.bind(OTHER_MEMBER, "a-medlem-2")
+    await kkrbot.ask(OTHER_MEMBER, "/afbud 2027-02-12 ok")
+    alert = (await kkrbot.tg.wait_for_messages(MEMBER, 2))[-1]
+
+    before = len(kkrbot.tg.sent_to(MEMBER))
+    kkrbot.tg.inject_callback(MEMBER, alert.message_id, data[:64], require_button=False)
+    answer = (await kkrbot.tg.wait_for_messages(MEMBER, before + 1))[-1]
+
+    # Short, and nothing of the payload in it: the whole answer is the one fixed sentence.
+    assert answer.plain_text == "Denne knap gælder ikke længere. Vælg herunder, eller skriv /hjaelp."
+    assert answer.buttons
+    assert "Traceback" not in caplog.text
+    assert "gik galt" not in (answer.plain_text or "")
+    async with kkrbot.conversation.db.read() as conn:
+        assert await rows(conn, "SELECT 1 FROM absences WHERE answer IS NOT NULL") == []
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ("cover 12 yes", ("cover", ("12", "yes"))),
+        ("absent 2027-02-12 ok", ("absent", ("2027-02-12", "ok"))),
+        ("", ("help", ())),
+        ("cover ² yes", (INVALID_BUTTON, ())),
+        ("cover ١ yes", (INVALID_BUTTON, ())),
+        ("cover " + "1" * 10 + " yes", (INVALID_BUTTON, ())),
+        ("drop table", (INVALID_BUTTON, ())),
+        ("next " + "a " * 10, (INVALID_BUTTON, ())),
+    ],
+)
+def test_button_data_follows_a_strict_grammar(data: str, expected: tuple[str, tuple[str, ...]]) -> None:
+    assert parse_action(data) == expected
+
+
+def test_a_long_message_is_split_at_line_breaks_in_order_with_buttons_last() -> None:
+    text = "\n".join(f"line {n} " + "ø" * 100 for n in range(100))
+    message = Message(
+        title="Title", text=text, buttons=((Button(label="Next", action="next"),),), callback_id="q", sensitive=True
+    )
+
+    parts = message.parts()
+
+    assert len(parts) == 3
+    assert all(part.visible_length() <= TEXT_LIMIT for part in parts)
+    assert "\n".join(part.text for part in parts) == text
+    assert [part.title for part in parts] == ["Title", None, None]
+    assert [bool(part.buttons) for part in parts] == [False, False, True]
+    assert [part.callback_id for part in parts] == ["q", None, None]
+    assert all(part.sensitive for part in parts)
+
+
+def test_a_line_without_breaks_is_cut_and_a_long_caption_leaves_the_document_last() -> None:
+    emoji = Message(text="😀" * 5000)  # two UTF-16 units each, as Telegram counts
+    document = Message(text="word " * 400, document=Document(filename="a.ics", content=b"x"))
+
+    assert [part.visible_length() for part in emoji.parts()] == [4096, 4096, 1808]
+    parts = document.parts()
+    assert [part.document is not None for part in parts] == [False, True]
+    assert all(part.visible_length() <= CAPTION_LIMIT for part in parts if part.document)

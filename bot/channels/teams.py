@@ -41,7 +41,7 @@ from microsoft_teams.cards import (
 )
 
 from bot.config import Settings
-from bot.core.commands import find_command
+from bot.core.commands import find_command, parse_action
 from bot.core.conversation import FREE_TEXT, Conversation
 from bot.core.messages import Request
 from bot.delivery.inbox import MARK_PROCESSED, pending_updates, store_keyed
@@ -262,8 +262,8 @@ def command_of(activity: dict[str, Any]) -> tuple[str, list[str], str]:
     "start TOKEN", or free text."""
     value = activity.get("value")
     if isinstance(value, dict) and isinstance(value.get("action"), str):
-        command, *args = value["action"].split() or ["help"]
-        return command, args, " ".join(args)
+        command, args = parse_action(value["action"])
+        return command, list(args), " ".join(args)
     typed = _text_of(activity)
     first, _, rest = typed.partition(" ") if " " in typed.split("\n")[0] else typed.partition("\n")
     if not first:

@@ -50,7 +50,7 @@ from telegram.ext import (
 )
 
 from bot.config import DEFAULT_TELEGRAM_IN_FLIGHT, LANGUAGES
-from bot.core.commands import COMMANDS, Audience, all_command_names
+from bot.core.commands import COMMANDS, Audience, all_command_names, parse_action
 from bot.core.conversation import FREE_TEXT, TICK_SECONDS, Conversation
 from bot.core.messages import Attachment, Request
 from bot.delivery.inbox import MARK_PROCESSED, next_offset, pending_updates, store_updates
@@ -198,7 +198,7 @@ async def on_text(update: Update, context: KkrContext) -> None:
 async def on_button(update: Update, context: KkrContext) -> None:
     query = update.callback_query
     assert query is not None
-    command, *args = (query.data or "").split() or ["help"]
+    command, args = parse_action(query.data or "")
     await _ask(update, context, command, args)
 
 
@@ -320,7 +320,7 @@ def telegram_delivery(application: KkrApplication) -> Any:
                 await bot.send_document(
                     chat_id=int(item.address),
                     document=document.file_id or InputFile(document.content, filename=document.filename),
-                    caption=render(message)[:1024],
+                    caption=render(message),  # within 1,024 characters: Message.parts split it when queued
                     parse_mode=ParseMode.HTML,
                     reply_markup=keyboard(message),
                 )

@@ -3,9 +3,11 @@ it, and its menu description. Channels build their menus and routing from this t
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.delivery.message import CALLBACK_LIMIT_BYTES
 from bot.i18n import N_
 
 
@@ -59,3 +61,38 @@ def find_command(name: str) -> Command | None:
 
 def all_command_names() -> list[str]:
     return sorted(_BY_NAME)
+
+
+# What a channel sends for button data that no button of ours could carry: forged, or from an old version.
+INVALID_BUTTON = "__invalid_button__"
+
+# The grammar of a button's action, which the core wrote itself: a known command and at most four short
+# ASCII words ("cover 12 yes", "absent 2027-02-12 ok"); a number is at most nine ASCII digits. Anything
+# else was not made by us and is never resolved, echoed or handed to a use case.
+_ACTION_WORD = re.compile(r"[A-Za-z0-9_.:-]{1,32}")
+_MAX_ACTION_WORDS = 5
+MAX_NUMBER_DIGITS = 9
+
+
+def parse_action(data: str) -> tuple[str, tuple[str, ...]]:
+    """(command, args) for a button's data, or (INVALID_BUTTON, ()) when it breaks the grammar.
+
+    Blank data means help, as before: some clients send an empty callback for a button without one."""
+    if data == "":
+        return "help", ()
+    words = data.split(" ")
+    if (
+        len(data.encode()) > CALLBACK_LIMIT_BYTES
+        or len(words) > _MAX_ACTION_WORDS
+        or not all(_ACTION_WORD.fullmatch(word) for word in words)
+        or any(word.isdigit() and len(word) > MAX_NUMBER_DIGITS for word in words)
+        or find_command(words[0]) is None
+    ):
+        return INVALID_BUTTON, ()
+    return words[0].lower(), tuple(words[1:])
+
+
+def is_number(text: str) -> bool:
+    """An id as our buttons write it: ASCII digits only ("²" and "١" are digits to Python), and short enough
+    for SQLite."""
+    return text.isascii() and text.isdigit() and len(text) <= MAX_NUMBER_DIGITS

@@ -16,9 +16,9 @@ from typing import Protocol
 import aiosqlite
 
 from bot.config import Language, Settings
-from bot.core.commands import Audience, find_command
+from bot.core.commands import INVALID_BUTTON, Audience, find_command
 from bot.core.messages import Outcome, Request
-from bot.core.turn import Turn, UseCase
+from bot.core.turn import Turn, UseCase, display_name
 from bot.core.usecases import (
     absence_notices,
     broadcasts,
@@ -44,7 +44,7 @@ from bot.storage.backup import (
     take_backup,
 )
 from bot.storage.broadcasts import is_broadcast_row
-from bot.storage.db import Database, first_row
+from bot.storage.db import Database, first_row, utc_text
 from bot.storage.roster import Person, Role, find_asker
 from kkrcore.models import Dataset
 
@@ -85,6 +85,27 @@ TICK_SECONDS = 60
 
 # Not commands: what a channel sends for anything that is not one.
 FREE_TEXT = "__text__"
+
+# What a person may send us, in characters: an agenda or a broadcast is a long text; anything else is a date,
+# an id or a word, and a longer input is refused before any use case reads it.
+AGENDA_INPUT_LIMIT = 4000
+INPUT_LIMIT = 200
+LONG_TEXT_COMMANDS = frozenset({"agenda", "broadcast"})
+
+
+UNDELIVERABLE_REPORT_INTERVAL = timedelta(hours=1)
+
+
+def undeliverable_reason(result: DeliveryResult, _: Translator) -> str:
+    """Why a message could not be delivered, in words for the secretariat (channels report codes)."""
+    error = (result.error or "").lower()
+    if result.blocked or "blocked" in error:
+        return _("they have blocked the bot")
+    if "too long" in error:
+        return _("our message was too long (our error; it is in the log)")
+    if "chat not found" in error or "deactivated" in error or "kicked" in error:
+        return _("their chat no longer exists")
+    return _("the chat service refused it")
 
 
 def backup_is_due(newest: datetime | None, now: datetime, settings: Settings) -> bool:
@@ -260,7 +281,8 @@ class Conversation:
 
     async def report_undeliverable(self, conn: aiosqlite.Connection, item: OutboxItem, result: DeliveryResult) -> None:
         """The outbox gave up on a message (blocked bot, chat gone): the secretariat hears of it, in the same
-        transaction as the give-up."""
+        transaction as the give-up, at most once per person and hour, with the reason in words and how to
+        reach them otherwise. The message itself is not quoted: it may hold what someone typed."""
         if await is_broadcast_row(conn, item.id):
             return  # the broadcast's own report names who was not reached, and why
         turn = self._system_turn(conn, "undeliverable")
@@ -271,26 +293,38 @@ class Conversation:
             # unreachable secretaries would report each other's failures forever.
             log.error("undeliverable message %s to %s: %s", item.id, item.person_id or item.address, result.error)
             return
-        name = recipient.name
+        reported = await conn.execute(
+            "INSERT INTO undeliverable_reports (person_id, reported_at) VALUES (?, ?) ON CONFLICT (person_id) "
+            "DO UPDATE SET reported_at = excluded.reported_at WHERE reported_at <= ?",
+            (recipient.id, utc_text(turn.now), utc_text(turn.now - UNDELIVERABLE_REPORT_INTERVAL)),
+        )
+        if reported.rowcount == 0:
+            log.warning(
+                "undeliverable message %s to %s: %s (reported within the hour)", item.id, recipient.id, result.error
+            )
+            return
         for person in roster.secretariat:
             await turn.notify(
                 person.id,
                 lambda _: Message(
                     title=_("A message could not be delivered"),
                     text=_(
-                        "My message to {name} could not be delivered ({error}). "
-                        "They may have blocked the bot; please contact them another way.",
-                        name=name,
-                        error=result.error or "?",
-                    )
-                    + "\n\n"
-                    + item.message.text[:1000],
+                        "My message to {name} could not be delivered: {reason}. Please contact them another way "
+                        "({contact}).",
+                        name=display_name(recipient, _),
+                        reason=undeliverable_reason(result, _),
+                        contact=absence_notices.contact(recipient, _),
+                    ),
                 ),
             )
         await self._persist(conn, turn)
 
     async def _dispatch(self, turn: Turn) -> None:
         command = find_command(turn.request.command)
+        limit = AGENDA_INPUT_LIMIT if command is not None and command.name in LONG_TEXT_COMMANDS else INPUT_LIMIT
+        if max(len(turn.request.text), len(" ".join(turn.request.args))) > limit:
+            await general.too_long_case(turn, limit)
+            return
         if turn.person is None:
             # An unbound account learns nothing but how to get an invite, and can use one.
             if command is not None and command.name == "start":
@@ -300,6 +334,9 @@ class Conversation:
             return
         if turn.request.command == FREE_TEXT:
             await general.free_text_case(turn)
+            return
+        if turn.request.command == INVALID_BUTTON:
+            await general.invalid_button_case(turn)
             return
         if command is None:
             await general.unknown_command_case(turn)

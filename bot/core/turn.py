@@ -98,6 +98,16 @@ class Turn:
 
 UseCase = Callable[[Turn], Awaitable[None]]
 
+QUOTE_LIMIT = 80
+
+
+def quoted(text: str) -> str:
+    """What a person typed, as an answer may repeat it: one line, without control or direction characters
+    (U+202E would turn our own words around), and at most QUOTE_LIMIT characters, so nobody can make the
+    bot send long texts of their choosing."""
+    clean = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    return clean if len(clean) <= QUOTE_LIMIT else clean[: QUOTE_LIMIT - 1] + "…"
+
 
 def display_name(person: Person, _: Translator) -> str:
     """Example names are marked everywhere they are shown, so nobody mistakes them for real people."""

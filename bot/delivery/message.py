@@ -13,6 +13,46 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, field_validator
 
 CALLBACK_LIMIT_BYTES = 64
+# Telegram's limits for what a person sees, in UTF-16 code units; the strictest channel's limits hold for all,
+# so a message is split once, when it is queued, and no channel meets a limit late.
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+
+
+def utf16_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _cut(line: str, budget: int) -> list[str]:
+    """A line longer than `budget`, cut at spaces where it can be, else anywhere."""
+    pieces = []
+    while utf16_length(line) > budget:
+        end, size = 0, 0
+        while size + utf16_length(line[end]) <= budget:
+            size += utf16_length(line[end])
+            end += 1
+        space = line.rfind(" ", 0, end + 1)
+        cut = space if space > end // 2 else end
+        pieces.append(line[:cut].rstrip())
+        line = line[cut:].lstrip()
+    return [*pieces, line]
+
+
+def split_lines(text: str, budget: int) -> list[str]:
+    """`text` in pieces of at most `budget`, split at line breaks, in order."""
+    chunks: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in text.split("\n"):
+        for piece in _cut(line, budget):
+            added = utf16_length(piece) + (1 if current else 0)
+            if current and size + added > budget:
+                chunks.append("\n".join(current))
+                current, size, added = [], 0, utf16_length(piece)
+            current.append(piece)
+            size += added
+    chunks.append("\n".join(current))
+    return [chunk.strip("\n") for chunk in chunks if chunk.strip()]
 
 
 class Button(BaseModel):
@@ -64,6 +104,43 @@ class Message(BaseModel):
     # It carries a secret (an invite link): the outbox forgets it once it is delivered or given up. Not part
     # of the payload; the outbox keeps it in its own column.
     sensitive: bool = False
+
+    def visible_length(self) -> int:
+        """What the person sees, as channels show it: title, table and text, a blank line between them."""
+        shown = [part for part in (self.title, self.pre, self.text) if part]
+        return sum(utf16_length(part) for part in shown) + 2 * max(0, len(shown) - 1)
+
+    def parts(self) -> list[Message]:
+        """This message as messages within the limits: the text split at line breaks, in order; the title
+        and a table that fits go first, the buttons and a document last, the button acknowledgement first."""
+        if self.visible_length() <= (CAPTION_LIMIT if self.document else TEXT_LIMIT):
+            return [self]
+        header = utf16_length(self.title) + 2 if self.title else 0
+        texts: list[tuple[str | None, str]] = []
+        pre = self.pre
+        if pre and header + utf16_length(pre) + 2 > TEXT_LIMIT // 2:
+            texts += [(chunk, "") for chunk in split_lines(pre, TEXT_LIMIT - header)]
+            pre = None
+        reserved = header + (utf16_length(pre) + 2 if pre else 0)
+        texts += [
+            (pre if not texts and index == 0 else None, chunk)
+            for index, chunk in enumerate(split_lines(self.text, TEXT_LIMIT - reserved))
+        ]
+        parts = [
+            Message(
+                text=text,
+                title=self.title if index == 0 else None,
+                pre=table,
+                callback_id=self.callback_id if index == 0 else None,
+                sensitive=self.sensitive,
+            )
+            for index, (table, text) in enumerate(texts)
+        ]
+        if self.document:
+            parts.append(Message(text="", document=self.document, buttons=self.buttons, sensitive=self.sensitive))
+        elif parts:
+            parts[-1] = parts[-1].model_copy(update={"buttons": self.buttons})
+        return parts
 
     def to_payload(self) -> dict[str, Any]:
         return {

@@ -76,18 +76,22 @@ async def enqueue(
     now: datetime,
     lane: Lane = Lane.INTERACTIVE,
 ) -> None:
-    await conn.execute(
+    # A message over the channels' limits becomes several rows here, in order (Message.parts).
+    await conn.executemany(
         "INSERT INTO outbox (channel, address, person_id, payload, created_at, not_before, lane, sensitive) "
         "VALUES (?, ?, ?, ?, ?, '', ?, ?)",
-        (
-            channel,
-            address,
-            person_id,
-            json.dumps(message.to_payload()),
-            utc_text(now),
-            lane.value,
-            int(message.sensitive),
-        ),
+        [
+            (
+                channel,
+                address,
+                person_id,
+                json.dumps(part.to_payload()),
+                utc_text(now),
+                lane.value,
+                int(part.sensitive),
+            )
+            for part in message.parts()
+        ],
     )
 
 

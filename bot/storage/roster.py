@@ -378,7 +378,7 @@ async def find_asker(
     row = await first_row(
         conn,
         f"SELECT {columns}, l.language AS chosen FROM persons p "
-        f"LEFT JOIN language_choices l ON l.person_id = p.id WHERE {where}",
+        f"LEFT JOIN language_choices l ON l.person_id = p.id WHERE {where} AND p.{_CURRENT}",
         params,
     )
     return (_person_from_row(row), row["chosen"]) if row else (None, None)

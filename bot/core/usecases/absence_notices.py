@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.core.turn import Turn, display_name
+from bot.core.commands import is_number
+from bot.core.turn import Turn, display_name, quoted
 from bot.core.usecases.meetings import meeting_by_id, meeting_named, meeting_when, parse_day
 from bot.delivery.message import Button, Message
 from bot.i18n import Translator
@@ -99,7 +100,7 @@ async def absent_case(turn: Turn) -> None:
     if not turn.args:
         await _offer_meetings(turn)
         return
-    meeting = await _requested_meeting(turn, turn.args[0], said=" ".join(turn.args))
+    meeting = await _requested_meeting(turn, turn.args[0], said=quoted(" ".join(turn.args)))
     if meeting is None:
         return
     existing = await active_absence(turn.conn, meeting.id, member.id)
@@ -256,7 +257,7 @@ def substitute_alert(absence: Absence, member: Person, meeting: Meeting, _: Tran
 
 async def _own_absence(turn: Turn, text: str) -> tuple[Absence, Meeting] | None:
     _ = turn._
-    absence = await get_absence(turn.conn, int(text)) if text.isdigit() else None
+    absence = await get_absence(turn.conn, int(text)) if is_number(text) else None
     meeting = meeting_by_id(turn.dataset.meetings, absence.meeting_id) if absence else None
     if absence is None or meeting is None or turn.person is None:
         turn.reply(_("I cannot find that absence notice."))
@@ -415,7 +416,7 @@ async def _meeting_for_secretariat(turn: Turn) -> Meeting | None:
     if turn.args:
         meeting = meeting_named(turn.dataset.meetings, turn.args[0])
         if meeting is None:
-            turn.reply(_("There is no KKR meeting on “{text}”.", text=turn.args[0]))
+            turn.reply(_("There is no KKR meeting on “{text}”.", text=quoted(turn.args[0])))
         return meeting
     coming = upcoming_meetings(turn.dataset.meetings, turn.now)
     if not coming:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.config import LANGUAGES
 from bot.core.commands import COMMANDS, Audience
-from bot.core.turn import Turn
+from bot.core.turn import Turn, quoted
 from bot.delivery.message import Button
 
 
@@ -54,7 +54,7 @@ async def language_case(turn: Turn) -> None:
 async def unknown_command_case(turn: Turn) -> None:
     _ = turn._
     turn.reply(
-        _("I do not know the command /{command}. Here is what I can do:", command=turn.request.command),
+        _("I do not know the command /{command}. Here is what I can do:", command=quoted(turn.request.command)),
         buttons=[[turn.button(_("Help"), "help")]],
     )
 
@@ -64,4 +64,22 @@ async def free_text_case(turn: Turn) -> None:
     turn.reply(
         _("I understand commands such as /naeste (next meeting). Choose below or write /hjaelp."),
         buttons=main_menu(turn),
+    )
+
+
+async def invalid_button_case(turn: Turn) -> None:
+    """A button whose data we could not have made: said briefly, and never repeated back."""
+    _ = turn._
+    turn.reply(_("This button is no longer valid. Choose below or write /hjaelp."), buttons=main_menu(turn))
+
+
+async def too_long_case(turn: Turn, limit: int) -> None:
+    _ = turn._
+    turn.reply(
+        _(
+            "That is too long for me: I read at most {limit} characters here. Please write it shorter, "
+            "or choose below.",
+            limit=limit,
+        ),
+        buttons=main_menu(turn) if turn.person else (),
     )

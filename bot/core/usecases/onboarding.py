@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import partial
 
-from bot.core.turn import Turn, describe_role, display_name
+from bot.core.turn import Turn, describe_role, display_name, quoted
 from bot.core.usecases.general import main_menu
 from bot.i18n import Translator, normalise_language
 from bot.storage.accounts import Redemption, issue_invites, redeem_invite, teams_invite_link
@@ -106,7 +106,7 @@ async def invite_case(turn: Turn) -> None:
     elif target in roster.by_id:
         people = [roster.by_id[target]]
     else:
-        turn.reply(_("There is nobody with the id “{id}” in the roster.", id=target))
+        turn.reply(_("There is nobody with the id “{id}” in the roster.", id=quoted(target)))
         return
     links = await issue_invites(
         turn.conn,
