@@ -223,7 +223,9 @@ async def test_a_substitute_who_blocked_the_bot_is_reported_to_the_secretariat(c
     await report_absence(council)
 
     report = (await message_to(council, SECRETARY, "kunne ikke leveres"))[0]
-    assert "403" in text(report)
+    # Why, in words, and how to reach them otherwise; not a status code.
+    assert "vedkommende har blokeret botten" in text(report)
+    assert "telefon +45" in text(report)
 
 
 async def test_reminders_survive_a_restart_without_repeating(tg: FakeTelegram, tmp_path: Path) -> None:
