@@ -29,6 +29,7 @@ class Command:
 
 COMMANDS: tuple[Command, ...] = (
     Command("next", "naeste", Audience.BOUND, N_("The next meeting")),
+    Command("status", "status", Audience.BOUND, N_("My absences, alerts to answer, meetings I cover")),
     Command("absent", "afbud", Audience.MEMBER, N_("Report absence for a meeting")),
     Command("undo", "fortryd", Audience.MEMBER, N_("Withdraw an absence")),
     Command("meetings", "moeder", Audience.BOUND, N_("All meetings of the period")),

@@ -30,6 +30,7 @@ from bot.core.usecases import (
     onboarding,
     people,
     scheduled,
+    status,
 )
 from bot.delivery.inbox import mark_processed
 from bot.delivery.message import Message
@@ -55,6 +56,7 @@ USE_CASES: Mapping[str, UseCase] = {
     "help": general.help_case,
     "language": general.language_case,
     "next": meetings.next_meeting_case,
+    "status": status.status_case,
     "meetings": meetings.all_meetings_case,
     "calendar": calendar_feed.calendar_case,
     "substitute": people.substitute_case,

@@ -130,3 +130,8 @@ async def quorum_state_changed(conn: aiosqlite.Connection, meeting_id: str, at_r
         (meeting_id, int(at_risk), utc_text(now)),
     )
     return True
+
+
+async def active_absences_covered_by(conn: aiosqlite.Connection, substitute_id: str) -> list[Absence]:
+    """The notices whose alert went to this substitute, still standing (answered or not)."""
+    return await _select(conn, "substitute_id = ? AND withdrawn_at IS NULL", (substitute_id,))

@@ -12,6 +12,7 @@ from datetime import datetime
 from bot.core.commands import is_number
 from bot.core.turn import Turn, display_name, quoted
 from bot.core.usecases.meetings import meeting_by_id, meeting_named, meeting_when, parse_day
+from bot.core.usecases.standing import answer_buttons, standing_of, substitute_status
 from bot.delivery.message import Button, Message
 from bot.i18n import Translator
 from bot.storage.absences import (
@@ -146,10 +147,16 @@ async def _offer_meetings(turn: Turn) -> None:
     if not coming:
         turn.reply(_("There are no more meetings planned in this period."))
         return
+    own = (await standing_of(turn)).own
+
+    def label(meeting: Meeting) -> str:
+        day = _.short_date(meeting.start)
+        return _("{date} (absence reported)", date=day) if meeting.id in own else day
+
     turn.reply(
         _("Which meeting can you not attend?"),
         title=_("Report absence"),
-        buttons=[[turn.button(_.short_date(m.start), f"absent {m.id}")] for m in coming],
+        buttons=[[turn.button(label(m), f"absent {m.id}")] for m in coming],
     )
 
 
@@ -246,12 +253,7 @@ def substitute_alert(absence: Absence, member: Person, meeting: Meeting, _: Tran
             when=meeting_when(meeting, _),
             place=where(meeting),
         ),
-        buttons=(
-            (
-                Button(label=_("I will attend"), action=f"cover {absence.id} yes"),
-                Button(label=_("I cannot"), action=f"cover {absence.id} no"),
-            ),
-        ),
+        buttons=(tuple(answer_buttons(absence, _)),),
     )
 
 
@@ -423,14 +425,6 @@ async def _meeting_for_secretariat(turn: Turn) -> Meeting | None:
         turn.reply(_("There are no more meetings planned in this period."))
         return None
     return coming[0]
-
-
-def substitute_status(absence: Absence, _: Translator) -> str:
-    if absence.answer is Answer.ACCEPTED:
-        return _("will attend")
-    if absence.answer is Answer.DECLINED:
-        return _("cannot attend")
-    return _("has not answered")
 
 
 async def attendance_case(turn: Turn) -> None:

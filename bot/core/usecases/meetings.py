@@ -10,6 +10,7 @@ import aiosqlite
 from icalendar import Calendar, Event
 
 from bot.core.turn import Turn
+from bot.core.usecases.standing import answer_buttons, meeting_marks, standing_of
 from bot.delivery.message import Button, Document
 from bot.i18n import Translator
 from bot.storage.agendas import Agenda, add_agenda_version, latest_agenda
@@ -117,9 +118,15 @@ async def show_meeting(turn: Turn, meeting: Meeting, title: str, *, exclude: str
     _ = turn._
     agenda = await latest_agenda(turn.conn, meeting.id)
     buttons = meetings_buttons(turn, exclude=exclude)
-    if turn.person is not None and turn.person.role is Role.MEMBER and meeting.start > turn.now:
+    standing = await standing_of(turn)
+    marks = meeting_marks(standing, meeting.id, await turn.roster(), _)
+    if own := standing.own.get(meeting.id):
+        buttons.append([turn.button(_("Withdraw absence"), f"undo {own.id}")])
+    elif turn.person is not None and turn.person.role is Role.MEMBER and meeting.start > turn.now:
         buttons.append([turn.button(_("Report absence"), f"absent {meeting.id}")])
-    turn.reply(describe_meeting(meeting, _, agenda), title=title, buttons=buttons)
+    buttons.extend(answer_buttons(a, _) for a in standing.covering.get(meeting.id, []) if a.answer is None)
+    body = describe_meeting(meeting, _, agenda)
+    turn.reply("\n".join(marks) + "\n\n" + body if marks else body, title=title, buttons=buttons)
     if (document := agenda_document(agenda)) and turn.request.channel == TELEGRAM:
         # The PDF is Telegram's (its file_id); other channels get its name in the text above.
         turn.reply(_("The agenda for {when}", when=meeting_when(meeting, _)), document=document)
@@ -146,6 +153,8 @@ async def all_meetings_case(turn: Turn) -> None:
             await show_meeting(turn, meeting, meeting_title(meeting, _), exclude="")
         return
     upcoming = {m.id for m in upcoming_meetings(turn.dataset.meetings, turn.now)}
+    standing = await standing_of(turn)
+    roster = await turn.roster()
     lines = []
     year = None
     for meeting in turn.dataset.meetings:
@@ -155,6 +164,8 @@ async def all_meetings_case(turn: Turn) -> None:
         mark = "•" if meeting.id in upcoming else "✓"
         note = _(" (constituent)") if meeting.kind is MeetingKind.CONSTITUENT else ""
         lines.append(f"{mark} {meeting_when(meeting, _)}, {meeting.place}{note}")
+        if meeting.id in upcoming:
+            lines.extend(f"   → {line}" for line in meeting_marks(standing, meeting.id, roster, _))
     turn.reply(
         "\n".join(lines).strip() + "\n\n" + _("✓ held   • coming"),
         title=_("Meetings of KKR Nordjylland {period}", period=turn.dataset.period),

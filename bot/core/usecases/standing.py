@@ -1,0 +1,75 @@
+"""Where a person stands for each coming meeting: their own absence, and the absences they were asked to
+cover. `/status` lists it, and `/naeste`, `/moeder` and the afbud picker mark it, so nobody has to remember
+what they answered in an old message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.core.turn import Turn, display_name
+from bot.delivery.message import Button
+from bot.i18n import Translator
+from bot.storage.absences import Absence, Answer, active_absences_covered_by, active_absences_of
+from bot.storage.roster import Roster
+
+
+@dataclass(frozen=True)
+class Standing:
+    own: dict[str, Absence] = field(default_factory=dict)  # my notice, by meeting id
+    covering: dict[str, list[Absence]] = field(default_factory=dict)  # notices I was asked to cover, by meeting id
+
+
+async def standing_of(turn: Turn) -> Standing:
+    if turn.person is None:
+        return Standing()
+    own = {a.meeting_id: a for a in await active_absences_of(turn.conn, turn.person.id)}
+    covering: dict[str, list[Absence]] = {}
+    for absence in await active_absences_covered_by(turn.conn, turn.person.id):
+        covering.setdefault(absence.meeting_id, []).append(absence)
+    return Standing(own, covering)
+
+
+def substitute_status(absence: Absence, _: Translator) -> str:
+    if absence.answer is Answer.ACCEPTED:
+        return _("will attend")
+    if absence.answer is Answer.DECLINED:
+        return _("cannot attend")
+    return _("has not answered")
+
+
+def own_absence_line(absence: Absence, roster: Roster, _: Translator) -> str:
+    substitute = roster.by_id.get(absence.substitute_id or "")
+    if substitute is None:
+        return _("You have reported absence.")
+    return _(
+        "You have reported absence; your substitute, {substitute}, {status}.",
+        substitute=display_name(substitute, _),
+        status=substitute_status(absence, _),
+    )
+
+
+def cover_line(absence: Absence, roster: Roster, _: Translator) -> str:
+    member = roster.by_id.get(absence.member_id)
+    name = display_name(member, _) if member else absence.member_id
+    if absence.answer is Answer.ACCEPTED:
+        return _("You attend in place of {member}.", member=name)
+    if absence.answer is Answer.DECLINED:
+        return _("You said you cannot attend in place of {member}.", member=name)
+    return _("{member} has asked you to attend in their place; please answer.", member=name)
+
+
+def meeting_marks(standing: Standing, meeting_id: str, roster: Roster, _: Translator) -> list[str]:
+    """One line per thing the person has to do with this meeting (none: they simply attend, or not)."""
+    lines = []
+    if own := standing.own.get(meeting_id):
+        lines.append(own_absence_line(own, roster, _))
+    lines.extend(cover_line(a, roster, _) for a in standing.covering.get(meeting_id, []))
+    return lines
+
+
+def answer_buttons(absence: Absence, _: Translator) -> list[Button]:
+    """The substitute's answer to an alert; the same actions as under the alert itself."""
+    return [
+        Button(label=_("I will attend"), action=f"cover {absence.id} yes"),
+        Button(label=_("I cannot"), action=f"cover {absence.id} no"),
+    ]
