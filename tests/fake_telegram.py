@@ -76,6 +76,8 @@ FLOOD_CHAT_PER_SECOND = 1.0
 FLOOD_CHAT_BURST = 5.0
 FLOOD_PER_GROUP_MINUTE = 20
 _FLOOD_METHODS = frozenset({"sendMessage", "sendDocument"})
+MAX_DESCRIPTION = 512
+MAX_SHORT_DESCRIPTION = 120
 CONFLICT_DESCRIPTION = (
     "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
 )
@@ -571,6 +573,9 @@ class FakeTelegram:
         # Bot-side state (kept by clear()).
         self.commands: dict[tuple[str, str], list[JSONDict]] = {}
         self.menu_buttons: dict[int | None, JSONDict] = {}
+        # setMyDescription / setMyShortDescription, by language_code ("" for the default).
+        self.descriptions: dict[str, str] = {}
+        self.short_descriptions: dict[str, str] = {}
         self.webhook_url = ""
         self.confirmed_offset: int | None = None
         self.blocked: set[int] = set()
@@ -614,6 +619,10 @@ class FakeTelegram:
             ("getMyCommands", self._get_my_commands),
             ("deleteMyCommands", self._delete_my_commands),
             ("setChatMenuButton", self._set_chat_menu_button),
+            ("setMyDescription", self._set_my_description),
+            ("getMyDescription", self._get_my_description),
+            ("setMyShortDescription", self._set_my_short_description),
+            ("getMyShortDescription", self._get_my_short_description),
             ("getChatMenuButton", self._get_chat_menu_button),
             ("getFile", self._get_file),
         ]
@@ -916,6 +925,15 @@ class FakeTelegram:
         timeout: float = 10.0,  # noqa: ASYNC109
     ) -> list[EditRecord]:
         return await self._wait_records(lambda: self.edits, predicate, count, timeout, "edits")
+
+    async def wait_for_callback_answers(
+        self,
+        predicate: Callable[[CallbackAnswer], bool],
+        *,
+        count: int = 1,
+        timeout: float = 10.0,  # noqa: ASYNC109
+    ) -> list[CallbackAnswer]:
+        return await self._wait_records(lambda: self.callback_answers, predicate, count, timeout, "callback answers")
 
     async def _wait_records(
         self,
@@ -1519,6 +1537,7 @@ class FakeTelegram:
                 data=query.get("data"),
             )
         )
+        self._wake(self._record_waiters)
         return True
 
     @staticmethod
@@ -1569,6 +1588,31 @@ class FakeTelegram:
         button = params.get_json("menu_button") or {"type": "default"}
         self.menu_buttons[chat_id] = button
         return True
+
+    @staticmethod
+    def _set_text(store: dict[str, str], params: _Params, name: str, limit: int) -> bool:
+        """Telegram's rule for both descriptions: an empty text removes the one for that language."""
+        text = params.get_str(name) or ""
+        if len(text) > limit:
+            raise _bad_request(f"{name.upper()}_TOO_LONG")
+        language = params.get_str("language_code") or ""
+        if text:
+            store[language] = text
+        else:
+            store.pop(language, None)
+        return True
+
+    async def _set_my_description(self, params: _Params) -> bool:
+        return self._set_text(self.descriptions, params, "description", MAX_DESCRIPTION)
+
+    async def _get_my_description(self, params: _Params) -> JSONDict:
+        return {"description": self.descriptions.get(params.get_str("language_code") or "", "")}
+
+    async def _set_my_short_description(self, params: _Params) -> bool:
+        return self._set_text(self.short_descriptions, params, "short_description", MAX_SHORT_DESCRIPTION)
+
+    async def _get_my_short_description(self, params: _Params) -> JSONDict:
+        return {"short_description": self.short_descriptions.get(params.get_str("language_code") or "", "")}
 
     async def _get_chat_menu_button(self, params: _Params) -> JSONDict:
         chat_id = params.get_int("chat_id")

@@ -467,9 +467,7 @@ def test_button_data_follows_a_strict_grammar(data: str, expected: tuple[str, tu
 
 def test_a_long_message_is_split_at_line_breaks_in_order_with_buttons_last() -> None:
     text = "\n".join(f"line {n} " + "ø" * 100 for n in range(100))
-    message = Message(
-        title="Title", text=text, buttons=((Button(label="Next", action="next"),),), callback_id="q", sensitive=True
-    )
+    message = Message(title="Title", text=text, buttons=((Button(label="Next", action="next"),),), sensitive=True)
 
     parts = message.parts()
 
@@ -478,7 +476,6 @@ def test_a_long_message_is_split_at_line_breaks_in_order_with_buttons_last() -> 
     assert "\n".join(part.text for part in parts) == text
     assert [part.title for part in parts] == ["Title", None, None]
     assert [bool(part.buttons) for part in parts] == [False, False, True]
-    assert [part.callback_id for part in parts] == ["q", None, None]
     assert all(part.sensitive for part in parts)
 
 

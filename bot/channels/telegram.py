@@ -9,10 +9,9 @@ use case marks each update processed in its own transaction. Everything sent goe
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import html
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -49,15 +48,15 @@ from telegram.ext import (
     filters,
 )
 
-from bot.config import DEFAULT_TELEGRAM_IN_FLIGHT, LANGUAGES
+from bot.config import DEFAULT_TELEGRAM_IN_FLIGHT, LANGUAGES, Language
 from bot.core.commands import COMMANDS, Audience, all_command_names, parse_action
 from bot.core.conversation import FREE_TEXT, TICK_SECONDS, Conversation
-from bot.core.messages import Attachment, Request
+from bot.core.messages import Attachment, Outcome, Request
 from bot.delivery.inbox import MARK_PROCESSED, next_offset, pending_updates, store_updates
 from bot.delivery.message import Message
 from bot.delivery.outbox import Delivery, DeliveryResult, OutboxItem, OutboxWorker
 from bot.delivery.pacing import Limits, Pacer
-from bot.i18n import translator
+from bot.i18n import N_, translator
 from bot.storage.accounts import accounts_of
 from bot.storage.db import Database, utc_text
 from bot.storage.roster import Role, Roster
@@ -155,16 +154,16 @@ async def _request(update: Update, context: KkrContext, command: str, args: Sequ
         attachment=_attachment(update),
         language_hint=user.language_code,
         display_name=user.full_name,
-        callback_id=update.callback_query.id if update.callback_query else None,
     )
 
 
-async def _ask(update: Update, context: KkrContext, command: str, args: Sequence[str]) -> None:
+async def _ask(update: Update, context: KkrContext, command: str, args: Sequence[str]) -> Outcome:
     request = await _request(update, context, command, args)
     outcome = await context.services.conversation.handle(request, update_id=update.update_id)
     context.services.handled.add(update.update_id)
     if command == "start" and outcome.bound is not None and outcome.bound.role is Role.SECRETARIAT:
         await publish_commands(context.bot, BotCommandScopeChat(int(request.address)), secretariat=True)
+    return outcome
 
 
 def _command_name(update: Update) -> str:
@@ -196,10 +195,36 @@ async def on_text(update: Update, context: KkrContext) -> None:
 
 
 async def on_button(update: Update, context: KkrContext) -> None:
+    """A button press is acknowledged at once, before it is handled, so the button stops spinning even
+    while the outbox waits out a 429; the answer itself comes through the outbox like any message.
+
+    The acknowledgement and the removal of used buttons are not messages to a person, so they are sent
+    here rather than through the outbox. Across a crash both stay correct: a replayed press is acknowledged
+    again (Telegram refuses a second or late acknowledgement, which is ignored), and if the bot dies after
+    the answer was committed but before the buttons were removed, pressing one again gets "already
+    answered", which removes them then.
+    """
     query = update.callback_query
     assert query is not None
+    await _telegram_courtesy(query.answer(), "answerCallbackQuery")
     command, args = parse_action(query.data or "")
-    await _ask(update, context, command, args)
+    outcome = await _ask(update, context, command, args)
+    if outcome.buttons_used and query.message is not None:
+        await _telegram_courtesy(
+            context.bot.edit_message_reply_markup(
+                chat_id=query.message.chat.id, message_id=query.message.message_id, reply_markup=None
+            ),
+            "editMessageReplyMarkup",
+        )
+
+
+async def _telegram_courtesy(call: Awaitable[object], method: str) -> None:
+    """A call that makes the chat nicer but that nothing depends on: a failure is logged, never raised, so
+    it cannot hold up or fail the update (the press is handled all the same)."""
+    try:
+        await call
+    except TelegramError as exc:
+        log.info("%s failed: %s", method, exc)
 
 
 async def on_tick(context: KkrContext) -> None:
@@ -311,10 +336,6 @@ def telegram_delivery(application: KkrApplication) -> Any:
     async def deliver(item: OutboxItem) -> DeliveryResult:
         message = item.message
         try:
-            if message.callback_id:
-                # Stops the button's spinner; a late or repeated answer is refused by Telegram and harmless.
-                with contextlib.suppress(BadRequest):
-                    await bot.answer_callback_query(message.callback_id)
             if message.document:
                 document = message.document
                 await bot.send_document(
@@ -377,10 +398,29 @@ async def publish_secretariat_menus(application: KkrApplication, services: Servi
             await publish_commands(application.bot, BotCommandScopeChat(int(address)), secretariat=True)
 
 
+# What a person sees before pressing Start (the description, up to 512 characters) and on the bot's profile
+# (the short description, up to 120): an invited mayor should know whose bot this is and why to press Start.
+DESCRIPTION = N_(
+    "The chat bot of KKR Nordjylland for the council's members, substitutes and secretariat: the meetings, "
+    "absence (afbud) and substitutes. It needs the personal invite link the secretariat sends you."
+)
+SHORT_DESCRIPTION = N_("KKR Nordjylland: meetings, absence and substitutes.")
+
+
+async def publish_description(bot: ExtBot[None], default: Language) -> None:
+    """The description and short description in each language, and in the default language (KKRBOT_DEFAULT_
+    LANGUAGE) for an app in any other language."""
+    for language in (*LANGUAGES, None):
+        _ = translator(language or default)
+        await bot.set_my_description(_(DESCRIPTION), language_code=language)
+        await bot.set_my_short_description(_(SHORT_DESCRIPTION), language_code=language)
+
+
 async def post_init(application: KkrApplication) -> None:
     services: Services = application.bot_data["services"]
     await application.bot.delete_webhook()
     await publish_commands(application.bot, BotCommandScopeDefault(), secretariat=False)
+    await publish_description(application.bot, services.conversation.settings.default_language)
     await publish_secretariat_menus(application, services)
     conversation = services.conversation
     worker = OutboxWorker(

@@ -207,7 +207,6 @@ class Conversation:
             request, _person, _ = await self._asker(conn, request)
             message = Message(
                 text=_("Sorry, something went wrong on my side. The secretariat can see the error; please try again."),
-                callback_id=request.callback_id,
             )
             await enqueue(conn, request.channel, request.address, request.person_id, message, self.clock())
             if update_id is not None:

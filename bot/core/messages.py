@@ -44,7 +44,6 @@ class Request(BaseModel):
     person_id: str | None = None
     language_hint: str | None = None
     display_name: str | None = None
-    callback_id: str | None = None
 
 
 class Notification(BaseModel):
@@ -62,3 +61,6 @@ class Outcome(BaseModel):
     notifications: list[Notification] = Field(default_factory=list)
     # The person an invite bound the asking account to, so a channel can set up what it needs for them.
     bound: Person | None = None
+    # The request answered the question whose button was pressed (confirmed an afbud, a substitute's answer):
+    # that message's buttons are used up, and a channel that can should remove them.
+    buttons_used: bool = False

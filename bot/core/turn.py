@@ -76,7 +76,6 @@ class Turn:
                 pre=pre,
                 buttons=tuple(tuple(row) for row in buttons if row),
                 document=document,
-                callback_id=self.request.callback_id if not self.outcome.replies else None,
                 sensitive=sensitive,
             )
         )
@@ -87,6 +86,10 @@ class Turn:
         """Composes the message in the recipient's own language."""
         translator = await self.conversation.translator_for(self.conn, person_id)
         self.outcome.notifications.append(Notification(person_id=person_id, message=compose(translator), lane=lane))
+
+    def buttons_used(self) -> None:
+        """The question this request answered is settled; its buttons should not stay pressable."""
+        self.outcome.buttons_used = True
 
     def button(self, label: str, action: str) -> Button:
         return Button(label=label, action=action)

@@ -99,8 +99,6 @@ class Message(BaseModel):
     pre: str | None = None
     buttons: tuple[tuple[Button, ...], ...] = ()
     document: Document | None = None
-    # Set for a reply that acknowledges a button press, so the channel can stop the button's spinner.
-    callback_id: str | None = None
     # It carries a secret (an invite link): the outbox forgets it once it is delivered or given up. Not part
     # of the payload; the outbox keeps it in its own column.
     sensitive: bool = False
@@ -112,7 +110,7 @@ class Message(BaseModel):
 
     def parts(self) -> list[Message]:
         """This message as messages within the limits: the text split at line breaks, in order; the title
-        and a table that fits go first, the buttons and a document last, the button acknowledgement first."""
+        and a table that fits go first, the buttons and a document last."""
         if self.visible_length() <= (CAPTION_LIMIT if self.document else TEXT_LIMIT):
             return [self]
         header = utf16_length(self.title) + 2 if self.title else 0
@@ -131,7 +129,6 @@ class Message(BaseModel):
                 text=text,
                 title=self.title if index == 0 else None,
                 pre=table,
-                callback_id=self.callback_id if index == 0 else None,
                 sensitive=self.sensitive,
             )
             for index, (table, text) in enumerate(texts)
@@ -149,7 +146,6 @@ class Message(BaseModel):
             "pre": self.pre,
             "buttons": [[b.model_dump() for b in row] for row in self.buttons],
             "document": self.document.to_payload() if self.document else None,
-            "callback_id": self.callback_id,
         }
 
     @classmethod
@@ -168,5 +164,4 @@ class Message(BaseModel):
             )
             if document
             else None,
-            callback_id=payload.get("callback_id"),
         )

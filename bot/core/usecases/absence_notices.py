@@ -104,6 +104,9 @@ async def absent_case(turn: Turn) -> None:
     meeting = await _requested_meeting(turn, turn.args[0], said=quoted(" ".join(turn.args)))
     if meeting is None:
         return
+    step = turn.args[1].lower() if len(turn.args) > 1 else ""
+    if step in ("ok", "no"):
+        turn.buttons_used()
     existing = await active_absence(turn.conn, meeting.id, member.id)
     if existing is not None:
         turn.reply(
@@ -116,7 +119,6 @@ async def absent_case(turn: Turn) -> None:
         return
     roster = await turn.roster()
     substitute = roster.by_id.get(roster.substitute_of.get(member.id) or "")
-    step = turn.args[1].lower() if len(turn.args) > 1 else ""
     if step == "no":
         turn.reply(_("All right, no absence was reported."))
         return
@@ -283,6 +285,7 @@ async def cover_case(turn: Turn) -> None:
     if absence.substitute_id != turn.person.id or member is None:
         turn.reply(_("This request was not sent to you."))
         return
+    turn.buttons_used()  # answered now or before, withdrawn or started: the alert's buttons are done
     if not absence.active:
         turn.reply(
             _(
