@@ -23,6 +23,7 @@ from bot.core.conversation import Conversation
 from bot.core.usecases.broadcasts import MAX_UPLOAD_BYTES, AudienceError, make_draft, select_audience, send
 from bot.core.usecases.meetings import PDF, calendar_file, meeting_named
 from bot.delivery.message import Document
+from bot.exports import ExportError, attendance_export, minutes_export
 from bot.i18n import compile_all, translator
 from bot.storage import broadcasts as store
 from bot.storage.accounts import issue_invites, teams_invite_link
@@ -79,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     restore = commands.add_parser("restore", help="put a backup in the database's place (the bot must be stopped)")
     restore.add_argument("file", type=Path)
+    minutes = commands.add_parser("minutes", help="the minutes lines for a meeting: who was absent, who attended")
+    minutes.add_argument("date", help="the meeting's date, e.g. 20.11.2026")
+    minutes.add_argument("--format", default="md", help="md (default) or csv")
+    attendance = commands.add_parser("attendance", help="a meeting's absences, substitutes' answers and quorum")
+    attendance.add_argument("date", help="the meeting's date, e.g. 12.02.2027")
+    attendance.add_argument("--json", action="store_true")
     commands.add_parser("compile-locales", help="compile the gettext catalogs (the Docker build runs this)")
     calendar = commands.add_parser("calendar", help="the meetings as an .ics file (for the website)")
     calendar.add_argument("--output", type=Path, help="write here instead of to stdout")
@@ -320,6 +327,20 @@ async def _queue_broadcast(settings: Settings, conversation: Conversation, args:
     return f"broadcast {broadcast_id} queued: {len(people)} recipients, {reachable} reachable"
 
 
+async def export(settings: Settings, args: argparse.Namespace) -> str:
+    conversation = await open_conversation(settings)
+    try:
+        if args.command == "minutes":
+            return await minutes_export(conversation.db, conversation.dataset, settings, args.date, args.format)
+        return await attendance_export(
+            conversation.db, conversation.dataset, settings, args.date, utc_now(), as_json=args.json
+        )
+    except ExportError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        await conversation.db.close()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -376,6 +397,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "broadcast":
             print(asyncio.run(broadcast_command(settings, args)))
+            return 0
+        if args.command in ("minutes", "attendance"):
+            print(asyncio.run(export(settings, args)))
             return 0
         if args.command == "invite":
             output = asyncio.run(invites(settings, args.person_id, args.all, args.channel))

@@ -195,7 +195,8 @@ async def test_attendance_and_the_text_for_the_minutes(council: RunningBot) -> N
     minutes = await council.press(SECRETARY, attendance, "Tekst til referatet")
 
     assert "Forventet fremmøde: 22 af 22" in text(attendance)
-    assert f"stedfortræder {people['a-stedfortraeder-1']} (eksempel) deltager" in text(attendance)
+    assert f"stedfortræder {people['a-stedfortraeder-1']} (eksempel) (telefon +45" in text(attendance)
+    assert ".dk) deltager" in text(attendance)
     assert (
         f"{people['a-medlem-1']} (eksempel) (A) havde meldt afbud, og "
         f"{people['a-stedfortraeder-1']} (eksempel) (A) deltog i stedet." in text(minutes)

@@ -7,7 +7,10 @@ No reason for the absence is asked for or stored: a reason can be health data.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+
+import aiosqlite
 
 from bot.core.commands import is_number
 from bot.core.turn import Turn, display_name, quoted
@@ -56,9 +59,13 @@ def contact(person: Person, _: Translator) -> str:
 
 
 async def forecast(turn: Turn, meeting: Meeting) -> Quorum:
-    roster = await turn.roster()
+    return await quorum_for(turn.conn, await turn.roster(), meeting)
+
+
+async def quorum_for(conn: aiosqlite.Connection, roster: Roster, meeting: Meeting) -> Quorum:
+    """Present and required by the absences on record (R-MEET-4): expected before, attendance after."""
     members = [m.id for m in roster.members]
-    absences = [a for a in await active_absences_for(turn.conn, meeting.id) if a.member_id in members]
+    absences = [a for a in await active_absences_for(conn, meeting.id) if a.member_id in members]
     return quorum_forecast(
         members, [a.member_id for a in absences], [a.member_id for a in absences if a.answer is Answer.ACCEPTED]
     )
@@ -416,13 +423,18 @@ async def undo_case(turn: Turn) -> None:
     await check_quorum(turn, meeting)
 
 
-async def _meeting_for_secretariat(turn: Turn) -> Meeting | None:
+async def _meeting_for_secretariat(turn: Turn, *, default_held: bool) -> Meeting | None:
+    """The meeting the secretariat names, else the one that matters: the last one held (or under way) for the
+    minutes, the next one for attendance."""
     _ = turn._
     if turn.args:
         meeting = meeting_named(turn.dataset.meetings, turn.args[0])
         if meeting is None:
             turn.reply(_("There is no KKR meeting on “{text}”.", text=quoted(turn.args[0])))
         return meeting
+    held = [m for m in turn.dataset.meetings if has_started(m, turn.now)]
+    if default_held and held:
+        return held[-1]
     coming = upcoming_meetings(turn.dataset.meetings, turn.now)
     if not coming:
         turn.reply(_("There are no more meetings planned in this period."))
@@ -430,35 +442,77 @@ async def _meeting_for_secretariat(turn: Turn) -> Meeting | None:
     return coming[0]
 
 
+def is_over(meeting: Meeting, now: datetime) -> bool:
+    return meeting.end <= now
+
+
+@dataclass(frozen=True)
+class AbsenceRecord:
+    """One absence as the secretariat's views and exports show it; people who have since left the roster
+    keep their names (the minutes need them)."""
+
+    absence: Absence
+    member: Person
+    substitute: Person | None
+
+
+async def absence_records(conn: aiosqlite.Connection, roster: Roster, meeting: Meeting) -> list[AbsenceRecord]:
+    records = []
+    for absence in await active_absences_for(conn, meeting.id):
+        member = roster.ever_by_id.get(absence.member_id)
+        if member is not None:
+            records.append(AbsenceRecord(absence, member, roster.ever_by_id.get(absence.substitute_id or "")))
+    return records
+
+
+def attendance_line(q: Quorum, over: bool, _: Translator) -> str:
+    """After the meeting it is the attendance, not a forecast."""
+    if not over:
+        return forecast_line(q, _)
+    line = _(
+        "Attendance: {present} of {members}; the quorum needed {required}.",
+        present=q.present,
+        members=q.members,
+        required=q.required,
+    )
+    return line if q.quorate else line + " " + _("The meeting was not quorate.")
+
+
 async def attendance_case(turn: Turn) -> None:
     _ = turn._
-    meeting = await _meeting_for_secretariat(turn)
+    meeting = await _meeting_for_secretariat(turn, default_held=False)
     if meeting is None:
         return
-    roster = await turn.roster()
-    absences = await active_absences_for(turn.conn, meeting.id)
+    records = await absence_records(turn.conn, await turn.roster(), meeting)
     lines = []
-    for absence in absences:
-        member = roster.by_id.get(absence.member_id)
-        substitute = roster.by_id.get(absence.substitute_id or "")
-        if member is None:
-            continue
+    for record in records:
+        member, substitute = record.member, record.substitute
         if substitute is None:
             lines.append("• " + _("{member}: absent, no substitute", member=display_name(member, _)))
         else:
             lines.append(
                 "• "
                 + _(
-                    "{member}: absent; substitute {substitute} {status}",
+                    "{member}: absent; substitute {substitute} ({contact}) {status}",
                     member=display_name(member, _),
                     substitute=display_name(substitute, _),
-                    status=substitute_status(absence, _),
+                    contact=contact(substitute, _),
+                    status=substitute_status(record.absence, _),
                 )
             )
     if not lines:
         lines.append(_("No absences reported."))
+    silent = [r.substitute for r in records if r.substitute is not None and r.absence.answer is None]
+    if silent and not has_started(meeting, turn.now):
+        lines.append("")
+        lines.append(
+            _(
+                "Not answered yet: {names}.",
+                names=", ".join(f"{display_name(p, _)}, {p.phone or _('unknown')}" for p in silent),
+            )
+        )
     lines.append("")
-    lines.append(forecast_line(await forecast(turn, meeting), _))
+    lines.append(attendance_line(await forecast(turn, meeting), is_over(meeting, turn.now), _))
     turn.reply(
         "\n".join(lines),
         title=_("Attendance: {when}", when=meeting_when(meeting, _)),
@@ -466,32 +520,27 @@ async def attendance_case(turn: Turn) -> None:
     )
 
 
+def minutes_line(record: AbsenceRecord, _: Translator) -> str:
+    """The sentence the minutes record for one absence."""
+    if record.substitute is not None and record.absence.answer is Answer.ACCEPTED:
+        return _(
+            "{member} had reported absence, and {substitute} attended instead.",
+            member=minutes_name(record.member, _),
+            substitute=minutes_name(record.substitute, _),
+        )
+    return _("{member} had reported absence.", member=minutes_name(record.member, _))
+
+
 async def minutes_case(turn: Turn) -> None:
     _ = turn._
-    meeting = await _meeting_for_secretariat(turn)
+    meeting = await _meeting_for_secretariat(turn, default_held=True)
     if meeting is None:
         return
-    roster = await turn.roster()
-    lines = []
-    for absence in await active_absences_for(turn.conn, meeting.id):
-        # People who have since left the roster keep their lines in the minutes.
-        member = roster.ever_by_id.get(absence.member_id)
-        substitute = roster.ever_by_id.get(absence.substitute_id or "")
-        if member is None:
-            continue
-        if substitute is not None and absence.answer is Answer.ACCEPTED:
-            lines.append(
-                _(
-                    "{member} had reported absence, and {substitute} attended instead.",
-                    member=minutes_name(member, _),
-                    substitute=minutes_name(substitute, _),
-                )
-            )
-        else:
-            lines.append(_("{member} had reported absence.", member=minutes_name(member, _)))
+    lines = [minutes_line(r, _) for r in await absence_records(turn.conn, await turn.roster(), meeting)]
     turn.reply(
         "\n".join(lines) or _("No absences were reported for {when}.", when=meeting_when(meeting, _)),
         title=_("For the minutes: {when}", when=meeting_when(meeting, _)),
+        buttons=[[turn.button(_("Attendance"), f"attendance {meeting.id}")]],
     )
 
 
