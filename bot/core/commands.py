@@ -37,6 +37,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("substitute", "stedfortraeder", Audience.BOUND, N_("My substitute, and whom I substitute for")),
     Command("composition", "sammensaetning", Audience.BOUND, N_("The council's composition and quorum")),
     Command("members", "medlemmer", Audience.BOUND, N_("Members by municipality or party")),
+    Command("mydata", "mine_data", Audience.BOUND, N_("Everything the bot stores about me, as a file")),
     Command("language", "sprog", Audience.BOUND, N_("Dansk / English")),
     Command("channel", "kanal", Audience.BOUND, N_("Where my notifications go: Telegram, Teams or both")),
     Command("help", "hjaelp", Audience.ANYONE, N_("What I can do")),

@@ -29,6 +29,7 @@ from bot.core.usecases import (
     meetings,
     onboarding,
     people,
+    personal,
     scheduled,
     status,
 )
@@ -57,6 +58,7 @@ USE_CASES: Mapping[str, UseCase] = {
     "language": general.language_case,
     "next": meetings.next_meeting_case,
     "status": status.status_case,
+    "mydata": personal.my_data_case,
     "meetings": meetings.all_meetings_case,
     "calendar": calendar_feed.calendar_case,
     "substitute": people.substitute_case,
