@@ -59,7 +59,9 @@ async def personal_data(conn: aiosqlite.Connection, person_id: str) -> dict[str,
             for secret in SECRET_COLUMNS & row.keys():
                 del row[secret]
             if table == "outbox":
-                row["payload"] = _message_summary(row["payload"])
+                # A message that carried a secret (invite links) is scrubbed once sent; say so, never copy it.
+                scrubbed = row.get("sensitive")
+                row["payload"] = {"text": "(secret, not included)"} if scrubbed else _message_summary(row["payload"])
         if found:
             data[table] = found
     accounts = [(a["channel"], a["address"]) for a in data.get("accounts", [])]
