@@ -169,6 +169,8 @@ async def test_an_agenda_change_reaches_the_members_and_the_substitute_who_atten
     await council.press(MEMBER_1, confirm, "Ja, meld afbud")
     [alert] = await council.tg.wait_for(lambda m: m.chat_id == SUBSTITUTE and "Jeg deltager" in str(m.buttons))
     await council.press(SUBSTITUTE, alert, "Jeg deltager")
+    # The secretariat's notice of the answer comes first, so the next answer to the secretary is the agenda's.
+    await council.tg.wait_for(lambda m: m.chat_id == SECRETARY and "deltager for" in text(m))
 
     saved = await council.ask(SECRETARY, "/dagsorden 12.02.2027\n1. Velkomst\n2. Ny sag")
     preview = await council.press(SECRETARY, saved, "Fortæl alle berørte")
