@@ -18,7 +18,7 @@ from kkrcore.apportionment import Apportionment, Method
 from kkrcore.composition import Composition, CompositionInput, compute_composition, eligibility
 from kkrcore.dataset import DatasetError, load_dataset, load_model
 from kkrcore.days import workdays_before
-from kkrcore.draw import Draw, SeededDraw, TieUnresolved
+from kkrcore.draw import Draw, SeededDraw, TieReport, TieUnresolved
 from kkrcore.elections import (
     ALLIANCE_JOINER,
     ChairElection,
@@ -97,23 +97,35 @@ def _parser() -> _Parser:
     sub.add_argument("--method", type=Method, choices=list(Method), default=Method.HARE)
 
     sub = commands.add_parser("chair-election", parents=[output, data, lots], help="chair, vice-chair (R-ELEC-1..3)")
-    sub.add_argument("--alliance", action="append", default=[], help="a valgforbund, e.g. A+F+B+Ø")
+    sub.add_argument(
+        "--alliance", action="append", default=[], help="an electoral alliance (valgforbund), e.g. A+F+B+Ø"
+    )
 
-    sub = commands.add_parser("proportional", parents=[output, lots], help="forholdstalsvalg (R-ELEC-6)")
+    sub = commands.add_parser(
+        "proportional", parents=[output, data, lots], help="proportional election (forholdstalsvalg, R-ELEC-6)"
+    )
     sub.add_argument("--seats", type=int, required=True)
-    sub.add_argument("--groups", type=Path, required=True, help='JSON: {"groups": {"name": members}}')
+    sub.add_argument(
+        "--groups", type=Path, required=True, metavar="FILE", help='a JSON file: {"groups": {"name": members}}'
+    )
 
-    sub = commands.add_parser("majority", parents=[output, lots], help="flertalsvalg (R-ELEC-5)")
-    sub.add_argument("--votes", type=Path, required=True, help='JSON: {"present": N, "rounds": [{...}]}')
+    sub = commands.add_parser(
+        "majority", parents=[output, data, lots], help="majority election (flertalsvalg, R-ELEC-5)"
+    )
+    sub.add_argument(
+        "--votes", type=Path, required=True, metavar="FILE", help='a JSON file: {"present": N, "rounds": [{...}]}'
+    )
 
     sub = commands.add_parser("next-meeting", parents=[output, data], help="the next KKR meeting (R-MEET-1)")
     sub.add_argument("--at", type=_datetime, help="ISO date-time (default: now; without offset: the dataset's zone)")
 
-    sub = commands.add_parser("quorum", parents=[output], help="is the meeting quorate (R-MEET-4)")
-    sub.add_argument("--members", type=int, required=True)
+    sub = commands.add_parser("quorum", parents=[output, data], help="is the meeting quorate (R-MEET-4)")
+    sub.add_argument("--members", type=int, help="default: the council's size, computed from the dataset")
     sub.add_argument("--present", type=int, required=True)
 
-    sub = commands.add_parser("deadline", parents=[output], help="n hverdage before a date (R-DAY-1)")
+    sub = commands.add_parser(
+        "deadline", parents=[output, data], help="N working days (hverdage) before a date (R-DAY-1)"
+    )
     sub.add_argument("--before", type=_date, required=True)
     sub.add_argument("--workdays", type=_non_negative, required=True)
     return parser
@@ -136,25 +148,35 @@ def _show_composition(c: Composition) -> str:
         lines.append(f"overhang: {', '.join(c.overhang)}")
     if c.excluded:
         lines.append("excluded: " + ", ".join(f"{e.party} ({e.reason})" for e in c.excluded))
-    lines += [f"lot: {', '.join(t.tied)} -> {', '.join(t.winners)} ({t.context})" for t in c.ties]
-    return "\n".join(lines)
+    return "\n".join(lines + _lots(c.ties))
+
+
+def _lots(ties: Sequence[TieReport]) -> list[str]:
+    """A tie that decided a seat is never settled silently (R-COMP-6): one line per lot, as in the JSON."""
+    lines = []
+    for t in ties:
+        how = f"{t.decided_by}, seed {t.seed}" if t.seed is not None else str(t.decided_by)
+        lines.append(f"lot: {', '.join(t.tied)} tied for {t.seats} -> {', '.join(t.winners)} ({t.context}; {how})")
+    return lines
 
 
 def _show_chair(e: ChairElection) -> str:
     rows: list[Sequence[object]] = [("group", "divisor", "quotient")]
     rows += [(q.group, q.divisor, f"{float(q.value):.2f}") for q in e.quotients]
-    return f"chair: {e.chair}\nvice-chair: {e.vice_chair}\n{_table(rows)}"
+    return "\n".join([f"chair: {e.chair}", f"vice-chair: {e.vice_chair}", _table(rows), *_lots(e.ties)])
 
 
 def _show_apportionment(a: Apportionment) -> str:
-    return _table([("group", "seats"), *a.seats.items()])
+    return "\n".join([_table([("group", "seats"), *a.seats.items()]), *_lots(a.ties)])
 
 
 def _show_majority(e: MajorityElection) -> str:
     if e.elected is not None:
-        return f"{e.elected} elected in round {e.round} ({e.reason})"
-    between = f" between {' and '.join(e.candidates)}" if e.candidates else ""
-    return f"round {e.round} needed{between} ({e.reason})"
+        text = f"{e.elected} elected in round {e.round} ({e.reason})"
+    else:
+        between = f" between {' and '.join(e.candidates)}" if e.candidates else ""
+        text = f"round {e.round} needed{between} ({e.reason})"
+    return "\n".join([text, *_lots(e.ties)])
 
 
 def _show_meeting(m: Meeting | None) -> str:
@@ -201,7 +223,14 @@ def _run(args: argparse.Namespace) -> tuple[Any, Callable[[Any], str]]:
         at = args.at or datetime.now(zone)
         return next_meeting(ds.meetings, at if at.tzinfo else at.replace(tzinfo=zone)), _show_meeting
     if args.command == "quorum":
-        return quorum(args.members, args.present), _show_quorum
+        members = args.members
+        if members is None:
+            members = compute_composition(CompositionInput.from_dataset(_dataset(args))).size
+        elif args.data is not None:
+            _dataset(args)  # every command takes --data; a wrong file is reported here too
+        return quorum(members, args.present), _show_quorum
+    if args.data is not None:
+        _dataset(args)  # accepted by every command, and checked; these commands need nothing from it
     deadline = workdays_before(args.before, args.workdays)
     return {"deadline": deadline.isoformat()}, lambda r: r["deadline"]
 

@@ -3,7 +3,7 @@
 from collections.abc import Collection, Iterable
 from datetime import date, datetime
 
-from kkrcore.models import Frozen, Meeting
+from kkrcore.models import Frozen, Meeting, MeetingKind
 from kkrcore.reasons import InvalidInput, Reason
 
 CONSTITUENT_DEADLINE = (1, 31)
@@ -74,3 +74,11 @@ def constituent_meeting_deadline(election_day: date) -> date:
     """R-MEET-2: the constituent meeting is held by 31 January of the year after the municipal election."""
     month, day = CONSTITUENT_DEADLINE
     return date(election_day.year + 1, month, day)
+
+
+def of_next_council(meeting: Meeting, meetings: Iterable[Meeting]) -> bool:
+    """R-MEET-2: a constituent meeting opens a council's period, so a constituent meeting after the plan's first
+    meeting (25 January 2030 in the 2026-2030 plan) is the next council's, after the next municipal election:
+    this council's members have no seat at it."""
+    first = min(meetings, key=lambda m: m.start)
+    return meeting.kind is MeetingKind.CONSTITUENT and meeting.start > first.start

@@ -120,7 +120,7 @@ async def test_a_second_notice_for_the_same_meeting_gives_one_alert(council: Run
         ("2026-11-20", "er allerede begyndt eller slut"),
         ("2031-02-14", "uden for valgperioden 2026-2030"),
         ("2027-02-13", "Der er ikke noget KKR-møde lørdag den 13. februar 2027"),
-        ("i morgen", "„i morgen“ er ikke en dato"),
+        ("i morgen", "kan ikke læse „i morgen“ som en dato"),
     ],
 )
 async def test_refusals_say_why(council: RunningBot, argument: str, refusal: str) -> None:

@@ -86,5 +86,5 @@ async def test_an_agenda_for_a_day_without_a_meeting_is_refused_with_the_meeting
 
     refused = await kkrbot.ask(SECRETARY, "/dagsorden 13.02.2027\n1. Velkomst")
 
-    assert "Der er intet KKR-møde" in (refused.plain_text or "")
+    assert "Der er ikke noget KKR-møde lørdag den 13. februar 2027" in (refused.plain_text or "")
     assert refused.buttons[0][0]["callback_data"] == "agenda 2027-02-12"

@@ -144,8 +144,9 @@ async def test_a_mayors_substitute_is_the_viceborgmester(kkrbot: RunningBot) -> 
 
     answer = await kkrbot.ask(MAYOR, "/stedfortraeder")
 
-    assert "viceborgmesteren" in (answer.plain_text or "")
-    assert "viceborgmester i Brønderslev" in (answer.plain_text or "")
+    assert "Som borgmester er din stedfortræder Oluf Eksempelsen (eksempel), viceborgmester i Brønderslev (A)." in (
+        answer.plain_text or ""
+    )
 
 
 async def test_r_mem_2_when_the_viceborgmester_is_a_member_the_second_substitutes(kkrbot: RunningBot) -> None:
@@ -194,9 +195,9 @@ async def test_members_by_municipality_and_by_party(kkrbot: RunningBot) -> None:
     by_party = await kkrbot.ask(MEMBER, "/medlemmer Ø")
 
     assert "Morsø (1)" in (by_town.plain_text or "")
-    assert "Ø (1)" in (by_party.plain_text or "")
+    assert "Ø – Enhedslisten (1)" in (by_party.plain_text or "")
     grouped = await kkrbot.press(MEMBER, by_party, "Efter parti")
-    assert "V (8)" in (grouped.plain_text or "")
+    assert "V – Venstre (8)" in (grouped.plain_text or "")
 
 
 async def test_the_calendar_file_holds_every_meeting(kkrbot: RunningBot) -> None:
@@ -241,8 +242,8 @@ async def test_command_menus_are_registered_in_danish_and_english(kkrbot: Runnin
     await kkrbot.bind(MEMBER, "a-medlem-1")
     menus = kkrbot.tg.commands
 
-    danish = {c["command"] for c in menus[("default", "da")]}
-    english = {c["command"] for c in menus[("default", "en")]}
+    danish = {c["command"] for c in menus[(f"chat:{MEMBER}", "da")]}
+    english = {c["command"] for c in menus[(f"chat:{MEMBER}", "en")]}
 
     assert {
         "naeste",
@@ -255,6 +256,8 @@ async def test_command_menus_are_registered_in_danish_and_english(kkrbot: Runnin
     } <= danish
     assert {"next", "meetings", "substitute", "composition", "members", "calendar", "help"} <= english
     assert "fremmoede" not in danish
+    # Before an invite, a chat's menu offers only help.
+    assert [c["command"] for c in menus[("default", "da")]] == ["hjaelp"]
 
 
 async def test_the_secretariat_sees_its_own_commands_in_its_menu(
@@ -302,11 +305,11 @@ async def test_group_chats_get_nothing(kkrbot: RunningBot) -> None:
     [
         ("/next", "Friday 12 February 2027, 10:00–12:00"),
         ("/meetings", "Meetings of KKR Nordjylland 2026-2030"),
-        ("/substitute", "As mayor you are substituted by the viceborgmester"),
+        ("/substitute", "As mayor you are substituted by Nanna Attrapgaard (example), deputy mayor no. 2 of Aalborg"),
         ("/composition", "largest remainder (Hare)"),
         ("/members Aalborg", "Aalborg (4)"),
         ("/calendar", "calendar file"),
-        ("/help", "Commands work in Danish and English"),
+        ("/help", "/next – The next meeting"),
         ("/language", "Choose your language."),
     ],
 )

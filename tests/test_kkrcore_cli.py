@@ -160,3 +160,51 @@ def test_the_installed_command_exits_2_without_a_traceback() -> None:
 def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--help"]) == 0
     assert "composition" in capsys.readouterr().out
+
+
+def test_r_comp_6_a_tie_settled_by_a_seeded_lot_is_shown_in_plain_text(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    groups = write(tmp_path, "groups.json", {"groups": {"A": 6, "B": 3}})
+    assert main(["proportional", "--seats", "2", "--groups", groups, "--seed", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "lot: A, B tied for 1 -> " in out
+    assert "lot_seeded, seed 1" in out
+
+
+def test_r_meet_4_quorum_takes_data_and_defaults_to_the_councils_size(capsys: pytest.CaptureFixture[str]) -> None:
+    data = str(Path(__file__).resolve().parent.parent / "kkrcore" / "data" / "nordjylland-2026-2030.json")
+    assert main(["quorum", "--present", "10", "--data", data]) == 0
+    assert capsys.readouterr().out.strip() == "10 of 22 present, 11 required: not_quorate"
+
+
+def test_every_command_takes_data(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    groups = write(tmp_path, "groups.json", {"groups": {"A": 12, "B": 7}})
+    votes = write(tmp_path, "votes.json", {"present": 22, "rounds": [{"X": 12, "Y": 8}]})
+    data = str(Path(__file__).resolve().parent.parent / "kkrcore" / "data" / "nordjylland-2026-2030.json")
+    for argv in (
+        ["quorum", "--members", "22", "--present", "11"],
+        ["deadline", "--before", "2026-01-23", "--workdays", "3"],
+        ["proportional", "--seats", "2", "--groups", groups],
+        ["majority", "--votes", votes],
+        ["next-meeting"],
+        ["composition"],
+        ["chair-election"],
+    ):
+        assert main([*argv, "--data", data]) == 0, argv
+    capsys.readouterr()
+
+
+def test_the_help_is_english_and_says_groups_wants_a_file(capsys: pytest.CaptureFixture[str]) -> None:
+    texts = []
+    for command in ("proportional", "majority", "deadline", "chair-election"):
+        assert main([command, "--help"]) == 0
+        texts.append(capsys.readouterr().out)
+    assert main(["--help"]) == 0
+    overview = capsys.readouterr().out
+    assert "--groups FILE" in texts[0]
+    assert "a JSON file" in texts[0]
+    assert "proportional election (forholdstalsvalg" in overview
+    assert "working days (hverdage)" in overview
+    assert "forholdstalsvalg (R-ELEC-6)" not in overview
+    assert "n hverdage" not in overview

@@ -17,6 +17,7 @@ from typing import TextIO
 
 import aiosqlite
 
+from bot.core.commands import word
 from bot.core.conversation import FREE_TEXT, TICK_SECONDS, Conversation
 from bot.core.messages import Request
 from bot.delivery.message import Button, Message
@@ -208,8 +209,10 @@ class Console:
             return
         self.say(
             _(
-                "Type a command such as /naeste or /hjaelp, a number to press a button, /as PERSON-ID to act "
-                "as someone else, /who to list the roster, /quit to leave."
+                "Type a command such as /{next} or /{help}, a number to press a button, /as PERSON-ID to act "
+                "as someone else, /who to list the roster, /quit to leave.",
+                next=word("next", _.language),
+                help=word("help", _.language),
             )
         )
         worker = asyncio.create_task(self.worker.run())
@@ -236,6 +239,12 @@ class Console:
                     await self.list_people()
                     continue
                 assert self.person is not None
+                shown = self.pressable(self.person.id)
+                if line.isdigit() and shown and not 1 <= int(line) <= len(shown):
+                    # A number that is no button: say which numbers are, and show them again.
+                    self.say(_("There is no button {number}; choose 1–{count}.", number=line, count=len(shown)))
+                    self.show_buttons(self.person.id)
+                    continue
                 command, args, text = self.parse(line)
                 self.answered(self.person.id, command, args)
                 await self.conversation.handle(

@@ -49,7 +49,7 @@ from telegram.ext import (
 )
 
 from bot.config import DEFAULT_TELEGRAM_IN_FLIGHT, LANGUAGES, Language
-from bot.core.commands import COMMANDS, Audience, all_command_names, parse_action
+from bot.core.commands import all_command_names, commands_for, parse_action
 from bot.core.conversation import FREE_TEXT, TICK_SECONDS, Conversation
 from bot.core.messages import Attachment, Outcome, Request
 from bot.delivery.inbox import MARK_PROCESSED, next_offset, pending_updates, store_updates
@@ -161,8 +161,8 @@ async def _ask(update: Update, context: KkrContext, command: str, args: Sequence
     request = await _request(update, context, command, args)
     outcome = await context.services.conversation.handle(request, update_id=update.update_id)
     context.services.handled.add(update.update_id)
-    if command == "start" and outcome.bound is not None and outcome.bound.role is Role.SECRETARIAT:
-        await publish_commands(context.bot, BotCommandScopeChat(int(request.address)), secretariat=True)
+    if command == "start" and outcome.bound is not None:
+        await publish_commands(context.bot, BotCommandScopeChat(int(request.address)), outcome.bound.role)
     return outcome
 
 
@@ -177,7 +177,10 @@ async def on_command(update: Update, context: KkrContext) -> None:
 
 
 async def on_unknown_command(update: Update, context: KkrContext) -> None:
-    await _ask(update, context, _command_name(update), ())
+    """Commands Telegram does not link, such as /næste with its æ, and ones the bot does not know: the core
+    finds the first and answers the second, so the arguments go along."""
+    text = update.effective_message.text if update.effective_message else None
+    await _ask(update, context, _command_name(update), (text or "").split()[1:])
 
 
 async def on_document(update: Update, context: KkrContext) -> None:
@@ -373,29 +376,28 @@ def telegram_delivery(application: KkrApplication) -> Any:
 # --- application --------------------------------------------------------------------------------------
 
 
-def menu(language: str | None, *, secretariat: bool) -> list[BotCommand]:
-    """Danish names for Danish, English names otherwise; the secretariat's commands only in its own chats."""
+def menu(language: str | None, role: Role | None) -> list[BotCommand]:
+    """Danish names for Danish, English names otherwise; only the commands this role can use."""
     _ = translator("da" if language == "da" else "en")
-    return [
-        BotCommand(command.danish if language == "da" else command.name, _(command.description))
-        for command in COMMANDS
-        if command.in_menu and (secretariat or command.audience is not Audience.SECRETARIAT)
-    ]
+    return [BotCommand(command.word(_.language), _(command.description)) for command in commands_for(role)]
 
 
-async def publish_commands(bot: ExtBot[None], scope: BotCommandScope, *, secretariat: bool) -> None:
+async def publish_commands(bot: ExtBot[None], scope: BotCommandScope, role: Role | None) -> None:
     """The menu in each language, and without a language for everyone else."""
     for language in (*LANGUAGES, None):
-        await bot.set_my_commands(menu(language, secretariat=secretariat), scope=scope, language_code=language)
+        await bot.set_my_commands(menu(language, role), scope=scope, language_code=language)
 
 
-async def publish_secretariat_menus(application: KkrApplication, services: Services) -> None:
+async def publish_personal_menus(application: KkrApplication, services: Services) -> None:
+    """Each bound chat gets the menu of its person's role: a substitute sees no /afbud, the secretariat its
+    own commands. (Set at start, and at binding.)"""
     async with services.db.read() as conn:
         roster = await Roster.load(conn)
-        chats = [await accounts_of(conn, person.id) for person in roster.secretariat]
-    for channel, address in (account for accounts in chats for account in accounts):
-        if channel == CHANNEL:
-            await publish_commands(application.bot, BotCommandScopeChat(int(address)), secretariat=True)
+        chats = [(person.role, await accounts_of(conn, person.id)) for person in roster.people]
+    for role, accounts in chats:
+        for channel, address in accounts:
+            if channel == CHANNEL:
+                await publish_commands(application.bot, BotCommandScopeChat(int(address)), role)
 
 
 # What a person sees before pressing Start (the description, up to 512 characters) and on the bot's profile
@@ -419,9 +421,11 @@ async def publish_description(bot: ExtBot[None], default: Language) -> None:
 async def post_init(application: KkrApplication) -> None:
     services: Services = application.bot_data["services"]
     await application.bot.delete_webhook()
-    await publish_commands(application.bot, BotCommandScopeDefault(), secretariat=False)
+    # The members' menu is the default; a chat whose person has another role gets its own menu when it binds,
+    # and the secretariat's chats again at every start (three calls a chat, so not for everyone at every start).
+    await publish_commands(application.bot, BotCommandScopeDefault(), Role.MEMBER)
     await publish_description(application.bot, services.conversation.settings.default_language)
-    await publish_secretariat_menus(application, services)
+    await publish_personal_menus(application, services)
     conversation = services.conversation
     worker = OutboxWorker(
         services.db,

@@ -1,21 +1,35 @@
 """Every command the bot knows, in one place: its canonical (English) name, its Danish name, who may use
-it, and its menu description. Channels build their menus and routing from this table."""
+it and its menu description, and which are main-menu buttons. The help text, the main-menu buttons, the refusals and
+the channels' menus (per language, per role) all derive from this table, so a person is only ever offered
+what they can use."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.delivery.message import CALLBACK_LIMIT_BYTES
 from bot.i18n import N_
+from bot.storage.roster import Role
 
 
 class Audience(StrEnum):
     ANYONE = "anyone"  # also unbound accounts
     BOUND = "bound"  # any roster person bound to the account
+    COUNCIL = "council"  # members and substitutes (they have or are a substitute), not the secretariat
     MEMBER = "member"  # members of the KKR only (not substitutes, not the secretariat)
     SECRETARIAT = "secretariat"
+
+
+_ROLES: dict[Audience, frozenset[Role]] = {
+    Audience.ANYONE: frozenset(Role),
+    Audience.BOUND: frozenset(Role),
+    Audience.COUNCIL: frozenset({Role.MEMBER, Role.SUBSTITUTE}),
+    Audience.MEMBER: frozenset({Role.MEMBER}),
+    Audience.SECRETARIAT: frozenset({Role.SECRETARIAT}),
+}
 
 
 @dataclass(frozen=True)
@@ -26,43 +40,88 @@ class Command:
     description: str
     in_menu: bool = True
 
+    def word(self, language: str) -> str:
+        """The name a person of this language is shown: /naeste in Danish, /next in English."""
+        return self.danish if language == "da" else self.name
+
+    def allows(self, role: Role | None) -> bool:
+        if role is None:
+            return self.audience is Audience.ANYONE
+        return role in _ROLES[self.audience]
+
 
 COMMANDS: tuple[Command, ...] = (
     Command("next", "naeste", Audience.BOUND, N_("The next meeting")),
     Command("status", "status", Audience.BOUND, N_("My absences, alerts to answer, meetings I cover")),
+    Command("meetings", "moeder", Audience.BOUND, N_("All meetings of the period")),
     Command("absent", "afbud", Audience.MEMBER, N_("Report absence for a meeting")),
     Command("undo", "fortryd", Audience.MEMBER, N_("Withdraw an absence")),
-    Command("meetings", "moeder", Audience.BOUND, N_("All meetings of the period")),
+    Command("attendance", "fremmoede", Audience.SECRETARIAT, N_("Attendance and quorum for a meeting (secretariat)")),
+    Command("minutes", "referat", Audience.SECRETARIAT, N_("Absences for the minutes (secretariat)")),
+    Command("agenda", "dagsorden", Audience.SECRETARIAT, N_("Set a meeting's agenda (secretariat)")),
+    Command("invite", "inviter", Audience.SECRETARIAT, N_("Invite links for the roster (secretariat)")),
     Command("calendar", "kalender", Audience.BOUND, N_("The meetings as a calendar file")),
-    Command("substitute", "stedfortraeder", Audience.BOUND, N_("My substitute, and whom I substitute for")),
+    Command("substitute", "stedfortraeder", Audience.COUNCIL, N_("My substitute, and whom I substitute for")),
     Command("composition", "sammensaetning", Audience.BOUND, N_("The council's composition and quorum")),
     Command("members", "medlemmer", Audience.BOUND, N_("Members by municipality or party")),
     Command("mydata", "mine_data", Audience.BOUND, N_("Everything the bot stores about me, as a file")),
     Command("language", "sprog", Audience.BOUND, N_("Dansk / English")),
     Command("channel", "kanal", Audience.BOUND, N_("Where my notifications go: Telegram, Teams or both")),
     Command("help", "hjaelp", Audience.ANYONE, N_("What I can do")),
-    Command("agenda", "dagsorden", Audience.SECRETARIAT, N_("Set a meeting's agenda (secretariat)")),
-    Command("attendance", "fremmoede", Audience.SECRETARIAT, N_("Attendance and quorum for a meeting (secretariat)")),
-    Command("minutes", "referat", Audience.SECRETARIAT, N_("Absences for the minutes (secretariat)")),
     Command("broadcast", "udsend", Audience.SECRETARIAT, N_("Send a message to members or others (secretariat)")),
     Command(
         "broadcasts", "udsendelser", Audience.SECRETARIAT, N_("Recent broadcasts and their delivery (secretariat)")
     ),
-    Command("invite", "inviter", Audience.SECRETARIAT, N_("Invite links for the roster (secretariat)")),
-    Command("cover", "cover", Audience.BOUND, N_("A substitute's answer to an alert"), in_menu=False),
+    Command("cover", "cover", Audience.COUNCIL, N_("A substitute's answer to an alert"), in_menu=False),
     Command("start", "start", Audience.ANYONE, N_("Start"), in_menu=False),
     Command("seen", "set", Audience.BOUND, N_("Seen: a broadcast's acknowledgement"), in_menu=False),
 )
 
-_BY_NAME = {alias: command for command in COMMANDS for alias in (command.name, command.danish)}
+# The main menu: the commands offered as buttons when a person needs a next step, with their labels; each
+# person gets those their role can use.
+MAIN_BUTTONS: dict[str, str] = {
+    "next": N_("Next meeting"),
+    "meetings": N_("All meetings"),
+    "absent": N_("Report absence"),
+    "attendance": N_("Attendance"),
+    "substitute": N_("My substitute"),
+    "composition": N_("Composition"),
+}
+
+BY_NAME = {command.name: command for command in COMMANDS}
+
+
+def fold_command(text: str) -> str:
+    """'/Næste', 'naeste' and 'NAESTE' are one command: Telegram only links commands of a-z, 0-9 and _, so
+    the Danish names are spelt with ae/oe/aa, and people type them with æ/ø/å too."""
+    text = text.lower().replace("æ", "ae").replace("ø", "oe").replace("å", "aa")
+    return unicodedata.normalize("NFKC", text)
+
+
+_BY_WORD = {alias: command for command in COMMANDS for alias in (command.name, command.danish)}
 
 
 def find_command(name: str) -> Command | None:
-    return _BY_NAME.get(name.lower())
+    return _BY_WORD.get(fold_command(name))
 
 
 def all_command_names() -> list[str]:
-    return sorted(_BY_NAME)
+    return sorted(_BY_WORD)
+
+
+def word(name: str, language: str) -> str:
+    """`word("absent", "en")` is "absent", in Danish "afbud": for texts that name a command."""
+    return BY_NAME[name].word(language)
+
+
+def commands_for(role: Role | None) -> list[Command]:
+    """The menu commands this role can use, in the table's order."""
+    return [command for command in COMMANDS if command.in_menu and command.allows(role)]
+
+
+def main_commands(role: Role | None) -> list[tuple[Command, str]]:
+    """The main-menu commands this role can use, each with its button label (untranslated)."""
+    return [(BY_NAME[name], label) for name, label in MAIN_BUTTONS.items() if BY_NAME[name].allows(role)]
 
 
 # What a channel sends for button data that no button of ours could carry: forged, or from an old version.

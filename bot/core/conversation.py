@@ -16,7 +16,7 @@ from typing import Protocol
 import aiosqlite
 
 from bot.config import Language, Settings
-from bot.core.commands import INVALID_BUTTON, Audience, find_command
+from bot.core.commands import INVALID_BUTTON, find_command
 from bot.core.messages import Outcome, Request
 from bot.core.turn import Turn, UseCase, display_name
 from bot.core.usecases import (
@@ -344,15 +344,8 @@ class Conversation:
         if command is None:
             await general.unknown_command_case(turn)
             return
-        if command.audience is Audience.SECRETARIAT and not turn.is_secretariat:
-            turn.reply(turn._("Only the KKR secretariat can do that."))
-            return
-        if command.audience is Audience.MEMBER and turn.person.role is not Role.MEMBER:
-            turn.reply(
-                turn._(
-                    "Only members of the KKR can do that; substitutes are alerted when their member reports absence."
-                )
-            )
+        if not command.allows(turn.person.role):
+            await general.refuse(turn, command)
             return
         await USE_CASES[command.name](turn)
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import aiosqlite
 
 from bot.config import Settings
+from bot.core.commands import word
 from bot.core.messages import Notification, Outcome, Request
 from bot.delivery.message import Button, Document, Message
 from bot.delivery.outbox import Lane
@@ -94,6 +95,10 @@ class Turn:
     def button(self, label: str, action: str) -> Button:
         return Button(label=label, action=action)
 
+    def command(self, name: str) -> str:
+        """A command as this person writes it: `/naeste` in Danish, `/next` in English."""
+        return "/" + word(name, self._.language)
+
     @property
     def is_secretariat(self) -> bool:
         return self.person is not None and self.person.role is Role.SECRETARIAT
@@ -117,17 +122,55 @@ def display_name(person: Person, _: Translator) -> str:
     return _("{name} (example)", name=person.name) if person.example else person.name
 
 
+def capitalised(text: str) -> str:
+    """A message starts with a capital even when it starts with a Danish date ("onsdag den 1. januar 2031")."""
+    return text[:1].upper() + text[1:] if text[:1].islower() else text
+
+
+def vice_title(rank: int, _: Translator) -> str:
+    """'deputy mayor' (viceborgmester) for the first, 'deputy mayor no. 2' (2. viceborgmester) after (R-MEM-2)."""
+    return _("deputy mayor") if rank == 1 else _("deputy mayor no. {rank}", rank=rank)
+
+
 def describe_role(person: Person, _: Translator) -> str:
+    """What a person is, to follow "You are registered as": the role first, then where they sit."""
     if person.role is Role.SECRETARIAT:
         return _("the KKR secretariat")
     if person.mayor:
-        return _("mayor of {municipality} ({party}), member", municipality=person.municipality, party=person.party)
+        return _("member, as mayor of {municipality} ({party})", municipality=person.municipality, party=person.party)
     if person.role is Role.MEMBER:
         return _("member ({party}, {municipality})", party=person.party, municipality=person.municipality)
     if person.vice_mayor_rank:
         return _(
-            "viceborgmester in {municipality} ({party}), substitute",
+            "substitute, as {title} of {municipality} ({party})",
+            title=vice_title(person.vice_mayor_rank, _),
             municipality=person.municipality,
             party=person.party,
         )
     return _("personal substitute ({party}, {municipality})", party=person.party, municipality=person.municipality)
+
+
+def who(person: Person, _: Translator) -> str:
+    """A person named with where they sit, to stand inside a sentence: "Pia Fiktivsen (A, Hjørring)",
+    "Camilla Demoholm, mayor of Aalborg (A)"."""
+    if person.mayor:
+        return _(
+            "{name}, mayor of {municipality} ({party})",
+            name=display_name(person, _),
+            municipality=person.municipality,
+            party=person.party,
+        )
+    if person.vice_mayor_rank:
+        return _(
+            "{name}, {title} of {municipality} ({party})",
+            name=display_name(person, _),
+            title=vice_title(person.vice_mayor_rank, _),
+            municipality=person.municipality,
+            party=person.party,
+        )
+    return _(
+        "{name} ({party}, {municipality})",
+        name=display_name(person, _),
+        party=person.party,
+        municipality=person.municipality,
+    )

@@ -13,8 +13,15 @@ from datetime import datetime
 import aiosqlite
 
 from bot.core.commands import is_number
-from bot.core.turn import Turn, display_name, quoted
-from bot.core.usecases.meetings import meeting_by_id, meeting_named, meeting_when, parse_day
+from bot.core.turn import Turn, display_name
+from bot.core.usecases.general import main_menu
+from bot.core.usecases.meetings import (
+    MEETINGS_OFFERED,
+    meeting_by_id,
+    meeting_choices,
+    meeting_from_words,
+    meeting_when,
+)
 from bot.core.usecases.standing import answer_buttons, standing_of, substitute_status
 from bot.delivery.message import Button, Message
 from bot.i18n import Translator
@@ -31,10 +38,8 @@ from bot.storage.absences import (
     withdraw,
 )
 from bot.storage.roster import Person, Roster
-from kkrcore.meetings import Quorum, quorum_forecast, upcoming_meetings
+from kkrcore.meetings import Quorum, of_next_council, quorum_forecast, upcoming_meetings
 from kkrcore.models import Meeting
-
-MEETINGS_OFFERED = 5
 
 
 def where(meeting: Meeting) -> str:
@@ -105,13 +110,15 @@ async def absent_case(turn: Turn) -> None:
     _ = turn._
     assert turn.person is not None
     member = turn.person
-    if not turn.args:
-        await _offer_meetings(turn)
+    if not turn.args or turn.args[0] == "more":
+        start = int(turn.args[1]) if len(turn.args) > 1 and is_number(turn.args[1]) else 0
+        await _offer_meetings(turn, start)
         return
-    meeting = await _requested_meeting(turn, turn.args[0], said=quoted(" ".join(turn.args)))
-    if meeting is None:
+    found = await _requested_meeting(turn)
+    if found is None:
         return
-    step = turn.args[1].lower() if len(turn.args) > 1 else ""
+    meeting, rest = found
+    step = rest[0].lower() if rest else ""
     if step in ("ok", "no"):
         turn.buttons_used()
     existing = await active_absence(turn.conn, meeting.id, member.id)
@@ -127,7 +134,7 @@ async def absent_case(turn: Turn) -> None:
     roster = await turn.roster()
     substitute = roster.by_id.get(roster.substitute_of.get(member.id) or "")
     if step == "no":
-        turn.reply(_("All right, no absence was reported."))
+        turn.reply(_("All right, no absence was reported."), buttons=main_menu(turn))
         return
     if step != "ok":
         turn.reply(
@@ -150,11 +157,18 @@ async def absent_case(turn: Turn) -> None:
     await _record(turn, member, meeting, substitute, roster)
 
 
-async def _offer_meetings(turn: Turn) -> None:
+def absence_choices(turn: Turn) -> list[Meeting]:
+    """The meetings a member can report absence for: coming, and of this council."""
+    meetings = turn.dataset.meetings
+    return [m for m in upcoming_meetings(meetings, turn.now) if not of_next_council(m, meetings)]
+
+
+async def _offer_meetings(turn: Turn, start: int = 0) -> None:
+    """The coming meetings, a page at a time, with a button for the next page; my absences are marked."""
     _ = turn._
-    coming = [m for m in upcoming_meetings(turn.dataset.meetings, turn.now)][:MEETINGS_OFFERED]
+    coming = absence_choices(turn)
     if not coming:
-        turn.reply(_("There are no more meetings planned in this period."))
+        turn.reply(_("There are no more meetings planned in this period."), buttons=main_menu(turn))
         return
     own = (await standing_of(turn)).own
 
@@ -162,49 +176,43 @@ async def _offer_meetings(turn: Turn) -> None:
         day = _.short_date(meeting.start)
         return _("{date} (absence reported)", date=day) if meeting.id in own else day
 
-    turn.reply(
-        _("Which meeting can you not attend?"),
-        title=_("Report absence"),
-        buttons=[[turn.button(label(m), f"absent {m.id}")] for m in coming],
-    )
+    start = min(start, max(0, len(coming) - 1))
+    page = coming[start : start + MEETINGS_OFFERED]
+    buttons = [[turn.button(label(m), f"absent {m.id}")] for m in page]
+    if start + MEETINGS_OFFERED < len(coming):
+        buttons.append([turn.button(_("More meetings"), f"absent more {start + MEETINGS_OFFERED}")])
+    turn.reply(_("Which meeting can you not attend?"), title=_("Report absence"), buttons=buttons)
 
 
-async def _requested_meeting(turn: Turn, text: str, said: str) -> Meeting | None:
-    """The meeting a date names, or None after telling the person why not (quoting what they `said`)."""
+async def _requested_meeting(turn: Turn) -> tuple[Meeting, tuple[str, ...]] | None:
+    """The meeting the arguments name and the words after its date, or None after telling the member why
+    not, with the meetings they can choose instead."""
     _ = turn._
-    day = parse_day(text)
-    if day is None:
-        turn.reply(
-            _("“{text}” is not a date. Write for example /afbud 12.02.2027, or choose a meeting.", text=said),
-            buttons=[[turn.button(_("Choose a meeting"), "absent")]],
-        )
+    choices = absence_choices(turn)
+    found = await meeting_from_words(turn, "absent", turn.args, choices)
+    if found is None:
         return None
-    meeting = meeting_by_id(turn.dataset.meetings, day.isoformat())
-    meetings = turn.dataset.meetings
-    if meeting is None:
-        if day < meetings[0].start.date() or day > meetings[-1].start.date():
-            turn.reply(
-                _(
-                    "{date} is outside the period {period}; I only know this period's meetings.",
-                    date=_.date(day),
-                    period=turn.dataset.period,
-                )
-            )
-        else:
-            turn.reply(
-                _("There is no KKR meeting on {date}.", date=_.date(day)),
-                buttons=[[turn.button(_("Choose a meeting"), "absent")]],
-            )
-        return None
+    meeting = found[0]
     if has_started(meeting, turn.now):
         turn.reply(
             _(
                 "The meeting {when} has already started or is over. Please contact the secretariat directly.",
                 when=meeting_when(meeting, _),
-            )
+            ),
+            buttons=meeting_choices(turn, "absent", choices),
         )
         return None
-    return meeting
+    if of_next_council(meeting, turn.dataset.meetings):
+        turn.reply(
+            _(
+                "The constituent meeting {when} is the next council's first meeting, after the municipal "
+                "election; its members will be elected then, so you cannot report absence for it.",
+                when=meeting_when(meeting, _),
+            ),
+            buttons=meeting_choices(turn, "absent", choices),
+        )
+        return None
+    return found
 
 
 async def _record(turn: Turn, member: Person, meeting: Meeting, substitute: Person | None, roster: Roster) -> None:
@@ -271,7 +279,7 @@ async def _own_absence(turn: Turn, text: str) -> tuple[Absence, Meeting] | None:
     absence = await get_absence(turn.conn, int(text)) if is_number(text) else None
     meeting = meeting_by_id(turn.dataset.meetings, absence.meeting_id) if absence else None
     if absence is None or meeting is None or turn.person is None:
-        turn.reply(_("I cannot find that absence notice."))
+        turn.reply(_("I cannot find that absence notice."), buttons=main_menu(turn))
         return None
     return absence, meeting
 
@@ -280,7 +288,7 @@ async def cover_case(turn: Turn) -> None:
     """The substitute's answer to an alert."""
     _ = turn._
     if len(turn.args) != 2 or turn.args[1] not in ("yes", "no"):
-        turn.reply(_("Please answer with the buttons under the alert."))
+        turn.reply(_("Please answer with the buttons under the alert."), buttons=main_menu(turn))
         return
     found = await _own_absence(turn, turn.args[0])
     if found is None:
@@ -365,7 +373,7 @@ async def undo_case(turn: Turn) -> None:
         coming = {m.id: m for m in upcoming_meetings(turn.dataset.meetings, turn.now)}
         own = [a for a in await active_absences_of(turn.conn, member.id) if a.meeting_id in coming]
         if not own:
-            turn.reply(_("You have no absence reported for a coming meeting."))
+            turn.reply(_("You have no absence reported for a coming meeting."), buttons=main_menu(turn))
             return
         turn.reply(
             _("Which absence do you want to withdraw?"),
@@ -377,17 +385,18 @@ async def undo_case(turn: Turn) -> None:
         return
     absence, meeting = found
     if absence.member_id != member.id:
-        turn.reply(_("I cannot find that absence notice."))
+        turn.reply(_("I cannot find that absence notice."), buttons=main_menu(turn))
         return
     if not absence.active:
-        turn.reply(_("That absence was already withdrawn."))
+        turn.reply(_("That absence was already withdrawn."), buttons=main_menu(turn))
         return
     if has_started(meeting, turn.now):
         turn.reply(
             _(
                 "The meeting {when} has already started or is over. Please contact the secretariat directly.",
                 when=meeting_when(meeting, _),
-            )
+            ),
+            buttons=main_menu(turn),
         )
         return
     await withdraw(turn.conn, absence.id, turn.now)
@@ -409,6 +418,7 @@ async def undo_case(turn: Turn) -> None:
                 ),
             ),
         )
+    q = await forecast(turn, meeting)
     await notify_secretariat(
         turn,
         lambda _: Message(
@@ -417,27 +427,31 @@ async def undo_case(turn: Turn) -> None:
                 "{member} has withdrawn the absence for {when} and will attend.",
                 member=display_name(member, _),
                 when=meeting_when(meeting, _),
-            ),
+            )
+            + "\n"
+            + forecast_line(q, _),
         ),
     )
     await check_quorum(turn, meeting)
 
 
-async def _meeting_for_secretariat(turn: Turn, *, default_held: bool) -> Meeting | None:
+async def _meeting_for_secretariat(turn: Turn, command: str, *, default_held: bool) -> Meeting | None:
     """The meeting the secretariat names, else the one that matters: the last one held (or under way) for the
-    minutes, the next one for attendance."""
+    minutes, the next one for attendance. The choices offered include the last one held."""
     _ = turn._
+    meetings = turn.dataset.meetings
+    held = [m for m in meetings if has_started(m, turn.now)]
+    coming = upcoming_meetings(meetings, turn.now)
+    choices = held[-1:] + coming
     if turn.args:
-        meeting = meeting_named(turn.dataset.meetings, turn.args[0])
-        if meeting is None:
-            turn.reply(_("There is no KKR meeting on “{text}”.", text=quoted(turn.args[0])))
-        return meeting
-    held = [m for m in turn.dataset.meetings if has_started(m, turn.now)]
+        found = await meeting_from_words(turn, command, turn.args, choices)
+        return found[0] if found else None
     if default_held and held:
         return held[-1]
-    coming = upcoming_meetings(turn.dataset.meetings, turn.now)
     if not coming:
-        turn.reply(_("There are no more meetings planned in this period."))
+        turn.reply(
+            _("There are no more meetings planned in this period."), buttons=meeting_choices(turn, command, choices)
+        )
         return None
     return coming[0]
 
@@ -480,7 +494,7 @@ def attendance_line(q: Quorum, over: bool, _: Translator) -> str:
 
 async def attendance_case(turn: Turn) -> None:
     _ = turn._
-    meeting = await _meeting_for_secretariat(turn, default_held=False)
+    meeting = await _meeting_for_secretariat(turn, "attendance", default_held=False)
     if meeting is None:
         return
     records = await absence_records(turn.conn, await turn.roster(), meeting)
@@ -533,7 +547,7 @@ def minutes_line(record: AbsenceRecord, _: Translator) -> str:
 
 async def minutes_case(turn: Turn) -> None:
     _ = turn._
-    meeting = await _meeting_for_secretariat(turn, default_held=True)
+    meeting = await _meeting_for_secretariat(turn, "minutes", default_held=True)
     if meeting is None:
         return
     lines = [minutes_line(r, _) for r in await absence_records(turn.conn, await turn.roster(), meeting)]

@@ -16,7 +16,14 @@ import aiosqlite
 
 from bot.core.messages import Notification
 from bot.core.turn import Turn, display_name
-from bot.core.usecases.meetings import PDF, agenda_document, meeting_by_id, meeting_named, meeting_when
+from bot.core.usecases.meetings import (
+    PDF,
+    agenda_document,
+    local_today,
+    meeting_by_id,
+    meeting_named,
+    meeting_when,
+)
 from bot.delivery.message import Button, Document, Message
 from bot.delivery.outbox import Lane, enqueue
 from bot.i18n import Translator
@@ -250,8 +257,8 @@ async def broadcast_case(turn: Turn) -> None:
         word = options[0]
         if word.lower() in ACK:
             ack = True
-        elif meeting_named(await turn.meetings(), word) is not None:
-            meeting = meeting_named(await turn.meetings(), word)
+        elif meeting_named(await turn.meetings(), word, local_today(turn)) is not None:
+            meeting = meeting_named(await turn.meetings(), word, local_today(turn))
             assert meeting is not None
             meeting_id = meeting.id
         elif any(ch.isdigit() for ch in word) and ("." in word or "/" in word or "-" in word):

@@ -1,42 +1,48 @@
-"""Help, the language choice, and answers for what the bot does not understand."""
+"""Help, the language choice, and answers for what the bot does not understand: each offers the next step
+as buttons, chosen from the commands the person can use (bot/core/commands.py)."""
 
 from __future__ import annotations
 
-from bot.config import LANGUAGES
-from bot.core.commands import COMMANDS, Audience
+from bot.config import LANGUAGES, Language
+from bot.core.commands import Audience, Command, commands_for, main_commands
 from bot.core.turn import Turn, quoted
 from bot.delivery.message import Button
 
+# What people write for a language: /sprog dansk, /language english, /sprog engelsk.
+LANGUAGE_WORDS: dict[str, Language] = {
+    "da": "da",
+    "dansk": "da",
+    "danish": "da",
+    "en": "en",
+    "english": "en",
+    "engelsk": "en",
+}
+
 
 def main_menu(turn: Turn) -> list[list[Button]]:
+    """The main commands this person can use, two buttons a row."""
     _ = turn._
-    return [
-        [turn.button(_("Next meeting"), "next"), turn.button(_("All meetings"), "meetings")],
-        [turn.button(_("My substitute"), "substitute"), turn.button(_("Composition"), "composition")],
-    ]
+    role = turn.person.role if turn.person else None
+    buttons = [turn.button(_(label), command.name) for command, label in main_commands(role)]
+    return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
 
 
 async def help_case(turn: Turn) -> None:
     _ = turn._
-    lines = []
-    for command in COMMANDS:
-        if not command.in_menu:
-            continue
-        if command.audience is Audience.SECRETARIAT and not turn.is_secretariat:
-            continue
-        name = command.danish if _.language == "da" else command.name
-        lines.append(f"/{name} – {_(command.description)}")
+    role = turn.person.role if turn.person else None
+    lines = [f"{turn.command(command.name)} – {_(command.description)}" for command in commands_for(role)]
     lines.append("")
-    lines.append(_("Commands work in Danish and English, for example /naeste or /next."))
+    lines.append(_("You can also write the commands in the other language (Danish or English)."))
     turn.reply("\n".join(lines), title=_("What I can do"), buttons=main_menu(turn))
 
 
 async def language_case(turn: Turn) -> None:
     _ = turn._
     assert turn.person is not None
-    choice = turn.args[0].lower() if turn.args else ""
+    said = turn.args[0].lower() if turn.args else ""
+    choice = LANGUAGE_WORDS.get(said)
     if choice not in LANGUAGES:
-        prompt = _("Choose your language.") if not choice else _("I only speak Danish (da) and English (en).")
+        prompt = _("Choose your language.") if not said else _("I only speak Danish (da) and English (en).")
         turn.reply(
             prompt,
             buttons=[[Button(label="Dansk", action="language da"), Button(label="English", action="language en")]],
@@ -54,15 +60,23 @@ async def language_case(turn: Turn) -> None:
 async def unknown_command_case(turn: Turn) -> None:
     _ = turn._
     turn.reply(
-        _("I do not know the command /{command}. Here is what I can do:", command=quoted(turn.request.command)),
-        buttons=[[turn.button(_("Help"), "help")]],
+        _(
+            "I do not know the command /{command}. Choose below, or write {help} for all I can do.",
+            command=quoted(turn.request.command),
+            help=turn.command("help"),
+        ),
+        buttons=main_menu(turn),
     )
 
 
 async def free_text_case(turn: Turn) -> None:
     _ = turn._
     turn.reply(
-        _("I understand commands such as /naeste (next meeting). Choose below or write /hjaelp."),
+        _(
+            "I understand commands such as {next} (next meeting). Choose below or write {help}.",
+            next=turn.command("next"),
+            help=turn.command("help"),
+        ),
         buttons=main_menu(turn),
     )
 
@@ -70,7 +84,10 @@ async def free_text_case(turn: Turn) -> None:
 async def invalid_button_case(turn: Turn) -> None:
     """A button whose data we could not have made: said briefly, and never repeated back."""
     _ = turn._
-    turn.reply(_("This button is no longer valid. Choose below or write /hjaelp."), buttons=main_menu(turn))
+    turn.reply(
+        _("This button is no longer valid. Choose below or write {help}.", help=turn.command("help")),
+        buttons=main_menu(turn),
+    )
 
 
 async def too_long_case(turn: Turn, limit: int) -> None:
@@ -83,3 +100,20 @@ async def too_long_case(turn: Turn, limit: int) -> None:
         ),
         buttons=main_menu(turn) if turn.person else (),
     )
+
+
+async def refuse(turn: Turn, command: Command) -> None:
+    """Someone used a command their role cannot: say who can, and offer what they can do instead."""
+    _ = turn._
+    if command.audience is Audience.SECRETARIAT:
+        text = _("Only the KKR secretariat can do that.")
+    elif command.audience is Audience.COUNCIL:
+        text = _(
+            "Only members and substitutes have a substitute. {members} shows every member's substitute.",
+            members=turn.command("members"),
+        )
+    elif turn.is_secretariat:
+        text = _("Only members of the KKR can do that.")
+    else:
+        text = _("Only members of the KKR can do that; substitutes are alerted when their member reports absence.")
+    turn.reply(text, buttons=main_menu(turn))

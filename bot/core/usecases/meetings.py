@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 
 import aiosqlite
 from icalendar import Calendar, Event
 
-from bot.core.turn import Turn
+from bot.core.dates import parse_date, read_date
+from bot.core.turn import Turn, capitalised
 from bot.core.usecases.standing import answer_buttons, meeting_marks, standing_of
 from bot.delivery.message import Button, Document
 from bot.i18n import Translator
@@ -18,32 +18,65 @@ from bot.storage.roster import Role
 from kkrcore.meetings import next_meeting, upcoming_meetings
 from kkrcore.models import Meeting, MeetingKind
 
-_DANISH_DATE = re.compile(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4})")
+MEETINGS_OFFERED = 5
 
 
-def parse_day(text: str) -> date | None:
-    """'2027-02-12' or the Danish '12.02.2027' / '12/2/2027'."""
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        pass
-    match = _DANISH_DATE.fullmatch(text)
-    if match:
-        try:
-            return date(int(match[3]), int(match[2]), int(match[1]))
-        except ValueError:
-            return None
-    return None
+def local_today(turn: Turn) -> date:
+    return turn.now.astimezone(turn.settings.tz).date()
 
 
 def meeting_by_id(meetings: Sequence[Meeting], meeting_id: str) -> Meeting | None:
     return next((m for m in meetings if m.id == meeting_id), None)
 
 
-def meeting_named(meetings: Sequence[Meeting], text: str) -> Meeting | None:
-    """The meeting on the day `text` names (a meeting's id is its ISO date), if there is one."""
-    day = parse_day(text)
+def meeting_named(meetings: Sequence[Meeting], text: str, today: date | None = None) -> Meeting | None:
+    """The meeting on the day `text` names, read by the one date parser, if there is one. Without `today`
+    (the command line) it is the machine's date."""
+    day = parse_date(text, today or date.today(), [m.start.date() for m in meetings])
     return meeting_by_id(meetings, day.isoformat()) if day else None
+
+
+def meeting_choices(turn: Turn, command: str, meetings: Sequence[Meeting]) -> list[list[Button]]:
+    """The meetings to choose from, one button each, as `command MEETING-ID`."""
+    return [[turn.button(turn._.short_date(m.start), f"{command} {m.id}")] for m in meetings[:MEETINGS_OFFERED]]
+
+
+async def meeting_from_words(
+    turn: Turn, command: str, words: Sequence[str], choices: Sequence[Meeting]
+) -> tuple[Meeting, tuple[str, ...]] | None:
+    """The meeting the date at the start of `words` names, and the words after the date; or None after the one
+    answer every command gives (what was wrong, and the `choices` as buttons), whatever the command.
+
+    A meeting id is its ISO date, so the buttons' payloads read the same way."""
+    _ = turn._
+    meetings = await turn.meetings()
+    day, used = read_date(words, local_today(turn), [m.start.date() for m in meetings])
+    buttons = meeting_choices(turn, command, choices)
+    if day is None:
+        turn.reply(
+            _(
+                "I cannot read “{text}” as a date. Write for example {command} 12.02, or choose a meeting.",
+                text=" ".join(words),
+                command=turn.command(command),
+            ),
+            buttons=buttons,
+        )
+        return None
+    meeting = meeting_by_id(meetings, day.isoformat())
+    if meeting is None:
+        if day < meetings[0].start.date() or day > meetings[-1].start.date():
+            text = capitalised(
+                _(
+                    "{date} is outside the period {period}; I only know this period's meetings.",
+                    date=_.date(day),
+                    period=turn.dataset.period,
+                )
+            )
+        else:
+            text = _("There is no KKR meeting on {date}.", date=_.date(day))
+        turn.reply(text + (" " + _("Choose a meeting:") if buttons else ""), buttons=buttons)
+        return None
+    return meeting, tuple(words[used:])
 
 
 def meeting_title(meeting: Meeting, _: Translator) -> str:
@@ -148,9 +181,10 @@ async def all_meetings_case(turn: Turn) -> None:
     """All meetings of the period; with a date, that meeting's own view."""
     _ = turn._
     if turn.args:
-        meeting = await named_meeting_or_refuse(turn, turn.args[0], again="meetings")
-        if meeting is not None:
-            await show_meeting(turn, meeting, meeting_title(meeting, _), exclude="")
+        meetings = await turn.meetings()
+        found = await meeting_from_words(turn, "meetings", turn.args, upcoming_meetings(meetings, turn.now))
+        if found is not None:
+            await show_meeting(turn, found[0], meeting_title(found[0], _), exclude="")
         return
     upcoming = {m.id for m in upcoming_meetings(turn.dataset.meetings, turn.now)}
     standing = await standing_of(turn)
@@ -229,23 +263,6 @@ async def calendar_case(turn: Turn) -> None:
     )
 
 
-async def named_meeting_or_refuse(turn: Turn, text: str, *, again: str) -> Meeting | None:
-    """The meeting on the day `text` names; otherwise the reason, and the meetings to choose from."""
-    _ = turn._
-    meeting = meeting_named(await turn.meetings(), text)
-    if meeting is None:
-        turn.reply(
-            _("There is no KKR meeting on “{text}”. Choose one of the meetings.", text=text),
-            buttons=[
-                [turn.button(_.short_date(m.start), f"{again} {m.id}")]
-                for m in upcoming_meetings(await turn.meetings(), turn.now)[:MEETINGS_OFFERED]
-            ]
-            + [[turn.button(_("All meetings"), "meetings")]],
-        )
-    return meeting
-
-
-MEETINGS_OFFERED = 5
 PDF = "application/pdf"
 TELEGRAM = "telegram"
 
@@ -256,16 +273,20 @@ async def set_agenda_case(turn: Turn) -> None:
     _ = turn._
     assert turn.person is not None
     usage = _(
-        "Write /dagsorden DATE and the agenda below it, one item a line, for example:\n"
-        "/dagsorden 12.02.2027\n1. Welcome\n2. Regional transport\n"
-        "Or send the agenda PDF with /dagsorden DATE as its caption."
+        "Write {command} DATE and the agenda below it, one item a line, for example:\n"
+        "{command} 12.02.2027\n1. Welcome\n2. Regional transport\n"
+        "Or send the agenda PDF with {command} DATE as its caption.",
+        command=turn.command("agenda"),
     )
+    coming = upcoming_meetings(await turn.meetings(), turn.now)
     if not turn.args:
-        turn.reply(usage, buttons=[[turn.button(_("All meetings"), "meetings")]])
+        turn.reply(usage, buttons=meeting_choices(turn, "agenda", coming))
         return
-    meeting = await named_meeting_or_refuse(turn, turn.args[0], again="agenda")
-    if meeting is None:
+    found = await meeting_from_words(turn, "agenda", turn.args, coming)
+    if found is None:
         return
+    meeting, rest = found
+    date_words = len(turn.args) - len(rest)
     if meeting.start <= turn.now:
         turn.reply(
             _(
@@ -275,13 +296,18 @@ async def set_agenda_case(turn: Turn) -> None:
             buttons=[[turn.button(_("Next meeting"), "next"), turn.button(_("All meetings"), "meetings")]],
         )
         return
-    text = turn.text_after(1)
+    text = turn.text_after(date_words)
     attachment = turn.request.attachment
     if attachment is not None and attachment.mime_type != PDF and not attachment.filename.lower().endswith(".pdf"):
-        turn.reply(_("The agenda document must be a PDF. Send it again as a PDF with /dagsorden DATE as its caption."))
+        turn.reply(
+            _(
+                "The agenda document must be a PDF. Send it again as a PDF with {command} DATE as its caption.",
+                command=turn.command("agenda"),
+            )
+        )
         return
     if not text and attachment is None:
-        turn.reply(usage, buttons=[[turn.button(_("All meetings"), "meetings")]])
+        turn.reply(usage, buttons=meeting_choices(turn, "agenda", coming))
         return
     previous = await latest_agenda(turn.conn, meeting.id)
     file_id: str | None

@@ -53,7 +53,8 @@ async def start_case(turn: Turn) -> None:
         Redemption.EXPIRED: _("This invite link has expired. Please ask the KKR secretariat for a new one."),
         Redemption.SLOWED_DOWN: _("Too many attempts with invalid links. Please wait 15 minutes and try again."),
     }
-    turn.reply(refusals[outcome])
+    # A bound person who opens a bad link can go on with what they can do.
+    turn.reply(refusals[outcome], buttons=main_menu(turn) if turn.person else ())
 
 
 async def greet(turn: Turn, person: Person) -> None:
@@ -106,7 +107,10 @@ async def invite_case(turn: Turn) -> None:
     elif target in roster.by_id:
         people = [roster.by_id[target]]
     else:
-        turn.reply(_("There is nobody with the id “{id}” in the roster.", id=quoted(target)))
+        turn.reply(
+            _("There is nobody with the id “{id}” in the roster.", id=quoted(target)),
+            buttons=[[turn.button(_("Who is not connected yet"), "invite")]],
+        )
         return
     links = await issue_invites(
         turn.conn,

@@ -4,15 +4,27 @@ from __future__ import annotations
 
 import unicodedata
 
-from bot.core.turn import Turn, describe_role, display_name
+from bot.core.turn import Turn, display_name, who
 from bot.storage.roster import Person, Role, Roster
 
 
-def _fold(text: str) -> str:
-    """'Morsø', 'morsoe' and 'MORSO' all find Morsø."""
-    text = text.lower().replace("æ", "ae").replace("ø", "oe").replace("å", "aa")
+def fold(text: str) -> str:
+    """'Morsø', 'morsoe', 'morso' and 'MORSØ' all find Morsø; 'Læsø' is found as 'laeso' and 'laesoe' too."""
+    text = text.lower().replace("æ", "ae").replace("ø", "o").replace("å", "a")
+    text = text.replace("oe", "o").replace("aa", "a")
     text = unicodedata.normalize("NFKD", text)
     return "".join(c for c in text if c.isalnum())
+
+
+# "aalborg kommune", "Aalborg Municipality": the suffix names nothing more.
+_SUFFIXES = ("kommunes", "kommune", "municipality")
+
+
+def _without_suffix(folded: str) -> str:
+    for suffix in _SUFFIXES:
+        if folded.endswith(suffix) and len(folded) > len(suffix):
+            return folded[: -len(suffix)]
+    return folded
 
 
 async def substitute_case(turn: Turn) -> None:
@@ -26,29 +38,11 @@ async def substitute_case(turn: Turn) -> None:
         if substitute is None:
             lines.append(_("You have no substitute in the roster. Please contact the secretariat."))
         elif turn.person.mayor:
-            lines.append(
-                _(
-                    "As mayor you are substituted by the viceborgmester: {name}, {role}.",
-                    name=display_name(substitute, _),
-                    role=describe_role(substitute, _),
-                )
-            )
+            lines.append(_mayor_substitute(turn, substitute, roster))
         else:
-            lines.append(
-                _(
-                    "Your personal substitute is {name}, {role}.",
-                    name=display_name(substitute, _),
-                    role=describe_role(substitute, _),
-                )
-            )
+            lines.append(_("Your personal substitute is {person}.", person=who(substitute, _)))
     for member in roster.substitutes_for(turn.person.id):
-        lines.append(
-            _(
-                "You substitute for {name}, {role}.",
-                name=display_name(member, _),
-                role=describe_role(member, _),
-            )
-        )
+        lines.append(_("You substitute for {person}.", person=who(member, _)))
     if not lines:
         lines.append(_("You are neither a member nor a substitute."))
     turn.reply(
@@ -56,6 +50,33 @@ async def substitute_case(turn: Turn) -> None:
         title=_("Substitutes"),
         buttons=[[turn.button(_("Next meeting"), "next"), turn.button(_("Members"), "members")]],
     )
+
+
+def _mayor_substitute(turn: Turn, substitute: Person, roster: Roster) -> str:
+    """A mayor's substitute is the deputy mayor, or the 2nd when the 1st is a member himself (R-MEM-2): say
+    which, and why, so a mayor is not surprised that it is not the deputy mayor she knows."""
+    _ = turn._
+    assert turn.person is not None
+    if (substitute.vice_mayor_rank or 1) == 1:
+        return _("As mayor you are substituted by {person}.", person=who(substitute, _))
+    first = next(
+        (
+            p
+            for p in roster.people
+            if p.municipality == turn.person.municipality and p.vice_mayor_rank == 1 and p.role is Role.MEMBER
+        ),
+        None,
+    )
+    reason = (
+        _(
+            "The 1st deputy mayor, {name}, is a member of the KKR already, so the 2nd deputy mayor substitutes "
+            "for you.",
+            name=display_name(first, _),
+        )
+        if first
+        else _("The 1st deputy mayor is a member of the KKR already, so the 2nd deputy mayor substitutes for you.")
+    )
+    return _("As mayor you are substituted by {person}.", person=who(substitute, _)) + " " + reason
 
 
 def _member_line(member: Person, roster: Roster, turn: Turn) -> str:
@@ -78,23 +99,42 @@ async def members_case(turn: Turn) -> None:
     if not query:
         turn.reply(_("Show the members by municipality or by party?"), title=_("Members"), buttons=by_buttons)
         return
-    folded = _fold(query)
-    municipalities = {_fold(m.name): m.name for m in turn.dataset.municipalities}
-    parties = sorted({m.party for m in members if m.party})
+    folded = _without_suffix(fold(query))
+    municipalities = {fold(m.name): m.name for m in turn.dataset.municipalities}
+    # A party by its letter or its name, among every party of the data set (M has no members, but is one).
+    parties = {party.letter: party.name for party in turn.dataset.parties}
+    party_words = {fold(name): letter for letter, name in parties.items()}
+    party_words.update({letter.lower(): letter for letter in parties})
+    letter = query.upper() if query.upper() in parties else party_words.get(fold(query))
     if folded in ("kommune", "kommuner", "municipality", "municipalities"):
         groups = [(name, [m for m in members if m.municipality == name]) for name in sorted(municipalities.values())]
     elif folded in ("parti", "partier", "party", "parties"):
-        groups = [(party, [m for m in members if m.party == party]) for party in parties]
+        present = sorted({m.party for m in members if m.party})
+        groups = [(f"{p} – {parties.get(p, p)}", [m for m in members if m.party == p]) for p in present]
     elif folded in municipalities:
         name = municipalities[folded]
         groups = [(name, [m for m in members if m.municipality == name])]
-    elif query.upper() in parties:
-        groups = [(query.upper(), [m for m in members if m.party == query.upper()])]
+    elif letter:
+        group = [m for m in members if m.party == letter]
+        if not group:
+            turn.reply(
+                _(
+                    "{party} – {name} has no members of the KKR in this period. {composition} shows how the seats "
+                    "were shared.",
+                    party=letter,
+                    name=parties[letter],
+                    composition=turn.command("composition"),
+                ),
+                title=_("Members"),
+                buttons=[[turn.button(_("Composition"), "composition"), *by_buttons[0]]],
+            )
+            return
+        groups = [(f"{letter} – {parties[letter]}", group)]
     else:
         turn.reply(
             _(
-                "I do not know “{query}”. Write a municipality (for example Aalborg) or a party letter "
-                "(for example A), or choose below.",
+                "I do not know “{query}”. Write a municipality (for example Aalborg) or a party (for example A or "
+                "Venstre), or choose below.",
                 query=query,
             ),
             buttons=by_buttons,

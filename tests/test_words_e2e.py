@@ -1,0 +1,235 @@
+"""Issue #10 items 2, 5, 6 and 8, end to end through the real Application and the fake Bot API: dates as
+people write them, help and menus by role, one kind of answer to bad input with the next step as buttons,
+and the text fixes."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import RunningBot
+from tests.transcripts import Said, Transcript
+
+MEMBER, MAYOR, SUBSTITUTE, SECRETARY = 4001, 4002, 4003, 4004
+PEOPLE = {
+    MEMBER: "a-medlem-2",
+    MAYOR: "aalborg-borgmester",
+    SUBSTITUTE: "a-stedfortraeder-2",
+    SECRETARY: "sekretariat-1",
+}
+COMING = ["fre. 12. feb. 2027", "fre. 23. apr. 2027", "fre. 25. jun. 2027", "fre. 10. sep. 2027", "fre. 26. nov. 2027"]
+
+
+@pytest.fixture
+async def council(kkrbot: RunningBot) -> Transcript:
+    for user, person in PEOPLE.items():
+        await kkrbot.bind(user, person)
+    return Transcript(kkrbot)
+
+
+def labels(said: Said) -> list[str]:
+    return said.labels()
+
+
+# --- item 2: one date parser ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("written", ["12/2", "12.2", "12.02", "12. februar", "12 feb", "12.02.27", "12/2-2027"])
+async def test_afbud_reads_the_dates_members_write(council: Transcript, written: str) -> None:
+    confirm = await council.say(MEMBER, f"/afbud {written}")
+
+    assert "Vil du melde afbud til mødet fredag den 12. februar 2027" in confirm.text
+
+
+async def test_the_secretariats_commands_read_the_same_dates(council: Transcript) -> None:
+    attendance = await council.say(SECRETARY, "/fremmoede 12.2")
+    minutes = await council.say(SECRETARY, "/referat 20. nov")
+    agenda = await council.say(SECRETARY, "/dagsorden 12. feb 1. Velkomst")
+
+    assert "fredag den 12. februar 2027" in attendance.text
+    assert "fredag den 20. november 2026" in minutes.text
+    assert "Dagsordenen til fredag den 12. februar 2027" in agenda.text
+
+
+@pytest.mark.parametrize(
+    ("user", "command"),
+    [(MEMBER, "/afbud"), (SECRETARY, "/fremmoede"), (SECRETARY, "/referat"), (SECRETARY, "/dagsorden")],
+)
+async def test_what_is_not_a_date_gets_one_answer_with_the_meetings_as_buttons(
+    council: Transcript, user: int, command: str
+) -> None:
+    answer = await council.say(user, f"{command} xyz")
+
+    assert f"Jeg kan ikke læse „xyz“ som en dato. Skriv fx {command} 12.02, eller vælg et møde." in answer.text
+    assert "fre. 12. feb. 2027" in labels(answer)
+
+
+# --- item 5: help and menus by role -------------------------------------------------------------------------
+
+
+async def test_help_lists_only_what_each_role_can_use(council: Transcript) -> None:
+    member = await council.say(MEMBER, "/hjaelp")
+    substitute = await council.say(SUBSTITUTE, "/hjaelp")
+    secretariat = await council.say(SECRETARY, "/hjaelp")
+
+    assert "/afbud" in member.text
+    assert "/fortryd" in member.text
+    assert "/fremmoede" not in member.text
+    assert "/afbud" not in substitute.text
+    assert "/fortryd" not in substitute.text
+    assert "/stedfortraeder" in substitute.text
+    for absent in ("/afbud", "/fortryd", "/stedfortraeder"):
+        assert absent not in secretariat.text
+    assert "/fremmoede" in secretariat.text
+    assert "Min stedfortræder" not in labels(secretariat)
+    assert "Meld afbud" not in labels(substitute)
+    assert "Meld afbud" in labels(member)
+
+
+async def test_each_chats_menu_has_only_its_persons_commands(council: Transcript) -> None:
+    await council.say(SECRETARY, "/hjaelp")  # updates are handled in order: the last binding's menus are set
+    menus = council.bot.tg.commands
+
+    def menu(user: int, language: str) -> set[str]:
+        return {c["command"] for c in menus[(f"chat:{user}", language)]}
+
+    assert {"afbud", "fortryd"} <= menu(MEMBER, "da")
+    assert not {"afbud", "fortryd"} & menu(SUBSTITUTE, "da")
+    assert not {"afbud", "fortryd", "stedfortraeder"} & menu(SECRETARY, "da")
+    assert {"attendance", "minutes"} <= menu(SECRETARY, "en")
+    assert "absent" not in menu(SUBSTITUTE, "en")
+
+
+# --- item 6: bad input answered the same way, with the next step -------------------------------------------
+
+
+async def test_an_impossible_date_for_the_minutes_offers_the_meetings(council: Transcript) -> None:
+    answer = await council.say(SECRETARY, "/referat 31.02.2027")
+
+    assert "kan ikke læse „31.02.2027“ som en dato" in answer.text
+    assert "fre. 20. nov. 2026" in labels(answer)  # the meeting just held: its minutes are written now
+    assert "fre. 12. feb. 2027" in labels(answer)
+
+
+async def test_an_agenda_for_a_day_without_a_meeting_says_so(council: Transcript) -> None:
+    answer = await council.say(SECRETARY, "/dagsorden 13.02.2027 Ingen")
+
+    assert "Der er ikke noget KKR-møde lørdag den 13. februar 2027." in answer.text
+    assert labels(answer)[:2] == COMING[:2]
+
+
+async def test_an_unknown_command_says_so_and_offers_the_main_commands(council: Transcript) -> None:
+    answer = await council.say(MEMBER, "/foo")
+
+    assert "Jeg kender ikke kommandoen /foo" in answer.text
+    assert {"Næste møde", "Alle møder", "Meld afbud", "Min stedfortræder"} <= set(labels(answer))
+
+
+async def test_free_text_offers_the_main_commands_in_the_persons_language(council: Transcript) -> None:
+    answer = await council.say(SECRETARY, "9")
+
+    assert "Jeg forstår kommandoer som /naeste" in answer.text
+    assert "Fremmøde" in labels(answer)
+    assert "Min stedfortræder" not in labels(answer)
+
+
+@pytest.mark.parametrize(
+    ("user", "command", "refusal"),
+    [
+        (SUBSTITUTE, "/afbud", "Det kan kun medlemmer af KKR; stedfortrædere får besked"),
+        (SECRETARY, "/fortryd", "Det kan kun medlemmer af KKR."),
+        (MEMBER, "/fremmoede", "Det kan kun KKR-sekretariatet"),
+        (SECRETARY, "/stedfortraeder", "Kun medlemmer og stedfortrædere har en stedfortræder"),
+    ],
+)
+async def test_a_refusal_by_role_offers_what_the_person_can_do(
+    council: Transcript, user: int, command: str, refusal: str
+) -> None:
+    answer = await council.say(user, command)
+
+    assert refusal in answer.text
+    assert "Næste møde" in labels(answer)
+
+
+# --- item 8: text -------------------------------------------------------------------------------------------
+
+
+async def test_r_mem_2_the_mayor_is_told_the_2nd_viceborgmester_substitutes_and_why(council: Transcript) -> None:
+    answer = await council.say(MAYOR, "/stedfortraeder")
+
+    assert (
+        "Som borgmester er din stedfortræder Nanna Attrapgaard (eksempel), 2. viceborgmester i Aalborg (V). "
+        "1. viceborgmester, Nina Prøvegaard (eksempel), er selv medlem af KKR, så 2. viceborgmester er din "
+        "stedfortræder." in answer.text
+    )
+
+
+async def test_no_role_word_is_appended_after_the_party(council: Transcript) -> None:
+    welcome = council.bot.tg.sent_to(MAYOR)[0].plain_text or ""
+    substitute = await council.say(SUBSTITUTE, "/stedfortraeder")
+
+    assert "registreret som medlem som borgmester i Aalborg (A)." in welcome
+    assert "(A), medlem" not in welcome
+    assert substitute.text.count("stedfortræder") == 1  # "Du er stedfortræder for Pia … (A, Hjørring)."
+
+
+async def test_a_sentence_starts_with_a_capital_even_with_a_danish_date(council: Transcript) -> None:
+    answer = await council.say(MEMBER, "/afbud 1.1.2031")
+
+    assert answer.text.startswith("Onsdag den 1. januar 2031 ligger uden for")
+
+
+@pytest.mark.parametrize(("word", "answer"), [("dansk", "dansk"), ("english", "English"), ("engelsk", "English")])
+async def test_languages_by_their_names(council: Transcript, word: str, answer: str) -> None:
+    said = await council.say(MEMBER, f"/sprog {word}")
+
+    assert answer in said.text
+
+
+@pytest.mark.parametrize(
+    ("query", "shown"),
+    [
+        ("M", "M – Moderaterne har ingen medlemmer af KKR i denne periode."),
+        ("laeso", "Læsø (1)"),
+        ("venstre", "V – Venstre (8)"),
+        ("aalborg kommune", "Aalborg (4)"),
+    ],
+)
+async def test_members_by_party_name_and_municipality_written_freely(
+    council: Transcript, query: str, shown: str
+) -> None:
+    answer = await council.say(MEMBER, f"/medlemmer {query}")
+
+    assert shown in answer.text
+
+
+async def test_danish_commands_with_their_danish_letters(council: Transcript) -> None:
+    for typed in ("/næste", "/møder", "/hjælp", "/sammensætning"):
+        answer = await council.say(MEMBER, typed)
+        assert "kender ikke kommandoen" not in answer.text, typed
+
+
+async def test_the_afbud_picker_pages_through_all_coming_meetings(council: Transcript) -> None:
+    first = await council.say(MEMBER, "/afbud")
+    second = await council.press(MEMBER, "Flere møder")
+
+    assert labels(first) == [*COMING, "Flere møder"]
+    assert labels(second)[0] == "fre. 11. feb. 2028"
+
+
+async def test_a_withdrawal_tells_the_secretariat_the_quorum(council: Transcript) -> None:
+    await council.say(MEMBER, "/afbud 12.2")
+    await council.press(MEMBER, "Ja, meld afbud")
+    withdrawn = await council.press(MEMBER, "Fortryd afbud")
+
+    notice = [m for m in withdrawn.others if m.chat_id == SECRETARY]
+    assert "Forventet fremmøde: 22 af 22; beslutningsdygtighed kræver 11." in (notice[0].plain_text or "")
+
+
+async def test_r_meet_2_the_next_councils_constituent_meeting_is_refused_with_the_reason(council: Transcript) -> None:
+    answer = await council.say(MEMBER, "/afbud 25.01.2030")
+
+    assert "Det konstituerende møde fredag den 25. januar 2030" in answer.text
+    assert "næste KKR's første møde" in answer.text
+    assert "fre. 12. feb. 2027" in labels(answer)
+    picker = await council.say(MEMBER, "/afbud more 15")
+    assert "fre. 25. jan. 2030" not in labels(picker)
