@@ -389,15 +389,19 @@ async def publish_commands(bot: ExtBot[None], scope: BotCommandScope, role: Role
 
 
 async def publish_personal_menus(application: KkrApplication, services: Services) -> None:
-    """Each bound chat gets the menu of its person's role: a substitute sees no /afbud, the secretariat its
-    own commands. (Set at start, and at binding.)"""
+    """The secretariat's chats get its menu at start; every chat gets its person's role's menu when it binds
+    (a substitute sees no /afbud), in `_ask`."""
     async with services.db.read() as conn:
         roster = await Roster.load(conn)
-        chats = [(person.role, await accounts_of(conn, person.id)) for person in roster.people]
-    for role, accounts in chats:
-        for channel, address in accounts:
-            if channel == CHANNEL:
-                await publish_commands(application.bot, BotCommandScopeChat(int(address)), role)
+        chats = [(person.role, await accounts_of(conn, person.id)) for person in roster.secretariat]
+    try:
+        for role, accounts in chats:
+            for channel, address in accounts:
+                if channel == CHANNEL:
+                    await publish_commands(application.bot, BotCommandScopeChat(int(address)), role)
+    except TelegramError:
+        # The menus are a convenience: the bot answers without them, and the next start tries again.
+        log.exception("could not set the chats' command menus")
 
 
 # What a person sees before pressing Start (the description, up to 512 characters) and on the bot's profile
