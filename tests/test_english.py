@@ -62,6 +62,8 @@ WALK: dict[str, list[str]] = {
     "broadcast": ["/broadcast", "/broadcast members", "/broadcast nobody Hello"],
     "broadcasts": ["/broadcasts"],
     "seen": ["/seen", "/seen 999"],
+    "status": ["/status"],
+    "mydata": ["/mydata"],
 }
 ODD = ["/foo", "hello", "9", "/næste", "/"]
 

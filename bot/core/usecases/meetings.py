@@ -9,7 +9,7 @@ import aiosqlite
 from icalendar import Calendar, Event
 
 from bot.core.dates import parse_date, read_date
-from bot.core.turn import Turn, capitalised
+from bot.core.turn import Turn, capitalised, quoted
 from bot.core.usecases.standing import answer_buttons, meeting_marks, standing_of
 from bot.delivery.message import Button, Document
 from bot.i18n import Translator
@@ -56,7 +56,7 @@ async def meeting_from_words(
         turn.reply(
             _(
                 "I cannot read “{text}” as a date. Write for example {command} 12.02, or choose a meeting.",
-                text=" ".join(words),
+                text=quoted(" ".join(words)),
                 command=turn.command(command),
             ),
             buttons=buttons,
