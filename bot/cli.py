@@ -9,9 +9,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sqlite3
 import sys
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from telegram.error import InvalidToken, NetworkError
 
 from bot.app import configure_logging, open_conversation, run_console, run_teams, run_telegram, utc_now
 from bot.config import ConfigError, Settings, load_settings
-from bot.core.conversation import Conversation
+from bot.core.conversation import TICK_SECONDS, Conversation
 from bot.core.usecases.broadcasts import MAX_UPLOAD_BYTES, AudienceError, make_draft, select_audience, send
 from bot.core.usecases.meetings import PDF, calendar_file, meeting_named
 from bot.delivery.message import Document
@@ -28,7 +29,9 @@ from bot.i18n import compile_all, translator
 from bot.storage import broadcasts as store
 from bot.storage.accounts import issue_invites, teams_invite_link
 from bot.storage.backup import BackupError, default_backup_name, restore_backup, take_backup
-from bot.storage.lock import DatabaseInUse, exclusive
+from bot.storage.faults import Unrecoverable
+from bot.storage.health import assess, read_health
+from bot.storage.lock import DatabaseInUse, exclusive, holder
 from bot.storage.roster import (
     Roster,
     RosterError,
@@ -86,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     attendance = commands.add_parser("attendance", help="a meeting's absences, substitutes' answers and quorum")
     attendance.add_argument("date", help="the meeting's date, e.g. 12.02.2027")
     attendance.add_argument("--json", action="store_true")
+    commands.add_parser("health", help="exit 0 if the running bot polls and ticks, else 1 with what is stale")
     commands.add_parser("compile-locales", help="compile the gettext catalogs (the Docker build runs this)")
     calendar = commands.add_parser("calendar", help="the meetings as an .ics file (for the website)")
     calendar.add_argument("--output", type=Path, help="write here instead of to stdout")
@@ -341,36 +345,75 @@ async def export(settings: Settings, args: argparse.Namespace) -> str:
         await conversation.db.close()
 
 
+def run(command: str, settings: Settings) -> None:
+    """`kkrbot run`: Telegram when a token is set, else Teams when configured, else the console."""
+    if command == "run" and settings.telegram_token is not None:
+        try:
+            asyncio.run(run_telegram(settings))
+        except InvalidToken:
+            raise UsageError("Telegram refused KKRBOT_TELEGRAM_TOKEN; check it with @BotFather") from None
+        except NetworkError as exc:
+            raise UsageError(f"cannot reach the Telegram Bot API at KKRBOT_TELEGRAM_API_URL: {exc}") from None
+        return
+    if command == "run" and settings.teams_enabled:
+        asyncio.run(run_teams(settings))
+        return
+    if command == "run":
+        _ = translator(settings.default_language)
+        print(
+            _(
+                "No KKRBOT_TELEGRAM_TOKEN is set, so I start the console. "
+                "To run on Telegram: KKRBOT_TELEGRAM_TOKEN=<token from @BotFather> kkrbot run"
+            ),
+            flush=True,
+        )
+    asyncio.run(run_console(settings))
+
+
+def health(settings: Settings) -> tuple[bool, str]:
+    """Reads the running bot's heartbeats from its database (read-only) and says whether it is alive."""
+    now = datetime.now(UTC)
+    try:
+        found = read_health(settings.database, now)
+    except (OSError, sqlite3.Error) as exc:
+        return False, f"unhealthy: cannot read the database {settings.database}: {exc}"
+    return assess(
+        found,
+        now,
+        max_age=settings.health_max_age_seconds,
+        tick_every=TICK_SECONDS,
+        polling=settings.telegram_token is not None,
+        running=holder(settings.database) is not None,
+    )
+
+
+def describe(exc: BaseException, file: Path | None) -> str:
+    """One line for a failure of the machine or of a file, rather than a traceback."""
+    if isinstance(exc, UnicodeDecodeError):
+        return f"{file or 'a file'} is not UTF-8 text (byte {exc.start}); save it as UTF-8"
+    if isinstance(exc, OSError):
+        return f"{exc.filename or file or 'a file'}: {exc.strerror or exc}"
+    if isinstance(exc, sqlite3.Error):
+        return f"the database cannot be used: {exc}"
+    return f"unexpected {type(exc).__name__}: {exc}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
+        if args.command == "health":
+            healthy, line = health(settings)
+            print(line, file=sys.stdout if healthy else sys.stderr)
+            return 0 if healthy else 1
         if args.command == "compile-locales":
             print("\n".join(str(path) for path in compile_all()))
             return 0
         if args.command in ("run", "console"):
             configure_logging(settings)
-            if args.command == "run" and settings.telegram_token is not None:
-                try:
-                    asyncio.run(run_telegram(settings))
-                except InvalidToken:
-                    raise UsageError("Telegram refused KKRBOT_TELEGRAM_TOKEN; check it with @BotFather") from None
-                except NetworkError as exc:
-                    raise UsageError(f"cannot reach the Telegram Bot API at KKRBOT_TELEGRAM_API_URL: {exc}") from None
-                return 0
-            if args.command == "run" and settings.teams_enabled:
-                asyncio.run(run_teams(settings))
-                return 0
-            if args.command == "run":
-                _ = translator(settings.default_language)
-                print(
-                    _(
-                        "No KKRBOT_TELEGRAM_TOKEN is set, so I start the console. "
-                        "To run on Telegram: KKRBOT_TELEGRAM_TOKEN=<token from @BotFather> kkrbot run"
-                    ),
-                    flush=True,
-                )
-            asyncio.run(run_console(settings))
+            # Held for the whole run: a second bot on this database would poll and send everything twice.
+            with exclusive(settings.database):
+                run(args.command, settings)
             return 0
         if args.command == "roster":
             if args.roster_command == "import":
@@ -406,11 +449,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             if output:
                 print(output)
             return 0
-    except (ConfigError, RosterError, DatasetError, UsageError, BackupError) as exc:
+    except (ConfigError, RosterError, DatasetError, UsageError, BackupError, DatabaseInUse, Unrecoverable) as exc:
         print(f"kkrbot: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # every failure is one line and exit 2, never a traceback
+        print(f"kkrbot: {describe(exc, getattr(args, 'file', None))}", file=sys.stderr)
+        return 2
     return 2
 
 

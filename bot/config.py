@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     telegram_in_flight: int = Field(default=DEFAULT_TELEGRAM_IN_FLIGHT, ge=1, le=64)
     # First wait after a network error or 5xx; doubles per consecutive failure, up to 30 s.
     retry_base_seconds: float = Field(default=0.5, gt=0, le=30)
+    # `kkrbot health` calls polling or the outbox stale after this long without progress (the clock: one
+    # tick interval more).
+    health_max_age_seconds: float = Field(default=120, gt=0)
     # The HTTP endpoint (Teams' /api/messages, /healthz, the calendar feed) listens only when Teams is
     # configured or KKRBOT_PUBLIC_URL is set; behind a TLS reverse proxy, so it binds to localhost by default.
     http_host: str = "127.0.0.1"

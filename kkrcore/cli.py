@@ -258,5 +258,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (_UsageError, InvalidInput, TieUnresolved, DatasetError) as exc:
         print(f"{PROG}: error: {_error_line(exc)}", file=sys.stderr)
         return USAGE_ERROR
+    except Exception as exc:  # every failure is one line and exit 2, never a traceback
+        print(f"{PROG}: error: unexpected {type(exc).__name__}: {exc}", file=sys.stderr)
+        return USAGE_ERROR
     print(_as_json(result) if args.json else show(result))
     return 0

@@ -37,6 +37,7 @@ import logging
 import mimetypes
 import random
 import re
+import secrets
 import socket
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -63,7 +64,9 @@ _LOGGER = logging.getLogger(__name__)
 
 JSONDict = dict[str, Any]
 _T = TypeVar("_T")
-FaultKind = Literal["429", "500", "drop"]
+# "accepted-500" and "slow" act on the request first and then fail to answer in time: the cases in which a
+# client cannot know that its message arrived.
+FaultKind = Literal["429", "500", "drop", "accepted-500", "slow"]
 
 MAX_MESSAGE_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
@@ -409,6 +412,7 @@ class Fault:
     kind: FaultKind
     times: int
     retry_after: int = 1
+    delay: float = 0.0  # "slow": seconds between acting on the request and answering it
 
     def matches(self, method: str) -> bool:
         if self.times <= 0:
@@ -698,21 +702,28 @@ class FakeTelegram:
     def unblock(self, user_id: int) -> None:
         self.blocked.discard(user_id)
 
+    def revoke_token(self) -> None:
+        """As after /revoke at @BotFather: every later request with the old token gets 401 Unauthorized."""
+        self.token = f"{self.token.split(':', 1)[0]}:revoked-{secrets.token_hex(8)}"
+
     def add_fault(
         self,
         method: str | None = "sendMessage",
         kind: FaultKind = "429",
         times: int = 1,
         retry_after: int = 1,
+        delay: float = 0.0,
     ) -> Fault:
-        """Fail the next ``times`` matching requests before they take effect (nothing is delivered).
+        """Fail the next ``times`` matching requests before they take effect (nothing is delivered); or, for
+        "accepted-500" and "slow", after: the message is delivered, then the answer is a 500, or comes only
+        after ``delay`` seconds.
 
         ``method=None`` matches every method except getUpdates, which must be named explicitly so a
         catch-all fault does not just stall polling.
         """
-        if kind not in ("429", "500", "drop"):
+        if kind not in ("429", "500", "drop", "accepted-500", "slow"):
             raise ValueError(f"unknown fault kind {kind!r}")
-        fault = Fault(method=method, kind=kind, times=times, retry_after=retry_after)
+        fault = Fault(method=method, kind=kind, times=times, retry_after=retry_after, delay=delay)
         self.faults.append(fault)
         return fault
 
@@ -1189,9 +1200,11 @@ class FakeTelegram:
             return _error_response(exc)
 
         fault = next((f for f in self.faults if f.matches(method)), None)
+        late = fault if fault is not None and fault.kind in ("accepted-500", "slow") else None
         if fault is not None:
             fault.times -= 1
             self.faults_served += 1
+        if fault is not None and late is None:
             if fault.kind == "drop":
                 return await _drop_connection(request)
             if fault.kind == "429":
@@ -1215,6 +1228,10 @@ class FakeTelegram:
             result = await handler(params)
         except _ApiError as exc:
             return _error_response(exc)
+        if late is not None and late.kind == "accepted-500":
+            return _error_response(_ApiError(500, "Internal Server Error"))
+        if late is not None:
+            await asyncio.sleep(late.delay)
         return web.json_response({"ok": True, "result": result})
 
     def _flood_wait(self, params: _Params) -> int | None:

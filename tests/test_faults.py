@@ -80,3 +80,42 @@ async def test_every_alert_arrives_once_and_in_order_through_429_500_and_drops(k
         assert received == texts, chat_id
     alerts = [m for m in kkrbot.tg.sent if "har meldt afbud til KKR-mødet" in (m.plain_text or "")]
     assert len(alerts) == len(elected)
+
+
+async def test_a_message_repeats_only_when_telegram_accepted_it_and_its_answer_was_lost(kkrbot: RunningBot) -> None:
+    """The duplicate window, measured. A send whose answer is lost after Telegram accepted it (here: a 500
+    after delivery) cannot be told from one that failed, so the outbox sends it again: one repeat each. An
+    answer that is merely slow (6 s: past python-telegram-bot's default 5 s read timeout, within the bot's
+    30 s) is waited for, and repeats nothing."""
+    async with kkrbot.conversation.db.read() as conn:
+        roster = await Roster.load(conn)
+    elected = [m for m in roster.members if not m.mayor]
+    await kkrbot.bind(SECRETARY, "sekretariat-1")
+    users = {}
+    for index, member in enumerate(elected):
+        users[member.id] = 5100 + index
+        await kkrbot.bind(users[member.id], member.id)
+        await kkrbot.bind(5200 + index, roster.substitute_of[member.id] or "")
+    lost_answers, slow_answers = 3, 1
+
+    kkrbot.tg.add_fault("sendMessage", "accepted-500", times=lost_answers)
+    kkrbot.tg.add_fault("sendMessage", "slow", times=slow_answers, delay=6)
+    for member in elected:
+        kkrbot.tg.inject_message(users[member.id], "/afbud 2027-02-12 ok")
+    await kkrbot.tg.wait_for(
+        lambda m: "har meldt afbud til KKR-mødet" in (m.plain_text or ""), count=len(elected), timeout=60
+    )
+    await drained(kkrbot)
+
+    expected = await outbox_by_chat(kkrbot)
+    received = {chat: [m.text for m in kkrbot.tg.sent_to(chat) if m.method == "sendMessage"] for chat in expected}
+    messages = sum(len(texts) for texts in expected.values())
+    repeats = sum(len(received[chat]) for chat in expected) - messages
+    print(
+        f"fault test: {messages} messages, {lost_answers} answers lost after Telegram accepted the message, "
+        f"{slow_answers} answer 6 s late: {repeats} repeated"
+    )
+    assert kkrbot.tg.faults_served == lost_answers + slow_answers
+    assert repeats == lost_answers
+    for chat, texts in expected.items():  # nothing lost, and each repeat right after its original
+        assert list(dict.fromkeys(received[chat])) == list(dict.fromkeys(texts)), chat

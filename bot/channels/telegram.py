@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import warnings
 from collections.abc import Awaitable, Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from telegram import (
@@ -29,6 +30,8 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
+    Conflict,
+    EndPointNotFound,
     Forbidden,
     InvalidToken,
     NetworkError,
@@ -47,18 +50,21 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.warnings import PTBUserWarning
 
 from bot.config import DEFAULT_TELEGRAM_IN_FLIGHT, LANGUAGES, Language
 from bot.core.commands import all_command_names, commands_for, parse_action
 from bot.core.conversation import FREE_TEXT, TICK_SECONDS, Conversation
 from bot.core.messages import Attachment, Outcome, Request
-from bot.delivery.inbox import MARK_PROCESSED, next_offset, pending_updates, store_updates
+from bot.delivery.inbox import MARK_PROCESSED, next_offset, pending_updates, set_aside, store_updates
 from bot.delivery.message import Message
 from bot.delivery.outbox import Delivery, DeliveryResult, OutboxItem, OutboxWorker
 from bot.delivery.pacing import Limits, Pacer
 from bot.i18n import N_, translator
 from bot.storage.accounts import accounts_of
 from bot.storage.db import Database, utc_text
+from bot.storage.faults import FaultLog, Unrecoverable, database_fault, pause, until_done
+from bot.storage.health import POLL, TICK, beat
 from bot.storage.roster import Role, Roster
 
 log = logging.getLogger(__name__)
@@ -66,6 +72,17 @@ log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 ALLOWED_UPDATES = ["message", "callback_query"]
+GET_UPDATES = "getUpdates"
+# How long a send waits for the Bot API's answer. PTB's default (5 s) gives up on a slow but successful
+# send, and the outbox then sends it again; a slow Bot API answers within this.
+SEND_READ_TIMEOUT = 30.0
+# The long poll waits `poll_timeout` at Telegram, and this much more for the answer to arrive.
+POLL_READ_MARGIN = 10.0
+# The poller records that it works at most this often (and with every stored batch).
+HEARTBEAT_SECONDS = 5.0
+# getUpdates is fetched as raw JSON through do_api_request (see fetch_updates), which warns that
+# Bot.get_updates exists; that method is exactly what must not be used here.
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.getUpdates'", category=PTBUserWarning)
 
 
 class Services:
@@ -88,6 +105,32 @@ class Services:
         self.handled: set[int] = set()
         self.outbox: OutboxWorker | None = None
         self.outbox_task: asyncio.Task[None] | None = None
+        self.faults = FaultLog(log)
+        # Set by on_error when a use case failed on a transient fault: the update is tried again.
+        self.transient: BaseException | None = None
+        # What stops the process: set by run_until_stopped, and by a loop that met an unrecoverable fault.
+        self.stop: asyncio.Event | None = None
+        self.failure: BaseException | None = None
+
+    def supervise(self, task: asyncio.Task[None], name: str) -> asyncio.Task[None]:
+        """A loop that ends while the process lives leaves a deaf bot, so its end stops the process."""
+
+        def ended(task: asyncio.Task[None]) -> None:
+            if task.cancelled():
+                return
+            error = task.exception()
+            if error is None:
+                error = Unrecoverable(f"the {name} loop ended")
+            elif not isinstance(error, Unrecoverable):
+                log.critical("the %s loop failed", name, exc_info=error)
+                error = Unrecoverable(f"the {name} loop failed ({type(error).__name__}); see the log")
+            if self.failure is None:
+                self.failure = error
+            if self.stop is not None:
+                self.stop.set()
+
+        task.add_done_callback(ended)
+        return task
 
 
 class KkrContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[str, Any]]):
@@ -231,12 +274,28 @@ async def _telegram_courtesy(call: Awaitable[object], method: str) -> None:
 
 
 async def on_tick(context: KkrContext) -> None:
-    """Reminders and escalations; the job queue calls it, and a failure is logged by on_error."""
-    await context.services.conversation.tick()
+    """Reminders and escalations, then the clock's heartbeat. The job queue calls it every TICK_SECONDS and
+    goes on after a failure; a transient one (the database locked, a full disk) is logged once a minute."""
+    services = context.services
+    try:
+        await services.conversation.tick()
+        async with services.db.transaction() as conn:
+            await beat(conn, TICK, datetime.now(UTC))
+    except Exception as exc:
+        kind = database_fault(exc)
+        if kind is None:
+            raise
+        services.faults.report("tick", kind)
+        return
+    services.faults.recovered("tick")
 
 
 async def on_error(update: object, context: KkrContext) -> None:
-    """Logs, tells the person, and never stops the bot."""
+    """Logs, tells the person, and never stops the bot. A transient fault is not the person's problem: the
+    update is tried again (see _process_one), so nobody is told that something went wrong."""
+    if context.error is not None and database_fault(context.error) is not None:
+        context.services.transient = context.error
+        return
     log.error("error while handling an update", exc_info=context.error)
     if isinstance(update, Update) and update.effective_user is not None:
         request = await _request(update, context, "error")
@@ -251,58 +310,166 @@ def _seconds(retry_after: float | timedelta) -> float:
 # --- durable polling ------------------------------------------------------------------------------------
 
 
+def telegram_fault(exc: TelegramError) -> str:
+    """A Bot API failure's kind, for the log: never its text, which can quote what was sent."""
+    if isinstance(exc, Conflict):
+        return "409 conflict (the token is polled elsewhere, or a killed predecessor's poll is still open)"
+    if isinstance(exc, TimedOut):
+        return "timed out"
+    if isinstance(exc, NetworkError):
+        return "network error or 5xx"
+    return f"Telegram error ({type(exc).__name__})"
+
+
+async def fetch_updates(bot: ExtBot[None], offset: int | None, wait: int) -> list[Any]:
+    """getUpdates as raw JSON. PTB's get_updates parses the whole batch at once: one malformed update fails
+    every update in it, again after each restart, and PTB logs the batch (people's messages) as an error."""
+    api_kwargs: dict[str, Any] = {"timeout": wait, "allowed_updates": ALLOWED_UPDATES}
+    if offset is not None:
+        api_kwargs["offset"] = offset
+    result = await bot.do_api_request(GET_UPDATES, api_kwargs=api_kwargs, read_timeout=wait + POLL_READ_MARGIN)
+    return result if isinstance(result, list) else []
+
+
+def parse_update(payload: Any, bot: ExtBot[None]) -> Update | str:
+    """The update, or why it cannot be parsed: the error's type name, never its text (it may quote the update)."""
+    try:
+        if not isinstance(payload, dict):
+            raise TypeError("not an object")
+        update = Update.de_json(payload, bot)
+    except Exception as exc:
+        return type(exc).__name__
+    return update
+
+
+def _update_id(payload: Any) -> int | None:
+    update_id = payload.get("update_id") if isinstance(payload, dict) else None
+    return update_id if isinstance(update_id, int) and not isinstance(update_id, bool) else None
+
+
 async def poll(application: KkrApplication, services: Services) -> None:
-    """Fetches updates and stores them before the next call confirms their offset."""
+    """Fetches updates and stores them, raw, before the next call confirms their offset; then parses each one
+    alone and hands it to the processor. Never ends: a transient fault (network, 5xx, 409, the database locked
+    or full) is retried with a growing pause and logged once a minute; a token refused while running stops
+    the process (Unrecoverable)."""
     await services.replayed.wait()
-    async with services.db.read() as conn:
-        offset = await next_offset(conn, CHANNEL)
+    db, faults, bot = services.db, services.faults, application.bot
+
+    async def read_offset() -> int | None:
+        async with db.read() as conn:
+            return await next_offset(conn, CHANNEL)
+
+    offset = await until_done(read_offset, "inbox", faults, check=db.ensure_file)
     failures = 0
+    last_beat = 0.0
+    loop = asyncio.get_running_loop()
     while True:
         try:
-            updates = await application.bot.get_updates(
-                offset=offset, timeout=services.poll_timeout, allowed_updates=ALLOWED_UPDATES
-            )
-        except InvalidToken:
-            log.critical("Telegram refused the token; stopping the poller")
-            raise
+            batch = await fetch_updates(bot, offset, services.poll_timeout)
+        except (InvalidToken, EndPointNotFound):
+            raise Unrecoverable(
+                "Telegram refused KKRBOT_TELEGRAM_TOKEN while running (401 Unauthorized); check it with @BotFather"
+            ) from None
         except RetryAfter as exc:
+            faults.report(GET_UPDATES, "429 flood control")
             await asyncio.sleep(_seconds(exc.retry_after))
             continue
         except TelegramError as exc:
-            # Network trouble, 5xx, or 409 Conflict while a killed predecessor's long poll is still open.
+            faults.report(GET_UPDATES, telegram_fault(exc))
+            await asyncio.sleep(pause(failures, 0.25, 30.0))
             failures += 1
-            wait = min(30.0, 0.25 * 2**failures)
-            log.warning("getUpdates failed (%s); retrying in %.1fs", type(exc).__name__, wait)
-            await asyncio.sleep(wait)
+            continue
+        except Exception as exc:  # a bug or a surprise in the transport: polling must go on all the same
+            faults.report(GET_UPDATES, f"unexpected {type(exc).__name__}")
+            await asyncio.sleep(pause(failures, 0.25, 30.0))
+            failures += 1
             continue
         failures = 0
-        if not updates:
+        faults.recovered(GET_UPDATES)
+        fetched: list[tuple[int, Any, Update | str]] = []
+        for payload in batch:
+            update_id = _update_id(payload)
+            if update_id is None:
+                log.warning("getUpdates returned an element without an update_id; skipped")
+                continue
+            fetched.append((update_id, payload, parse_update(payload, bot)))
+        if not fetched and loop.time() - last_beat < HEARTBEAT_SECONDS:
             continue
-        conversation = services.conversation
-        async with services.db.transaction() as conn:
-            await store_updates(conn, CHANNEL, [(u.update_id, u.to_dict()) for u in updates], conversation.clock())
-        offset = updates[-1].update_id + 1
-        for update in updates:
-            services.fresh.put_nowait(update)
+        db.ensure_file()
+        now = datetime.now(UTC)
+
+        async def store(fetched: list[tuple[int, Any, Update | str]] = fetched, now: datetime = now) -> None:
+            async with db.transaction() as conn:
+                rows = [(i, payload, parsed if isinstance(parsed, str) else None) for i, payload, parsed in fetched]
+                await store_updates(conn, CHANNEL, rows, services.conversation.clock())
+                await beat(conn, POLL, now)
+
+        # Until stored, the batch is only here: the next getUpdates (which confirms it) waits for the database.
+        await until_done(store, "inbox", faults, check=db.ensure_file)
+        last_beat = loop.time()
+        if not fetched:
+            continue
+        offset = max(update_id for update_id, _payload, _parsed in fetched) + 1
+        for update_id, _payload, parsed in fetched:
+            if isinstance(parsed, Update):
+                services.fresh.put_nowait(parsed)
+            else:
+                log.warning("update %s cannot be parsed (%s); kept aside in the inbox", update_id, parsed)
 
 
 async def process(application: KkrApplication, services: Services) -> None:
     """Processes updates in order: first what a crash left in the inbox, then what the poller hands over."""
-    async with services.db.read() as conn:
-        pending = await pending_updates(conn, CHANNEL)
-    for _update_id, payload in pending:
-        await _process_one(application, services, Update.de_json(payload, application.bot))
+    db = services.db
+
+    async def read_pending() -> list[tuple[int, Any]]:
+        async with db.read() as conn:
+            return await pending_updates(conn, CHANNEL)
+
+    for update_id, payload in await until_done(read_pending, "inbox", services.faults, check=db.ensure_file):
+        parsed = parse_update(payload, application.bot)
+        if isinstance(parsed, Update):
+            await _process_one(application, services, parsed)
+            continue
+        log.warning("update %s cannot be parsed (%s); kept aside in the inbox", update_id, parsed)
+
+        async def mark(update_id: int = update_id, why: str = parsed) -> None:
+            async with db.transaction() as conn:
+                await set_aside(conn, CHANNEL, update_id, why, services.conversation.clock())
+
+        await until_done(mark, "inbox", services.faults, check=db.ensure_file)
     services.replayed.set()
     while True:
         await _process_one(application, services, await services.fresh.get())
 
 
 async def _process_one(application: KkrApplication, services: Services, update: Update) -> None:
-    try:
-        await application.process_update(update)
-    except Exception:
-        # Left unprocessed in the inbox, so the next start replays it; the bot goes on with the next one.
-        log.exception("update %s could not be processed", update.update_id)
+    """Processes one update. A transient fault (the database locked or full) tries the same update again
+    after a pause, so it is neither lost nor answered with an apology; the updates after it wait their turn."""
+    failures = 0
+    while True:
+        services.transient = None
+        try:
+            await _process_once(application, services, update)
+            fault = services.transient
+        except Exception as exc:
+            if database_fault(exc) is None:
+                # Left unprocessed in the inbox, so the next start replays it; the bot goes on with the next one.
+                log.exception("update %s could not be processed", update.update_id)
+                return
+            fault = exc
+        if fault is None:
+            if failures:
+                services.faults.recovered("processing")
+            return
+        services.faults.report("processing", database_fault(fault) or type(fault).__name__)
+        services.db.ensure_file()
+        await asyncio.sleep(pause(failures))
+        failures += 1
+
+
+async def _process_once(application: KkrApplication, services: Services, update: Update) -> None:
+    await application.process_update(update)
+    if services.transient is not None:
         return
     if update.update_id in services.handled:
         services.handled.discard(update.update_id)
@@ -444,10 +611,10 @@ async def post_init(application: KkrApplication) -> None:
     conversation.after_commit(worker.wake)
     assert application.job_queue is not None, "install python-telegram-bot[job-queue]"
     application.job_queue.run_repeating(on_tick, interval=TICK_SECONDS, first=1, name="tick")
-    services.outbox_task = asyncio.create_task(worker.run())
+    services.outbox_task = services.supervise(asyncio.create_task(worker.run()), "outbox")
     services.tasks = [
-        asyncio.create_task(poll(application, services)),
-        asyncio.create_task(process(application, services)),
+        services.supervise(asyncio.create_task(poll(application, services)), "polling"),
+        services.supervise(asyncio.create_task(process(application, services)), "processing"),
     ]
 
 
@@ -481,6 +648,8 @@ def build_application(
         .base_url(base_url)
         .base_file_url(base_file_url)
         .updater(None)
+        .read_timeout(SEND_READ_TIMEOUT)
+        .write_timeout(SEND_READ_TIMEOUT)
         .context_types(ContextTypes(context=KkrContext))
         .post_init(post_init)
         .post_stop(post_stop)
@@ -493,7 +662,10 @@ def build_application(
 
 
 async def run_until_stopped(application: KkrApplication, stop: asyncio.Event) -> None:
-    """Like run_polling, whose Updater we replace, so it calls post_init and post_stop itself."""
+    """Like run_polling, whose Updater we replace, so it calls post_init and post_stop itself. Returns when
+    `stop` is set; raises `Unrecoverable` when a loop met a fault that no retry heals."""
+    services: Services = application.bot_data["services"]
+    services.stop = stop
     async with application:
         await post_init(application)
         await application.start()
@@ -502,3 +674,5 @@ async def run_until_stopped(application: KkrApplication, stop: asyncio.Event) ->
         finally:
             await post_stop(application)
             await application.stop()
+    if services.failure is not None:
+        raise services.failure

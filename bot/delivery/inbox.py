@@ -1,5 +1,8 @@
 """The durable inbox: an update is stored before its offset is confirmed, and marked processed in the
-transaction of the change it causes, so a crash at any point neither loses nor repeats it."""
+transaction of the change it causes, so a crash at any point neither loses nor repeats it.
+
+Updates are stored raw, as the Bot API sent them, and parsed one at a time after: one that cannot be parsed
+is kept aside (`malformed`) and never stops the ones after it."""
 
 from __future__ import annotations
 
@@ -16,16 +19,33 @@ MARK_PROCESSED = "UPDATE inbox SET processed_at = ? WHERE channel = ? AND update
 
 
 async def store_updates(
-    conn: aiosqlite.Connection, channel: str, updates: list[tuple[int, dict[str, Any]]], now: datetime
+    conn: aiosqlite.Connection, channel: str, updates: list[tuple[int, Any, str | None]], now: datetime
 ) -> None:
+    """Stores a batch as fetched: (update_id, the raw JSON, None or why it cannot be parsed).
+
+    An update that cannot be parsed is stored processed and marked `malformed`: kept aside, counted by the
+    health check, never replayed."""
     # INSERT OR IGNORE: an update fetched twice (the offset was not confirmed before a crash) is kept once.
+    received = utc_text(now)
     await conn.executemany(
-        "INSERT OR IGNORE INTO inbox (channel, update_id, payload, received_at) VALUES (?, ?, ?, ?)",
-        [(channel, update_id, json.dumps(payload), utc_text(now)) for update_id, payload in updates],
+        "INSERT OR IGNORE INTO inbox (channel, update_id, payload, received_at, processed_at, malformed) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            (channel, update_id, json.dumps(payload), received, received if malformed else None, malformed)
+            for update_id, payload, malformed in updates
+        ],
     )
 
 
-async def pending_updates(conn: aiosqlite.Connection, channel: str) -> list[tuple[int, dict[str, Any]]]:
+async def set_aside(conn: aiosqlite.Connection, channel: str, update_id: int, malformed: str, now: datetime) -> None:
+    """Marks a stored update that cannot be parsed (one stored before parsing came first, say): kept, not replayed."""
+    await conn.execute(
+        "UPDATE inbox SET processed_at = ?, malformed = ? WHERE channel = ? AND update_id = ?",
+        (utc_text(now), malformed, channel, update_id),
+    )
+
+
+async def pending_updates(conn: aiosqlite.Connection, channel: str) -> list[tuple[int, Any]]:
     return [
         (row[0], json.loads(row[1]))
         for row in await rows(

@@ -18,12 +18,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import partial
 
 import aiosqlite
 
 from bot.delivery.message import Message
 from bot.delivery.pacing import Limits, Pacer
 from bot.storage.db import Database, first_row, rows, utc_text
+from bot.storage.faults import FaultLog, database_fault, until_done
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +196,7 @@ class OutboxWorker:
         # One dispatcher at a time (the console drains before each prompt while the worker runs): two
         # would both send the same due row.
         self._dispatching = asyncio.Lock()
+        self.faults = FaultLog(log)
 
     def wake(self) -> None:
         self._stale = True
@@ -206,8 +209,8 @@ class OutboxWorker:
             try:
                 async with self._dispatching:
                     pause = await self._dispatch()
-            except Exception:  # the database, say; what was not marked sent is sent on the next round
-                log.exception("outbox %s: dispatching failed", self.channel)
+            except Exception as exc:  # the database, say; what was not marked sent is sent on the next round
+                self._database_failed(exc, "dispatching")
                 self._stale = True
                 pause = IDLE_POLL_SECONDS
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for can lose a cancellation that races
@@ -300,8 +303,8 @@ class OutboxWorker:
             return
         try:
             await self._record_failure(item, result)
-        except Exception:  # the database: the row is still unsent, so it is tried again
-            log.exception("outbox %s: recording the failure of %s failed", self.channel, item.id)
+        except Exception as exc:  # the database: the row is still unsent, so it is tried again
+            self._database_failed(exc, f"recording the failure of {item.id}")
         self._release([item])
 
     async def _mark_finished(self) -> None:
@@ -312,12 +315,24 @@ class OutboxWorker:
             while self._to_mark:
                 batch, self._to_mark = self._to_mark, []
                 try:
-                    await mark_sent(self.db, batch, real_now())
-                except Exception:  # the database: they stay unsent and are sent again, never lost
+                    # Sent is sent: given up, these would go out again. A transient fault (the database locked
+                    # or full) is waited out instead, and the recipients stay busy meanwhile.
+                    await until_done(
+                        partial(mark_sent, self.db, batch, real_now()), f"outbox {self.channel}", self.faults
+                    )
+                except Exception:  # a bug: they stay unsent and are sent again, never lost
                     log.exception("outbox %s: marking %d messages sent failed", self.channel, len(batch))
                 self._release(batch)
         finally:
             self._marking = False
+
+    def _database_failed(self, exc: Exception, doing: str) -> None:
+        """A transient fault (locked, full, read-only) goes to the log once a minute; anything else in full."""
+        kind = database_fault(exc)
+        if kind is None:
+            log.exception("outbox %s: %s failed", self.channel, doing)
+        else:
+            self.faults.report(f"outbox {self.channel}", kind)
 
     def _release(self, items: Sequence[OutboxItem]) -> None:
         for item in items:

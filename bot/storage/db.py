@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import aiosqlite
 
+from bot.storage.faults import Unrecoverable
 from bot.storage.migrations import MIGRATIONS
 
 
@@ -39,11 +41,21 @@ async def first_row(conn: aiosqlite.Connection, sql: str, params: tuple[object, 
     return found[0] if found else None
 
 
+def _inode(path: Path) -> int | None:
+    if str(path) == ":memory:":
+        return None
+    try:
+        return os.stat(path).st_ino
+    except FileNotFoundError:
+        return -1
+
+
 class Database:
     def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
         self.connection = connection
         self.path = path
         self._lock = asyncio.Lock()
+        self._inode = _inode(path)
 
     @classmethod
     async def open(cls, path: Path) -> Database:
@@ -55,16 +67,21 @@ class Database:
             os.close(fd)
             os.chmod(path, 0o600)
         connection = await aiosqlite.connect(path, isolation_level=None)
-        connection.row_factory = aiosqlite.Row
-        await connection.execute("PRAGMA journal_mode=WAL")
-        await connection.execute("PRAGMA synchronous=FULL")
-        await connection.execute("PRAGMA foreign_keys=ON")
-        await connection.execute("PRAGMA busy_timeout=5000")
-        # Deleted and overwritten contents (a delivered invite link, a pruned message) are zeroed in the file,
-        # not left in free space where a copy of the database would still hold them.
-        await connection.execute("PRAGMA secure_delete=ON")
-        database = cls(connection, path)
-        await database._migrate()
+        try:
+            connection.row_factory = aiosqlite.Row
+            await connection.execute("PRAGMA journal_mode=WAL")
+            await connection.execute("PRAGMA synchronous=FULL")
+            await connection.execute("PRAGMA foreign_keys=ON")
+            await connection.execute("PRAGMA busy_timeout=5000")
+            # Deleted and overwritten contents (a delivered invite link, a pruned message) are zeroed in the file,
+            # not left in free space where a copy of the database would still hold them.
+            await connection.execute("PRAGMA secure_delete=ON")
+            database = cls(connection, path)
+            await database._migrate()
+        except BaseException:
+            # aiosqlite's thread would keep the process alive after the error is reported.
+            await connection.close()
+            raise
         return database
 
     async def _migrate(self) -> None:
@@ -72,7 +89,23 @@ class Database:
             row = await cursor.fetchone()
         version = int(row[0]) if row else 0
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            await self.connection.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version={number};\nCOMMIT;")
+            try:
+                await self.connection.executescript(
+                    f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version={number};\nCOMMIT;"
+                )
+            except sqlite3.Error as exc:
+                if self.connection.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        await self.connection.execute("ROLLBACK")
+                raise Unrecoverable(
+                    f"the database {self.path} could not be migrated to version {number}: {exc}"
+                ) from exc
+
+    def ensure_file(self) -> None:
+        """Raises `Unrecoverable` when the database file was deleted or replaced under the running bot: SQLite
+        would go on writing into the deleted file, and all of it would be lost at the next start."""
+        if self._inode is not None and _inode(self.path) != self._inode:
+            raise Unrecoverable(f"the database file {self.path} was deleted or replaced while the bot ran")
 
     async def close(self) -> None:
         await self.connection.close()
@@ -83,11 +116,15 @@ class Database:
             await self.connection.execute("BEGIN IMMEDIATE")
             try:
                 yield self.connection
-            except BaseException:
-                await self.connection.execute("ROLLBACK")
-                raise
-            else:
                 await self.connection.execute("COMMIT")
+            except BaseException:
+                # A COMMIT that failed (busy, disk full) leaves the transaction open, and a statement that
+                # failed may have ended it already: roll back only what is open, or the connection stays
+                # inside a transaction and every later BEGIN fails for good.
+                if self.connection.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        await self.connection.execute("ROLLBACK")
+                raise
 
     async def write(self, sql: str, params: tuple[object, ...] = ()) -> int:
         """One statement, committed on its own (autocommit): a single round trip to SQLite's thread, where

@@ -237,4 +237,9 @@ MIGRATIONS: tuple[str, ...] = (
         UPDATE outbox SET payload = '{"text": "", "forgotten": true}' WHERE id = NEW.id;
     END;
     """,
+    # 8: an update that cannot be parsed is kept aside in the inbox, marked with why (the parser's error type, never
+    # its text): counted by `kkrbot health`, never replayed, and it blocks none after it.
+    """
+    ALTER TABLE inbox ADD COLUMN malformed TEXT;
+    """,
 )

@@ -1,0 +1,89 @@
+"""Every failure of `kkrbot` is one line on stderr and exit status 2, never a traceback: files that are not
+what they claim, and a database the machine will not let the bot write (issue #7, item 10)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.test_cli import kkrbot
+
+TOKEN = {"KKRBOT_TELEGRAM_TOKEN": "123456:TEST-token", "KKRBOT_TELEGRAM_API_URL": "http://127.0.0.1:9/bot"}
+
+
+def one_line(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("kkrbot: ")
+    return lines[0]
+
+
+def test_a_roster_csv_in_windows_1252_is_refused_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "roster.csv").write_bytes("id,name,role,municipality\nx1,Søren Ærø,member,Aalborg\n".encode("cp1252"))
+
+    line = one_line(kkrbot(tmp_path, "roster", "import", "roster.csv"))
+
+    assert "roster.csv" in line
+    assert "UTF-8" in line
+
+
+def test_a_binary_roster_file_is_refused_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "roster.csv").write_bytes(bytes(range(256)) * 8)
+
+    assert "roster.csv" in one_line(kkrbot(tmp_path, "roster", "import", "roster.csv"))
+
+
+def test_a_file_that_is_not_a_database_is_refused_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "kkrbot.sqlite3").write_text("not a database\n" * 100)
+
+    assert "not a database" in one_line(kkrbot(tmp_path, "run", env=TOKEN))
+
+
+def root_command(*command: str) -> None:
+    if os.geteuid() != 0 or shutil.which(command[0]) is None:
+        pytest.skip(f"needs root and {command[0]}")
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        pytest.skip(f"{' '.join(command)} is not permitted here: {result.stderr.strip()}")
+
+
+@pytest.fixture
+def read_only_file_system(tmp_path: Path) -> Iterator[Path]:
+    """A tmpfs mounted read-only (root only; skipped elsewhere)."""
+    mount = tmp_path / "ro"
+    mount.mkdir()
+    root_command("mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(mount))
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_run_with_the_database_on_a_read_only_file_system_stops_in_one_line(
+    tmp_path: Path, read_only_file_system: Path
+) -> None:
+    database = read_only_file_system / "kkrbot.sqlite3"
+
+    line = one_line(kkrbot(tmp_path, "run", env={**TOKEN, "KKRBOT_DATABASE": str(database)}))
+
+    assert "Read-only file system" in line
+
+
+def test_run_with_a_read_only_database_file_stops_in_one_line(tmp_path: Path) -> None:
+    """Made immutable (chattr +i), because root, who runs these tests, may write a file of mode 0444."""
+    assert kkrbot(tmp_path, "roster", "list").returncode == 0
+    database = tmp_path / "kkrbot.sqlite3"
+    root_command("chattr", "+i", str(database))
+    try:
+        line = one_line(kkrbot(tmp_path, "run", env=TOKEN))
+    finally:
+        subprocess.run(["chattr", "-i", str(database)], check=False)
+
+    assert str(database) in line
