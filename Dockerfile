@@ -22,5 +22,7 @@ RUN pip install . && kkrbot compile-locales && rm -rf /src
 WORKDIR /data
 VOLUME ["/data"]
 USER kkrbot
+# Healthy while the bot polls Telegram and its clock ticks (heartbeats in the database); the line says what is stale.
+HEALTHCHECK --interval=60s --timeout=20s --start-period=60s --retries=3 CMD ["kkrbot", "health"]
 ENTRYPOINT ["kkrbot"]
 CMD ["run"]
