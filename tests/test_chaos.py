@@ -161,7 +161,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 def disk_filled(mount: Path) -> Iterator[None]:
     """Fills the file system to its last block with a file, and deletes the file at the block's end."""
     filler = mount / "filler"
-    with filler.open("wb") as out, contextlib.suppress(OSError):
+    with contextlib.suppress(OSError), filler.open("wb") as out:  # the close may fail too
         while True:
             out.write(b"\0" * 65536)
             out.flush()
