@@ -28,7 +28,7 @@ from bot.exports import ExportError, attendance_export, minutes_export
 from bot.i18n import compile_all, translator
 from bot.storage import broadcasts as store
 from bot.storage.accounts import issue_invites, teams_invite_link
-from bot.storage.backup import BackupError, default_backup_name, restore_backup, take_backup
+from bot.storage.backup import BackupError, default_backup_name, newest_backup_time, restore_backup, take_backup
 from bot.storage.faults import Unrecoverable
 from bot.storage.health import assess, read_health
 from bot.storage.lock import DatabaseInUse, exclusive, holder
@@ -377,7 +377,7 @@ def health(settings: Settings) -> tuple[bool, str]:
         found = read_health(settings.database, now)
     except (OSError, sqlite3.Error) as exc:
         return False, f"unhealthy: cannot read the database {settings.database}: {exc}"
-    return assess(
+    healthy, line = assess(
         found,
         now,
         max_age=settings.health_max_age_seconds,
@@ -385,6 +385,17 @@ def health(settings: Settings) -> tuple[bool, str]:
         polling=settings.telegram_token is not None,
         running=holder(settings.database) is not None,
     )
+    return healthy, line + backup_age(settings, now)
+
+
+def backup_age(settings: Settings, now: datetime) -> str:
+    """With automatic backups on, the age of the newest one, so a stale backup shows where operators look."""
+    if settings.backup_dir is None:
+        return ""
+    newest = newest_backup_time(settings.backup_dir)
+    if newest is None:
+        return f"; no automatic backup yet in {settings.backup_dir}"
+    return f"; newest automatic backup {(now - newest).total_seconds() / 3600:.1f} h old"
 
 
 def describe(exc: BaseException, file: Path | None) -> str:

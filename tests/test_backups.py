@@ -317,3 +317,14 @@ async def test_restoring_over_the_database_repeats_nothing_it_had_sent_or_handle
         unprocessed = conn.execute("SELECT count(*) FROM inbox WHERE processed_at IS NULL").fetchone()[0]
     assert (unsent, unprocessed) == (0, 0)
     assert stat.S_IMODE(database.stat().st_mode) == 0o600
+
+
+def test_health_reports_the_age_of_the_newest_automatic_backup(tmp_path: Path) -> None:
+    kkrbot(tmp_path, "roster", "list")
+    folder = tmp_path / "nightly"
+    without = kkrbot(tmp_path, "health", env={"KKRBOT_BACKUP_DIR": str(folder)})
+    kkrbot(tmp_path, "backup", env={"KKRBOT_BACKUP_DIR": str(folder)})
+    after = kkrbot(tmp_path, "health", env={"KKRBOT_BACKUP_DIR": str(folder)})
+
+    assert "no automatic backup yet" in without.stdout + without.stderr
+    assert "newest automatic backup 0.0 h old" in after.stdout + after.stderr
