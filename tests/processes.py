@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
+import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+
+import pytest
 
 from bot.app import open_conversation
 from bot.config import Settings
@@ -98,3 +102,12 @@ class BotProcess:
         assert self.process is not None
         self.process.send_signal(signal.SIGTERM)
         return await asyncio.wait_for(self.process.wait(), 30)
+
+
+def run_as_root(*command: str) -> None:
+    """Runs a command only root may (mount, chattr) for a fault test; skips the test where it cannot."""
+    if os.geteuid() != 0 or shutil.which(command[0]) is None:
+        pytest.skip(f"needs root and {command[0]}")
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        pytest.skip(f"{' '.join(command)} is not permitted here: {result.stderr.strip()}")

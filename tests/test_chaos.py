@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.fake_telegram import FakeTelegram
-from tests.processes import PROJECT_ROOT, BotProcess, bind_everyone, wait_until_polling
+from tests.processes import PROJECT_ROOT, BotProcess, bind_everyone, run_as_root, wait_until_polling
 
 MEETING = "2027-02-12"
 CONFIRMED = "er registreret"
@@ -135,14 +134,6 @@ async def test_a_database_locked_10_s_by_another_process_delays_the_answers_and_
     await members_report_absence_through(
         tg, database, log, "database locked; retrying", locked_by_another_process(database, 10)
     )
-
-
-def run_as_root(*command: str) -> None:
-    if os.geteuid() != 0 or shutil.which(command[0]) is None:
-        pytest.skip(f"needs root and {command[0]}")
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        pytest.skip(f"{' '.join(command)} is not permitted here: {result.stderr.strip()}")
 
 
 @pytest.fixture

@@ -3,14 +3,13 @@ what they claim, and a database the machine will not let the bot write (issue #7
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.processes import run_as_root
 from tests.test_cli import kkrbot
 
 TOKEN = {"KKRBOT_TELEGRAM_TOKEN": "123456:TEST-token", "KKRBOT_TELEGRAM_API_URL": "http://127.0.0.1:9/bot"}
@@ -46,20 +45,12 @@ def test_a_file_that_is_not_a_database_is_refused_in_one_line(tmp_path: Path) ->
     assert "not a database" in one_line(kkrbot(tmp_path, "run", env=TOKEN))
 
 
-def root_command(*command: str) -> None:
-    if os.geteuid() != 0 or shutil.which(command[0]) is None:
-        pytest.skip(f"needs root and {command[0]}")
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        pytest.skip(f"{' '.join(command)} is not permitted here: {result.stderr.strip()}")
-
-
 @pytest.fixture
 def read_only_file_system(tmp_path: Path) -> Iterator[Path]:
     """A tmpfs mounted read-only (root only; skipped elsewhere)."""
     mount = tmp_path / "ro"
     mount.mkdir()
-    root_command("mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(mount))
+    run_as_root("mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(mount))
     try:
         yield mount
     finally:
@@ -80,7 +71,7 @@ def test_run_with_a_read_only_database_file_stops_in_one_line(tmp_path: Path) ->
     """Made immutable (chattr +i), because root, who runs these tests, may write a file of mode 0444."""
     assert kkrbot(tmp_path, "roster", "list").returncode == 0
     database = tmp_path / "kkrbot.sqlite3"
-    root_command("chattr", "+i", str(database))
+    run_as_root("chattr", "+i", str(database))
     try:
         line = one_line(kkrbot(tmp_path, "run", env=TOKEN))
     finally:
