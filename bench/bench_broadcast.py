@@ -21,6 +21,7 @@ from bot.storage import broadcasts as store
 from bot.storage.roster import Roster
 from tests.conftest import REFERENCE_NOW, Clock, start_bot
 from tests.fake_telegram import FakeTelegram
+from tests.processes import add_crowd
 
 TEXT = "Benchmark: husk mødet fredag"
 
@@ -30,19 +31,8 @@ async def run(recipients: int) -> None:
         with tempfile.TemporaryDirectory() as folder:
             bot = await start_bot(tg, Path(folder) / "kkrbot.sqlite3", Clock(REFERENCE_NOW))
             try:
-                crowd = range(800_000, 800_000 + recipients)
                 async with bot.conversation.db.transaction() as conn:
-                    await conn.executemany(
-                        "INSERT INTO persons (id, name, role, municipality, party) "
-                        "VALUES (?, ?, 'substitute', 'Aalborg', 'A')",
-                        [(f"crowd-{uid}", f"Crowd {uid}") for uid in crowd],
-                    )
-                    await conn.executemany(
-                        "INSERT INTO accounts (channel, address, person_id, bound_at) VALUES ('telegram', ?, ?, ?)",
-                        [(str(uid), f"crowd-{uid}", "2026-11-23T08:00:00+00:00") for uid in crowd],
-                    )
-                for uid in crowd:
-                    tg._remember_chat(uid, "private", tg._remember_user(uid, "Crowd", None, None, "da"))
+                    crowd = await add_crowd(conn, tg, recipients)
                 async with bot.conversation.db.transaction() as conn:
                     roster = await Roster.load(conn)
                     people = [p for p in roster.people if p.id.startswith("crowd-")]

@@ -6,11 +6,13 @@ import asyncio
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import aiosqlite
 import pytest
 
 from bot.app import open_conversation
@@ -39,11 +41,57 @@ async def bind_everyone(database: Path) -> tuple[Roster, dict[str, int]]:
     return roster, users
 
 
+CROWD_FIRST_USER_ID = 800_000
+
+
+async def add_crowd(
+    conn: aiosqlite.Connection, tg: FakeTelegram, size: int, first: int = CROWD_FIRST_USER_ID
+) -> list[int]:
+    """`size` substitutes of the test's own (person "crowd-UID", bound to Telegram user UID), each chat known
+    to the fake server as if the person had written to the bot: recipients for big broadcasts. Returns the
+    user ids."""
+    crowd = list(range(first, first + size))
+    await conn.executemany(
+        "INSERT INTO persons (id, name, role, municipality, party) VALUES (?, ?, 'substitute', 'Aalborg', 'A')",
+        [(f"crowd-{uid}", f"Crowd {uid}") for uid in crowd],
+    )
+    await conn.executemany(
+        "INSERT INTO accounts (channel, address, person_id, bound_at) VALUES ('telegram', ?, ?, ?)",
+        [(str(uid), f"crowd-{uid}", "2026-11-23T08:00:00+00:00") for uid in crowd],
+    )
+    for uid in crowd:
+        tg.open_chat(uid, first_name="Crowd")
+    return crowd
+
+
 async def wait_until_polling(tg: FakeTelegram, calls_before: int) -> None:
     """Until a bot in another process has called getUpdates since `calls_before` was read, i.e. it is up."""
     async with asyncio.timeout(30):
         while tg.get_updates_calls <= calls_before:  # noqa: ASYNC110 - the poller is another process
             await asyncio.sleep(0.01)
+
+
+async def drained(database: Path, timeout: float = 60) -> None:  # noqa: ASYNC109
+    """Until a bot in another process has processed every update and sent or given up every message."""
+    async with asyncio.timeout(timeout):
+        while True:
+            with sqlite3.connect(database, timeout=10) as conn:
+                unprocessed = conn.execute("SELECT count(*) FROM inbox WHERE processed_at IS NULL").fetchone()[0]
+                unsent = conn.execute(
+                    "SELECT count(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL"
+                ).fetchone()[0]
+            if unprocessed == 0 and unsent == 0:
+                return
+            await asyncio.sleep(0.1)
+
+
+def kkrbot_cli(database: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`kkrbot ARGS` as the secretariat's scripts run it, against the database (of a running bot, perhaps)."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("KKRBOT_")}
+    environment["KKRBOT_DATABASE"] = str(database)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], env=environment, capture_output=True, text=True, timeout=60
+    )
 
 
 def peak_memory_kib(pid: int) -> int:

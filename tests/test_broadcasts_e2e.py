@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import RunningBot
 from tests.fake_telegram import SentMessage
+from tests.processes import add_crowd
 
 SECRETARY, MEMBER_1, MEMBER_2, MAYOR, SUBSTITUTE, OTHER_SUBSTITUTE = 4001, 4002, 4003, 4004, 4005, 4006
 MEMBERS = (MEMBER_1, MEMBER_2, MAYOR)
@@ -186,18 +187,8 @@ async def test_a_question_during_a_200_recipient_broadcast_is_answered_before_th
     council: RunningBot,
 ) -> None:
     """The broadcast is bulk traffic: a member's question overtakes the rest of it (ordering, not timing)."""
-    crowd = range(900_000, 900_200)
     async with council.conversation.db.transaction() as conn:
-        await conn.executemany(
-            "INSERT INTO persons (id, name, role, municipality, party) VALUES (?, ?, 'substitute', 'Aalborg', 'A')",
-            [(f"crowd-{uid}", f"Crowd {uid}") for uid in crowd],
-        )
-        await conn.executemany(
-            "INSERT INTO accounts (channel, address, person_id, bound_at) VALUES ('telegram', ?, ?, ?)",
-            [(str(uid), f"crowd-{uid}", "2026-11-23T08:00:00+00:00") for uid in crowd],
-        )
-    for uid in crowd:  # Telegram knows these chats (each person once pressed Start)
-        council.tg._remember_chat(uid, "private", council.tg._remember_user(uid, "Crowd", None, None, "da"))
+        crowd = await add_crowd(conn, council.tg, 200, first=900_000)
     preview = await council.ask(SECRETARY, "/udsend stedfortraedere Til de mange")
     await council.press(SECRETARY, preview, "Send til 202")
     await council.tg.wait_for(lambda m: m.chat_id in crowd and "Til de mange" in text(m))

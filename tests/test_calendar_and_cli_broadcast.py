@@ -5,25 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from icalendar import Calendar
 
 from tests.conftest import RunningBot
+from tests.processes import kkrbot_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRETARY, MEMBER_1, MEMBER_2 = 5001, 5002, 5003
-
-
-def kkrbot_cli(database: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("KKRBOT_")}
-    environment["KKRBOT_DATABASE"] = str(database)
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args], env=environment, capture_output=True, text=True, timeout=60
-    )
 
 
 def events(ics: bytes) -> dict[str, dict[str, str]]:

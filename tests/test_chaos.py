@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.fake_telegram import FakeTelegram
-from tests.processes import PROJECT_ROOT, BotProcess, bind_everyone, run_as_root, wait_until_polling
+from tests.processes import PROJECT_ROOT, BotProcess, bind_everyone, drained, run_as_root, wait_until_polling
 
 MEETING = "2027-02-12"
 CONFIRMED = "er registreret"
@@ -81,19 +81,6 @@ async def members_report_absence_through(
     with sqlite3.connect(database) as conn:
         absences = conn.execute("SELECT member_id FROM absences WHERE withdrawn_at IS NULL").fetchall()
     assert sorted(row[0] for row in absences) == sorted(m.id for m in members)
-
-
-async def drained(database: Path) -> None:
-    async with asyncio.timeout(60):
-        while True:
-            with sqlite3.connect(database, timeout=10) as conn:
-                unprocessed = conn.execute("SELECT count(*) FROM inbox WHERE processed_at IS NULL").fetchone()[0]
-                unsent = conn.execute(
-                    "SELECT count(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL"
-                ).fetchone()[0]
-            if unprocessed == 0 and unsent == 0:
-                return
-            await asyncio.sleep(0.1)
 
 
 # --- the database locked, full, read-only ---------------------------------------------------------------
