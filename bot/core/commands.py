@@ -72,6 +72,12 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "broadcasts", "udsendelser", Audience.SECRETARIAT, N_("Recent broadcasts and their delivery (secretariat)")
     ),
+    Command("alliance", "valgforbund", Audience.BOUND, N_("Valgforbund for the chair election")),
+    Command("chair", "formandsvalg", Audience.BOUND, N_("Election of chair and vice-chair")),
+    Command("appointments", "udpegninger", Audience.BOUND, N_("Appointments to regional fora")),
+    Command("forum", "forum", Audience.SECRETARIAT, N_("Regional fora: seats, votes, lists (secretariat)")),
+    Command("nomination", "indstilling", Audience.SECRETARIAT, N_("Erhvervshus board nominations (secretariat)")),
+    Command("departure", "udtraedelse", Audience.SECRETARIAT, N_("A member leaves the KKR (secretariat)")),
     Command("cover", "cover", Audience.COUNCIL, N_("A substitute's answer to an alert"), in_menu=False),
     Command("start", "start", Audience.ANYONE, N_("Start"), in_menu=False),
     Command("seen", "set", Audience.BOUND, N_("Seen: a broadcast's acknowledgement"), in_menu=False),

@@ -21,10 +21,13 @@ from bot.core.messages import Outcome, Request
 from bot.core.turn import Turn, UseCase, display_name
 from bot.core.usecases import (
     absence_notices,
+    appointments,
     broadcasts,
     calendar_feed,
     channel_choice,
     composition,
+    elections,
+    fora,
     general,
     meetings,
     onboarding,
@@ -75,6 +78,12 @@ USE_CASES: Mapping[str, UseCase] = {
     "broadcasts": broadcasts.broadcasts_case,
     "seen": broadcasts.seen_case,
     "channel": channel_choice.channel_case,
+    "alliance": elections.valgforbund_case,
+    "chair": elections.chair_case,
+    "appointments": fora.appointments_case,
+    "forum": fora.forum_case,
+    "nomination": appointments.nomination_case,
+    "departure": appointments.departure_case,
 }
 
 # What runs on every tick of the clock, in this order.
@@ -83,6 +92,7 @@ SCHEDULED: tuple[UseCase, ...] = (
     scheduled.escalate_unanswered,
     broadcasts.report_finished,
     scheduled.forget_old_messages,
+    appointments.remind_erhvervshus,
 )
 
 TICK_SECONDS = 60

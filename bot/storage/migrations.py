@@ -242,4 +242,92 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE inbox ADD COLUMN malformed TEXT;
     """,
+    # 9: elections (issue #11): valgforbund notices and the secretariat's decision, the stored chair election,
+    # regional fora with their recorded rounds, groups' lists and appointments, Erhvervshus nominations with
+    # the reasons for departing from the gender rule, the reminders sent before its deadlines, and members who
+    # left the KKR (R-MEM-5). Results are kkrcore's own JSON, so they can be compared with `kkrcore --json`.
+    """
+    CREATE TABLE valgforbund (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        meeting_id TEXT NOT NULL,
+        parties TEXT NOT NULL,
+        notified_by TEXT NOT NULL,
+        notified_at TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'rejected')),
+        decided_by TEXT,
+        decided_at TEXT
+    );
+
+    CREATE TABLE chair_elections (
+        meeting_id TEXT PRIMARY KEY,
+        alliances TEXT NOT NULL,
+        result TEXT NOT NULL,
+        decided_by TEXT NOT NULL,
+        decided_at TEXT NOT NULL
+    );
+
+    CREATE TABLE fora (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        seats INTEGER NOT NULL CHECK (seats >= 1),
+        substitutes INTEGER NOT NULL DEFAULT 0,
+        gender_balance INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        result TEXT,
+        decided_at TEXT
+    );
+
+    CREATE TABLE forum_rounds (
+        forum_id TEXT NOT NULL REFERENCES fora (id) ON DELETE CASCADE,
+        round INTEGER NOT NULL,
+        present INTEGER NOT NULL,
+        votes TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        PRIMARY KEY (forum_id, round)
+    );
+
+    CREATE TABLE forum_lists (
+        forum_id TEXT NOT NULL REFERENCES fora (id) ON DELETE CASCADE,
+        group_name TEXT NOT NULL,
+        members INTEGER NOT NULL CHECK (members >= 0),
+        candidates TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        PRIMARY KEY (forum_id, group_name)
+    );
+
+    CREATE TABLE appointments (
+        forum_id TEXT NOT NULL REFERENCES fora (id) ON DELETE CASCADE,
+        person_id TEXT NOT NULL,
+        appointed_at TEXT NOT NULL,
+        ended_at TEXT,
+        PRIMARY KEY (forum_id, person_id)
+    );
+
+    CREATE TABLE ehus_nominations (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        body TEXT NOT NULL,
+        category TEXT NOT NULL,
+        gender TEXT NOT NULL CHECK (gender IN ('woman', 'man')),
+        name TEXT NOT NULL,
+        recorded_at TEXT NOT NULL
+    );
+
+    CREATE TABLE ehus_special_reasons (
+        body TEXT PRIMARY KEY,
+        reason TEXT NOT NULL,
+        recorded_at TEXT NOT NULL
+    );
+
+    CREATE TABLE ehus_reminders (
+        deadline TEXT PRIMARY KEY,
+        sent_at TEXT NOT NULL
+    );
+
+    CREATE TABLE departures (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        person_id TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        recorded_at TEXT NOT NULL
+    );
+    """,
 )

@@ -147,3 +147,11 @@ async def members_case(turn: Turn) -> None:
         if not group:
             lines.append("• " + _("no members"))
     turn.reply("\n".join(lines).strip(), title=_("Members"), buttons=by_buttons)
+
+
+def find_people(roster: Roster, query: str) -> list[Person]:
+    """Roster people whose id is `query`, or whose name contains it ('klitgaard', 'Mikael')."""
+    if query in roster.by_id:
+        return [roster.by_id[query]]
+    folded = _fold(query)
+    return [p for p in roster.people if folded and folded in _fold(p.name)]

@@ -1,0 +1,303 @@
+"""Valgforbund and the election of chair and vice-chair at the constituent meeting (seed, items 1.1, 1.3, 1.4).
+
+kkrcore decides everything: who may form a valgforbund (R-ELEC-2), the deadline (R-ELEC-4), and the result
+(R-ELEC-1..3); this module records the notices, the secretariat's decisions and the result, and says so in
+the member's language. A tie is never settled here: the secretariat records the lot drawn at the meeting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from bot.core.turn import Turn, display_name
+from bot.delivery.message import Button, Message
+from bot.i18n import Translator
+from bot.storage import elections as store
+from kkrcore.composition import CompositionInput, eligibility
+from kkrcore.draw import RecordedDraw, TieUnresolved
+from kkrcore.elections import ChairElection, alliance_groups, chair_election, valgforbund_deadline
+from kkrcore.models import Dataset, Meeting, MeetingKind
+from kkrcore.reasons import InvalidInput, Reason
+
+APPROVE = ("godkend", "approve")
+REJECT = ("afvis", "reject")
+LOT = ("lod", "lot")
+
+
+def reason_text(reason: Reason, detail: str, _: Translator) -> str:
+    """A kkrcore reason code in the reader's words; the rule id is part of the sentence where there is one."""
+    texts = {
+        Reason.INELIGIBLE_PARTY: _(
+            "{detail} cannot take part: it is under 2 % of the votes or has no council seat (R-ELEC-2).", detail=detail
+        ),
+        Reason.UNKNOWN_PARTY: _("{detail} is not a party letter of this period.", detail=detail),
+        Reason.PARTY_IN_TWO_ALLIANCES: _(
+            "{detail} is already in another valgforbund; a party can be in one valgforbund only.", detail=detail
+        ),
+        Reason.EMPTY_ALLIANCE: _("A valgforbund needs at least two parties, e.g. A+F."),
+        Reason.NOT_COUNCIL_MEMBER: _(
+            "{detail} is not a council member; only council members of the region's municipalities can be "
+            "appointed (R-ELEC-7).",
+            detail=detail,
+        ),
+        Reason.OUTSIDE_REGION: _(
+            "{detail} is not a council member in the region; only council members of the region's municipalities "
+            "can be appointed (R-ELEC-7).",
+            detail=detail,
+        ),
+        Reason.MORE_VOTES_THAN_PRESENT: _("More votes than members present ({detail}).", detail=detail),
+        Reason.NOT_IN_RUNOFF: _("Round 3 is between the two leaders of round 2 only, not {detail}.", detail=detail),
+        Reason.TOO_MANY_ROUNDS: _("The election was already decided ({detail}).", detail=detail),
+        Reason.NO_CANDIDATES: _("A round needs at least one candidate with votes."),
+        Reason.NEGATIVE_VOTES: _("Votes cannot be negative ({detail}).", detail=detail),
+        Reason.RECORDED_LOT_MISMATCH: _("That lot does not name one of the tied ({detail}).", detail=detail),
+        Reason.RECORDED_LOTS_EXHAUSTED: _("Another tie needs a lot as well ({detail}).", detail=detail),
+    }
+    return texts.get(reason, _("Not possible: {detail}", detail=f"{reason} {detail}".strip()))
+
+
+def next_constituent_meeting(turn: Turn) -> Meeting | None:
+    return next(
+        (m for m in turn.dataset.meetings if m.kind is MeetingKind.CONSTITUENT and m.start > turn.now),
+        None,
+    )
+
+
+def eligible_parties(dataset: Dataset) -> list[str]:
+    return eligibility(CompositionInput.from_dataset(dataset))[0]
+
+
+def _local_day(turn: Turn) -> date:
+    return turn.now.astimezone(turn.settings.tz).date()
+
+
+async def valgforbund_case(turn: Turn) -> None:
+    """`/valgforbund` lists the approved valgforbund; `/valgforbund A+F+B+Ø` notifies one (members);
+    `/valgforbund godkend|afvis N` decides a notice (secretariat)."""
+    _ = turn._
+    assert turn.person is not None
+    meeting = next_constituent_meeting(turn)
+    if meeting is None:
+        turn.reply(
+            _("There is no constituent meeting ahead in this period."), buttons=[[turn.button(_("Help"), "help")]]
+        )
+        return
+    args = turn.args
+    if args and args[0].lower() in APPROVE + REJECT:
+        await _decide(turn, meeting, args)
+    elif args:
+        await _notify(turn, meeting, "".join(args).upper())
+    else:
+        await _list(turn, meeting)
+
+
+async def _list(turn: Turn, meeting: Meeting) -> None:
+    _ = turn._
+    notices = await store.valgforbund_for(turn.conn, meeting.id)
+    deadline = valgforbund_deadline(meeting.start.date())
+    approved = [n.name for n in notices if n.status == "approved"]
+    lines = [
+        _(
+            "Valgforbund for the election of chair and vice-chair at the constituent meeting {when} must be "
+            "notified by {deadline} (three working days before, R-ELEC-4).",
+            when=_.date(meeting.start),
+            deadline=_.date(deadline),
+        ),
+        "",
+        _("Approved: {list}", list=", ".join(approved)) if approved else _("No valgforbund approved yet."),
+    ]
+    buttons: list[list[Button]] = []
+    if turn.is_secretariat:
+        for notice in notices:
+            if notice.status == "pending":
+                lines.append(_("Awaiting approval: no. {id}: {parties}", id=notice.id, parties=notice.name))
+                buttons.append(
+                    [
+                        turn.button(_("Approve {parties}", parties=notice.name), f"valgforbund godkend {notice.id}"),
+                        turn.button(_("Reject {parties}", parties=notice.name), f"valgforbund afvis {notice.id}"),
+                    ]
+                )
+    buttons.append([turn.button(_("Chair election"), "chair")])
+    turn.reply("\n".join(lines), title=_("Valgforbund"), buttons=buttons)
+
+
+async def _notify(turn: Turn, meeting: Meeting, text: str) -> None:
+    _ = turn._
+    assert turn.person is not None
+    retry = [[turn.button(_("Approved valgforbund"), "valgforbund"), turn.button(_("Help"), "help")]]
+    if turn.person.role.value != "member":
+        turn.reply(_("Only members of the KKR can notify a valgforbund."), buttons=retry)
+        return
+    deadline = valgforbund_deadline(meeting.start.date())
+    if _local_day(turn) > deadline:
+        turn.reply(
+            _(
+                "Too late: a valgforbund had to be notified by {deadline}, three working days before the "
+                "constituent meeting {when} (R-ELEC-4). Nothing was recorded.",
+                deadline=_.date(deadline),
+                when=_.date(meeting.start),
+            ),
+            buttons=retry,
+        )
+        return
+    parties = tuple(p for p in text.split("+") if p)
+    existing = [n for n in await store.valgforbund_for(turn.conn, meeting.id) if n.status != "rejected"]
+    try:
+        if len(parties) < 2:
+            raise InvalidInput(Reason.EMPTY_ALLIANCE)
+        alliance_groups(
+            turn.dataset.votes[0], eligible_parties(turn.dataset), [*(n.parties for n in existing), parties]
+        )
+    except InvalidInput as exc:
+        turn.reply(
+            _("Valgforbund {parties} not recorded.", parties="+".join(parties) or text)
+            + " "
+            + reason_text(exc.reason, exc.detail, _)
+            + " "
+            + _("The deadline is {deadline}.", deadline=_.date(deadline)),
+            buttons=retry,
+        )
+        return
+    notice_id = await store.add_valgforbund(turn.conn, meeting.id, parties, turn.person.id, turn.now)
+    name = "+".join(parties)
+    turn.reply(
+        _(
+            "Valgforbund {parties} is notified to the secretariat (no. {id}), in time for the deadline {deadline}. "
+            "The secretariat approves it; you will be told.",
+            parties=name,
+            id=notice_id,
+            deadline=_.date(deadline),
+        ),
+        buttons=retry,
+    )
+    who = display_name(turn.person, _)
+    roster = await turn.roster()
+    for secretary in roster.secretariat:
+        await turn.notify(
+            secretary.id,
+            lambda _, who=who: Message(  # type: ignore[misc]
+                title=_("Valgforbund notified"),
+                text=_("{who} notified valgforbund {parties} (no. {id}).", who=who, parties=name, id=notice_id),
+                buttons=(
+                    (
+                        Button(label=_("Approve {parties}", parties=name), action=f"valgforbund godkend {notice_id}"),
+                        Button(label=_("Reject {parties}", parties=name), action=f"valgforbund afvis {notice_id}"),
+                    ),
+                ),
+            ),
+        )
+
+
+async def _decide(turn: Turn, meeting: Meeting, args: Sequence[str]) -> None:
+    _ = turn._
+    assert turn.person is not None
+    back = [[turn.button(_("Valgforbund"), "valgforbund")]]
+    if not turn.is_secretariat:
+        turn.reply(_("Only the KKR secretariat can do that."), buttons=back)
+        return
+    notice = await store.get_valgforbund(turn.conn, int(args[1])) if len(args) > 1 and args[1].isdigit() else None
+    approve = args[0].lower() in APPROVE
+    if notice is None or not await store.decide_valgforbund(
+        turn.conn, notice.id, "approved" if approve else "rejected", turn.person.id, turn.now
+    ):
+        turn.reply(_("There is no valgforbund notice awaiting a decision with that number."), buttons=back)
+        return
+    decided = (
+        _("Valgforbund {parties} is approved.", parties=notice.name)
+        if approve
+        else _("Valgforbund {parties} is rejected.", parties=notice.name)
+    )
+    turn.reply(decided, buttons=back)
+    await turn.notify(
+        notice.notified_by,
+        lambda _: Message(
+            text=_("Valgforbund {parties} is approved.", parties=notice.name)
+            if approve
+            else _("Valgforbund {parties} is rejected.", parties=notice.name),
+            buttons=((Button(label=_("Valgforbund"), action="valgforbund"),),),
+        ),
+    )
+
+
+async def approved_alliances(turn: Turn, meeting: Meeting) -> list[list[str]]:
+    return [list(n.parties) for n in await store.valgforbund_for(turn.conn, meeting.id) if n.status == "approved"]
+
+
+def compute_chair(dataset: Dataset, alliances: list[list[str]], lots: Sequence[str]) -> ChairElection:
+    """R-ELEC-1..3 with the approved valgforbund; recorded lots settle ties in the order they occur."""
+    draw = RecordedDraw([[lot] for lot in lots]) if lots else None
+    return chair_election(dataset.votes[0], eligible_parties(dataset), alliances, draw)
+
+
+def chair_text(result: ChairElection, _: Translator) -> tuple[str, str]:
+    """The posts and the quotient table that decided them."""
+    lines = [
+        _("Chair: {group}", group=result.chair),
+        _("Vice-chair: {group}", group=result.vice_chair),
+    ]
+    for tie in result.ties:
+        lines.append(_("Decided by the recorded lot between {tied}: {winner}.", tied=", ".join(tie.tied),
+                       winner=", ".join(tie.winners)))  # fmt: skip
+    group_label, divisor_label, quotient_label = _("Group"), _("Divisor"), _("Quotient")
+    table = [f"{group_label:<14}{divisor_label:>8}{quotient_label:>10}"]
+    table += [f"{q.group:<14}{q.divisor:>8}{float(q.value):>10.1f}" for q in result.quotients]
+    return "\n".join(lines), "\n".join(table)
+
+
+async def chair_case(turn: Turn) -> None:
+    """`/formandsvalg`: the stored result, or for the secretariat the computed one (stored unless a tie needs
+    a lot: `/formandsvalg lod GROUP`); until then the longest-serving mayor leads the meeting (item 1.1)."""
+    _ = turn._
+    assert turn.person is not None
+    meeting = next_constituent_meeting(turn)
+    if meeting is None:
+        turn.reply(
+            _("There is no constituent meeting ahead in this period."), buttons=[[turn.button(_("Help"), "help")]]
+        )
+        return
+    buttons = [[turn.button(_("Valgforbund"), "valgforbund")]]
+    stored = await store.chair_result(turn.conn, meeting.id)
+    if stored is not None:
+        text, table = chair_text(ChairElection.model_validate(stored), _)
+        turn.reply(text, title=_("Chair and vice-chair elected"), pre=table, buttons=buttons)
+        return
+    mayor = turn.dataset.longest_serving_mayor
+    leader = _(
+        "Until the chair is elected, the longest-serving mayor, {name} ({municipality}), leads the meeting.",
+        name=mayor.name,
+        municipality=mayor.municipality,
+    )
+    if not turn.is_secretariat:
+        turn.reply(_("The chair and vice-chair have not been elected yet.") + " " + leader, buttons=buttons)
+        return
+    args = turn.args
+    lots = [a.upper() for a in args[1:]] if args and args[0].lower() in LOT else []
+    alliances = await approved_alliances(turn, meeting)
+    try:
+        result = compute_chair(turn.dataset, alliances, lots)
+    except TieUnresolved as tie:
+        turn.reply(
+            _(
+                "{tied} have equal quotients ({value:.1f}) for {seats} post(s): only a lot can decide. Draw the lot "
+                "and record the winner.",
+                tied=_("{first} and {last}", first=", ".join(tie.report.tied[:-1]), last=tie.report.tied[-1]),
+                value=float(tie.report.value),
+                seats=tie.report.seats,
+            )
+            + " "
+            + leader,
+            title=_("Chair election: a lot is needed"),
+            buttons=[
+                [turn.button(_("Lot: {group}", group=g), " ".join(["chair", "lod", *lots, g])) for g in tie.report.tied]
+            ],
+        )
+        return
+    except InvalidInput as exc:
+        turn.reply(reason_text(exc.reason, exc.detail, _), buttons=[[turn.button(_("Chair election"), "chair")]])
+        return
+    await store.store_chair_result(
+        turn.conn, meeting.id, alliances, result.model_dump(mode="json"), turn.person.id, turn.now
+    )
+    text, table = chair_text(result, _)
+    turn.reply(text, title=_("Chair and vice-chair elected"), pre=table, buttons=buttons)

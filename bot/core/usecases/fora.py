@@ -1,0 +1,304 @@
+"""Appointments to regional fora (seed, item 1.5): one seat by flertalsvalg (R-ELEC-5), several by
+forholdstalsvalg on the groups' lists (R-ELEC-6), council members of the region only (R-ELEC-7).
+
+The secretariat records what happened at the meeting (`/forum`); kkrcore says what it means. Members ask
+where they, or anyone, are appointed (`/udpegninger`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from bot.core.turn import Turn, display_name
+from bot.core.usecases.elections import reason_text
+from bot.core.usecases.people import find_people
+from bot.i18n import Translator
+from bot.storage import elections as store
+from bot.storage.roster import Person, Role, Roster
+from kkrcore.apportionment import Apportionment
+from kkrcore.draw import RecordedDraw, TieUnresolved
+from kkrcore.elections import MajorityElection, appointable, majority_election, proportional_election
+from kkrcore.reasons import InvalidInput, Reason
+
+NEW = ("ny", "new")
+VOTES = ("stemmer", "votes")
+LIST = ("liste", "list")
+ALLOCATE = ("fordel", "allocate")
+LOT = ("lod", "lot")
+_FORUM_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+_VOTE = re.compile(r"^(.+)=(\d+)$")
+
+
+class ForumError(Exception):
+    """A request the secretariat can correct; the text says how."""
+
+
+def check_appointable(person_id: str, roster: Roster, region: Sequence[str], _: Translator) -> Person:
+    """R-ELEC-7, or a ForumError naming the person and the rule."""
+    person = roster.by_id.get(person_id)
+    if person is None:
+        raise ForumError(_("There is nobody with id {id} in the roster.", id=person_id))
+    council = person.municipality if person.role in (Role.MEMBER, Role.SUBSTITUTE) else None
+    check = appointable(council, region)
+    if not check.allowed:
+        raise ForumError(reason_text(check.reason, person.name, _))
+    return person
+
+
+def forum_usage(_: Translator) -> str:
+    return _(
+        "Secretariat: /forum ny ID SEATS [substitutes] [gender] NAME; /forum stemmer ID PRESENT PERSON=VOTES ...; "
+        "/forum liste ID GROUP MEMBERS PERSON,PERSON,...; /forum fordel ID; /forum lod ID WINNER."
+    )
+
+
+async def forum_case(turn: Turn) -> None:
+    _ = turn._
+    args = turn.args
+    try:
+        if not args:
+            await _overview(turn)
+            return
+        action = args[0].lower()
+        if action in NEW:
+            await _new(turn, args[1:])
+        elif action in VOTES:
+            await _record_round(turn, args[1:])
+        elif action in LIST:
+            await _record_list(turn, args[1:])
+        elif action in ALLOCATE:
+            await _allocate(turn, args[1:2], [])
+        elif action in LOT and len(args) >= 3:
+            await _lot(turn, args[1], list(args[2:]))
+        else:
+            raise ForumError(forum_usage(_))
+    except ForumError as exc:
+        turn.reply(
+            str(exc), buttons=[[turn.button(_("Fora"), "forum"), turn.button(_("Appointments"), "appointments")]]
+        )
+
+
+async def _overview(turn: Turn) -> None:
+    _ = turn._
+    lines = []
+    for forum in await store.all_fora(turn.conn):
+        state = _("decided") if forum.result else _("open")
+        lines.append(_("{id}: {name}, {seats} seat(s), {state}", id=forum.id, name=forum.name, seats=forum.seats,
+                       state=state))  # fmt: skip
+    lines.append("")
+    lines.append(forum_usage(_))
+    turn.reply("\n".join(lines), title=_("Regional fora"), buttons=[[turn.button(_("Appointments"), "appointments")]])
+
+
+async def _forum(turn: Turn, forum_id: str) -> store.Forum:
+    forum = await store.get_forum(turn.conn, forum_id.lower())
+    if forum is None:
+        raise ForumError(turn._("There is no forum {id}. /forum lists them.", id=forum_id))
+    if forum.result is not None:
+        raise ForumError(turn._("The appointment to {name} is already decided.", name=forum.name))
+    return forum
+
+
+async def _new(turn: Turn, args: Sequence[str]) -> None:
+    _ = turn._
+    if len(args) < 3 or not _FORUM_ID.match(args[0]) or not args[1].isdigit() or int(args[1]) < 1:
+        raise ForumError(forum_usage(_))
+    flags = {a.lower() for a in args[2:4]}
+    substitutes = bool(flags & {"suppleanter", "substitutes"})
+    gender = bool(flags & {"ligestilling", "gender"})
+    name = " ".join(a for a in args[2:] if a.lower() not in {"suppleanter", "substitutes", "ligestilling", "gender"})
+    if not name:
+        raise ForumError(forum_usage(_))
+    if not await store.add_forum(turn.conn, args[0], name, int(args[1]), substitutes, gender, turn.now):
+        raise ForumError(_("A forum with id {id} exists already.", id=args[0]))
+    seats = int(args[1])
+    how = (
+        _("One seat: a flertalsvalg of up to three rounds (R-ELEC-5). Record each round: /forum stemmer {id} PRESENT "
+          "PERSON=VOTES ...", id=args[0])
+        if seats == 1
+        else _("{seats} seats: a forholdstalsvalg on the groups' lists (R-ELEC-6). Record each list: /forum liste {id} "
+               "GROUP MEMBERS PERSON,PERSON,... then /forum fordel {id}", seats=seats, id=args[0])
+    )  # fmt: skip
+    extras = []
+    if substitutes:
+        extras.append(_("Personal substitutes are to be appointed as well."))
+    if gender:
+        extras.append(_("Gender balance is required."))
+    turn.reply("\n".join([how, *extras]), title=_("Forum {name} created", name=name))
+
+
+async def _record_round(turn: Turn, args: Sequence[str]) -> None:
+    _ = turn._
+    if len(args) < 3 or not args[1].isdigit():
+        raise ForumError(forum_usage(_))
+    forum = await _forum(turn, args[0])
+    if forum.seats != 1:
+        raise ForumError(_("{name} has several seats: record the groups' lists instead.", name=forum.name))
+    roster = await turn.roster()
+    region = [m.name for m in turn.dataset.municipalities]
+    votes: dict[str, int] = {}
+    for item in args[2:]:
+        match = _VOTE.match(item)
+        if not match:
+            raise ForumError(forum_usage(_))
+        check_appointable(match[1], roster, region, _)
+        votes[match[1]] = int(match[2])
+    present = int(args[1])
+    _present, rounds = await store.forum_rounds(turn.conn, forum.id)
+    try:
+        result = majority_election(present, [*rounds, votes])
+    except InvalidInput as exc:
+        raise ForumError(reason_text(exc.reason, exc.detail, _)) from exc
+    except TieUnresolved as tie:
+        await store.add_forum_round(turn.conn, forum.id, len(rounds) + 1, present, votes, turn.now)
+        _ask_lot(turn, forum, tie)
+        return
+    await store.add_forum_round(turn.conn, forum.id, len(rounds) + 1, present, votes, turn.now)
+    await _majority_outcome(turn, forum, result, roster)
+
+
+async def _majority_outcome(turn: Turn, forum: store.Forum, result: MajorityElection, roster: Roster) -> None:
+    _ = turn._
+    names = {p.id: display_name(p, _) for p in roster.people}
+    if result.elected is not None:
+        await store.decide_forum(turn.conn, forum.id, result.model_dump(mode="json"), [result.elected], turn.now)
+        why = {
+            Reason.ELECTED_BY_MAJORITY: _("a majority of the members present"),
+            Reason.ELECTED_AS_ONLY_CANDIDATE: _("votes for that candidate only in round 2"),
+            Reason.ELECTED_BY_PLURALITY: _("most votes in round 3"),
+            Reason.ELECTED_BY_LOT: _("a recorded lot in round 3"),
+        }[result.reason]
+        turn.reply(
+            _("{name} is appointed to {forum} in round {round}, by {why} (R-ELEC-5).", name=names[result.elected],
+              forum=forum.name, round=result.round, why=why),
+            buttons=[[turn.button(_("Appointments"), "appointments all")]],
+        )  # fmt: skip
+        return
+    if result.candidates:
+        text = _("No one is elected. Round 3 is between {a} and {b}; most votes wins (R-ELEC-5).",
+                 a=names.get(result.candidates[0], result.candidates[0]),
+                 b=names.get(result.candidates[1], result.candidates[1]))  # fmt: skip
+    else:
+        text = _("No one has a majority ({majority} of those present): round {round} is needed (R-ELEC-5).",
+                 majority=result.majority, round=result.round)  # fmt: skip
+    turn.reply(text, buttons=[[turn.button(_("Fora"), "forum")]])
+
+
+async def _record_list(turn: Turn, args: Sequence[str]) -> None:
+    _ = turn._
+    if len(args) < 4 or not args[2].isdigit():
+        raise ForumError(forum_usage(_))
+    forum = await _forum(turn, args[0])
+    if forum.seats == 1:
+        raise ForumError(_("{name} has one seat: record the rounds of the flertalsvalg instead.", name=forum.name))
+    roster = await turn.roster()
+    region = [m.name for m in turn.dataset.municipalities]
+    candidates = [c for c in ",".join(args[3:]).split(",") if c]
+    for candidate in candidates:
+        check_appointable(candidate, roster, region, _)
+    await store.set_forum_list(turn.conn, forum.id, args[1], int(args[2]), candidates, turn.now)
+    turn.reply(
+        _("List of {group} for {forum} recorded: {members} members, {count} candidate(s).", group=args[1],
+          forum=forum.name, members=args[2], count=len(candidates)),
+        buttons=[[turn.button(_("Allocate the seats"), f"forum fordel {forum.id}")]],
+    )  # fmt: skip
+
+
+def allocate(
+    lists: dict[str, tuple[int, list[str]]], seats: int, lots: Sequence[str]
+) -> tuple[Apportionment, list[str]]:
+    """R-ELEC-6: d'Hondt on the groups' member counts; each group's seats go to its candidates in list order."""
+    draw = RecordedDraw([[lot] for lot in lots]) if lots else None
+    result = proportional_election({g: members for g, (members, _c) in lists.items()}, seats, draw)
+    appointed = [c for g, (_m, candidates) in lists.items() for c in candidates[: result.seats[g]]]
+    return result, appointed
+
+
+async def _allocate(turn: Turn, args: Sequence[str], lots: Sequence[str]) -> None:
+    _ = turn._
+    if not args:
+        raise ForumError(forum_usage(_))
+    forum = await _forum(turn, args[0])
+    lists = await store.forum_lists(turn.conn, forum.id)
+    if not lists:
+        raise ForumError(_("No lists are recorded for {name} yet.", name=forum.name))
+    try:
+        result, appointed = allocate(lists, forum.seats, lots)
+    except TieUnresolved as tie:
+        _ask_lot(turn, forum, tie)
+        return
+    except InvalidInput as exc:
+        raise ForumError(reason_text(exc.reason, exc.detail, _)) from exc
+    short = [g for g, (_m, c) in lists.items() if len(c) < result.seats[g]]
+    if short:
+        raise ForumError(_("{groups} won more seats than their list has candidates; record a longer list.",
+                           groups=", ".join(short)))  # fmt: skip
+    await store.decide_forum(turn.conn, forum.id, result.model_dump(mode="json"), appointed, turn.now)
+    roster = await turn.roster()
+    lines = [_("{group}: {seats} seat(s)", group=g, seats=n) for g, n in result.seats.items()]
+    lines.append(_("Appointed: {names}", names=", ".join(display_name(roster.by_id[p], _) for p in appointed)))
+    turn.reply("\n".join(lines), title=_("{forum}: forholdstalsvalg (R-ELEC-6)", forum=forum.name),
+               buttons=[[turn.button(_("Appointments"), "appointments all")]])  # fmt: skip
+
+
+def _ask_lot(turn: Turn, forum: store.Forum, tie: TieUnresolved) -> None:
+    _ = turn._
+    turn.reply(
+        _(
+            "{tied} are tied: only a lot can decide. Draw it and record the winner.",
+            tied=_("{first} and {last}", first=", ".join(tie.report.tied[:-1]), last=tie.report.tied[-1]),
+        ),
+        buttons=[[turn.button(_("Lot: {group}", group=g), f"forum lod {forum.id} {g}") for g in tie.report.tied]],
+    )
+
+
+async def _lot(turn: Turn, forum_id: str, lots: list[str]) -> None:
+    _ = turn._
+    forum = await _forum(turn, forum_id)
+    if forum.seats > 1:
+        await _allocate(turn, [forum.id], lots)
+        return
+    present, rounds = await store.forum_rounds(turn.conn, forum.id)
+    try:
+        result = majority_election(present, rounds, RecordedDraw([[lot] for lot in lots]))
+    except (InvalidInput, TieUnresolved) as exc:
+        raise ForumError(
+            reason_text(exc.reason, exc.detail, _) if isinstance(exc, InvalidInput) else forum_usage(_)
+        ) from exc
+    await _majority_outcome(turn, forum, result, await turn.roster())
+
+
+async def appointments_case(turn: Turn) -> None:
+    """`/udpegninger`: my appointments; `/udpegninger alle`: everyone's; `/udpegninger NAME`: that person's."""
+    _ = turn._
+    assert turn.person is not None
+    roster = await turn.roster()
+    query = " ".join(turn.args)
+    if not query:
+        people: list[Person] | None = [turn.person]
+    elif query.lower() in ("alle", "all"):
+        people = None
+    else:
+        people = find_people(roster, query)
+        if not people:
+            turn.reply(_("I found nobody called {query}.", query=query),
+                       buttons=[[turn.button(_("All appointments"), "appointments all")]])  # fmt: skip
+            return
+    found: list[tuple[str, str]] = []
+    if people is None:
+        found = await store.appointments(turn.conn)
+    for person in people or []:
+        found += await store.appointments(turn.conn, person.id)
+    by_person: dict[str, list[str]] = {}
+    for forum_name, person_id in found:
+        by_person.setdefault(person_id, []).append(forum_name)
+    lines: list[str] = []
+    for person_id, fora in by_person.items():
+        who = roster.ever_by_id.get(person_id)
+        lines.append(f"{display_name(who, _) if who else person_id}: {', '.join(fora)}")
+    if not lines:
+        lines.append(_("No appointments to regional fora are recorded.") if people is None or query
+                     else _("You are not appointed to any regional forum."))  # fmt: skip
+    turn.reply("\n".join(lines), title=_("Appointments to regional fora"),
+               buttons=[[turn.button(_("All appointments"), "appointments all")]])  # fmt: skip

@@ -1,0 +1,262 @@
+"""End to end, through the real Application and the fake Bot API: valgforbund, the chair election, regional
+fora, Erhvervshus nominations and a member who leaves (issue #11; R-ELEC-1..7, R-EHUS-2, R-MEM-5).
+
+The clock is moved to the days before the constituent meeting of Friday 25 January 2030: the deadline for a
+valgforbund is three hverdage before, Tuesday 22 January 2030 (R-ELEC-4).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from bot.storage.db import first_row, rows
+from tests.conftest import COPENHAGEN, RunningBot
+
+SECRETARY = 2001
+MAYOR = 2002  # aalborg-borgmester, A
+MEMBER = 2003  # a-medlem-2, A
+OTHER = 2004  # b-medlem-1, B
+
+ON_TIME = datetime(2030, 1, 21, 9, 0, tzinfo=COPENHAGEN)  # Monday, the day before the deadline
+ONE_WORKING_DAY_LATE = datetime(2030, 1, 23, 9, 0, tzinfo=COPENHAGEN)  # Wednesday
+
+
+async def setup(kkrbot: RunningBot, now: datetime) -> None:
+    kkrbot.clock.now = now
+    await kkrbot.bind(SECRETARY, "sekretariat-1")
+    await kkrbot.bind(MAYOR, "aalborg-borgmester")
+    await kkrbot.bind(MEMBER, "a-medlem-2")
+    await kkrbot.bind(OTHER, "b-medlem-1")
+
+
+def text(message: Any) -> str:
+    return str(message.plain_text or "")
+
+
+async def stored(kkrbot: RunningBot, sql: str) -> list[Any]:
+    async with kkrbot.conversation.db.read() as conn:
+        return list(await rows(conn, sql))
+
+
+async def approve_all(kkrbot: RunningBot) -> None:
+    for (notice_id,) in await stored(kkrbot, "SELECT id FROM valgforbund WHERE status = 'pending'"):
+        await kkrbot.ask(SECRETARY, f"/valgforbund godkend {notice_id}")
+
+
+def kkrcore_json(*args: str) -> Any:
+    found = subprocess.run(
+        [sys.executable, "-m", "kkrcore", *args, "--json"], capture_output=True, text=True, check=True
+    )
+    return json.loads(found.stdout)
+
+
+async def test_r_elec_4_a_valgforbund_notified_one_working_day_too_late_is_refused_with_the_deadline(
+    kkrbot: RunningBot,
+) -> None:
+    await setup(kkrbot, ONE_WORKING_DAY_LATE)
+
+    answer = await kkrbot.ask(MAYOR, "/valgforbund A+F+B+Ø")
+
+    assert "22. januar 2030" in text(answer)
+    assert "R-ELEC-4" in text(answer)
+    assert await stored(kkrbot, "SELECT * FROM valgforbund") == []
+
+
+async def test_r_elec_4_a_valgforbund_in_time_is_approved_by_the_secretariat_and_seen_by_everyone(
+    kkrbot: RunningBot,
+) -> None:
+    await setup(kkrbot, ON_TIME)
+
+    answer = await kkrbot.ask(MAYOR, "/valgforbund A+F+B+Ø", count=1)
+    assert "A+F+B+Ø" in text(answer)
+    notice = (await kkrbot.tg.wait_for_messages(SECRETARY, 2))[-1]
+    assert "A+F+B+Ø" in text(notice)
+    before = len(kkrbot.tg.sent_to(MAYOR))
+    await kkrbot.press(SECRETARY, notice, "Godkend A+F+B+Ø")
+    told = (await kkrbot.tg.wait_for_messages(MAYOR, before + 1))[-1]
+    assert "godkendt" in text(told)
+
+    listing = await kkrbot.ask(OTHER, "/valgforbund")
+    assert "Godkendt: A+F+B+Ø" in text(listing)
+
+
+async def test_r_elec_2_a_party_in_two_valgforbund_is_refused(kkrbot: RunningBot) -> None:
+    await setup(kkrbot, ON_TIME)
+    await kkrbot.ask(MAYOR, "/valgforbund A+F")
+
+    answer = await kkrbot.ask(OTHER, "/valgforbund B+F")
+
+    assert "F" in text(answer)
+    assert "kun være med i ét valgforbund" in text(answer)
+    assert "22. januar 2030" in text(answer)
+    assert [row[0] for row in await stored(kkrbot, "SELECT parties FROM valgforbund")] == ["A+F"]
+
+
+async def test_r_elec_2_a_party_under_two_percent_cannot_form_a_valgforbund(kkrbot: RunningBot) -> None:
+    await setup(kkrbot, ON_TIME)
+
+    answer = await kkrbot.ask(MAYOR, "/valgforbund A+M")
+
+    assert "M" in text(answer)
+    assert "R-ELEC-2" in text(answer)
+
+
+async def test_r_elec_3_a_tie_for_the_chair_is_settled_by_the_recorded_lot_and_then_stored(kkrbot: RunningBot) -> None:
+    # A+O = 27.6 + 4.1 and V+I+Ø = 23.1 + 4.9 + 3.7: both 31.7 % of the votes, equal first quotients.
+    await setup(kkrbot, ON_TIME)
+    await kkrbot.ask(MAYOR, "/valgforbund A+O")
+    await kkrbot.ask(OTHER, "/valgforbund V+I+Ø")
+    await approve_all(kkrbot)
+
+    member_view = await kkrbot.ask(MEMBER, "/formandsvalg")
+    assert "Mikael Klitgaard" in text(member_view)
+    tie = await kkrbot.ask(SECRETARY, "/formandsvalg")
+    assert "A+O og V+I+Ø" in text(tie)
+    assert "lod" in text(tie)
+    assert await stored(kkrbot, "SELECT * FROM chair_elections") == []
+
+    result = await kkrbot.press(SECRETARY, tie, "Lod: V+I+Ø")
+
+    assert "Formand: V+I+Ø" in text(result)
+    assert "Næstformand: A+O" in text(result)
+    (row,) = await stored(kkrbot, "SELECT result FROM chair_elections")
+    saved = json.loads(row[0])
+    assert (saved["chair"], saved["vice_chair"]) == ("V+I+Ø", "A+O")
+    assert saved["ties"][0]["decided_by"] == "lot_recorded"
+    again = await kkrbot.ask(MEMBER, "/formandsvalg")
+    assert "Formand: V+I+Ø" in text(again)
+
+
+async def test_r_elec_3_the_stored_chair_election_equals_the_kkrcore_cli(kkrbot: RunningBot) -> None:
+    await setup(kkrbot, ON_TIME)
+    await kkrbot.ask(OTHER, "/valgforbund V+C+I+O+Æ")
+    await kkrbot.ask(MAYOR, "/valgforbund A+F+B+Ø")
+    await approve_all(kkrbot)
+
+    await kkrbot.ask(SECRETARY, "/formandsvalg")
+
+    (row,) = await stored(kkrbot, "SELECT result FROM chair_elections")
+    cli = kkrcore_json("chair-election", "--alliance", "V+C+I+O+Æ", "--alliance", "A+F+B+Ø")
+    assert json.loads(row[0]) == cli
+    assert (cli["chair"], cli["vice_chair"]) == ("V+C+I+O+Æ", "A+F+B+Ø")
+
+
+async def test_r_elec_5_a_flertalsvalg_is_decided_in_round_2_by_the_single_candidate_rule(
+    kkrbot: RunningBot, tmp_path: Path
+) -> None:
+    await setup(kkrbot, ON_TIME)
+    await kkrbot.ask(SECRETARY, "/forum ny trafik 1 Trafikforum")
+
+    first = await kkrbot.ask(SECRETARY, "/forum stemmer trafik 22 a-medlem-2=10 b-medlem-1=8")
+    assert "runde 2" in text(first)
+    second = await kkrbot.ask(SECRETARY, "/forum stemmer trafik 22 a-medlem-2=10")
+
+    assert "runde 2" in text(second)
+    assert "Trafikforum" in text(second)
+    (row,) = await stored(kkrbot, "SELECT result FROM fora WHERE id = 'trafik'")
+    votes = tmp_path / "rounds.json"
+    votes.write_text(json.dumps({"present": 22, "rounds": [{"a-medlem-2": 10, "b-medlem-1": 8}, {"a-medlem-2": 10}]}))
+    assert json.loads(row[0]) == kkrcore_json("majority", "--votes", str(votes))
+    assert json.loads(row[0])["reason"] == "elected_as_only_candidate"
+    mine = await kkrbot.ask(MEMBER, "/udpegninger")
+    assert "Trafikforum" in text(mine)
+
+
+async def test_r_elec_5_a_flertalsvalg_that_needs_round_3_between_the_two_leaders_of_round_2(
+    kkrbot: RunningBot,
+) -> None:
+    await setup(kkrbot, ON_TIME)
+    await kkrbot.ask(SECRETARY, "/forum ny sundhed 1 Sundhedsforum")
+    await kkrbot.ask(SECRETARY, "/forum stemmer sundhed 22 c-medlem-1=9 a-medlem-2=8 b-medlem-1=5")
+
+    runoff = await kkrbot.ask(SECRETARY, "/forum stemmer sundhed 22 a-medlem-2=10 c-medlem-1=8 b-medlem-1=4")
+    assert "Runde 3" in text(runoff)
+    outsider = await kkrbot.ask(SECRETARY, "/forum stemmer sundhed 22 b-medlem-1=12")
+    assert "runde 2" in text(outsider)
+    decided = await kkrbot.ask(SECRETARY, "/forum stemmer sundhed 22 c-medlem-1=11 a-medlem-2=10")
+
+    assert "runde 3" in text(decided)
+    assert [row[0] for row in await stored(kkrbot, "SELECT person_id FROM appointments")] == ["c-medlem-1"]
+
+
+async def test_r_elec_7_only_council_members_of_the_region_can_be_appointed(kkrbot: RunningBot) -> None:
+    await setup(kkrbot, ON_TIME)
+    await kkrbot.ask(SECRETARY, "/forum ny trafik 1 Trafikforum")
+
+    answer = await kkrbot.ask(SECRETARY, "/forum stemmer trafik 22 sekretariat-2=12")
+
+    assert "R-ELEC-7" in text(answer)
+    assert await stored(kkrbot, "SELECT * FROM forum_rounds") == []
+
+
+async def test_r_elec_6_a_forholdstalsvalg_for_three_seats_on_the_groups_lists(
+    kkrbot: RunningBot, tmp_path: Path
+) -> None:
+    await setup(kkrbot, ON_TIME)
+    await kkrbot.ask(SECRETARY, "/forum ny vaekst 3 Vækstforum")
+    await kkrbot.ask(SECRETARY, "/forum liste vaekst blaa 12 broenderslev-borgmester,c-medlem-1,i-medlem-1")
+    await kkrbot.ask(SECRETARY, "/forum liste vaekst roed 10 a-medlem-2,b-medlem-1")
+
+    answer = await kkrbot.ask(SECRETARY, "/forum fordel vaekst")
+
+    # d'Hondt: 12, 10, 6 | 5: blue 2 seats, red 1.
+    assert "blaa: 2" in text(answer)
+    assert "roed: 1" in text(answer)
+    appointed = await stored(kkrbot, "SELECT person_id FROM appointments ORDER BY person_id")
+    assert [row[0] for row in appointed] == ["a-medlem-2", "broenderslev-borgmester", "c-medlem-1"]
+    groups = tmp_path / "groups.json"
+    groups.write_text(json.dumps({"groups": {"blaa": 12, "roed": 10}}))
+    (row,) = await stored(kkrbot, "SELECT result FROM fora WHERE id = 'vaekst'")
+    assert json.loads(row[0]) == kkrcore_json("proportional", "--seats", "3", "--groups", str(groups))
+    everyone = await kkrbot.ask(OTHER, "/udpegninger alle")
+    assert text(everyone).count("Vækstforum") == 3
+
+
+async def test_r_ehus_2_a_nomination_that_breaks_the_gender_rule_is_flagged_with_the_rule(kkrbot: RunningBot) -> None:
+    await setup(kkrbot, datetime(2026, 2, 2, 9, 0, tzinfo=COPENHAGEN))
+
+    flagged = await kkrbot.ask(SECRETARY, "/indstilling DI erhverv mand Jens Eksempel")
+    assert "R-EHUS-2" in text(flagged)
+    balanced = await kkrbot.ask(SECRETARY, "/indstilling DI erhverv kvinde Karen Eksempel")
+    assert "1 kvinder, 1 mænd" in text(balanced)
+    await kkrbot.ask(SECRETARY, "/indstilling FH-AC arbejdstager mand Ole Eksempel")
+    await kkrbot.ask(SECRETARY, "/indstilling grund FH-AC Kun én kandidat kunne stille op")
+
+    overview = await kkrbot.ask(SECRETARY, "/indstilling")
+    assert "Kun én kandidat kunne stille op" in text(overview)
+    assert "R-EHUS-1" in text(overview)
+
+
+async def test_r_ehus_3_the_secretariat_is_reminded_before_the_nomination_deadline_once(kkrbot: RunningBot) -> None:
+    await setup(kkrbot, datetime(2026, 2, 25, 9, 0, tzinfo=COPENHAGEN))
+    before = len(kkrbot.tg.sent_to(SECRETARY))
+
+    await kkrbot.conversation.tick()
+    await kkrbot.conversation.tick()
+
+    reminders = await kkrbot.tg.wait_for_messages(SECRETARY, before + 1)
+    assert "27. februar 2026" in text(reminders[-1])
+    async with kkrbot.conversation.db.read() as conn:
+        row = await first_row(conn, "SELECT COUNT(*) FROM ehus_reminders")
+    assert row is not None and row[0] == 1
+
+
+async def test_r_mem_5_a_member_who_leaves_the_party_gives_the_seat_back_and_ends_appointments(
+    kkrbot: RunningBot,
+) -> None:
+    await setup(kkrbot, ON_TIME)
+    await kkrbot.ask(SECRETARY, "/forum ny trafik 1 Trafikforum")
+    await kkrbot.ask(SECRETARY, "/forum stemmer trafik 22 a-medlem-2=12")
+
+    answer = await kkrbot.ask(SECRETARY, "/udtraedelse a-medlem-2 parti")
+
+    assert "R-MEM-5" in text(answer)
+    assert "Trafikforum" in text(answer)
+    mayor = await kkrbot.ask(SECRETARY, "/udtraedelse aalborg-borgmester parti")
+    assert "borgmester" in text(mayor)
+    assert await stored(kkrbot, "SELECT * FROM appointments WHERE ended_at IS NULL") == []
