@@ -243,7 +243,8 @@ async def test_r_ehus_3_the_secretariat_is_reminded_before_the_nomination_deadli
     assert "27. februar 2026" in text(reminders[-1])
     async with kkrbot.conversation.db.read() as conn:
         row = await first_row(conn, "SELECT COUNT(*) FROM ehus_reminders")
-    assert row is not None and row[0] == 1
+    assert row is not None
+    assert row[0] == 1
 
 
 async def test_r_mem_5_a_member_who_leaves_the_party_gives_the_seat_back_and_ends_appointments(
