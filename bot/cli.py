@@ -24,6 +24,9 @@ from bot.core.conversation import TICK_SECONDS, Conversation
 from bot.core.usecases.broadcasts import MAX_UPLOAD_BYTES, AudienceError, make_draft, select_audience, send
 from bot.core.usecases.meetings import PDF, calendar_file, meeting_named
 from bot.delivery.message import Document
+from bot.election_cli import ElectionError
+from bot.election_cli import add_parsers as add_election_parsers
+from bot.election_cli import run as run_election
 from bot.exports import ExportError, attendance_export, minutes_export
 from bot.i18n import compile_all, translator
 from bot.storage import broadcasts as store
@@ -107,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     broadcast.add_argument("--document", type=Path, help="a PDF (at most 50 MB, Telegram's upload limit)")
     broadcast.add_argument("--ack", action="store_true", help="ask for a Seen button")
     broadcast.add_argument("--json", action="store_true")
+    add_election_parsers(commands)
     return parser
 
 
@@ -455,12 +459,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in ("minutes", "attendance"):
             print(asyncio.run(export(settings, args)))
             return 0
+        if args.command in ("election", "forum"):
+            print(asyncio.run(run_election(settings, args)))
+            return 0
         if args.command == "invite":
             output = asyncio.run(invites(settings, args.person_id, args.all, args.channel))
             if output:
                 print(output)
             return 0
-    except (ConfigError, RosterError, DatasetError, UsageError, BackupError, DatabaseInUse, Unrecoverable) as exc:
+    except (
+        ConfigError,
+        RosterError,
+        DatasetError,
+        UsageError,
+        BackupError,
+        DatabaseInUse,
+        Unrecoverable,
+        ElectionError,
+    ) as exc:
         print(f"kkrbot: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -8,7 +8,9 @@ the member's language. A tie is never settled here: the secretariat records the 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
+
+import aiosqlite
 
 from bot.core.turn import Turn, display_name
 from bot.delivery.message import Button, Message
@@ -57,11 +59,9 @@ def reason_text(reason: Reason, detail: str, _: Translator) -> str:
     return texts.get(reason, _("Not possible: {detail}", detail=f"{reason} {detail}".strip()))
 
 
-def next_constituent_meeting(turn: Turn) -> Meeting | None:
-    return next(
-        (m for m in turn.dataset.meetings if m.kind is MeetingKind.CONSTITUENT and m.start > turn.now),
-        None,
-    )
+def next_constituent_meeting(meetings: Sequence[Meeting], now: datetime) -> Meeting | None:
+    """The constituent meeting whose valgforbund and chair election are current: the next one to start."""
+    return next((m for m in meetings if m.kind is MeetingKind.CONSTITUENT and m.start > now), None)
 
 
 def eligible_parties(dataset: Dataset) -> list[str]:
@@ -77,7 +77,7 @@ async def valgforbund_case(turn: Turn) -> None:
     `/valgforbund godkend|afvis N` decides a notice (secretariat)."""
     _ = turn._
     assert turn.person is not None
-    meeting = next_constituent_meeting(turn)
+    meeting = next_constituent_meeting(turn.dataset.meetings, turn.now)
     if meeting is None:
         turn.reply(
             _("There is no constituent meeting ahead in this period."), buttons=[[turn.button(_("Help"), "help")]]
@@ -220,8 +220,8 @@ async def _decide(turn: Turn, meeting: Meeting, args: Sequence[str]) -> None:
     )
 
 
-async def approved_alliances(turn: Turn, meeting: Meeting) -> list[list[str]]:
-    return [list(n.parties) for n in await store.valgforbund_for(turn.conn, meeting.id) if n.status == "approved"]
+async def approved_alliances(conn: aiosqlite.Connection, meeting: Meeting) -> list[list[str]]:
+    return [list(n.parties) for n in await store.valgforbund_for(conn, meeting.id) if n.status == "approved"]
 
 
 def compute_chair(dataset: Dataset, alliances: list[list[str]], lots: Sequence[str]) -> ChairElection:
@@ -250,7 +250,7 @@ async def chair_case(turn: Turn) -> None:
     a lot: `/formandsvalg lod GROUP`); until then the longest-serving mayor leads the meeting (item 1.1)."""
     _ = turn._
     assert turn.person is not None
-    meeting = next_constituent_meeting(turn)
+    meeting = next_constituent_meeting(turn.dataset.meetings, turn.now)
     if meeting is None:
         turn.reply(
             _("There is no constituent meeting ahead in this period."), buttons=[[turn.button(_("Help"), "help")]]
@@ -273,7 +273,7 @@ async def chair_case(turn: Turn) -> None:
         return
     args = turn.args
     lots = [a.upper() for a in args[1:]] if args and args[0].lower() in LOT else []
-    alliances = await approved_alliances(turn, meeting)
+    alliances = await approved_alliances(turn.conn, meeting)
     try:
         result = compute_chair(turn.dataset, alliances, lots)
     except TieUnresolved as tie:

@@ -1,0 +1,118 @@
+"""`kkrbot election …` and `kkrbot forum …`: the secretariat's elections from the command line (issue #11).
+
+The same storage and the same kkrcore calls as the chat (`bot.core.usecases.elections`, `.fora`), so a result
+decided here is the result the chat shows, and `--json` prints kkrcore's own JSON, comparable with `kkrcore`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from bot.app import open_conversation, utc_now
+from bot.config import Settings
+from bot.core.usecases.elections import approved_alliances, compute_chair, next_constituent_meeting
+from bot.storage import elections as store
+from kkrcore.draw import TieUnresolved
+from kkrcore.reasons import InvalidInput
+
+
+class ElectionError(Exception):
+    """One line for the secretariat at the terminal."""
+
+
+def add_parsers(commands: Any) -> None:
+    election = commands.add_parser("election", help="valgforbund and the chair election (R-ELEC-1..4)")
+    sub = election.add_subparsers(dest="election_command", required=True)
+    listing = sub.add_parser("alliances", help="the valgforbund notified for the next constituent meeting")
+    listing.add_argument("--json", action="store_true")
+    decide = sub.add_parser("decide", help="approve or reject a valgforbund notice")
+    decide.add_argument("notice", type=int)
+    decide.add_argument("decision", choices=["approve", "reject"])
+    chair = sub.add_parser("chair", help="elect chair and vice-chair with the approved valgforbund, and store it")
+    chair.add_argument("--lot", action="append", default=[], help="the group that won a drawn lot, in order")
+    chair.add_argument("--json", action="store_true")
+
+    forum = commands.add_parser("forum", help="regional fora and appointments (R-ELEC-5..7)")
+    sub = forum.add_subparsers(dest="forum_command", required=True)
+    listing = sub.add_parser("list", help="the fora, their seats and who is appointed")
+    listing.add_argument("--json", action="store_true")
+    show = sub.add_parser("show", help="a forum's stored kkrcore result")
+    show.add_argument("forum")
+    show.add_argument("--json", action="store_true")
+
+
+async def run(settings: Settings, args: argparse.Namespace) -> str:
+    conversation = await open_conversation(settings)
+    try:
+        async with conversation.db.transaction() as conn:
+            if args.command == "election":
+                return await _election(conn, conversation.dataset, args)
+            return await _forum(conn, args)
+    finally:
+        await conversation.db.close()
+
+
+def _dump(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+async def _election(conn: Any, dataset: Any, args: argparse.Namespace) -> str:
+    meeting = next_constituent_meeting(dataset.meetings, utc_now())
+    if meeting is None:
+        raise ElectionError("there is no constituent meeting ahead in this period")
+    if args.election_command == "alliances":
+        notices = await store.valgforbund_for(conn, meeting.id)
+        rows = [{"id": n.id, "parties": n.name, "status": n.status, "notified_by": n.notified_by} for n in notices]
+        if args.json:
+            return _dump({"meeting": meeting.id, "valgforbund": rows})
+        return "\n".join(f"{r['id']}\t{r['parties']}\t{r['status']}" for r in rows) or "no valgforbund notified"
+    if args.election_command == "decide":
+        status = "approved" if args.decision == "approve" else "rejected"
+        if not await store.decide_valgforbund(conn, args.notice, status, "cli", utc_now()):
+            raise ElectionError(f"no valgforbund notice {args.notice} awaits a decision")
+        return f"valgforbund {args.notice} {status}"
+    stored = await store.chair_result(conn, meeting.id)
+    if stored is None:
+        alliances = await approved_alliances(conn, meeting)
+        try:
+            result = compute_chair(dataset, alliances, [lot.upper() for lot in args.lot])
+        except TieUnresolved as tie:
+            raise ElectionError(
+                f"{' and '.join(tie.report.tied)} are tied for {tie.report.seats} post(s): draw the lot and rerun "
+                "with --lot GROUP"
+            ) from None
+        except InvalidInput as exc:
+            raise ElectionError(str(exc)) from None
+        stored = result.model_dump(mode="json")
+        await store.store_chair_result(conn, meeting.id, alliances, stored, "cli", utc_now())
+    if args.json:
+        return _dump(stored)
+    return f"chair: {stored['chair']}\nvice-chair: {stored['vice_chair']}"
+
+
+async def _forum(conn: Any, args: argparse.Namespace) -> str:
+    fora = {forum.id: forum for forum in await store.all_fora(conn)}
+    appointed: dict[str, list[str]] = {}
+    for name, person_id in await store.appointments(conn):
+        appointed.setdefault(name, []).append(person_id)
+    if args.forum_command == "list":
+        rows: list[dict[str, Any]] = [
+            {"id": f.id, "name": f.name, "seats": f.seats, "decided": f.result is not None,
+             "appointed": appointed.get(f.name, [])}
+            for f in fora.values()
+        ]  # fmt: skip
+        if args.json:
+            return _dump(rows)
+        return "\n".join(f"{r['id']}\t{r['name']}\t{r['seats']}\t{', '.join(r['appointed'])}" for r in rows) or (
+            "no fora"
+        )
+    forum = fora.get(args.forum)
+    if forum is None:
+        raise ElectionError(f"no forum {args.forum!r} (see: kkrbot forum list)")
+    if forum.result is None:
+        raise ElectionError(f"the appointment to {forum.name} is not decided yet")
+    if args.json:
+        return _dump(forum.result)
+    return f"{forum.name}: {', '.join(appointed.get(forum.name, []))}"

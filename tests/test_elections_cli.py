@@ -1,0 +1,113 @@
+"""`kkrbot election …` and `kkrbot forum …` for the secretariat: the same storage as the chat, kkrcore's JSON."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.cli import main
+from bot.storage import elections as store
+from bot.storage.db import Database
+
+MEETING_2030 = "2030-01-25"
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def kkrbot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Any:
+    """`kkrbot ARGS` in this process (a subprocess per call is slow on a shared machine), on its own database."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KKRBOT_DATABASE", str(tmp_path / "kkrbot.sqlite3"))
+    monkeypatch.delenv("KKRBOT_TELEGRAM_TOKEN", raising=False)
+
+    def run(*args: str) -> Run:
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return Run(code, out, err)
+
+    return run
+
+
+def notify(kkrbot: Any, tmp_path: Path, *alliances: tuple[str, ...]) -> None:
+    kkrbot("election", "alliances")  # creates and migrates the database
+
+    async def add() -> None:
+        db = await Database.open(tmp_path / "kkrbot.sqlite3")
+        try:
+            async with db.transaction() as conn:
+                for parties in alliances:
+                    await store.add_valgforbund(conn, MEETING_2030, parties, "aalborg-borgmester", datetime.now(UTC))
+        finally:
+            await db.close()
+
+    asyncio.run(add())
+
+
+def test_r_elec_3_the_cli_decides_the_notices_and_stores_the_chair_election_that_kkrcore_computes(
+    kkrbot: Any, tmp_path: Path
+) -> None:
+    notify(kkrbot, tmp_path, ("V", "C", "I", "O", "Æ"), ("A", "F", "B", "Ø"))
+    listing = json.loads(kkrbot("election", "alliances", "--json").stdout)
+    assert [(n["parties"], n["status"]) for n in listing["valgforbund"]] == [
+        ("V+C+I+O+Æ", "pending"),
+        ("A+F+B+Ø", "pending"),
+    ]
+    for notice in listing["valgforbund"]:
+        assert kkrbot("election", "decide", str(notice["id"]), "approve").returncode == 0
+
+    elected = kkrbot("election", "chair", "--json")
+
+    expected = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kkrcore",
+            "chair-election",
+            "--alliance",
+            "V+C+I+O+Æ",
+            "--alliance",
+            "A+F+B+Ø",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(elected.stdout) == json.loads(expected.stdout)
+    assert kkrbot("election", "chair").stdout.splitlines() == ["chair: V+C+I+O+Æ", "vice-chair: A+F+B+Ø"]
+
+
+def test_r_elec_3_a_tie_at_the_cli_asks_for_the_lot_in_one_line(kkrbot: Any, tmp_path: Path) -> None:
+    notify(kkrbot, tmp_path, ("A", "O"), ("V", "I", "Ø"))
+    for notice_id in (1, 2):
+        kkrbot("election", "decide", str(notice_id), "approve")
+
+    tied = kkrbot("election", "chair")
+    assert tied.returncode == 2
+    assert tied.stderr.strip() == (
+        "kkrbot: A+O and V+I+Ø are tied for 1 post(s): draw the lot and rerun with --lot GROUP"
+    )
+    decided = json.loads(kkrbot("election", "chair", "--lot", "A+O", "--json").stdout)
+    assert (decided["chair"], decided["vice_chair"]) == ("A+O", "V+I+Ø")
+
+
+def test_a_decision_on_an_unknown_notice_and_an_unknown_forum_are_one_line_errors(kkrbot: Any) -> None:
+    unknown = kkrbot("election", "decide", "7", "reject")
+    assert (unknown.returncode, unknown.stderr.strip()) == (2, "kkrbot: no valgforbund notice 7 awaits a decision")
+    assert json.loads(kkrbot("forum", "list", "--json").stdout) == []
+    missing = kkrbot("forum", "show", "trafik")
+    assert (missing.returncode, missing.stderr.strip()) == (2, "kkrbot: no forum 'trafik' (see: kkrbot forum list)")
