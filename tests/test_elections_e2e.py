@@ -120,7 +120,7 @@ async def test_r_elec_3_a_tie_for_the_chair_is_settled_by_the_recorded_lot_and_t
     assert "lod" in text(tie)
     assert await stored(kkrbot, "SELECT * FROM chair_elections") == []
 
-    result = await kkrbot.press(SECRETARY, tie, "Lod: V+I+Ø")
+    result = await kkrbot.press(SECRETARY, tie, "Lod: V+I+Ø")  # the button carries the place among the tied
 
     assert "Formand: V+I+Ø" in text(result)
     assert "Næstformand: A+O" in text(result)
@@ -215,6 +215,25 @@ async def test_r_elec_6_a_forholdstalsvalg_for_three_seats_on_the_groups_lists(
     assert json.loads(row[0]) == kkrcore_json("proportional", "--seats", "3", "--groups", str(groups))
     everyone = await kkrbot.ask(OTHER, "/udpegninger alle")
     assert text(everyone).count("Vækstforum") == 3
+
+
+async def test_r_elec_6_a_tie_for_the_last_seat_is_settled_by_the_lot_button_even_for_a_group_named_oe(
+    kkrbot: RunningBot,
+) -> None:
+    # d'Hondt on 10 and 10 for three seats: 10, 10, then 5 and 5 tie for the third seat.
+    await setup(kkrbot, ON_TIME)
+    await kkrbot.ask(SECRETARY, "/forum ny klima 3 Klimaforum")
+    await kkrbot.ask(SECRETARY, "/forum liste klima Ø 10 a-medlem-2,b-medlem-1")
+    await kkrbot.ask(SECRETARY, "/forum liste klima V 10 c-medlem-1,i-medlem-1")
+
+    tie = await kkrbot.ask(SECRETARY, "/forum fordel klima")
+    assert "V og Ø" in text(tie)
+    assert await stored(kkrbot, "SELECT * FROM appointments") == []
+    decided = await kkrbot.press(SECRETARY, tie, "Lod: Ø")
+
+    assert "Ø: 2" in text(decided)
+    appointed = await stored(kkrbot, "SELECT person_id FROM appointments ORDER BY person_id")
+    assert [row[0] for row in appointed] == ["a-medlem-2", "b-medlem-1", "c-medlem-1"]
 
 
 async def test_r_ehus_2_a_nomination_that_breaks_the_gender_rule_is_flagged_with_the_rule(kkrbot: RunningBot) -> None:

@@ -7,11 +7,12 @@ the member's language. A tie is never settled here: the secretariat records the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 
 import aiosqlite
 
+from bot.core.commands import is_number
 from bot.core.turn import Turn, display_name
 from bot.delivery.message import Button, Message
 from bot.i18n import Translator
@@ -245,6 +246,39 @@ def chair_text(result: ChairElection, _: Translator) -> tuple[str, str]:
     return "\n".join(lines), "\n".join(table)
 
 
+def recorded_lots(words: Sequence[str], attempt: Callable[[list[str]], object]) -> tuple[list[str], list[int]]:
+    """The groups that recorded lots name, and each one's place among the tied of its tie. A typed lot names its
+    group (`/formandsvalg lod V+I+Ø`); a button carries the place, because a button's data is plain ASCII and
+    "V+I+Ø" is not. The tied of each tie are known only once the lots before it are applied (`attempt` runs the
+    election with them and raises the next tie), so the lots are resolved in order."""
+    groups: list[str] = []
+    places: list[int] = []
+    for word in words:
+        try:
+            attempt(groups)
+        except TieUnresolved as tie:
+            tied = list(tie.report.tied)
+            named = [i for i, group in enumerate(tied) if group.casefold() == word.casefold()]
+            if is_number(word) and int(word) < len(tied):
+                named = [int(word)]
+            if named:
+                groups.append(tied[named[0]])
+                places.append(named[0])
+                continue
+            raise InvalidInput(Reason.RECORDED_LOT_MISMATCH, ", ".join(tied)) from None
+        raise InvalidInput(Reason.RECORDED_LOT_MISMATCH, word)
+    return groups, places
+
+
+def lot_buttons(turn: Turn, command: Sequence[str], places: Sequence[int], tie: TieUnresolved) -> list[Button]:
+    """One button per tied group, naming it for the person and carrying its place for the bot."""
+    _ = turn._
+    return [
+        turn.button(_("Lot: {group}", group=group), " ".join([*command, *map(str, places), str(index)]))
+        for index, group in enumerate(tie.report.tied)
+    ]
+
+
 async def chair_case(turn: Turn) -> None:
     """`/formandsvalg`: the stored result, or for the secretariat the computed one (stored unless a tie needs
     a lot: `/formandsvalg lod GROUP`); until then the longest-serving mayor leads the meeting (item 1.1)."""
@@ -272,9 +306,12 @@ async def chair_case(turn: Turn) -> None:
         turn.reply(_("The chair and vice-chair have not been elected yet.") + " " + leader, buttons=buttons)
         return
     args = turn.args
-    lots = [a.upper() for a in args[1:]] if args and args[0].lower() in LOT else []
     alliances = await approved_alliances(turn.conn, meeting)
     try:
+        lots, places = recorded_lots(
+            args[1:] if args and args[0].lower() in LOT else (),
+            lambda lots: compute_chair(turn.dataset, alliances, lots),
+        )
         result = compute_chair(turn.dataset, alliances, lots)
     except TieUnresolved as tie:
         turn.reply(
@@ -288,9 +325,7 @@ async def chair_case(turn: Turn) -> None:
             + " "
             + leader,
             title=_("Chair election: a lot is needed"),
-            buttons=[
-                [turn.button(_("Lot: {group}", group=g), " ".join(["chair", "lod", *lots, g])) for g in tie.report.tied]
-            ],
+            buttons=[lot_buttons(turn, ("chair", "lod"), places, tie)],
         )
         return
     except InvalidInput as exc:

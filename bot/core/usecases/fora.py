@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 
 from bot.core.turn import Turn, display_name
-from bot.core.usecases.elections import reason_text
+from bot.core.usecases.elections import lot_buttons, reason_text, recorded_lots
 from bot.core.usecases.people import find_people
 from bot.i18n import Translator
 from bot.storage import elections as store
@@ -26,7 +26,7 @@ VOTES = ("stemmer", "votes")
 LIST = ("liste", "list")
 ALLOCATE = ("fordel", "allocate")
 LOT = ("lod", "lot")
-_FORUM_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+_FORUM_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")  # a word of a button's data (commands.parse_action)
 _VOTE = re.compile(r"^(.+)=(\d+)$")
 
 
@@ -215,7 +215,7 @@ def allocate(
     return result, appointed
 
 
-async def _allocate(turn: Turn, args: Sequence[str], lots: Sequence[str]) -> None:
+async def _allocate(turn: Turn, args: Sequence[str], lots: Sequence[str], places: Sequence[int] = ()) -> None:
     _ = turn._
     if not args:
         raise ForumError(forum_usage(_))
@@ -226,7 +226,7 @@ async def _allocate(turn: Turn, args: Sequence[str], lots: Sequence[str]) -> Non
     try:
         result, appointed = allocate(lists, forum.seats, lots)
     except TieUnresolved as tie:
-        _ask_lot(turn, forum, tie)
+        _ask_lot(turn, forum, tie, places)
         return
     except InvalidInput as exc:
         raise ForumError(reason_text(exc.reason, exc.detail, _)) from exc
@@ -242,30 +242,43 @@ async def _allocate(turn: Turn, args: Sequence[str], lots: Sequence[str]) -> Non
                buttons=[[turn.button(_("Appointments"), "appointments all")]])  # fmt: skip
 
 
-def _ask_lot(turn: Turn, forum: store.Forum, tie: TieUnresolved) -> None:
+def _ask_lot(turn: Turn, forum: store.Forum, tie: TieUnresolved, places: Sequence[int] = ()) -> None:
     _ = turn._
     turn.reply(
         _(
             "{tied} are tied: only a lot can decide. Draw it and record the winner.",
             tied=_("{first} and {last}", first=", ".join(tie.report.tied[:-1]), last=tie.report.tied[-1]),
         ),
-        buttons=[[turn.button(_("Lot: {group}", group=g), f"forum lod {forum.id} {g}") for g in tie.report.tied]],
+        buttons=[lot_buttons(turn, ("forum", "lod", forum.id), places, tie)],
     )
 
 
-async def _lot(turn: Turn, forum_id: str, lots: list[str]) -> None:
+async def _lot(turn: Turn, forum_id: str, words: Sequence[str]) -> None:
+    """`/forum lod ID WINNER ...`: the lots drawn, tie by tie, by group name or (from a button) place."""
     _ = turn._
     forum = await _forum(turn, forum_id)
-    if forum.seats > 1:
-        await _allocate(turn, [forum.id], lots)
-        return
+    lists = await store.forum_lists(turn.conn, forum.id)
     present, rounds = await store.forum_rounds(turn.conn, forum.id)
+
+    def attempt(lots: list[str]) -> object:
+        if forum.seats > 1:
+            return allocate(lists, forum.seats, lots)
+        return majority_election(present, rounds, RecordedDraw([[lot] for lot in lots]))
+
+    try:
+        lots, places = recorded_lots(words, attempt)
+    except InvalidInput as exc:
+        raise ForumError(reason_text(exc.reason, exc.detail, _)) from exc
+    if forum.seats > 1:
+        await _allocate(turn, [forum.id], lots, places)
+        return
     try:
         result = majority_election(present, rounds, RecordedDraw([[lot] for lot in lots]))
-    except (InvalidInput, TieUnresolved) as exc:
-        raise ForumError(
-            reason_text(exc.reason, exc.detail, _) if isinstance(exc, InvalidInput) else forum_usage(_)
-        ) from exc
+    except TieUnresolved as tie:
+        _ask_lot(turn, forum, tie, places)
+        return
+    except InvalidInput as exc:
+        raise ForumError(reason_text(exc.reason, exc.detail, _)) from exc
     await _majority_outcome(turn, forum, result, await turn.roster())
 
 

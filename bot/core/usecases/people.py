@@ -153,5 +153,5 @@ def find_people(roster: Roster, query: str) -> list[Person]:
     """Roster people whose id is `query`, or whose name contains it ('klitgaard', 'Mikael')."""
     if query in roster.by_id:
         return [roster.by_id[query]]
-    folded = _fold(query)
-    return [p for p in roster.people if folded and folded in _fold(p.name)]
+    folded = fold(query)
+    return [p for p in roster.people if folded and folded in fold(p.name)]
