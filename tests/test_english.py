@@ -64,6 +64,21 @@ WALK: dict[str, list[str]] = {
     "seen": ["/seen", "/seen 999"],
     "status": ["/status"],
     "mydata": ["/mydata"],
+    "alliance": ["/alliance", "/alliance A+F", "/alliance A+M", "/alliance approve 999", "/alliance X+Y"],
+    "chair": ["/chair", "/chair lot 7", "/chair lot XYZ"],
+    "appointments": ["/appointments", "/appointments all", "/appointments nobody"],
+    "forum": [
+        "/forum",
+        "/forum new traffic 1 Traffic forum",
+        "/forum votes traffic 22 a-medlem-2=10 b-medlem-1=8",
+        "/forum votes nowhere 22 x=1",
+        "/forum new growth 3 Growth forum",
+        "/forum list growth blue 12 a-medlem-2,c-medlem-1",
+        "/forum allocate growth",
+        "/forum lot growth 9",
+    ],
+    "nomination": ["/nomination", "/nomination DI business man John Example", "/nomination nobody x y z"],
+    "departure": ["/departure", "/departure nobody party", "/departure a-medlem-3 party"],
 }
 ODD = ["/foo", "hello", "9", "/næste", "/"]
 
