@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.app import open_conversation, utc_now
 from bot.config import Settings
-from bot.core.usecases.elections import approved_alliances, compute_chair, next_constituent_meeting
+from bot.core.usecases.elections import elect_chair, next_constituent_meeting
 from bot.storage import elections as store
 from kkrcore.draw import TieUnresolved
+from kkrcore.elections import valgforbund_deadline
 from kkrcore.reasons import InvalidInput
 
 
@@ -30,7 +33,11 @@ def add_parsers(commands: Any) -> None:
     decide = sub.add_parser("decide", help="approve or reject a valgforbund notice")
     decide.add_argument("notice", type=int)
     decide.add_argument("decision", choices=["approve", "reject"])
-    chair = sub.add_parser("chair", help="elect chair and vice-chair with the approved valgforbund, and store it")
+    chair = sub.add_parser(
+        "chair",
+        help="elect chair and vice-chair with the approved valgforbund; stored after the R-ELEC-4 deadline, "
+        "with every notice decided",
+    )
     chair.add_argument("--lot", action="append", default=[], help="the group that won a drawn lot, in order")
     chair.add_argument("--json", action="store_true")
 
@@ -48,7 +55,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> str:
     try:
         async with conversation.db.transaction() as conn:
             if args.command == "election":
-                return await _election(conn, conversation.dataset, args)
+                return await _election(conn, conversation.dataset, args, settings.tz)
             return await _forum(conn, args)
     finally:
         await conversation.db.close()
@@ -58,7 +65,7 @@ def _dump(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2)
 
 
-async def _election(conn: Any, dataset: Any, args: argparse.Namespace) -> str:
+async def _election(conn: Any, dataset: Any, args: argparse.Namespace, tz: ZoneInfo) -> str:
     meeting = next_constituent_meeting(dataset.meetings, utc_now())
     if meeting is None:
         raise ElectionError("there is no constituent meeting ahead in this period")
@@ -74,10 +81,14 @@ async def _election(conn: Any, dataset: Any, args: argparse.Namespace) -> str:
             raise ElectionError(f"no valgforbund notice {args.notice} awaits a decision")
         return f"valgforbund {args.notice} {status}"
     stored = await store.chair_result(conn, meeting.id)
+    note = ""
     if stored is None:
-        alliances = await approved_alliances(conn, meeting)
+        now = utc_now()
         try:
-            result = compute_chair(dataset, alliances, [lot.upper() for lot in args.lot])
+            result, pending = await elect_chair(
+                conn, dataset, meeting, [lot.upper() for lot in args.lot], today=now.astimezone(tz).date(), now=now,
+                by="cli",
+            )  # fmt: skip
         except TieUnresolved as tie:
             raise ElectionError(
                 f"{' and '.join(tie.report.tied)} are tied for {tie.report.seats} post(s): draw the lot and rerun "
@@ -86,7 +97,13 @@ async def _election(conn: Any, dataset: Any, args: argparse.Namespace) -> str:
         except InvalidInput as exc:
             raise ElectionError(str(exc)) from None
         stored = result.model_dump(mode="json")
-        await store.store_chair_result(conn, meeting.id, alliances, stored, "cli", utc_now())
+        deadline = valgforbund_deadline(meeting.start.date())
+        if now.astimezone(tz).date() <= deadline:
+            note = f"preview, not stored: valgforbund can be notified until {deadline.isoformat()}"
+        elif pending:
+            note = f"preview, not stored: {pending} valgforbund notice(s) await a decision"
+    if note:
+        print(f"kkrbot: {note}", file=sys.stderr)
     if args.json:
         return _dump(stored)
     return f"chair: {stored['chair']}\nvice-chair: {stored['vice_chair']}"

@@ -18,6 +18,7 @@ from bot.storage import elections as store
 from bot.storage.db import Database
 
 MEETING_2030 = "2030-01-25"
+AFTER_THE_DEADLINE = datetime(2030, 1, 23, 8, 0, tzinfo=UTC)  # R-ELEC-4: the deadline was Tuesday 22 January 2030
 
 
 @dataclass
@@ -58,8 +59,9 @@ def notify(kkrbot: Any, tmp_path: Path, *alliances: tuple[str, ...]) -> None:
 
 
 def test_r_elec_3_the_cli_decides_the_notices_and_stores_the_chair_election_that_kkrcore_computes(
-    kkrbot: Any, tmp_path: Path
+    kkrbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr("bot.election_cli.utc_now", lambda: AFTER_THE_DEADLINE)
     notify(kkrbot, tmp_path, ("V", "C", "I", "O", "Æ"), ("A", "F", "B", "Ø"))
     listing = json.loads(kkrbot("election", "alliances", "--json").stdout)
     assert [(n["parties"], n["status"]) for n in listing["valgforbund"]] == [
@@ -88,7 +90,19 @@ def test_r_elec_3_the_cli_decides_the_notices_and_stores_the_chair_election_that
         check=True,
     )
     assert json.loads(elected.stdout) == json.loads(expected.stdout)
+    assert elected.stderr == ""
     assert kkrbot("election", "chair").stdout.splitlines() == ["chair: V+C+I+O+Æ", "vice-chair: A+F+B+Ø"]
+
+
+def test_r_elec_4_before_the_deadline_the_cli_prints_a_preview_and_stores_nothing(kkrbot: Any, tmp_path: Path) -> None:
+    notify(kkrbot, tmp_path, ("V", "C", "I", "O", "Æ"))
+    kkrbot("election", "decide", "1", "approve")
+
+    preview = kkrbot("election", "chair")
+
+    assert preview.stdout.splitlines()[0] == "chair: V+C+I+O+Æ"
+    assert preview.stderr.strip() == "kkrbot: preview, not stored: valgforbund can be notified until 2030-01-22"
+    assert kkrbot("election", "chair").stderr == preview.stderr
 
 
 def test_r_elec_3_a_tie_at_the_cli_asks_for_the_lot_in_one_line(kkrbot: Any, tmp_path: Path) -> None:

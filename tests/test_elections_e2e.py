@@ -24,6 +24,7 @@ OTHER = 2004  # b-medlem-1, B
 
 ON_TIME = datetime(2030, 1, 21, 9, 0, tzinfo=COPENHAGEN)  # Monday, the day before the deadline
 ONE_WORKING_DAY_LATE = datetime(2030, 1, 23, 9, 0, tzinfo=COPENHAGEN)  # Wednesday
+AFTER_THE_DEADLINE = ONE_WORKING_DAY_LATE  # no valgforbund can come any more: the chair election can be stored
 
 
 async def setup(kkrbot: RunningBot, now: datetime) -> None:
@@ -41,6 +42,14 @@ def text(message: Any) -> str:
 async def stored(kkrbot: RunningBot, sql: str) -> list[Any]:
     async with kkrbot.conversation.db.read() as conn:
         return list(await rows(conn, sql))
+
+
+async def notify(kkrbot: RunningBot, user: int, parties: str) -> None:
+    """A valgforbund notified in time; returns once the secretariat has been told, so that message cannot be taken
+    for the answer to the secretariat's next question."""
+    before = len(kkrbot.tg.sent_to(SECRETARY))
+    await kkrbot.ask(user, f"/valgforbund {parties}")
+    await kkrbot.tg.wait_for_messages(SECRETARY, before + 1)
 
 
 async def approve_all(kkrbot: RunningBot) -> None:
@@ -87,7 +96,7 @@ async def test_r_elec_4_a_valgforbund_in_time_is_approved_by_the_secretariat_and
 
 async def test_r_elec_2_a_party_in_two_valgforbund_is_refused(kkrbot: RunningBot) -> None:
     await setup(kkrbot, ON_TIME)
-    await kkrbot.ask(MAYOR, "/valgforbund A+F")
+    await notify(kkrbot, MAYOR, "A+F")
 
     answer = await kkrbot.ask(OTHER, "/valgforbund B+F")
 
@@ -109,9 +118,10 @@ async def test_r_elec_2_a_party_under_two_percent_cannot_form_a_valgforbund(kkrb
 async def test_r_elec_3_a_tie_for_the_chair_is_settled_by_the_recorded_lot_and_then_stored(kkrbot: RunningBot) -> None:
     # A+O = 27.6 + 4.1 and V+I+Ø = 23.1 + 4.9 + 3.7: both 31.7 % of the votes, equal first quotients.
     await setup(kkrbot, ON_TIME)
-    await kkrbot.ask(MAYOR, "/valgforbund A+O")
-    await kkrbot.ask(OTHER, "/valgforbund V+I+Ø")
+    await notify(kkrbot, MAYOR, "A+O")
+    await notify(kkrbot, OTHER, "V+I+Ø")
     await approve_all(kkrbot)
+    kkrbot.clock.now = AFTER_THE_DEADLINE
 
     member_view = await kkrbot.ask(MEMBER, "/formandsvalg")
     assert "Mikael Klitgaard" in text(member_view)
@@ -134,9 +144,10 @@ async def test_r_elec_3_a_tie_for_the_chair_is_settled_by_the_recorded_lot_and_t
 
 async def test_r_elec_3_the_stored_chair_election_equals_the_kkrcore_cli(kkrbot: RunningBot) -> None:
     await setup(kkrbot, ON_TIME)
-    await kkrbot.ask(OTHER, "/valgforbund V+C+I+O+Æ")
-    await kkrbot.ask(MAYOR, "/valgforbund A+F+B+Ø")
+    await notify(kkrbot, OTHER, "V+C+I+O+Æ")
+    await notify(kkrbot, MAYOR, "A+F+B+Ø")
     await approve_all(kkrbot)
+    kkrbot.clock.now = AFTER_THE_DEADLINE
 
     await kkrbot.ask(SECRETARY, "/formandsvalg")
 
@@ -144,6 +155,29 @@ async def test_r_elec_3_the_stored_chair_election_equals_the_kkrcore_cli(kkrbot:
     cli = kkrcore_json("chair-election", "--alliance", "V+C+I+O+Æ", "--alliance", "A+F+B+Ø")
     assert json.loads(row[0]) == cli
     assert (cli["chair"], cli["vice_chair"]) == ("V+C+I+O+Æ", "A+F+B+Ø")
+
+
+async def test_r_elec_4_before_the_deadline_or_with_a_notice_undecided_the_chair_election_is_a_preview(
+    kkrbot: RunningBot,
+) -> None:
+    await setup(kkrbot, ON_TIME)
+    await notify(kkrbot, OTHER, "V+C+I+O+Æ")
+    await approve_all(kkrbot)
+
+    early = await kkrbot.ask(SECRETARY, "/formandsvalg")
+    assert "tirsdag den 22. januar 2030" in text(early)
+    assert "Formand: V+C+I+O+Æ" in text(early)
+    await notify(kkrbot, MAYOR, "A+F+B+Ø")
+    kkrbot.clock.now = AFTER_THE_DEADLINE
+    undecided = await kkrbot.ask(SECRETARY, "/formandsvalg")
+    assert "1 anmeldelse" in text(undecided)
+    assert await stored(kkrbot, "SELECT * FROM chair_elections") == []
+
+    await approve_all(kkrbot)
+    final = await kkrbot.ask(SECRETARY, "/formandsvalg")
+    assert "Formand: V+C+I+O+Æ" in text(final)
+    assert "Næstformand: A+F+B+Ø" in text(final)
+    assert len(await stored(kkrbot, "SELECT * FROM chair_elections")) == 1
 
 
 async def test_r_elec_5_a_flertalsvalg_is_decided_in_round_2_by_the_single_candidate_rule(

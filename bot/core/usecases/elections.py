@@ -14,6 +14,7 @@ import aiosqlite
 
 from bot.core.commands import is_number
 from bot.core.turn import Turn, display_name
+from bot.core.usecases.meetings import local_today
 from bot.delivery.message import Button, Message
 from bot.i18n import Translator
 from bot.storage import elections as store
@@ -67,10 +68,6 @@ def next_constituent_meeting(meetings: Sequence[Meeting], now: datetime) -> Meet
 
 def eligible_parties(dataset: Dataset) -> list[str]:
     return eligibility(CompositionInput.from_dataset(dataset))[0]
-
-
-def _local_day(turn: Turn) -> date:
-    return turn.now.astimezone(turn.settings.tz).date()
 
 
 async def valgforbund_case(turn: Turn) -> None:
@@ -131,7 +128,7 @@ async def _notify(turn: Turn, meeting: Meeting, text: str) -> None:
         turn.reply(_("Only members of the KKR can notify a valgforbund."), buttons=retry)
         return
     deadline = valgforbund_deadline(meeting.start.date())
-    if _local_day(turn) > deadline:
+    if local_today(turn) > deadline:
         turn.reply(
             _(
                 "Too late: a valgforbund had to be notified by {deadline}, three working days before the "
@@ -312,7 +309,9 @@ async def chair_case(turn: Turn) -> None:
             args[1:] if args and args[0].lower() in LOT else (),
             lambda lots: compute_chair(turn.dataset, alliances, lots),
         )
-        result = compute_chair(turn.dataset, alliances, lots)
+        result, pending = await elect_chair(
+            turn.conn, turn.dataset, meeting, lots, today=local_today(turn), now=turn.now, by=turn.person.id
+        )
     except TieUnresolved as tie:
         turn.reply(
             _(
@@ -331,8 +330,43 @@ async def chair_case(turn: Turn) -> None:
     except InvalidInput as exc:
         turn.reply(reason_text(exc.reason, exc.detail, _), buttons=[[turn.button(_("Chair election"), "chair")]])
         return
-    await store.store_chair_result(
-        turn.conn, meeting.id, alliances, result.model_dump(mode="json"), turn.person.id, turn.now
-    )
     text, table = chair_text(result, _)
-    turn.reply(text, title=_("Chair and vice-chair elected"), pre=table, buttons=buttons)
+    deadline = valgforbund_deadline(meeting.start.date())
+    if local_today(turn) <= deadline:
+        note = _(
+            "A preview with the valgforbund approved so far: valgforbund can be notified until {deadline}, and the "
+            "result is stored after that.",
+            deadline=_.date(deadline),
+        )
+        turn.reply(note + "\n\n" + text, title=_("Chair election: preview"), pre=table, buttons=buttons)
+    elif pending:
+        note = _(
+            "A preview: {count} valgforbund notice(s) await your decision, and the result is stored once they are "
+            "decided.",
+            count=pending,
+        )
+        turn.reply(note + "\n\n" + text, title=_("Chair election: preview"), pre=table, buttons=buttons)
+    else:
+        turn.reply(text, title=_("Chair and vice-chair elected"), pre=table, buttons=buttons)
+
+
+async def elect_chair(
+    conn: aiosqlite.Connection,
+    dataset: Dataset,
+    meeting: Meeting,
+    lots: Sequence[str],
+    *,
+    today: date,
+    now: datetime,
+    by: str,
+) -> tuple[ChairElection, int]:
+    """The chair election with the approved valgforbund (R-ELEC-1..4), and how many notices still await a decision.
+    It is stored, and so final, only when no valgforbund can change it any more: after R-ELEC-4's deadline, with
+    every notice decided. Before that it is a preview, because a later valgforbund changes the quotients."""
+    notices = await store.valgforbund_for(conn, meeting.id)
+    alliances = [list(n.parties) for n in notices if n.status == "approved"]
+    pending = sum(1 for n in notices if n.status == "pending")
+    result = compute_chair(dataset, alliances, lots)
+    if today > valgforbund_deadline(meeting.start.date()) and not pending:
+        await store.store_chair_result(conn, meeting.id, alliances, result.model_dump(mode="json"), by, now)
+    return result, pending
