@@ -66,6 +66,17 @@ def next_constituent_meeting(meetings: Sequence[Meeting], now: datetime) -> Meet
     return next((m for m in meetings if m.kind is MeetingKind.CONSTITUENT and m.start > now), None)
 
 
+async def constituent_meeting_or_say_none(turn: Turn) -> Meeting | None:
+    """The constituent meeting the valgforbund and the chair election are for; without one, the person is told."""
+    meeting = next_constituent_meeting(await turn.meetings(), turn.now)
+    if meeting is None:
+        turn.reply(
+            turn._("There is no constituent meeting ahead in this period."),
+            buttons=[[turn.button(turn._("Help"), "help")]],
+        )
+    return meeting
+
+
 def eligible_parties(dataset: Dataset) -> list[str]:
     return eligibility(CompositionInput.from_dataset(dataset))[0]
 
@@ -75,11 +86,8 @@ async def valgforbund_case(turn: Turn) -> None:
     `/valgforbund godkend|afvis N` decides a notice (secretariat)."""
     _ = turn._
     assert turn.person is not None
-    meeting = next_constituent_meeting(turn.dataset.meetings, turn.now)
+    meeting = await constituent_meeting_or_say_none(turn)
     if meeting is None:
-        turn.reply(
-            _("There is no constituent meeting ahead in this period."), buttons=[[turn.button(_("Help"), "help")]]
-        )
         return
     args = turn.args
     if args and args[0].lower() in APPROVE + REJECT:
@@ -277,15 +285,13 @@ def lot_buttons(turn: Turn, command: Sequence[str], places: Sequence[int], tie: 
 
 
 async def chair_case(turn: Turn) -> None:
-    """`/formandsvalg`: the stored result, or for the secretariat the computed one (stored unless a tie needs
-    a lot: `/formandsvalg lod GROUP`); until then the longest-serving mayor leads the meeting (item 1.1)."""
+    """`/formandsvalg`: the stored result, or for the secretariat the computed one (see `elect_chair` for when it
+    is stored; a tie needs a lot: `/formandsvalg lod GROUP`); until then the longest-serving mayor leads the meeting
+    (item 1.1)."""
     _ = turn._
     assert turn.person is not None
-    meeting = next_constituent_meeting(turn.dataset.meetings, turn.now)
+    meeting = await constituent_meeting_or_say_none(turn)
     if meeting is None:
-        turn.reply(
-            _("There is no constituent meeting ahead in this period."), buttons=[[turn.button(_("Help"), "help")]]
-        )
         return
     buttons = [[turn.button(_("Valgforbund"), "valgforbund")]]
     stored = await store.chair_result(turn.conn, meeting.id)
