@@ -8,11 +8,13 @@ from collections import Counter
 from datetime import date, timedelta
 
 from bot.core.turn import Turn, display_name
+from bot.core.usecases.elections import next_constituent_meeting
+from bot.core.usecases.meetings import local_today
 from bot.delivery.message import Button, Message
 from bot.delivery.outbox import Lane
 from bot.i18n import Translator
 from bot.storage import elections as store
-from kkrcore.erhvervshus import BOARD_SEATS, BoardCategory, Gender, gender_balance
+from kkrcore.erhvervshus import BOARD_SEATS, BoardCategory, Gender, Phase, gender_balance, phase
 from kkrcore.membership import tenure_after_change
 from kkrcore.reasons import Reason
 
@@ -76,11 +78,20 @@ async def nomination_case(turn: Turn) -> None:
                   count=counts[category], seats=BOARD_SEATS[category])
             )  # fmt: skip
     timeline = turn.dataset.erhvervshus
-    lines.append(
-        _("Nominations by {deadline}; appointment at the KKR meeting {meeting}; the board sits {start} to {end} "
-          "(R-EHUS-3).", deadline=_.date(timeline.nominations_deadline), meeting=_.date(timeline.appointment_meeting),
-          start=_.date(timeline.board_from), end=_.date(timeline.board_until))
-    )  # fmt: skip
+    constituent = next_constituent_meeting(await turn.meetings(), turn.now)
+    if phase(local_today(turn), timeline) is Phase.NEW_BOARD and constituent is not None:
+        lines.append(
+            _("The board sits {start} to {end}; nominations for the next board are requested after the constituent "
+              "meeting {meeting} (R-EHUS-3).", start=_.date(timeline.board_from), end=_.date(timeline.board_until),
+              meeting=_.date(constituent.start))
+        )  # fmt: skip
+    else:
+        lines.append(
+            _("Nominations by {deadline}; appointment at the KKR meeting {meeting}; the board sits {start} to {end} "
+              "(R-EHUS-3).", deadline=_.date(timeline.nominations_deadline),
+              meeting=_.date(timeline.appointment_meeting), start=_.date(timeline.board_from),
+              end=_.date(timeline.board_until))
+        )  # fmt: skip
     turn.reply("\n".join(lines), title=_("Erhvervshus Nordjylland: nominations"), buttons=buttons)
 
 
