@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import aiosqlite
 
+from bot.core.commands import is_number
 from bot.core.messages import Notification
 from bot.core.turn import Turn, display_name
 from bot.core.usecases.meetings import (
@@ -239,7 +240,7 @@ async def broadcast_case(turn: Turn) -> None:
     _ = turn._
     assert turn.person is not None
     args = turn.args
-    if len(args) == 2 and args[0] in ("send", "cancel", "remind") and args[1].isdigit():
+    if len(args) == 2 and args[0] in ("send", "cancel", "remind") and is_number(args[1]):
         await _button(turn, args[0], int(args[1]))
         return
     if len(args) == 2 and args[0] == "agenda":
@@ -420,7 +421,7 @@ async def seen_case(turn: Turn) -> None:
     """A recipient's "Seen"."""
     _ = turn._
     assert turn.person is not None
-    if len(turn.args) != 1 or not turn.args[0].isdigit():
+    if len(turn.args) != 1 or not is_number(turn.args[0]):
         turn.reply(_("I cannot find that broadcast."))
         return
     await store.acknowledge(turn.conn, int(turn.args[0]), turn.person.id, turn.now)
@@ -431,7 +432,7 @@ async def broadcasts_case(turn: Turn) -> None:
     """/udsendelser: the recent broadcasts with their counts; with an id, one in detail."""
     _ = turn._
     roster = await turn.roster()
-    if turn.args and turn.args[0].isdigit():
+    if turn.args and is_number(turn.args[0]):
         broadcast = await store.get_broadcast(turn.conn, int(turn.args[0]))
         if broadcast is None:
             turn.reply(

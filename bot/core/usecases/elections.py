@@ -202,7 +202,7 @@ async def _decide(turn: Turn, meeting: Meeting, args: Sequence[str]) -> None:
     if not turn.is_secretariat:
         turn.reply(_("Only the KKR secretariat can do that."), buttons=back)
         return
-    notice = await store.get_valgforbund(turn.conn, int(args[1])) if len(args) > 1 and args[1].isdigit() else None
+    notice = await store.get_valgforbund(turn.conn, int(args[1])) if len(args) > 1 and is_number(args[1]) else None
     approve = args[0].lower() in APPROVE
     if notice is None or not await store.decide_valgforbund(
         turn.conn, notice.id, "approved" if approve else "rejected", turn.person.id, turn.now

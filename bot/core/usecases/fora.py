@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from bot.core.commands import is_number
 from bot.core.turn import Turn, display_name
 from bot.core.usecases.elections import lot_buttons, reason_text, recorded_lots
 from bot.core.usecases.people import find_people
@@ -102,7 +103,7 @@ async def _forum(turn: Turn, forum_id: str) -> store.Forum:
 
 async def _new(turn: Turn, args: Sequence[str]) -> None:
     _ = turn._
-    if len(args) < 3 or not _FORUM_ID.match(args[0]) or not args[1].isdigit() or int(args[1]) < 1:
+    if len(args) < 3 or not _FORUM_ID.match(args[0]) or not is_number(args[1]) or int(args[1]) < 1:
         raise ForumError(forum_usage(_))
     flags = {a.lower() for a in args[2:4]}
     substitutes = bool(flags & {"suppleanter", "substitutes"})
@@ -130,7 +131,7 @@ async def _new(turn: Turn, args: Sequence[str]) -> None:
 
 async def _record_round(turn: Turn, args: Sequence[str]) -> None:
     _ = turn._
-    if len(args) < 3 or not args[1].isdigit():
+    if len(args) < 3 or not is_number(args[1]):
         raise ForumError(forum_usage(_))
     forum = await _forum(turn, args[0])
     if forum.seats != 1:
@@ -187,7 +188,7 @@ async def _majority_outcome(turn: Turn, forum: store.Forum, result: MajorityElec
 
 async def _record_list(turn: Turn, args: Sequence[str]) -> None:
     _ = turn._
-    if len(args) < 4 or not args[2].isdigit():
+    if len(args) < 4 or not is_number(args[2]):
         raise ForumError(forum_usage(_))
     forum = await _forum(turn, args[0])
     if forum.seats == 1:
