@@ -13,9 +13,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.app import open_conversation, utc_now
+from bot.channels.console import render_plain
 from bot.config import Settings
+from bot.core.conversation import Conversation
 from bot.core.usecases.elections import elect_chair, next_constituent_meeting
+from bot.core.usecases.fora import ForumError, forum_action
 from bot.storage import elections as store
+from bot.storage.roster import Roster
 from kkrcore.draw import TieUnresolved
 from kkrcore.elections import valgforbund_deadline
 from kkrcore.reasons import InvalidInput
@@ -48,17 +52,74 @@ def add_parsers(commands: Any) -> None:
     show = sub.add_parser("show", help="a forum's stored kkrcore result")
     show.add_argument("forum")
     show.add_argument("--json", action="store_true")
+    # The secretariat's actions, as in the chat's /forum (the same use case, acting as a secretariat person).
+    new = sub.add_parser("new", help="create a forum: one seat is a flertalsvalg, several a forholdstalsvalg")
+    new.add_argument("forum", help="a short id: lower-case letters, digits and '-'")
+    new.add_argument("seats", type=int, help="the number of seats")
+    new.add_argument("name", nargs="+")
+    new.add_argument("--substitutes", action="store_true", help="personal substitutes are appointed as well")
+    new.add_argument("--gender", action="store_true", help="gender balance is required")
+    votes = sub.add_parser("votes", help="record the next round of a flertalsvalg (R-ELEC-5)")
+    votes.add_argument("forum")
+    votes.add_argument("present", type=int, help="members present")
+    votes.add_argument("votes", nargs="+", metavar="PERSON=VOTES")
+    group = sub.add_parser("group", help="record a group's list for a forholdstalsvalg (R-ELEC-6)")
+    group.add_argument("forum")
+    group.add_argument("group")
+    group.add_argument("members", type=int, help="the group's members")
+    group.add_argument("candidates", help="PERSON,PERSON,... in the list's order")
+    allocate = sub.add_parser("allocate", help="share the seats on the recorded lists (R-ELEC-6)")
+    allocate.add_argument("forum")
+    lot = sub.add_parser("lot", help="record the lot drawn at a tie, by the winner's name")
+    lot.add_argument("forum")
+    lot.add_argument("winner", nargs="+")
+    for action in (new, votes, group, allocate, lot):
+        action.add_argument("--as", dest="actor", help="the secretariat person acting (default: the first one)")
 
 
 async def run(settings: Settings, args: argparse.Namespace) -> str:
     conversation = await open_conversation(settings)
     try:
+        if args.command == "forum" and args.forum_command in FORUM_ACTIONS:
+            return await _forum_action(conversation, args)
         async with conversation.db.transaction() as conn:
             if args.command == "election":
                 return await _election(conn, conversation.dataset, args, settings.tz)
             return await _forum(conn, args)
     finally:
         await conversation.db.close()
+
+
+FORUM_ACTIONS = ("new", "votes", "group", "allocate", "lot")
+
+
+def _forum_words(args: argparse.Namespace) -> list[str]:
+    """The chat's /forum words for a command-line action."""
+    if args.forum_command == "new":
+        flags = [flag for flag, on in (("substitutes", args.substitutes), ("gender", args.gender)) if on]
+        return ["new", args.forum, str(args.seats), *flags, *args.name]
+    if args.forum_command == "votes":
+        return ["votes", args.forum, str(args.present), *args.votes]
+    if args.forum_command == "group":
+        return ["list", args.forum, args.group, str(args.members), args.candidates]
+    if args.forum_command == "allocate":
+        return ["allocate", args.forum]
+    return ["lot", args.forum, *args.winner]
+
+
+async def _forum_action(conversation: Conversation, args: argparse.Namespace) -> str:
+    async with conversation.db.read() as conn:
+        roster = await Roster.load(conn)
+    secretariat = [p.id for p in roster.secretariat]
+    actor = args.actor or (secretariat[0] if secretariat else None)
+    if actor not in secretariat:
+        raise ElectionError(f"{actor or 'nobody'} is not in the secretariat (see: kkrbot roster list)")
+    words = _forum_words(args)
+    try:
+        outcome = await conversation.act(actor, "forum", words, lambda turn: forum_action(turn, words))
+    except ForumError as exc:
+        raise ElectionError(str(exc).replace("\n", " ")) from None
+    return "\n\n".join(render_plain(reply) for reply in outcome.replies)
 
 
 def _dump(data: Any) -> str:

@@ -125,3 +125,50 @@ def test_a_decision_on_an_unknown_notice_and_an_unknown_forum_are_one_line_error
     assert json.loads(kkrbot("forum", "list", "--json").stdout) == []
     missing = kkrbot("forum", "show", "trafik")
     assert (missing.returncode, missing.stderr.strip()) == (2, "kkrbot: no forum 'trafik' (see: kkrbot forum list)")
+
+
+def test_r_elec_5_a_flertalsvalg_from_the_command_line_stores_what_kkrcore_computes(
+    kkrbot: Any, tmp_path: Path
+) -> None:
+    assert kkrbot("forum", "new", "trafik", "1", "Trafikforum").returncode == 0
+    first = kkrbot("forum", "votes", "trafik", "22", "a-medlem-2=10", "b-medlem-1=8")
+    assert "runde 2" in first.stdout
+    second = kkrbot("forum", "votes", "trafik", "22", "a-medlem-2=10")
+
+    assert "Trafikforum" in second.stdout
+    votes = tmp_path / "rounds.json"
+    votes.write_text(json.dumps({"present": 22, "rounds": [{"a-medlem-2": 10, "b-medlem-1": 8}, {"a-medlem-2": 10}]}))
+    expected = subprocess.run(
+        [sys.executable, "-m", "kkrcore", "majority", "--votes", str(votes), "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(kkrbot("forum", "show", "trafik", "--json").stdout) == json.loads(expected.stdout)
+
+
+def test_r_elec_6_a_forholdstalsvalg_from_the_command_line_with_a_tie_settled_by_the_lot(kkrbot: Any) -> None:
+    kkrbot("forum", "new", "klima", "3", "Klimaforum")
+    kkrbot("forum", "group", "klima", "Ø", "10", "a-medlem-2,b-medlem-1")
+    kkrbot("forum", "group", "klima", "V", "10", "c-medlem-1,i-medlem-1")
+
+    tied = kkrbot("forum", "allocate", "klima")
+    assert "V og Ø står lige" in tied.stdout
+    decided = kkrbot("forum", "lot", "klima", "Ø")
+
+    assert "Ø: 2" in decided.stdout
+    listing = json.loads(kkrbot("forum", "list", "--json").stdout)
+    assert listing[0]["appointed"] == ["a-medlem-2", "b-medlem-1", "c-medlem-1"]
+
+
+def test_r_elec_7_a_forum_action_the_rules_refuse_is_one_line_and_exit_2(kkrbot: Any) -> None:
+    kkrbot("forum", "new", "trafik", "1", "Trafikforum")
+
+    refused = kkrbot("forum", "votes", "trafik", "22", "sekretariat-2=12")
+
+    assert refused.returncode == 2
+    assert "R-ELEC-7" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert kkrbot("forum", "new", "x", "1", "X", "--as", "a-medlem-2").stderr.strip() == (
+        "kkrbot: a-medlem-2 is not in the secretariat (see: kkrbot roster list)"
+    )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
@@ -359,11 +359,29 @@ class Conversation:
             return
         await USE_CASES[command.name](turn)
 
+    async def act(self, person_id: str, command: str, args: Sequence[str], use_case: UseCase) -> Outcome:
+        """A use case run for a local operator acting as a roster person (the command line): the replies come
+        back to the caller, who prints them, instead of going to a channel; what it tells others goes through the
+        outbox as always. An exception from the use case rolls the whole turn back."""
+        request = Request(
+            channel="cli", address="cli", command=command, args=tuple(args), text=" ".join(args), person_id=person_id
+        )
+        async with self.db.transaction() as conn:
+            request, person, _ = await self._asker(conn, request)
+            turn = Turn(conn=conn, request=request, person=person, _=_, now=self.clock(), conversation=self)
+            await use_case(turn)
+            await self._persist_notifications(conn, turn)
+        self._committed()
+        return turn.outcome
+
     async def _persist(self, conn: aiosqlite.Connection, turn: Turn) -> None:
         request = turn.request
         person_id = turn.person.id if turn.person else None
         for message in turn.outcome.replies:
             await enqueue(conn, request.channel, request.address, person_id, message, turn.now)
+        await self._persist_notifications(conn, turn)
+
+    async def _persist_notifications(self, conn: aiosqlite.Connection, turn: Turn) -> None:
         for notification in turn.outcome.notifications:
             for channel, address in await self.router.routes(conn, notification.person_id):
                 await enqueue(

@@ -55,29 +55,35 @@ def forum_usage(_: Translator) -> str:
 
 
 async def forum_case(turn: Turn) -> None:
+    """`/forum`: the overview, or the secretariat's actions on a forum (`forum_action`)."""
     _ = turn._
-    args = turn.args
     try:
-        if not args:
-            await _overview(turn)
-            return
-        action = args[0].lower()
-        if action in NEW:
-            await _new(turn, args[1:])
-        elif action in VOTES:
-            await _record_round(turn, args[1:])
-        elif action in LIST:
-            await _record_list(turn, args[1:])
-        elif action in ALLOCATE:
-            await _allocate(turn, args[1:2], [])
-        elif action in LOT and len(args) >= 3:
-            await _lot(turn, args[1], list(args[2:]))
-        else:
-            raise ForumError(forum_usage(_))
+        await forum_action(turn, turn.args)
     except ForumError as exc:
         turn.reply(
             str(exc), buttons=[[turn.button(_("Fora"), "forum"), turn.button(_("Appointments"), "appointments")]]
         )
+
+
+async def forum_action(turn: Turn, args: Sequence[str]) -> None:
+    """One action on the fora; a ForumError says what to correct (the chat replies with it, `kkrbot forum`
+    prints it and exits 2)."""
+    if not args:
+        await _overview(turn)
+        return
+    action = args[0].lower()
+    if action in NEW:
+        await _new(turn, args[1:])
+    elif action in VOTES:
+        await _record_round(turn, args[1:])
+    elif action in LIST:
+        await _record_list(turn, args[1:])
+    elif action in ALLOCATE:
+        await _allocate(turn, args[1:2], [])
+    elif action in LOT and len(args) >= 3:
+        await _lot(turn, args[1], list(args[2:]))
+    else:
+        raise ForumError(forum_usage(turn._))
 
 
 async def _overview(turn: Turn) -> None:
