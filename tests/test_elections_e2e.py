@@ -285,7 +285,7 @@ async def test_r_ehus_2_a_nomination_that_breaks_the_gender_rule_is_flagged_with
     assert "R-EHUS-1" in text(overview)
 
 
-async def test_r_ehus_3_while_the_board_sits_the_overview_points_to_the_next_constituent_meeting(
+async def test_r_ehus_3_while_the_board_sits_nominations_wait_for_the_next_constituent_meeting(
     kkrbot: RunningBot,
 ) -> None:
     await setup(kkrbot, datetime(2026, 11, 23, 9, 0, tzinfo=COPENHAGEN))
@@ -295,6 +295,9 @@ async def test_r_ehus_3_while_the_board_sits_the_overview_points_to_the_next_con
     assert "Bestyrelsen sidder onsdag den 1. april 2026 til søndag den 31. marts 2030" in text(overview)
     assert "efter det konstituerende møde fredag den 25. januar 2030" in text(overview)
     assert "februar 2026" not in text(overview)
+    early = await kkrbot.ask(SECRETARY, "/indstilling DI erhverv kvinde Karen Eksempel")
+    assert "efter det konstituerende møde fredag den 25. januar 2030" in text(early)
+    assert await stored(kkrbot, "SELECT * FROM ehus_nominations") == []
 
 
 async def test_r_ehus_3_the_secretariat_is_reminded_before_the_nomination_deadline_once(kkrbot: RunningBot) -> None:

@@ -48,6 +48,14 @@ async def nomination_case(turn: Turn) -> None:
         "special reasons for not proposing a woman and a man: /indstilling grund BODY TEXT."
     )
     buttons = [[turn.button(_("Nominations"), "nomination")]]
+    waiting_for = await nominations_not_yet_requested(turn)
+    if args and waiting_for is not None:
+        turn.reply(
+            _("Nominations for the next board are requested after the constituent meeting {meeting} (R-EHUS-3), "
+              "and can be recorded from then on. Nothing was recorded.", meeting=_.date(waiting_for)),
+            buttons=buttons,
+        )  # fmt: skip
+        return
     if args and args[0].lower() in REASON and len(args) >= 3:
         await store.set_special_reason(turn.conn, args[1], " ".join(args[2:]), turn.now)
         turn.reply(_("The special reasons of {body} are recorded (R-EHUS-2).", body=args[1]), buttons=buttons)
@@ -78,12 +86,12 @@ async def nomination_case(turn: Turn) -> None:
                   count=counts[category], seats=BOARD_SEATS[category])
             )  # fmt: skip
     timeline = turn.dataset.erhvervshus
-    constituent = next_constituent_meeting(await turn.meetings(), turn.now)
-    if phase(local_today(turn), timeline) is Phase.NEW_BOARD and constituent is not None:
+    constituent = await nominations_not_yet_requested(turn)
+    if constituent is not None and phase(local_today(turn), timeline) is Phase.NEW_BOARD:
         lines.append(
             _("The board sits {start} to {end}; nominations for the next board are requested after the constituent "
               "meeting {meeting} (R-EHUS-3).", start=_.date(timeline.board_from), end=_.date(timeline.board_until),
-              meeting=_.date(constituent.start))
+              meeting=_.date(constituent))
         )  # fmt: skip
     else:
         lines.append(
@@ -93,6 +101,19 @@ async def nomination_case(turn: Turn) -> None:
               end=_.date(timeline.board_until))
         )  # fmt: skip
     turn.reply("\n".join(lines), title=_("Erhvervshus Nordjylland: nominations"), buttons=buttons)
+
+
+async def nominations_not_yet_requested(turn: Turn) -> date | None:
+    """The day of the constituent meeting after which the board's nominations are requested, while it is ahead
+    (R-EHUS-3, kkrcore's phase); None when nominations can be recorded."""
+    timeline = turn.dataset.erhvervshus
+    current = phase(local_today(turn), timeline)
+    if current is Phase.CRITERIA:
+        return timeline.criteria_meeting
+    if current is Phase.NEW_BOARD:
+        constituent = next_constituent_meeting(await turn.meetings(), turn.now)
+        return constituent.start.astimezone(turn.settings.tz).date() if constituent else None
+    return None
 
 
 async def body_findings(turn: Turn, body: str) -> list[str]:
