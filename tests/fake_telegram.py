@@ -375,6 +375,11 @@ class SentMessage:
         rows: list[list[JSONDict]] = self.reply_markup.get("inline_keyboard", [])
         return rows
 
+    @property
+    def uploaded(self) -> bool:
+        """A document sent with its bytes (a multipart upload), not by a file_id the server already has."""
+        return self.method == "sendDocument" and str(self.params.get("document", "")).startswith("<file ")
+
 
 @dataclass
 class EditRecord:

@@ -20,6 +20,7 @@ import asyncio
 import bisect
 import collections
 import json
+import random
 import time
 from pathlib import Path
 
@@ -105,3 +106,40 @@ async def test_sigkill_during_a_500_recipient_broadcast_reaches_everyone_and_rep
         f"broadcast crash test: {len(KILL_WHEN_RECEIVED)} kills, {RECIPIENTS} recipients, "
         f"{len(repeats)} repeated (in flight: {IN_FLIGHT})"
     )
+
+
+async def test_sigkill_as_telegram_receives_a_pdf_broadcast_s_first_upload_loses_nobody(
+    tg: FakeTelegram, tmp_path: Path
+) -> None:
+    """`kkrbot broadcast --document` stores the PDF once and Telegram gets it once (the rest go by file_id). The
+    process dies as the first upload arrives, perhaps before it kept the file_id: after the restart everyone has
+    the PDF, uploaded once more at most, and repeats stay within the in-flight window."""
+    database, log = tmp_path / "kkrbot.sqlite3", tmp_path / "bot.log"
+    conversation = await open_conversation(Settings(_env_file=None, database=database))
+    async with conversation.db.transaction() as conn:
+        crowd = await add_crowd(conn, tg, 30)
+    await conversation.db.close()
+    pdf = tmp_path / "dagsorden.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n" + random.Random(30).randbytes(100_000))
+    queued = await asyncio.to_thread(
+        kkrbot_cli, database, "broadcast", "--audience", "substitutes", "--text", TEXT, "--document", str(pdf)
+    )
+    assert queued.returncode == 0, queued.stderr
+
+    bot = BotProcess(
+        tg, database, log, KKRBOT_TELEGRAM_MAX_MESSAGES_PER_SECOND="0", KKRBOT_TELEGRAM_IN_FLIGHT=str(IN_FLIGHT)
+    )
+    await bot.start()
+    await tg.wait_for(lambda m: m.uploaded, timeout=60)
+    await bot.kill()
+    calls = tg.get_updates_calls
+    await bot.start()
+    await wait_until_polling(tg, calls)
+    await drained(database, timeout=120)
+    assert await bot.terminate() == 0
+
+    documents = [m for m in tg.sent if m.method == "sendDocument"]
+    assert sorted({m.chat_id for m in documents}) == crowd
+    assert all(m.document == ("dagsorden.pdf", pdf.read_bytes()) for m in documents)
+    assert 1 <= len([m for m in documents if m.uploaded]) <= 2
+    assert len(documents) - len(crowd) <= IN_FLIGHT

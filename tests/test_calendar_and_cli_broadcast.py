@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
+import sqlite3
 from pathlib import Path
 
 from icalendar import Calendar
 
 from tests.conftest import RunningBot
-from tests.processes import kkrbot_cli
+from tests.processes import add_crowd, kkrbot_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRETARY, MEMBER_1, MEMBER_2 = 5001, 5002, 5003
@@ -104,3 +106,71 @@ def test_kkrbot_broadcast_refuses_what_it_cannot_send(tmp_path: Path) -> None:
     assert "no KKR meeting on 13.02.2027" in meeting.stderr
     assert document.returncode == 2
     assert "is not a PDF" in document.stderr
+
+
+PDF_RECIPIENTS = 12
+
+
+def a_pdf(folder: Path, size: int = 200_000) -> tuple[Path, bytes]:
+    content = b"%PDF-1.4\n" + random.Random(size).randbytes(size)
+    path = folder / "dagsorden.pdf"
+    path.write_bytes(content)
+    return path, content
+
+
+def stored_bytes(database: Path) -> dict[str, int]:
+    """How the database holds documents: stored documents, their bytes, and the biggest outbox row."""
+    with sqlite3.connect(database) as conn:
+        documents, document_bytes = conn.execute("SELECT count(*), sum(length(content)) FROM documents").fetchone()
+        [biggest_row] = conn.execute("SELECT max(length(payload)) FROM outbox").fetchone()
+        [inline] = conn.execute("SELECT count(*) FROM broadcasts WHERE document_content IS NOT NULL").fetchone()
+    return {"documents": documents, "bytes": document_bytes, "biggest outbox row": biggest_row, "inline": inline}
+
+
+async def test_a_pdf_broadcast_from_the_command_line_is_stored_once_uploaded_once_and_sent_on_by_file_id(
+    kkrbot: RunningBot, tmp_path: Path
+) -> None:
+    """The PDF's bytes are in the database once, not in every outbox row; Telegram gets them once: the first
+    send uploads them, and every other recipient gets the same file by the file_id Telegram answered with."""
+    async with kkrbot.conversation.db.transaction() as conn:
+        crowd = await add_crowd(conn, kkrbot.tg, PDF_RECIPIENTS)
+    pdf, content = a_pdf(tmp_path)
+
+    queued = await asyncio.to_thread(
+        kkrbot_cli, kkrbot.settings.database, "broadcast", "--audience", "substitutes", "--text", "Dagsordenen",
+        "--document", str(pdf),
+    )  # fmt: skip
+    assert queued.returncode == 0, queued.stderr
+    received = await kkrbot.tg.wait_for(lambda m: m.method == "sendDocument", count=PDF_RECIPIENTS, timeout=60)
+
+    assert sorted(m.chat_id for m in received) == crowd
+    assert all(m.document == ("dagsorden.pdf", content) and "Dagsordenen" in (m.plain_text or "") for m in received)
+    assert [m.chat_id for m in received if m.uploaded] == [received[0].chat_id]
+    assert len({str(m.params["document"]) for m in received if not m.uploaded}) == 1
+    held = stored_bytes(kkrbot.settings.database)
+    assert (held["documents"], held["bytes"], held["inline"]) == (1, len(content), 0)
+    assert held["biggest outbox row"] < 2_000
+
+
+async def test_when_the_bot_never_learns_the_file_id_the_next_send_uploads_the_pdf_again(
+    kkrbot: RunningBot, tmp_path: Path
+) -> None:
+    """The first upload reaches Telegram but its answer is lost (a 500 after delivery), as when the process dies
+    before keeping the file_id: the next send uploads it again, and the rest go by file_id; nobody misses it."""
+    async with kkrbot.conversation.db.transaction() as conn:
+        crowd = await add_crowd(conn, kkrbot.tg, PDF_RECIPIENTS)
+    pdf, content = a_pdf(tmp_path)
+    kkrbot.tg.add_fault("sendDocument", "accepted-500")
+
+    queued = await asyncio.to_thread(
+        kkrbot_cli, kkrbot.settings.database, "broadcast", "--audience", "substitutes", "--text", "Dagsordenen",
+        "--document", str(pdf),
+    )  # fmt: skip
+    assert queued.returncode == 0, queued.stderr
+    received = await kkrbot.tg.wait_for(lambda m: m.method == "sendDocument", count=PDF_RECIPIENTS + 1, timeout=60)
+
+    assert sorted({m.chat_id for m in received}) == crowd
+    assert all(m.document == ("dagsorden.pdf", content) for m in received)
+    uploads = [m for m in received if m.uploaded]
+    assert len(uploads) == 2
+    assert len(received) - len(uploads) == PDF_RECIPIENTS - 1

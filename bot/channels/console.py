@@ -21,7 +21,7 @@ from bot.core.commands import word
 from bot.core.conversation import FREE_TEXT, TICK_SECONDS, Conversation
 from bot.core.messages import Request
 from bot.delivery.message import Button, Message
-from bot.delivery.outbox import Delivery, DeliveryResult, OutboxItem, OutboxWorker
+from bot.delivery.outbox import Delivery, DeliveryResult, OutboxItem, OutboxWorker, with_stored_content
 from bot.i18n import Translator
 from bot.storage.accounts import accounts_of
 from bot.storage.roster import Person, Role, Roster
@@ -123,7 +123,7 @@ class Console:
 
     async def deliver(self, item: OutboxItem) -> DeliveryResult:
         assert self.roster is not None
-        message = item.message
+        message = await with_stored_content(self.conversation.db, item.message)
         self.buttons[item.address] = [b for row in message.buttons for b in row]
         answers = [b for b in self.buttons[item.address] if b.action.split()[0] in ANSWER_COMMANDS]
         held = [b for b in self.open_answers.get(item.address, []) if b not in answers]

@@ -24,7 +24,7 @@ import html
 import logging
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
 
@@ -46,7 +46,7 @@ from bot.core.conversation import FREE_TEXT, Conversation
 from bot.core.messages import Request
 from bot.delivery.inbox import MARK_PROCESSED, pending_updates, store_keyed
 from bot.delivery.message import Message
-from bot.delivery.outbox import Delivery, DeliveryResult, OutboxItem, OutboxWorker
+from bot.delivery.outbox import Delivery, DeliveryResult, OutboxItem, OutboxWorker, with_stored_content
 from bot.delivery.pacing import Limits, Pacer
 from bot.storage.accounts import person_for_account
 from bot.storage.db import Database, first_row, utc_text
@@ -421,6 +421,7 @@ class TeamsChannel:
         )
 
     async def deliver(self, item: OutboxItem) -> DeliveryResult:
+        item = replace(item, message=await with_stored_content(self.db, item.message))
         async with self.db.read() as conn:
             row = await first_row(
                 conn, "SELECT service_url FROM teams_conversations WHERE conversation_id = ?", (item.address,)

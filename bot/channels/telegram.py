@@ -12,7 +12,7 @@ import asyncio
 import html
 import logging
 import warnings
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,6 +27,7 @@ from telegram import (
     LinkPreviewOptions,
     Update,
 )
+from telegram import Message as TelegramMessage
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -57,12 +58,13 @@ from bot.core.commands import all_command_names, commands_for, parse_action
 from bot.core.conversation import FREE_TEXT, TICK_SECONDS, Conversation
 from bot.core.messages import Attachment, Outcome, Request
 from bot.delivery.inbox import MARK_PROCESSED, next_offset, pending_updates, set_aside, store_updates
-from bot.delivery.message import Message
+from bot.delivery.message import Document, Message
 from bot.delivery.outbox import Delivery, DeliveryResult, OutboxItem, OutboxWorker
 from bot.delivery.pacing import Limits, Pacer
 from bot.i18n import N_, translator
 from bot.storage.accounts import accounts_of
 from bot.storage.db import Database, utc_text
+from bot.storage.documents import keep_telegram_file_id, stored_document, telegram_file_id
 from bot.storage.faults import FaultLog, Unrecoverable, database_fault, pause, until_done
 from bot.storage.health import POLL, TICK, beat
 from bot.storage.roster import Role, Roster
@@ -500,21 +502,62 @@ def keyboard(message: Message) -> InlineKeyboardMarkup | None:
     )
 
 
+class StoredUploads:
+    """Sends documents stored once in the database (`Document.stored_id`) so that Telegram gets the bytes once:
+    the first send uploads them and keeps the file_id Telegram answers with; every later send, to anyone, is by
+    that file_id. While one upload is under way, the other sends of the same document wait for its file_id
+    rather than upload it too. Crash-safe: until a file_id is kept, the next send uploads again (a crash after
+    the upload costs one more upload, and nobody's message is lost)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._uploading: dict[int, asyncio.Lock] = {}
+
+    async def reference(self, document_id: int) -> str | None:
+        async with self.db.read() as conn:
+            return await telegram_file_id(conn, document_id)
+
+    async def send(self, document: Document, send: Callable[[str | InputFile], Awaitable[TelegramMessage]]) -> None:
+        assert document.stored_id is not None
+        async with self._uploading.setdefault(document.stored_id, asyncio.Lock()):
+            file_id = await self.reference(document.stored_id)
+            if file_id is None:
+                async with self.db.read() as conn:
+                    stored = await stored_document(conn, document.stored_id)
+                sent = await send(InputFile(stored.content, filename=document.filename))
+                if sent.document is not None:
+                    try:
+                        await keep_telegram_file_id(self.db, document.stored_id, sent.document.file_id)
+                    except Exception:  # the message went out; the next send uploads the document again
+                        log.exception("could not keep Telegram's file_id of document %s", document.stored_id)
+                return
+        await send(file_id)
+
+
 def telegram_delivery(application: KkrApplication) -> Any:
     bot = application.bot
+    services: Services = application.bot_data["services"]
+    uploads = StoredUploads(services.db)
 
     async def deliver(item: OutboxItem) -> DeliveryResult:
         message = item.message
         try:
             if message.document:
                 document = message.document
-                await bot.send_document(
-                    chat_id=int(item.address),
-                    document=document.file_id or InputFile(document.content, filename=document.filename),
-                    caption=render(message),  # within 1,024 characters: Message.parts split it when queued
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=keyboard(message),
-                )
+
+                async def send_document(file: str | InputFile) -> TelegramMessage:
+                    return await bot.send_document(
+                        chat_id=int(item.address),
+                        document=file,
+                        caption=render(message),  # within 1,024 characters: Message.parts split it when queued
+                        parse_mode=ParseMode.HTML,
+                        reply_markup=keyboard(message),
+                    )
+
+                if document.stored_id is not None and not document.file_id:
+                    await uploads.send(document, send_document)
+                else:
+                    await send_document(document.file_id or InputFile(document.content, filename=document.filename))
             else:
                 await bot.send_message(
                     chat_id=int(item.address),

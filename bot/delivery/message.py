@@ -78,13 +78,17 @@ class Document(BaseModel):
     # A file the channel already has (Telegram's file_id of a PDF someone sent the bot): sent by reference,
     # so a broadcast to hundreds does not store or upload the file hundreds of times.
     file_id: str | None = None
+    # A file stored once in the database (bot.storage.documents) for many messages: each outbox row carries
+    # only this id, and the channel fetches the bytes when it needs them (Telegram only for the first send).
+    stored_id: int | None = None
 
-    def to_payload(self) -> dict[str, str | None]:
+    def to_payload(self) -> dict[str, str | int | None]:
         return {
             "filename": self.filename,
             "content": base64.b64encode(self.content).decode(),
             "mime_type": self.mime_type,
             "file_id": self.file_id,
+            "stored_id": self.stored_id,
         }
 
 
@@ -161,6 +165,7 @@ class Message(BaseModel):
                 content=base64.b64decode(document["content"]),
                 mime_type=document["mime_type"],
                 file_id=document.get("file_id"),
+                stored_id=document.get("stored_id"),
             )
             if document
             else None,

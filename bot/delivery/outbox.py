@@ -25,6 +25,7 @@ import aiosqlite
 from bot.delivery.message import Message
 from bot.delivery.pacing import Limits, Pacer
 from bot.storage.db import Database, first_row, rows, utc_text
+from bot.storage.documents import stored_document
 from bot.storage.faults import FaultLog, database_fault, until_done
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,17 @@ async def enqueue(
             for part in message.parts()
         ],
     )
+
+
+async def with_stored_content(db: Database, message: Message) -> Message:
+    """The message with its stored document's bytes (bot.storage.documents), for a channel that needs the bytes
+    for every message (Teams links a copy, the console saves one); the outbox row carries only the reference."""
+    document = message.document
+    if document is None or document.stored_id is None or document.content:
+        return message
+    async with db.read() as conn:
+        stored = await stored_document(conn, document.stored_id)
+    return message.model_copy(update={"document": document.model_copy(update={"content": stored.content})})
 
 
 async def due_items(conn: aiosqlite.Connection, channel: str, now: datetime, limit: int = 50) -> list[OutboxItem]:

@@ -32,6 +32,7 @@ class Broadcast:
     text: str
     document_file_id: str | None
     document_name: str | None
+    # Only in drafts made before migration 10; since then the bytes are in `documents`, once (document_id).
     document_content: bytes | None
     ack: bool
     created_at: datetime
@@ -39,6 +40,7 @@ class Broadcast:
     cancelled_at: datetime | None
     reminded_at: datetime | None
     reported_at: datetime | None
+    document_id: int | None
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ class Counts:
 
 _COLUMNS = (
     "id, sender_id, audience, meeting_id, text, document_file_id, document_name, document_content, ack, "
-    "created_at, sent_at, cancelled_at, reminded_at, reported_at"
+    "created_at, sent_at, cancelled_at, reminded_at, reported_at, document_id"
 )
 
 
@@ -92,6 +94,7 @@ def _from_row(row: aiosqlite.Row) -> Broadcast:
         cancelled_at=_moment(row[11]),
         reminded_at=_moment(row[12]),
         reported_at=_moment(row[13]),
+        document_id=row[14],
     )
 
 
@@ -106,14 +109,14 @@ async def create_broadcast(
     now: datetime,
     document_file_id: str | None = None,
     document_name: str | None = None,
-    document_content: bytes | None = None,
+    document_id: int | None = None,
     recipients: dict[str, list[tuple[str, str]]],
 ) -> int:
     """A draft: nothing is queued until `claim_send`. `recipients` maps each person to their routes; a person
     with none is kept too, so the report can say who was not reachable."""
     cursor = await conn.execute(
         "INSERT INTO broadcasts (sender_id, audience, meeting_id, text, document_file_id, document_name, "
-        "document_content, ack, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "document_id, ack, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             sender_id,
             audience,
@@ -121,7 +124,7 @@ async def create_broadcast(
             text,
             document_file_id,
             document_name,
-            document_content,
+            document_id,
             int(ack),
             utc_text(now),
         ),

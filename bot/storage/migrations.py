@@ -330,4 +330,17 @@ MIGRATIONS: tuple[str, ...] = (
         recorded_at TEXT NOT NULL
     );
     """,
+    # 10: a document sent to many (`kkrbot broadcast --document`) is stored once, and the outbox rows refer to it;
+    # Telegram's file_id for it is kept once the first send has uploaded it, and the rest are sent by that id.
+    """
+    CREATE TABLE documents (
+        id INTEGER PRIMARY KEY,
+        filename TEXT NOT NULL,
+        mime_type TEXT NOT NULL,
+        content BLOB NOT NULL,
+        telegram_file_id TEXT,
+        created_at TEXT NOT NULL
+    );
+    ALTER TABLE broadcasts ADD COLUMN document_id INTEGER REFERENCES documents (id);
+    """,
 )

@@ -31,6 +31,7 @@ from bot.i18n import Translator
 from bot.storage import broadcasts as store
 from bot.storage.absences import Answer, active_absences_for
 from bot.storage.agendas import latest_agenda
+from bot.storage.documents import store_document
 from bot.storage.roster import Person, Role, Roster
 
 if TYPE_CHECKING:
@@ -111,7 +112,12 @@ async def make_draft(
     ack: bool = False,
     document: Document | None = None,
 ) -> int:
+    """A draft for `people`. A document's bytes (a PDF from the command line) are stored once, for all of
+    them; a document Telegram already has (sent to the bot) is kept by its file_id."""
     recipients = {p.id: await conversation.router.routes(conn, p.id) for p in people}
+    document_id = None
+    if document is not None and document.content:
+        document_id = await store_document(conn, document.filename, document.mime_type, document.content, now)
     return await store.create_broadcast(
         conn,
         sender_id=sender_id,
@@ -122,7 +128,7 @@ async def make_draft(
         now=now,
         document_file_id=document.file_id if document else None,
         document_name=document.filename if document else None,
-        document_content=document.content if document and document.content else None,
+        document_id=document_id,
         recipients=recipients,
     )
 
@@ -139,6 +145,7 @@ def broadcast_message(broadcast: store.Broadcast, _: Translator, *, reminder: bo
             filename=broadcast.document_name,
             content=broadcast.document_content or b"",
             file_id=broadcast.document_file_id,
+            stored_id=broadcast.document_id,
             mime_type=PDF,
         )
     return Message(
