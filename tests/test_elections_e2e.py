@@ -218,6 +218,20 @@ async def test_r_elec_5_a_flertalsvalg_that_needs_round_3_between_the_two_leader
     assert [row[0] for row in await stored(kkrbot, "SELECT person_id FROM appointments")] == ["c-medlem-1"]
 
 
+async def test_r_elec_5_a_tie_in_round_3_is_settled_by_the_lot_button_naming_the_candidate(kkrbot: RunningBot) -> None:
+    await setup(kkrbot, ON_TIME)
+    await kkrbot.ask(SECRETARY, "/forum ny miljoe 1 Miljøforum")
+    await kkrbot.ask(SECRETARY, "/forum stemmer miljoe 5 a-medlem-1=2 b-medlem-1=2 c-medlem-1=1")
+    await kkrbot.ask(SECRETARY, "/forum stemmer miljoe 5 a-medlem-1=2 b-medlem-1=2")
+
+    tie = await kkrbot.ask(SECRETARY, "/forum stemmer miljoe 5 a-medlem-1=2 b-medlem-1=2")
+    assert "Nina Prøvegaard (eksempel) og Ulla Mønstergaard (eksempel) står lige" in text(tie)
+    decided = await kkrbot.press(SECRETARY, tie, "Lod: Ulla Mønstergaard (eksempel)")
+
+    assert "Ulla Mønstergaard (eksempel) er udpeget til Miljøforum i runde 3" in text(decided)
+    assert [row[0] for row in await stored(kkrbot, "SELECT person_id FROM appointments")] == ["b-medlem-1"]
+
+
 async def test_r_elec_7_only_council_members_of_the_region_can_be_appointed(kkrbot: RunningBot) -> None:
     await setup(kkrbot, ON_TIME)
     await kkrbot.ask(SECRETARY, "/forum ny trafik 1 Trafikforum")

@@ -232,7 +232,7 @@ async def approved_alliances(conn: aiosqlite.Connection, meeting: Meeting) -> li
 
 def compute_chair(dataset: Dataset, alliances: list[list[str]], lots: Sequence[str]) -> ChairElection:
     """R-ELEC-1..3 with the approved valgforbund; recorded lots settle ties in the order they occur."""
-    draw = RecordedDraw([[lot] for lot in lots]) if lots else None
+    draw = recorded_draw(lots)
     return chair_election(dataset.votes[0], eligible_parties(dataset), alliances, draw)
 
 
@@ -275,11 +275,23 @@ def recorded_lots(words: Sequence[str], attempt: Callable[[list[str]], object]) 
     return groups, places
 
 
-def lot_buttons(turn: Turn, command: Sequence[str], places: Sequence[int], tie: TieUnresolved) -> list[Button]:
-    """One button per tied group, naming it for the person and carrying its place for the bot."""
+def recorded_draw(lots: Sequence[str]) -> RecordedDraw | None:
+    """The lots recorded so far, or None: with no lot recorded a tie is unresolved (and asks for one), where an
+    empty RecordedDraw would say its lots are used up."""
+    return RecordedDraw([[lot] for lot in lots]) if lots else None
+
+
+def lot_buttons(
+    turn: Turn,
+    command: Sequence[str],
+    places: Sequence[int],
+    tie: TieUnresolved,
+    name: Callable[[str], str] = str,
+) -> list[Button]:
+    """One button per tied group or candidate, naming it for the person and carrying its place for the bot."""
     _ = turn._
     return [
-        turn.button(_("Lot: {group}", group=group), " ".join([*command, *map(str, places), str(index)]))
+        turn.button(_("Lot: {group}", group=name(group)), " ".join([*command, *map(str, places), str(index)]))
         for index, group in enumerate(tie.report.tied)
     ]
 

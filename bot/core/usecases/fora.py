@@ -12,13 +12,13 @@ from collections.abc import Sequence
 
 from bot.core.commands import is_number
 from bot.core.turn import Turn, display_name
-from bot.core.usecases.elections import lot_buttons, reason_text, recorded_lots
+from bot.core.usecases.elections import lot_buttons, reason_text, recorded_draw, recorded_lots
 from bot.core.usecases.people import find_people
 from bot.i18n import Translator
 from bot.storage import elections as store
 from bot.storage.roster import Person, Role, Roster
 from kkrcore.apportionment import Apportionment
-from kkrcore.draw import RecordedDraw, TieUnresolved
+from kkrcore.draw import TieUnresolved
 from kkrcore.elections import MajorityElection, appointable, majority_election, proportional_election
 from kkrcore.reasons import InvalidInput, Reason
 
@@ -159,7 +159,7 @@ async def _record_round(turn: Turn, args: Sequence[str]) -> None:
         raise ForumError(reason_text(exc.reason, exc.detail, _)) from exc
     except TieUnresolved as tie:
         await store.add_forum_round(turn.conn, forum.id, len(rounds) + 1, present, votes, turn.now)
-        _ask_lot(turn, forum, tie)
+        await _ask_lot(turn, forum, tie)
         return
     await store.add_forum_round(turn.conn, forum.id, len(rounds) + 1, present, votes, turn.now)
     await _majority_outcome(turn, forum, result, roster)
@@ -216,7 +216,7 @@ def allocate(
     lists: dict[str, tuple[int, list[str]]], seats: int, lots: Sequence[str]
 ) -> tuple[Apportionment, list[str]]:
     """R-ELEC-6: d'Hondt on the groups' member counts; each group's seats go to its candidates in list order."""
-    draw = RecordedDraw([[lot] for lot in lots]) if lots else None
+    draw = recorded_draw(lots)
     result = proportional_election({g: members for g, (members, _c) in lists.items()}, seats, draw)
     appointed = [c for g, (_m, candidates) in lists.items() for c in candidates[: result.seats[g]]]
     return result, appointed
@@ -233,7 +233,7 @@ async def _allocate(turn: Turn, args: Sequence[str], lots: Sequence[str], places
     try:
         result, appointed = allocate(lists, forum.seats, lots)
     except TieUnresolved as tie:
-        _ask_lot(turn, forum, tie, places)
+        await _ask_lot(turn, forum, tie, places)
         return
     except InvalidInput as exc:
         raise ForumError(reason_text(exc.reason, exc.detail, _)) from exc
@@ -249,14 +249,22 @@ async def _allocate(turn: Turn, args: Sequence[str], lots: Sequence[str], places
                buttons=[[turn.button(_("Appointments"), "appointments all")]])  # fmt: skip
 
 
-def _ask_lot(turn: Turn, forum: store.Forum, tie: TieUnresolved, places: Sequence[int] = ()) -> None:
+async def _ask_lot(turn: Turn, forum: store.Forum, tie: TieUnresolved, places: Sequence[int] = ()) -> None:
+    """A tie asks for the lot drawn at the meeting: groups by their names, candidates by their names, not ids."""
     _ = turn._
+    roster = await turn.roster()
+
+    def name(tied: str) -> str:
+        person = roster.by_id.get(tied)
+        return display_name(person, _) if person else tied
+
+    names = [name(tied) for tied in tie.report.tied]
     turn.reply(
         _(
             "{tied} are tied: only a lot can decide. Draw it and record the winner.",
-            tied=_("{first} and {last}", first=", ".join(tie.report.tied[:-1]), last=tie.report.tied[-1]),
+            tied=_("{first} and {last}", first=", ".join(names[:-1]), last=names[-1]),
         ),
-        buttons=[lot_buttons(turn, ("forum", "lod", forum.id), places, tie)],
+        buttons=[lot_buttons(turn, ("forum", "lod", forum.id), places, tie, name)],
     )
 
 
@@ -270,7 +278,7 @@ async def _lot(turn: Turn, forum_id: str, words: Sequence[str]) -> None:
     def attempt(lots: list[str]) -> object:
         if forum.seats > 1:
             return allocate(lists, forum.seats, lots)
-        return majority_election(present, rounds, RecordedDraw([[lot] for lot in lots]))
+        return majority_election(present, rounds, recorded_draw(lots))
 
     try:
         lots, places = recorded_lots(words, attempt)
@@ -280,9 +288,9 @@ async def _lot(turn: Turn, forum_id: str, words: Sequence[str]) -> None:
         await _allocate(turn, [forum.id], lots, places)
         return
     try:
-        result = majority_election(present, rounds, RecordedDraw([[lot] for lot in lots]))
+        result = majority_election(present, rounds, recorded_draw(lots))
     except TieUnresolved as tie:
-        _ask_lot(turn, forum, tie, places)
+        await _ask_lot(turn, forum, tie, places)
         return
     except InvalidInput as exc:
         raise ForumError(reason_text(exc.reason, exc.detail, _)) from exc
