@@ -343,3 +343,37 @@ async def test_r_mem_5_a_member_who_leaves_the_party_gives_the_seat_back_and_end
     mayor = await kkrbot.ask(SECRETARY, "/udtraedelse aalborg-borgmester parti")
     assert "borgmester" in text(mayor)
     assert await stored(kkrbot, "SELECT * FROM appointments WHERE ended_at IS NULL") == []
+
+
+async def test_r_mem_5_a_member_who_left_is_answered_as_nobody_their_substitute_is_told_and_it_is_recorded_once(
+    kkrbot: RunningBot,
+) -> None:
+    await setup(kkrbot, ON_TIME)
+    substitute = 2005
+    await kkrbot.bind(substitute, "a-stedfortraeder-2")
+    before = len(kkrbot.tg.sent_to(substitute))
+
+    await kkrbot.ask(SECRETARY, "/udtraedelse a-medlem-2 parti")
+
+    told = (await kkrbot.tg.wait_for_messages(substitute, before + 1))[-1]
+    assert "Pia Fiktivsen (eksempel) er udtrådt af KKR" in text(told)
+    assert "personligt invitationslink" in text(await kkrbot.ask(MEMBER, "/naeste"))
+    assert "Pia Fiktivsen" not in text(await kkrbot.ask(substitute, "/stedfortraeder"))
+    assert "Pia Fiktivsen" not in text(await kkrbot.ask(SECRETARY, "/medlemmer A"))
+    again = await kkrbot.ask(SECRETARY, "/udtraedelse a-medlem-2 parti")
+    assert "har allerede forladt medlemslisten" in text(again)
+    assert len(await stored(kkrbot, "SELECT * FROM departures")) == 1
+
+
+async def test_r_mem_5_when_a_mayor_leaves_the_viceborgmester_stays_and_is_told_so(kkrbot: RunningBot) -> None:
+    await setup(kkrbot, ON_TIME)
+    viceborgmester = 2006
+    await kkrbot.bind(viceborgmester, "thisted-viceborgmester")
+    before = len(kkrbot.tg.sent_to(viceborgmester))
+
+    await kkrbot.ask(SECRETARY, "/udtraedelse thisted-borgmester byraad")
+
+    told = (await kkrbot.tg.wait_for_messages(viceborgmester, before + 1))[-1]
+    assert "Kommunens nye borgmester bliver medlem, og viceborgmesteren er borgmesterens stedfortræder" in text(told)
+    assert "Parti" not in text(told)
+    assert "Lene Attrapgaard" not in text(await kkrbot.ask(SECRETARY, "/medlemmer Thisted"))

@@ -291,19 +291,26 @@ async def replace_roster(conn: aiosqlite.Connection, people: Iterable[Person], n
         f"ON CONFLICT (id) DO UPDATE SET {updates}, archived_at = NULL",
         [tuple(_to_sql(getattr(p, c)) for c in _COLUMNS) for p in people if current.get(p.id) != p],
     )
-    removed = [(person_id,) for person_id in current if person_id not in incoming]
+    removed = [person_id for person_id in current if person_id not in incoming]
+    await archive_people(conn, removed, now)
+    return ImportResult(
+        added=len(incoming - current.keys()),
+        updated=sum(1 for p in people if p.id in current and current[p.id] != p),
+        removed=len(removed),
+        restored=len(incoming & archived),
+    )
+
+
+async def archive_people(conn: aiosqlite.Connection, person_ids: Sequence[str], now: datetime) -> None:
+    """People who left the roster: their rows stay (their absences and minutes lines with them); their bindings,
+    open invites and calendar feeds go, so they reach nothing and a returning one needs a new invite."""
+    removed = [(person_id,) for person_id in person_ids]
     await conn.executemany("UPDATE persons SET archived_at = ? WHERE id = ?", [(utc_text(now), *r) for r in removed])
     await conn.executemany("DELETE FROM accounts WHERE person_id = ?", removed)
     await conn.executemany("DELETE FROM invites WHERE person_id = ?", removed)
     await conn.executemany(
         "UPDATE calendar_feeds SET revoked_at = ? WHERE person_id = ? AND revoked_at IS NULL",
         [(utc_text(now), *r) for r in removed],
-    )
-    return ImportResult(
-        added=len(incoming - current.keys()),
-        updated=sum(1 for p in people if p.id in current and current[p.id] != p),
-        removed=len(removed),
-        restored=len(incoming & archived),
     )
 
 

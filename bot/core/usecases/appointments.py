@@ -14,6 +14,7 @@ from bot.delivery.message import Button, Message
 from bot.delivery.outbox import Lane
 from bot.i18n import Translator
 from bot.storage import elections as store
+from bot.storage.roster import archive_people
 from kkrcore.erhvervshus import BOARD_SEATS, BoardCategory, Gender, Phase, gender_balance, phase
 from kkrcore.membership import tenure_after_change
 from kkrcore.reasons import Reason
@@ -179,6 +180,13 @@ async def departure_case(turn: Turn) -> None:
     )
     member = roster.by_id.get(turn.args[0]) if turn.args else None
     kind = turn.args[1].lower() if len(turn.args) > 1 else ""
+    gone = roster.ever_by_id.get(turn.args[0]) if turn.args and member is None else None
+    if gone is not None:
+        turn.reply(
+            _("{name} has already left the roster; nothing was recorded again.", name=display_name(gone, _)),
+            buttons=[[turn.button(_("Members"), "members parti")]],
+        )
+        return
     if member is None or member.role.value != "member" or kind not in ("byraad", "council", "parti", "party"):
         turn.reply(usage, buttons=[[turn.button(_("Members"), "members parti")]])
         return
@@ -196,6 +204,10 @@ async def departure_case(turn: Turn) -> None:
     fora = await store.end_appointments(turn.conn, member.id, turn.now)
     substitute_id = roster.substitute_of.get(member.id)
     substitute = roster.by_id.get(substitute_id) if substitute_id else None
+    # The member leaves the roster (their absences stay in the minutes), so nobody is answered or alerted as their
+    # substitute any more. The substitute stays until the roster's next import: they are told below, and a person
+    # who left the roster could not be.
+    await archive_people(turn.conn, [member.id], turn.now)
     lines = [
         _("{name} leaves the KKR (R-MEM-5). The seat goes back to party {party}, which elects a new member and "
           "personal substitute; the composition is not recalculated.", name=name, party=member.party)
@@ -207,16 +219,21 @@ async def departure_case(turn: Turn) -> None:
                    substitute=display_name(substitute, _) if substitute else "-"))  # fmt: skip
     if fora:
         lines.append(_("Appointments that end and must be filled again: {fora}.", fora=", ".join(fora)))
+    lines.append(
+        _("{name} has left the roster. Import the successor with `kkrbot roster import` once they are chosen, and "
+          "invite them.", name=name)
+    )  # fmt: skip
     turn.reply("\n".join(lines), title=_("A member leaves"), buttons=[[turn.button(_("Fora"), "forum")]])
     if substitute is not None:
         await turn.notify(
             substitute.id,
             lambda _: Message(
-                text=_(
-                    "{name} has left the KKR, so you are no longer their substitute. Party {party} elects a new "
-                    "member and substitute.",
-                    name=name,
-                    party=member.party,
+                text=(
+                    _("{name} has left the KKR. The municipality's new mayor becomes a member, and the "
+                      "viceborgmester substitutes for the mayor (R-MEM-2).", name=display_name(member, _))
+                    if member.mayor
+                    else _("{name} has left the KKR, so you are no longer their substitute. Party {party} elects a "
+                           "new member and substitute.", name=display_name(member, _), party=member.party)
                 )
             ),
-        )
+        )  # fmt: skip
