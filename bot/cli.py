@@ -20,6 +20,7 @@ from telegram.error import InvalidToken, NetworkError
 
 from bot.app import configure_logging, open_conversation, run_console, run_teams, run_telegram, utc_now
 from bot.config import ConfigError, Settings, load_settings
+from bot.core.commands import is_number
 from bot.core.conversation import TICK_SECONDS, Conversation
 from bot.core.usecases.broadcasts import MAX_UPLOAD_BYTES, AudienceError, make_draft, select_audience, send
 from bot.core.usecases.meetings import PDF, calendar_file, meeting_named
@@ -257,7 +258,7 @@ async def broadcast_command(settings: Settings, args: argparse.Namespace) -> str
                 "pending={pending} acknowledged={acknowledged}".format(**_broadcast_json(b, s))
                 for b, s in found
             )
-        if words and words[0] == "show" and len(words) == 2 and words[1].isdigit():
+        if words and words[0] == "show" and len(words) == 2 and is_number(words[1]):
             async with conversation.db.read() as conn:
                 broadcast = await store.get_broadcast(conn, int(words[1]))
                 if broadcast is None:

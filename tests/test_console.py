@@ -22,6 +22,15 @@ def test_a_slash_alone_is_answered_and_the_console_goes_on(tmp_path: Path) -> No
     assert "fredag den 12. februar 2027" in result.stdout
 
 
+def test_a_superscript_digit_is_no_button_and_the_console_goes_on(tmp_path: Path) -> None:
+    # "²".isdigit() is true, but int("²") fails: the console read it as a button number and stopped.
+    result = kkrbot(tmp_path, "console", typed="/naeste\n²\n/naeste\n/quit\n")
+
+    assert result.returncode == 0, result.stderr
+    assert "ValueError" not in result.stderr
+    assert result.stdout.count("fredag den 12. februar 2027") >= 2
+
+
 def test_a_line_cut_inside_a_letter_is_answered_and_the_console_goes_on(tmp_path: Path) -> None:
     """An agenda line cut after the first byte of 'æ' (0xC3 0xA6): the half letter is stored and shown as
     U+FFFD (a surrogate could not be written to the database)."""

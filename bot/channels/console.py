@@ -17,7 +17,7 @@ from typing import TextIO
 
 import aiosqlite
 
-from bot.core.commands import word
+from bot.core.commands import is_number, word
 from bot.core.conversation import FREE_TEXT, TICK_SECONDS, Conversation
 from bot.core.messages import Request
 from bot.delivery.message import Button, Message
@@ -183,7 +183,7 @@ class Console:
     def parse(self, line: str) -> tuple[str, list[str], str]:
         """(command, arguments, the argument text as typed with its line breaks)."""
         buttons = self.pressable(self.person.id) if self.person else []
-        if line.isdigit() and 1 <= int(line) <= len(buttons):
+        if is_number(line) and 1 <= int(line) <= len(buttons):
             command, *args = buttons[int(line) - 1].action.split()
             return command, args, " ".join(args)
         if line.startswith("/"):
@@ -240,7 +240,7 @@ class Console:
                     continue
                 assert self.person is not None
                 shown = self.pressable(self.person.id)
-                if line.isdigit() and shown and not 1 <= int(line) <= len(shown):
+                if is_number(line) and shown and not 1 <= int(line) <= len(shown):
                     # A number that is no button: say which numbers are, and show them again.
                     self.say(_("There is no button {number}; choose 1–{count}.", number=line, count=len(shown)))
                     self.show_buttons(self.person.id)
