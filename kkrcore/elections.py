@@ -77,6 +77,8 @@ def alliance_groups(
                 raise InvalidInput(Reason.UNKNOWN_PARTY, party)
             if party not in eligible:
                 raise InvalidInput(Reason.INELIGIBLE_PARTY, party)
+            if list(alliance).count(party) > 1:
+                raise InvalidInput(Reason.PARTY_TWICE_IN_ALLIANCE, party)
             if party in allied:
                 raise InvalidInput(Reason.PARTY_IN_TWO_ALLIANCES, party)
             allied.add(party)

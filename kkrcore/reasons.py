@@ -40,6 +40,7 @@ class Reason(StrEnum):
     # Elections (R-ELEC-1..7)
     INELIGIBLE_PARTY = "ineligible_party"
     PARTY_IN_TWO_ALLIANCES = "party_in_two_alliances"
+    PARTY_TWICE_IN_ALLIANCE = "party_twice_in_alliance"
     EMPTY_ALLIANCE = "empty_alliance"
     ELECTED_BY_MAJORITY = "elected_by_majority"
     ELECTED_AS_ONLY_CANDIDATE = "elected_as_only_candidate"

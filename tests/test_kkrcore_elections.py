@@ -74,7 +74,7 @@ def test_r_elec_3_a_tie_for_the_chair_is_drawn_and_the_loser_takes_the_vice_chai
         ([["A", "M"]], Reason.INELIGIBLE_PARTY, "M"),
         ([["A", "X"]], Reason.UNKNOWN_PARTY, "X"),
         ([["A", "F"], ["F", "B"]], Reason.PARTY_IN_TWO_ALLIANCES, "F"),
-        ([["A", "A"]], Reason.PARTY_IN_TWO_ALLIANCES, "A"),
+        ([["A", "A"]], Reason.PARTY_TWICE_IN_ALLIANCE, "A"),
         ([[]], Reason.EMPTY_ALLIANCE, ""),
     ],
 )

@@ -108,7 +108,8 @@ async def proper_names(bot: RunningBot) -> list[str]:
     async with bot.conversation.db.read() as conn:
         roster = await Roster.load(conn)
     dataset = bot.conversation.dataset
-    names = [p.name for p in roster.people] + [p.id for p in roster.people]
+    people = roster.ever_by_id.values()  # with those who left the roster: their names are names all the same
+    names = [p.name for p in people] + [p.id for p in people]
     names += [m.name for m in dataset.municipalities]
     names += [p.name for p in dataset.parties]
     names += [m.place for m in dataset.meetings] + [m.address for m in dataset.meetings if m.address]

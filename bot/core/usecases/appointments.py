@@ -77,7 +77,9 @@ async def nomination_case(turn: Turn) -> None:
     lines = [usage, ""]
     recorded = await store.nominations(turn.conn)
     for body in dict.fromkeys(b for b, _c, _g, _n in recorded):
-        lines.append(body + ": " + ", ".join(f"{n} ({g})" for b, _c, g, n in recorded if b == body))
+        lines.append(
+            body + ": " + ", ".join(f"{n} ({gender_name(Gender(g), _)})" for b, _c, g, n in recorded if b == body)
+        )
         lines.extend("  " + line for line in await body_findings(turn, body))
     counts = Counter(BoardCategory(c) for _b, c, _g, _n in recorded)
     for category in (BoardCategory.BUSINESS, BoardCategory.KNOWLEDGE, BoardCategory.EMPLOYEE):
@@ -102,6 +104,10 @@ async def nomination_case(turn: Turn) -> None:
               end=_.date(timeline.board_until))
         )  # fmt: skip
     turn.reply("\n".join(lines), title=_("Erhvervshus Nordjylland: nominations"), buttons=buttons)
+
+
+def gender_name(gender: Gender, _: Translator) -> str:
+    return _("woman") if gender is Gender.WOMAN else _("man")
 
 
 async def nominations_not_yet_requested(turn: Turn) -> date | None:

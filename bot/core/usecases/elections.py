@@ -40,6 +40,7 @@ def reason_text(reason: Reason, detail: str, _: Translator) -> str:
             "{detail} is already in another valgforbund; a party can be in one valgforbund only.", detail=detail
         ),
         Reason.EMPTY_ALLIANCE: _("A valgforbund needs at least two parties, e.g. A+F."),
+        Reason.PARTY_TWICE_IN_ALLIANCE: _("{detail} is named twice; name each party once, e.g. A+F.", detail=detail),
         Reason.NOT_COUNCIL_MEMBER: _(
             "{detail} is not a council member; only council members of the region's municipalities can be "
             "appointed (R-ELEC-7).",
@@ -150,8 +151,17 @@ async def _notify(turn: Turn, meeting: Meeting, text: str) -> None:
     parties = tuple(p for p in text.split("+") if p)
     existing = [n for n in await store.valgforbund_for(turn.conn, meeting.id) if n.status != "rejected"]
     try:
+        unknown = [party for party in parties if party not in turn.dataset.votes[0]]
+        if unknown:
+            raise InvalidInput(Reason.UNKNOWN_PARTY, unknown[0])
         if len(parties) < 2:
             raise InvalidInput(Reason.EMPTY_ALLIANCE)
+        if turn.person.party not in parties:
+            turn.reply(
+                _("You can notify a valgforbund that your own party, {party}, is part of.", party=turn.person.party),
+                buttons=retry,
+            )
+            return
         alliance_groups(
             turn.dataset.votes[0], eligible_parties(turn.dataset), [*(n.parties for n in existing), parties]
         )
@@ -177,14 +187,19 @@ async def _notify(turn: Turn, meeting: Meeting, text: str) -> None:
         ),
         buttons=retry,
     )
-    who = display_name(turn.person, _)
+    notifier = turn.person
     roster = await turn.roster()
     for secretary in roster.secretariat:
         await turn.notify(
             secretary.id,
-            lambda _, who=who: Message(  # type: ignore[misc]
+            lambda _: Message(
                 title=_("Valgforbund notified"),
-                text=_("{who} notified valgforbund {parties} (no. {id}).", who=who, parties=name, id=notice_id),
+                text=_(
+                    "{who} notified valgforbund {parties} (no. {id}).",
+                    who=display_name(notifier, _),
+                    parties=name,
+                    id=notice_id,
+                ),
                 buttons=(
                     (
                         Button(label=_("Approve {parties}", parties=name), action=f"valgforbund godkend {notice_id}"),

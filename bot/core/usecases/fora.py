@@ -204,6 +204,18 @@ async def _record_list(turn: Turn, args: Sequence[str]) -> None:
     candidates = [c for c in ",".join(args[3:]).split(",") if c]
     for candidate in candidates:
         check_appointable(candidate, roster, region, _)
+    # The lists share the council's members between the groups: together no more than the council has, and a
+    # candidate on one list only, or d'Hondt shares the seats on numbers that cannot be.
+    others = {g: lst for g, lst in (await store.forum_lists(turn.conn, forum.id)).items() if g != args[1]}
+    council = sum(1 for p in roster.people if p.role is Role.MEMBER)
+    total = int(args[2]) + sum(members for members, _c in others.values())
+    if total > council:
+        raise ForumError(_("The groups' members would add up to {total}, more than the council's {council}.",
+                           total=total, council=council))  # fmt: skip
+    for group, (_m, listed) in others.items():
+        for candidate in set(candidates) & set(listed):
+            raise ForumError(_("{name} is already on the list of {group}.",
+                               name=display_name(roster.by_id[candidate], _), group=group))  # fmt: skip
     await store.set_forum_list(turn.conn, forum.id, args[1], int(args[2]), candidates, turn.now)
     turn.reply(
         _("List of {group} for {forum} recorded: {members} members, {count} candidate(s).", group=args[1],
