@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 
 from bot.config import LANGUAGES, Language
 
@@ -108,6 +109,10 @@ class Translator:
 
     def short_date(self, day: dt.date) -> str:
         return format_date(self._local(day), _SHORT_DATE_PATTERNS[self.language], locale=self.language)
+
+    def decimal(self, value: float, digits: int = 1) -> str:
+        """A number as the reader writes it: 366,0 in Danish, 366.0 in English."""
+        return format_decimal(value, format="0." + "0" * digits, locale=self.language)
 
     def time(self, moment: datetime) -> str:
         return format_time(moment.astimezone(self.zone), _TIME_PATTERNS[self.language], locale=self.language)

@@ -262,7 +262,7 @@ def chair_text(result: ChairElection, _: Translator) -> tuple[str, str]:
                        winner=", ".join(tie.winners)))  # fmt: skip
     group_label, divisor_label, quotient_label = _("Group"), _("Divisor"), _("Quotient")
     table = [f"{group_label:<14}{divisor_label:>8}{quotient_label:>10}"]
-    table += [f"{q.group:<14}{q.divisor:>8}{float(q.value):>10.1f}" for q in result.quotients]
+    table += [f"{q.group:<14}{q.divisor:>8}{_.decimal(float(q.value)):>10}" for q in result.quotients]
     return "\n".join(lines), "\n".join(table)
 
 
@@ -348,10 +348,10 @@ async def chair_case(turn: Turn) -> None:
     except TieUnresolved as tie:
         turn.reply(
             _(
-                "{tied} have equal quotients ({value:.1f}) for {seats} post(s): only a lot can decide. Draw the lot "
+                "{tied} have equal quotients ({value}) for {seats} post(s): only a lot can decide. Draw the lot "
                 "and record the winner.",
                 tied=_("{first} and {last}", first=", ".join(tie.report.tied[:-1]), last=tie.report.tied[-1]),
-                value=float(tie.report.value),
+                value=_.decimal(float(tie.report.value)),
                 seats=tie.report.seats,
             )
             + " "
