@@ -36,6 +36,7 @@ from bot.storage.backup import BackupError, default_backup_name, newest_backup_t
 from bot.storage.faults import Unrecoverable
 from bot.storage.health import assess, read_health
 from bot.storage.lock import DatabaseInUse, exclusive, holder
+from bot.storage.meeting_changes import plan
 from bot.storage.roster import (
     Roster,
     RosterError,
@@ -227,7 +228,7 @@ async def calendar_ics(settings: Settings) -> bytes:
     try:
         async with conversation.db.read() as conn:
             _ = translator(settings.default_language, settings.tz)
-            return await calendar_file(conn, conversation.dataset.meetings, _, utc_now())
+            return await calendar_file(conn, await plan(conn, conversation.dataset), _, utc_now())
     finally:
         await conversation.db.close()
 
@@ -306,7 +307,8 @@ async def _queue_broadcast(settings: Settings, conversation: Conversation, args:
         document = Document(filename=args.document.name, content=content, mime_type=PDF)
     meeting_id = None
     if args.meeting is not None:
-        meeting = meeting_named(conversation.dataset.meetings, args.meeting)
+        async with conversation.db.read() as conn:
+            meeting = meeting_named(await plan(conn, conversation.dataset), args.meeting)
         if meeting is None:
             raise UsageError(f"there is no KKR meeting on {args.meeting}")
         meeting_id = meeting.id

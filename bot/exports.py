@@ -22,6 +22,7 @@ from bot.core.usecases.meetings import meeting_named, meeting_when
 from bot.i18n import Translator, translator
 from bot.storage.absences import Answer
 from bot.storage.db import Database
+from bot.storage.meeting_changes import plan
 from bot.storage.roster import Roster
 from kkrcore.meetings import Quorum
 from kkrcore.models import Dataset, Meeting
@@ -34,10 +35,12 @@ class ExportError(Exception):
 
 
 async def _records(db: Database, dataset: Dataset, date_text: str) -> tuple[Meeting, list[AbsenceRecord], Quorum]:
-    meeting = meeting_named(dataset.meetings, date_text)
-    if meeting is None:
-        raise ExportError(f"no KKR meeting on {date_text!r} (write the meeting's date, e.g. 20.11.2026 or 2026-11-20)")
     async with db.read() as conn:
+        meeting = meeting_named(await plan(conn, dataset), date_text)
+        if meeting is None:
+            raise ExportError(
+                f"no KKR meeting on {date_text!r} (write the meeting's date, e.g. 20.11.2026 or 2026-11-20)"
+            )
         roster = await Roster.load(conn)
         return meeting, await absence_records(conn, roster, meeting), await quorum_for(conn, roster, meeting)
 

@@ -27,9 +27,10 @@ def _aware(at: datetime) -> datetime:
 
 
 def upcoming_meetings(meetings: Iterable[Meeting], at: datetime) -> list[Meeting]:
-    """Meetings starting after `at`, earliest first; a meeting under way is no longer upcoming."""
+    """Meetings starting after `at`, earliest first; a meeting under way is no longer upcoming, and a cancelled
+    one is not coming at all (no question, reminder, absence or quorum counts it)."""
     _aware(at)
-    return sorted((m for m in meetings if m.start > at), key=lambda m: m.start)
+    return sorted((m for m in meetings if m.start > at and not m.cancelled), key=lambda m: m.start)
 
 
 def next_meeting(meetings: Iterable[Meeting], at: datetime) -> Meeting | None:

@@ -5,6 +5,7 @@ mistake could break (mayor parties, meeting order, the published table against t
 trusting the file. `Frozen`, the base of these models, is the base of kkrcore's result models too.
 """
 
+import re
 from collections import Counter
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -82,8 +83,17 @@ class PublishedSeats(Frozen):
         return self
 
 
+EXTRA_SUFFIX = "-extra"
+"""An extra meeting's id is the ISO date it was added for and this suffix (a second one that day: `-extra-2`)."""
+
+_MEETING_ID = re.compile(r"(\d{4}-\d{2}-\d{2})(?:-extra(?:-\d{1,2})?)?")
+
+
 class Meeting(Frozen):
-    """One KKR meeting; `id` is the ISO date, which is unique because the KKR meets at most once a day."""
+    """One KKR meeting. `id` is the ISO date the meeting was planned for (the KKR meets at most once a day), so
+    absences, agendas and broadcasts stay tied to it when it is moved; an extra meeting's id ends in `-extra`.
+    `sequence` counts the changes made to it (the calendar's SEQUENCE); a cancelled meeting stays in the plan,
+    marked `cancelled`, so calendars can be told."""
 
     id: str
     start: AwareDatetime
@@ -93,10 +103,17 @@ class Meeting(Frozen):
     kind: MeetingKind
     group_meetings_start: AwareDatetime | None = None
     group_meetings_end: AwareDatetime | None = None
+    extra: bool = False
+    cancelled: bool = False
+    sequence: int = Field(default=0, ge=0)
 
     @model_validator(mode="after")
     def _consistent(self) -> "Meeting":
-        if self.id != self.start.date().isoformat():
+        planned = _MEETING_ID.fullmatch(self.id)
+        if planned is None or (self.id != planned[1]) != self.extra:
+            raise EntryError(("id",), f"id {self.id!r} is not an ISO date (with -extra for an extra meeting)")
+        if self.sequence == 0 and planned[1] != self.start.date().isoformat():
+            # Only a changed meeting may have left the day it was planned for.
             raise EntryError(("id",), f"id {self.id!r} is not the start date {self.start.date().isoformat()}")
         if self.end <= self.start:
             raise EntryError(("end",), "end is not after start")

@@ -80,6 +80,15 @@ class Reason(StrEnum):
     UNKNOWN_MEMBER = "unknown_member"
     SUBSTITUTE_FOR_PRESENT_MEMBER = "substitute_for_present_member"
 
+    # Meeting changes: overrides on top of the bundled plan
+    UNKNOWN_MEETING = "unknown_meeting"
+    MEETING_CANCELLED = "meeting_cancelled"
+    MEETING_HELD = "meeting_held"
+    START_IN_PAST = "start_in_past"
+    END_NOT_AFTER_START = "end_not_after_start"
+    DAY_TAKEN = "day_taken"
+    NOTHING_CHANGED = "nothing_changed"
+
     # Days (R-DAY-1..2)
     NOT_ELECTION_YEAR = "not_election_year"
     DATE_OUT_OF_RANGE = "date_out_of_range"

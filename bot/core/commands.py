@@ -59,6 +59,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("attendance", "fremmoede", Audience.SECRETARIAT, N_("Attendance and quorum for a meeting (secretariat)")),
     Command("minutes", "referat", Audience.SECRETARIAT, N_("Absences for the minutes (secretariat)")),
     Command("agenda", "dagsorden", Audience.SECRETARIAT, N_("Set a meeting's agenda (secretariat)")),
+    Command("meeting", "moede", Audience.SECRETARIAT, N_("Move or cancel a meeting, or add one (secretariat)")),
     Command("invite", "inviter", Audience.SECRETARIAT, N_("Invite links for the roster (secretariat)")),
     Command("calendar", "kalender", Audience.BOUND, N_("The meetings as a calendar file")),
     Command("substitute", "stedfortraeder", Audience.COUNCIL, N_("My substitute, and whom I substitute for")),

@@ -15,6 +15,7 @@ from bot.core.messages import Notification, Outcome, Request
 from bot.delivery.message import Button, Document, Message
 from bot.delivery.outbox import Lane
 from bot.i18n import Translator
+from bot.storage.meeting_changes import plan
 from bot.storage.roster import Person, Role, Roster
 from kkrcore.models import Dataset, Meeting
 
@@ -32,6 +33,7 @@ class Turn:
     conversation: Conversation
     outcome: Outcome = field(default_factory=Outcome)
     _roster: Roster | None = None
+    _meetings: tuple[Meeting, ...] | None = None
 
     @property
     def dataset(self) -> Dataset:
@@ -46,8 +48,15 @@ class Turn:
         return self.request.args
 
     async def meetings(self) -> tuple[Meeting, ...]:
-        """The meeting plan every answer uses (one accessor, so changes to the plan reach every answer)."""
-        return tuple(self.conversation.dataset.meetings)
+        """The meeting plan every answer uses: the bundled plan with the secretariat's changes (one accessor,
+        so a change reaches every answer), read once per turn."""
+        if self._meetings is None:
+            self._meetings = await plan(self.conn, self.dataset)
+        return self._meetings
+
+    def plan_changed(self, meetings: tuple[Meeting, ...]) -> None:
+        """The rest of this turn sees the plan with the change it has just stored."""
+        self._meetings = meetings
 
     def text_after(self, count: int) -> str:
         """The request's text after its first `count` words, as written (line breaks kept); a channel that does

@@ -135,3 +135,15 @@ async def quorum_state_changed(conn: aiosqlite.Connection, meeting_id: str, at_r
 async def active_absences_covered_by(conn: aiosqlite.Connection, substitute_id: str) -> list[Absence]:
     """The notices whose alert went to this substitute, still standing (answered or not)."""
     return await _select(conn, "substitute_id = ? AND withdrawn_at IS NULL", (substitute_id,))
+
+
+async def close_for_cancelled_meeting(conn: aiosqlite.Connection, meeting_id: str, now: datetime) -> list[Absence]:
+    """Closes the standing notices of a cancelled meeting (withdrawn, marked why) and returns them as they
+    stood, so their members and substitutes can be told they need not come."""
+    standing = await active_absences_for(conn, meeting_id)
+    await conn.execute(
+        "UPDATE absences SET withdrawn_at = ?, closed = 'meeting_cancelled' "
+        "WHERE meeting_id = ? AND withdrawn_at IS NULL",
+        (utc_text(now), meeting_id),
+    )
+    return standing

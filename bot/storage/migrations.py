@@ -343,4 +343,21 @@ MIGRATIONS: tuple[str, ...] = (
     );
     ALTER TABLE broadcasts ADD COLUMN document_id INTEGER REFERENCES documents (id);
     """,
+    # 11: meeting changes: the reason given with a cancellation, and why an absence was closed ('meeting_cancelled':
+    # its meeting was cancelled; withdrawn_at is set too, so nothing counts it any more).
+    """
+    ALTER TABLE meeting_overrides ADD COLUMN reason TEXT;
+    ALTER TABLE absences ADD COLUMN closed TEXT CHECK (closed IN ('meeting_cancelled'));
+
+    -- A change the secretariat has asked for and not yet confirmed (its preview's Send / Cancel); `change` is
+    -- kkrcore's change as JSON. Settled once, so Send pressed twice changes the plan once.
+    CREATE TABLE meeting_change_drafts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        change TEXT NOT NULL,
+        reason TEXT,
+        created_at TEXT NOT NULL,
+        created_by TEXT,
+        settled_at TEXT
+    );
+    """,
 )

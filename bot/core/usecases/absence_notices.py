@@ -157,16 +157,16 @@ async def absent_case(turn: Turn) -> None:
     await _record(turn, member, meeting, substitute, roster)
 
 
-def absence_choices(turn: Turn) -> list[Meeting]:
-    """The meetings a member can report absence for: coming, and of this council."""
-    meetings = turn.dataset.meetings
+async def absence_choices(turn: Turn) -> list[Meeting]:
+    """The meetings a member can report absence for: coming (not cancelled), and of this council."""
+    meetings = await turn.meetings()
     return [m for m in upcoming_meetings(meetings, turn.now) if not of_next_council(m, meetings)]
 
 
 async def _offer_meetings(turn: Turn, start: int = 0) -> None:
     """The coming meetings, a page at a time, with a button for the next page; my absences are marked."""
     _ = turn._
-    coming = absence_choices(turn)
+    coming = await absence_choices(turn)
     if not coming:
         turn.reply(_("There are no more meetings planned in this period."), buttons=main_menu(turn))
         return
@@ -188,7 +188,7 @@ async def _requested_meeting(turn: Turn) -> tuple[Meeting, tuple[str, ...]] | No
     """The meeting the arguments name and the words after its date, or None after telling the member why
     not, with the meetings they can choose instead."""
     _ = turn._
-    choices = absence_choices(turn)
+    choices = await absence_choices(turn)
     found = await meeting_from_words(turn, "absent", turn.args, choices)
     if found is None:
         return None
@@ -202,7 +202,7 @@ async def _requested_meeting(turn: Turn) -> tuple[Meeting, tuple[str, ...]] | No
             buttons=meeting_choices(turn, "absent", choices),
         )
         return None
-    if of_next_council(meeting, turn.dataset.meetings):
+    if of_next_council(meeting, await turn.meetings()):
         turn.reply(
             _(
                 "The constituent meeting {when} is the next council's first meeting, after the municipal "
@@ -277,7 +277,7 @@ def substitute_alert(absence: Absence, member: Person, meeting: Meeting, _: Tran
 async def _own_absence(turn: Turn, text: str) -> tuple[Absence, Meeting] | None:
     _ = turn._
     absence = await get_absence(turn.conn, int(text)) if is_number(text) else None
-    meeting = meeting_by_id(turn.dataset.meetings, absence.meeting_id) if absence else None
+    meeting = meeting_by_id(await turn.meetings(), absence.meeting_id) if absence else None
     if absence is None or meeting is None or turn.person is None:
         turn.reply(_("I cannot find that absence notice."), buttons=main_menu(turn))
         return None
@@ -370,7 +370,7 @@ async def undo_case(turn: Turn) -> None:
     assert turn.person is not None
     member = turn.person
     if not turn.args:
-        coming = {m.id: m for m in upcoming_meetings(turn.dataset.meetings, turn.now)}
+        coming = {m.id: m for m in upcoming_meetings(await turn.meetings(), turn.now)}
         own = [a for a in await active_absences_of(turn.conn, member.id) if a.meeting_id in coming]
         if not own:
             turn.reply(_("You have no absence reported for a coming meeting."), buttons=main_menu(turn))
@@ -439,8 +439,8 @@ async def _meeting_for_secretariat(turn: Turn, command: str, *, default_held: bo
     """The meeting the secretariat names, else the one that matters: the last one held (or under way) for the
     minutes, the next one for attendance. The choices offered include the last one held."""
     _ = turn._
-    meetings = turn.dataset.meetings
-    held = [m for m in meetings if has_started(m, turn.now)]
+    meetings = await turn.meetings()
+    held = [m for m in meetings if has_started(m, turn.now) and not m.cancelled]
     coming = upcoming_meetings(meetings, turn.now)
     choices = held[-1:] + coming
     if turn.args:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from bot.core.turn import Turn
 from bot.core.usecases import meetings
 from bot.storage.calendar_feeds import feed_secret, person_for_feed, revoke_feed
+from bot.storage.meeting_changes import plan
 
 if TYPE_CHECKING:
     from bot.core.conversation import Conversation
@@ -59,4 +60,4 @@ async def feed_calendar(conversation: Conversation, secret: str) -> bytes | None
         if person_id is None:
             return None
         _ = await conversation.translator_for(conn, person_id)
-        return await meetings.calendar_file(conn, conversation.dataset.meetings, _, conversation.clock())
+        return await meetings.calendar_file(conn, await plan(conn, conversation.dataset), _, conversation.clock())

@@ -29,11 +29,20 @@ def meeting_by_id(meetings: Sequence[Meeting], meeting_id: str) -> Meeting | Non
     return next((m for m in meetings if m.id == meeting_id), None)
 
 
+def meeting_on(meetings: Sequence[Meeting], day: date) -> Meeting | None:
+    """The meeting held that day; else one cancelled that day (the KKR meets at most once a day, R-MEET-1)."""
+    that_day = sorted((m for m in meetings if m.start.date() == day), key=lambda m: m.cancelled)
+    return that_day[0] if that_day else None
+
+
 def meeting_named(meetings: Sequence[Meeting], text: str, today: date | None = None) -> Meeting | None:
-    """The meeting on the day `text` names, read by the one date parser, if there is one. Without `today`
-    (the command line) it is the machine's date."""
+    """The meeting `text` names: its id (as buttons write it: the planned date, `DATE-extra` for an extra
+    meeting), or the day it is held, read by the one date parser. Without `today` (the command line) it is
+    the machine's date."""
+    if found := meeting_by_id(meetings, text.strip()):
+        return found
     day = parse_date(text, today or date.today(), [m.start.date() for m in meetings])
-    return meeting_by_id(meetings, day.isoformat()) if day else None
+    return meeting_on(meetings, day) if day else None
 
 
 def meeting_choices(turn: Turn, command: str, meetings: Sequence[Meeting]) -> list[list[Button]]:
@@ -47,11 +56,13 @@ async def meeting_from_words(
     """The meeting the date at the start of `words` names, and the words after the date; or None after the one
     answer every command gives (what was wrong, and the `choices` as buttons), whatever the command.
 
-    A meeting id is its ISO date, so the buttons' payloads read the same way."""
+    The buttons' payloads name a meeting by its id, which reads as its planned date (or `DATE-extra`)."""
     _ = turn._
     meetings = await turn.meetings()
-    day, used = read_date(words, local_today(turn), [m.start.date() for m in meetings])
     buttons = meeting_choices(turn, command, choices)
+    if words and (by_id := meeting_by_id(meetings, words[0])):
+        return by_id, tuple(words[1:])
+    day, used = read_date(words, local_today(turn), [m.start.date() for m in meetings])
     if day is None:
         turn.reply(
             _(
@@ -62,7 +73,7 @@ async def meeting_from_words(
             buttons=buttons,
         )
         return None
-    meeting = meeting_by_id(meetings, day.isoformat())
+    meeting = meeting_on(meetings, day)
     if meeting is None:
         if day < meetings[0].start.date() or day > meetings[-1].start.date():
             text = capitalised(
@@ -82,6 +93,8 @@ async def meeting_from_words(
 def meeting_title(meeting: Meeting, _: Translator) -> str:
     if meeting.kind is MeetingKind.CONSTITUENT:
         return _("Constituent meeting of KKR Nordjylland")
+    if meeting.extra:
+        return _("Extra meeting of KKR Nordjylland")
     return _("Meeting of KKR Nordjylland")
 
 
@@ -122,7 +135,8 @@ def agenda_document(agenda: Agenda | None) -> Document | None:
 
 def describe_meeting(meeting: Meeting, _: Translator, agenda: Agenda | None) -> str:
     place = f"{meeting.place}, {meeting.address}" if meeting.address else meeting.place
-    lines = [meeting_when(meeting, _), _("Place: {place}", place=place)]
+    lines = [_("This meeting is cancelled.")] if meeting.cancelled else []
+    lines += [meeting_when(meeting, _), _("Place: {place}", place=place)]
     if meeting.group_meetings_start and meeting.group_meetings_end:
         lines.append(
             _(
@@ -186,22 +200,26 @@ async def all_meetings_case(turn: Turn) -> None:
         if found is not None:
             await show_meeting(turn, found[0], meeting_title(found[0], _), exclude="")
         return
-    upcoming = {m.id for m in upcoming_meetings(turn.dataset.meetings, turn.now)}
+    meetings = await turn.meetings()
+    upcoming = {m.id for m in upcoming_meetings(meetings, turn.now)}
     standing = await standing_of(turn)
     roster = await turn.roster()
     lines = []
     year = None
-    for meeting in turn.dataset.meetings:
+    for meeting in meetings:
         if meeting.start.year != year:
             year = meeting.start.year
             lines.append(f"\n{year}")
-        mark = "•" if meeting.id in upcoming else "✓"
+        mark = "✗" if meeting.cancelled else "•" if meeting.id in upcoming else "✓"
         note = _(" (constituent)") if meeting.kind is MeetingKind.CONSTITUENT else ""
+        note += _(" (extra)") if meeting.extra else ""
+        note += _(" (cancelled)") if meeting.cancelled else ""
         lines.append(f"{mark} {meeting_when(meeting, _)}, {meeting.place}{note}")
         if meeting.id in upcoming:
             lines.extend(f"   → {line}" for line in meeting_marks(standing, meeting.id, roster, _))
+    legend = _("✓ held   • coming") + ("   " + _("✗ cancelled") if any(m.cancelled for m in meetings) else "")
     turn.reply(
-        "\n".join(lines).strip() + "\n\n" + _("✓ held   • coming"),
+        "\n".join(lines).strip() + "\n\n" + legend,
         title=_("Meetings of KKR Nordjylland {period}", period=turn.dataset.period),
         buttons=meetings_buttons(turn, exclude="meetings"),
     )
@@ -211,7 +229,9 @@ def build_calendar(meetings: Sequence[Meeting], agendas: Mapping[str, Agenda], _
     """The one .ics builder (the chat's /kalender, `kkrbot calendar`, the Teams calendar feed): METHOD:PUBLISH,
     a VTIMEZONE for every TZID used (RFC 5545; Outlook misreads a file without), a stable UID per meeting, a
     DESCRIPTION with the group-meeting window and the latest agenda, and a SEQUENCE raised by every change
-    since the first version, so a calendar that imported the file before updates the event in place."""
+    since the first version (each move or cancellation, each new agenda version), so a calendar that imported
+    the file before updates the event in place. A cancelled meeting stays in the file as STATUS:CANCELLED,
+    which is how a calendar learns to remove it."""
     calendar = Calendar()
     calendar.add("prodid", "-//KKR Nordjylland//kkrbot//DA")
     calendar.add("version", "2.0")
@@ -224,7 +244,8 @@ def build_calendar(meetings: Sequence[Meeting], agendas: Mapping[str, Agenda], _
         event.add("dtstamp", now)
         event.add("dtstart", meeting.start)
         event.add("dtend", meeting.end)
-        event.add("summary", meeting_title(meeting, _))
+        title = meeting_title(meeting, _)
+        event.add("summary", _("Cancelled: {title}", title=title) if meeting.cancelled else title)
         event.add("location", f"{meeting.place}, {meeting.address}" if meeting.address else meeting.place)
         description = []
         if meeting.group_meetings_start and meeting.group_meetings_end:
@@ -237,8 +258,8 @@ def build_calendar(meetings: Sequence[Meeting], agendas: Mapping[str, Agenda], _
             )
         description.extend(agenda_lines(agenda, _))
         event.add("description", "\n".join(description))
-        event.add("sequence", agenda.versions - 1 if agenda else 0)
-        event.add("status", "CONFIRMED")
+        event.add("sequence", meeting.sequence + (agenda.versions - 1 if agenda else 0))
+        event.add("status", "CANCELLED" if meeting.cancelled else "CONFIRMED")
         calendar.add_component(event)
     calendar.add_missing_timezones()
     return bytes(calendar.to_ical())

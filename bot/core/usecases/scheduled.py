@@ -20,7 +20,7 @@ from kkrcore.models import Meeting
 
 async def send_reminders(turn: Turn) -> None:
     lead = timedelta(days=turn.settings.reminder_days)
-    due = [m for m in upcoming_meetings(turn.dataset.meetings, turn.now) if m.start - lead <= turn.now]
+    due = [m for m in upcoming_meetings(await turn.meetings(), turn.now) if m.start - lead <= turn.now]
     if not due:
         return
     roster = await turn.roster()
@@ -55,7 +55,7 @@ def reminder(meeting: Meeting, _: Translator) -> Message:
 async def escalate_unanswered(turn: Turn) -> None:
     """A substitute who has not answered by the configured time before the meeting: tell the secretariat."""
     window = timedelta(hours=turn.settings.substitute_answer_hours)
-    meetings = {m.id: m for m in turn.dataset.meetings}
+    meetings = {m.id: m for m in await turn.meetings()}
     roster = await turn.roster()
     for absence in await unanswered_absences(turn.conn):
         meeting = meetings.get(absence.meeting_id)

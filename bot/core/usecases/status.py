@@ -14,7 +14,7 @@ from kkrcore.meetings import upcoming_meetings
 
 async def status_case(turn: Turn) -> None:
     _ = turn._
-    coming = upcoming_meetings(turn.dataset.meetings, turn.now)
+    coming = upcoming_meetings(await turn.meetings(), turn.now)
     standing = await standing_of(turn)
     roster = await turn.roster()
     absences, to_answer, covering = [], [], []

@@ -1,0 +1,324 @@
+"""The secretariat moves a meeting, cancels it or adds an extra one: `/moede` (`/meeting`) in the chat, with a
+preview and Send / Cancel, and `kkrbot meeting …` on the command line; both carry the change out with `carry_out`.
+
+kkrcore judges the change against the plan; it is stored as an override on top of the bundled plan, and in the
+same transaction everyone concerned is told on the outbox's bulk lane: the members and the substitutes who
+accepted to attend. A cancellation also closes the meeting's absences and tells their substitutes (and the
+absent members) that they need not come."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from bot.core.commands import is_number
+from bot.core.dates import read_date
+from bot.core.turn import Turn, capitalised, display_name, quoted
+from bot.core.usecases.broadcasts import concerned_by_meeting
+from bot.core.usecases.meetings import (
+    local_today,
+    meeting_by_id,
+    meeting_choices,
+    meeting_from_words,
+    meeting_title,
+    meeting_when,
+)
+from bot.delivery.message import Button, Message
+from bot.delivery.outbox import Lane
+from bot.i18n import Translator
+from bot.storage.absences import Absence, Answer, active_absences_for, close_for_cancelled_meeting
+from bot.storage.meeting_changes import record_change, save_draft, settle_draft
+from bot.storage.roster import Person, Role, Roster
+from kkrcore.meeting_changes import AddMeeting, CancelMeeting, MeetingChange, MoveMeeting, apply_change
+from kkrcore.meetings import upcoming_meetings
+from kkrcore.models import Meeting
+from kkrcore.reasons import InvalidInput, Reason
+
+MOVE = ("flyt", "move")
+CANCEL = ("aflys", "cancel")
+EXTRA = ("ekstra", "extra", "add")
+_TIME = re.compile(r"(\d{1,2})[:.](\d{2})")
+_TIMES = re.compile(r"(\d{1,2}[:.]\d{2})(?:-(\d{1,2}[:.]\d{2}))?")
+_CLOCK_WORDS = ("kl.", "kl")
+
+
+@dataclass(frozen=True)
+class Effect:
+    """What a change does: the meeting before (None for an extra one) and after, who is told, the absences
+    it closes."""
+
+    before: Meeting | None
+    after: Meeting
+    plan: tuple[Meeting, ...]
+    told: tuple[Person, ...]
+    closed: tuple[Absence, ...]
+
+
+def changed_meeting(change: MeetingChange, before: Sequence[Meeting], after: Sequence[Meeting]) -> Meeting:
+    if isinstance(change, AddMeeting):
+        known = {m.id for m in before}
+        return next(m for m in after if m.id not in known)
+    found = meeting_by_id(after, change.meeting_id)
+    assert found is not None
+    return found
+
+
+async def effect_of(turn: Turn, change: MeetingChange) -> Effect:
+    """The change judged by kkrcore against the plan (InvalidInput with the reason if it does not fit), and whom
+    it concerns; nothing is stored."""
+    meetings = await turn.meetings()
+    plan = apply_change(meetings, change)
+    after = changed_meeting(change, meetings, plan)
+    before = meeting_by_id(meetings, after.id) if not isinstance(change, AddMeeting) else None
+    roster = await turn.roster()
+    told = await concerned_by_meeting(turn.conn, roster, after.id)
+    closed: tuple[Absence, ...] = ()
+    if isinstance(change, CancelMeeting):
+        closed = tuple(await active_absences_for(turn.conn, after.id))
+        # A substitute alerted and not yet answered is told too, so they need not answer.
+        alerted = {a.substitute_id for a in closed if a.substitute_id and a.answer is not Answer.DECLINED}
+        told += [p for p in roster.people if p.id in alerted and p not in told]
+    return Effect(before=before, after=after, plan=plan, told=tuple(told), closed=closed)
+
+
+async def carry_out(turn: Turn, change: MeetingChange, *, reason: str | None) -> Effect:
+    """Stores the change, closes a cancelled meeting's absences and tells everyone concerned, all in the turn's
+    transaction (so the chat's Send and `kkrbot meeting` do exactly the same). Raises InvalidInput."""
+    effect = await effect_of(turn, change)
+    by = turn.person.id if turn.person else None
+    await record_change(turn.conn, change, effect.after.id, by=by, reason=reason)
+    turn.plan_changed(effect.plan)
+    if isinstance(change, CancelMeeting):
+        await close_for_cancelled_meeting(turn.conn, effect.after.id, turn.now)
+    roster = await turn.roster()
+    for person in effect.told:
+        await turn.notify(
+            person.id,
+            lambda _, person=person: change_message(effect, person, roster, reason, _),  # type: ignore[misc]
+            lane=Lane.BULK,
+        )
+    return effect
+
+
+def where(meeting: Meeting) -> str:
+    return f"{meeting.place}, {meeting.address}" if meeting.address else meeting.place
+
+
+def change_message(effect: Effect, person: Person, roster: Roster, reason: str | None, _: Translator) -> Message:
+    """What one person is told, in their own language: the change, and what it means for them."""
+    after = effect.after
+    show = Button(label=_("Show the meeting"), action=f"meetings {after.id}")
+    calendar = Button(label=_("Add to calendar"), action="calendar")
+    if after.cancelled:
+        lines = [_("The KKR meeting {when} is cancelled.", when=meeting_when(after, _))]
+        if reason:
+            lines.append(_("The secretariat writes: {reason}", reason=reason))
+        for absence in effect.closed:
+            if absence.member_id == person.id:
+                lines.append(_("Your absence for it is closed; there is nothing more to do."))
+            elif absence.substitute_id == person.id:
+                member = roster.by_id.get(absence.member_id)
+                name = display_name(member, _) if member else absence.member_id
+                lines.append(_("You need not come in place of {member}.", member=name))
+        return Message(
+            title=_("Meeting cancelled"),
+            text="\n".join(lines),
+            buttons=((Button(label=_("Next meeting"), action="next"), calendar),),
+        )
+    if effect.before is None:
+        text = _("An extra KKR meeting is planned: {when}, {place}.", when=meeting_when(after, _), place=where(after))
+        buttons: list[Button] = [show, calendar]
+        if person.role is Role.MEMBER:
+            buttons.append(Button(label=_("Report absence"), action=f"absent {after.id}"))
+        return Message(title=_("Extra meeting"), text=text, buttons=(tuple(buttons),))
+    return Message(
+        title=_("Meeting moved"),
+        text=_(
+            "The KKR meeting {before} has been changed. It is now {when}, {place}.",
+            before=meeting_when(effect.before, _),
+            when=meeting_when(after, _),
+            place=where(after),
+        ),
+        buttons=((show, calendar),),
+    )
+
+
+def refusal_text(error: InvalidInput, _: Translator) -> str:
+    """Why kkrcore refused a change, and what to do instead."""
+    texts = {
+        Reason.UNKNOWN_MEETING: _("There is no KKR meeting on that day. Choose one of the coming meetings."),
+        Reason.MEETING_CANCELLED: _("That meeting is already cancelled. Add an extra meeting if it is to be held."),
+        Reason.MEETING_HELD: _("That meeting has already started or been held, so it cannot be changed."),
+        Reason.START_IN_PAST: _("The new time has already passed. Choose a time to come."),
+        Reason.END_NOT_AFTER_START: _("The meeting must end after it starts, for example 13:00-15:00."),
+        Reason.DAY_TAKEN: _("There is already a meeting that day; the KKR meets at most once a day."),
+        Reason.NOTHING_CHANGED: _("That is how the meeting already is, so there is nothing to change."),
+    }
+    return texts.get(error.reason, str(error.reason))
+
+
+def describe_change(effect: Effect, _: Translator) -> str:
+    after = effect.after
+    if after.cancelled:
+        return _("Cancel the meeting {when}, {place}.", when=meeting_when(after, _), place=where(after))
+    if effect.before is None:
+        return _("Add an extra meeting {when}, {place}.", when=meeting_when(after, _), place=where(after))
+    return _(
+        "Move the meeting {before}, {old_place} to {when}, {place}.",
+        before=meeting_when(effect.before, _),
+        old_place=where(effect.before),
+        when=meeting_when(after, _),
+        place=where(after),
+    )
+
+
+# --- reading the chat's words ----------------------------------------------------------------------------
+
+
+def read_times(words: Sequence[str]) -> tuple[time | None, time | None, int]:
+    """A start and an optional end at the start of `words` ("13:00-15:00", "13:00", "kl. 13.00") and how many
+    words they took. A bare "13.00" is read as a time only after "kl.", since "12.02" is a date."""
+    used = 1 if words and words[0].lower() in _CLOCK_WORDS else 0
+    if len(words) <= used:
+        return None, None, 0
+    word = words[used]
+    match = _TIMES.fullmatch(word)
+    if match is None or (used == 0 and ":" not in word):
+        return None, None, 0
+    start, end = (_clock(part) if part else None for part in (match[1], match[2]))
+    if start is None or (match[2] and end is None):
+        return None, None, 0
+    return start, end, used + 1
+
+
+def _clock(text: str) -> time | None:
+    match = _TIME.fullmatch(text)
+    if match is None or int(match[1]) > 23 or int(match[2]) > 59:
+        return None
+    return time(int(match[1]), int(match[2]))
+
+
+def place_and_address(text: str) -> tuple[str | None, str | None]:
+    """ "Hjørring Rådhus, Springvandspladsen 5" is a place and its address."""
+    place, _comma, address = text.partition(",")
+    return place.strip() or None, address.strip() or None
+
+
+def _at(turn: Turn, day: date, clock: time) -> datetime:
+    return datetime.combine(day, clock, tzinfo=turn.settings.tz)
+
+
+def move_of(turn: Turn, meeting: Meeting, words: Sequence[str]) -> MoveMeeting:
+    """`[NEW-DATE] [HH:MM[-HH:MM]] [PLACE[, ADDRESS]]` after the meeting's date: what is not written stays."""
+    local = meeting.start.astimezone(turn.settings.tz)
+    day, used = read_date(words, local_today(turn))
+    first, last, clock_words = read_times(words[used:])
+    rest = " ".join(words[used + clock_words :])
+    place, address = place_and_address(rest)
+    new_day = day or local.date()
+    start = _at(turn, new_day, first or local.time()) if day or first else None
+    end = _at(turn, new_day, last) if last else None
+    return MoveMeeting(meeting_id=meeting.id, made_at=turn.now, start=start, end=end, place=place, address=address)
+
+
+# --- the chat ----------------------------------------------------------------------------------------------
+
+
+def usage(turn: Turn) -> str:
+    return turn._(
+        "Write {command} and what to change:\n"
+        "{command} {move} 12.02 13:00-15:00 Hjørring Rådhus, Springvandspladsen 5\n"
+        "{command} {cancel} 12.02 The reason, which members see\n"
+        "{command} {extra} 05.03.2027 10:00-12:00 Aalborg\n"
+        "Leave out what stays as it is. You see a preview before anyone is told.",
+        command=turn.command("meeting"),
+        move=MOVE[0] if turn._.language == "da" else MOVE[1],
+        cancel=CANCEL[0] if turn._.language == "da" else CANCEL[1],
+        extra=EXTRA[0] if turn._.language == "da" else EXTRA[1],
+    )
+
+
+async def meeting_change_case(turn: Turn) -> None:
+    """/moede flyt|aflys|ekstra …: a preview with Send / Cancel; the buttons `meeting send|drop DRAFT-ID`."""
+    _ = turn._
+    args = turn.args
+    coming = upcoming_meetings(await turn.meetings(), turn.now)
+    if len(args) == 2 and args[0] in ("send", "drop") and is_number(args[1]):
+        await _button(turn, args[0], int(args[1]))
+        return
+    if not args or args[0].lower() not in MOVE + CANCEL + EXTRA:
+        turn.reply(usage(turn), title=_("Change a meeting"), buttons=meeting_choices(turn, "meetings", coming))
+        return
+    action, words = args[0].lower(), args[1:]
+    reason = None
+    change: MeetingChange
+    if action in EXTRA:
+        day, used = read_date(words, local_today(turn))
+        first, last, clock_words = read_times(words[used:])
+        place, address = place_and_address(" ".join(words[used + clock_words :]))
+        if day is None or first is None or last is None or place is None:
+            turn.reply(_("An extra meeting needs a date, a time from-to and a place.") + "\n\n" + usage(turn))
+            return
+        change = AddMeeting(
+            made_at=turn.now, start=_at(turn, day, first), end=_at(turn, day, last), place=place, address=address
+        )
+    else:
+        found = await meeting_from_words(turn, "meetings", words, coming)
+        if found is None:
+            return
+        meeting, rest = found
+        if action in CANCEL:
+            reason = turn.text_after(len(args) - len(rest)) or None
+            change = CancelMeeting(meeting_id=meeting.id, made_at=turn.now)
+        else:
+            change = move_of(turn, meeting, rest)
+    try:
+        effect = await effect_of(turn, change)
+    except InvalidInput as error:
+        turn.reply(refusal_text(error, _), buttons=meeting_choices(turn, "meetings", coming))
+        return
+    assert turn.person is not None
+    draft = await save_draft(turn.conn, change, reason=reason, by=turn.person.id, now=turn.now)
+    lines = [describe_change(effect, _)]
+    if reason:
+        lines.append(_("The reason members see: {reason}", reason=quoted(reason)))
+    if effect.closed:
+        lines.append(_("{count} absences for it will be closed.", count=len(effect.closed)))
+    lines.append(_("{count} people will be told.", count=len(effect.told)))
+    turn.reply(
+        "\n".join(capitalised(line) for line in lines),
+        title=_("Preview: {title}", title=meeting_title(effect.after, _)),
+        buttons=[
+            [
+                turn.button(_("Send to {count}", count=len(effect.told)), f"meeting send {draft}"),
+                turn.button(_("Cancel"), f"meeting drop {draft}"),
+            ]
+        ],
+    )
+
+
+async def _button(turn: Turn, action: str, draft_id: int) -> None:
+    _ = turn._
+    settled = await settle_draft(turn.conn, draft_id, turn.now)
+    turn.buttons_used()
+    if settled is None:
+        turn.reply(_("That change was already carried out or dropped; nothing more happens."))
+        return
+    if action == "drop":
+        turn.reply(_("Nothing was changed, and nobody was told."))
+        return
+    change, reason = settled
+    try:
+        # Judged again now: the plan may have changed since the preview.
+        effect = await carry_out(turn, change.model_copy(update={"made_at": turn.now}), reason=reason)
+    except InvalidInput as error:
+        turn.reply(refusal_text(error, _))
+        return
+    turn.reply(
+        capitalised(describe_change(effect, _))
+        + "\n"
+        + _("Done: {count} people are being told.", count=len(effect.told)),
+        buttons=[[turn.button(_("Show the meeting"), f"meetings {effect.after.id}")]],
+    )
