@@ -12,7 +12,7 @@ import json
 import sqlite3
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from functools import partial
 from pathlib import Path
 
@@ -22,10 +22,13 @@ from bot.app import configure_logging, open_conversation, run_console, run_teams
 from bot.config import ConfigError, Settings, load_settings
 from bot.core.commands import is_number
 from bot.core.conversation import TICK_SECONDS, Conversation
+from bot.core.dates import parse_date
+from bot.core.turn import Turn
 from bot.core.usecases.broadcasts import MAX_UPLOAD_BYTES, AudienceError, make_draft, select_audience, send
+from bot.core.usecases.meeting_changes import Effect, carry_out, clock_time, move_from, refusal_text, where
 from bot.core.usecases.meetings import PDF, calendar_file, meeting_named
 from bot.delivery.message import Document
-from bot.election_cli import ElectionError
+from bot.election_cli import ElectionError, secretariat_actor
 from bot.election_cli import add_parsers as add_election_parsers
 from bot.election_cli import run as run_election
 from bot.exports import ExportError, attendance_export, minutes_export
@@ -50,6 +53,9 @@ from bot.storage.roster import (
 )
 from kkrcore.composition import CompositionInput, compute_composition
 from kkrcore.dataset import DatasetError
+from kkrcore.meeting_changes import AddMeeting, CancelMeeting, MeetingChange
+from kkrcore.models import Meeting
+from kkrcore.reasons import InvalidInput
 
 
 class UsageError(Exception):
@@ -113,6 +119,20 @@ def build_parser() -> argparse.ArgumentParser:
     broadcast.add_argument("--ack", action="store_true", help="ask for a Seen button")
     broadcast.add_argument("--json", action="store_true")
     add_election_parsers(commands)
+    meeting = commands.add_parser(
+        "meeting",
+        help="the meeting plan with its changes; move, cancel or add a meeting (the running bot tells people)",
+    )
+    meeting.add_argument("action", choices=["list", "move", "cancel", "add"])
+    meeting.add_argument("date", nargs="?", metavar="DATE", help="the meeting's date (for add: the new meeting's)")
+    meeting.add_argument("--to", metavar="NEW-DATE", help="move: to another day")
+    meeting.add_argument("--start", metavar="HH:MM")
+    meeting.add_argument("--end", metavar="HH:MM")
+    meeting.add_argument("--place")
+    meeting.add_argument("--address")
+    meeting.add_argument("--reason", help="cancel: the reason everyone told reads")
+    meeting.add_argument("--json", action="store_true")
+    meeting.add_argument("--as", dest="actor", help="the secretariat person acting (default: the first one)")
     return parser
 
 
@@ -338,6 +358,93 @@ async def _queue_broadcast(settings: Settings, conversation: Conversation, args:
     return f"broadcast {broadcast_id} queued: {len(people)} recipients, {reachable} reachable"
 
 
+def _meeting_json(meeting: Meeting) -> dict[str, object]:
+    return {
+        "id": meeting.id,
+        "start": meeting.start.isoformat(),
+        "end": meeting.end.isoformat(),
+        "place": meeting.place,
+        "address": meeting.address,
+        "extra": meeting.extra,
+        "cancelled": meeting.cancelled,
+        "sequence": meeting.sequence,
+    }
+
+
+def _clock_option(text: str | None, name: str) -> time | None:
+    if text is None:
+        return None
+    clock = clock_time(text)
+    if clock is None:
+        raise UsageError(f"--{name} must be a time of day like 13:00, not {text!r}")
+    return clock
+
+
+async def meeting_command(settings: Settings, args: argparse.Namespace) -> str:
+    """`kkrbot meeting list|move|cancel|add`: the same change as the chat's /moede Send (`carry_out`), made in
+    the running bot's database; its outbox worker tells everyone concerned, no second Telegram connection."""
+    conversation = await open_conversation(settings)
+    try:
+        async with conversation.db.read() as conn:
+            meetings = await plan(conn, conversation.dataset)
+        if args.action == "list":
+            if args.json:
+                return json.dumps([_meeting_json(m) for m in meetings], ensure_ascii=False, indent=2)
+            return "\n".join(
+                f"{m.id:<18} {m.start:%Y-%m-%d %H:%M}-{m.end:%H:%M} "
+                f"{'cancelled' if m.cancelled else 'extra' if m.extra else 'changed' if m.sequence else 'planned':<9} "
+                f"{where(m)}"
+                for m in meetings
+            )
+        if args.date is None:
+            raise UsageError(f"write: kkrbot meeting {args.action} DATE")
+        zone, now = settings.tz, utc_now()
+        start, end = _clock_option(args.start, "start"), _clock_option(args.end, "end")
+        change: MeetingChange
+        if args.action == "add":
+            day = parse_date(args.date, now.astimezone(zone).date())
+            if day is None:
+                raise UsageError(f"cannot read {args.date!r} as a date")
+            if start is None or end is None or not args.place:
+                raise UsageError("an extra meeting needs --start, --end and --place")
+            change = AddMeeting(
+                made_at=now,
+                start=datetime.combine(day, start, tzinfo=zone),
+                end=datetime.combine(day, end, tzinfo=zone),
+                place=args.place,
+                address=args.address,
+            )
+        else:
+            meeting = meeting_named(meetings, args.date, now.astimezone(zone).date())
+            if meeting is None:
+                raise UsageError(f"there is no KKR meeting on {args.date}")
+            if args.action == "cancel":
+                change = CancelMeeting(meeting_id=meeting.id, made_at=now)
+            else:
+                to_day = parse_date(args.to, now.astimezone(zone).date()) if args.to else None
+                if args.to and to_day is None:
+                    raise UsageError(f"cannot read {args.to!r} as a date")
+                change = move_from(meeting, zone, now, to_day, start, end, args.place, args.address)
+        actor = await secretariat_actor(conversation, args.actor)
+        effects: list[Effect] = []
+
+        async def change_it(turn: Turn) -> None:
+            effects.append(await carry_out(turn, change, reason=args.reason or None))
+
+        try:
+            await conversation.act(actor, "meeting", [args.action, args.date], change_it)
+        except InvalidInput as refused:
+            raise UsageError(refusal_text(refused, translator("en", zone))) from None
+    finally:
+        await conversation.db.close()
+    [effect] = effects
+    done = {"add": "added", "move": "moved", "cancel": "cancelled"}[args.action]
+    return (
+        f"meeting {effect.after.id} {done}: {effect.after.start:%Y-%m-%d %H:%M}-{effect.after.end:%H:%M} "
+        f"{where(effect.after)}; {len(effect.told)} people concerned, {effect.reachable} told"
+    )
+
+
 async def export(settings: Settings, args: argparse.Namespace) -> str:
     conversation = await open_conversation(settings)
     try:
@@ -458,6 +565,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "broadcast":
             print(asyncio.run(broadcast_command(settings, args)))
+            return 0
+        if args.command == "meeting":
+            print(asyncio.run(meeting_command(settings, args)))
             return 0
         if args.command in ("minutes", "attendance"):
             print(asyncio.run(export(settings, args)))

@@ -19,6 +19,7 @@ from bot.core.conversation import Conversation
 from bot.core.usecases.elections import elect_chair, next_constituent_meeting
 from bot.core.usecases.fora import ForumError, forum_action
 from bot.storage import elections as store
+from bot.storage.meeting_changes import plan
 from bot.storage.roster import Roster
 from kkrcore.draw import TieUnresolved
 from kkrcore.elections import valgforbund_deadline
@@ -107,13 +108,19 @@ def _forum_words(args: argparse.Namespace) -> list[str]:
     return ["lot", args.forum, *args.winner]
 
 
-async def _forum_action(conversation: Conversation, args: argparse.Namespace) -> str:
+async def secretariat_actor(conversation: Conversation, wanted: str | None) -> str:
+    """The secretariat person a command-line action is made as: the one named, or the first one."""
     async with conversation.db.read() as conn:
         roster = await Roster.load(conn)
     secretariat = [p.id for p in roster.secretariat]
-    actor = args.actor or (secretariat[0] if secretariat else None)
-    if actor not in secretariat:
+    actor = wanted or (secretariat[0] if secretariat else None)
+    if actor is None or actor not in secretariat:
         raise ElectionError(f"{actor or 'nobody'} is not in the secretariat (see: kkrbot roster list)")
+    return actor
+
+
+async def _forum_action(conversation: Conversation, args: argparse.Namespace) -> str:
+    actor = await secretariat_actor(conversation, args.actor)
     words = _forum_words(args)
     try:
         outcome = await conversation.act(actor, "forum", words, lambda turn: forum_action(turn, words))
@@ -127,7 +134,7 @@ def _dump(data: Any) -> str:
 
 
 async def _election(conn: Any, dataset: Any, args: argparse.Namespace, tz: ZoneInfo) -> str:
-    meeting = next_constituent_meeting(dataset.meetings, utc_now())
+    meeting = next_constituent_meeting(await plan(conn, dataset), utc_now())
     if meeting is None:
         raise ElectionError("there is no constituent meeting ahead in this period")
     if args.election_command == "alliances":

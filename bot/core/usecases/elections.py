@@ -21,6 +21,7 @@ from bot.storage import elections as store
 from kkrcore.composition import CompositionInput, eligibility
 from kkrcore.draw import RecordedDraw, TieUnresolved
 from kkrcore.elections import ChairElection, alliance_groups, chair_election, valgforbund_deadline
+from kkrcore.meetings import upcoming_meetings
 from kkrcore.models import Dataset, Meeting, MeetingKind
 from kkrcore.reasons import InvalidInput, Reason
 
@@ -63,8 +64,9 @@ def reason_text(reason: Reason, detail: str, _: Translator) -> str:
 
 
 def next_constituent_meeting(meetings: Sequence[Meeting], now: datetime) -> Meeting | None:
-    """The constituent meeting whose valgforbund and chair election are current: the next one to start."""
-    return next((m for m in meetings if m.kind is MeetingKind.CONSTITUENT and m.start > now), None)
+    """The constituent meeting whose valgforbund and chair election are current: the next one to start (a
+    cancelled one is not coming)."""
+    return next((m for m in upcoming_meetings(meetings, now) if m.kind is MeetingKind.CONSTITUENT), None)
 
 
 async def constituent_meeting_or_say_none(turn: Turn) -> Meeting | None:

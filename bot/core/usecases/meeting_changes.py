@@ -1,5 +1,6 @@
 """The secretariat moves a meeting, cancels it or adds an extra one: `/moede` (`/meeting`) in the chat, with a
-preview and Send / Cancel, and `kkrbot meeting …` on the command line; both carry the change out with `carry_out`.
+preview and Send / Cancel, and `kkrbot meeting …` on the command line (acting as a secretariat person, like
+`kkrbot forum`); both carry the change out with `carry_out`.
 
 kkrcore judges the change against the plan; it is stored as an override on top of the bundled plan, and in the
 same transaction everyone concerned is told on the outbox's bulk lane: the members and the substitutes who
@@ -12,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 from bot.core.commands import is_number
 from bot.core.dates import read_date
@@ -46,13 +48,14 @@ _CLOCK_WORDS = ("kl.", "kl")
 
 @dataclass(frozen=True)
 class Effect:
-    """What a change does: the meeting before (None for an extra one) and after, who is told, the absences
-    it closes."""
+    """What a change does: the meeting before (None for an extra one) and after, who is concerned, how many of
+    them the bot can reach (bound to a chat), the absences it closes."""
 
     before: Meeting | None
     after: Meeting
     plan: tuple[Meeting, ...]
     told: tuple[Person, ...]
+    reachable: int
     closed: tuple[Absence, ...]
 
 
@@ -80,7 +83,8 @@ async def effect_of(turn: Turn, change: MeetingChange) -> Effect:
         # A substitute alerted and not yet answered is told too, so they need not answer.
         alerted = {a.substitute_id for a in closed if a.substitute_id and a.answer is not Answer.DECLINED}
         told += [p for p in roster.people if p.id in alerted and p not in told]
-    return Effect(before=before, after=after, plan=plan, told=tuple(told), closed=closed)
+    reachable = len([p for p in told if await turn.conversation.router.routes(turn.conn, p.id)])
+    return Effect(before=before, after=after, plan=plan, told=tuple(told), reachable=reachable, closed=closed)
 
 
 async def carry_out(turn: Turn, change: MeetingChange, *, reason: str | None) -> Effect:
@@ -187,13 +191,14 @@ def read_times(words: Sequence[str]) -> tuple[time | None, time | None, int]:
     match = _TIMES.fullmatch(word)
     if match is None or (used == 0 and ":" not in word):
         return None, None, 0
-    start, end = (_clock(part) if part else None for part in (match[1], match[2]))
+    start, end = (clock_time(part) if part else None for part in (match[1], match[2]))
     if start is None or (match[2] and end is None):
         return None, None, 0
     return start, end, used + 1
 
 
-def _clock(text: str) -> time | None:
+def clock_time(text: str) -> time | None:
+    """ "13:00" or "13.00" as a time of day."""
     match = _TIME.fullmatch(text)
     if match is None or int(match[1]) > 23 or int(match[2]) > 59:
         return None
@@ -210,17 +215,31 @@ def _at(turn: Turn, day: date, clock: time) -> datetime:
     return datetime.combine(day, clock, tzinfo=turn.settings.tz)
 
 
+def move_from(
+    meeting: Meeting,
+    zone: ZoneInfo,
+    now: datetime,
+    day: date | None,
+    first: time | None,
+    last: time | None,
+    place: str | None,
+    address: str | None,
+) -> MoveMeeting:
+    """A move as the chat and the command line give it: a new day keeps the time of day, a new start without
+    an end keeps the length (kkrcore), and what is not given stays."""
+    local = meeting.start.astimezone(zone)
+    new_day = day or local.date()
+    start = datetime.combine(new_day, first or local.time(), tzinfo=zone) if day or first else None
+    end = datetime.combine(new_day, last, tzinfo=zone) if last else None
+    return MoveMeeting(meeting_id=meeting.id, made_at=now, start=start, end=end, place=place, address=address)
+
+
 def move_of(turn: Turn, meeting: Meeting, words: Sequence[str]) -> MoveMeeting:
     """`[NEW-DATE] [HH:MM[-HH:MM]] [PLACE[, ADDRESS]]` after the meeting's date: what is not written stays."""
-    local = meeting.start.astimezone(turn.settings.tz)
     day, used = read_date(words, local_today(turn))
     first, last, clock_words = read_times(words[used:])
-    rest = " ".join(words[used + clock_words :])
-    place, address = place_and_address(rest)
-    new_day = day or local.date()
-    start = _at(turn, new_day, first or local.time()) if day or first else None
-    end = _at(turn, new_day, last) if last else None
-    return MoveMeeting(meeting_id=meeting.id, made_at=turn.now, start=start, end=end, place=place, address=address)
+    place, address = place_and_address(" ".join(words[used + clock_words :]))
+    return move_from(meeting, turn.settings.tz, turn.now, day, first, last, place, address)
 
 
 # --- the chat ----------------------------------------------------------------------------------------------
@@ -286,13 +305,13 @@ async def meeting_change_case(turn: Turn) -> None:
         lines.append(_("The reason members see: {reason}", reason=quoted(reason)))
     if effect.closed:
         lines.append(_("{count} absences for it will be closed.", count=len(effect.closed)))
-    lines.append(_("{count} people will be told.", count=len(effect.told)))
+    lines.append(_("{count} people will be told.", count=effect.reachable))
     turn.reply(
         "\n".join(capitalised(line) for line in lines),
         title=_("Preview: {title}", title=meeting_title(effect.after, _)),
         buttons=[
             [
-                turn.button(_("Send to {count}", count=len(effect.told)), f"meeting send {draft}"),
+                turn.button(_("Send to {count}", count=effect.reachable), f"meeting send {draft}"),
                 turn.button(_("Cancel"), f"meeting drop {draft}"),
             ]
         ],
@@ -319,6 +338,6 @@ async def _button(turn: Turn, action: str, draft_id: int) -> None:
     turn.reply(
         capitalised(describe_change(effect, _))
         + "\n"
-        + _("Done: {count} people are being told.", count=len(effect.told)),
+        + _("Done: {count} people are being told.", count=effect.reachable),
         buttons=[[turn.button(_("Show the meeting"), f"meetings {effect.after.id}")]],
     )
