@@ -271,3 +271,20 @@ def test_kkrbot_meeting_refuses_in_one_line(tmp_path: Path) -> None:
     assert "already started or been held" in held.stderr
     assert bad_time.returncode == 2
     assert "--start must be a time of day like 13:00" in bad_time.stderr
+
+
+async def test_a_cancelled_meeting_takes_no_absence_and_says_it_is_cancelled(kkrbot: RunningBot) -> None:
+    await council(kkrbot)
+    preview = await kkrbot.ask(SECRETARY, "/moede aflys 12.02.2027")
+    await kkrbot.press(SECRETARY, preview, "Send til 3")
+    await kkrbot.tg.wait_for(lambda m: m.chat_id == MEMBER_1 and "er aflyst" in text(m))
+
+    refused = await kkrbot.ask(MEMBER_1, "/afbud 12.02.2027")
+    shown = await kkrbot.ask(MEMBER_1, "/moeder 12.02.2027")
+
+    assert "er aflyst, så der er intet afbud at melde" in text(refused)
+    assert "Mødet er aflyst." in text(shown)
+    assert "Meld afbud" not in str(shown.buttons)
+    async with kkrbot.conversation.db.read() as conn:
+        [[absences]] = list(await conn.execute_fetchall("SELECT count(*) FROM absences"))
+    assert absences == 0

@@ -193,6 +193,12 @@ async def _requested_meeting(turn: Turn) -> tuple[Meeting, tuple[str, ...]] | No
     if found is None:
         return None
     meeting = found[0]
+    if meeting.cancelled:
+        turn.reply(
+            _("The meeting {when} is cancelled, so there is nothing to report.", when=meeting_when(meeting, _)),
+            buttons=meeting_choices(turn, "absent", choices),
+        )
+        return None
     if has_started(meeting, turn.now):
         turn.reply(
             _(

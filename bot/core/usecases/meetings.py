@@ -169,7 +169,12 @@ async def show_meeting(turn: Turn, meeting: Meeting, title: str, *, exclude: str
     marks = meeting_marks(standing, meeting.id, await turn.roster(), _)
     if own := standing.own.get(meeting.id):
         buttons.append([turn.button(_("Withdraw absence"), f"undo {own.id}")])
-    elif turn.person is not None and turn.person.role is Role.MEMBER and meeting.start > turn.now:
+    elif (
+        turn.person is not None
+        and turn.person.role is Role.MEMBER
+        and meeting.start > turn.now
+        and not meeting.cancelled
+    ):
         buttons.append([turn.button(_("Report absence"), f"absent {meeting.id}")])
     buttons.extend(answer_buttons(a, _) for a in standing.covering.get(meeting.id, []) if a.answer is None)
     body = describe_meeting(meeting, _, agenda)
