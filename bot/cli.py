@@ -24,8 +24,9 @@ from bot.core.commands import is_number
 from bot.core.conversation import TICK_SECONDS, Conversation
 from bot.core.dates import parse_date
 from bot.core.turn import Turn
+from bot.core.usecases.absence_notices import where
 from bot.core.usecases.broadcasts import MAX_UPLOAD_BYTES, AudienceError, make_draft, select_audience, send
-from bot.core.usecases.meeting_changes import Effect, carry_out, clock_time, move_from, refusal_text, where
+from bot.core.usecases.meeting_changes import Effect, carry_out, clock_time, move_from, refusal_text
 from bot.core.usecases.meetings import PDF, calendar_file, meeting_named
 from bot.delivery.message import Document
 from bot.election_cli import ElectionError, secretariat_actor

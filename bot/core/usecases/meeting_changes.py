@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from bot.core.commands import is_number
 from bot.core.dates import read_date
 from bot.core.turn import Turn, capitalised, display_name, quoted
+from bot.core.usecases.absence_notices import where
 from bot.core.usecases.broadcasts import concerned_by_meeting
 from bot.core.usecases.meetings import (
     local_today,
@@ -104,10 +105,6 @@ async def carry_out(turn: Turn, change: MeetingChange, *, reason: str | None) ->
             lane=Lane.BULK,
         )
     return effect
-
-
-def where(meeting: Meeting) -> str:
-    return f"{meeting.place}, {meeting.address}" if meeting.address else meeting.place
 
 
 def change_message(effect: Effect, person: Person, roster: Roster, reason: str | None, _: Translator) -> Message:
@@ -248,7 +245,7 @@ def move_of(turn: Turn, meeting: Meeting, words: Sequence[str]) -> MoveMeeting:
 def usage(turn: Turn) -> str:
     return turn._(
         "Write {command} and what to change:\n"
-        "{command} {move} 12.02 13:00-15:00 Hjørring Rådhus, Springvandspladsen 5\n"
+        "{command} {move} 12.02 13:00-15:00 Hjørring Town Hall, Springvandspladsen 5\n"
         "{command} {cancel} 12.02 The reason, which members see\n"
         "{command} {extra} 05.03.2027 10:00-12:00 Aalborg\n"
         "Leave out what stays as it is. You see a preview before anyone is told.",
