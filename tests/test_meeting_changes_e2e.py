@@ -288,3 +288,13 @@ async def test_a_cancelled_meeting_takes_no_absence_and_says_it_is_cancelled(kkr
     async with kkrbot.conversation.db.read() as conn:
         [[absences]] = list(await conn.execute_fetchall("SELECT count(*) FROM absences"))
     assert absences == 0
+
+
+async def test_a_time_that_cannot_be_is_refused_not_taken_for_the_place(kkrbot: RunningBot) -> None:
+    await council(kkrbot)
+    refused = await kkrbot.ask(SECRETARY, "/moede flyt 12.02.2027 26:00 Hjørring")
+
+    assert "Jeg kan ikke læse „26:00“ som et klokkeslæt" in text(refused)
+    async with kkrbot.conversation.db.read() as conn:
+        [[drafts]] = list(await conn.execute_fetchall("SELECT count(*) FROM meeting_change_drafts"))
+    assert drafts == 0

@@ -178,9 +178,14 @@ def describe_change(effect: Effect, _: Translator) -> str:
 # --- reading the chat's words ----------------------------------------------------------------------------
 
 
+class BadTime(ValueError):
+    """A word written as a time that is no time of day ("26:00"); the message is the word."""
+
+
 def read_times(words: Sequence[str]) -> tuple[time | None, time | None, int]:
     """A start and an optional end at the start of `words` ("13:00-15:00", "13:00", "kl. 13.00") and how many
-    words they took. A bare "13.00" is read as a time only after "kl.", since "12.02" is a date."""
+    words they took. A bare "13.00" is read as a time only after "kl.", since "12.02" is a date. A time that
+    cannot be (26:00) raises BadTime rather than becoming the place."""
     used = 1 if words and words[0].lower() in _CLOCK_WORDS else 0
     if len(words) <= used:
         return None, None, 0
@@ -190,7 +195,7 @@ def read_times(words: Sequence[str]) -> tuple[time | None, time | None, int]:
         return None, None, 0
     start, end = (clock_time(part) if part else None for part in (match[1], match[2]))
     if start is None or (match[2] and end is None):
-        return None, None, 0
+        raise BadTime(word)
     return start, end, used + 1
 
 
@@ -267,29 +272,18 @@ async def meeting_change_case(turn: Turn) -> None:
     if not args or args[0].lower() not in MOVE + CANCEL + EXTRA:
         turn.reply(usage(turn), title=_("Change a meeting"), buttons=meeting_choices(turn, "meetings", coming))
         return
-    action, words = args[0].lower(), args[1:]
-    reason = None
-    change: MeetingChange
-    if action in EXTRA:
-        day, used = read_date(words, local_today(turn))
-        first, last, clock_words = read_times(words[used:])
-        place, address = place_and_address(" ".join(words[used + clock_words :]))
-        if day is None or first is None or last is None or place is None:
-            turn.reply(_("An extra meeting needs a date, a time from-to and a place.") + "\n\n" + usage(turn))
-            return
-        change = AddMeeting(
-            made_at=turn.now, start=_at(turn, day, first), end=_at(turn, day, last), place=place, address=address
+    try:
+        requested = await _requested_change(turn, args[0].lower(), args[1:], coming)
+    except BadTime as error:
+        turn.reply(
+            _("I cannot read “{text}” as a time. Write for example 13:00-15:00.", text=quoted(str(error)))
+            + "\n\n"
+            + usage(turn)
         )
-    else:
-        found = await meeting_from_words(turn, "meetings", words, coming)
-        if found is None:
-            return
-        meeting, rest = found
-        if action in CANCEL:
-            reason = turn.text_after(len(args) - len(rest)) or None
-            change = CancelMeeting(meeting_id=meeting.id, made_at=turn.now)
-        else:
-            change = move_of(turn, meeting, rest)
+        return
+    if requested is None:
+        return
+    change, reason = requested
     try:
         effect = await effect_of(turn, change)
     except InvalidInput as error:
@@ -313,6 +307,30 @@ async def meeting_change_case(turn: Turn) -> None:
             ]
         ],
     )
+
+
+async def _requested_change(
+    turn: Turn, action: str, words: Sequence[str], coming: Sequence[Meeting]
+) -> tuple[MeetingChange, str | None] | None:
+    """The change and the reason the words ask for, or None after saying what is missing."""
+    _ = turn._
+    if action in EXTRA:
+        day, used = read_date(words, local_today(turn))
+        first, last, clock_words = read_times(words[used:])
+        place, address = place_and_address(" ".join(words[used + clock_words :]))
+        if day is None or first is None or last is None or place is None:
+            turn.reply(_("An extra meeting needs a date, a time from-to and a place.") + "\n\n" + usage(turn))
+            return None
+        start, end = _at(turn, day, first), _at(turn, day, last)
+        return AddMeeting(made_at=turn.now, start=start, end=end, place=place, address=address), None
+    found = await meeting_from_words(turn, "meetings", words, coming)
+    if found is None:
+        return None
+    meeting, rest = found
+    if action in CANCEL:
+        reason = turn.text_after(1 + len(words) - len(rest)) or None
+        return CancelMeeting(meeting_id=meeting.id, made_at=turn.now), reason
+    return move_of(turn, meeting, rest), None
 
 
 async def _button(turn: Turn, action: str, draft_id: int) -> None:
