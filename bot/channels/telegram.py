@@ -80,7 +80,7 @@ GET_UPDATES = "getUpdates"
 SEND_READ_TIMEOUT = 30.0
 # The long poll waits `poll_timeout` at Telegram, and this much more for the answer to arrive.
 POLL_READ_MARGIN = 10.0
-# The poller records that it works at most this often (and with every stored batch).
+# The poller records that it works at most this often.
 HEARTBEAT_SECONDS = 5.0
 # getUpdates is fetched as raw JSON through do_api_request (see fetch_updates), which warns that
 # Bot.get_updates exists; that method is exactly what must not be used here.
@@ -395,20 +395,25 @@ async def poll(application: KkrApplication, services: Services) -> None:
                 log.warning("getUpdates returned an element without an update_id; skipped")
                 continue
             fetched.append((update_id, payload, parse_update(payload, bot)))
-        if not fetched and loop.time() - last_beat < HEARTBEAT_SECONDS:
+        beat_due = loop.time() - last_beat >= HEARTBEAT_SECONDS
+        if not fetched and not beat_due:
             continue
         db.ensure_file()
         now = datetime.now(UTC)
 
-        async def store(fetched: list[tuple[int, Any, Update | str]] = fetched, now: datetime = now) -> None:
-            async with db.transaction() as conn:
-                rows = [(i, payload, parsed if isinstance(parsed, str) else None) for i, payload, parsed in fetched]
-                await store_updates(conn, CHANNEL, rows, services.conversation.clock())
-                await beat(conn, POLL, now)
+        async def store(
+            fetched: list[tuple[int, Any, Update | str]] = fetched, now: datetime = now, beat_due: bool = beat_due
+        ) -> None:
+            rows = [(i, payload, parsed if isinstance(parsed, str) else None) for i, payload, parsed in fetched]
+            await store_updates(db, CHANNEL, rows, services.conversation.clock())
+            if beat_due:
+                async with db.transaction() as conn:
+                    await beat(conn, POLL, now)
 
         # Until stored, the batch is only here: the next getUpdates (which confirms it) waits for the database.
         await until_done(store, "inbox", faults, check=db.ensure_file)
-        last_beat = loop.time()
+        if beat_due:
+            last_beat = loop.time()
         if not fetched:
             continue
         offset = max(update_id for update_id, _payload, _parsed in fetched) + 1

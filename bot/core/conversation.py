@@ -51,7 +51,7 @@ from bot.storage.backup import (
 )
 from bot.storage.broadcasts import is_broadcast_row
 from bot.storage.db import Database, first_row, utc_text
-from bot.storage.roster import Person, Role, find_asker
+from bot.storage.roster import Asker, Role, Roster, RosterCache, find_asker
 from kkrcore.models import Dataset
 
 log = logging.getLogger(__name__)
@@ -161,6 +161,7 @@ class Conversation:
         self.clock = clock
         self.router: Router = router or AccountRouter()
         self._after_commit: list[Callable[[], None]] = []
+        self._rosters = RosterCache()
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Outbox workers register here to be woken when there is something new to send."""
@@ -187,19 +188,37 @@ class Conversation:
     ) -> Translator:
         return translator(await self.language_of(conn, person_id, hint), self.settings.tz)
 
-    async def _asker(self, conn: aiosqlite.Connection, request: Request) -> tuple[Request, Person | None, Translator]:
+    async def roster(self, conn: aiosqlite.Connection, version: int | None = None) -> Roster:
+        """The roster as `conn` sees it, loaded again only after it changed (RosterCache)."""
+        return await self._rosters.get(conn, version)
+
+    async def _asker(self, conn: aiosqlite.Connection, request: Request) -> tuple[Request, Asker, Translator]:
         """Who asks and in which language, in one read inside the request's transaction: a request without
         `person_id` is identified by the account it came from (the bindings made by invites)."""
-        person, chosen = await find_asker(conn, request.person_id, request.channel, request.address)
+        asker = await find_asker(conn, request.person_id, request.channel, request.address)
+        person = asker.person
         if person is not None and request.person_id is None:
             request = request.model_copy(update={"person_id": person.id})
-        language = (chosen or person.language) if person else None
+        language = (asker.chosen_language or person.language) if person else None
         return (
             request,
-            person,
+            asker,
             translator(
                 normalise_language(language or request.language_hint, self.settings.default_language), self.settings.tz
             ),
+        )
+
+    async def _turn(self, conn: aiosqlite.Connection, request: Request) -> Turn:
+        """The turn for a request: who asks, in their language, with the roster's version read with them."""
+        request, asker, _ = await self._asker(conn, request)
+        return Turn(
+            conn=conn,
+            request=request,
+            person=asker.person,
+            _=_,
+            now=self.clock(),
+            conversation=self,
+            roster_version=asker.roster_version,
         )
 
     async def handle(self, request: Request, *, update_id: int | None = None) -> Outcome:
@@ -208,8 +227,7 @@ class Conversation:
             # Marking first is the replay check too: an update that was handled before changes no row.
             if update_id is not None and not await mark_processed(conn, request.channel, update_id, self.clock()):
                 return Outcome()
-            request, person, _ = await self._asker(conn, request)
-            turn = Turn(conn=conn, request=request, person=person, _=_, now=self.clock(), conversation=self)
+            turn = await self._turn(conn, request)
             await self._dispatch(turn)
             await self._persist(conn, turn)
         self._committed()
@@ -369,8 +387,7 @@ class Conversation:
             channel="cli", address="cli", command=command, args=tuple(args), text=" ".join(args), person_id=person_id
         )
         async with self.db.transaction() as conn:
-            request, person, _ = await self._asker(conn, request)
-            turn = Turn(conn=conn, request=request, person=person, _=_, now=self.clock(), conversation=self)
+            turn = await self._turn(conn, request)
             await use_case(turn)
             await self._persist_notifications(conn, turn)
         self._committed()

@@ -32,6 +32,8 @@ class Turn:
     now: datetime
     conversation: Conversation
     outcome: Outcome = field(default_factory=Outcome)
+    # The roster's version as read with the asker (None: read it when the roster is needed).
+    roster_version: int | None = None
     _roster: Roster | None = None
     _meetings: tuple[Meeting, ...] | None = None
 
@@ -66,7 +68,7 @@ class Turn:
 
     async def roster(self) -> Roster:
         if self._roster is None:
-            self._roster = await Roster.load(self.conn)
+            self._roster = await self.conversation.roster(self.conn, self.roster_version)
         return self._roster
 
     def reply(

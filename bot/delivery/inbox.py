@@ -12,28 +12,30 @@ from typing import Any
 
 import aiosqlite
 
-from bot.storage.db import first_row, rows, utc_text
+from bot.storage.db import Database, first_row, rows, utc_text
 
 # Changes no row for an update that was already processed: that is the replay check.
 MARK_PROCESSED = "UPDATE inbox SET processed_at = ? WHERE channel = ? AND update_id = ? AND processed_at IS NULL"
 
 
-async def store_updates(
-    conn: aiosqlite.Connection, channel: str, updates: list[tuple[int, Any, str | None]], now: datetime
-) -> None:
-    """Stores a batch as fetched: (update_id, the raw JSON, None or why it cannot be parsed).
+async def store_updates(db: Database, channel: str, updates: list[tuple[int, Any, str | None]], now: datetime) -> None:
+    """Stores a batch as fetched: (update_id, the raw JSON, None or why it cannot be parsed), all or none.
 
-    An update that cannot be parsed is stored processed and marked `malformed`: kept aside, counted by the
-    health check, never replayed."""
-    # INSERT OR IGNORE: an update fetched twice (the offset was not confirmed before a crash) is kept once.
+    One statement for the whole batch, committed on its own: one round trip to SQLite and one commit, where a
+    transaction around a statement per update took three more. An update that cannot be parsed is stored
+    processed and marked `malformed`: kept aside, counted by the health check, never replayed."""
+    if not updates:
+        return
     received = utc_text(now)
-    await conn.executemany(
-        "INSERT OR IGNORE INTO inbox (channel, update_id, payload, received_at, processed_at, malformed) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        [
-            (channel, update_id, json.dumps(payload), received, received if malformed else None, malformed)
+    # INSERT OR IGNORE: an update fetched twice (the offset was not confirmed before a crash) is kept once.
+    await db.write(
+        "INSERT OR IGNORE INTO inbox (channel, update_id, payload, received_at, processed_at, malformed) VALUES "
+        + ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(updates)),
+        tuple(
+            value
             for update_id, payload, malformed in updates
-        ],
+            for value in (channel, update_id, json.dumps(payload), received, received if malformed else None, malformed)
+        ),
     )
 
 

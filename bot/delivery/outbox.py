@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from functools import partial
+from functools import cached_property, partial
 
 import aiosqlite
 
@@ -51,9 +51,16 @@ class OutboxItem:
     channel: str
     address: str
     person_id: str | None
-    message: Message
+    payload: str
     attempts: int
     lane: Lane = Lane.INTERACTIVE
+    # When it was read, the recipient had more messages queued behind this one.
+    more: bool = False
+
+    @cached_property
+    def message(self) -> Message:
+        """Parsed when it is sent: most rows the outbox reads wait for a slot or their chat, and are read again."""
+        return Message.from_payload(json.loads(self.payload))
 
 
 class Delivery(StrEnum):
@@ -110,23 +117,21 @@ async def with_stored_content(db: Database, message: Message) -> Message:
 
 
 async def due_items(conn: aiosqlite.Connection, channel: str, now: datetime, limit: int = 50) -> list[OutboxItem]:
-    """Only the oldest unsent message of each recipient can be due, which keeps each recipient's order."""
+    """Only the oldest unsent message of each recipient can be due, which keeps each recipient's order. Each
+    recipient's queue is read from the outbox_queue index (one entry per unsent message), once."""
     found = await rows(
         conn,
         """
-        SELECT o.id, o.channel, o.address, o.person_id, o.payload, o.attempts, o.lane FROM outbox o
-        WHERE o.channel = ? AND o.sent_at IS NULL AND o.failed_at IS NULL AND o.not_before <= ?
-          AND NOT EXISTS (
-            SELECT 1 FROM outbox p WHERE p.channel = o.channel AND p.address = o.address
-              AND p.sent_at IS NULL AND p.failed_at IS NULL AND p.id < o.id)
+        SELECT o.id, o.channel, o.address, o.person_id, o.payload, o.attempts, o.lane, q.queued FROM
+          (SELECT min(id) AS id, count(*) AS queued FROM outbox INDEXED BY outbox_queue
+           WHERE channel = ? AND sent_at IS NULL AND failed_at IS NULL GROUP BY address) q
+        JOIN outbox o ON o.id = q.id
+        WHERE o.not_before <= ?
         ORDER BY o.lane = 'bulk', o.id LIMIT ?
         """,
         (channel, utc_text(now), limit),
     )
-    return [
-        OutboxItem(row[0], row[1], row[2], row[3], Message.from_payload(json.loads(row[4])), row[5], Lane(row[6]))
-        for row in found
-    ]
+    return [OutboxItem(row[0], row[1], row[2], row[3], row[4], row[5], Lane(row[6]), row[7] > 1) for row in found]
 
 
 async def pending_count(conn: aiosqlite.Connection, channel: str | None = None) -> int:
@@ -200,9 +205,13 @@ class OutboxWorker:
         self._idle.set()
         self._to_mark: list[OutboxItem] = []
         self._marking = False
-        # The due rows last read, best first; read again after a commit, or when none of them can go.
+        # The due rows last read, best first, and whether they were all there were. They are read again only when
+        # something may have changed them: a commit (wake), a freed recipient with more queued, all of them used
+        # while more were due, or IDLE_POLL_SECONDS gone by (retries coming due; rows from another process).
         self._candidates: list[OutboxItem] = []
+        self._complete = False
         self._stale = True
+        self._read_at = -float("inf")
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = False
         # One dispatcher at a time (the console drains before each prompt while the worker runs): two
@@ -255,29 +264,29 @@ class OutboxWorker:
         """Starts every send the slots and the pacer allow now; returns how long until another may be."""
         if self._stopping:
             return IDLE_POLL_SECONDS
-        fetched = False
         while len(self._busy) < self.in_flight:
-            if self._stale or not self._candidates:
+            if (
+                self._stale
+                or (not self._candidates and not self._complete)
+                or self.pacer.clock() - self._read_at >= IDLE_POLL_SECONDS
+            ):
                 await self._fetch()
-                fetched = True
             if not self._candidates:
                 return IDLE_POLL_SECONDS
             item, ready = self._next_candidate()
-            if item is None and not fetched:
-                # Those read last wait for their chat; recipients freed since may have one that can go.
-                await self._fetch()
-                fetched = True
-                item, ready = self._next_candidate()
             if item is None:
-                return ready
+                return min(ready, IDLE_POLL_SECONDS)
             self._candidates.remove(item)
             self._start(item)
         return IDLE_POLL_SECONDS  # every slot taken: the first one freed wakes the worker
 
     async def _fetch(self) -> None:
+        limit = FETCH_ROWS + len(self._busy)
+        self._read_at = self.pacer.clock()
         async with self.db.read() as conn:
-            due = await due_items(conn, self.channel, real_now(), FETCH_ROWS + len(self._busy))
+            due = await due_items(conn, self.channel, real_now(), limit)
         self._candidates = [item for item in due if item.address not in self._busy]
+        self._complete = len(due) < limit
         self._stale = False
 
     def _next_candidate(self) -> tuple[OutboxItem | None, float]:
@@ -317,7 +326,8 @@ class OutboxWorker:
             await self._record_failure(item, result)
         except Exception as exc:  # the database: the row is still unsent, so it is tried again
             self._database_failed(exc, f"recording the failure of {item.id}")
-        self._release([item])
+        # Its row is still unsent (a retry) or its next one is due (given up): read them again.
+        self._release([item], stale=True)
 
     async def _mark_finished(self) -> None:
         """Marks what finished sending, together: whatever finishes while one mark is written goes with the
@@ -346,13 +356,14 @@ class OutboxWorker:
         else:
             self.faults.report(f"outbox {self.channel}", kind)
 
-    def _release(self, items: Sequence[OutboxItem]) -> None:
+    def _release(self, items: Sequence[OutboxItem], *, stale: bool = False) -> None:
         for item in items:
             self._busy.pop(item.address, None)
         if not self._busy:
             self._idle.set()
-        # Not stale: the rows read are still due. A freed recipient's next message is found when those run
-        # out or all wait for their chat; a commit (an answer, say) makes them stale at once.
+        # The rows read are still due; only a freed recipient's next message is not among them.
+        if stale or any(item.more for item in items):
+            self._stale = True
         self._wake.set()
 
     async def _record_failure(self, item: OutboxItem, result: DeliveryResult) -> None:

@@ -132,9 +132,10 @@ async def quorum_state_changed(conn: aiosqlite.Connection, meeting_id: str, at_r
     return True
 
 
-async def active_absences_covered_by(conn: aiosqlite.Connection, substitute_id: str) -> list[Absence]:
-    """The notices whose alert went to this substitute, still standing (answered or not)."""
-    return await _select(conn, "substitute_id = ? AND withdrawn_at IS NULL", (substitute_id,))
+async def active_absences_involving(conn: aiosqlite.Connection, person_id: str) -> list[Absence]:
+    """In one read, a person's own standing absences and the notices whose alert went to them as the
+    substitute, still standing (answered or not): both are shown beside every meeting."""
+    return await _select(conn, "(member_id = ? OR substitute_id = ?) AND withdrawn_at IS NULL", (person_id, person_id))
 
 
 async def close_for_cancelled_meeting(conn: aiosqlite.Connection, meeting_id: str, now: datetime) -> list[Absence]:

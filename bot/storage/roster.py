@@ -370,11 +370,23 @@ async def get_person(conn: aiosqlite.Connection, person_id: str) -> Person | Non
     return _person_from_row(row) if row else None
 
 
-async def find_asker(
-    conn: aiosqlite.Connection, person_id: str | None, channel: str, address: str
-) -> tuple[Person | None, str | None]:
-    """Who asks: the person with `person_id`, or else the one the account (channel, address) is bound to,
-    with the language they chose (None: not chosen). One round trip, inside the request's transaction."""
+# Counted up by triggers with every change to `persons` (migration 12).
+_ROSTER_VERSION = "(SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'roster_version')"
+
+
+@dataclass(frozen=True)
+class Asker:
+    """Who asks (None: an account bound to nobody), the language they chose (None: not chosen), and the
+    roster's version, read with them so that the roster can come from `RosterCache` without another read."""
+
+    person: Person | None
+    chosen_language: str | None
+    roster_version: int | None
+
+
+async def find_asker(conn: aiosqlite.Connection, person_id: str | None, channel: str, address: str) -> Asker:
+    """Who asks: the person with `person_id`, or else the one the account (channel, address) is bound to.
+    One round trip, inside the request's transaction."""
     columns = ", ".join(f"p.{column}" for column in _COLUMNS)
     where = (
         "p.id = ?"
@@ -382,13 +394,17 @@ async def find_asker(
         else "p.id = (SELECT person_id FROM accounts WHERE channel = ? AND address = ?)"
     )
     params: tuple[str, ...] = (person_id,) if person_id is not None else (channel, address)
-    row = await first_row(
+    # The version comes even when nobody matches: the one row is the version's, the person's joined to it.
+    found = await first_row(
         conn,
-        f"SELECT {columns}, l.language AS chosen FROM persons p "
-        f"LEFT JOIN language_choices l ON l.person_id = p.id WHERE {where} AND p.{_CURRENT}",
+        f"SELECT {columns}, l.language AS chosen, v.version FROM (SELECT {_ROSTER_VERSION} AS version) v "
+        f"LEFT JOIN persons p ON {where} AND p.{_CURRENT} LEFT JOIN language_choices l ON l.person_id = p.id",
         params,
     )
-    return (_person_from_row(row), row["chosen"]) if row else (None, None)
+    assert found is not None
+    if found["id"] is None:
+        return Asker(None, None, found["version"])
+    return Asker(_person_from_row(found), found["chosen"], found["version"])
 
 
 class Roster:
@@ -433,6 +449,31 @@ class Roster:
     def substitutes_for(self, person_id: str) -> list[Person]:
         """The members for whom this person is the substitute (a viceborgmester, a personal substitute)."""
         return [self.by_id[m] for m, s in self.substitute_of.items() if s == person_id]
+
+
+class RosterCache:
+    """The last roster loaded, kept until `persons` changes.
+
+    Loading the roster (every person, validated) was most of the work of a short answer such as /naeste, for a
+    table that changes a few times a year. Triggers count meta's roster_version up with every change to
+    `persons` (migration 12), from any process (`kkrbot roster import` while the bot runs), so the cache is
+    right without being told: it compares the version, read inside the caller's transaction, with the one it
+    loaded at. The version is read before the roster, so a change committed between the two reads at worst
+    makes the next call load again; it never keeps an old roster under a new version."""
+
+    def __init__(self) -> None:
+        self._version: int | None = None
+        self._roster: Roster | None = None
+
+    async def get(self, conn: aiosqlite.Connection, version: int | None = None) -> Roster:
+        """The roster as `conn` sees it; `version` when the caller read it already (`find_asker` does)."""
+        if version is None:
+            row = await first_row(conn, f"SELECT {_ROSTER_VERSION}")
+            version = row[0] if row else None
+        if self._roster is None or version is None or version != self._version:
+            self._roster = await Roster.load(conn)
+            self._version = version
+        return self._roster
 
 
 async def bound_people(conn: aiosqlite.Connection, channel: str) -> set[str]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from bot.core.turn import Turn, display_name
 from bot.delivery.message import Button
 from bot.i18n import Translator
-from bot.storage.absences import Absence, Answer, active_absences_covered_by, active_absences_of
+from bot.storage.absences import Absence, Answer, active_absences_involving
 from bot.storage.roster import Roster
 
 
@@ -22,10 +22,13 @@ class Standing:
 async def standing_of(turn: Turn) -> Standing:
     if turn.person is None:
         return Standing()
-    own = {a.meeting_id: a for a in await active_absences_of(turn.conn, turn.person.id)}
+    own: dict[str, Absence] = {}
     covering: dict[str, list[Absence]] = {}
-    for absence in await active_absences_covered_by(turn.conn, turn.person.id):
-        covering.setdefault(absence.meeting_id, []).append(absence)
+    for absence in await active_absences_involving(turn.conn, turn.person.id):
+        if absence.member_id == turn.person.id:
+            own[absence.meeting_id] = absence
+        else:
+            covering.setdefault(absence.meeting_id, []).append(absence)
     return Standing(own, covering)
 
 
