@@ -14,7 +14,7 @@ from pathlib import Path
 from bot.channels.console import Console, ConsoleRouter
 from bot.config import Settings
 from bot.core.conversation import Conversation, Router
-from bot.i18n import translator
+from bot.i18n import preload, translator
 from bot.storage.db import Database, first_row
 from bot.storage.roster import EXAMPLE_ROSTER, load_roster_file, replace_roster
 from kkrcore.dataset import load_dataset
@@ -69,6 +69,7 @@ async def open_conversation(
     dataset = load_dataset(settings.data_file)
     db = await Database.open(settings.database)
     await seed_example_roster(db, dataset)
+    preload(settings.tz)
     return Conversation(db, dataset, settings, clock, router)
 
 

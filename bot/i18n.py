@@ -123,5 +123,17 @@ def translator(language: Language, zone: ZoneInfo = COPENHAGEN) -> Translator:
     return Translator(language, zone)
 
 
+def preload(zone: ZoneInfo) -> None:
+    """Makes each language's translator and formats a date and a time with it, at start: the catalogs are
+    compiled and Babel reads a locale's CLDR data on first use (about a third of a second in all on the project's
+    machine), which the first answer showing a date would otherwise wait for."""
+    now = datetime.now(zone)
+    for language in LANGUAGES:
+        _ = translator(language, zone)
+        _.date(now)
+        _.short_date(now)
+        _.time(now)
+
+
 def N_(message: str) -> str:
     return message
