@@ -24,7 +24,7 @@ import html
 import logging
 import re
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -421,7 +421,7 @@ class TeamsChannel:
         )
 
     async def deliver(self, item: OutboxItem) -> DeliveryResult:
-        item = replace(item, message=await with_stored_content(self.db, item.message))
+        item = item.with_message(await with_stored_content(self.db, item.message))
         async with self.db.read() as conn:
             row = await first_row(
                 conn, "SELECT service_url FROM teams_conversations WHERE conversation_id = ?", (item.address,)

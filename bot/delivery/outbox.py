@@ -15,7 +15,7 @@ import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import cached_property, partial
@@ -61,6 +61,13 @@ class OutboxItem:
     def message(self) -> Message:
         """Parsed when it is sent: most rows the outbox reads wait for a slot or their chat, and are read again."""
         return Message.from_payload(json.loads(self.payload))
+
+    def with_message(self, message: Message) -> OutboxItem:
+        """The same row, carrying `message` instead of its payload's (a channel that fills in a stored
+        document's bytes)."""
+        item = replace(self)
+        object.__setattr__(item, "message", message)  # what cached_property would have stored
+        return item
 
 
 class Delivery(StrEnum):
