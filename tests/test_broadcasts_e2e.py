@@ -199,3 +199,45 @@ async def test_a_question_during_a_200_recipient_broadcast_is_answered_before_th
     last_broadcast = max(i for i, m in enumerate(council.tg.sent) if "Til de mange" in text(m))
     assert council.tg.sent.index(answer) < last_broadcast
     assert "NÆSTE MØDE" in text(answer).upper()
+
+
+ENGLISH_SECRETARY = 4007  # sekretariat-2 writes in English (the roster's language for them)
+
+
+async def test_the_bots_own_words_in_an_agenda_broadcast_are_in_each_recipients_language(council: RunningBot) -> None:
+    """The heading the bot writes itself goes out in the reader's language, whoever sends it; the
+    secretariat's own lines stay as written."""
+    await council.bind(ENGLISH_SECRETARY, "sekretariat-2", language="en")
+    await council.ask(MEMBER_2, "/sprog en")
+
+    saved = await council.ask(ENGLISH_SECRETARY, "/agenda 12.02.2027\n1. Budget", language="en")
+    preview = await council.press(ENGLISH_SECRETARY, saved, "Tell everyone concerned")
+    await council.press(ENGLISH_SECRETARY, preview, "Send to 3")
+    [danish] = await council.tg.wait_for(lambda m: m.chat_id == MEMBER_1 and "1. Budget" in text(m))
+    [english] = await council.tg.wait_for(lambda m: m.chat_id == MEMBER_2 and "1. Budget" in text(m))
+
+    assert "BESKED FRA KKR-SEKRETARIATET" in text(danish).upper()
+    assert "Dagsordenen til mødet fredag den 12. februar 2027" in text(danish)
+    assert "The agenda" not in text(danish)
+    assert "MESSAGE FROM THE KKR SECRETARIAT" in text(english).upper()
+    assert "The agenda for the meeting Friday 12 February 2027" in text(english)
+
+    changed = await council.ask(SECRETARY, "/dagsorden 12.02.2027\n1. Budget\n2. Ny sag")
+    preview = await council.press(SECRETARY, changed, "Fortæl alle berørte")
+    await council.press(SECRETARY, preview, "Send til 3")
+    [danish] = await council.tg.wait_for(lambda m: m.chat_id == MEMBER_1 and "2. Ny sag" in text(m))
+    [english] = await council.tg.wait_for(lambda m: m.chat_id == MEMBER_2 and "2. Ny sag" in text(m))
+
+    assert "Dagsordenen til mødet fredag den 12. februar 2027 kl. 10.00–12.00 er ændret." in text(danish)
+    assert "The agenda for the meeting Friday 12 February 2027, 10:00–12:00 has changed." in text(english)
+    assert "Dagsordenen" not in text(english)
+
+    # The sender's delivery report may come in between, so the lists are found by their titles.
+    council.tg.inject_message(SECRETARY, "/udsendelser", language_code="da")
+    council.tg.inject_message(ENGLISH_SECRETARY, "/broadcasts", language_code="en")
+    [listed_da] = await council.tg.wait_for(lambda m: m.chat_id == SECRETARY and "Seneste udsendelser" in text(m))
+    [listed_en] = await council.tg.wait_for(lambda m: m.chat_id == ENGLISH_SECRETARY and "Recent broadcasts" in text(m))
+    assert "medlemmer og stedfortrædere, der deltager" in text(listed_da)
+    assert "members and substitutes who attend" not in text(listed_da)
+    assert "members and substitutes who attend" in text(listed_en)
+    assert "medlemmer og stedfortrædere" not in text(listed_en)

@@ -21,6 +21,9 @@ class State(StrEnum):
 
 NOT_BOUND = "not bound"
 BLOCKED = "blocked"
+# The kinds of broadcast whose heading the bot writes itself, in each recipient's language.
+AGENDA = "agenda"
+AGENDA_CHANGED = "agenda changed"
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,8 @@ class Broadcast:
     reminded_at: datetime | None
     reported_at: datetime | None
     document_id: int | None
+    # None for the secretariat's own text; AGENDA or AGENDA_CHANGED when the bot words the heading itself.
+    kind: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,7 +75,7 @@ class Counts:
 
 _COLUMNS = (
     "id, sender_id, audience, meeting_id, text, document_file_id, document_name, document_content, ack, "
-    "created_at, sent_at, cancelled_at, reminded_at, reported_at, document_id"
+    "created_at, sent_at, cancelled_at, reminded_at, reported_at, document_id, kind"
 )
 
 
@@ -95,6 +100,7 @@ def _from_row(row: aiosqlite.Row) -> Broadcast:
         reminded_at=_moment(row[12]),
         reported_at=_moment(row[13]),
         document_id=row[14],
+        kind=row[15],
     )
 
 
@@ -111,12 +117,13 @@ async def create_broadcast(
     document_name: str | None = None,
     document_id: int | None = None,
     recipients: dict[str, list[tuple[str, str]]],
+    kind: str | None = None,
 ) -> int:
     """A draft: nothing is queued until `claim_send`. `recipients` maps each person to their routes; a person
     with none is kept too, so the report can say who was not reachable."""
     cursor = await conn.execute(
         "INSERT INTO broadcasts (sender_id, audience, meeting_id, text, document_file_id, document_name, "
-        "document_id, ack, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "document_id, ack, created_at, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             sender_id,
             audience,
@@ -127,6 +134,7 @@ async def create_broadcast(
             document_id,
             int(ack),
             utc_text(now),
+            kind,
         ),
     )
     broadcast_id = cursor.lastrowid

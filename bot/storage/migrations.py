@@ -379,4 +379,9 @@ MIGRATIONS: tuple[str, ...] = (
         UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'roster_version';
     END;
     """,
+    # 13: a broadcast the bot words itself (an agenda's release or change) keeps its kind, so each recipient gets
+    # the bot's own sentence in their language; `text` keeps only what the secretariat wrote.
+    """
+    ALTER TABLE broadcasts ADD COLUMN kind TEXT;
+    """,
 )

@@ -33,6 +33,7 @@ from bot.storage.absences import Answer, active_absences_for
 from bot.storage.agendas import latest_agenda
 from bot.storage.documents import store_document
 from bot.storage.roster import Person, Role, Roster
+from kkrcore.models import Meeting
 
 if TYPE_CHECKING:
     from bot.core.conversation import Conversation
@@ -45,6 +46,10 @@ MEMBERS = ("members", "medlemmer")
 ALL = ("all", "alle")
 SUBSTITUTES = ("substitutes", "stedfortraedere", "stedfortrædere")
 ACK = ("ack", "set", "kvittering")
+# The audience of an agenda's broadcast (concerned_by_meeting), stored as this key and worded for each reader.
+ATTENDING = "attending"
+# Drafts made before the key was stored kept the words of the sender's language.
+_ATTENDING_WORDED = ("members and substitutes who attend", "medlemmer og stedfortrædere, der deltager")
 RECENT = 10
 
 
@@ -111,6 +116,7 @@ async def make_draft(
     meeting_id: str | None = None,
     ack: bool = False,
     document: Document | None = None,
+    kind: str | None = None,
 ) -> int:
     """A draft for `people`. A document's bytes (a PDF from the command line) are stored once, for all of
     them; a document Telegram already has (sent to the bot) is kept by its file_id."""
@@ -130,10 +136,59 @@ async def make_draft(
         document_name=document.filename if document else None,
         document_id=document_id,
         recipients=recipients,
+        kind=kind,
     )
 
 
-def broadcast_message(broadcast: store.Broadcast, _: Translator, *, reminder: bool = False) -> Message:
+def audience_text(audience: str, roster: Roster, _: Translator) -> str:
+    """The stored audience in the reader's words: the key words as words, person ids as names; the command
+    line's "members Aalborg A" as the audience narrowed by municipality and party."""
+    if audience == ATTENDING or audience in _ATTENDING_WORDED:
+        return _("members and substitutes who attend")
+    people = [p for p in roster.people if p.role is not Role.SECRETARIAT]
+
+    def narrowing(word: str) -> str | None:
+        lower = word.lower()
+        if lower in MEMBERS:
+            return _("members")
+        if lower in ALL:
+            return _("members and substitutes")
+        if lower in SUBSTITUTES:
+            return _("substitutes")
+        if municipality := next((p.municipality for p in people if (p.municipality or "").lower() == lower), None):
+            return _("the members from {municipality}", municipality=municipality)
+        if party := next((p.party for p in people if (p.party or "").lower() == lower), None):
+            return _("the members of party {party}", party=party)
+        return None
+
+    words = audience.split()
+    worded = [narrowing(w) for w in words]
+    if words and all(w is not None for w in worded):
+        return ", ".join(w for w in worded if w is not None)
+    ids = [part for part in audience.split(",") if part]
+    if ids and all(i in roster.by_id for i in ids):
+        return ", ".join(_name(roster, i, _) for i in ids)
+    return audience
+
+
+def broadcast_text(broadcast: store.Broadcast, meetings: Sequence[Meeting], _: Translator) -> str:
+    """What the recipient reads: the secretariat's text as written, after the bot's own heading (an agenda's
+    release or change) in the reader's language."""
+    meeting = meeting_by_id(meetings, broadcast.meeting_id) if broadcast.meeting_id else None
+    if broadcast.kind not in (store.AGENDA, store.AGENDA_CHANGED) or meeting is None:
+        return broadcast.text
+    when = meeting_when(meeting, _)
+    heading = (
+        _("The agenda for the meeting {when} has changed.", when=when)
+        if broadcast.kind == store.AGENDA_CHANGED
+        else _("The agenda for the meeting {when}.", when=when)
+    )
+    return heading + ("\n\n" + broadcast.text if broadcast.text else "")
+
+
+def broadcast_message(
+    broadcast: store.Broadcast, meetings: Sequence[Meeting], _: Translator, *, reminder: bool = False
+) -> Message:
     buttons: list[Button] = []
     if broadcast.ack:
         buttons.append(Button(label=_("Seen"), action=f"seen {broadcast.id}"))
@@ -150,20 +205,28 @@ def broadcast_message(broadcast: store.Broadcast, _: Translator, *, reminder: bo
         )
     return Message(
         title=_("Reminder: message from the KKR secretariat") if reminder else _("Message from the KKR secretariat"),
-        text=broadcast.text,
+        text=broadcast_text(broadcast, meetings, _),
         buttons=(tuple(buttons),) if buttons else (),
         document=document,
     )
 
 
-async def send(conn: aiosqlite.Connection, conversation: Conversation, broadcast_id: int, now: datetime) -> bool:
+async def send(
+    conn: aiosqlite.Connection,
+    conversation: Conversation,
+    broadcast_id: int,
+    now: datetime,
+    meetings: Sequence[Meeting],
+) -> bool:
     """Queues the broadcast for every reachable recipient on the bulk lane, in the caller's transaction;
-    False if it was already sent or cancelled (so Send pressed twice sends once)."""
+    False if it was already sent or cancelled (so Send pressed twice sends once). `meetings` is the plan the
+    bot's own heading names the meeting from."""
     if not await store.claim(conn, broadcast_id, "sent_at", now):
         return False
     broadcast = await store.get_broadcast(conn, broadcast_id)
     assert broadcast is not None
-    await _queue(conn, conversation, broadcast, await store.routes_of(conn, broadcast_id), now, reminder=False)
+    routes = await store.routes_of(conn, broadcast_id)
+    await _queue(conn, conversation, broadcast, routes, now, meetings, reminder=False)
     return True
 
 
@@ -173,14 +236,16 @@ async def _queue(
     broadcast: store.Broadcast,
     routes: Sequence[tuple[str, str, str]],
     now: datetime,
+    meetings: Sequence[Meeting],
     *,
     reminder: bool,
 ) -> None:
+    """One message per route, each composed in its recipient's language."""
     translators: dict[str, Translator] = {}
     for person_id, channel, address in routes:
         if person_id not in translators:
             translators[person_id] = await conversation.translator_for(conn, person_id)
-        message = broadcast_message(broadcast, translators[person_id], reminder=reminder)
+        message = broadcast_message(broadcast, meetings, translators[person_id], reminder=reminder)
         await enqueue(conn, channel, address, person_id, message, now, Lane.BULK)
         if not reminder:
             await store.set_outbox_row(conn, broadcast.id, person_id, channel, address)
@@ -348,10 +413,15 @@ async def preview(turn: Turn, broadcast_id: int) -> None:
         )
         return
     lines = [
-        _("To: {audience}, {count} recipients.", audience=broadcast.audience, count=len(states)),
+        _(
+            "To: {audience}, {count} recipients.",
+            audience=audience_text(broadcast.audience, roster, _),
+            count=len(states),
+        ),
     ]
+    meetings = await turn.meetings()
     if broadcast.meeting_id:
-        meeting = meeting_by_id(await turn.meetings(), broadcast.meeting_id)
+        meeting = meeting_by_id(meetings, broadcast.meeting_id)
         if meeting:
             lines.append(_("About the meeting {when}.", when=meeting_when(meeting, _)))
     if broadcast.ack:
@@ -359,7 +429,7 @@ async def preview(turn: Turn, broadcast_id: int) -> None:
     if broadcast.document_name:
         lines.append(_("Document: {name}", name=broadcast.document_name))
     lines.append("")
-    lines.append(broadcast.text)
+    lines.append(broadcast_text(broadcast, meetings, _))
     if unreachable or blocked:
         lines.append("")
         lines.append(_("Cannot be reached ({count}):", count=len(unreachable) + len(blocked)))
@@ -384,7 +454,7 @@ async def _button(turn: Turn, action: str, broadcast_id: int) -> None:
         turn.reply(_("I cannot find that broadcast."), buttons=[[turn.button(_("Recent broadcasts"), "broadcasts")]])
         return
     if action == "send":
-        if await send(turn.conn, turn.conversation, broadcast_id, turn.now):
+        if await send(turn.conn, turn.conversation, broadcast_id, turn.now, await turn.meetings()):
             count = len({p for p, _c, _a in await store.routes_of(turn.conn, broadcast_id)})
             turn.reply(
                 _(
@@ -420,7 +490,7 @@ async def remind(turn: Turn, broadcast: store.Broadcast) -> None:
         return
     states = {s.person_id: s for s in await store.recipient_states(turn.conn, broadcast.id)}
     routes = [r for r in await store.routes_of(turn.conn, broadcast.id) if states[r[0]].state is store.State.DELIVERED]
-    await _queue(turn.conn, turn.conversation, broadcast, routes, turn.now, reminder=True)
+    await _queue(turn.conn, turn.conversation, broadcast, routes, turn.now, await turn.meetings(), reminder=True)
     turn.reply(_("Reminded {count} who have not pressed “Seen”.", count=len({r[0] for r in routes})))
 
 
@@ -453,7 +523,8 @@ async def broadcasts_case(turn: Turn) -> None:
             store.State.PENDING: _("pending"),
             store.State.FAILED: _("not delivered"),
         }
-        lines = [await report_text(turn.conn, broadcast, roster, _), "", broadcast.text, ""]
+        text = broadcast_text(broadcast, await turn.meetings(), _)
+        lines = [await report_text(turn.conn, broadcast, roster, _), "", text, ""]
         for state in states:
             reason = f" ({reason_text(state.reason, _)})" if state.reason else ""
             lines.append(f"{_name(roster, state.person_id, _)}: {names[state.state]}{reason}")
@@ -467,12 +538,14 @@ async def broadcasts_case(turn: Turn) -> None:
         turn.reply(_("No broadcasts have been sent yet."), buttons=[[turn.button(_("Broadcast"), "broadcast")]])
         return
     lines = []
+    meetings = await turn.meetings()
     for broadcast in recent:
         states = await store.recipient_states(turn.conn, broadcast.id)
         counts = store.count(states)
         assert broadcast.sent_at is not None
         lines.append(
-            f"{broadcast.id}. {_.short_date(broadcast.sent_at)} {broadcast.audience}: {_excerpt(broadcast.text)}\n"
+            f"{broadcast.id}. {_.short_date(broadcast.sent_at)} {audience_text(broadcast.audience, roster, _)}: "
+            f"{_excerpt(broadcast_text(broadcast, meetings, _))}\n"
             f"   {counts_line(counts, _)}"
         )
     turn.reply(
@@ -494,21 +567,17 @@ async def offer_agenda(turn: Turn, meeting_id: str) -> None:
         return
     roster = await turn.roster()
     people = await concerned_by_meeting(turn.conn, roster, meeting.id)
-    heading = (
-        _("The agenda for the meeting {when} has changed.", when=meeting_when(meeting, _))
-        if agenda.updated
-        else _("The agenda for the meeting {when}.", when=meeting_when(meeting, _))
-    )
     broadcast_id = await make_draft(
         turn.conn,
         turn.conversation,
         people,
         sender_id=turn.person.id,
         now=turn.now,
-        audience=_("members and substitutes who attend"),
-        text=heading + ("\n\n" + agenda.text if agenda.text else ""),
+        audience=ATTENDING,
+        text=agenda.text,
         meeting_id=meeting.id,
         document=agenda_document(agenda),
+        kind=store.AGENDA_CHANGED if agenda.updated else store.AGENDA,
     )
     await preview(turn, broadcast_id)
 
