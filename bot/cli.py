@@ -355,7 +355,7 @@ async def _queue_broadcast(settings: Settings, conversation: Conversation, args:
         reachable = len({person for person, _channel, _address in await store.routes_of(conn, broadcast_id)})
         if reachable == 0:
             raise UsageError("nobody in that audience is connected to the bot; nothing was queued")
-        await send(conn, conversation, broadcast_id, now, conversation.dataset.meetings)
+        await send(conn, conversation, broadcast_id, now, await plan(conn, conversation.dataset))
     return f"broadcast {broadcast_id} queued: {len(people)} recipients, {reachable} reachable"
 
 

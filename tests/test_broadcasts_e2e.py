@@ -8,6 +8,7 @@ import asyncio
 
 import pytest
 
+from bot.core.usecases.broadcasts import read_options
 from tests.conftest import RunningBot
 from tests.fake_telegram import SentMessage
 from tests.processes import add_crowd
@@ -116,12 +117,12 @@ async def test_a_members_broadcast_is_refused_and_nothing_is_sent(council: Runni
 async def test_refusals_name_the_reason(council: RunningBot) -> None:
     empty = await council.ask(SECRETARY, "/udsend medlemmer")
     unknown = await council.ask(SECRETARY, "/udsend Odense Hej")
-    no_meeting = await council.ask(SECRETARY, "/udsend medlemmer 13.02.2027 Hej")
+    no_meeting = await council.ask(SECRETARY, "/udsend medlemmer 13.02.2027\nHej")
     nobody = await council.ask(SECRETARY, "/udsend thisted-borgmester Hej")
 
     assert "Beskeden er tom" in text(empty)
     assert "Jeg kender ikke „Odense“ som modtagere" in text(unknown)
-    assert "Der er intet KKR-møde „13.02.2027“" in text(no_meeting)
+    assert "Der er ikke noget KKR-møde lørdag den 13. februar 2027." in text(no_meeting)
     assert "Ingen af modtagerne er forbundet med botten" in text(nobody)
 
 
@@ -241,3 +242,73 @@ async def test_the_bots_own_words_in_an_agenda_broadcast_are_in_each_recipients_
     assert "members and substitutes who attend" not in text(listed_da)
     assert "members and substitutes who attend" in text(listed_en)
     assert "medlemmer og stedfortrædere" not in text(listed_en)
+
+
+def test_options_are_read_only_when_the_first_line_holds_nothing_else() -> None:
+    """/udsend's rule: the words after the audience are options only when all of them are; otherwise they are
+    the message as written, so no word of it is lost to an option."""
+    assert read_options(["set", "fra", "KL", "er", "mødet", "vigtigt"], "", "set fra KL er mødet vigtigt") == (
+        [],
+        False,
+        "set fra KL er mødet vigtigt",
+    )
+    assert read_options(["12.02", "er", "aflyst"], "", "12.02 er aflyst") == ([], False, "12.02 er aflyst")
+    assert read_options(["12.02.2027", "set"], "Læs bilaget", "12.02.2027 set\nLæs bilaget") == (
+        ["12.02.2027"],
+        True,
+        "Læs bilaget",
+    )
+    assert read_options(["set", "12.", "feb"], "Hej", "set 12. feb\nHej") == (["12.", "feb"], True, "Hej")
+    assert read_options(["31/2"], "Hej", "31/2\nHej") == (["31/2"], False, "Hej")
+    assert read_options([], "Hej\nalle", "Hej\nalle") == ([], False, "Hej\nalle")
+
+
+async def test_words_of_the_message_are_never_taken_for_options(council: RunningBot) -> None:
+    seen_word = await council.ask(SECRETARY, "/udsend medlemmer set fra KL er mødet vigtigt")
+    date_word = await council.ask(SECRETARY, "/udsend Aalborg 12.02 er aflyst")
+
+    assert "set fra KL er mødet vigtigt" in text(seen_word)
+    assert "Modtagerne bliver bedt om at trykke" not in text(seen_word)
+    assert "12.02 er aflyst" in text(date_word)
+    assert "Om mødet" not in text(date_word)
+    assert "Til: medlemmerne fra Aalborg, 4 modtagere." in text(date_word)
+
+
+async def test_an_unreadable_date_gets_the_date_parsers_answer_and_a_meeting_button_continues(
+    council: RunningBot,
+) -> None:
+    refused = await council.ask(SECRETARY, "/udsend medlemmer 31/2\nHusk bilaget")
+
+    assert "Jeg kan ikke læse „31/2“ som en dato. Skriv fx /udsend medlemmer 12.02, eller vælg et møde." in text(
+        refused
+    )
+    first = refused.buttons[0][0]
+    assert first["callback_data"].startswith("broadcast meeting 1 ")
+    preview = await council.press(SECRETARY, refused, first["text"])
+    assert "Forhåndsvisning af udsendelse 1" in text(preview)
+    assert "Om mødet" in text(preview)
+    assert "Husk bilaget" in text(preview)
+
+
+async def test_the_broadcast_screens_show_names_and_audiences_in_words(council: RunningBot) -> None:
+    named = await council.ask(SECRETARY, "/udsend a-medlem-2,aalborg-borgmester\nHej")
+    substitutes = await council.ask(SECRETARY, "/udsend stedfortraedere\nHusk bilaget til mødet")
+    await council.press(SECRETARY, substitutes, "Send til 2")
+    # The delivery report may come in between, so the lists are found by their title.
+    council.tg.inject_message(SECRETARY, "/udsendelser", language_code="da")
+    [listed] = await council.tg.wait_for(lambda m: m.chat_id == SECRETARY and "Seneste udsendelser" in text(m))
+    council.tg.inject_message(SECRETARY, "/udsendelser xyz", language_code="da")
+    [_listed, not_understood] = await council.tg.wait_for(
+        lambda m: m.chat_id == SECRETARY and "Seneste udsendelser" in text(m), count=2
+    )
+
+    assert "Til: Pia Fiktivsen (eksempel), Camilla Demoholm (eksempel), 2 modtagere." in text(named)
+    assert "a-medlem-2" not in text(named)
+    assert "Til: stedfortrædere, " in text(substitutes)
+    assert "stedfortraedere" not in text(substitutes)
+    [[button]] = listed.buttons
+    assert button["callback_data"] == "broadcasts 2"
+    assert button["text"].startswith("2. ")
+    assert "Husk bilaget" in button["text"]
+    assert "Jeg forstod ikke „xyz“" in text(not_understood)
+    assert "Husk bilaget til mødet" in text(not_understood)

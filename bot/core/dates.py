@@ -140,6 +140,19 @@ def parse_date(text: str, today: date, meeting_days: Collection[date] = ()) -> d
     return _without_year(month, day, today, meeting_days)
 
 
+def looks_like_date(text: str) -> bool:
+    """Whether `text` has a date's shape (numbers with separators, or a day and a month's name), even when no
+    such day exists (31/2): where a date is optional, a date-shaped word that cannot be read is answered with
+    the parser's refusal instead of being taken for something else."""
+    text = " ".join(text.lower().split())
+    text = _WEEKDAY.sub("", text, count=1) if _WEEKDAY.match(text) else text
+    if _ISO.fullmatch(text) or _NUMERIC.fullmatch(text):
+        return True
+    if (match := _DAY_MONTH.fullmatch(text)) and month_number(match[2]):
+        return True
+    return bool((match := _MONTH_DAY.fullmatch(text)) and month_number(match[1]))
+
+
 def read_date(words: Sequence[str], today: date, meeting_days: Collection[date] = ()) -> tuple[date | None, int]:
     """The date at the start of `words` and how many words it took (the longest reading wins), or (None, 0).
 

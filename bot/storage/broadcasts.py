@@ -172,6 +172,15 @@ async def claim(conn: aiosqlite.Connection, broadcast_id: int, column: str, now:
     return cursor.rowcount == 1
 
 
+async def set_meeting(conn: aiosqlite.Connection, broadcast_id: int, meeting_id: str) -> bool:
+    """Ties a draft to the meeting chosen after its date could not be read; a sent or cancelled one stays."""
+    cursor = await conn.execute(
+        "UPDATE broadcasts SET meeting_id = ? WHERE id = ? AND sent_at IS NULL AND cancelled_at IS NULL",
+        (meeting_id, broadcast_id),
+    )
+    return cursor.rowcount == 1
+
+
 async def routes_of(conn: aiosqlite.Connection, broadcast_id: int) -> list[tuple[str, str, str]]:
     """(person_id, channel, address) for every reachable recipient."""
     found = await rows(

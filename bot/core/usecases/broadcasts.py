@@ -15,14 +15,15 @@ from typing import TYPE_CHECKING
 import aiosqlite
 
 from bot.core.commands import is_number
+from bot.core.dates import looks_like_date
 from bot.core.messages import Notification
 from bot.core.turn import Turn, display_name
 from bot.core.usecases.meetings import (
     PDF,
     agenda_document,
-    local_today,
     meeting_by_id,
-    meeting_named,
+    meeting_choices,
+    meeting_from_words,
     meeting_when,
 )
 from bot.delivery.message import Button, Document, Message
@@ -33,6 +34,7 @@ from bot.storage.absences import Answer, active_absences_for
 from bot.storage.agendas import latest_agenda
 from bot.storage.documents import store_document
 from bot.storage.roster import Person, Role, Roster
+from kkrcore.meetings import upcoming_meetings
 from kkrcore.models import Meeting
 
 if TYPE_CHECKING:
@@ -299,12 +301,24 @@ def _excerpt(text: str, limit: int = 60) -> str:
 
 def usage(_: Translator) -> str:
     return _(
-        "Write /udsend AUDIENCE and the message below it. The audience is medlemmer (members), alle (members "
+        "Write /udsend AUDIENCE and the message after it. The audience is medlemmer (members), alle (members "
         "and substitutes), stedfortraedere (substitutes), a municipality, a party letter, or person ids with "
-        "commas; add a meeting's date to tie it to the meeting, and 'set' to ask for a Seen button. "
-        "For example:\n/udsend medlemmer 12.02.2027 set\nRemember the group meetings from 8.30.\n"
-        "A PDF can be sent with /udsend AUDIENCE as its caption."
+        "commas. To tie the message to a meeting or ask for a Seen button, put the meeting's date and 'set' "
+        "after the audience with nothing else on that line, and the message on the lines below; anything else "
+        "after the audience is the message, as written. For example:\n/udsend medlemmer 12.02.2027 set\n"
+        "Remember the group meetings from 8.30.\nA PDF can be sent with /udsend AUDIENCE as its caption."
     )
+
+
+def read_options(options: Sequence[str], below: str, after_audience: str) -> tuple[list[str], bool, str]:
+    """The rule a secretary cannot trip over: the words after the audience on the first line are options (a
+    meeting's date, 'set') only when every one of them is, and the message is then the lines `below`;
+    otherwise everything `after_audience` is the message as written, so no word of it is taken for an option.
+    Gives the date's words, whether to ask for Seen, and the message."""
+    date_words = [w for w in options if w.lower() not in ACK]
+    if options and (not date_words or looks_like_date(" ".join(date_words))):
+        return date_words, len(date_words) < len(options), below.strip()
+    return [], False, after_audience.strip()
 
 
 async def broadcast_case(turn: Turn) -> None:
@@ -318,32 +332,16 @@ async def broadcast_case(turn: Turn) -> None:
     if len(args) == 2 and args[0] == "agenda":
         await offer_agenda(turn, args[1])
         return
+    if len(args) == 3 and args[0] == "meeting" and is_number(args[1]):
+        await _tie_to_meeting(turn, int(args[1]), args[2])
+        return
     if not args:
         turn.reply(usage(_), title=_("Broadcast"), buttons=[[turn.button(_("Recent broadcasts"), "broadcasts")]])
         return
-    first_line, _newline, rest = turn.text_after(0).partition("\n")
+    first_line, _newline, below = turn.text_after(0).partition("\n")
     words = first_line.split()
-    audience, options = words[0], words[1:]
-    meeting_id = None
-    ack = False
-    while options:
-        word = options[0]
-        if word.lower() in ACK:
-            ack = True
-        elif meeting_named(await turn.meetings(), word, local_today(turn)) is not None:
-            meeting = meeting_named(await turn.meetings(), word, local_today(turn))
-            assert meeting is not None
-            meeting_id = meeting.id
-        elif any(ch.isdigit() for ch in word) and ("." in word or "/" in word or "-" in word):
-            turn.reply(
-                _("There is no KKR meeting on “{text}”. Choose one of the meetings.", text=word),
-                buttons=[[turn.button(_("All meetings"), "meetings")]],
-            )
-            return
-        else:
-            break
-        options = options[1:]
-    text = "\n".join(part for part in (" ".join(options), rest.strip()) if part).strip()
+    audience = words[0]
+    date_words, ack, text = read_options(words[1:], below, turn.text_after(1))
     attachment = turn.request.attachment
     if not text and attachment is None:
         turn.reply(_("The message is empty.") + "\n\n" + usage(_))
@@ -385,10 +383,38 @@ async def broadcast_case(turn: Turn) -> None:
         now=turn.now,
         audience=audience,
         text=text,
-        meeting_id=meeting_id,
         ack=ack,
         document=document,
     )
+    if date_words:
+        # The date is read after the draft exists, so the refusal's meeting buttons continue this draft.
+        meetings = await turn.meetings()
+        found = await meeting_from_words(
+            turn,
+            f"broadcast meeting {broadcast_id}",
+            date_words,
+            upcoming_meetings(meetings, turn.now),
+            example=f"{turn.command('broadcast')} {audience}",
+        )
+        if found is None:
+            return
+        await store.set_meeting(turn.conn, broadcast_id, found[0].id)
+    await preview(turn, broadcast_id)
+
+
+async def _tie_to_meeting(turn: Turn, broadcast_id: int, meeting_id: str) -> None:
+    """A meeting chosen from the buttons after the draft's date could not be read: the draft's preview."""
+    _ = turn._
+    meetings = await turn.meetings()
+    if meeting_by_id(meetings, meeting_id) is None:
+        turn.reply(_("Choose a meeting:"), buttons=meeting_choices(turn, f"broadcast meeting {broadcast_id}", meetings))
+        return
+    if not await store.set_meeting(turn.conn, broadcast_id, meeting_id):
+        turn.reply(
+            _("Broadcast {id} was already sent or cancelled.", id=broadcast_id),
+            buttons=[[turn.button(_("Recent broadcasts"), "broadcasts")]],
+        )
+        return
     await preview(turn, broadcast_id)
 
 
@@ -534,24 +560,40 @@ async def broadcasts_case(turn: Turn) -> None:
         turn.reply("\n".join(lines), title=_("Broadcast {id}", id=broadcast.id), buttons=buttons)
         return
     recent = await store.recent_broadcasts(turn.conn, RECENT)
-    if not recent:
-        turn.reply(_("No broadcasts have been sent yet."), buttons=[[turn.button(_("Broadcast"), "broadcast")]])
-        return
     lines = []
+    if turn.args:
+        lines.append(
+            _(
+                "I did not understand “{text}”: write {command} with a broadcast's number from the list, or "
+                "press its button.",
+                text=turn.text_after(0),
+                command=turn.command("broadcasts"),
+            )
+        )
+        lines.append("")
+    if not recent:
+        turn.reply(
+            "\n".join([*lines, _("No broadcasts have been sent yet.")]),
+            buttons=[[turn.button(_("Broadcast"), "broadcast")]],
+        )
+        return
     meetings = await turn.meetings()
+    labels = {}
     for broadcast in recent:
         states = await store.recipient_states(turn.conn, broadcast.id)
         counts = store.count(states)
         assert broadcast.sent_at is not None
+        excerpt = _excerpt(broadcast_text(broadcast, meetings, _))
+        labels[broadcast.id] = f"{broadcast.id}. {_.short_date(broadcast.sent_at)} {_excerpt(excerpt, 28)}"
         lines.append(
             f"{broadcast.id}. {_.short_date(broadcast.sent_at)} {audience_text(broadcast.audience, roster, _)}: "
-            f"{_excerpt(broadcast_text(broadcast, meetings, _))}\n"
+            f"{excerpt}\n"
             f"   {counts_line(counts, _)}"
         )
     turn.reply(
         "\n".join(lines),
         title=_("Recent broadcasts"),
-        buttons=[[turn.button(str(b.id), f"broadcasts {b.id}") for b in recent[:8]]],
+        buttons=[[turn.button(labels[b.id], f"broadcasts {b.id}")] for b in recent[:8]],
     )
 
 

@@ -51,12 +51,14 @@ def meeting_choices(turn: Turn, command: str, meetings: Sequence[Meeting]) -> li
 
 
 async def meeting_from_words(
-    turn: Turn, command: str, words: Sequence[str], choices: Sequence[Meeting]
+    turn: Turn, command: str, words: Sequence[str], choices: Sequence[Meeting], *, example: str | None = None
 ) -> tuple[Meeting, tuple[str, ...]] | None:
     """The meeting the date at the start of `words` names, and the words after the date; or None after the one
     answer every command gives (what was wrong, and the `choices` as buttons), whatever the command.
 
-    The buttons' payloads name a meeting by its id, which reads as its planned date (or `DATE-extra`)."""
+    The buttons' payloads name a meeting by its id, which reads as its planned date (or `DATE-extra`).
+    `example` is how the command is written before the date in the answer's example, when that is more than the
+    command itself."""
     _ = turn._
     meetings = await turn.meetings()
     buttons = meeting_choices(turn, command, choices)
@@ -68,7 +70,7 @@ async def meeting_from_words(
             _(
                 "I cannot read “{text}” as a date. Write for example {command} 12.02, or choose a meeting.",
                 text=quoted(" ".join(words)),
-                command=turn.command(command),
+                command=example or turn.command(command),
             ),
             buttons=buttons,
         )
