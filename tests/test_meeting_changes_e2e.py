@@ -210,9 +210,7 @@ async def test_changes_that_do_not_fit_the_plan_are_refused_with_the_reason(kkrb
     assert "Der er allerede et møde den dag" in text(taken)
     assert "Mødet skal slutte, efter det begynder" in text(backwards)
     assert "Et ekstra møde skal have en dato, et tidsrum fra-til og et sted" in text(incomplete)
-    assert "Der er intet KKR-møde den lørdag den 13. februar 2027" in text(no_meeting) or "13. februar" in text(
-        no_meeting
-    )
+    assert "Der er ikke noget KKR-møde lørdag den 13. februar 2027." in text(no_meeting)
     async with kkrbot.conversation.db.read() as conn:
         [[drafts]] = list(await conn.execute_fetchall("SELECT count(*) FROM meeting_change_drafts"))
     assert drafts == 0
