@@ -296,19 +296,17 @@ class Conversation:
                 return
             await conn.execute("INSERT INTO meta (key, value) VALUES ('backup_failure_told', ?)", (reason,))
             turn = self._system_turn(conn, "backup")
-            for person in (await turn.roster()).secretariat:
-                await turn.notify(
-                    person.id,
-                    lambda _: Message(
-                        title=_("The automatic backup failed"),
-                        text=_(
-                            "Tonight's backup of the bot's database could not be taken: {reason}. The bot goes on "
-                            "working. Please ask the operator to look at the backup folder; I will tell you again "
-                            "only after a backup has succeeded.",
-                            reason=reason,
-                        ),
+            await turn.notify_secretariat(
+                lambda _: Message(
+                    title=_("The automatic backup failed"),
+                    text=_(
+                        "Tonight's backup of the bot's database could not be taken: {reason}. The bot goes on "
+                        "working. Please ask the operator to look at the backup folder; I will tell you again "
+                        "only after a backup has succeeded.",
+                        reason=reason,
                     ),
-                )
+                ),
+            )
             await self._persist(conn, turn)
         self._committed()
 
@@ -336,20 +334,18 @@ class Conversation:
                 "undeliverable message %s to %s: %s (reported within the hour)", item.id, recipient.id, result.error
             )
             return
-        for person in roster.secretariat:
-            await turn.notify(
-                person.id,
-                lambda _: Message(
-                    title=_("A message could not be delivered"),
-                    text=_(
-                        "My message to {name} could not be delivered: {reason}. Please contact them another way "
-                        "({contact}).",
-                        name=display_name(recipient, _),
-                        reason=undeliverable_reason(result, _),
-                        contact=absence_notices.contact(recipient, _),
-                    ),
+        await turn.notify_secretariat(
+            lambda _: Message(
+                title=_("A message could not be delivered"),
+                text=_(
+                    "My message to {name} could not be delivered: {reason}. Please contact them another way "
+                    "({contact}).",
+                    name=display_name(recipient, _),
+                    reason=undeliverable_reason(result, _),
+                    contact=absence_notices.contact(recipient, _),
                 ),
-            )
+            ),
+        )
         await self._persist(conn, turn)
 
     async def _dispatch(self, turn: Turn) -> None:

@@ -99,6 +99,13 @@ class Turn:
         translator = await self.conversation.translator_for(self.conn, person_id)
         self.outcome.notifications.append(Notification(person_id=person_id, message=compose(translator), lane=lane))
 
+    async def notify_secretariat(
+        self, compose: Callable[[Translator], Message], *, lane: Lane = Lane.INTERACTIVE
+    ) -> None:
+        """Tells everyone in the secretariat, each in their own language: where failures and decisions end up."""
+        for person in (await self.roster()).secretariat:
+            await self.notify(person.id, compose, lane=lane)
+
     def buttons_used(self) -> None:
         """The question this request answered is settled; its buttons should not stay pressable."""
         self.outcome.buttons_used = True

@@ -6,7 +6,6 @@ No reason for the absence is asked for or stored: a reason can be health data.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -48,11 +47,6 @@ def where(meeting: Meeting) -> str:
 
 def has_started(meeting: Meeting, now: datetime) -> bool:
     return meeting.start <= now
-
-
-async def notify_secretariat(turn: Turn, compose: Callable[[Translator], Message]) -> None:
-    for person in (await turn.roster()).secretariat:
-        await turn.notify(person.id, compose)
 
 
 async def reachable(turn: Turn, person_id: str) -> bool:
@@ -103,7 +97,7 @@ async def check_quorum(turn: Turn, meeting: Meeting) -> None:
             buttons=((Button(label=_("Attendance"), action=f"attendance {meeting.id}"),),),
         )
 
-    await notify_secretariat(turn, compose)
+    await turn.notify_secretariat(compose)
 
 
 async def absent_case(turn: Turn) -> None:
@@ -262,7 +256,7 @@ async def _record(turn: Turn, member: Person, meeting: Meeting, substitute: Pers
         lines.append(forecast_line(q, _))
         return Message(title=_("Absence"), text="\n".join(lines))
 
-    await notify_secretariat(turn, to_secretariat)
+    await turn.notify_secretariat(to_secretariat)
     await check_quorum(turn, meeting)
 
 
@@ -366,7 +360,7 @@ async def cover_case(turn: Turn) -> None:
             text = _("{substitute} cannot attend for {member} on {when}.", **params)
         return Message(title=_("Substitute's answer"), text=text + "\n" + forecast_line(q, _))
 
-    await notify_secretariat(turn, to_secretariat)
+    await turn.notify_secretariat(to_secretariat)
     await check_quorum(turn, meeting)
 
 
@@ -425,8 +419,7 @@ async def undo_case(turn: Turn) -> None:
             ),
         )
     q = await forecast(turn, meeting)
-    await notify_secretariat(
-        turn,
+    await turn.notify_secretariat(
         lambda _: Message(
             title=_("Absence withdrawn"),
             text=_(

@@ -151,29 +151,24 @@ async def remind_erhvervshus(turn: Turn) -> None:
         ("appointment", timeline.appointment_meeting),
         ("board", timeline.board_from),
     ]
-    roster = await turn.roster()
     for key, day in deadlines:
         if not day - lead <= today <= day or not await store.claim_ehus_reminder(turn.conn, f"{key}:{day}", turn.now):
             continue
-        for secretary in roster.secretariat:
-            await turn.notify(
-                secretary.id,
-                lambda _, key=key, day=day: Message(  # type: ignore[misc]
-                    title=_("Erhvervshus Nordjylland: deadline {date}", date=_.date(day)),
-                    text={
-                        "nominations": _("The nominations for the board are due {date} (R-EHUS-3).", date=_.date(day)),
-                        "appointment": _(
-                            "The KKR appoints the board at its meeting {date} (R-EHUS-3).", date=_.date(day)
-                        ),
-                        "board": _(
-                            "The new board takes office {date}; the old one sits until the day before (R-EHUS-3).",
-                            date=_.date(day),
-                        ),
-                    }[key],
-                    buttons=((Button(label=_("Nominations"), action="nomination"),),),
-                ),
-                lane=Lane.BULK,
-            )
+        await turn.notify_secretariat(
+            lambda _, key=key, day=day: Message(  # type: ignore[misc]
+                title=_("Erhvervshus Nordjylland: deadline {date}", date=_.date(day)),
+                text={
+                    "nominations": _("The nominations for the board are due {date} (R-EHUS-3).", date=_.date(day)),
+                    "appointment": _("The KKR appoints the board at its meeting {date} (R-EHUS-3).", date=_.date(day)),
+                    "board": _(
+                        "The new board takes office {date}; the old one sits until the day before (R-EHUS-3).",
+                        date=_.date(day),
+                    ),
+                }[key],
+                buttons=((Button(label=_("Nominations"), action="nomination"),),),
+            ),
+            lane=Lane.BULK,
+        )
 
 
 async def departure_case(turn: Turn) -> None:

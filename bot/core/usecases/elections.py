@@ -190,26 +190,23 @@ async def _notify(turn: Turn, meeting: Meeting, text: str) -> None:
         buttons=retry,
     )
     notifier = turn.person
-    roster = await turn.roster()
-    for secretary in roster.secretariat:
-        await turn.notify(
-            secretary.id,
-            lambda _: Message(
-                title=_("Valgforbund notified"),
-                text=_(
-                    "{who} notified valgforbund {parties} (no. {id}).",
-                    who=display_name(notifier, _),
-                    parties=name,
-                    id=notice_id,
-                ),
-                buttons=(
-                    (
-                        Button(label=_("Approve {parties}", parties=name), action=f"valgforbund godkend {notice_id}"),
-                        Button(label=_("Reject {parties}", parties=name), action=f"valgforbund afvis {notice_id}"),
-                    ),
+    await turn.notify_secretariat(
+        lambda _: Message(
+            title=_("Valgforbund notified"),
+            text=_(
+                "{who} notified valgforbund {parties} (no. {id}).",
+                who=display_name(notifier, _),
+                parties=name,
+                id=notice_id,
+            ),
+            buttons=(
+                (
+                    Button(label=_("Approve {parties}", parties=name), action=f"valgforbund godkend {notice_id}"),
+                    Button(label=_("Reject {parties}", parties=name), action=f"valgforbund afvis {notice_id}"),
                 ),
             ),
-        )
+        ),
+    )
 
 
 async def _decide(turn: Turn, meeting: Meeting, args: Sequence[str]) -> None:

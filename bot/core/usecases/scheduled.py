@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.core.turn import Turn, display_name
-from bot.core.usecases.absence_notices import contact, has_started, notify_secretariat, where
+from bot.core.usecases.absence_notices import contact, has_started, where
 from bot.core.usecases.meetings import meeting_when
 from bot.delivery.message import Button, Message
 from bot.delivery.outbox import Lane
@@ -66,8 +66,7 @@ async def escalate_unanswered(turn: Turn) -> None:
         if member is None or substitute is None:
             continue
         await mark_escalated(turn.conn, absence.id, turn.now)
-        await notify_secretariat(
-            turn,
+        await turn.notify_secretariat(
             lambda _, member=member, substitute=substitute, meeting=meeting: Message(  # type: ignore[misc]
                 title=_("No answer from the substitute"),
                 text=_(
