@@ -16,7 +16,7 @@ from bot.app import open_conversation, utc_now
 from bot.channels.console import render_plain
 from bot.config import Settings
 from bot.core.conversation import Conversation
-from bot.core.usecases.elections import elect_chair, next_constituent_meeting
+from bot.core.usecases.elections import elect_chair, next_constituent_meeting, valgforbund_decided
 from bot.core.usecases.fora import ForumError, forum_action
 from bot.storage import elections as store
 from bot.storage.meeting_changes import plan
@@ -153,9 +153,10 @@ async def _election(conn: Any, dataset: Any, args: argparse.Namespace, tz: ZoneI
     if stored is None:
         now = utc_now()
         try:
-            result, pending = await elect_chair(
-                conn, dataset, meeting, [lot.upper() for lot in args.lot], today=now.astimezone(tz).date(), now=now,
-                by="cli",
+            alliances, pending = await valgforbund_decided(conn, meeting)
+            result = await elect_chair(
+                conn, dataset, meeting, alliances, pending, [lot.upper() for lot in args.lot],
+                today=now.astimezone(tz).date(), now=now, by="cli",
             )  # fmt: skip
         except TieUnresolved as tie:
             raise ElectionError(

@@ -240,8 +240,10 @@ async def _decide(turn: Turn, meeting: Meeting, args: Sequence[str]) -> None:
     )
 
 
-async def approved_alliances(conn: aiosqlite.Connection, meeting: Meeting) -> list[list[str]]:
-    return [list(n.parties) for n in await store.valgforbund_for(conn, meeting.id) if n.status == "approved"]
+async def valgforbund_decided(conn: aiosqlite.Connection, meeting: Meeting) -> tuple[list[list[str]], int]:
+    """The approved valgforbund, and how many notices still await the secretariat's decision."""
+    notices = await store.valgforbund_for(conn, meeting.id)
+    return [list(n.parties) for n in notices if n.status == "approved"], sum(n.status == "pending" for n in notices)
 
 
 def compute_chair(dataset: Dataset, alliances: list[list[str]], lots: Sequence[str]) -> ChairElection:
@@ -335,14 +337,22 @@ async def chair_case(turn: Turn) -> None:
         turn.reply(_("The chair and vice-chair have not been elected yet.") + " " + leader, buttons=buttons)
         return
     args = turn.args
-    alliances = await approved_alliances(turn.conn, meeting)
+    alliances, pending = await valgforbund_decided(turn.conn, meeting)
     try:
         lots, places = recorded_lots(
             args[1:] if args and args[0].lower() in LOT else (),
             lambda lots: compute_chair(turn.dataset, alliances, lots),
         )
-        result, pending = await elect_chair(
-            turn.conn, turn.dataset, meeting, lots, today=local_today(turn), now=turn.now, by=turn.person.id
+        result = await elect_chair(
+            turn.conn,
+            turn.dataset,
+            meeting,
+            alliances,
+            pending,
+            lots,
+            today=local_today(turn),
+            now=turn.now,
+            by=turn.person.id,
         )
     except TieUnresolved as tie:
         turn.reply(
@@ -386,19 +396,18 @@ async def elect_chair(
     conn: aiosqlite.Connection,
     dataset: Dataset,
     meeting: Meeting,
+    alliances: list[list[str]],
+    pending: int,
     lots: Sequence[str],
     *,
     today: date,
     now: datetime,
     by: str,
-) -> tuple[ChairElection, int]:
-    """The chair election with the approved valgforbund (R-ELEC-1..4), and how many notices still await a decision.
-    It is stored, and so final, only when no valgforbund can change it any more: after R-ELEC-4's deadline, with
-    every notice decided. Before that it is a preview, because a later valgforbund changes the quotients."""
-    notices = await store.valgforbund_for(conn, meeting.id)
-    alliances = [list(n.parties) for n in notices if n.status == "approved"]
-    pending = sum(1 for n in notices if n.status == "pending")
+) -> ChairElection:
+    """The chair election with the approved valgforbund (R-ELEC-1..4) (`valgforbund_decided`). It is stored, and so
+    final, only when no valgforbund can change it any more: after R-ELEC-4's deadline, with no notice `pending`.
+    Before that it is a preview, because a later valgforbund changes the quotients."""
     result = compute_chair(dataset, alliances, lots)
     if today > valgforbund_deadline(meeting.start.date()) and not pending:
         await store.store_chair_result(conn, meeting.id, alliances, result.model_dump(mode="json"), by, now)
-    return result, pending
+    return result
