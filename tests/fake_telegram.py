@@ -562,6 +562,8 @@ class FakeTelegram:
         self.response_delay = response_delay
         self.flood_limits = flood_limits
         self._flood_sent: collections.deque[float] = collections.deque()
+        # When each message the flood limits let through arrived (time.monotonic()), for `tightest_second`.
+        self.flood_arrivals: list[float] = []
         self._flood_chats: dict[int, tuple[float, float]] = {}
         self._flood_groups: dict[int, collections.deque[float]] = {}
 
@@ -749,6 +751,7 @@ class FakeTelegram:
         self.flood_refusals = 0
         self.conflicts = 0
         self._flood_sent.clear()
+        self.flood_arrivals.clear()
         self._flood_chats.clear()
         self._flood_groups.clear()
 
@@ -1264,7 +1267,16 @@ class FakeTelegram:
                 return 1
             self._flood_chats[chat_id] = (tokens - 1.0, now)
         sent.append(now)
+        self.flood_arrivals.append(now)
         return None
+
+    def tightest_second(self) -> float | None:
+        """The shortest time in which FLOOD_PER_SECOND + 1 accepted messages arrived: above 1.0 s, none of them
+        was near a 429; how far above is the margin a sender kept against jitter. None with too few messages."""
+        arrivals, n = self.flood_arrivals, FLOOD_PER_SECOND
+        if len(arrivals) <= n:
+            return None
+        return min(arrivals[k + n] - arrivals[k] for k in range(len(arrivals) - n))
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
         if request.match_info["token"] != self.token:

@@ -21,13 +21,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 # Sends are spread evenly, 1/rate apart plus this much per second: the server counts when requests *arrive*, and
-# network and event-loop jitter can bring two closer than they left.
-JITTER_GUARD = 0.03
+# network and event-loop jitter can bring two closer than they left. 2 % is 20 ms a second: with the catch-up below,
+# 31 sends take at least 1.015 s, 15 ms more than the 1 s in which Telegram allows 30. `bench.bench_delivery` prints
+# the tightest 31 that reached the fake Bot API: 1.015-1.016 s on a quiet machine, so jitter took less than 1 ms
+# of the 15 there (3 % kept 25 ms, and held the bulk under 28 a second once answers took their share).
+JITTER_GUARD = 0.02
 # A send may leave this share of the spacing early when the one before it left late (the event loop was busy when
 # its time came): spaced from the moment each actually left, every late wake-up was lost for good, a few
-# milliseconds a send, 30 times a second. Bounded, so the catch-up uses a sixth of the jitter guard: 31 sends
-# still take at least 1.025 s, which leaves 25 ms for jitter on the way to the server (a catch-up of a quarter
-# of the spacing, 21 ms left, met a 429 on a loaded machine).
+# milliseconds a send, 30 times a second. Bounded, so the catch-up takes 5 ms of the jitter guard's 20 (a catch-up of
+# a quarter of the spacing met a 429 on a loaded machine).
 LATE_CATCH_UP = 0.15
 
 
