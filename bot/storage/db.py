@@ -44,25 +44,39 @@ async def first_row(conn: aiosqlite.Connection, sql: str, params: tuple[object, 
 
 
 class Connection(aiosqlite.Connection):
-    """aiosqlite's connection, which sends a transaction's BEGIN together with the transaction's first statement.
+    """aiosqlite's connection, which runs a write transaction's statements on the event loop's own thread.
 
-    Every call is a round trip to aiosqlite's thread, and a transaction holds the database lock across all of its
-    round trips: `BEGIN IMMEDIATE` on its own was one more in every transaction (one of the ten of a `/naeste`).
-    Sent in the same round trip as the first statement it costs none, and it fails the same way there (busy, a
-    full disk), raised by that statement. Every statement goes through `_execute`, aiosqlite's one door to its
-    thread, so this is the one place that needs to know."""
+    A call to aiosqlite's thread costs about 0.1 ms of CPU in handing over and back (`bench/sqlite_round_trip.py`),
+    fifty to a hundred times what a short statement costs SQLite, and a `/naeste` made nine of them. The thread pays
+    off only for a statement that may wait: for another process's write lock (BEGIN IMMEDIATE, a write outside a
+    transaction, under busy_timeout) or for the disk (COMMIT syncs the WAL). Inside a write transaction, once BEGIN
+    IMMEDIATE has succeeded, no statement waits for another connection (this one holds the write lock, and in WAL
+    mode readers never block a writer) and nothing syncs the disk before COMMIT: those statements run here, at once.
+    So BEGIN goes to the thread with the transaction's first statement (one round trip), the statements after it
+    run here, and COMMIT or ROLLBACK goes to the thread. Reads outside a transaction go to the thread as before.
+
+    Never two threads at once: `Database` serialises every use with its lock, and each call to the thread is
+    awaited before the next statement, so the thread is idle whenever a statement runs here (the sqlite3 connection
+    is opened with check_same_thread=False for that). Every statement goes through `_execute`, aiosqlite's one door
+    to its thread, so this is the one place that needs to know."""
 
     _begin: str | None = None
+    # BEGIN IMMEDIATE succeeded and neither COMMIT nor ROLLBACK has been sent: statements run on the loop's thread.
+    _holding_write_lock = False
 
     def begin_with_next_statement(self, begin: str) -> None:
         self._begin = begin
 
-    def cancel_begin(self) -> bool:
-        """True if the BEGIN was never sent (the transaction ran no statement), so there is nothing to commit."""
-        pending, self._begin = self._begin is not None, None
-        return pending
+    def end_transaction(self) -> bool:
+        """Before COMMIT or ROLLBACK, which go to the thread. True if the BEGIN was sent (there is a transaction to
+        end); False if the transaction ran no statement, so there is nothing to commit."""
+        self._holding_write_lock = False
+        began, self._begin = self._begin is None, None
+        return began
 
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if self._holding_write_lock:
+            return fn(*args, **kwargs)
         begin, self._begin = self._begin, None
         if begin is None:
             return await super()._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
@@ -70,6 +84,7 @@ class Connection(aiosqlite.Connection):
 
         def begin_then_statement() -> Any:  # in aiosqlite's thread
             self._conn.execute(begin)
+            self._holding_write_lock = True
             return statement()
 
         return await super()._execute(begin_then_statement)  # type: ignore[no-untyped-call]
@@ -100,7 +115,9 @@ class Database:
             fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
             os.close(fd)
             os.chmod(path, 0o600)
-        connection = Connection(partial(sqlite3.connect, path, isolation_level=None), iter_chunk_size=64)
+        connection = Connection(
+            partial(sqlite3.connect, path, isolation_level=None, check_same_thread=False), iter_chunk_size=64
+        )
         await connection
         try:
             connection.row_factory = aiosqlite.Row
@@ -151,10 +168,10 @@ class Database:
             self.connection.begin_with_next_statement("BEGIN IMMEDIATE")
             try:
                 yield self.connection
-                if not self.connection.cancel_begin():
+                if self.connection.end_transaction():
                     await self.connection.execute("COMMIT")
             except BaseException:
-                self.connection.cancel_begin()
+                self.connection.end_transaction()
                 # A COMMIT that failed (busy, disk full) leaves the transaction open, and a statement that
                 # failed may have ended it already: roll back only what is open, or the connection stays
                 # inside a transaction and every later BEGIN fails for good.
