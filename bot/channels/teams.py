@@ -303,6 +303,7 @@ class TeamsChannel:
             retry_base=settings.retry_base_seconds,
             in_flight=TEAMS_IN_FLIGHT,
             pacer=Pacer(TEAMS_LIMITS),
+            clock=conversation.clock,
         )
         conversation.after_commit(self.worker.wake)
 

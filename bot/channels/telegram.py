@@ -654,6 +654,7 @@ async def post_init(application: KkrApplication) -> None:
         retry_base=conversation.settings.retry_base_seconds,
         in_flight=services.in_flight,
         pacer=Pacer(services.limits),
+        clock=conversation.clock,
     )
     services.outbox = worker
     conversation.after_commit(worker.wake)

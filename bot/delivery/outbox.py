@@ -194,8 +194,12 @@ class OutboxWorker:
         retry_base: float = DEFAULT_RETRY_BASE_SECONDS,
         in_flight: int = 1,
         pacer: Pacer | None = None,
+        clock: Callable[[], datetime] = real_now,
     ) -> None:
         self.db = db
+        # The clock of the records (sent_at, failed_at): the conversation's, so they compare with the times the rest
+        # of the database holds (retention counts from them). Retry timing follows the real clock (real_now).
+        self.clock = clock
         self.channel = channel
         self.deliver = deliver
         self.on_give_up = on_give_up
@@ -347,7 +351,7 @@ class OutboxWorker:
                     # Sent is sent: given up, these would go out again. A transient fault (the database locked
                     # or full) is waited out instead, and the recipients stay busy meanwhile.
                     await until_done(
-                        partial(mark_sent, self.db, batch, real_now()), f"outbox {self.channel}", self.faults
+                        partial(mark_sent, self.db, batch, self.clock()), f"outbox {self.channel}", self.faults
                     )
                 except Exception:  # a bug: they stay unsent and are sent again, never lost
                     log.exception("outbox %s: marking %d messages sent failed", self.channel, len(batch))
@@ -379,7 +383,7 @@ class OutboxWorker:
             if result.status is Delivery.GIVE_UP:
                 await conn.execute(
                     "UPDATE outbox SET failed_at = ?, error = ?, attempts = attempts + 1 WHERE id = ?",
-                    (utc_text(now), result.error, item.id),
+                    (utc_text(self.clock()), result.error, item.id),
                 )
                 if self.on_give_up:
                     await self.on_give_up(conn, item, result)
