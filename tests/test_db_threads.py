@@ -1,0 +1,104 @@
+"""Where SQLite runs (bot/storage/db.py, `Connection`): a write transaction's statements on the event loop's
+thread once BEGIN IMMEDIATE holds the write lock; whatever may wait (BEGIN, COMMIT, a write outside a transaction,
+a read outside one) on aiosqlite's thread, so the bot keeps answering while another process holds the database."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from pathlib import Path
+
+import aiosqlite
+import pytest
+
+from bot.storage.db import Database, first_row
+
+
+async def open_with_thread_probe(path: Path) -> Database:
+    """The database, with an SQL function that names the thread a statement runs on."""
+    db = await Database.open(path)
+    await db.connection.create_function("thread", 0, lambda: threading.current_thread().name)
+    return db
+
+
+async def thread_of(conn: aiosqlite.Connection) -> str:
+    """The thread this statement runs on."""
+    row = await first_row(conn, "SELECT thread()")
+    assert row is not None
+    return str(row[0])
+
+
+async def meta_value(db: Database, key: str) -> str | None:
+    async with db.read() as conn:
+        row = await first_row(conn, "SELECT value FROM meta WHERE key = ?", (key,))
+    return None if row is None else str(row[0])
+
+
+async def test_a_write_transaction_runs_its_statements_on_the_loop_after_begin(tmp_path: Path) -> None:
+    db = await open_with_thread_probe(tmp_path / "kkrbot.sqlite3")
+    loop_thread = threading.current_thread().name
+    try:
+        async with db.transaction() as conn:
+            first = await thread_of(conn)  # goes with BEGIN IMMEDIATE, to aiosqlite's thread
+            second = await thread_of(conn)
+            third = await thread_of(conn)
+        async with db.read() as conn:
+            outside = await thread_of(conn)
+    finally:
+        await db.close()
+    assert first != loop_thread
+    assert second == third == loop_thread
+    assert outside != loop_thread
+
+
+async def test_the_loop_keeps_running_while_begin_waits_for_another_process(tmp_path: Path) -> None:
+    path = tmp_path / "kkrbot.sqlite3"
+    db = await open_with_thread_probe(path)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process writing: `kkrbot roster import`, say
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    async def write() -> None:
+        async with db.transaction() as conn:
+            await conn.execute("INSERT INTO meta (key, value) VALUES ('probe', 'written')")
+
+    ticker = asyncio.create_task(tick())
+    writer = asyncio.create_task(write())
+    try:
+        await asyncio.sleep(0.3)
+        assert not writer.done()  # BEGIN waits for the lock (busy_timeout) ...
+        assert ticks >= 10  # ... in aiosqlite's thread: the loop went on
+        other.execute("COMMIT")
+        await asyncio.wait_for(writer, 5)
+        assert await meta_value(db, "probe") == "written"
+    finally:
+        ticker.cancel()
+        other.close()
+        await db.close()
+
+
+async def test_a_failed_statement_on_the_loop_rolls_the_whole_transaction_back(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "kkrbot.sqlite3")
+
+    async def write_the_same_key_twice() -> None:
+        async with db.transaction() as conn:
+            await conn.execute("INSERT INTO meta (key, value) VALUES ('first', '1')")
+            await conn.execute("INSERT INTO meta (key, value) VALUES ('first', '2')")  # the key is taken
+
+    try:
+        with pytest.raises(sqlite3.IntegrityError):
+            await write_the_same_key_twice()
+        async with db.transaction() as conn:  # the connection is usable again: the transaction was ended
+            await conn.execute("INSERT INTO meta (key, value) VALUES ('second', '1')")
+        first, second = await meta_value(db, "first"), await meta_value(db, "second")
+    finally:
+        await db.close()
+    assert first is None
+    assert second == "1"
