@@ -1,6 +1,7 @@
 """Where SQLite runs (bot/storage/db.py, `Connection`): a write transaction's statements on the event loop's
-thread once BEGIN IMMEDIATE holds the write lock; whatever may wait (BEGIN, COMMIT, a write outside a transaction,
-a read outside one) on aiosqlite's thread, so the bot keeps answering while another process holds the database."""
+thread once BEGIN IMMEDIATE holds the write lock; whatever may wait (BEGIN when another process holds the lock,
+COMMIT, a write outside a transaction, a read outside one) on aiosqlite's thread, so the bot keeps answering while
+another process holds the database."""
 
 from __future__ import annotations
 
@@ -35,20 +36,19 @@ async def meta_value(db: Database, key: str) -> str | None:
     return None if row is None else str(row[0])
 
 
-async def test_a_write_transaction_runs_its_statements_on_the_loop_after_begin(tmp_path: Path) -> None:
+async def test_a_write_transaction_runs_its_statements_on_the_loop_and_reads_outside_one_go_to_the_thread(
+    tmp_path: Path,
+) -> None:
     db = await open_with_thread_probe(tmp_path / "kkrbot.sqlite3")
     loop_thread = threading.current_thread().name
     try:
         async with db.transaction() as conn:
-            first = await thread_of(conn)  # goes with BEGIN IMMEDIATE, to aiosqlite's thread
-            second = await thread_of(conn)
-            third = await thread_of(conn)
+            inside = [await thread_of(conn) for _ in range(3)]
         async with db.read() as conn:
             outside = await thread_of(conn)
     finally:
         await db.close()
-    assert first != loop_thread
-    assert second == third == loop_thread
+    assert inside == [loop_thread] * 3
     assert outside != loop_thread
 
 
@@ -65,8 +65,12 @@ async def test_the_loop_keeps_running_while_begin_waits_for_another_process(tmp_
             await asyncio.sleep(0.01)
             ticks += 1
 
+    first_statement_ran_on = ""
+
     async def write() -> None:
+        nonlocal first_statement_ran_on
         async with db.transaction() as conn:
+            first_statement_ran_on = await thread_of(conn)
             await conn.execute("INSERT INTO meta (key, value) VALUES ('probe', 'written')")
 
     ticker = asyncio.create_task(tick())
@@ -78,6 +82,7 @@ async def test_the_loop_keeps_running_while_begin_waits_for_another_process(tmp_
         other.execute("COMMIT")
         await asyncio.wait_for(writer, 5)
         assert await meta_value(db, "probe") == "written"
+        assert first_statement_ran_on != threading.current_thread().name  # with BEGIN, once it could
     finally:
         ticker.cancel()
         other.close()
@@ -102,3 +107,17 @@ async def test_a_failed_statement_on_the_loop_rolls_the_whole_transaction_back(t
         await db.close()
     assert first is None
     assert second == "1"
+
+
+async def test_a_transaction_after_a_checkpoint_commits(tmp_path: Path) -> None:
+    """The checkpoint's result row is read to the end: left unread, its statement stayed active in aiosqlite's
+    thread until the next call there, and that call was the next transaction's COMMIT."""
+    db = await Database.open(tmp_path / "kkrbot.sqlite3")
+    try:
+        for round_ in range(3):
+            async with db.transaction() as conn:
+                await conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('round', ?)", (str(round_),))
+            await db.checkpoint()
+        assert await meta_value(db, "round") == "2"
+    finally:
+        await db.close()

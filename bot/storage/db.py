@@ -21,6 +21,9 @@ import aiosqlite
 from bot.storage.faults import Unrecoverable
 from bot.storage.migrations import MIGRATIONS
 
+# How long a statement waits for another process's lock (`kkrbot roster import` while the bot runs, say).
+BUSY_TIMEOUT_MS = 5000
+
 
 def utc_text(moment: datetime) -> str:
     """Times are stored as UTC text so they sort and compare as strings."""
@@ -49,11 +52,14 @@ class Connection(aiosqlite.Connection):
     A call to aiosqlite's thread costs about 0.1 ms of CPU in handing over and back (`bench/sqlite_round_trip.py`),
     fifty to a hundred times what a short statement costs SQLite, and a `/naeste` made nine of them. The thread pays
     off only for a statement that may wait: for another process's write lock (BEGIN IMMEDIATE, a write outside a
-    transaction, under busy_timeout) or for the disk (COMMIT syncs the WAL). Inside a write transaction, once BEGIN
-    IMMEDIATE has succeeded, no statement waits for another connection (this one holds the write lock, and in WAL
-    mode readers never block a writer) and nothing syncs the disk before COMMIT: those statements run here, at once.
-    So BEGIN goes to the thread with the transaction's first statement (one round trip), the statements after it
-    run here, and COMMIT or ROLLBACK goes to the thread. Reads outside a transaction go to the thread as before.
+    transaction, under busy_timeout) or for the disk (COMMIT syncs the WAL). So:
+    - BEGIN IMMEDIATE is tried here first, with busy_timeout 0: when no other connection holds the write lock it
+      takes it at once. When one does (`kkrbot roster import` while the bot runs), it waits for it in the thread,
+      with the transaction's first statement, and the loop goes on meanwhile.
+    - Inside the transaction, once BEGIN has succeeded, no statement waits for another connection (this one holds
+      the write lock, and in WAL mode readers never block a writer) and nothing syncs the disk before COMMIT:
+      those statements run here, at once.
+    - COMMIT and ROLLBACK go to the thread; so do writes and reads outside a transaction.
 
     Never two threads at once: `Database` serialises every use with its lock, and each call to the thread is
     awaited before the next statement, so the thread is idle whenever a statement runs here (the sqlite3 connection
@@ -74,12 +80,29 @@ class Connection(aiosqlite.Connection):
         began, self._begin = self._begin is None, None
         return began
 
+    def _begin_at_once(self, begin: str) -> bool:
+        """BEGIN here, if no other connection holds the write lock; False, having waited for nothing, if one does
+        (then BEGIN waits for it under busy_timeout, in aiosqlite's thread)."""
+        self._conn.execute("PRAGMA busy_timeout=0")
+        try:
+            self._conn.execute(begin)
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:  # the primary code of an extended one
+                raise
+            return False
+        finally:
+            self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        return True
+
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if self._holding_write_lock:
             return fn(*args, **kwargs)
         begin, self._begin = self._begin, None
         if begin is None:
             return await super()._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
+        if self._begin_at_once(begin):
+            self._holding_write_lock = True
+            return fn(*args, **kwargs)
         statement = partial(fn, *args, **kwargs)
 
         def begin_then_statement() -> Any:  # in aiosqlite's thread
@@ -124,7 +147,7 @@ class Database:
             await connection.execute("PRAGMA journal_mode=WAL")
             await connection.execute("PRAGMA synchronous=FULL")
             await connection.execute("PRAGMA foreign_keys=ON")
-            await connection.execute("PRAGMA busy_timeout=5000")
+            await connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             # Deleted and overwritten contents (a delivered invite link, a pruned message) are zeroed in the file,
             # not left in free space where a copy of the database would still hold them.
             await connection.execute("PRAGMA secure_delete=ON")
@@ -191,7 +214,10 @@ class Database:
         """Copies the WAL into the database file and empties it: old page versions in the WAL (a message
         before it was scrubbed) would otherwise stay readable in the -wal file until SQLite reuses it."""
         async with self._lock:
-            await self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            # Its result row read to the end: a statement with a row left unread stays active, and aiosqlite's
+            # thread holds on to the last cursor it made until its next call, so the next COMMIT there would fail
+            # ("SQL statements in progress").
+            await self.connection.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:
