@@ -566,7 +566,7 @@ def telegram_delivery(application: KkrApplication) -> Any:
                     await send_document(document.file_id or InputFile(document.content, filename=document.filename))
             else:
                 # Through do_api_request, which leaves Telegram's answer as JSON: send_message parses it into a
-                # Message that nobody reads, a fifth of the CPU of a short answer's send.
+                # Message that nobody reads (0.4 ms of the 4.6 ms of CPU a /naeste took on loopback, README).
                 await bot.do_api_request(
                     SEND_MESSAGE,
                     api_kwargs={
