@@ -58,7 +58,7 @@ WALK: dict[str, list[str]] = {
     "help": ["/help"],
     "cover": ["/cover", "/cover 1 maybe", "/cover 999 yes"],
     "start": ["/start", "/start not-a-token"],
-    "channel": ["/channel", "/channel pigeon", "/channel telegram"],
+    "channel": ["/channel", "/channel pigeon", "/channel teams", "/channel telegram"],
     "broadcast": ["/broadcast", "/broadcast members", "/broadcast nobody Hello"],
     "broadcasts": ["/broadcasts"],
     "meeting": [
@@ -74,7 +74,7 @@ WALK: dict[str, list[str]] = {
     "status": ["/status"],
     "mydata": ["/mydata"],
     "alliance": ["/alliance", "/alliance A+F", "/alliance A+M", "/alliance approve 999", "/alliance X+Y"],
-    "chair": ["/chair", "/chair lot 7", "/chair lot XYZ"],
+    "chair": ["/chair", "/chair lot 7", "/chair lot XYZ", "/chair foo"],
     "appointments": ["/appointments", "/appointments all", "/appointments nobody"],
     "forum": [
         "/forum",

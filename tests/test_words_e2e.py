@@ -132,6 +132,27 @@ async def test_free_text_offers_the_main_commands_in_the_persons_language(counci
     assert "Min stedfortræder" not in labels(answer)
 
 
+async def test_words_after_kanal_that_name_no_channel_of_the_person_are_said_to_be_so(council: Transcript) -> None:
+    unknown = await council.say(MEMBER, "/kanal due")
+    not_connected = await council.say(MEMBER, "/kanal teams")
+
+    assert unknown.text.startswith("Jeg kender ikke kanalen „due“. Dine beskeder sendes til alle de kanaler")
+    assert not_connected.text.startswith("Du er ikke forbundet på Microsoft Teams. Dine beskeder sendes til alle")
+
+
+async def test_words_after_formandsvalg_are_not_ignored_in_silence(council: Transcript) -> None:
+    member = await council.say(MEMBER, "/formandsvalg nu")
+    secretary = await council.say(SECRETARY, "/formandsvalg nu")
+
+    assert member.answers[0].plain_text == "Der skrives intet efter /formandsvalg. Her er status for valget."
+    assert "Formand og næstformand er ikke valgt endnu." in member.text
+    assert secretary.answers[0].plain_text == (
+        "Efter /formandsvalg skrives kun en lodtrækning, når stemmelighed kræver det (/formandsvalg lod GRUPPE). "
+        "Her er status for valget."
+    )
+    assert "Formand: A" in secretary.text
+
+
 @pytest.mark.parametrize(
     ("user", "command", "refusal"),
     [

@@ -40,6 +40,10 @@ async def channel_case(turn: Turn) -> None:
     row = await first_row(turn.conn, "SELECT channel FROM channel_choices WHERE person_id = ?", (turn.person.id,))
     current = _label(row[0]) if row is not None and row[0] in bound else _everywhere(_)
     text = _("Your notifications go to {where}.", where=current)
+    if choice in NAMES:
+        text = _("You are not connected on {channel}.", channel=_label(choice)) + " " + text
+    elif choice:
+        text = _("I do not know the channel “{word}”.", word=turn.args[0]) + " " + text
     if len(bound) < 2:
         turn.reply(text + " " + _("You are connected on one channel only; an invite for another adds it."))
         return

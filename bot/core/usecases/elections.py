@@ -318,6 +318,18 @@ async def chair_case(turn: Turn) -> None:
     (item 1.1)."""
     _ = turn._
     assert turn.person is not None
+    if turn.args and not (turn.is_secretariat and turn.args[0].lower() in LOT):
+        command = turn.command("chair")
+        turn.reply(
+            _(
+                "After {command} only a lot is written, when a tie needs one ({command} {lot} GROUP). "
+                "Here is where the election stands.",
+                command=command,
+                lot=LOT[0] if _.language == "da" else LOT[1],
+            )
+            if turn.is_secretariat
+            else _("{command} takes nothing after it. Here is where the election stands.", command=command)
+        )
     meeting = await constituent_meeting_or_say_none(turn)
     if meeting is None:
         return
