@@ -132,6 +132,17 @@ async def test_free_text_offers_the_main_commands_in_the_persons_language(counci
     assert "Min stedfortræder" not in labels(answer)
 
 
+async def test_a_meeting_already_held_without_an_agenda_is_not_said_to_be_waiting_for_one(
+    council: Transcript,
+) -> None:
+    held = await council.say(MEMBER, "/moeder 20.11.2026")  # the clock stands at 23 November 2026
+    coming = await council.say(MEMBER, "/moeder 12.02.2027")
+
+    assert "Der blev ikke udsendt nogen dagsorden gennem botten." in held.text
+    assert "endnu" not in held.text
+    assert "Dagsordenen er ikke udsendt endnu." in coming.text
+
+
 async def test_words_after_kanal_that_name_no_channel_of_the_person_are_said_to_be_so(council: Transcript) -> None:
     unknown = await council.say(MEMBER, "/kanal due")
     not_connected = await council.say(MEMBER, "/kanal teams")

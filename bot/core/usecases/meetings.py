@@ -109,10 +109,11 @@ def meeting_when(meeting: Meeting, _: Translator) -> str:
     )
 
 
-def agenda_lines(agenda: Agenda | None, _: Translator) -> list[str]:
-    """The latest version, as written; marked updated, with the time, when it changed after publication."""
+def agenda_lines(agenda: Agenda | None, _: Translator, *, held: bool) -> list[str]:
+    """The latest version, as written; marked updated, with the time, when it changed after publication. A meeting
+    already held without one had none sent through the bot, rather than one still to come."""
     if agenda is None:
-        return [_("The agenda has not been sent out yet.")]
+        return [_("No agenda was sent out through the bot.") if held else _("The agenda has not been sent out yet.")]
     if agenda.updated:
         heading = _(
             "Agenda (updated {date} at {time}):", date=_.date(agenda.changed_at), time=_.time(agenda.changed_at)
@@ -135,7 +136,7 @@ def agenda_document(agenda: Agenda | None) -> Document | None:
     )
 
 
-def describe_meeting(meeting: Meeting, _: Translator, agenda: Agenda | None) -> str:
+def describe_meeting(meeting: Meeting, _: Translator, agenda: Agenda | None, now: datetime) -> str:
     place = f"{meeting.place}, {meeting.address}" if meeting.address else meeting.place
     lines = [_("This meeting is cancelled.")] if meeting.cancelled else []
     lines += [meeting_when(meeting, _), _("Place: {place}", place=place)]
@@ -148,7 +149,7 @@ def describe_meeting(meeting: Meeting, _: Translator, agenda: Agenda | None) -> 
             )
         )
     lines.append("")
-    lines.extend(agenda_lines(agenda, _))
+    lines.extend(agenda_lines(agenda, _, held=meeting.end <= now))
     return "\n".join(lines)
 
 
@@ -179,7 +180,7 @@ async def show_meeting(turn: Turn, meeting: Meeting, title: str, *, exclude: str
     ):
         buttons.append([turn.button(_("Report absence"), f"absent {meeting.id}")])
     buttons.extend(answer_buttons(a, _) for a in standing.covering.get(meeting.id, []) if a.answer is None)
-    body = describe_meeting(meeting, _, agenda)
+    body = describe_meeting(meeting, _, agenda, turn.now)
     turn.reply("\n".join(marks) + "\n\n" + body if marks else body, title=title, buttons=buttons)
     if (document := agenda_document(agenda)) and turn.request.channel == TELEGRAM:
         # The PDF is Telegram's (its file_id); other channels get its name in the text above.
@@ -263,7 +264,7 @@ def build_calendar(meetings: Sequence[Meeting], agendas: Mapping[str, Agenda], _
                     end=_.time(meeting.group_meetings_end),
                 )
             )
-        description.extend(agenda_lines(agenda, _))
+        description.extend(agenda_lines(agenda, _, held=meeting.end <= now))
         event.add("description", "\n".join(description))
         event.add("sequence", meeting.sequence + (agenda.versions - 1 if agenda else 0))
         event.add("status", "CANCELLED" if meeting.cancelled else "CONFIRMED")
