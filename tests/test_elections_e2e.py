@@ -271,8 +271,8 @@ async def test_r_elec_6_a_forholdstalsvalg_for_three_seats_on_the_groups_lists(
     answer = await kkrbot.ask(SECRETARY, "/forum fordel vaekst")
 
     # d'Hondt: 12, 10, 6 | 5: blue 2 seats, red 1.
-    assert "blaa: 2" in text(answer)
-    assert "roed: 1" in text(answer)
+    assert "blaa: 2 pladser" in text(answer)
+    assert "roed: 1 plads\n" in text(answer)
     appointed = await stored(kkrbot, "SELECT person_id FROM appointments ORDER BY person_id")
     assert [row[0] for row in appointed] == ["a-medlem-2", "broenderslev-borgmester", "c-medlem-1"]
     groups = tmp_path / "groups.json"

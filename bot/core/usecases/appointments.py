@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, timedelta
 
-from bot.core.turn import Turn, display_name
+from bot.core.turn import Turn, _p, display_name
 from bot.core.usecases.elections import next_constituent_meeting
 from bot.core.usecases.meetings import local_today
 from bot.delivery.message import Button, Message
@@ -84,9 +84,11 @@ async def nomination_case(turn: Turn) -> None:
     counts = Counter(BoardCategory(c) for _b, c, _g, _n in recorded)
     for category in (BoardCategory.BUSINESS, BoardCategory.KNOWLEDGE, BoardCategory.EMPLOYEE):
         if counts[category] < BOARD_SEATS[category]:
+            name = category_name(category, _)  # outside the call: a bare `_` in it hides the message from pybabel
             lines.append(
-                _("R-EHUS-1: {category}: {count} nominated for {seats} seat(s).", category=category_name(category, _),
-                  count=counts[category], seats=BOARD_SEATS[category])
+                _p(turn, "R-EHUS-1: {category}: {nominated} nominated for {count} seat.",
+                   "R-EHUS-1: {category}: {nominated} nominated for {count} seats.", BOARD_SEATS[category],
+                   category=name, nominated=counts[category])
             )  # fmt: skip
     timeline = turn.dataset.erhvervshus
     constituent = await nominations_not_yet_requested(turn)

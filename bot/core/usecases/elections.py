@@ -13,7 +13,7 @@ from datetime import date, datetime
 import aiosqlite
 
 from bot.core.commands import is_number
-from bot.core.turn import Turn, display_name
+from bot.core.turn import Turn, _p, display_name
 from bot.core.usecases.meetings import local_today
 from bot.delivery.message import Button, Message
 from bot.i18n import Translator
@@ -368,12 +368,15 @@ async def chair_case(turn: Turn) -> None:
         )
     except TieUnresolved as tie:
         turn.reply(
-            _(
-                "{tied} have equal quotients ({value}) for {seats} post(s): only a lot can decide. Draw the lot "
+            _p(
+                turn,
+                "{tied} have equal quotients ({value}) for {count} post: only a lot can decide. Draw the lot "
                 "and record the winner.",
+                "{tied} have equal quotients ({value}) for {count} posts: only a lot can decide. Draw the lot "
+                "and record the winner.",
+                tie.report.seats,
                 tied=_("{first} and {last}", first=", ".join(tie.report.tied[:-1]), last=tie.report.tied[-1]),
                 value=_.decimal(float(tie.report.value)),
-                seats=tie.report.seats,
             )
             + " "
             + leader,
@@ -394,10 +397,12 @@ async def chair_case(turn: Turn) -> None:
         )
         turn.reply(note + "\n\n" + text, title=_("Chair election: preview"), pre=table, buttons=buttons)
     elif pending:
-        note = _(
-            "A preview: {count} valgforbund notice(s) await your decision, and the result is stored once they are "
+        note = _p(
+            turn,
+            "A preview: {count} valgforbund notice awaits your decision, and the result is stored once it is decided.",
+            "A preview: {count} valgforbund notices await your decision, and the result is stored once they are "
             "decided.",
-            count=pending,
+            pending,
         )
         turn.reply(note + "\n\n" + text, title=_("Chair election: preview"), pre=table, buttons=buttons)
     else:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 
 from bot.core.commands import is_number
-from bot.core.turn import Turn, display_name
+from bot.core.turn import Turn, _p, display_name
 from bot.core.usecases.elections import lot_buttons, reason_text, recorded_draw, recorded_lots
 from bot.core.usecases.people import find_people
 from bot.i18n import Translator
@@ -91,8 +91,9 @@ async def _overview(turn: Turn) -> None:
     lines = []
     for forum in await store.all_fora(turn.conn):
         state = _("decided") if forum.result else _("open")
-        lines.append(_("{id}: {name}, {seats} seat(s), {state}", id=forum.id, name=forum.name, seats=forum.seats,
-                       state=state))  # fmt: skip
+        seats = _p(turn, "{id}: {name}, {count} seat, {state}", "{id}: {name}, {count} seats, {state}", forum.seats,
+                   id=forum.id, name=forum.name, state=state)  # fmt: skip
+        lines.append(seats)
     lines.append("")
     lines.append(forum_usage(_))
     turn.reply("\n".join(lines), title=_("Regional fora"), buttons=[[turn.button(_("Appointments"), "appointments")]])
@@ -218,8 +219,9 @@ async def _record_list(turn: Turn, args: Sequence[str]) -> None:
                                name=display_name(roster.by_id[candidate], _), group=group))  # fmt: skip
     await store.set_forum_list(turn.conn, forum.id, args[1], int(args[2]), candidates, turn.now)
     turn.reply(
-        _("List of {group} for {forum} recorded: {members} members, {count} candidate(s).", group=args[1],
-          forum=forum.name, members=args[2], count=len(candidates)),
+        _p(turn, "List of {group} for {forum} recorded: {members} members, {count} candidate.",
+           "List of {group} for {forum} recorded: {members} members, {count} candidates.", len(candidates),
+           group=args[1], forum=forum.name, members=args[2]),
         buttons=[[turn.button(_("Allocate the seats"), f"forum fordel {forum.id}")]],
     )  # fmt: skip
 
@@ -255,7 +257,7 @@ async def _allocate(turn: Turn, args: Sequence[str], lots: Sequence[str], places
                            groups=", ".join(short)))  # fmt: skip
     await store.decide_forum(turn.conn, forum.id, result.model_dump(mode="json"), appointed, turn.now)
     roster = await turn.roster()
-    lines = [_("{group}: {seats} seat(s)", group=g, seats=n) for g, n in result.seats.items()]
+    lines = [_p(turn, "{group}: {count} seat", "{group}: {count} seats", n, group=g) for g, n in result.seats.items()]
     lines.append(_("Appointed: {names}", names=", ".join(display_name(roster.by_id[p], _) for p in appointed)))
     turn.reply("\n".join(lines), title=_("{forum}: forholdstalsvalg (R-ELEC-6)", forum=forum.name),
                buttons=[[turn.button(_("Appointments"), "appointments all")]])  # fmt: skip

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import partial
 
-from bot.core.turn import Turn, describe_role, display_name, quoted
+from bot.core.turn import Turn, _p, describe_role, display_name, quoted
 from bot.core.usecases.general import main_menu
 from bot.i18n import Translator, normalise_language
 from bot.storage.accounts import Redemption, issue_invites, redeem_invite, teams_invite_link
@@ -134,7 +134,3 @@ async def invite_case(turn: Turn) -> None:
             days=days,
         )
     )
-
-
-def _p(turn: Turn, singular: str, plural: str, count: int, **params: object) -> str:
-    return turn._.plural(singular, plural, count, **params)
