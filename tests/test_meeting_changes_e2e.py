@@ -76,7 +76,7 @@ async def test_a_cancelled_meeting_closes_its_absences_and_tells_the_substitute(
 
     preview = await kkrbot.ask(SECRETARY, "/moede aflys 12.02.2027 Formandskabet er forhindret")
     assert "Aflys mødet fredag den 12. februar 2027" in text(preview)
-    assert "1 afbud til det lukkes." in text(preview)
+    assert "1 afbud til mødet bortfalder." in text(preview)
     assert not told(kkrbot, MEMBER_2, "er aflyst")
     done = await kkrbot.press(SECRETARY, preview, "Send til 4")
 
@@ -87,7 +87,7 @@ async def test_a_cancelled_meeting_closes_its_absences_and_tells_the_substitute(
     assert "Udført: 4 personer får besked." in text(done)
     assert "Du skal ikke komme i stedet for" in text(to_substitute)
     assert "Sekretariatet skriver: Formandskabet er forhindret" in text(to_substitute)
-    assert "Dit afbud til det er lukket" in text(to_absent)
+    assert "Dit afbud bortfalder med mødet" in text(to_absent)
     assert not told(kkrbot, OTHER_SUBSTITUTE, "er aflyst")
     async with kkrbot.conversation.db.read() as conn:
         absences = list(await conn.execute_fetchall("SELECT withdrawn_at IS NOT NULL, closed FROM absences"))

@@ -143,6 +143,25 @@ async def test_a_meeting_already_held_without_an_agenda_is_not_said_to_be_waitin
     assert "Dagsordenen er ikke udsendt endnu." in coming.text
 
 
+async def test_withdrawing_by_something_else_than_a_notice_offers_the_persons_own_notices(council: Transcript) -> None:
+    nothing_yet = await council.say(MEMBER, "/fortryd 12.02")
+    await council.say(MEMBER, "/afbud 12.02.2027 ok")
+    by_date = await council.say(MEMBER, "/fortryd 12.02")
+
+    assert nothing_yet.text == ("Jeg kan ikke finde det afbud. Du har ikke meldt afbud til et kommende møde.")
+    assert by_date.text == "Jeg kan ikke finde det afbud. Hvilket afbud vil du trække tilbage?"
+    assert labels(by_date) == ["fre. 12. feb. 2027"]
+
+
+async def test_a_cancelled_broadcast_is_shown_as_cancelled_without_recipients_waiting(council: Transcript) -> None:
+    await council.say(SECRETARY, "/udsend medlemmer Husk mødet")
+    await council.press(SECRETARY, "Annuller")
+    shown = await council.say(SECRETARY, "/udsendelser 1")
+
+    assert "Udsendelse 1 blev annulleret; intet blev sendt." in shown.text
+    assert "venter" not in shown.text
+
+
 async def test_words_after_kanal_that_name_no_channel_of_the_person_are_said_to_be_so(council: Transcript) -> None:
     unknown = await council.say(MEMBER, "/kanal due")
     not_connected = await council.say(MEMBER, "/kanal teams")

@@ -369,23 +369,21 @@ async def undo_case(turn: Turn) -> None:
     _ = turn._
     assert turn.person is not None
     member = turn.person
-    if not turn.args:
+    said = turn.args[0] if turn.args else ""
+    absence = await get_absence(turn.conn, int(said)) if is_number(said) else None
+    meeting = meeting_by_id(await turn.meetings(), absence.meeting_id) if absence else None
+    if absence is None or meeting is None or absence.member_id != member.id:
+        # No notice of theirs by that number (a date, a word): the ones they can withdraw, as buttons.
+        not_found = _("I cannot find that absence notice.") + " " if said else ""
         coming = {m.id: m for m in upcoming_meetings(await turn.meetings(), turn.now)}
         own = [a for a in await active_absences_of(turn.conn, member.id) if a.meeting_id in coming]
         if not own:
-            turn.reply(_("You have no absence reported for a coming meeting."), buttons=main_menu(turn))
+            turn.reply(not_found + _("You have no absence reported for a coming meeting."), buttons=main_menu(turn))
             return
         turn.reply(
-            _("Which absence do you want to withdraw?"),
+            not_found + _("Which absence do you want to withdraw?"),
             buttons=[[turn.button(_.short_date(coming[a.meeting_id].start), f"undo {a.id}")] for a in own],
         )
-        return
-    found = await _own_absence(turn, turn.args[0])
-    if found is None:
-        return
-    absence, meeting = found
-    if absence.member_id != member.id:
-        turn.reply(_("I cannot find that absence notice."), buttons=main_menu(turn))
         return
     if not absence.active:
         turn.reply(_("That absence was already withdrawn."), buttons=main_menu(turn))

@@ -542,6 +542,19 @@ async def broadcasts_case(turn: Turn) -> None:
                 _("I cannot find that broadcast."), buttons=[[turn.button(_("Recent broadcasts"), "broadcasts")]]
             )
             return
+        if broadcast.sent_at is None:
+            # A cancelled broadcast, or a preview still waiting: nobody is waiting for it, so no recipients are shown.
+            unsent = (
+                _("Broadcast {id} was cancelled; nothing was sent.", id=broadcast.id)
+                if broadcast.cancelled_at is not None
+                else _("Broadcast {id} has not been sent: its preview waits for Send or Cancel.", id=broadcast.id)
+            )
+            turn.reply(
+                unsent + "\n\n" + broadcast_text(broadcast, await turn.meetings(), _),
+                title=_("Broadcast {id}", id=broadcast.id),
+                buttons=[[turn.button(_("Recent broadcasts"), "broadcasts")]],
+            )
+            return
         states = await store.recipient_states(turn.conn, broadcast.id)
         names = {
             store.State.ACKNOWLEDGED: _("seen"),

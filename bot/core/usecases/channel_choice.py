@@ -45,7 +45,9 @@ async def channel_case(turn: Turn) -> None:
     elif choice:
         text = _("I do not know the channel “{word}”.", word=turn.args[0]) + " " + text
     if len(bound) < 2:
-        turn.reply(text + " " + _("You are connected on one channel only; an invite for another adds it."))
+        turn.reply(
+            text + " " + _("You are connected on one channel only; ask the secretariat for an invite to add another.")
+        )
         return
     turn.reply(
         text + " " + _("Choose where they should go:"),

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core.commands import is_number
 from bot.core.dates import read_date
-from bot.core.turn import Turn, capitalised, display_name, quoted
+from bot.core.turn import Turn, _p, capitalised, display_name, quoted
 from bot.core.usecases.absence_notices import where
 from bot.core.usecases.broadcasts import concerned_by_meeting
 from bot.core.usecases.meetings import (
@@ -295,7 +295,14 @@ async def meeting_change_case(turn: Turn) -> None:
     if reason:
         lines.append(_("The reason members see: {reason}", reason=quoted(reason)))
     if effect.closed:
-        lines.append(_("{count} absences for it will be closed.", count=len(effect.closed)))
+        lines.append(
+            _p(
+                turn,
+                "{count} absence for it will be closed.",
+                "{count} absences for it will be closed.",
+                len(effect.closed),
+            )
+        )
     lines.append(_("{count} people will be told.", count=effect.reachable))
     turn.reply(
         "\n".join(capitalised(line) for line in lines),
