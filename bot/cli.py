@@ -450,7 +450,9 @@ async def export(settings: Settings, args: argparse.Namespace) -> str:
     conversation = await open_conversation(settings)
     try:
         if args.command == "minutes":
-            return await minutes_export(conversation.db, conversation.dataset, settings, args.date, args.format)
+            return await minutes_export(
+                conversation.db, conversation.dataset, settings, args.date, args.format, utc_now()
+            )
         return await attendance_export(
             conversation.db, conversation.dataset, settings, args.date, utc_now(), as_json=args.json
         )

@@ -49,10 +49,13 @@ def _translator(settings: Settings) -> Translator:
     return translator(settings.default_language, settings.tz)
 
 
-async def minutes_export(db: Database, dataset: Dataset, settings: Settings, date_text: str, fmt: str) -> str:
+async def minutes_export(
+    db: Database, dataset: Dataset, settings: Settings, date_text: str, fmt: str, now: datetime
+) -> str:
     if fmt not in MINUTES_FORMATS:
         raise ExportError(f"--format must be md or csv, not {fmt!r}")
     meeting, records, _quorum = await _records(db, dataset, date_text)
+    held = is_over(meeting, now)
     _ = _translator(settings)
     if fmt == "csv":
         out = io.StringIO()
@@ -69,13 +72,16 @@ async def minutes_export(db: Database, dataset: Dataset, settings: Settings, dat
                     substitute.id if substitute else "",
                     substitute.name if substitute else "",
                     "yes" if substitute and record.absence.answer is Answer.ACCEPTED else "no",
-                    minutes_line(record, _),
+                    minutes_line(record, _, held=held),
                 ]
             )
         return out.getvalue().rstrip("\n")
     lines = [f"## {_('For the minutes: {when}', when=meeting_when(meeting, _))}", ""]
-    lines += [f"- {minutes_line(r, _)}" for r in records] or [
-        _("No absences were reported for {when}.", when=meeting_when(meeting, _))
+    when = meeting_when(meeting, _)
+    lines += [f"- {minutes_line(r, _, held=held)}" for r in records] or [
+        _("No absences were reported for {when}.", when=when)
+        if held
+        else _("No absences have been reported for {when} so far.", when=when)
     ]
     return "\n".join(lines)
 

@@ -6,7 +6,7 @@ held, /fremmoede to the next; a meeting that is over has an attendance, not an e
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -89,7 +89,10 @@ def test_minutes_export_as_markdown_and_csv(tmp_path: Path) -> None:
 
     assert markdown.returncode == 0, markdown.stderr
     assert markdown.stdout.splitlines()[0] == "## Til referatet: fredag den 12. februar 2027 kl. 10.00–12.00"
-    assert markdown.stdout.splitlines()[2].startswith("- Pia Fiktivsen (eksempel) (A) havde meldt afbud, og ")
+    # The export runs on the real clock: the present tense while the meeting is ahead, the past once it is held.
+    ahead = datetime.now(UTC) < datetime(2027, 2, 12, 11, 0, tzinfo=UTC)
+    tense = "har meldt afbud, og " if ahead else "havde meldt afbud, og "
+    assert markdown.stdout.splitlines()[2].startswith(f"- Pia Fiktivsen (eksempel) (A) {tense}")
     assert table.returncode == 0, table.stderr
     header, row = table.stdout.splitlines()
     assert header == "meeting,member_id,member,party,substitute_id,substitute,attended,text"

@@ -531,15 +531,21 @@ async def attendance_case(turn: Turn) -> None:
     )
 
 
-def minutes_line(record: AbsenceRecord, _: Translator) -> str:
-    """The sentence the minutes record for one absence."""
+def minutes_line(record: AbsenceRecord, _: Translator, *, held: bool) -> str:
+    """The sentence the minutes record for one absence; before the meeting, the same as it stands now."""
+    member = minutes_name(record.member, _)
     if record.substitute is not None and record.absence.answer is Answer.ACCEPTED:
-        return _(
-            "{member} had reported absence, and {substitute} attended instead.",
-            member=minutes_name(record.member, _),
-            substitute=minutes_name(record.substitute, _),
-        )
-    return _("{member} had reported absence.", member=minutes_name(record.member, _))
+        substitute = minutes_name(record.substitute, _)
+        if held:
+            return _("{member} had reported absence, and {substitute} attended instead.", member=member,
+                     substitute=substitute)  # fmt: skip
+        return _("{member} has reported absence, and {substitute} will attend instead.", member=member,
+                 substitute=substitute)  # fmt: skip
+    return (
+        _("{member} had reported absence.", member=member)
+        if held
+        else _("{member} has reported absence.", member=member)
+    )
 
 
 async def minutes_case(turn: Turn) -> None:
@@ -547,9 +553,19 @@ async def minutes_case(turn: Turn) -> None:
     meeting = await _meeting_for_secretariat(turn, "minutes", default_held=True)
     if meeting is None:
         return
-    lines = [minutes_line(r, _) for r in await absence_records(turn.conn, await turn.roster(), meeting)]
+    held = is_over(meeting, turn.now)
+    lines = [minutes_line(r, _, held=held) for r in await absence_records(turn.conn, await turn.roster(), meeting)]
+    if not lines:
+        when = meeting_when(meeting, _)
+        lines = [
+            _("No absences were reported for {when}.", when=when)
+            if held
+            else _("No absences have been reported for {when} so far.", when=when)
+        ]
+    if not held:
+        lines[:0] = [_("The meeting has not been held yet; this is the text as it stands now."), ""]
     turn.reply(
-        "\n".join(lines) or _("No absences were reported for {when}.", when=meeting_when(meeting, _)),
+        "\n".join(lines),
         title=_("For the minutes: {when}", when=meeting_when(meeting, _)),
         buttons=[[turn.button(_("Attendance"), f"attendance {meeting.id}")]],
     )
