@@ -8,7 +8,8 @@ import asyncio
 
 import pytest
 
-from bot.core.usecases.broadcasts import read_options
+from bot.core.usecases.broadcasts import AudienceError, read_options, select_audience
+from bot.storage.roster import Roster
 from tests.conftest import RunningBot
 from tests.fake_telegram import SentMessage
 from tests.processes import add_crowd
@@ -124,6 +125,24 @@ async def test_refusals_name_the_reason(council: RunningBot) -> None:
     assert "Jeg kender ikke „Odense“ som modtagere" in text(unknown)
     assert "Der er ikke noget KKR-møde lørdag den 13. februar 2027." in text(no_meeting)
     assert "Ingen af modtagerne er forbundet med botten" in text(nobody)
+
+
+async def test_several_parties_municipalities_or_people_with_commas_are_one_audience(council: RunningBot) -> None:
+    async with council.conversation.db.read() as conn:
+        roster = await Roster.load(conn)
+    members = roster.members
+    a_and_v = [p.id for p in members if p.party in ("A", "V")]
+
+    assert [p.id for p in select_audience(roster, "A,V")] == [p.id for p in members if p.party == "A"] + [
+        p.id for p in members if p.party == "V"
+    ]
+    assert sorted(p.id for p in select_audience(roster, "a, v")) == sorted(a_and_v)
+    mixed = select_audience(roster, "Aalborg,a-stedfortraeder-2")
+    assert {p.id for p in mixed} == {p.id for p in members if p.municipality == "Aalborg"} | {"a-stedfortraeder-2"}
+    with pytest.raises(AudienceError, match=r"^Q$"):
+        select_audience(roster, "A,Q")
+    preview = await council.ask(SECRETARY, "/udsend A,V Gruppemøde kl. 8.30")
+    assert f"Til: medlemmerne fra parti A, medlemmerne fra parti V, {len(a_and_v)} modtagere." in text(preview)
 
 
 async def test_a_blocked_member_is_reported_as_blocked_and_acknowledgements_are_counted(council: RunningBot) -> None:

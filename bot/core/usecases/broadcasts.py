@@ -62,9 +62,9 @@ class AudienceError(ValueError):
 def select_audience(
     roster: Roster, audience: str, *, municipality: str | None = None, party: str | None = None
 ) -> list[Person]:
-    """Members, members and substitutes, substitutes, a municipality's or a party's members, or named people
-    (ids with commas); narrowed by municipality and party when given. The secretariat is never an audience."""
-    word = audience.lower()
+    """Members, members and substitutes, substitutes, a municipality's or a party's members, or named people, and
+    several of these with commas ("A,V", "Aalborg,a-medlem-2"); narrowed by municipality and party when given. The
+    secretariat is never an audience."""
     people = [p for p in roster.people if p.role is not Role.SECRETARIAT]
 
     def known(value: str, field: str) -> str:
@@ -72,21 +72,26 @@ def select_audience(
             raise AudienceError(value)
         return value.lower()
 
-    if word in MEMBERS:
-        chosen = [p for p in people if p.role is Role.MEMBER]
-    elif word in ALL:
-        chosen = people
-    elif word in SUBSTITUTES:
-        chosen = [p for p in people if p.role is Role.SUBSTITUTE]
-    elif any((p.municipality or "").lower() == word for p in people):
-        chosen = [p for p in people if p.role is Role.MEMBER and (p.municipality or "").lower() == word]
-    elif any((p.party or "").lower() == word for p in people):
-        chosen = [p for p in people if p.role is Role.MEMBER and (p.party or "").lower() == word]
-    else:
-        ids = [part for part in audience.split(",") if part]
-        if not ids or any(i not in roster.by_id for i in ids):
-            raise AudienceError(next((i for i in ids if i not in roster.by_id), audience))
-        chosen = [roster.by_id[i] for i in ids]
+    def one(part: str) -> list[Person]:
+        word = part.lower()
+        if word in MEMBERS:
+            return [p for p in people if p.role is Role.MEMBER]
+        if word in ALL:
+            return people
+        if word in SUBSTITUTES:
+            return [p for p in people if p.role is Role.SUBSTITUTE]
+        if any((p.municipality or "").lower() == word for p in people):
+            return [p for p in people if p.role is Role.MEMBER and (p.municipality or "").lower() == word]
+        if any((p.party or "").lower() == word for p in people):
+            return [p for p in people if p.role is Role.MEMBER and (p.party or "").lower() == word]
+        if part in roster.by_id and roster.by_id[part].role is not Role.SECRETARIAT:
+            return [roster.by_id[part]]
+        raise AudienceError(part)
+
+    parts = [part.strip() for part in audience.split(",") if part.strip()]
+    if not parts:
+        raise AudienceError(audience)
+    chosen = list({person.id: person for part in parts for person in one(part)}.values())
     if municipality is not None:
         wanted = known(municipality, "municipality")
         chosen = [p for p in chosen if (p.municipality or "").lower() == wanted]
@@ -167,9 +172,10 @@ def audience_text(audience: str, roster: Roster, _: Translator) -> str:
     worded = [narrowing(w) for w in words]
     if words and all(w is not None for w in worded):
         return ", ".join(w for w in worded if w is not None)
-    ids = [part for part in audience.split(",") if part]
-    if ids and all(i in roster.by_id for i in ids):
-        return ", ".join(_name(roster, i, _) for i in ids)
+    parts = [part.strip() for part in audience.split(",") if part.strip()]
+    named = [narrowing(part) or (_name(roster, part, _) if part in roster.by_id else None) for part in parts]
+    if parts and all(n is not None for n in named):
+        return ", ".join(n for n in named if n is not None)
     return audience
 
 
@@ -369,7 +375,7 @@ async def broadcast_case(turn: Turn) -> None:
         turn.reply(
             _(
                 "I do not know “{word}” as an audience. Use medlemmer, alle, stedfortraedere, a municipality, "
-                "a party letter, or person ids (see /medlemmer).",
+                "a party letter or person ids, several with commas (see /medlemmer).",
                 word=str(error),
             ),
             buttons=[[turn.button(_("Members"), "members")]],
