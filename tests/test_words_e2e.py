@@ -162,6 +162,17 @@ async def test_a_cancelled_broadcast_is_shown_as_cancelled_without_recipients_wa
     assert "venter" not in shown.text
 
 
+async def test_a_meeting_change_with_a_wrong_date_quotes_the_date_and_shows_the_change_as_the_example(
+    council: Transcript,
+) -> None:
+    wrong = await council.say(SECRETARY, "/moede flyt 31.02.2027 13:00-15:00 Hjørring")
+    none = await council.say(SECRETARY, "/moede aflys")
+
+    assert wrong.text == "Jeg kan ikke læse „31.02.2027“ som en dato. Skriv fx /moede flyt 12.02, eller vælg et møde."
+    assert none.text == "Hvilket møde? Skriv fx /moede aflys 12.02, eller vælg et."
+    assert labels(none) == COMING
+
+
 async def test_words_after_kanal_that_name_no_channel_of_the_person_are_said_to_be_so(council: Transcript) -> None:
     unknown = await council.say(MEMBER, "/kanal due")
     not_connected = await council.say(MEMBER, "/kanal teams")

@@ -330,7 +330,9 @@ async def _requested_change(
             return None
         start, end = _at(turn, day, first), _at(turn, day, last)
         return AddMeeting(made_at=turn.now, start=start, end=end, place=place, address=address), None
-    found = await meeting_from_words(turn, "meetings", words, coming)
+    found = await meeting_from_words(
+        turn, "meetings", words, coming, example=f"{turn.command('meeting')} {turn.args[0].lower()}"
+    )
     if found is None:
         return None
     meeting, rest = found

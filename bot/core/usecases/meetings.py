@@ -50,6 +50,13 @@ def meeting_choices(turn: Turn, command: str, meetings: Sequence[Meeting]) -> li
     return [[turn.button(turn._.short_date(m.start), f"{command} {m.id}")] for m in meetings[:MEETINGS_OFFERED]]
 
 
+def date_attempt(words: Sequence[str]) -> str:
+    """The words meant as a date, for quoting them: up to the next word that starts with a digit (the time of
+    `/moede flyt 31.02.2027 13:00-15:00 Hjørring`), so "i morgen" stays whole and a time and place stay out."""
+    end = next((i for i, word in enumerate(words[1:], 1) if word[:1].isdigit()), len(words))
+    return " ".join(words[:end])
+
+
 async def meeting_from_words(
     turn: Turn, command: str, words: Sequence[str], choices: Sequence[Meeting], *, example: str | None = None
 ) -> tuple[Meeting, tuple[str, ...]] | None:
@@ -66,12 +73,15 @@ async def meeting_from_words(
         return by_id, tuple(words[1:])
     day, used = read_date(words, local_today(turn), [m.start.date() for m in meetings])
     if day is None:
+        written = example or turn.command(command)
         turn.reply(
             _(
                 "I cannot read “{text}” as a date. Write for example {command} 12.02, or choose a meeting.",
-                text=quoted(" ".join(words)),
-                command=example or turn.command(command),
-            ),
+                text=quoted(date_attempt(words)),
+                command=written,
+            )
+            if words
+            else _("Which meeting? Write for example {command} 12.02, or choose one.", command=written),
             buttons=buttons,
         )
         return None
