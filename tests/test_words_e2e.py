@@ -173,6 +173,20 @@ async def test_a_meeting_change_with_a_wrong_date_quotes_the_date_and_shows_the_
     assert labels(none) == COMING
 
 
+async def test_a_forum_id_in_capitals_is_taken_in_lower_case_and_a_wrong_one_is_said_to_be_wrong(
+    council: Transcript,
+) -> None:
+    empty = await council.say(SECRETARY, "/forum")
+    capitals = await council.say(SECRETARY, "/forum ny F1 3 Testforum")
+    wrong = await council.say(SECRETARY, "/forum ny trafik/vej 3 Trafikforum")
+    listed = await council.say(SECRETARY, "/forum")
+
+    assert empty.text.startswith("Regionale fora\n\nDer er ikke oprettet nogen fora endnu.")
+    assert "/forum liste f1 GRUPPE" in capitals.text
+    assert wrong.text.startswith("Et forums id er ét ord af bogstaverne a-z, tal og bindestreger, højst 32")
+    assert "f1: Testforum, 3 pladser, åben" in listed.text
+
+
 async def test_words_after_kanal_that_name_no_channel_of_the_person_are_said_to_be_so(council: Transcript) -> None:
     unknown = await council.say(MEMBER, "/kanal due")
     not_connected = await council.say(MEMBER, "/kanal teams")

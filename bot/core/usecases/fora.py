@@ -88,8 +88,9 @@ async def forum_action(turn: Turn, args: Sequence[str]) -> None:
 
 async def _overview(turn: Turn) -> None:
     _ = turn._
-    lines = []
-    for forum in await store.all_fora(turn.conn):
+    fora = await store.all_fora(turn.conn)
+    lines = [] if fora else [_("No forum has been created yet.")]
+    for forum in fora:
         state = _("decided") if forum.result else _("open")
         seats = _p(turn, "{id}: {name}, {count} seat, {state}", "{id}: {name}, {count} seats, {state}", forum.seats,
                    id=forum.id, name=forum.name, state=state)  # fmt: skip
@@ -110,23 +111,34 @@ async def _forum(turn: Turn, forum_id: str) -> store.Forum:
 
 async def _new(turn: Turn, args: Sequence[str]) -> None:
     _ = turn._
-    if len(args) < 3 or not _FORUM_ID.match(args[0]) or not is_number(args[1]) or int(args[1]) < 1:
+    if len(args) < 3 or not is_number(args[1]) or int(args[1]) < 1:
         raise ForumError(forum_usage(_))
+    forum_id = args[0].lower()  # looked up in lower case too (_forum)
+    if not _FORUM_ID.match(forum_id):
+        raise ForumError(
+            _(
+                "A forum's id is one word of letters a-z, digits and hyphens, at most 32 (for example trafik), "
+                "not “{id}”.",
+                id=args[0],
+            )
+            + "\n\n"
+            + forum_usage(_)
+        )
     flags = {a.lower() for a in args[2:4]}
     substitutes = bool(flags & {"suppleanter", "substitutes"})
     gender = bool(flags & {"ligestilling", "gender"})
     name = " ".join(a for a in args[2:] if a.lower() not in {"suppleanter", "substitutes", "ligestilling", "gender"})
     if not name:
         raise ForumError(forum_usage(_))
-    if not await store.add_forum(turn.conn, args[0], name, int(args[1]), substitutes, gender, turn.now):
-        raise ForumError(_("A forum with id {id} exists already.", id=args[0]))
+    if not await store.add_forum(turn.conn, forum_id, name, int(args[1]), substitutes, gender, turn.now):
+        raise ForumError(_("A forum with id {id} exists already.", id=forum_id))
     seats = int(args[1])
     how = (
         _("One seat: a flertalsvalg of up to three rounds (R-ELEC-5). Record each round: /forum stemmer {id} PRESENT "
-          "PERSON=VOTES ...", id=args[0])
+          "PERSON=VOTES ...", id=forum_id)
         if seats == 1
         else _("{seats} seats: a forholdstalsvalg on the groups' lists (R-ELEC-6). Record each list: /forum liste {id} "
-               "GROUP MEMBERS PERSON,PERSON,... then /forum fordel {id}", seats=seats, id=args[0])
+               "GROUP MEMBERS PERSON,PERSON,... then /forum fordel {id}", seats=seats, id=forum_id)
     )  # fmt: skip
     extras = []
     if substitutes:
