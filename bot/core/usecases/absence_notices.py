@@ -195,10 +195,7 @@ async def _requested_meeting(turn: Turn) -> tuple[Meeting, tuple[str, ...]] | No
         return None
     if has_started(meeting, turn.now):
         turn.reply(
-            _(
-                "The meeting {when} has already started or is over. Please contact the secretariat directly.",
-                when=meeting_when(meeting, _),
-            ),
+            too_late(meeting, turn.now, _),
             buttons=meeting_choices(turn, "absent", choices),
         )
         return None
@@ -390,10 +387,7 @@ async def undo_case(turn: Turn) -> None:
         return
     if has_started(meeting, turn.now):
         turn.reply(
-            _(
-                "The meeting {when} has already started or is over. Please contact the secretariat directly.",
-                when=meeting_when(meeting, _),
-            ),
+            too_late(meeting, turn.now, _),
             buttons=main_menu(turn),
         )
         return
@@ -455,6 +449,18 @@ async def _meeting_for_secretariat(turn: Turn, command: str, *, default_held: bo
 
 def is_over(meeting: Meeting, now: datetime) -> bool:
     return meeting.end <= now
+
+
+def too_late(meeting: Meeting, now: datetime, _: Translator) -> str:
+    """Why an absence can no longer be reported or withdrawn: the meeting has begun, or it was held."""
+    if is_over(meeting, now):
+        return _(
+            "The meeting {when} has been held. Please contact the secretariat directly if the minutes need correcting.",
+            when=meeting_when(meeting, _),
+        )
+    return _(
+        "The meeting {when} has already begun. Please contact the secretariat directly.", when=meeting_when(meeting, _)
+    )
 
 
 @dataclass(frozen=True)
