@@ -21,6 +21,7 @@ from bot.core.turn import Turn, _p, capitalised, display_name, quoted
 from bot.core.usecases.absence_notices import where
 from bot.core.usecases.broadcasts import concerned_by_meeting
 from bot.core.usecases.meetings import (
+    date_attempt,
     local_today,
     meeting_by_id,
     meeting_choices,
@@ -323,6 +324,15 @@ async def _requested_change(
     _ = turn._
     if action in EXTRA:
         day, used = read_date(words, local_today(turn))
+        if day is None and words:
+            turn.reply(
+                _(
+                    "I cannot read “{text}” as a date. Write for example {command} 05.03.2027 10:00-12:00 Aalborg.",
+                    text=quoted(date_attempt(words)),
+                    command=f"{turn.command('meeting')} {turn.args[0].lower()}",
+                )
+            )
+            return None
         first, last, clock_words = read_times(words[used:])
         place, address = place_and_address(" ".join(words[used + clock_words :]))
         if day is None or first is None or last is None or place is None:
