@@ -94,3 +94,14 @@ def test_a_substitutes_answer_buttons_survive_another_question(tmp_path: Path) -
     after_next = result.stdout.split("NÆSTE MØDE")[1]
     assert "[1] Alle møder  [2] Føj til kalender  [3] Jeg deltager  [4] Jeg kan ikke" in after_next
     assert "og sekretariatet får besked om, at du deltager" in after_next
+
+
+def test_the_consoles_own_words_follow_the_language_of_the_person_it_acts_as(tmp_path: Path) -> None:
+    result = kkrbot(tmp_path, "console", typed="/naeste\n9\n/sprog en\n9\n/as sekretariat-1\n/naeste\n9\n/quit\n")
+
+    assert result.returncode == 0, result.stderr
+    before, after = result.stdout.split("I will write to you in English from now on.")
+    assert "Der er ingen knap 9; vælg 1–" in before
+    english, secretary = after.split("Du er nu Anne Eksempelsen (sekretariat-1).")
+    assert "There is no button 9; choose 1–5." in english
+    assert "Der er ingen knap 9; vælg 1–" in secretary

@@ -170,9 +170,16 @@ class Console:
             self.say(self._("There is nobody with the id “{id}” in the roster.", id=person_id))
             return False
         self.person = person
+        await self.follow_language()
         self.say(self._("You are now {name} ({id}).", name=person.name, id=person.id))
         self.show_buttons(person.id)
         return True
+
+    async def follow_language(self) -> None:
+        """The console's own words (prompts, "delivered to") in the language of the person it acts as."""
+        assert self.person is not None
+        async with self.conversation.db.read() as conn:
+            self._ = await self.conversation.translator_for(conn, self.person.id)
 
     async def list_people(self) -> None:
         assert self.roster is not None
@@ -202,15 +209,16 @@ class Console:
         return "\n".join(line.rstrip() for line in lines)
 
     async def run(self) -> None:
-        _ = self._
         async with self.conversation.db.read() as conn:
             roster = await Roster.load(conn)
         if not await self.act_as(roster.members[0].id if roster.members else roster.people[0].id):
             return
+        _ = self._
         self.say(
             _(
                 "Type a command such as /{next} or /{help}, a number to press a button, /as PERSON-ID to act "
-                "as someone else, /who to list the roster, /quit to leave.",
+                "as someone else, /who to list the roster, /quit to leave. End a line with \\ to go on writing on "
+                "the next (an agenda, a broadcast).",
                 next=word("next", _.language),
                 help=word("help", _.language),
             )
@@ -233,7 +241,7 @@ class Console:
                     if len(parts) == 2:
                         await self.act_as(parts[1])
                     else:
-                        self.say(_("Write /as PERSON-ID; /who lists the roster."))
+                        self.say(self._("Write /as PERSON-ID; /who lists the roster."))
                     continue
                 if line == "/who":
                     await self.list_people()
@@ -242,7 +250,11 @@ class Console:
                 shown = self.pressable(self.person.id)
                 if is_number(line) and shown and not 1 <= int(line) <= len(shown):
                     # A number that is no button: say which numbers are, and show them again.
-                    self.say(_("There is no button {number}; choose 1–{count}.", number=line, count=len(shown)))
+                    self.say(
+                        self._("There is no button {number}; press 1.", number=line)
+                        if len(shown) == 1
+                        else self._("There is no button {number}; choose 1–{count}.", number=line, count=len(shown))
+                    )
                     self.show_buttons(self.person.id)
                     continue
                 command, args, text = self.parse(line)
@@ -257,6 +269,7 @@ class Console:
                         person_id=self.person.id,
                     )
                 )
+                await self.follow_language()  # /sprog may have changed it
         finally:
             ticker.cancel()
             await self.worker.stop(worker)
