@@ -143,14 +143,22 @@ async def test_a_meeting_already_held_without_an_agenda_is_not_said_to_be_waitin
     assert "Dagsordenen er ikke udsendt endnu." in coming.text
 
 
-async def test_withdrawing_by_something_else_than_a_notice_offers_the_persons_own_notices(council: Transcript) -> None:
+async def test_withdrawing_by_date_withdraws_that_meetings_notice_and_anything_else_offers_the_own_notices(
+    council: Transcript,
+) -> None:
     nothing_yet = await council.say(MEMBER, "/fortryd 12.02")
     await council.say(MEMBER, "/afbud 12.02.2027 ok")
-    by_date = await council.say(MEMBER, "/fortryd 12.02")
+    await council.say(MEMBER, "/afbud 23.04.2027 ok")
+    by_word = await council.say(MEMBER, "/fortryd det")
+    by_date = await council.say(MEMBER, "/fortryd 12/2")
+    left = await council.say(MEMBER, "/fortryd")
 
-    assert nothing_yet.text == ("Jeg kan ikke finde det afbud. Du har ikke meldt afbud til et kommende møde.")
-    assert by_date.text == "Jeg kan ikke finde det afbud. Hvilket afbud vil du trække tilbage?"
-    assert labels(by_date) == ["fre. 12. feb. 2027"]
+    assert nothing_yet.text == "Jeg kan ikke finde det afbud. Du har ikke meldt afbud til et kommende møde."
+    assert by_word.text == "Jeg kan ikke finde det afbud. Hvilket afbud vil du trække tilbage?"
+    assert labels(by_word) == ["fre. 12. feb. 2027", "fre. 23. apr. 2027"]
+    assert "fredag den 12. februar 2027" in by_date.text
+    assert "Jeg kan ikke finde" not in by_date.text
+    assert labels(left) == ["fre. 23. apr. 2027"]
 
 
 async def test_a_cancelled_broadcast_is_shown_as_cancelled_without_recipients_waiting(council: Transcript) -> None:

@@ -12,13 +12,16 @@ from datetime import datetime
 import aiosqlite
 
 from bot.core.commands import is_number
+from bot.core.dates import read_date
 from bot.core.turn import Turn, display_name
 from bot.core.usecases.general import main_menu
 from bot.core.usecases.meetings import (
     MEETINGS_OFFERED,
+    local_today,
     meeting_by_id,
     meeting_choices,
     meeting_from_words,
+    meeting_on,
     meeting_when,
 )
 from bot.core.usecases.standing import answer_buttons, standing_of, substitute_status
@@ -367,10 +370,17 @@ async def undo_case(turn: Turn) -> None:
     assert turn.person is not None
     member = turn.person
     said = turn.args[0] if turn.args else ""
+    meetings = await turn.meetings()
     absence = await get_absence(turn.conn, int(said)) if is_number(said) else None
-    meeting = meeting_by_id(await turn.meetings(), absence.meeting_id) if absence else None
+    if said and absence is None:
+        # A meeting's date, as members write it for /afbud: their active notice for that meeting.
+        day, _used = read_date(turn.args, local_today(turn), [m.start.date() for m in meetings])
+        if (on_day := meeting_on(meetings, day) if day else None) is not None:
+            own_then = [a for a in await active_absences_of(turn.conn, member.id) if a.meeting_id == on_day.id]
+            absence = own_then[0] if own_then else None
+    meeting = meeting_by_id(meetings, absence.meeting_id) if absence else None
     if absence is None or meeting is None or absence.member_id != member.id:
-        # No notice of theirs by that number (a date, a word): the ones they can withdraw, as buttons.
+        # No notice of theirs by that number or date (a word): the ones they can withdraw, as buttons.
         not_found = _("I cannot find that absence notice.") + " " if said else ""
         coming = {m.id: m for m in upcoming_meetings(await turn.meetings(), turn.now)}
         own = [a for a in await active_absences_of(turn.conn, member.id) if a.meeting_id in coming]
