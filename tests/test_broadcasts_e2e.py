@@ -143,6 +143,8 @@ async def test_several_parties_municipalities_or_people_with_commas_are_one_audi
         select_audience(roster, "A,Q")
     preview = await council.ask(SECRETARY, "/udsend A,V Gruppemøde kl. 8.30")
     assert f"Til: medlemmerne fra parti A, medlemmerne fra parti V, {len(a_and_v)} modtagere." in text(preview)
+    one = await council.ask(SECRETARY, "/udsend a-medlem-2 Hej")
+    assert "Til: Pia Fiktivsen (eksempel), 1 modtager." in text(one)
 
 
 async def test_a_blocked_member_is_reported_as_blocked_and_acknowledgements_are_counted(council: RunningBot) -> None:

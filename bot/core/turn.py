@@ -194,8 +194,9 @@ def who(person: Person, _: Translator) -> str:
     )
 
 
-def _p(turn: Turn, singular: str, plural: str, count: int, /, **params: object) -> str:
-    """Singular or plural by `count` (which the messages call {count}), in the turn's language, under the name the
-    message extraction knows (pybabel's `-k _p:2,3`, tests/test_translations.py; a first argument named `_`
-    would hide the call from it)."""
-    return turn._.plural(singular, plural, count, **params)
+def _p(words: Turn | Translator, singular: str, plural: str, count: int, /, **params: object) -> str:
+    """Singular or plural by `count` (which the messages call {count}), in the turn's or the translator's language,
+    under the name the message extraction knows (pybabel's `-k _p:2,3`, tests/test_translations.py). A bare `_`
+    among the arguments hides the call from the extraction: pass the turn, or the translator by another name."""
+    translator = words._ if isinstance(words, Turn) else words
+    return translator.plural(singular, plural, count, **params)

@@ -17,7 +17,7 @@ import aiosqlite
 from bot.core.commands import is_number
 from bot.core.dates import looks_like_date
 from bot.core.messages import Notification
-from bot.core.turn import Turn, display_name
+from bot.core.turn import Turn, _p, display_name
 from bot.core.usecases.meetings import (
     PDF,
     agenda_document,
@@ -259,10 +259,16 @@ async def _queue(
             await store.set_outbox_row(conn, broadcast.id, person_id, channel, address)
 
 
-def counts_line(counts: store.Counts, _: Translator) -> str:
-    return _(
-        "{recipients} recipients: {delivered} delivered, {failed} failed, {pending} pending, {acknowledged} seen",
-        **counts.as_json(),
+def counts_line(counts: store.Counts, translator: Translator) -> str:
+    return _p(
+        translator,
+        "{count} recipient: {delivered} delivered, {failed} failed, {pending} pending, {acknowledged} seen",
+        "{count} recipients: {delivered} delivered, {failed} failed, {pending} pending, {acknowledged} seen",
+        counts.recipients,
+        delivered=counts.delivered,
+        failed=counts.failed,
+        pending=counts.pending,
+        acknowledged=counts.acknowledged,
     )
 
 
@@ -444,13 +450,9 @@ async def preview(turn: Turn, broadcast_id: int) -> None:
             buttons=[[turn.button(_("Invite links"), "invite")]],
         )
         return
-    lines = [
-        _(
-            "To: {audience}, {count} recipients.",
-            audience=audience_text(broadcast.audience, roster, _),
-            count=len(states),
-        ),
-    ]
+    audience = audience_text(broadcast.audience, roster, _)
+    lines = [_p(turn, "To: {audience}, {count} recipient.", "To: {audience}, {count} recipients.", len(states),
+                audience=audience)]  # fmt: skip
     meetings = await turn.meetings()
     if broadcast.meeting_id:
         meeting = meeting_by_id(meetings, broadcast.meeting_id)
@@ -489,10 +491,12 @@ async def _button(turn: Turn, action: str, broadcast_id: int) -> None:
         if await send(turn.conn, turn.conversation, broadcast_id, turn.now, await turn.meetings()):
             count = len({p for p, _c, _a in await store.routes_of(turn.conn, broadcast_id)})
             turn.reply(
-                _(
+                _p(
+                    turn,
+                    "Broadcast {id} is being sent to {count} recipient. You get a report when it is done.",
                     "Broadcast {id} is being sent to {count} recipients. You get a report when it is done.",
+                    count,
                     id=broadcast_id,
-                    count=count,
                 ),
                 buttons=[[turn.button(_("Show the broadcast"), f"broadcasts {broadcast_id}")]],
             )
