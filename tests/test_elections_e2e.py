@@ -83,7 +83,7 @@ async def test_r_elec_4_a_valgforbund_in_time_is_approved_by_the_secretariat_and
 ) -> None:
     await setup(kkrbot, ON_TIME)
 
-    answer = await kkrbot.ask(MAYOR, "/valgforbund A+F+B+Ø", count=1)
+    answer = await kkrbot.ask(MAYOR, "/valgforbund A, F B,Ø", count=1)  # commas and spaces read as +
     assert "A+F+B+Ø" in text(answer)
     notice = (await kkrbot.tg.wait_for_messages(SECRETARY, 2))[-1]
     assert "A+F+B+Ø" in text(notice)

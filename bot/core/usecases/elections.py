@@ -96,7 +96,8 @@ async def valgforbund_case(turn: Turn) -> None:
     if args and args[0].lower() in APPROVE + REJECT:
         await _decide(turn, meeting, args)
     elif args:
-        await _notify(turn, meeting, "".join(args).upper())
+        # A+V as the rules write it, and A,V or A V as people also do (/udsend takes commas).
+        await _notify(turn, meeting, "+".join(args).replace(",", "+").upper())
     else:
         await _list(turn, meeting)
 
