@@ -197,6 +197,8 @@ async def test_a_forum_id_in_capitals_is_taken_in_lower_case_and_a_wrong_one_is_
     assert "/forum liste f1 GRUPPE" in capitals.text
     assert wrong.text.startswith("Et forums id er ét ord af bogstaverne a-z, tal og bindestreger, højst 32")
     assert "f1: Testforum, 3 pladser, åben" in listed.text
+    lot = await council.say(SECRETARY, "/forum lod f1 c-medlem-1")
+    assert lot.text.startswith("Ingen gruppe har registreret en liste endnu")  # not the reason code no_parties
 
 
 async def test_words_after_kanal_that_name_no_channel_of_the_person_are_said_to_be_so(council: Transcript) -> None:

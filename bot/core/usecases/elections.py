@@ -59,6 +59,9 @@ def reason_text(reason: Reason, detail: str, _: Translator) -> str:
         Reason.NEGATIVE_VOTES: _("Votes cannot be negative ({detail}).", detail=detail),
         Reason.RECORDED_LOT_MISMATCH: _("That lot does not name one of the tied ({detail}).", detail=detail),
         Reason.RECORDED_LOTS_EXHAUSTED: _("Another tie needs a lot as well ({detail}).", detail=detail),
+        Reason.NO_PARTIES: _("No group has recorded a list yet: record the lists first (/forum liste)."),
+        Reason.NO_VOTES: _("No votes are recorded yet."),
+        Reason.SEATS_BELOW_ONE: _("There must be at least one seat."),
     }
     return texts.get(reason, _("Not possible: {detail}", detail=f"{reason} {detail}".strip()))
 
