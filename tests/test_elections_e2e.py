@@ -217,6 +217,8 @@ async def test_r_elec_5_a_flertalsvalg_is_decided_in_round_2_by_the_single_candi
     assert json.loads(row[0])["reason"] == "elected_as_only_candidate"
     mine = await kkrbot.ask(MEMBER, "/udpegninger")
     assert "Trafikforum" in text(mine)
+    secretariat = await kkrbot.ask(SECRETARY, "/udpegninger")  # appointed to none itself: everyone's
+    assert "Trafikforum" in text(secretariat)
 
 
 async def test_r_elec_5_a_flertalsvalg_that_needs_round_3_between_the_two_leaders_of_round_2(

@@ -324,13 +324,16 @@ async def _lot(turn: Turn, forum_id: str, words: Sequence[str]) -> None:
 
 
 async def appointments_case(turn: Turn) -> None:
-    """`/udpegninger`: my appointments; `/udpegninger alle`: everyone's; `/udpegninger NAME`: that person's."""
+    """`/udpegninger`: my appointments (the secretariat, appointed to none: everyone's); `/udpegninger alle`:
+    everyone's; `/udpegninger NAME`: that person's."""
     _ = turn._
     assert turn.person is not None
     roster = await turn.roster()
     query = " ".join(turn.args)
-    if not query:
-        people: list[Person] | None = [turn.person]
+    if not query and turn.is_secretariat:
+        people: list[Person] | None = None
+    elif not query:
+        people = [turn.person]
     elif query.lower() in ("alle", "all"):
         people = None
     else:
