@@ -201,6 +201,13 @@ async def test_a_forum_id_in_capitals_is_taken_in_lower_case_and_a_wrong_one_is_
     assert lot.text.startswith("Ingen gruppe har registreret en liste endnu")  # not the reason code no_parties
 
 
+async def test_composition_of_another_period_says_which_period_it_shows(council: Transcript) -> None:
+    answer = await council.say(MEMBER, "/sammensaetning 2022")
+
+    assert "Jeg kender kun valgperioden 2026-2030; her er dens sammensætning." in answer.text
+    assert "Sammensætning 2026-2030" in answer.text
+
+
 async def test_words_after_kanal_that_name_no_channel_of_the_person_are_said_to_be_so(council: Transcript) -> None:
     unknown = await council.say(MEMBER, "/kanal due")
     not_connected = await council.say(MEMBER, "/kanal teams")

@@ -60,6 +60,9 @@ async def composition_case(turn: Turn) -> None:
                 party=party,
             )
         )
+    if turn.args:
+        # Another period or any other word: this bot holds one period's data, and says so before showing it.
+        lines.insert(0, _("I only hold the period {period}; here is its composition.", period=turn.dataset.period))
     q = quorum(composition.size, composition.size)
     lines.append(
         _(
