@@ -14,11 +14,10 @@ from bot.core.usecases.absence_notices import (
     AbsenceRecord,
     absence_records,
     attendance_line,
-    is_over,
     minutes_line,
     quorum_for,
 )
-from bot.core.usecases.meetings import meeting_named, meeting_when
+from bot.core.usecases.meetings import is_over, meeting_named, meeting_when
 from bot.i18n import Translator, translator
 from bot.storage.absences import Answer
 from bot.storage.db import Database

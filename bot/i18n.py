@@ -129,7 +129,7 @@ def _formatted_date(day: dt.date, pattern: str, language: Language) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _formatted_time(moment: dt.time | datetime, pattern: str, language: Language) -> str:
+def _formatted_time(moment: datetime, pattern: str, language: Language) -> str:
     return format_time(moment, pattern, locale=language)
 
 

@@ -17,6 +17,7 @@ from bot.core.turn import Turn, display_name
 from bot.core.usecases.general import main_menu
 from bot.core.usecases.meetings import (
     MEETINGS_OFFERED,
+    is_over,
     local_today,
     meeting_by_id,
     meeting_choices,
@@ -382,7 +383,7 @@ async def undo_case(turn: Turn) -> None:
     if absence is None or meeting is None or absence.member_id != member.id:
         # No notice of theirs by that number or date (a word): the ones they can withdraw, as buttons.
         not_found = _("I cannot find that absence notice.") + " " if said else ""
-        coming = {m.id: m for m in upcoming_meetings(await turn.meetings(), turn.now)}
+        coming = {m.id: m for m in upcoming_meetings(meetings, turn.now)}
         own = [a for a in await active_absences_of(turn.conn, member.id) if a.meeting_id in coming]
         if not own:
             turn.reply(not_found + _("You have no absence reported for a coming meeting."), buttons=main_menu(turn))
@@ -455,10 +456,6 @@ async def _meeting_for_secretariat(turn: Turn, command: str, *, default_held: bo
         )
         return None
     return coming[0]
-
-
-def is_over(meeting: Meeting, now: datetime) -> bool:
-    return meeting.end <= now
 
 
 def too_late(meeting: Meeting, now: datetime, _: Translator) -> str:

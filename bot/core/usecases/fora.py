@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from bot.core.commands import is_number
 from bot.core.turn import Turn, _p, display_name
-from bot.core.usecases.elections import lot_buttons, reason_text, recorded_draw, recorded_lots
+from bot.core.usecases.elections import LOT, lot_buttons, reason_text, recorded_draw, recorded_lots
 from bot.core.usecases.people import find_people
 from bot.i18n import Translator
 from bot.storage import elections as store
@@ -26,7 +26,6 @@ NEW = ("ny", "new")
 VOTES = ("stemmer", "votes")
 LIST = ("liste", "list")
 ALLOCATE = ("fordel", "allocate")
-LOT = ("lod", "lot")
 _FORUM_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")  # a word of a button's data (commands.parse_action)
 _VOTE = re.compile(r"^(.+)=(\d+)$")
 

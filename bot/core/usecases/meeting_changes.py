@@ -322,6 +322,7 @@ async def _requested_change(
 ) -> tuple[MeetingChange, str | None] | None:
     """The change and the reason the words ask for, or None after saying what is missing."""
     _ = turn._
+    written = f"{turn.command('meeting')} {turn.args[0].lower()}"  # the command as typed, for the examples
     if action in EXTRA:
         day, used = read_date(words, local_today(turn))
         if day is None and words:
@@ -329,7 +330,7 @@ async def _requested_change(
                 _(
                     "I cannot read “{text}” as a date. Write for example {command} 05.03.2027 10:00-12:00 Aalborg.",
                     text=quoted(date_attempt(words)),
-                    command=f"{turn.command('meeting')} {turn.args[0].lower()}",
+                    command=written,
                 )
             )
             return None
@@ -340,9 +341,7 @@ async def _requested_change(
             return None
         start, end = _at(turn, day, first), _at(turn, day, last)
         return AddMeeting(made_at=turn.now, start=start, end=end, place=place, address=address), None
-    found = await meeting_from_words(
-        turn, "meetings", words, coming, example=f"{turn.command('meeting')} {turn.args[0].lower()}"
-    )
+    found = await meeting_from_words(turn, "meetings", words, coming, example=written)
     if found is None:
         return None
     meeting, rest = found

@@ -50,6 +50,10 @@ def meeting_choices(turn: Turn, command: str, meetings: Sequence[Meeting]) -> li
     return [[turn.button(turn._.short_date(m.start), f"{command} {m.id}")] for m in meetings[:MEETINGS_OFFERED]]
 
 
+def is_over(meeting: Meeting, now: datetime) -> bool:
+    return meeting.end <= now
+
+
 def date_attempt(words: Sequence[str]) -> str:
     """The words meant as a date, for quoting them: up to the next word that starts with a digit (the time of
     `/moede flyt 31.02.2027 13:00-15:00 Hjørring`), so "i morgen" stays whole and a time and place stay out."""
@@ -159,7 +163,7 @@ def describe_meeting(meeting: Meeting, _: Translator, agenda: Agenda | None, now
             )
         )
     lines.append("")
-    lines.extend(agenda_lines(agenda, _, held=meeting.end <= now))
+    lines.extend(agenda_lines(agenda, _, held=is_over(meeting, now)))
     return "\n".join(lines)
 
 
@@ -274,7 +278,7 @@ def build_calendar(meetings: Sequence[Meeting], agendas: Mapping[str, Agenda], _
                     end=_.time(meeting.group_meetings_end),
                 )
             )
-        description.extend(agenda_lines(agenda, _, held=meeting.end <= now))
+        description.extend(agenda_lines(agenda, _, held=is_over(meeting, now)))
         event.add("description", "\n".join(description))
         event.add("sequence", meeting.sequence + (agenda.versions - 1 if agenda else 0))
         event.add("status", "CANCELLED" if meeting.cancelled else "CONFIRMED")
