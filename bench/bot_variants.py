@@ -2,7 +2,8 @@
 
 Run as `python -m bench.bot_variants run` with BENCH_VARIANT set:
 - `no-fsync`: SQLite with synchronous=OFF, to see how much of kkrbot's cost the durable commits are;
-- `lock-timing`: reports, at exit, how long the database lock was held, to see whether it is the bottleneck.
+- `lock-timing`: reports, at exit, how long the database lock was held, to see whether it is the bottleneck;
+- `round-trips`: reports, at exit, the calls made to aiosqlite's thread, by statement (bench/loopback_cost.py).
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ import atexit
 import os
 import sys
 import time
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import aiosqlite
 
@@ -62,7 +65,23 @@ def lock_timing() -> None:
     )
 
 
-VARIANTS = {"no-fsync": no_fsync, "lock-timing": lock_timing}
+def round_trips() -> None:
+    """Counts every call that goes to aiosqlite's thread (its `_execute`), by the statement's first words."""
+    calls: Counter[str] = Counter()
+    original = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        sql = args[0] if args and isinstance(args[0], str) else getattr(fn, "__name__", "call")
+        calls[" ".join(sql.split()[:4])] += 1
+        return await original(self, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
+
+    aiosqlite.Connection._execute = counted  # type: ignore[method-assign]
+    atexit.register(
+        lambda: print(f"round trips {sum(calls.values())}: {dict(calls.most_common())}", file=sys.stderr, flush=True)
+    )
+
+
+VARIANTS = {"no-fsync": no_fsync, "lock-timing": lock_timing, "round-trips": round_trips}
 
 if __name__ == "__main__":
     VARIANTS[os.environ["BENCH_VARIANT"]]()

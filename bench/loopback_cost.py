@@ -1,0 +1,82 @@
+"""What one answer costs kkrbot on loopback (no latency, no limits, no pacing), split where it is spent: CPU
+milliseconds per answer on the event loop's thread and on aiosqlite's thread, answers a second, and the round
+trips to aiosqlite's thread per answer (two more runs, with bench/bot_variants.py's `round-trips` counter). The
+figures behind the storage changes of issue 8; `bench.bench_delivery` scenario 4 sets them beside the echo bot.
+
+Run from the project root: .venv/bin/python -m bench.loopback_cost  (about 40 s; --questions N)
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import asyncio
+import os
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+from bench.bench_delivery import warm_up
+from bench.loadgen import run_load
+from tests.fake_telegram import FakeTelegram
+from tests.processes import BotProcess, bind_everyone, wait_until_polling
+
+
+def thread_cpu_seconds(pid: int) -> dict[str, float]:
+    """CPU seconds of each thread of a process: the event loop's first, then aiosqlite's."""
+    seconds = {}
+    for task in sorted(Path(f"/proc/{pid}/task").iterdir(), key=lambda t: int(t.name)):
+        fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        seconds[task.name] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return seconds
+
+
+async def one_run(questions: int, counting: bool) -> tuple[float, dict[str, float], Counter[str]]:
+    """Answers a second, CPU ms per answer by thread, and (counting) every round trip the process made."""
+    async with FakeTelegram() as tg:
+        with tempfile.TemporaryDirectory() as workdir:
+            database, log = Path(workdir) / "kkrbot.sqlite3", Path(workdir) / "kkrbot.log"
+            _roster, accounts = await bind_everyone(database)
+            users = list(accounts.values())
+            variant = {"BENCH_VARIANT": "round-trips"} if counting else {}
+            bot = BotProcess(
+                tg, database, log, module="bench.bot_variants" if counting else "bot",
+                KKRBOT_TELEGRAM_MAX_MESSAGES_PER_SECOND="0", **variant,
+            )  # fmt: skip
+            calls = tg.get_updates_calls
+            await bot.start()
+            await wait_until_polling(tg, calls)
+            assert bot.process is not None
+            await warm_up(tg, users)
+            before = thread_cpu_seconds(bot.process.pid)
+            result = await run_load(tg, users, questions, lambda u, n: "/naeste")
+            after = thread_cpu_seconds(bot.process.pid)
+            await bot.terminate()
+            per_answer = {t: (after[t] - before.get(t, 0.0)) / result.answered * 1000 for t in after}
+            counted = next((line for line in log.read_text().splitlines() if line.startswith("round trips ")), "")
+            by_statement = Counter(ast.literal_eval(counted.partition(": ")[2])) if counted else Counter[str]()
+            return result.throughput, per_answer, by_statement
+
+
+async def main(questions: int) -> None:
+    rate, per_answer, _ = await one_run(questions, counting=False)
+    loop, database, *other = per_answer.values()
+    print(f"kkrbot on loopback, {questions} questions (/naeste) from 46 people, pacing off: {rate:.1f} answers/s")
+    print(f"CPU ms per answer: event loop's thread {loop:.2f}, aiosqlite's thread {database:.2f}, "
+          f"other threads {sum(other):.2f}")  # fmt: skip
+    # Two counted runs, so that what start-up and warm-up cost falls out of the difference.
+    fewer = questions // 2
+    _, _, many_trips = await one_run(questions, counting=True)
+    _, _, fewer_trips = await one_run(fewer, counting=True)
+    answers = questions - fewer
+    trips = {statement: (many_trips[statement] - fewer_trips[statement]) / answers for statement in many_trips}
+    print(f"round trips to aiosqlite's thread: {sum(trips.values()):.2f} per answer")
+    for statement, count in sorted(trips.items(), key=lambda item: -item[1]):
+        if count >= 0.01:
+            print(f"  {count:5.2f}  {statement}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--questions", type=int, default=2000)
+    asyncio.run(main(parser.parse_args().questions))
