@@ -61,7 +61,7 @@ async def composition_case(turn: Turn) -> None:
             )
         )
     if turn.args:
-        # Another period or any other word: this bot holds one period's data, and says so before showing it.
+        # Another period or any other word: this bot holds one period's data, and its text says so first.
         lines.insert(0, _("I only hold the period {period}; here is its composition.", period=turn.dataset.period))
     q = quorum(composition.size, composition.size)
     lines.append(
