@@ -1,5 +1,6 @@
-"""What a round trip to aiosqlite's thread costs, beside the statement it carries: the figure behind running a
-write transaction's statements on the event loop's thread (bot/storage/db.py, `Connection`).
+"""What a round trip to aiosqlite's thread costs, beside the statement it carries, and what a durable COMMIT costs
+(WAL, synchronous=FULL, on the disk of the current folder, where the bot keeps its database by default): the
+figures behind running SQLite on the event loop's thread (bot/storage/db.py, `Connection`).
 
 Run from the project root: .venv/bin/python -m bench.sqlite_round_trip
 """
@@ -8,11 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import tempfile
 import time
+from pathlib import Path
 
 import aiosqlite
 
 CALLS = 20_000
+COMMITS = 1_000
 QUERY = "SELECT a, b FROM t WHERE a = ?"
 
 
@@ -38,6 +42,26 @@ async def main() -> None:
     print(f"one short SELECT, {CALLS:,} times:")
     print(f"  through aiosqlite's thread: {hop_cpu * 1e6:.1f} µs of CPU, {hop_wall * 1e6:.1f} µs wall, per call")
     print(f"  on the calling thread:      {direct_cpu * 1e6:.1f} µs of CPU per call")
+    commit_cpu, commit_wall = durable_commit()
+    print(f"one INSERT and its COMMIT (WAL, synchronous=FULL), {COMMITS:,} times, on the calling thread:")
+    print(f"  {commit_wall * 1e3:.3f} ms wall, {commit_cpu * 1e3:.3f} ms of CPU, per commit")
+
+
+def durable_commit() -> tuple[float, float]:
+    """CPU and wall seconds per write transaction, as the bot's database makes them (bot/storage/db.py)."""
+    with tempfile.TemporaryDirectory(dir=".") as folder:
+        conn = sqlite3.connect(Path(folder) / "commit.sqlite3", isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        setup(conn)
+        cpu, wall = time.process_time(), time.perf_counter()
+        for n in range(COMMITS):
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("INSERT INTO t VALUES (?, ?)", (n, n))
+            conn.execute("COMMIT")
+        result = (time.process_time() - cpu) / COMMITS, (time.perf_counter() - wall) / COMMITS
+        conn.close()
+    return result
 
 
 if __name__ == "__main__":

@@ -1,7 +1,6 @@
-"""Where SQLite runs (bot/storage/db.py, `Connection`): a write transaction's statements on the event loop's
-thread once BEGIN IMMEDIATE holds the write lock; whatever may wait (BEGIN when another process holds the lock,
-COMMIT, a write outside a transaction, a read outside one) on aiosqlite's thread, so the bot keeps answering while
-another process holds the database."""
+"""Where SQLite runs (bot/storage/db.py, `Connection`): every statement on the event loop's thread, unless it must
+wait for another process's lock; that one waits on aiosqlite's thread, so the bot keeps answering while another
+process holds the database."""
 
 from __future__ import annotations
 
@@ -36,9 +35,7 @@ async def meta_value(db: Database, key: str) -> str | None:
     return None if row is None else str(row[0])
 
 
-async def test_a_write_transaction_runs_its_statements_on_the_loop_and_reads_outside_one_go_to_the_thread(
-    tmp_path: Path,
-) -> None:
+async def test_statements_run_on_the_loop_when_nobody_else_holds_the_database(tmp_path: Path) -> None:
     db = await open_with_thread_probe(tmp_path / "kkrbot.sqlite3")
     loop_thread = threading.current_thread().name
     try:
@@ -46,13 +43,16 @@ async def test_a_write_transaction_runs_its_statements_on_the_loop_and_reads_out
             inside = [await thread_of(conn) for _ in range(3)]
         async with db.read() as conn:
             outside = await thread_of(conn)
+        written = await db.write("INSERT INTO meta (key, value) VALUES ('probe', thread())")
     finally:
         await db.close()
     assert inside == [loop_thread] * 3
-    assert outside != loop_thread
+    assert outside == loop_thread
+    assert written == 1
 
 
-async def test_the_loop_keeps_running_while_begin_waits_for_another_process(tmp_path: Path) -> None:
+@pytest.mark.parametrize("how", ["transaction", "single write"])
+async def test_the_loop_keeps_running_while_a_write_waits_for_another_process(tmp_path: Path, how: str) -> None:
     path = tmp_path / "kkrbot.sqlite3"
     db = await open_with_thread_probe(path)
     other = sqlite3.connect(path, isolation_level=None)
@@ -65,24 +65,29 @@ async def test_the_loop_keeps_running_while_begin_waits_for_another_process(tmp_
             await asyncio.sleep(0.01)
             ticks += 1
 
-    first_statement_ran_on = ""
-
     async def write() -> None:
-        nonlocal first_statement_ran_on
+        if how == "single write":
+            await db.write("INSERT INTO meta (key, value) VALUES ('probe', thread())")
+            return
         async with db.transaction() as conn:
-            first_statement_ran_on = await thread_of(conn)
-            await conn.execute("INSERT INTO meta (key, value) VALUES ('probe', 'written')")
+            await conn.execute("INSERT INTO meta (key, value) VALUES ('probe', thread())")
+            await conn.execute("INSERT INTO meta (key, value) VALUES ('after', thread())")
 
     ticker = asyncio.create_task(tick())
     writer = asyncio.create_task(write())
     try:
         await asyncio.sleep(0.3)
-        assert not writer.done()  # BEGIN waits for the lock (busy_timeout) ...
+        assert not writer.done()  # the write waits for the lock (busy_timeout) ...
         assert ticks >= 10  # ... in aiosqlite's thread: the loop went on
         other.execute("COMMIT")
         await asyncio.wait_for(writer, 5)
-        assert await meta_value(db, "probe") == "written"
-        assert first_statement_ran_on != threading.current_thread().name  # with BEGIN, once it could
+        loop_thread = threading.current_thread().name
+        assert await meta_value(db, "probe") not in (None, loop_thread)  # waited in the thread, with BEGIN
+        if how == "transaction":
+            assert await meta_value(db, "after") == loop_thread  # the rest of the transaction, on the loop
+        async with db.read() as conn:  # and the loop's statements no longer wait: busy_timeout is 0 again
+            assert await thread_of(conn) == loop_thread
+            assert tuple(await first_row(conn, "PRAGMA busy_timeout") or ()) == (0,)
     finally:
         ticker.cancel()
         other.close()

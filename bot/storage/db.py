@@ -21,7 +21,8 @@ import aiosqlite
 from bot.storage.faults import Unrecoverable
 from bot.storage.migrations import MIGRATIONS
 
-# How long a statement waits for another process's lock (`kkrbot roster import` while the bot runs, say).
+# How long a statement waits for another process's lock (`kkrbot roster import` while the bot runs, say), in
+# aiosqlite's thread.
 BUSY_TIMEOUT_MS = 5000
 
 
@@ -47,70 +48,66 @@ async def first_row(conn: aiosqlite.Connection, sql: str, params: tuple[object, 
 
 
 class Connection(aiosqlite.Connection):
-    """aiosqlite's connection, which runs a write transaction's statements on the event loop's own thread.
+    """aiosqlite's connection, which runs every statement on the event loop's own thread unless it must wait for
+    another process: then, and only then, in aiosqlite's thread, under busy_timeout, while the loop goes on.
 
-    A call to aiosqlite's thread costs about 0.1 ms of CPU in handing over and back (`bench/sqlite_round_trip.py`),
-    fifty to a hundred times what a short statement costs SQLite, and a `/naeste` made nine of them. The thread pays
-    off only for a statement that may wait: for another process's write lock (BEGIN IMMEDIATE, a write outside a
-    transaction, under busy_timeout) or for the disk (COMMIT syncs the WAL). So:
-    - BEGIN IMMEDIATE is tried here first, with busy_timeout 0: when no other connection holds the write lock it
-      takes it at once. When one does (`kkrbot roster import` while the bot runs), it waits for it in the thread,
-      with the transaction's first statement, and the loop goes on meanwhile.
-    - Inside the transaction, once BEGIN has succeeded, no statement waits for another connection (this one holds
-      the write lock, and in WAL mode readers never block a writer) and nothing syncs the disk before COMMIT:
-      those statements run here, at once.
-    - COMMIT and ROLLBACK go to the thread; so do writes and reads outside a transaction.
+    A call to aiosqlite's thread costs about 0.1 ms of CPU in handing over and back, fifty to a hundred times what a
+    short statement costs SQLite (`bench/sqlite_round_trip.py`), and a `/naeste` made three of them. The thread pays
+    off only for a statement that waits, and in this process nothing does:
+    - Another connection's lock is the one real wait (`kkrbot roster import` while the bot runs). The connection
+      keeps busy_timeout 0 here, so a statement that would wait fails at once with SQLITE_BUSY, having done nothing,
+      and is run again in the thread with busy_timeout BUSY_TIMEOUT_MS (the statement of a write transaction waits
+      there together with its BEGIN IMMEDIATE). Once BEGIN holds the write lock, nothing in the transaction waits
+      for anyone (in WAL mode readers never block a writer).
+    - COMMIT syncs the WAL (synchronous=FULL) here too. That is a wait for the disk, but a short one: 0.25-0.36 ms
+      on the machine of the README's figures, 0.1 ms of it CPU, where the hop alone costs 0.07-0.12 ms of CPU
+      (`bench/sqlite_round_trip.py`). On loopback the bot answers a fifth faster and with a fifth less CPU with
+      its commits here than in the thread (`bench/bench_delivery.py`, scenario 4). A disk that syncs slowly makes
+      every commit as slow in the thread as here; here it holds up the loop meanwhile, and loses nothing.
 
-    Never two threads at once: `Database` serialises every use with its lock, and each call to the thread is
-    awaited before the next statement, so the thread is idle whenever a statement runs here (the sqlite3 connection
-    is opened with check_same_thread=False for that). Every statement goes through `_execute`, aiosqlite's one door
+    Never two threads at once: `Database` serialises every use with its lock, and a call to the thread is awaited
+    before the next statement, so the thread is idle whenever a statement runs here (the sqlite3 connection is
+    opened with check_same_thread=False for that). Every statement goes through `_execute`, aiosqlite's one door
     to its thread, so this is the one place that needs to know."""
 
     _begin: str | None = None
-    # BEGIN IMMEDIATE succeeded and neither COMMIT nor ROLLBACK has been sent: statements run on the loop's thread.
+    # BEGIN IMMEDIATE succeeded and neither COMMIT nor ROLLBACK has been sent.
     _holding_write_lock = False
 
     def begin_with_next_statement(self, begin: str) -> None:
         self._begin = begin
 
     def end_transaction(self) -> bool:
-        """Before COMMIT or ROLLBACK, which go to the thread. True if the BEGIN was sent (there is a transaction to
-        end); False if the transaction ran no statement, so there is nothing to commit."""
+        """Before COMMIT or ROLLBACK. True if the BEGIN was sent (there is a transaction to end); False if the
+        transaction ran no statement, so there is nothing to commit."""
         self._holding_write_lock = False
         began, self._begin = self._begin is None, None
         return began
 
-    def _begin_at_once(self, begin: str) -> bool:
-        """BEGIN here, if no other connection holds the write lock; False, having waited for nothing, if one does
-        (then BEGIN waits for it under busy_timeout, in aiosqlite's thread)."""
-        self._conn.execute("PRAGMA busy_timeout=0")
-        try:
-            self._conn.execute(begin)
-        except sqlite3.OperationalError as exc:
-            if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:  # the primary code of an extended one
-                raise
-            return False
-        finally:
-            self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        return True
-
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        if self._holding_write_lock:
-            return fn(*args, **kwargs)
         begin, self._begin = self._begin, None
-        if begin is None:
-            return await super()._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
-        if self._begin_at_once(begin):
-            self._holding_write_lock = True
+        try:
+            if begin is not None:
+                self._conn.execute(begin)
+                self._holding_write_lock = True
             return fn(*args, **kwargs)
+        except sqlite3.OperationalError as exc:
+            # The primary code of an extended one. A statement that fails with SQLITE_BUSY did nothing.
+            if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or (self._holding_write_lock and begin is None):
+                raise
         statement = partial(fn, *args, **kwargs)
 
-        def begin_then_statement() -> Any:  # in aiosqlite's thread
-            self._conn.execute(begin)
-            self._holding_write_lock = True
-            return statement()
+        def waiting_for_the_lock() -> Any:  # in aiosqlite's thread
+            self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            try:
+                if begin is not None and not self._holding_write_lock:
+                    self._conn.execute(begin)
+                    self._holding_write_lock = True
+                return statement()
+            finally:
+                self._conn.execute("PRAGMA busy_timeout=0")
 
-        return await super()._execute(begin_then_statement)  # type: ignore[no-untyped-call]
+        return await super()._execute(waiting_for_the_lock)  # type: ignore[no-untyped-call]
 
 
 def _inode(path: Path) -> int | None:
@@ -147,7 +144,9 @@ class Database:
             await connection.execute("PRAGMA journal_mode=WAL")
             await connection.execute("PRAGMA synchronous=FULL")
             await connection.execute("PRAGMA foreign_keys=ON")
-            await connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            # Nothing waits on the loop's thread: a statement that would wait for another process's lock waits in
+            # aiosqlite's thread instead, under BUSY_TIMEOUT_MS (`Connection`).
+            await connection.execute("PRAGMA busy_timeout=0")
             # Deleted and overwritten contents (a delivered invite link, a pruned message) are zeroed in the file,
             # not left in free space where a copy of the database would still hold them.
             await connection.execute("PRAGMA secure_delete=ON")
