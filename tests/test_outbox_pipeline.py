@@ -116,3 +116,24 @@ async def test_bulk_never_takes_the_last_slot_so_an_answer_goes_next(db: Databas
     finally:
         release.set()
         await worker.stop(task)
+
+
+async def test_sends_that_finish_in_the_same_turn_of_the_loop_share_one_sent_mark(db: Database) -> None:
+    """Each sent mark is a commit, a disk sync; answers that arrive together are marked together."""
+    release = asyncio.Event()
+    statements: list[str] = []
+
+    async def deliver(item: OutboxItem) -> DeliveryResult:
+        await release.wait()  # the four answers come in together
+        return DeliveryResult(Delivery.SENT)
+
+    await queue(db, [(str(chat), f"{chat}") for chat in range(4)])
+    worker = OutboxWorker(db, "telegram", deliver, in_flight=4)
+    await db.connection.set_trace_callback(statements.append)
+    drained = asyncio.create_task(worker.drain_once())
+    await asyncio.sleep(0.05)
+    release.set()
+    await asyncio.wait_for(drained, 5)
+    marks = {statement for statement in statements if statement.startswith("UPDATE outbox SET sent_at")}
+    assert len(marks) == 1
+    assert marks.pop().endswith("WHERE id IN (1, 2, 3, 4)")

@@ -345,6 +345,9 @@ class OutboxWorker:
         next. Only then are the recipients free for their next message."""
         self._marking = True
         try:
+            # The sends whose answers came in the same turn of the event loop finish first, and share this mark and
+            # its commit: a mark is written on the loop's thread, so nothing else finishes while it is written.
+            await asyncio.sleep(0)
             while self._to_mark:
                 batch, self._to_mark = self._to_mark, []
                 try:
