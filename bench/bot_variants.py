@@ -3,7 +3,8 @@
 Run as `python -m bench.bot_variants run` with BENCH_VARIANT set:
 - `no-fsync`: SQLite with synchronous=OFF, to see how much of kkrbot's cost the durable commits are;
 - `lock-timing`: reports, at exit, how long the database lock was held, to see whether it is the bottleneck;
-- `round-trips`: reports, at exit, the calls made to aiosqlite's thread, by statement (bench/loopback_cost.py).
+- `statements`: reports, at exit, the statements run, the commits among them and the calls to aiosqlite's thread
+  (bench/loopback_cost.py).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any, Literal
 import aiosqlite
 
 from bot import cli
-from bot.storage.db import Database
+from bot.storage.db import Connection, Database
 
 
 def no_fsync() -> None:
@@ -65,23 +66,36 @@ def lock_timing() -> None:
     )
 
 
-def round_trips() -> None:
-    """Counts every call that goes to aiosqlite's thread (its `_execute`), by the statement's first words."""
-    calls: Counter[str] = Counter()
-    original = aiosqlite.Connection._execute
+def statements() -> None:
+    """Counts every statement kkrbot's connection runs, by its first words (bench/loopback_cost.py). A write outside a
+    transaction commits on its own, so the commits (each a disk sync) are told apart by what they commit; the calls
+    that go to aiosqlite's thread are counted apart."""
+    counts: Counter[str] = Counter()
+    on_the_loop = Connection._execute
+    in_the_thread = aiosqlite.Connection._execute
 
-    async def counted(self: aiosqlite.Connection, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    async def counted(self: Connection, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         sql = args[0] if args and isinstance(args[0], str) else getattr(fn, "__name__", "call")
-        calls[" ".join(sql.split()[:4])] += 1
-        return await original(self, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
+        words = " ".join(sql.split()[:4])
+        in_transaction = self._holding_write_lock or self._begin is not None
+        if words.upper() == "COMMIT":
+            words = "commit: a transaction"
+        elif not in_transaction and words.split()[0].upper() in {"INSERT", "UPDATE", "DELETE"}:
+            words = f"commit: {words}"
+        counts[words] += 1
+        return await on_the_loop(self, fn, *args, **kwargs)
 
-    aiosqlite.Connection._execute = counted  # type: ignore[method-assign]
-    atexit.register(
-        lambda: print(f"round trips {sum(calls.values())}: {dict(calls.most_common())}", file=sys.stderr, flush=True)
-    )
+    async def to_the_thread(self: aiosqlite.Connection, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        counts[THREAD] += 1
+        return await in_the_thread(self, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
+
+    Connection._execute = counted  # type: ignore[method-assign]
+    aiosqlite.Connection._execute = to_the_thread  # type: ignore[method-assign]
+    atexit.register(lambda: print(f"statements: {dict(counts.most_common())}", file=sys.stderr, flush=True))
 
 
-VARIANTS = {"no-fsync": no_fsync, "lock-timing": lock_timing, "round-trips": round_trips}
+THREAD = "calls to aiosqlite's thread"
+VARIANTS = {"no-fsync": no_fsync, "lock-timing": lock_timing, "statements": statements}
 
 if __name__ == "__main__":
     VARIANTS[os.environ["BENCH_VARIANT"]]()

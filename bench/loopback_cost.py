@@ -1,7 +1,8 @@
 """What one answer costs kkrbot on loopback (no latency, no limits, no pacing), split where it is spent: CPU
-milliseconds per answer on the event loop's thread and on aiosqlite's thread, answers a second, and the round
-trips to aiosqlite's thread per answer (two more runs, with bench/bot_variants.py's `round-trips` counter). The
-figures behind the storage changes of issue 8; `bench.bench_delivery` scenario 4 sets them beside the echo bot.
+milliseconds per answer on the event loop's thread and on aiosqlite's thread, answers a second, and per answer the
+commits (each a disk sync) by what they commit, the SQL statements and the calls to aiosqlite's thread (two more
+runs, with bench/bot_variants.py's `statements` counter). The figures behind the storage changes of issue 8;
+`bench.bench_delivery` scenario 4 sets them beside the echo bot.
 
 Run from the project root: .venv/bin/python -m bench.loopback_cost  (about 40 s; --questions N)
 """
@@ -17,6 +18,7 @@ from collections import Counter
 from pathlib import Path
 
 from bench.bench_delivery import warm_up
+from bench.bot_variants import THREAD
 from bench.loadgen import run_load
 from tests.fake_telegram import FakeTelegram
 from tests.processes import BotProcess, bind_everyone, wait_until_polling
@@ -32,13 +34,13 @@ def thread_cpu_seconds(pid: int) -> dict[str, float]:
 
 
 async def one_run(questions: int, counting: bool) -> tuple[float, dict[str, float], Counter[str]]:
-    """Answers a second, CPU ms per answer by thread, and (counting) every round trip the process made."""
+    """Answers a second, CPU ms per answer by thread, and (counting) every statement the process ran."""
     async with FakeTelegram() as tg:
         with tempfile.TemporaryDirectory() as workdir:
             database, log = Path(workdir) / "kkrbot.sqlite3", Path(workdir) / "kkrbot.log"
             _roster, accounts = await bind_everyone(database)
             users = list(accounts.values())
-            variant = {"BENCH_VARIANT": "round-trips"} if counting else {}
+            variant = {"BENCH_VARIANT": "statements"} if counting else {}
             bot = BotProcess(
                 tg, database, log, module="bench.bot_variants" if counting else "bot",
                 KKRBOT_TELEGRAM_MAX_MESSAGES_PER_SECOND="0", **variant,
@@ -53,7 +55,7 @@ async def one_run(questions: int, counting: bool) -> tuple[float, dict[str, floa
             after = thread_cpu_seconds(bot.process.pid)
             await bot.terminate()
             per_answer = {t: (after[t] - before.get(t, 0.0)) / result.answered * 1000 for t in after}
-            counted = next((line for line in log.read_text().splitlines() if line.startswith("round trips ")), "")
+            counted = next((line for line in log.read_text().splitlines() if line.startswith("statements: ")), "")
             by_statement = Counter(ast.literal_eval(counted.partition(": ")[2])) if counted else Counter[str]()
             return result.throughput, per_answer, by_statement
 
@@ -66,14 +68,16 @@ async def main(questions: int) -> None:
           f"other threads {sum(other):.2f}")  # fmt: skip
     # Two counted runs, so that what start-up and warm-up cost falls out of the difference.
     fewer = questions // 2
-    _, _, many_trips = await one_run(questions, counting=True)
-    _, _, fewer_trips = await one_run(fewer, counting=True)
+    _, _, many = await one_run(questions, counting=True)
+    _, _, few = await one_run(fewer, counting=True)
     answers = questions - fewer
-    trips = {statement: (many_trips[statement] - fewer_trips[statement]) / answers for statement in many_trips}
-    print(f"round trips to aiosqlite's thread: {sum(trips.values()):.2f} per answer")
-    for statement, count in sorted(trips.items(), key=lambda item: -item[1]):
-        if count >= 0.01:
-            print(f"  {count:5.2f}  {statement}")
+    per_answer = {statement: (many[statement] - few[statement]) / answers for statement in many}
+    commits = {statement: count for statement, count in per_answer.items() if statement.startswith("commit: ")}
+    print(f"commits (disk syncs) per answer: {sum(commits.values()):.2f}")
+    for statement, count in sorted(commits.items(), key=lambda item: -item[1]):
+        print(f"  {count:5.2f}  {statement.removeprefix('commit: ')}")
+    print(f"SQL statements per answer: {sum(c for s, c in per_answer.items() if s != THREAD):.2f}; "
+          f"calls to aiosqlite's thread per answer: {per_answer.get(THREAD, 0.0):.2f}")  # fmt: skip
 
 
 if __name__ == "__main__":
