@@ -78,6 +78,9 @@ async def main(questions: int) -> None:
         print(f"  {count:5.2f}  {statement.removeprefix('commit: ')}")
     print(f"SQL statements per answer: {sum(c for s, c in per_answer.items() if s != THREAD):.2f}; "
           f"calls to aiosqlite's thread per answer: {per_answer.get(THREAD, 0.0):.2f}")  # fmt: skip
+    for statement, count in sorted(per_answer.items(), key=lambda item: -item[1]):
+        if count >= 0.01 and statement != THREAD and not statement.startswith("commit: "):
+            print(f"  {count:5.2f}  {statement}")
 
 
 if __name__ == "__main__":

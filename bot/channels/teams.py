@@ -388,7 +388,8 @@ class TeamsChannel:
         request = await self._request(activity)
         if request is None:
             # Not a question (the bot was installed, someone is typing, a group chat): done all the same.
-            await self.db.write(MARK_PROCESSED, (utc_text(self.conversation.clock()), CHANNEL, number))
+            now = utc_text(self.conversation.clock())
+            await self.db.write(MARK_PROCESSED, (CHANNEL, number, now, now))
             return
         try:
             await self.conversation.handle(request, update_id=number)

@@ -100,8 +100,9 @@ class Services:
         self.limits = limits
         self.in_flight = in_flight
         self.tasks: list[asyncio.Task[None]] = []
-        # Fresh updates go from the poller to the processor in memory, once they are in the inbox; the
-        # inbox itself is read back only at start, for what a crash left unprocessed.
+        # Fresh updates go from the poller to the processor in memory, stored in the inbox by the processor's
+        # transaction at the latest (see poll); the inbox is read back only at start, for what a crash left
+        # unprocessed.
         self.fresh: asyncio.Queue[Update] = asyncio.Queue()
         self.replayed = asyncio.Event()
         # Updates whose use case marked them processed in its own transaction.
@@ -411,18 +412,20 @@ async def poll(application: KkrApplication, services: Services) -> None:
                 async with db.transaction() as conn:
                     await beat(conn, POLL, now)
 
-        # Until stored, the batch is only here: the next getUpdates (which confirms it) waits for the database.
-        await until_done(store, "inbox", faults, check=db.ensure_file)
-        if beat_due:
-            last_beat = loop.time()
-        if not fetched:
-            continue
-        offset = max(update_id for update_id, _payload, _parsed in fetched) + 1
+        # The processor has the updates at once, and its first transaction stores them, before it marks the first
+        # one processed: the batch's store is a single write, and it goes in with the next transaction to begin
+        # (bot/storage/db.py, `Database.write`). Until stored, the batch is only here: the next getUpdates (which
+        # confirms it) waits until the store has committed, in the processor's transaction or in one of its own.
         for update_id, _payload, parsed in fetched:
             if isinstance(parsed, Update):
                 services.fresh.put_nowait(parsed)
             else:
                 log.warning("update %s cannot be parsed (%s); kept aside in the inbox", update_id, parsed)
+        await until_done(store, "inbox", faults, check=db.ensure_file)
+        if beat_due:
+            last_beat = loop.time()
+        if fetched:
+            offset = max(update_id for update_id, _payload, _parsed in fetched) + 1
 
 
 async def process(application: KkrApplication, services: Services) -> None:
@@ -483,7 +486,8 @@ async def _process_once(application: KkrApplication, services: Services, update:
         services.handled.discard(update.update_id)
         return
     # No handler (a group chat, an edited message), or the error handler ran: done all the same.
-    await services.db.write(MARK_PROCESSED, (utc_text(services.conversation.clock()), CHANNEL, update.update_id))
+    now = utc_text(services.conversation.clock())
+    await services.db.write(MARK_PROCESSED, (CHANNEL, update.update_id, now, now))
 
 
 # --- sending -------------------------------------------------------------------------------------------

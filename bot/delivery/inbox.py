@@ -14,16 +14,24 @@ import aiosqlite
 
 from bot.storage.db import Database, first_row, rows, utc_text
 
-# Changes no row for an update that was already processed: that is the replay check.
-MARK_PROCESSED = "UPDATE inbox SET processed_at = ? WHERE channel = ? AND update_id = ? AND processed_at IS NULL"
+# Marks an update processed, (channel, update_id, now, now); changes no row for one that was processed before: that
+# is the replay check. An update is stored before it is processed, at the latest at the start of the same
+# transaction (poll's batch goes in with the processor's transaction); only when a fault failed that transaction and
+# the retry comes first is it not stored yet, and then it is stored here, processed, without its payload (which
+# nothing reads once an update is processed, but the export of a person's data).
+MARK_PROCESSED = (
+    "INSERT INTO inbox (channel, update_id, payload, received_at, processed_at) VALUES (?, ?, '{}', ?, ?) "
+    "ON CONFLICT (channel, update_id) DO UPDATE SET processed_at = excluded.processed_at "
+    "WHERE inbox.processed_at IS NULL"
+)
 
 
 async def store_updates(db: Database, channel: str, updates: list[tuple[int, Any, str | None]], now: datetime) -> None:
     """Stores a batch as fetched: (update_id, the raw JSON, None or why it cannot be parsed), all or none.
 
-    One statement for the whole batch, committed on its own: one round trip to SQLite and one commit, where a
-    transaction around a statement per update took three more. An update that cannot be parsed is stored
-    processed and marked `malformed`: kept aside, counted by the health check, never replayed."""
+    One statement for the whole batch, which goes in with the next transaction to begin (`Database.write`), the
+    processor's as a rule, and is committed when this returns. An update that cannot be parsed is stored processed
+    and marked `malformed`: kept aside, counted by the health check, never replayed."""
     if not updates:
         return
     received = utc_text(now)
@@ -64,15 +72,9 @@ async def next_offset(conn: aiosqlite.Connection, channel: str) -> int | None:
 
 
 async def mark_processed(conn: aiosqlite.Connection, channel: str, update_id: int, now: datetime) -> bool:
-    """True if this call processed it; False if it already was (a replay after a crash).
-
-    Every update is stored before it is processed, so a missing row is a caller's bug, not a replay."""
-    cursor = await conn.execute(MARK_PROCESSED, (utc_text(now), channel, update_id))
-    if cursor.rowcount == 1:
-        return True
-    if await first_row(conn, "SELECT 1 FROM inbox WHERE channel = ? AND update_id = ?", (channel, update_id)) is None:
-        raise LookupError(f"update {update_id} was never stored in the inbox")
-    return False
+    """True if this call processed it; False if it already was (a replay after a crash)."""
+    cursor = await conn.execute(MARK_PROCESSED, (channel, update_id, utc_text(now), utc_text(now)))
+    return cursor.rowcount == 1
 
 
 async def store_keyed(

@@ -1,7 +1,8 @@
 """The SQLite database: one aiosqlite connection, WAL with synchronous=FULL, migrations at open.
 
 All writes go through `transaction()`, which serialises them with a lock: aiosqlite shares one connection
-between tasks, and two interleaved transactions on it would commit each other's half-done work.
+between tasks, and two interleaved transactions on it would commit each other's half-done work. A single write
+(`write`) goes in with the next transaction to begin, so that writes that come together share one disk sync.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import contextlib
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -18,7 +20,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.storage.faults import Unrecoverable
+from bot.storage.faults import Unrecoverable, database_fault
 from bot.storage.migrations import MIGRATIONS
 
 # How long a statement waits for another process's lock (`kkrbot roster import` while the bot runs, say), in
@@ -119,12 +121,21 @@ def _inode(path: Path) -> int | None:
         return -1
 
 
+@dataclass(frozen=True)
+class _Write:
+    sql: str
+    params: tuple[object, ...]
+    done: asyncio.Future[None]
+
+
 class Database:
     def __init__(self, connection: Connection, path: Path) -> None:
         self.connection = connection
         self.path = path
         self._lock = asyncio.Lock()
         self._inode = _inode(path)
+        # Single writes waiting for the next transaction to carry them (`write`).
+        self._waiting: list[_Write] = []
 
     @classmethod
     async def open(cls, path: Path) -> Database:
@@ -186,9 +197,21 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A write transaction. It begins with the single writes (`write`) waiting when it does, which share its
+        commit; if it fails, they wait for the next one."""
         async with self._lock:
+            carried, self._waiting = self._waiting, []
             self.connection.begin_with_next_statement("BEGIN IMMEDIATE")
             try:
+                for write in carried:
+                    try:
+                        await self.connection.execute(write.sql, write.params)
+                    except Exception as exc:
+                        # The database's fault (locked, full) is the transaction's: the write waits for the next.
+                        # Any other is the write's own: its writer is told, and this transaction fails with it.
+                        if database_fault(exc) is None:
+                            write.done.set_exception(exc)
+                        raise
                 yield self.connection
                 if self.connection.end_transaction():
                     await self.connection.execute("COMMIT")
@@ -200,14 +223,34 @@ class Database:
                 if self.connection.in_transaction:
                     with contextlib.suppress(sqlite3.Error):
                         await self.connection.execute("ROLLBACK")
+                # Rolled back with the rest: back in line, for the next transaction, at the latest their writer's own.
+                self._waiting[:0] = [write for write in carried if not write.done.done()]
                 raise
+            for write in carried:
+                write.done.set_result(None)
 
-    async def write(self, sql: str, params: tuple[object, ...] = ()) -> int:
-        """One statement, committed on its own (autocommit): a single round trip to SQLite's thread, where
-        BEGIN, statement and COMMIT would be three. Returns the number of rows changed."""
-        async with self._lock:
-            cursor = await self.connection.execute(sql, params)
-            return cursor.rowcount
+    async def write(self, sql: str, params: tuple[object, ...] = ()) -> None:
+        """One statement, committed when this returns, with whatever else commits then.
+
+        Each commit syncs the disk, and single writes come from several tasks at once: a batch of updates from the
+        poller, sent marks from the outbox, beside the use cases' transactions. So a write waits for the next
+        transaction to begin, whoever begins it, and goes in with it: after one turn of the event loop (the tasks
+        that are ready by then go first, and the processor begins its transaction at once with the updates the
+        poller stored), in line for the lock. Its writer's own transaction commits it if no other carried it."""
+        write = _Write(sql, params, asyncio.get_running_loop().create_future())
+        self._waiting.append(write)
+        try:
+            await asyncio.sleep(0)
+            async with self.transaction():
+                pass  # carries this write, unless a transaction that began before carried it already
+        except BaseException:
+            # It failed in its writer's own transaction, and the writer is told: nobody carries it later.
+            with contextlib.suppress(ValueError):
+                self._waiting.remove(write)
+            if write.done.done() and not write.done.cancelled():
+                write.done.exception()  # the same failure is raised here
+            raise
+        await write.done
 
     async def checkpoint(self) -> None:
         """Copies the WAL into the database file and empties it: old page versions in the WAL (a message

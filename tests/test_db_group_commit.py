@@ -1,0 +1,106 @@
+"""Single writes share commits (bot/storage/db.py, `Database.write`): a write goes in with the next transaction to
+begin, so writes that come together cost one disk sync. Each is durable when its writer is told so, and a
+transaction that fails loses none of the writes it carried."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.storage.db import Database, first_row
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = await Database.open(tmp_path / "kkrbot.sqlite3")
+    yield database
+    await database.close()
+
+
+async def statements_run(db: Database) -> list[str]:
+    """The statements the connection runs from now on, so a test can count the commits."""
+    statements: list[str] = []
+    await db.connection.set_trace_callback(statements.append)
+    return statements
+
+
+def commits(statements: list[str]) -> int:
+    return sum(1 for statement in statements if statement.strip().upper() == "COMMIT")
+
+
+async def meta(db: Database, key: str) -> str | None:
+    async with db.read() as conn:
+        row = await first_row(conn, "SELECT value FROM meta WHERE key = ?", (key,))
+    return None if row is None else str(row[0])
+
+
+def put(key: str) -> tuple[str, tuple[object, ...]]:
+    return "INSERT INTO meta (key, value) VALUES (?, 'written')", (key,)
+
+
+async def use_case(db: Database, key: str, release: asyncio.Event | None = None, *, fail: bool = False) -> None:
+    """A use case's transaction; with `release`, it holds the lock until then, and writes pile up meanwhile."""
+    async with db.transaction() as conn:
+        await conn.execute(*put(key))
+        if release is not None:
+            await release.wait()
+        if fail:
+            raise RuntimeError("the use case failed")
+
+
+async def test_writes_that_come_together_share_one_commit(db: Database) -> None:
+    statements = await statements_run(db)
+    await asyncio.wait_for(asyncio.gather(*(db.write(*put(f"mark {n}")) for n in range(3))), 5)
+    assert [await meta(db, f"mark {n}") for n in range(3)] == ["written"] * 3
+    assert commits(statements) == 1
+
+
+async def test_writes_that_wait_for_a_transaction_share_the_next_commit(db: Database) -> None:
+    release = asyncio.Event()
+    holder = asyncio.create_task(use_case(db, "use case", release))
+    await asyncio.sleep(0)
+    statements = await statements_run(db)
+    writers = [asyncio.create_task(db.write(*put(f"mark {n}"))) for n in range(3)]
+    await asyncio.sleep(0.01)
+    release.set()
+    await asyncio.wait_for(asyncio.gather(holder, *writers), 5)
+    assert [await meta(db, f"mark {n}") for n in range(3)] == ["written"] * 3
+    assert commits(statements) == 2  # the use case's, and one for the three writes
+
+
+async def test_a_transaction_that_begins_first_carries_the_write(db: Database) -> None:
+    """The poller's stored batch goes in with the processor's transaction, which begins in the same turn."""
+    statements = await statements_run(db)
+    writer = asyncio.create_task(db.write(*put("batch")))
+    await asyncio.sleep(0)  # the write waits one turn; the use case begins meanwhile
+    await use_case(db, "use case")
+    await asyncio.wait_for(writer, 5)
+    assert await meta(db, "batch") == "written"
+    assert commits(statements) == 1
+
+
+async def test_a_failed_transaction_does_not_lose_the_write_it_carried(db: Database) -> None:
+    writer = asyncio.create_task(db.write(*put("batch")))
+    await asyncio.sleep(0)
+    with pytest.raises(RuntimeError):
+        await use_case(db, "use case", fail=True)
+    await asyncio.wait_for(writer, 5)  # rolled back with the use case, then committed in its own turn
+    assert await meta(db, "batch") == "written"
+    assert await meta(db, "use case") is None
+
+
+async def test_a_carried_write_that_fails_tells_its_writer_and_the_others_go_with_the_next(db: Database) -> None:
+    await db.write(*put("taken"))
+    failing = asyncio.create_task(db.write(*put("taken")))  # the key is taken: this write fails
+    other = asyncio.create_task(db.write(*put("mark")))
+    await asyncio.sleep(0)
+    with pytest.raises(sqlite3.IntegrityError):  # the transaction that carried it fails with it ...
+        await use_case(db, "use case")
+    with pytest.raises(sqlite3.IntegrityError):  # ... and its writer is told
+        await asyncio.wait_for(failing, 5)
+    await asyncio.wait_for(other, 5)
+    assert await meta(db, "mark") == "written"
