@@ -235,8 +235,8 @@ class Database:
         Each commit syncs the disk, and single writes come from several tasks at once: a batch of updates from the
         poller, sent marks from the outbox, beside the use cases' transactions. So a write waits for the next
         transaction to begin, whoever begins it, and goes in with it: after one turn of the event loop (the tasks
-        that are ready by then go first, and the processor begins its transaction at once with the updates the
-        poller stored), in line for the lock. Its writer's own transaction commits it if no other carried it."""
+        that are ready by then go first: the processor, say, with the updates the poller has just handed over), in
+        line for the lock. Its writer's own transaction commits it if no other carried it."""
         write = _Write(sql, params, asyncio.get_running_loop().create_future())
         self._waiting.append(write)
         try:
