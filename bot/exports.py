@@ -15,6 +15,7 @@ from bot.core.usecases.absence_notices import (
     absence_records,
     attendance_line,
     minutes_line,
+    no_absences_line,
     quorum_for,
 )
 from bot.core.usecases.meetings import is_over, meeting_named, meeting_when
@@ -76,12 +77,7 @@ async def minutes_export(
             )
         return out.getvalue().rstrip("\n")
     lines = [f"## {_('For the minutes: {when}', when=meeting_when(meeting, _))}", ""]
-    when = meeting_when(meeting, _)
-    lines += [f"- {minutes_line(r, _, held=held)}" for r in records] or [
-        _("No absences were reported for {when}.", when=when)
-        if held
-        else _("No absences have been reported for {when} so far.", when=when)
-    ]
+    lines += [f"- {minutes_line(r, _, held=held)}" for r in records] or [no_absences_line(meeting, _, held=held)]
     return "\n".join(lines)
 
 

@@ -275,10 +275,16 @@ def substitute_alert(absence: Absence, member: Person, meeting: Meeting, _: Tran
     )
 
 
-async def _own_absence(turn: Turn, text: str) -> tuple[Absence, Meeting] | None:
-    _ = turn._
+async def _numbered_absence(turn: Turn, text: str) -> tuple[Absence | None, Meeting | None]:
+    """The absence notice with that number, and its meeting, as far as they exist."""
     absence = await get_absence(turn.conn, int(text)) if is_number(text) else None
     meeting = meeting_by_id(await turn.meetings(), absence.meeting_id) if absence else None
+    return absence, meeting
+
+
+async def _own_absence(turn: Turn, text: str) -> tuple[Absence, Meeting] | None:
+    _ = turn._
+    absence, meeting = await _numbered_absence(turn, text)
     if absence is None or meeting is None or turn.person is None:
         turn.reply(_("I cannot find that absence notice."), buttons=main_menu(turn))
         return None
@@ -372,14 +378,13 @@ async def undo_case(turn: Turn) -> None:
     member = turn.person
     said = turn.args[0] if turn.args else ""
     meetings = await turn.meetings()
-    absence = await get_absence(turn.conn, int(said)) if is_number(said) else None
+    absence, meeting = await _numbered_absence(turn, said)
     if said and absence is None:
         # A meeting's date, as members write it for /afbud: their active notice for that meeting.
         day, _used = read_date(turn.args, local_today(turn), [m.start.date() for m in meetings])
-        if (on_day := meeting_on(meetings, day) if day else None) is not None:
-            own_then = [a for a in await active_absences_of(turn.conn, member.id) if a.meeting_id == on_day.id]
+        if (meeting := meeting_on(meetings, day) if day else None) is not None:
+            own_then = [a for a in await active_absences_of(turn.conn, member.id) if a.meeting_id == meeting.id]
             absence = own_then[0] if own_then else None
-    meeting = meeting_by_id(meetings, absence.meeting_id) if absence else None
     if absence is None or meeting is None or absence.member_id != member.id:
         # No notice of theirs by that number or date (a word): the ones they can withdraw, as buttons.
         not_found = _("I cannot find that absence notice.") + " " if said else ""
@@ -561,6 +566,14 @@ def minutes_line(record: AbsenceRecord, _: Translator, *, held: bool) -> str:
     )
 
 
+def no_absences_line(meeting: Meeting, _: Translator, *, held: bool) -> str:
+    """What the minutes say of a meeting nobody reported absence for; before it, as it stands now."""
+    when = meeting_when(meeting, _)
+    if held:
+        return _("No absences were reported for {when}.", when=when)
+    return _("No absences have been reported for {when} so far.", when=when)
+
+
 async def minutes_case(turn: Turn) -> None:
     _ = turn._
     meeting = await _meeting_for_secretariat(turn, "minutes", default_held=True)
@@ -568,13 +581,7 @@ async def minutes_case(turn: Turn) -> None:
         return
     held = is_over(meeting, turn.now)
     lines = [minutes_line(r, _, held=held) for r in await absence_records(turn.conn, await turn.roster(), meeting)]
-    if not lines:
-        when = meeting_when(meeting, _)
-        lines = [
-            _("No absences were reported for {when}.", when=when)
-            if held
-            else _("No absences have been reported for {when} so far.", when=when)
-        ]
+    lines = lines or [no_absences_line(meeting, _, held=held)]
     if not held:
         lines[:0] = [_("The meeting has not been held yet; this is the text as it stands now."), ""]
     turn.reply(
