@@ -388,8 +388,7 @@ class TeamsChannel:
         request = await self._request(activity)
         if request is None:
             # Not a question (the bot was installed, someone is typing, a group chat): done all the same.
-            now = utc_text(self.conversation.clock())
-            await self.db.write(MARK_PROCESSED, (CHANNEL, number, now, now))
+            await self.db.write(MARK_PROCESSED, (CHANNEL, number, utc_text(self.conversation.clock())))
             return
         try:
             await self.conversation.handle(request, update_id=number)

@@ -486,8 +486,7 @@ async def _process_once(application: KkrApplication, services: Services, update:
         services.handled.discard(update.update_id)
         return
     # No handler (a group chat, an edited message), or the error handler ran: done all the same.
-    now = utc_text(services.conversation.clock())
-    await services.db.write(MARK_PROCESSED, (CHANNEL, update.update_id, now, now))
+    await services.db.write(MARK_PROCESSED, (CHANNEL, update.update_id, utc_text(services.conversation.clock())))
 
 
 # --- sending -------------------------------------------------------------------------------------------

@@ -14,13 +14,13 @@ import aiosqlite
 
 from bot.storage.db import Database, first_row, rows, utc_text
 
-# Marks an update processed, (channel, update_id, now, now); changes no row for one that was processed before: that
+# Marks an update processed, (channel, update_id, now); changes no row for one that was processed before: that
 # is the replay check. An update is stored before it is processed, at the latest at the start of the same
 # transaction (poll's batch goes in with the processor's transaction); only when a fault failed that transaction and
 # the retry comes first is it not stored yet, and then it is stored here, processed, without its payload (which
 # nothing reads once an update is processed, but the export of a person's data).
 MARK_PROCESSED = (
-    "INSERT INTO inbox (channel, update_id, payload, received_at, processed_at) VALUES (?, ?, '{}', ?, ?) "
+    "INSERT INTO inbox (channel, update_id, payload, received_at, processed_at) VALUES (?1, ?2, '{}', ?3, ?3) "
     "ON CONFLICT (channel, update_id) DO UPDATE SET processed_at = excluded.processed_at "
     "WHERE inbox.processed_at IS NULL"
 )
@@ -73,7 +73,7 @@ async def next_offset(conn: aiosqlite.Connection, channel: str) -> int | None:
 
 async def mark_processed(conn: aiosqlite.Connection, channel: str, update_id: int, now: datetime) -> bool:
     """True if this call processed it; False if it already was (a replay after a crash)."""
-    cursor = await conn.execute(MARK_PROCESSED, (channel, update_id, utc_text(now), utc_text(now)))
+    cursor = await conn.execute(MARK_PROCESSED, (channel, update_id, utc_text(now)))
     return cursor.rowcount == 1
 
 
