@@ -72,6 +72,7 @@ class Reason(StrEnum):
     SUBSTITUTE_CHAIN = "substitute_chain"
     SUBSTITUTE_IS_MEMBER = "substitute_is_member"
     SHARED_SUBSTITUTE = "shared_substitute"
+    VICE_MAYOR_IS_PERSONAL_SUBSTITUTE = "vice_mayor_is_personal_substitute"
 
     # Meetings (R-MEET-1..5)
     QUORATE = "quorate"
