@@ -83,10 +83,15 @@ def may_serve(council: str | None, region: Collection[str]) -> Check:
     return Check(allowed=True, reason=Reason.COUNCIL_MEMBER_IN_REGION)
 
 
-def tenure_after_change(*, mayor: bool, council_member: bool, in_electing_party: bool) -> Tenure:
-    """R-MEM-5: leaving the council ends membership; leaving the party ends it too, except for a mayor."""
+def tenure_after_change(
+    *, mayor: bool, council_member: bool, in_electing_party: bool, still_mayor: bool = True
+) -> Tenure:
+    """R-MEM-5: leaving the council ends membership; leaving the party ends it too, except for a mayor.
+    R-MEM-1: a mayor is a member for being mayor, so a mayor who stops being mayor stops being a member."""
     if not council_member:
         return Tenure(stays=False, reason=Reason.LEFT_COUNCIL)
+    if mayor and not still_mayor:
+        return Tenure(stays=False, reason=Reason.NO_LONGER_MAYOR)
     if not in_electing_party:
         if mayor:
             return Tenure(stays=True, reason=Reason.MAYOR_CHANGED_PARTY)

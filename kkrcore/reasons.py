@@ -66,6 +66,7 @@ class Reason(StrEnum):
     MAYOR_CHANGED_PARTY = "mayor_changed_party"
     LEFT_COUNCIL = "left_council"
     LEFT_PARTY = "left_party"
+    NO_LONGER_MAYOR = "no_longer_mayor"
     SUBSTITUTES_FOR_SELF = "substitutes_for_self"
     SUBSTITUTE_CYCLE = "substitute_cycle"
     SUBSTITUTE_IS_MAYOR = "substitute_is_mayor"
@@ -78,6 +79,7 @@ class Reason(StrEnum):
     QUORATE = "quorate"
     NOT_QUORATE = "not_quorate"
     PRESENT_EXCEEDS_MEMBERS = "present_exceeds_members"
+    MORE_MEMBERS_THAN_SEATS = "more_members_than_seats"
     UNKNOWN_MEMBER = "unknown_member"
     SUBSTITUTE_FOR_PRESENT_MEMBER = "substitute_for_present_member"
 

@@ -171,3 +171,8 @@ def test_r_mem_6_a_structure_without_problems_gives_every_seat_its_own_outside_s
         chosen = [s for s in links.values() if s is not None]
         assert len(chosen) == len(set(chosen))
         assert not set(chosen) & members
+
+
+def test_r_mem_1_a_mayor_who_stops_being_mayor_stops_being_a_member() -> None:
+    tenure = tenure_after_change(mayor=True, council_member=True, in_electing_party=True, still_mayor=False)
+    assert (tenure.stays, tenure.reason) == (False, Reason.NO_LONGER_MAYOR)

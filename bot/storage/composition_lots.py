@@ -15,7 +15,7 @@ import aiosqlite
 
 from bot.storage.db import rows, utc_text
 from kkrcore.composition import Composition, CompositionInput, compute_composition
-from kkrcore.draw import RecordedDraw
+from kkrcore.draw import RecordedDraw, TieUnresolved
 from kkrcore.models import Dataset
 
 LOT_JOINER = ","
@@ -52,3 +52,17 @@ def composition_with_lots(dataset: Dataset, lots: tuple[tuple[str, ...], ...]) -
 async def council_composition(conn: aiosqlite.Connection, dataset: Dataset) -> Composition:
     """The council's composition with the lots recorded so far (raises `TieUnresolved` while one is missing)."""
     return composition_with_lots(dataset, await composition_lots(conn))
+
+
+async def council_seats(conn: aiosqlite.Connection, dataset: Dataset, members: int) -> int:
+    """The seats the quorum is counted against (R-MEET-4): the composition's, vacant ones included (R-MEM-7).
+
+    While a tie in the composition waits for its lot the seats are not known, and the members in the roster
+    stand in for them (the secretariat is asked for the lot by /sammensaetning). A roster with more members
+    than seats (imported before the seat checks) counts them all rather than fail a quorum.
+    """
+    try:
+        size = (await council_composition(conn, dataset)).size
+    except TieUnresolved:
+        return members
+    return max(size, members)

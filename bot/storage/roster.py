@@ -476,7 +476,8 @@ class Roster:
             if person.mayor:
                 self.substitute_of[person.id] = vice_mayor_of(person, self.people, members)
             else:
-                self.substitute_of[person.id] = person.substitute_id
+                # A substitute who left the KKR (archived) substitutes for nobody until a new one is imported.
+                self.substitute_of[person.id] = person.substitute_id if person.substitute_id in self.by_id else None
 
     @classmethod
     async def load(cls, conn: aiosqlite.Connection) -> Roster:

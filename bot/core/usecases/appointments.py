@@ -1,5 +1,5 @@
-"""Erhvervshus Nordjylland's board nominations (seed, item 1.6; R-EHUS-1..3) and members who leave the KKR
-(R-MEM-5). The secretariat records; kkrcore judges; the bot says what follows and whom to tell.
+"""Erhvervshus Nordjylland's board nominations (seed, item 1.6; R-EHUS-1..3). The secretariat records; kkrcore
+judges; the bot says what follows and whom to tell. (Members who leave: `departures`.)
 """
 
 from __future__ import annotations
@@ -7,16 +7,14 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, timedelta
 
-from bot.core.turn import Turn, _p, display_name
+from bot.core.turn import Turn, _p
 from bot.core.usecases.elections import next_constituent_meeting
 from bot.core.usecases.meetings import local_today
 from bot.delivery.message import Button, Message
 from bot.delivery.outbox import Lane
 from bot.i18n import Translator
 from bot.storage import elections as store
-from bot.storage.roster import archive_people
 from kkrcore.erhvervshus import BOARD_SEATS, BoardCategory, Gender, Phase, gender_balance, phase
-from kkrcore.membership import tenure_after_change
 from kkrcore.reasons import Reason
 
 CATEGORIES = {
@@ -171,72 +169,3 @@ async def remind_erhvervshus(turn: Turn) -> None:
             ),
             lane=Lane.BULK,
         )
-
-
-async def departure_case(turn: Turn) -> None:
-    """`/udtraedelse PERSON-ID byraad|parti`: a member leaves the council or the party (R-MEM-5)."""
-    _ = turn._
-    assert turn.person is not None
-    roster = await turn.roster()
-    usage = _(
-        "Record that a member leaves: /udtraedelse PERSON-ID byraad (left the council) or parti (left the party)."
-    )
-    member = roster.by_id.get(turn.args[0]) if turn.args else None
-    kind = turn.args[1].lower() if len(turn.args) > 1 else ""
-    gone = roster.ever_by_id.get(turn.args[0]) if turn.args and member is None else None
-    if gone is not None:
-        turn.reply(
-            _("{name} has already left the roster; nothing was recorded again.", name=display_name(gone, _)),
-            buttons=[[turn.button(_("Members"), "members parti")]],
-        )
-        return
-    if member is None or member.role.value != "member" or kind not in ("byraad", "council", "parti", "party"):
-        turn.reply(usage, buttons=[[turn.button(_("Members"), "members parti")]])
-        return
-    left_council = kind in ("byraad", "council")
-    tenure = tenure_after_change(mayor=member.mayor, council_member=not left_council, in_electing_party=left_council)
-    await store.add_departure(turn.conn, member.id, tenure.reason.value, turn.now)
-    name = display_name(member, _)
-    if tenure.stays:
-        turn.reply(
-            _("{name} is mayor and stays a member after changing party; the composition is not recalculated "
-              "(R-MEM-5). Nothing else follows.", name=name),
-            buttons=[[turn.button(_("Members"), "members parti")]],
-        )  # fmt: skip
-        return
-    fora = await store.end_appointments(turn.conn, member.id, turn.now)
-    substitute_id = roster.substitute_of.get(member.id)
-    substitute = roster.by_id.get(substitute_id) if substitute_id else None
-    # The member leaves the roster (their absences stay in the minutes), so nobody is answered or alerted as their
-    # substitute any more. The substitute stays until the roster's next import: they are told below, and a person
-    # who left the roster could not be.
-    await archive_people(turn.conn, [member.id], turn.now)
-    lines = [
-        _("{name} leaves the KKR (R-MEM-5). The seat goes back to party {party}, which elects a new member and "
-          "personal substitute; the composition is not recalculated.", name=name, party=member.party)
-        if not member.mayor
-        else _("{name} leaves the KKR (R-MEM-5); the municipality's new mayor becomes a member.", name=name)
-    ]  # fmt: skip
-    lines.append(_("Tell: party {party}'s group, {municipality} Kommune, and the substitute {substitute}.",
-                   party=member.party, municipality=member.municipality,
-                   substitute=display_name(substitute, _) if substitute else "-"))  # fmt: skip
-    if fora:
-        lines.append(_("Appointments that end and must be filled again: {fora}.", fora=", ".join(fora)))
-    lines.append(
-        _("{name} has left the roster. Import the successor with `kkrbot roster import` once they are chosen, and "
-          "invite them.", name=name)
-    )  # fmt: skip
-    turn.reply("\n".join(lines), title=_("A member leaves"), buttons=[[turn.button(_("Fora"), "forum")]])
-    if substitute is not None:
-        await turn.notify(
-            substitute.id,
-            lambda _: Message(
-                text=(
-                    _("{name} has left the KKR. The municipality's new mayor becomes a member, and the "
-                      "viceborgmester substitutes for the mayor (R-MEM-2).", name=display_name(member, _))
-                    if member.mayor
-                    else _("{name} has left the KKR, so you are no longer their substitute. Party {party} elects a "
-                           "new member and substitute.", name=display_name(member, _), party=member.party)
-                )
-            ),
-        )  # fmt: skip
