@@ -270,6 +270,14 @@ def substitute_alert(absence: Absence, member: Person, meeting: Meeting, _: Tran
     return Message(
         title=_("Can you attend in {member}'s place?", member=display_name(member, _)),
         text=_(
+            "{member} has reported absence for the KKR meeting {when}, {place}. As the deputy mayor you can attend "
+            "in the mayor's place. Please answer below.",
+            member=display_name(member, _),
+            when=meeting_when(meeting, _),
+            place=where(meeting),
+        )
+        if member.mayor
+        else _(
             "{member} has reported absence for the KKR meeting {when}, {place}. As the personal substitute you "
             "can attend in their place. Please answer below.",
             member=display_name(member, _),

@@ -50,8 +50,9 @@ async def nomination_case(turn: Turn) -> None:
     waiting_for = await nominations_not_yet_requested(turn)
     if args and waiting_for is not None:
         turn.reply(
-            _("Nominations for the next board are requested after the constituent meeting {meeting} (R-EHUS-3), "
-              "and can be recorded from then on. Nothing was recorded.", meeting=_.date(waiting_for)),
+            _("Nominations for the next board are requested after the constituent meeting {meeting} (inferred: "
+              "the sources give only the 2026 timeline), and can be recorded from then on. Nothing was recorded.",
+              meeting=_.date(waiting_for)),
             buttons=buttons,
         )  # fmt: skip
         return
@@ -93,8 +94,8 @@ async def nomination_case(turn: Turn) -> None:
     if constituent is not None and phase(local_today(turn), timeline) is Phase.NEW_BOARD:
         lines.append(
             _("The board sits {start} to {end}; nominations for the next board are requested after the constituent "
-              "meeting {meeting} (R-EHUS-3).", start=_.date(timeline.board_from), end=_.date(timeline.board_until),
-              meeting=_.date(constituent))
+              "meeting {meeting} (inferred: the sources give only the 2026 timeline).",
+              start=_.date(timeline.board_from), end=_.date(timeline.board_until), meeting=_.date(constituent))
         )  # fmt: skip
     else:
         lines.append(
@@ -129,15 +130,17 @@ async def body_findings(turn: Turn, body: str) -> list[str]:
     genders = [Gender(g) for b, _c, g, _n in await store.nominations(turn.conn) if b == body]
     reasons = await store.special_reasons(turn.conn)
     balance = gender_balance(genders, special_reasons=body in reasons)
+    women = _p(turn, "{count} woman", "{count} women", balance.women)
+    men = _p(turn, "{count} man", "{count} men", balance.men)
     if balance.reason is Reason.GENDER_BALANCED:
-        return [_("Gender balance: {women} women, {men} men (R-EHUS-2).", women=balance.women, men=balance.men)]
+        return [_("Gender balance: {women}, {men} (R-EHUS-2).", women=women, men=men)]
     if balance.reason is Reason.SPECIAL_REASONS_STATED:
-        return [_("Not balanced ({women} women, {men} men); special reasons recorded: {reason} (R-EHUS-2).",
-                  women=balance.women, men=balance.men, reason=reasons[body])]  # fmt: skip
+        return [_("Not balanced ({women}, {men}); special reasons recorded: {reason} (R-EHUS-2).",
+                  women=women, men=men, reason=reasons[body])]  # fmt: skip
     return [
-        _("Flagged, R-EHUS-2: {body} has proposed {women} women and {men} men; a nominating body proposes a "
+        _("Flagged, R-EHUS-2: {body} has proposed {women} and {men}; a nominating body proposes a "
           "woman and a man (as many women as men) unless it states special reasons. Record them with "
-          "/indstilling grund {body} TEXT.", body=body, women=balance.women, men=balance.men)
+          "/indstilling grund {body} TEXT.", body=body, women=women, men=men)
     ]  # fmt: skip
 
 
