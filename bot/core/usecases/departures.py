@@ -119,8 +119,8 @@ async def _member_leaves(turn: Turn, member: Person, kind: str, tenure: Tenure, 
     if fora:
         lines.append(_("Appointments that end and must be filled again: {fora}.", fora=", ".join(fora)))
     if kind == "mayoralty":
-        lines.append(_("{name}'s appointments to regional fora do not end by this: {name} still sits on the "
-                       "municipal council.", name=name))  # fmt: skip
+        lines.append(_("Appointments to regional fora do not end by this: {name} still sits on the municipal "
+                       "council.", name=name))  # fmt: skip
     for post in posts:
         lines.append(_("The post of {post} is vacant.", post=post))
     told = [display_name(p, _) for p in _people(roster, [substitute.id] if substitute else [])]
