@@ -105,3 +105,19 @@ async def test_r_mem_1_a_mayor_who_stops_being_mayor_leaves_and_the_viceborgmest
     told = (await kkrbot.tg.wait_for_messages(vice, before + 1, timeout=30))[-1]
     assert "Kommunens nye borgmester bliver medlem" in text(told)
     assert "Lene Attrapgaard" not in text(await kkrbot.ask(SECRETARY, "/medlemmer Thisted"))
+
+
+async def test_r_mem_2_a_viceborgmester_who_leaves_as_member_becomes_the_mayors_substitute(kkrbot: RunningBot) -> None:
+    """a-medlem-1 is also Aalborg's 1st viceborgmester, so the 2nd substitutes for the mayor; once she leaves the
+    KKR by leaving her party she is still viceborgmester, and the 1st again (R-MEM-5, R-MEM-2)."""
+    await council(kkrbot)
+    mayor = 3007
+    await kkrbot.bind(mayor, "aalborg-borgmester")
+    before = len(kkrbot.tg.sent_to(mayor))
+
+    answer = await kkrbot.ask(SECRETARY, "/udtraedelse a-medlem-1 parti")
+
+    assert "bliver på medlemslisten som viceborgmester i Aalborg" in text(answer)
+    told = (await kkrbot.tg.wait_for_messages(mayor, before + 1, timeout=30))[-1]
+    assert "Din stedfortræder er nu Nina Prøvegaard (eksempel)" in text(told)
+    assert "Nina Prøvegaard (eksempel), viceborgmester i Aalborg" in text(await kkrbot.ask(mayor, "/stedfortraeder"))

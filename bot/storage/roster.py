@@ -367,6 +367,13 @@ async def archive_people(conn: aiosqlite.Connection, person_ids: Sequence[str], 
     )
 
 
+async def become_substitute(conn: aiosqlite.Connection, person_id: str) -> None:
+    """A member who leaves the KKR but stays viceborgmester (R-MEM-5, R-MEM-2) stays in the roster as a substitute."""
+    await conn.execute(
+        "UPDATE persons SET role = 'substitute', mayor = 0, substitute_id = NULL WHERE id = ?", (person_id,)
+    )
+
+
 def export_roster(people: Sequence[Person], path: Path) -> None:
     """Writes the roster in the format of `path`'s suffix (CSV with a header, or YAML), as an import reads it."""
     if path.suffix.lower() in (".yaml", ".yml"):

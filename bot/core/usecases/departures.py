@@ -17,7 +17,7 @@ from bot.delivery.message import Message
 from bot.i18n import Translator
 from bot.storage import elections as store
 from bot.storage.absences import close_for_departure
-from bot.storage.roster import Person, Role, Roster, archive_people
+from bot.storage.roster import Person, Role, Roster, archive_people, become_substitute
 from kkrcore.meetings import of_next_council, upcoming_meetings
 from kkrcore.membership import Tenure, tenure_after_change
 from kkrcore.models import Meeting
@@ -99,7 +99,13 @@ async def _member_leaves(turn: Turn, member: Person, kind: str, tenure: Tenure, 
     posts = await vacated_posts(turn, member)
     substitute_id = roster.substitute_of.get(member.id)
     substitute = roster.by_id.get(substitute_id) if substitute_id else None
-    await archive_people(turn.conn, [member.id], turn.now)
+    # A viceborgmester who leaves the party (or a mayoralty) is still on the council and still viceborgmester: they
+    # stay in the roster as one, and may now be the one who substitutes for the mayor (R-MEM-2).
+    still_vice_mayor = bool(member.vice_mayor_rank) and kind != "council"
+    if still_vice_mayor:
+        await become_substitute(turn.conn, member.id)
+    else:
+        await archive_people(turn.conn, [member.id], turn.now)
     name = display_name(member, _)
     if kind == "mayoralty":
         lines = [_("{name} is no longer mayor of {municipality} and so no longer a member of the KKR: every mayor "
@@ -127,6 +133,8 @@ async def _member_leaves(turn: Turn, member: Person, kind: str, tenure: Tenure, 
     told += [display_name(p, _) for p in _people(roster, [a.substitute_id or "" for a in own]) if p is not substitute]
     if told:
         lines.append(_("Told: {names}.", names=", ".join(told)))
+    if still_vice_mayor:
+        lines.extend(await _vice_mayor_stays(turn, member))
     turn.reply("\n".join(lines), title=_("A member leaves"), buttons=[[turn.button(_("Fora"), "forum")]])
     by_id = {m.id: m for m in coming}
     if substitute is not None:
@@ -141,6 +149,24 @@ async def _member_leaves(turn: Turn, member: Person, kind: str, tenure: Tenure, 
                        "place.", member=display_name(member, _), when=meeting_when(meeting, _)),
             ))  # fmt: skip
     await _after(turn, coming)
+
+
+async def _vice_mayor_stays(turn: Turn, person: Person) -> list[str]:
+    """The member who left is still viceborgmester: say who now substitutes for the mayor, and tell the mayor."""
+    _ = turn._
+    after = await turn.conversation.roster(turn.conn)
+    mayor = next((p for p in after.members if p.mayor and p.municipality == person.municipality), None)
+    substitute = after.by_id.get(after.substitute_of.get(mayor.id) or "") if mayor else None
+    lines = [_("{name} stays in the roster as viceborgmester of {municipality}.", name=display_name(person, _),
+               municipality=person.municipality)]  # fmt: skip
+    if mayor is not None and substitute is not None:
+        lines.append(_("{mayor}'s substitute is now {substitute}.", mayor=display_name(mayor, _),
+                       substitute=display_name(substitute, _)))  # fmt: skip
+        await turn.notify(mayor.id, lambda _: Message(
+            title=_("Your substitute"),
+            text=_("Your substitute is now {name}.", name=display_name(substitute, _)),
+        ))  # fmt: skip
+    return lines
 
 
 def _substitute_told(member: Person, _: Translator) -> str:
