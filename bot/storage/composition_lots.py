@@ -20,7 +20,7 @@ from kkrcore.models import Dataset
 
 LOT_JOINER = ","
 
-_computed: dict[tuple[int, tuple[tuple[str, ...], ...]], Composition] = {}
+_computed: dict[tuple[int, tuple[tuple[str, ...], ...]], tuple[Dataset, Composition]] = {}
 
 
 async def composition_lots(conn: aiosqlite.Connection) -> tuple[tuple[str, ...], ...]:
@@ -43,10 +43,12 @@ def composition_with_lots(dataset: Dataset, lots: tuple[tuple[str, ...], ...]) -
     needs one (and `InvalidInput` when a lot does not fit its tie). Kept per data set and lots: the quorum asks
     for it with every absence, and it never changes while they do not."""
     key = (id(dataset), lots)
-    if key not in _computed:
+    cached = _computed.get(key)
+    # The data set is kept beside its composition: an id can be reused once its object is gone.
+    if cached is None or cached[0] is not dataset:
         draw = RecordedDraw(lots) if lots else None
-        _computed[key] = compute_composition(CompositionInput.from_dataset(dataset), draw=draw)
-    return _computed[key]
+        cached = _computed[key] = (dataset, compute_composition(CompositionInput.from_dataset(dataset), draw=draw))
+    return cached[1]
 
 
 async def council_composition(conn: aiosqlite.Connection, dataset: Dataset) -> Composition:
