@@ -121,3 +121,5 @@ async def test_r_mem_2_a_viceborgmester_who_leaves_as_member_becomes_the_mayors_
     told = (await kkrbot.tg.wait_for_messages(mayor, before + 1, timeout=30))[-1]
     assert "Din stedfortræder er nu Nina Prøvegaard (eksempel)" in text(told)
     assert "Nina Prøvegaard (eksempel), viceborgmester i Aalborg" in text(await kkrbot.ask(mayor, "/stedfortraeder"))
+    again = await kkrbot.ask(SECRETARY, "/udtraedelse a-medlem-1 parti")
+    assert "har allerede forladt partiet" in text(again)

@@ -243,3 +243,13 @@ async def add_departure(conn: aiosqlite.Connection, person_id: str, reason: str,
     )
     assert cursor.lastrowid is not None
     return cursor.lastrowid
+
+
+async def left_party_before(conn: aiosqlite.Connection, person_id: str) -> bool:
+    """Whether a departure from the party is recorded for this person already (a viceborgmester stays on)."""
+    row = await first_row(
+        conn,
+        "SELECT 1 FROM departures WHERE person_id = ? AND reason IN ('left_party', 'substitute_party')",
+        (person_id,),
+    )
+    return row is not None

@@ -64,6 +64,12 @@ async def departure_case(turn: Turn) -> None:
     if person is None or person.role is Role.SECRETARIAT or not kind or (kind == "mayoralty" and not person.mayor):
         turn.reply(usage, buttons=buttons)
         return
+    if kind == "party" and await store.left_party_before(turn.conn, person.id):
+        # A viceborgmester who left the party as a member stays on as viceborgmester: the same record again is
+        # nothing new (leaving the council still is).
+        turn.reply(_("{name} has already left the party; nothing was recorded again.", name=display_name(person, _)),
+                   buttons=buttons)  # fmt: skip
+        return
     if person.role is Role.SUBSTITUTE:
         await _substitute_leaves(turn, person, kind, roster)
         return
