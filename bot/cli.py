@@ -51,8 +51,8 @@ from bot.storage.roster import (
     load_roster_file,
     replace_roster,
     roster_as_json,
+    seats_for_import,
 )
-from kkrcore.composition import CompositionInput, compute_composition
 from kkrcore.dataset import DatasetError
 from kkrcore.meeting_changes import AddMeeting, CancelMeeting, MeetingChange
 from kkrcore.models import Meeting
@@ -74,7 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     importing.add_argument(
         "--force",
         action="store_true",
-        help="import even with fewer members than the composition needs, or with more than half the people removed",
+        help="import even with fewer members than the composition needs, with more than half the people removed, "
+        "or with a personal substitute of another party than their member's",
     )
     exporting = roster.add_parser("export", help="write the roster to a CSV or YAML file that import reads back")
     exporting.add_argument("file", type=Path)
@@ -141,8 +142,10 @@ async def roster_import(settings: Settings, file: Path, *, force: bool = False) 
     """Nothing changes unless the whole file is valid (R-MEM-4, R-MEM-6) and safe (see `import_refusal`)."""
     conversation = await open_conversation(settings)
     try:
-        people = load_roster_file(file, conversation.dataset)
-        members_needed = compute_composition(CompositionInput.from_dataset(conversation.dataset)).size
+        async with conversation.db.read() as conn:
+            composition = await seats_for_import(conn, conversation.dataset)
+        people = load_roster_file(file, conversation.dataset, composition=composition, force=force)
+        members_needed = composition.size
         async with conversation.db.transaction() as conn:
             refusal = import_refusal(await all_people(conn), people, members_needed, force=force)
             if refusal:

@@ -42,7 +42,7 @@ async def _records(db: Database, dataset: Dataset, date_text: str) -> tuple[Meet
                 f"no KKR meeting on {date_text!r} (write the meeting's date, e.g. 20.11.2026 or 2026-11-20)"
             )
         roster = await Roster.load(conn)
-        return meeting, await absence_records(conn, roster, meeting), await quorum_for(conn, roster, meeting)
+        return meeting, await absence_records(conn, roster, meeting), await quorum_for(conn, roster, meeting, dataset)
 
 
 def _translator(settings: Settings) -> Translator:

@@ -57,18 +57,24 @@ def quorum(members: int, present: int) -> Quorum:
     )
 
 
-def quorum_forecast(members: Collection[str], absent: Collection[str], substitute_attends: Collection[str]) -> Quorum:
-    """Quorum from the notices of absence: an absent member whose substitute attends counts as present.
+def quorum_forecast(
+    seats: int, members: Collection[str], absent: Collection[str], substitute_attends: Collection[str]
+) -> Quorum:
+    """Quorum from the notices of absence, counted against the composition's `seats` (R-MEET-4): an absent
+    member whose substitute attends counts as present; a seat without a member (R-MEM-7, inferred: vacant, not
+    gone) counts among the seats, and nobody is present in it.
 
     `substitute_attends` holds the ids of absent members, not of the substitutes, so a substitute can only
     fill the seat of someone who is away.
     """
-    seats, away, filled = set(members), set(absent), set(substitute_attends)
-    if unknown := sorted(away - seats):
+    holders, away, filled = set(members), set(absent), set(substitute_attends)
+    if len(holders) > seats:
+        raise InvalidInput(Reason.MORE_MEMBERS_THAN_SEATS, f"{len(holders)} > {seats}")
+    if unknown := sorted(away - holders):
         raise InvalidInput(Reason.UNKNOWN_MEMBER, ", ".join(unknown))
     if not_away := sorted(filled - away):
         raise InvalidInput(Reason.SUBSTITUTE_FOR_PRESENT_MEMBER, ", ".join(not_away))
-    return quorum(len(seats), len(seats) - len(away) + len(filled))
+    return quorum(seats, len(holders) - len(away) + len(filled))
 
 
 def constituent_meeting_deadline(election_day: date) -> date:

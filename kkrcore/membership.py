@@ -83,10 +83,15 @@ def may_serve(council: str | None, region: Collection[str]) -> Check:
     return Check(allowed=True, reason=Reason.COUNCIL_MEMBER_IN_REGION)
 
 
-def tenure_after_change(*, mayor: bool, council_member: bool, in_electing_party: bool) -> Tenure:
-    """R-MEM-5: leaving the council ends membership; leaving the party ends it too, except for a mayor."""
+def tenure_after_change(
+    *, mayor: bool, council_member: bool, in_electing_party: bool, still_mayor: bool = True
+) -> Tenure:
+    """R-MEM-5: leaving the council ends membership; leaving the party ends it too, except for a mayor.
+    R-MEM-1: a mayor is a member for being mayor, so a mayor who stops being mayor stops being a member."""
     if not council_member:
         return Tenure(stays=False, reason=Reason.LEFT_COUNCIL)
+    if mayor and not still_mayor:
+        return Tenure(stays=False, reason=Reason.NO_LONGER_MAYOR)
     if not in_electing_party:
         if mayor:
             return Tenure(stays=True, reason=Reason.MAYOR_CHANGED_PARTY)
@@ -95,8 +100,8 @@ def tenure_after_change(*, mayor: bool, council_member: bool, in_electing_party:
 
 
 class SubstituteProblem(Frozen):
-    """One broken link of the substitute structure: `member`'s personal substitute `substitute`, and why it
-    cannot stand (R-MEM-6). `other` is the second member involved, for a shared substitute."""
+    """One broken link of the substitute structure: `member`'s substitute `substitute`, and why it cannot stand
+    (R-MEM-6). `other` is the second member involved, for a substitute who would stand in for two seats."""
 
     member: str
     substitute: str
@@ -105,43 +110,45 @@ class SubstituteProblem(Frozen):
 
 
 def substitute_structure(
-    personal_substitutes: Mapping[str, str | None], members: Collection[str], mayors: Collection[str] = ()
+    personal_substitutes: Mapping[str, str | None],
+    members: Collection[str],
+    vice_mayors: Mapping[str, str | None],
 ) -> list[SubstituteProblem]:
-    """R-MEM-6 (inferred from "personlige stedfortrædere"): a personal substitute is not a member, and is
-    the personal substitute of one member only; nobody substitutes for themselves; no chains, no cycles.
+    """R-MEM-6 (inferred from "personlige stedfortrædere"): a substitute is not a member and stands in for one
+    seat only; nobody substitutes for themselves; no chains, no cycles.
 
-    `personal_substitutes` maps each member to their personal substitute (None for a mayor, whose
-    substitute is a viceborgmester by R-MEM-2); `members` are all members, `mayors` those who are mayors.
-    Returns every problem, in the order of `personal_substitutes`; an empty list means the structure holds.
-    Two members who are each other's substitute would both be "present" while both are absent, so a
-    quorum forecast built on such a roster would lie.
+    `personal_substitutes` maps each elected member to their personal substitute (R-MEM-3); `vice_mayors` maps
+    each mayor to the viceborgmester who substitutes for them (R-MEM-2; None when none can), so its keys are the
+    mayors; `members` are all members. A viceborgmester counts like a personal substitute: one who is also an
+    elected member's personal substitute could be asked to fill both seats at once. Returns every problem, the
+    mayors' links first; an empty list means the structure holds. Two members who are each other's substitute
+    would both be "present" while both are absent, so a quorum forecast built on such a roster would lie.
     """
+    # A mayor's link is the viceborgmester's, even where the caller also lists the mayor among the others.
+    links = {**vice_mayors, **{m: s for m, s in personal_substitutes.items() if m not in vice_mayors}}
     problems: list[SubstituteProblem] = []
     first_member_of: dict[str, str] = {}
-    for member, substitute in personal_substitutes.items():
+    for member, substitute in links.items():
         if substitute is None:
             continue
-        reason = _link_problem(member, substitute, personal_substitutes, members, mayors)
+        reason = _link_problem(member, substitute, links, members, vice_mayors.keys())
         if reason is not None:
             problems.append(SubstituteProblem(member=member, substitute=substitute, reason=reason))
-        if substitute in first_member_of:
-            problems.append(
-                SubstituteProblem(
-                    member=member,
-                    substitute=substitute,
-                    reason=Reason.SHARED_SUBSTITUTE,
-                    other=first_member_of[substitute],
-                )
-            )
-        else:
+        other = first_member_of.get(substitute)
+        if other is None:
             first_member_of[substitute] = member
+            continue
+        shared = Reason.SHARED_SUBSTITUTE
+        if (other in vice_mayors) != (member in vice_mayors):
+            shared = Reason.VICE_MAYOR_IS_PERSONAL_SUBSTITUTE
+        problems.append(SubstituteProblem(member=member, substitute=substitute, reason=shared, other=other))
     return problems
 
 
 def _link_problem(
     member: str,
     substitute: str,
-    personal_substitutes: Mapping[str, str | None],
+    links: Mapping[str, str | None],
     members: Collection[str],
     mayors: Collection[str],
 ) -> Reason | None:
@@ -154,11 +161,11 @@ def _link_problem(
     current: str | None = substitute
     while current is not None and current not in seen:
         seen.add(current)
-        current = personal_substitutes.get(current)
+        current = links.get(current)
     if current == member:
         return Reason.SUBSTITUTE_CYCLE
     if substitute in mayors:
         return Reason.SUBSTITUTE_IS_MAYOR
-    if personal_substitutes.get(substitute) is not None:
+    if links.get(substitute) is not None:
         return Reason.SUBSTITUTE_CHAIN
     return Reason.SUBSTITUTE_IS_MEMBER

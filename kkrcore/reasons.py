@@ -66,17 +66,20 @@ class Reason(StrEnum):
     MAYOR_CHANGED_PARTY = "mayor_changed_party"
     LEFT_COUNCIL = "left_council"
     LEFT_PARTY = "left_party"
+    NO_LONGER_MAYOR = "no_longer_mayor"
     SUBSTITUTES_FOR_SELF = "substitutes_for_self"
     SUBSTITUTE_CYCLE = "substitute_cycle"
     SUBSTITUTE_IS_MAYOR = "substitute_is_mayor"
     SUBSTITUTE_CHAIN = "substitute_chain"
     SUBSTITUTE_IS_MEMBER = "substitute_is_member"
     SHARED_SUBSTITUTE = "shared_substitute"
+    VICE_MAYOR_IS_PERSONAL_SUBSTITUTE = "vice_mayor_is_personal_substitute"
 
     # Meetings (R-MEET-1..5)
     QUORATE = "quorate"
     NOT_QUORATE = "not_quorate"
     PRESENT_EXCEEDS_MEMBERS = "present_exceeds_members"
+    MORE_MEMBERS_THAN_SEATS = "more_members_than_seats"
     UNKNOWN_MEMBER = "unknown_member"
     SUBSTITUTE_FOR_PRESENT_MEMBER = "substitute_for_present_member"
 

@@ -84,8 +84,8 @@ def _roster_csv(rows: list[str]) -> str:
 
 GOOD_ROWS = [
     "m1,Mayor One,member,Aalborg,A,ja,,,,",
-    "e1,Elected One,member,Hjørring,V,nej,s1,,+45 20 00 00 01,e1@example.dk",
-    "s1,Substitute One,substitute,Hjørring,V,nej,,,,",
+    "e1,Elected One,member,Hjørring,A,nej,s1,,+45 20 00 00 01,e1@example.dk",
+    "s1,Substitute One,substitute,Hjørring,A,nej,,,,",
     "v1,Vice One,substitute,Aalborg,V,nej,,1,,",
     "k1,Secretary One,secretariat,,,nej,,,,",
 ]
@@ -125,6 +125,67 @@ def test_a_bad_roster_row_is_named_and_nothing_changes(tmp_path: Path, bad_row: 
     assert expected in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
     assert kkrbot(tmp_path, "roster", "list", "--json").stdout == before
+
+
+@pytest.mark.parametrize(
+    ("bad_row", "expected"),
+    [
+        # M has 0.9 % of the region's votes: it takes no part, so none of its council members can substitute.
+        ("e2,Elected Two,member,Aalborg,A,nej,s2,,,\ns2,Sub Two,substitute,Aalborg,M,nej,,,,", "R-COMP-1"),
+        ("e2,Elected Two,member,Aalborg,QQ,nej,s2,,,\ns2,Sub Two,substitute,Aalborg,QQ,nej,,,,", "party 'QQ' has no"),
+        # V's mayors fill all its seats (8 mayors, no supplementary seat): an elected V member has no seat.
+        ("e2,Elected Two,member,Aalborg,V,nej,s2,,,\ns2,Sub Two,substitute,Aalborg,V,nej,,,,", "party V has 0"),
+    ],
+    ids=["r_comp_1_substitute_party", "unknown_party", "more_than_the_party_seats"],
+)
+def test_r_comp_1_an_import_that_does_not_fit_the_seats_is_refused_naming_the_row(
+    tmp_path: Path, bad_row: str, expected: str
+) -> None:
+    before = kkrbot(tmp_path, "roster", "list", "--json").stdout
+    (tmp_path / "roster.csv").write_text(_roster_csv([*GOOD_ROWS, *bad_row.split("\n")]))
+
+    result = kkrbot(tmp_path, "roster", "import", "roster.csv", "--force")
+
+    assert result.returncode == 2
+    assert expected in result.stderr, result.stderr
+    assert kkrbot(tmp_path, "roster", "list", "--json").stdout == before
+
+
+def test_r_mem_6_an_import_making_a_viceborgmester_also_a_personal_substitute_is_refused(tmp_path: Path) -> None:
+    """Aalborg's viceborgmester v1 substitutes for mayor m1 (R-MEM-2); as e2's personal substitute too, one person
+    would stand in for two seats when both are absent, and the quorum would count both as filled."""
+    before = kkrbot(tmp_path, "roster", "list", "--json").stdout
+    (tmp_path / "roster.csv").write_text(_roster_csv([*GOOD_ROWS, "e2,Elected Two,member,Aalborg,A,nej,v1,,,"]))
+
+    result = kkrbot(tmp_path, "roster", "import", "roster.csv", "--force")
+
+    assert result.returncode == 2
+    assert "row 7 (e2): substitute_id: v1 is the viceborgmester who substitutes for mayor m1" in result.stderr
+    assert "R-MEM-6" in result.stderr
+    assert kkrbot(tmp_path, "roster", "list", "--json").stdout == before
+
+
+def test_r_mem_3_a_personal_substitute_of_another_party_needs_force(tmp_path: Path) -> None:
+    """R-MEM-3 (inferred): a party elects its member's personal substitute, so a substitute of another eligible
+    party is more likely a slip in the file than a choice; --force imports it."""
+    rows = [*GOOD_ROWS, "e2,Elected Two,member,Aalborg,F,nej,s2,,,", "s2,Sub Two,substitute,Aalborg,A,nej,,,,"]
+    (tmp_path / "roster.csv").write_text(_roster_csv(rows))
+
+    refused = kkrbot(tmp_path, "roster", "import", "roster.csv")
+    forced = kkrbot(tmp_path, "roster", "import", "roster.csv", "--force")
+
+    assert refused.returncode == 2
+    assert "rows 7, 8 (e2, s2): substitute_id" in refused.stderr
+    assert "R-MEM-3" in refused.stderr
+    assert "--force" in refused.stderr
+    assert forced.returncode == 0, forced.stderr
+
+
+def test_r_mem_5_a_mayors_party_may_differ_from_the_data(tmp_path: Path) -> None:
+    rows = [r.replace("m1,Mayor One,member,Aalborg,A,", "m1,Mayor One,member,Aalborg,M,") for r in GOOD_ROWS]
+    (tmp_path / "roster.csv").write_text(_roster_csv(rows))
+
+    assert kkrbot(tmp_path, "roster", "import", "roster.csv", "--force").returncode == 0
 
 
 def test_a_yaml_roster_is_accepted(tmp_path: Path) -> None:

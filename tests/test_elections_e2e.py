@@ -74,7 +74,8 @@ async def test_r_elec_4_a_valgforbund_notified_one_working_day_too_late_is_refus
     answer = await kkrbot.ask(MAYOR, "/valgforbund A+F+B+Ø")
 
     assert "22. januar 2030" in text(answer)
-    assert "R-ELEC-4" in text(answer)
+    assert "tre hverdage før" in text(answer)
+    assert "R-ELEC" not in text(answer)  # no rule ids in what a mayor reads
     assert await stored(kkrbot, "SELECT * FROM valgforbund") == []
 
 
@@ -129,7 +130,8 @@ async def test_r_elec_2_a_party_under_two_percent_cannot_form_a_valgforbund(kkrb
     answer = await kkrbot.ask(MAYOR, "/valgforbund A+M")
 
     assert "M" in text(answer)
-    assert "R-ELEC-2" in text(answer)
+    assert "under 2 %" in text(answer)
+    assert "R-ELEC" not in text(answer)
 
 
 async def test_r_elec_3_a_tie_for_the_chair_is_settled_by_the_recorded_lot_and_then_stored(kkrbot: RunningBot) -> None:
@@ -258,7 +260,7 @@ async def test_r_elec_7_only_council_members_of_the_region_can_be_appointed(kkrb
 
     answer = await kkrbot.ask(SECRETARY, "/forum stemmer trafik 22 sekretariat-2=12")
 
-    assert "R-ELEC-7" in text(answer)
+    assert "kan udpeges" in text(answer)
     assert await stored(kkrbot, "SELECT * FROM forum_rounds") == []
 
 
@@ -325,7 +327,7 @@ async def test_r_ehus_2_a_nomination_that_breaks_the_gender_rule_is_flagged_with
     flagged = await kkrbot.ask(SECRETARY, "/indstilling DI erhverv mand Jens Eksempel")
     assert "R-EHUS-2" in text(flagged)
     balanced = await kkrbot.ask(SECRETARY, "/indstilling DI erhverv kvinde Karen Eksempel")
-    assert "1 kvinder, 1 mænd" in text(balanced)
+    assert "1 kvinde, 1 mand" in text(balanced)  # Danish plurals: not "1 kvinder"
     assert "Karen Eksempel (kvinde)" in text(await kkrbot.ask(SECRETARY, "/indstilling"))
     await kkrbot.ask(SECRETARY, "/indstilling FH-AC arbejdstager mand Ole Eksempel")
     await kkrbot.ask(SECRETARY, "/indstilling grund FH-AC Kun én kandidat kunne stille op")
@@ -374,7 +376,8 @@ async def test_r_mem_5_a_member_who_leaves_the_party_gives_the_seat_back_and_end
 
     answer = await kkrbot.ask(SECRETARY, "/udtraedelse a-medlem-2 parti")
 
-    assert "R-MEM-5" in text(answer)
+    assert "udtræder af KKR" in text(answer)
+    assert "vælger et nyt medlem" not in text(answer)  # in no source (R-MEM-7)
     assert "Trafikforum" in text(answer)
     mayor = await kkrbot.ask(SECRETARY, "/udtraedelse aalborg-borgmester parti")
     assert "borgmester" in text(mayor)

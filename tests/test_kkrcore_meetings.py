@@ -117,15 +117,25 @@ def test_r_meet_4_impossible_counts_are_refused(members: int, present: int, reas
 
 def test_r_meet_4_a_substitute_who_attends_counts_as_present() -> None:
     absent = MEMBERS[:12]
-    assert not quorum_forecast(MEMBERS, absent, []).quorate
-    forecast = quorum_forecast(MEMBERS, absent, absent[:1])
+    assert not quorum_forecast(22, MEMBERS, absent, []).quorate
+    forecast = quorum_forecast(22, MEMBERS, absent, absent[:1])
     assert (forecast.present, forecast.quorate) == (11, True)
 
 
 def test_r_meet_4_forecast_refuses_unknown_members_and_substitutes_for_members_who_attend() -> None:
     with pytest.raises(InvalidInput) as caught:
-        quorum_forecast(MEMBERS, ["stranger"], [])
+        quorum_forecast(22, MEMBERS, ["stranger"], [])
     assert caught.value.reason is Reason.UNKNOWN_MEMBER
     with pytest.raises(InvalidInput) as caught:
-        quorum_forecast(MEMBERS, ["m1"], ["m2"])
+        quorum_forecast(22, MEMBERS, ["m1"], ["m2"])
     assert caught.value.reason is Reason.SUBSTITUTE_FOR_PRESENT_MEMBER
+    with pytest.raises(InvalidInput) as caught:
+        quorum_forecast(21, MEMBERS, [], [])
+    assert caught.value.reason is Reason.MORE_MEMBERS_THAN_SEATS
+
+
+def test_r_meet_4_r_mem_7_vacant_seats_count_among_the_seats_and_nobody_is_present_in_them() -> None:
+    """Two elected members left: 20 members in 22 seats, and the quorum is still 11 of 22."""
+    forecast = quorum_forecast(22, MEMBERS[:20], MEMBERS[:9], [])
+    assert (forecast.present, forecast.members, forecast.required, forecast.quorate) == (11, 22, 11, True)
+    assert not quorum_forecast(22, MEMBERS[:20], MEMBERS[:10], []).quorate

@@ -1,6 +1,8 @@
 """Substitutes, who may serve, the substitute structure, and leaving the KKR (R-MEM-2..6, R-MEET-5)."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kkrcore.membership import (
     Member,
@@ -92,11 +94,11 @@ MEMBERS_AND_MAYOR = {"m1", "m2", "m3", "mayor"}
 
 
 def test_r_mem_6_a_roster_of_members_with_their_own_substitutes_holds() -> None:
-    assert substitute_structure({"m1": "s1", "m2": "s2", "mayor": None}, MEMBERS_AND_MAYOR, {"mayor"}) == []
+    assert substitute_structure({"m1": "s1", "m2": "s2"}, MEMBERS_AND_MAYOR, {"mayor": "vice"}) == []
 
 
 def test_r_mem_6_two_members_as_each_others_substitute_is_a_cycle() -> None:
-    problems = substitute_structure({"m1": "m2", "m2": "m1"}, MEMBERS_AND_MAYOR)
+    problems = substitute_structure({"m1": "m2", "m2": "m1"}, MEMBERS_AND_MAYOR, {})
     assert [(p.member, p.substitute, p.reason) for p in problems] == [
         ("m1", "m2", Reason.SUBSTITUTE_CYCLE),
         ("m2", "m1", Reason.SUBSTITUTE_CYCLE),
@@ -104,29 +106,73 @@ def test_r_mem_6_two_members_as_each_others_substitute_is_a_cycle() -> None:
 
 
 def test_r_mem_6_a_longer_cycle_and_a_chain_are_both_refused() -> None:
-    cycle = substitute_structure({"m1": "m2", "m2": "m3", "m3": "m1"}, MEMBERS_AND_MAYOR)
+    cycle = substitute_structure({"m1": "m2", "m2": "m3", "m3": "m1"}, MEMBERS_AND_MAYOR, {})
     assert {p.reason for p in cycle} == {Reason.SUBSTITUTE_CYCLE}
-    chain = substitute_structure({"m1": "m2", "m2": "s2"}, MEMBERS_AND_MAYOR)
+    chain = substitute_structure({"m1": "m2", "m2": "s2"}, MEMBERS_AND_MAYOR, {})
     assert [(p.member, p.reason) for p in chain] == [("m1", Reason.SUBSTITUTE_CHAIN)]
 
 
 def test_r_mem_6_two_members_sharing_one_substitute_is_refused_and_names_both() -> None:
-    problems = substitute_structure({"m1": "s1", "m2": "s1"}, MEMBERS_AND_MAYOR)
+    problems = substitute_structure({"m1": "s1", "m2": "s1"}, MEMBERS_AND_MAYOR, {})
     assert [(p.member, p.substitute, p.reason, p.other) for p in problems] == [
         ("m2", "s1", Reason.SHARED_SUBSTITUTE, "m1")
     ]
 
 
 def test_r_mem_6_a_member_substituted_by_a_mayor_is_refused() -> None:
-    problems = substitute_structure({"m1": "mayor", "mayor": None}, MEMBERS_AND_MAYOR, {"mayor"})
+    problems = substitute_structure({"m1": "mayor"}, MEMBERS_AND_MAYOR, {"mayor": None})
     assert [(p.member, p.reason) for p in problems] == [("m1", Reason.SUBSTITUTE_IS_MAYOR)]
 
 
 def test_r_mem_6_nobody_substitutes_for_themselves() -> None:
-    problems = substitute_structure({"m1": "m1"}, MEMBERS_AND_MAYOR)
+    problems = substitute_structure({"m1": "m1"}, MEMBERS_AND_MAYOR, {})
     assert [(p.member, p.reason) for p in problems] == [("m1", Reason.SUBSTITUTES_FOR_SELF)]
 
 
 def test_r_mem_6_a_member_without_a_substitute_of_their_own_is_still_a_member() -> None:
-    problems = substitute_structure({"m1": "m2", "m2": None}, MEMBERS_AND_MAYOR)
+    problems = substitute_structure({"m1": "m2", "m2": None}, MEMBERS_AND_MAYOR, {})
     assert [(p.member, p.reason) for p in problems] == [("m1", Reason.SUBSTITUTE_IS_MEMBER)]
+
+
+def test_r_mem_6_a_viceborgmester_who_is_also_a_personal_substitute_is_refused_and_names_the_mayor() -> None:
+    problems = substitute_structure({"m1": "vice", "m2": "s2"}, MEMBERS_AND_MAYOR, {"mayor": "vice"})
+    assert [(p.member, p.substitute, p.reason, p.other) for p in problems] == [
+        ("m1", "vice", Reason.VICE_MAYOR_IS_PERSONAL_SUBSTITUTE, "mayor")
+    ]
+
+
+def test_r_mem_6_a_mayor_substituted_by_a_member_or_by_themselves_is_refused() -> None:
+    as_member = substitute_structure({}, MEMBERS_AND_MAYOR, {"mayor": "m1"})
+    assert [(p.member, p.reason) for p in as_member] == [("mayor", Reason.SUBSTITUTE_IS_MEMBER)]
+    as_self = substitute_structure({}, MEMBERS_AND_MAYOR, {"mayor": "mayor"})
+    assert [(p.member, p.reason) for p in as_self] == [("mayor", Reason.SUBSTITUTES_FOR_SELF)]
+
+
+PEOPLE = [f"p{i}" for i in range(8)]
+
+
+@given(
+    personal=st.dictionaries(st.sampled_from(PEOPLE), st.one_of(st.none(), st.sampled_from(PEOPLE)), max_size=6),
+    vice=st.dictionaries(st.sampled_from(PEOPLE), st.one_of(st.none(), st.sampled_from(PEOPLE)), max_size=4),
+)
+@settings(max_examples=300, deadline=None)
+def test_r_mem_6_a_structure_without_problems_gives_every_seat_its_own_outside_substitute(
+    personal: dict[str, str | None], vice: dict[str, str | None]
+) -> None:
+    """Whatever the links: no problem reported means nobody stands in for two seats (a viceborgmester included),
+    nobody for themselves, and no member stands in; a problem names a link that exists."""
+    personal = {m: s for m, s in personal.items() if m not in vice}
+    members = set(personal) | set(vice)
+    problems = substitute_structure(personal, members, vice)
+    links = {**vice, **personal}
+    for problem in problems:
+        assert links[problem.member] == problem.substitute
+    if not problems:
+        chosen = [s for s in links.values() if s is not None]
+        assert len(chosen) == len(set(chosen))
+        assert not set(chosen) & members
+
+
+def test_r_mem_1_a_mayor_who_stops_being_mayor_stops_being_a_member() -> None:
+    tenure = tenure_after_change(mayor=True, council_member=True, in_electing_party=True, still_mayor=False)
+    assert (tenure.stays, tenure.reason) == (False, Reason.NO_LONGER_MAYOR)

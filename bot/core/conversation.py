@@ -26,6 +26,7 @@ from bot.core.usecases import (
     calendar_feed,
     channel_choice,
     composition,
+    departures,
     elections,
     fora,
     general,
@@ -85,7 +86,7 @@ USE_CASES: Mapping[str, UseCase] = {
     "appointments": fora.appointments_case,
     "forum": fora.forum_case,
     "nomination": appointments.nomination_case,
-    "departure": appointments.departure_case,
+    "departure": departures.departure_case,
 }
 
 # What runs on every tick of the clock, in this order.

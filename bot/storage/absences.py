@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 
@@ -148,3 +149,26 @@ async def close_for_cancelled_meeting(conn: aiosqlite.Connection, meeting_id: st
         (utc_text(now), meeting_id),
     )
     return standing
+
+
+async def close_for_departure(
+    conn: aiosqlite.Connection, person_id: str, meeting_ids: Sequence[str], departure_id: int, now: datetime
+) -> tuple[list[Absence], list[Absence]]:
+    """A person left the KKR (R-MEM-5): their own standing notices for `meeting_ids` (the meetings to come) are
+    closed, and the alerts that asked them to cover someone are taken back from them: the member stays absent,
+    with nobody asked in their place (an accepted answer no longer counts them present). Returns both as they
+    stood, so the people concerned can be told. Notices of meetings already held stay, for the minutes."""
+    standing = [a for a in await active_absences_involving(conn, person_id) if a.meeting_id in set(meeting_ids)]
+    own = [a for a in standing if a.member_id == person_id]
+    covering = [a for a in standing if a.member_id != person_id]
+    await conn.executemany(
+        "UPDATE absences SET withdrawn_at = ?, closed_by_departure = ? WHERE id = ?",
+        [(utc_text(now), departure_id, a.id) for a in own],
+    )
+    # escalated_at: nobody is left to answer, so the unanswered alert is not escalated either.
+    await conn.executemany(
+        "UPDATE absences SET substitute_id = NULL, answer = NULL, answered_at = NULL, escalated_at = ?, "
+        "closed_by_departure = ? WHERE id = ?",
+        [(utc_text(now), departure_id, a.id) for a in covering],
+    )
+    return own, covering

@@ -237,7 +237,19 @@ async def claim_ehus_reminder(conn: aiosqlite.Connection, deadline: str, now: da
     return cursor.rowcount == 1
 
 
-async def add_departure(conn: aiosqlite.Connection, person_id: str, reason: str, now: datetime) -> None:
-    await conn.execute(
+async def add_departure(conn: aiosqlite.Connection, person_id: str, reason: str, now: datetime) -> int:
+    cursor = await conn.execute(
         "INSERT INTO departures (person_id, reason, recorded_at) VALUES (?, ?, ?)", (person_id, reason, utc_text(now))
     )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+async def left_party_before(conn: aiosqlite.Connection, person_id: str) -> bool:
+    """Whether a departure from the party is recorded for this person already (a viceborgmester stays on)."""
+    row = await first_row(
+        conn,
+        "SELECT 1 FROM departures WHERE person_id = ? AND reason IN ('left_party', 'substitute_party')",
+        (person_id,),
+    )
+    return row is not None

@@ -384,4 +384,15 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE broadcasts ADD COLUMN kind TEXT;
     """,
+    # 14: the lots the secretariat records for ties in the composition (R-COMP-6), in the order the ties occur; an
+    # absence closed because its member or substitute left the KKR says so (closed_by_departure).
+    """
+    CREATE TABLE composition_lots (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        winners TEXT NOT NULL,
+        recorded_by TEXT,
+        recorded_at TEXT NOT NULL
+    );
+    ALTER TABLE absences ADD COLUMN closed_by_departure INTEGER REFERENCES departures (id);
+    """,
 )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -23,7 +23,11 @@ import aiosqlite
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from bot.storage.composition_lots import composition_with_lots, council_composition
 from bot.storage.db import first_row, rows, utc_text
+from bot.storage.roster_seats import seat_problems
+from kkrcore.composition import Composition
+from kkrcore.draw import TieUnresolved
 from kkrcore.membership import mayor_substitute, substitute_structure
 from kkrcore.models import Dataset
 from kkrcore.reasons import Reason
@@ -150,8 +154,17 @@ def parse_roster(text: str, source: str) -> list[dict[str, Any]]:
     return rows
 
 
-def validate_roster(rows: Sequence[dict[str, Any]], dataset: Dataset, source: str) -> list[Person]:
-    """Checks each row, then the roster as a whole (references, one mayor per municipality, R-MEM-4)."""
+def validate_roster(
+    rows: Sequence[dict[str, Any]],
+    dataset: Dataset,
+    source: str,
+    *,
+    composition: Composition | None = None,
+    force: bool = False,
+) -> list[Person]:
+    """Checks each row, then the roster as a whole (references, one mayor per municipality, R-MEM-4, R-MEM-6),
+    then against the composition's seats (`roster_seats`; the composition with the recorded lots, or the data
+    set's own when none is given). `force` lets through what may be right (a substitute of another party)."""
     first_row = 2 if not source.lower().endswith((".yaml", ".yml")) else 1
     municipalities = {m.name for m in dataset.municipalities}
     people: list[Person] = []
@@ -196,11 +209,35 @@ def validate_roster(rows: Sequence[dict[str, Any]], dataset: Dataset, source: st
         elif person.substitute_id:
             raise fail(index, "substitute_id", "only elected members have a personal substitute")
     members = [p for p in people if p.role is Role.MEMBER]
+    member_ids = {p.id for p in members}
     for problem in substitute_structure(
-        {p.id: p.substitute_id for p in members}, {p.id for p in members}, {p.id for p in members if p.mayor}
+        {p.id: p.substitute_id for p in members if not p.mayor},
+        member_ids,
+        {p.id: vice_mayor_of(p, people, member_ids) for p in members if p.mayor},
     ):
         raise fail(seen[problem.member], "substitute_id", _STRUCTURE_PROBLEMS[problem.reason].format(p=problem))
+    if composition is None:
+        try:
+            composition = composition_with_lots(dataset, ())
+        except TieUnresolved:
+            return people  # the seats wait for the lot (R-COMP-6); the bot asks the secretariat for it
+    for seat in seat_problems(people, member_ids, composition):
+        if not (seat.forcible and force):
+            rows_named = ", ".join(str(i + first_row) for i in seat.indexes)
+            ids = ", ".join(people[i].id for i in seat.indexes)
+            hint = " (use --force if that is right)" if seat.forcible else ""
+            raise RosterError(f"{source}: row{'s' * (len(seat.indexes) > 1)} {rows_named} ({ids}): {seat.field}: "
+                              f"{seat.problem}{hint}")  # fmt: skip
     return people
+
+
+def vice_mayor_of(mayor: Person, people: Sequence[Person], member_ids: Collection[str]) -> str | None:
+    """The viceborgmester who substitutes for `mayor`: the 1st who is not a member already (R-MEM-2)."""
+    ranked = sorted(
+        (p for p in people if p.municipality == mayor.municipality and p.vice_mayor_rank),
+        key=lambda p: p.vice_mayor_rank or 0,
+    )
+    return mayor_substitute([p.id for p in ranked], member_ids).person_id
 
 
 # R-MEM-6 in words, for the one line the CLI prints.
@@ -213,15 +250,31 @@ _STRUCTURE_PROBLEMS = {
     Reason.SUBSTITUTE_IS_MEMBER: "{p.substitute} is a member; a personal substitute cannot be a member (R-MEM-6)",
     Reason.SHARED_SUBSTITUTE: "{p.substitute} is already the personal substitute of {p.other}; a personal "
     "substitute serves one member only (R-MEM-6)",
+    Reason.VICE_MAYOR_IS_PERSONAL_SUBSTITUTE: "{p.substitute} is the viceborgmester who substitutes for mayor "
+    "{p.other}, and cannot also be a personal substitute: nobody stands in for two seats (R-MEM-6)",
 }
 
 
-def load_roster_file(path: Path, dataset: Dataset) -> list[Person]:
+async def seats_for_import(conn: aiosqlite.Connection, dataset: Dataset) -> Composition:
+    """The composition an import is checked against; refused while a tie in it waits for its lot (R-COMP-6)."""
+    try:
+        return await council_composition(conn, dataset)
+    except TieUnresolved as tie:
+        tied = ", ".join(tie.report.tied)
+        raise RosterError(
+            f"refused, nothing changed: the composition has a tie that only a lot can settle ({tied} for "
+            f"{tie.report.seats} seat(s)); record the lot first: /sammensaetning lod WINNER"
+        ) from None
+
+
+def load_roster_file(
+    path: Path, dataset: Dataset, *, composition: Composition | None = None, force: bool = False
+) -> list[Person]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise RosterError(f"{path}: cannot read: {exc.strerror}") from None
-    return validate_roster(parse_roster(text, path.name), dataset, path.name)
+    return validate_roster(parse_roster(text, path.name), dataset, path.name, composition=composition, force=force)
 
 
 _COLUMNS = tuple(Person.model_fields)
@@ -311,6 +364,13 @@ async def archive_people(conn: aiosqlite.Connection, person_ids: Sequence[str], 
     await conn.executemany(
         "UPDATE calendar_feeds SET revoked_at = ? WHERE person_id = ? AND revoked_at IS NULL",
         [(utc_text(now), *r) for r in removed],
+    )
+
+
+async def become_substitute(conn: aiosqlite.Connection, person_id: str) -> None:
+    """A member who leaves the KKR but stays viceborgmester (R-MEM-5, R-MEM-2) stays in the roster as a substitute."""
+    await conn.execute(
+        "UPDATE persons SET role = 'substitute', mayor = 0, substitute_id = NULL WHERE id = ?", (person_id,)
     )
 
 
@@ -421,14 +481,10 @@ class Roster:
             if person.role is not Role.MEMBER:
                 continue
             if person.mayor:
-                vice_mayors = sorted(
-                    (p for p in self.people if p.municipality == person.municipality and p.vice_mayor_rank),
-                    key=lambda p: p.vice_mayor_rank or 0,
-                )
-                choice = mayor_substitute([p.id for p in vice_mayors], members)
-                self.substitute_of[person.id] = choice.person_id
+                self.substitute_of[person.id] = vice_mayor_of(person, self.people, members)
             else:
-                self.substitute_of[person.id] = person.substitute_id
+                # A substitute who left the KKR (archived) substitutes for nobody until a new one is imported.
+                self.substitute_of[person.id] = person.substitute_id if person.substitute_id in self.by_id else None
 
     @classmethod
     async def load(cls, conn: aiosqlite.Connection) -> Roster:

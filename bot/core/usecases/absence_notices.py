@@ -25,6 +25,7 @@ from bot.core.usecases.meetings import (
     meeting_on,
     meeting_when,
 )
+from bot.core.usecases.seats import vacant_seats_line
 from bot.core.usecases.standing import answer_buttons, standing_of, substitute_status
 from bot.delivery.message import Button, Message
 from bot.i18n import Translator
@@ -40,9 +41,10 @@ from bot.storage.absences import (
     set_answer,
     withdraw,
 )
+from bot.storage.composition_lots import council_seats
 from bot.storage.roster import Person, Roster
 from kkrcore.meetings import Quorum, of_next_council, quorum_forecast, upcoming_meetings
-from kkrcore.models import Meeting
+from kkrcore.models import Dataset, Meeting
 
 
 def where(meeting: Meeting) -> str:
@@ -62,15 +64,18 @@ def contact(person: Person, _: Translator) -> str:
 
 
 async def forecast(turn: Turn, meeting: Meeting) -> Quorum:
-    return await quorum_for(turn.conn, await turn.roster(), meeting)
+    return await quorum_for(turn.conn, await turn.roster(), meeting, turn.dataset)
 
 
-async def quorum_for(conn: aiosqlite.Connection, roster: Roster, meeting: Meeting) -> Quorum:
-    """Present and required by the absences on record (R-MEET-4): expected before, attendance after."""
+async def quorum_for(conn: aiosqlite.Connection, roster: Roster, meeting: Meeting, dataset: Dataset) -> Quorum:
+    """Present and required by the absences on record, against the composition's seats (R-MEET-4, R-MEM-7)."""
     members = [m.id for m in roster.members]
     absences = [a for a in await active_absences_for(conn, meeting.id) if a.member_id in members]
     return quorum_forecast(
-        members, [a.member_id for a in absences], [a.member_id for a in absences if a.answer is Answer.ACCEPTED]
+        await council_seats(conn, dataset, len(members)),
+        members,
+        [a.member_id for a in absences],
+        [a.member_id for a in absences if a.answer is Answer.ACCEPTED],
     )
 
 
@@ -265,6 +270,14 @@ def substitute_alert(absence: Absence, member: Person, meeting: Meeting, _: Tran
     return Message(
         title=_("Can you attend in {member}'s place?", member=display_name(member, _)),
         text=_(
+            "{member} has reported absence for the KKR meeting {when}, {place}. As the deputy mayor you can attend "
+            "in the mayor's place. Please answer below.",
+            member=display_name(member, _),
+            when=meeting_when(meeting, _),
+            place=where(meeting),
+        )
+        if member.mayor
+        else _(
             "{member} has reported absence for the KKR meeting {when}, {place}. As the personal substitute you "
             "can attend in their place. Please answer below.",
             member=display_name(member, _),
@@ -542,6 +555,8 @@ async def attendance_case(turn: Turn) -> None:
         )
     lines.append("")
     lines.append(attendance_line(await forecast(turn, meeting), is_over(meeting, turn.now), _))
+    if vacant := await vacant_seats_line(turn):
+        lines.append(vacant)
     turn.reply(
         "\n".join(lines),
         title=_("Attendance: {when}", when=meeting_when(meeting, _)),

@@ -1,5 +1,5 @@
-"""Erhvervshus Nordjylland's board nominations (seed, item 1.6; R-EHUS-1..3) and members who leave the KKR
-(R-MEM-5). The secretariat records; kkrcore judges; the bot says what follows and whom to tell.
+"""Erhvervshus Nordjylland's board nominations (seed, item 1.6; R-EHUS-1..3). The secretariat records; kkrcore
+judges; the bot says what follows and whom to tell. (Members who leave: `departures`.)
 """
 
 from __future__ import annotations
@@ -7,16 +7,14 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, timedelta
 
-from bot.core.turn import Turn, _p, display_name
+from bot.core.turn import Turn, _p
 from bot.core.usecases.elections import next_constituent_meeting
 from bot.core.usecases.meetings import local_today
 from bot.delivery.message import Button, Message
 from bot.delivery.outbox import Lane
 from bot.i18n import Translator
 from bot.storage import elections as store
-from bot.storage.roster import archive_people
 from kkrcore.erhvervshus import BOARD_SEATS, BoardCategory, Gender, Phase, gender_balance, phase
-from kkrcore.membership import tenure_after_change
 from kkrcore.reasons import Reason
 
 CATEGORIES = {
@@ -52,8 +50,9 @@ async def nomination_case(turn: Turn) -> None:
     waiting_for = await nominations_not_yet_requested(turn)
     if args and waiting_for is not None:
         turn.reply(
-            _("Nominations for the next board are requested after the constituent meeting {meeting} (R-EHUS-3), "
-              "and can be recorded from then on. Nothing was recorded.", meeting=_.date(waiting_for)),
+            _("Nominations for the next board are requested after the constituent meeting {meeting} (inferred: "
+              "the sources give only the 2026 timeline), and can be recorded from then on. Nothing was recorded.",
+              meeting=_.date(waiting_for)),
             buttons=buttons,
         )  # fmt: skip
         return
@@ -95,8 +94,8 @@ async def nomination_case(turn: Turn) -> None:
     if constituent is not None and phase(local_today(turn), timeline) is Phase.NEW_BOARD:
         lines.append(
             _("The board sits {start} to {end}; nominations for the next board are requested after the constituent "
-              "meeting {meeting} (R-EHUS-3).", start=_.date(timeline.board_from), end=_.date(timeline.board_until),
-              meeting=_.date(constituent))
+              "meeting {meeting} (inferred: the sources give only the 2026 timeline).",
+              start=_.date(timeline.board_from), end=_.date(timeline.board_until), meeting=_.date(constituent))
         )  # fmt: skip
     else:
         lines.append(
@@ -131,15 +130,17 @@ async def body_findings(turn: Turn, body: str) -> list[str]:
     genders = [Gender(g) for b, _c, g, _n in await store.nominations(turn.conn) if b == body]
     reasons = await store.special_reasons(turn.conn)
     balance = gender_balance(genders, special_reasons=body in reasons)
+    women = _p(turn, "{count} woman", "{count} women", balance.women)
+    men = _p(turn, "{count} man", "{count} men", balance.men)
     if balance.reason is Reason.GENDER_BALANCED:
-        return [_("Gender balance: {women} women, {men} men (R-EHUS-2).", women=balance.women, men=balance.men)]
+        return [_("Gender balance: {women}, {men} (R-EHUS-2).", women=women, men=men)]
     if balance.reason is Reason.SPECIAL_REASONS_STATED:
-        return [_("Not balanced ({women} women, {men} men); special reasons recorded: {reason} (R-EHUS-2).",
-                  women=balance.women, men=balance.men, reason=reasons[body])]  # fmt: skip
+        return [_("Not balanced ({women}, {men}); special reasons recorded: {reason} (R-EHUS-2).",
+                  women=women, men=men, reason=reasons[body])]  # fmt: skip
     return [
-        _("Flagged, R-EHUS-2: {body} has proposed {women} women and {men} men; a nominating body proposes a "
+        _("Flagged, R-EHUS-2: {body} has proposed {women} and {men}; a nominating body proposes a "
           "woman and a man (as many women as men) unless it states special reasons. Record them with "
-          "/indstilling grund {body} TEXT.", body=body, women=balance.women, men=balance.men)
+          "/indstilling grund {body} TEXT.", body=body, women=women, men=men)
     ]  # fmt: skip
 
 
@@ -171,72 +172,3 @@ async def remind_erhvervshus(turn: Turn) -> None:
             ),
             lane=Lane.BULK,
         )
-
-
-async def departure_case(turn: Turn) -> None:
-    """`/udtraedelse PERSON-ID byraad|parti`: a member leaves the council or the party (R-MEM-5)."""
-    _ = turn._
-    assert turn.person is not None
-    roster = await turn.roster()
-    usage = _(
-        "Record that a member leaves: /udtraedelse PERSON-ID byraad (left the council) or parti (left the party)."
-    )
-    member = roster.by_id.get(turn.args[0]) if turn.args else None
-    kind = turn.args[1].lower() if len(turn.args) > 1 else ""
-    gone = roster.ever_by_id.get(turn.args[0]) if turn.args and member is None else None
-    if gone is not None:
-        turn.reply(
-            _("{name} has already left the roster; nothing was recorded again.", name=display_name(gone, _)),
-            buttons=[[turn.button(_("Members"), "members parti")]],
-        )
-        return
-    if member is None or member.role.value != "member" or kind not in ("byraad", "council", "parti", "party"):
-        turn.reply(usage, buttons=[[turn.button(_("Members"), "members parti")]])
-        return
-    left_council = kind in ("byraad", "council")
-    tenure = tenure_after_change(mayor=member.mayor, council_member=not left_council, in_electing_party=left_council)
-    await store.add_departure(turn.conn, member.id, tenure.reason.value, turn.now)
-    name = display_name(member, _)
-    if tenure.stays:
-        turn.reply(
-            _("{name} is mayor and stays a member after changing party; the composition is not recalculated "
-              "(R-MEM-5). Nothing else follows.", name=name),
-            buttons=[[turn.button(_("Members"), "members parti")]],
-        )  # fmt: skip
-        return
-    fora = await store.end_appointments(turn.conn, member.id, turn.now)
-    substitute_id = roster.substitute_of.get(member.id)
-    substitute = roster.by_id.get(substitute_id) if substitute_id else None
-    # The member leaves the roster (their absences stay in the minutes), so nobody is answered or alerted as their
-    # substitute any more. The substitute stays until the roster's next import: they are told below, and a person
-    # who left the roster could not be.
-    await archive_people(turn.conn, [member.id], turn.now)
-    lines = [
-        _("{name} leaves the KKR (R-MEM-5). The seat goes back to party {party}, which elects a new member and "
-          "personal substitute; the composition is not recalculated.", name=name, party=member.party)
-        if not member.mayor
-        else _("{name} leaves the KKR (R-MEM-5); the municipality's new mayor becomes a member.", name=name)
-    ]  # fmt: skip
-    lines.append(_("Tell: party {party}'s group, {municipality} Kommune, and the substitute {substitute}.",
-                   party=member.party, municipality=member.municipality,
-                   substitute=display_name(substitute, _) if substitute else "-"))  # fmt: skip
-    if fora:
-        lines.append(_("Appointments that end and must be filled again: {fora}.", fora=", ".join(fora)))
-    lines.append(
-        _("{name} has left the roster. Import the successor with `kkrbot roster import` once they are chosen, and "
-          "invite them.", name=name)
-    )  # fmt: skip
-    turn.reply("\n".join(lines), title=_("A member leaves"), buttons=[[turn.button(_("Fora"), "forum")]])
-    if substitute is not None:
-        await turn.notify(
-            substitute.id,
-            lambda _: Message(
-                text=(
-                    _("{name} has left the KKR. The municipality's new mayor becomes a member, and the "
-                      "viceborgmester substitutes for the mayor (R-MEM-2).", name=display_name(member, _))
-                    if member.mayor
-                    else _("{name} has left the KKR, so you are no longer their substitute. Party {party} elects a "
-                           "new member and substitute.", name=display_name(member, _), party=member.party)
-                )
-            ),
-        )  # fmt: skip

@@ -7,6 +7,7 @@ the member's language. A tie is never settled here: the secretariat records the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 
@@ -31,10 +32,12 @@ LOT = ("lod", "lot")
 
 
 def reason_text(reason: Reason, detail: str, _: Translator) -> str:
-    """A kkrcore reason code in the reader's words; the rule id is part of the sentence where there is one."""
+    """A kkrcore reason code in the reader's words. kkrcore's detail is English ("round 1: 38 > 20"): only its
+    numbers go into the sentence."""
+    numbers = [int(n) for n in re.findall(r"\d+", detail)] + [0, 0, 0]
     texts = {
         Reason.INELIGIBLE_PARTY: _(
-            "{detail} cannot take part: it is under 2 % of the votes or has no council seat (R-ELEC-2).", detail=detail
+            "{detail} cannot take part: it is under 2 % of the votes or has no council seat.", detail=detail
         ),
         Reason.UNKNOWN_PARTY: _("{detail} is not a party letter of this period.", detail=detail),
         Reason.PARTY_IN_TWO_ALLIANCES: _(
@@ -43,18 +46,22 @@ def reason_text(reason: Reason, detail: str, _: Translator) -> str:
         Reason.EMPTY_ALLIANCE: _("A valgforbund needs at least two parties, e.g. A+F."),
         Reason.PARTY_TWICE_IN_ALLIANCE: _("{detail} is named twice; name each party once, e.g. A+F.", detail=detail),
         Reason.NOT_COUNCIL_MEMBER: _(
-            "{detail} is not a council member; only council members of the region's municipalities can be "
-            "appointed (R-ELEC-7).",
+            "{detail} is not a council member; only council members of the region's municipalities can be appointed.",
             detail=detail,
         ),
         Reason.OUTSIDE_REGION: _(
             "{detail} is not a council member in the region; only council members of the region's municipalities "
-            "can be appointed (R-ELEC-7).",
+            "can be appointed.",
             detail=detail,
         ),
-        Reason.MORE_VOTES_THAN_PRESENT: _("More votes than members present ({detail}).", detail=detail),
+        Reason.MORE_VOTES_THAN_PRESENT: _(
+            "More votes than members present in round {round}: {votes} votes, {present} present.",
+            round=numbers[0],
+            votes=numbers[1],
+            present=numbers[2],
+        ),
         Reason.NOT_IN_RUNOFF: _("Round 3 is between the two leaders of round 2 only, not {detail}.", detail=detail),
-        Reason.TOO_MANY_ROUNDS: _("The election was already decided ({detail}).", detail=detail),
+        Reason.TOO_MANY_ROUNDS: _("The election was already decided in round {round}.", round=numbers[0]),
         Reason.NO_CANDIDATES: _("A round needs at least one candidate with votes."),
         Reason.NEGATIVE_VOTES: _("Votes cannot be negative ({detail}).", detail=detail),
         Reason.RECORDED_LOT_MISMATCH: _("That lot does not name one of the tied ({detail}).", detail=detail),
@@ -113,7 +120,7 @@ async def _list(turn: Turn, meeting: Meeting) -> None:
     lines = [
         _(
             "Valgforbund for the election of chair and vice-chair at the constituent meeting {when} must be "
-            "notified by {deadline} (three working days before, R-ELEC-4).",
+            "notified by {deadline} (three working days before).",
             when=_.date(meeting.start),
             deadline=_.date(deadline),
         ),
@@ -147,7 +154,7 @@ async def _notify(turn: Turn, meeting: Meeting, text: str) -> None:
         turn.reply(
             _(
                 "Too late: a valgforbund had to be notified by {deadline}, three working days before the "
-                "constituent meeting {when} (R-ELEC-4). Nothing was recorded.",
+                "constituent meeting {when}. Nothing was recorded.",
                 deadline=_.date(deadline),
                 when=_.date(meeting.start),
             ),
@@ -265,6 +272,12 @@ def chair_text(result: ChairElection, _: Translator) -> tuple[str, str]:
     for tie in result.ties:
         lines.append(_("Decided by the recorded lot between {tied}: {winner}.", tied=", ".join(tie.tied),
                        winner=", ".join(tie.winners)))  # fmt: skip
+    lines.append(
+        _(
+            "The parties' regional votes, pooled per valgforbund and divided by 1, 2, 3, …: the largest quotient "
+            "takes the chair, the next the vice-chair (inferred: the sources do not spell out how)."
+        )
+    )
     group_label, divisor_label, quotient_label = _("Group"), _("Divisor"), _("Quotient")
     table = [f"{group_label:<14}{divisor_label:>8}{quotient_label:>10}"]
     table += [f"{q.group:<14}{q.divisor:>8}{_.decimal(float(q.value)):>10}" for q in result.quotients]

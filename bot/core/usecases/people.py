@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import unicodedata
 
-from bot.core.turn import Turn, display_name, who
+from bot.core.turn import Turn, _p, display_name, who
+from bot.core.usecases.seats import vacant_seats_line
+from bot.storage.composition_lots import council_composition
 from bot.storage.roster import Person, Role, Roster
+from bot.storage.roster_seats import vacancies
+from kkrcore.draw import TieUnresolved
 
 
 def fold(text: str) -> str:
@@ -70,11 +74,14 @@ def _mayor_substitute(turn: Turn, substitute: Person, roster: Roster) -> str:
     reason = (
         _(
             "The 1st deputy mayor, {name}, is a member of the KKR already, so the 2nd deputy mayor substitutes "
-            "for you.",
+            "for you (inferred: the sources name only the deputy mayor; one known case had the 2nd stand in).",
             name=display_name(first, _),
         )
         if first
-        else _("The 1st deputy mayor is a member of the KKR already, so the 2nd deputy mayor substitutes for you.")
+        else _(
+            "The 1st deputy mayor is a member of the KKR already, so the 2nd deputy mayor substitutes for you "
+            "(inferred: the sources name only the deputy mayor; one known case had the 2nd stand in)."
+        )
     )
     return _("As mayor you are substituted by {person}.", person=who(substitute, _)) + " " + reason
 
@@ -87,6 +94,8 @@ def _member_line(member: Person, roster: Roster, turn: Turn) -> str:
     line = f"{display_name(member, _)} ({member.party}, {member.municipality}, {kind})"
     if substitute:
         line += "\n   " + _("substitute: {name}", name=display_name(substitute, _))
+    else:
+        line += "\n   " + _("no substitute")
     return line
 
 
@@ -106,17 +115,18 @@ async def members_case(turn: Turn) -> None:
     party_words = {fold(name): letter for letter, name in parties.items()}
     party_words.update({letter.lower(): letter for letter in parties})
     letter = query.upper() if query.upper() in parties else party_words.get(fold(query))
+    vacant = await _vacancies(turn, members)
     if folded in ("kommune", "kommuner", "municipality", "municipalities"):
         groups = [(name, [m for m in members if m.municipality == name]) for name in sorted(municipalities.values())]
     elif folded in ("parti", "partier", "party", "parties"):
-        present = sorted({m.party for m in members if m.party})
+        present = sorted({m.party for m in members if m.party} | set(vacant))
         groups = [(f"{p} – {parties.get(p, p)}", [m for m in members if m.party == p]) for p in present]
     elif folded in municipalities:
         name = municipalities[folded]
         groups = [(name, [m for m in members if m.municipality == name])]
     elif letter:
         group = [m for m in members if m.party == letter]
-        if not group:
+        if not group and not vacant.get(letter):
             turn.reply(
                 _(
                     "{party} – {name} has no members of the KKR in this period. {composition} shows how the seats "
@@ -144,9 +154,25 @@ async def members_case(turn: Turn) -> None:
     for heading, group in groups:
         lines.append(f"\n{heading} ({len(group)})")
         lines.extend(f"• {_member_line(member, roster, turn)}" for member in group)
-        if not group:
+        party = heading.split(" – ")[0]
+        if folded not in municipalities and vacant.get(party):
+            lines.append("• " + _p(turn, "{count} seat vacant (inferred)", "{count} seats vacant (inferred)",
+                                   vacant[party]))  # fmt: skip
+        elif not group:
             lines.append("• " + _("no members"))
+    if vacant and (line := await vacant_seats_line(turn)):
+        lines.append("\n" + line)
     turn.reply("\n".join(lines).strip(), title=_("Members"), buttons=by_buttons)
+
+
+async def _vacancies(turn: Turn, members: list[Person]) -> dict[str, int]:
+    """Each party's supplementary seats that no elected member holds (R-MEM-7, inferred); none while the
+    composition waits for a lot."""
+    try:
+        composition = await council_composition(turn.conn, turn.dataset)
+    except TieUnresolved:
+        return {}
+    return vacancies((m.party for m in members if not m.mayor), composition)
 
 
 def find_people(roster: Roster, query: str) -> list[Person]:

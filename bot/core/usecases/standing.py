@@ -52,7 +52,7 @@ def own_absence_line(absence: Absence, roster: Roster, _: Translator) -> str:
 
 
 def cover_line(absence: Absence, roster: Roster, _: Translator) -> str:
-    member = roster.by_id.get(absence.member_id)
+    member = roster.ever_by_id.get(absence.member_id)  # a member who left keeps their name, never a raw id
     name = display_name(member, _) if member else absence.member_id
     if absence.answer is Answer.ACCEPTED:
         return _("You attend in place of {member}.", member=name)
