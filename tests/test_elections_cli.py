@@ -137,7 +137,11 @@ def test_r_elec_5_a_flertalsvalg_from_the_command_line_stores_what_kkrcore_compu
 
     assert "Trafikforum" in second.stdout
     votes = tmp_path / "rounds.json"
-    votes.write_text(json.dumps({"present": 22, "rounds": [{"a-medlem-2": 10, "b-medlem-1": 8}, {"a-medlem-2": 10}]}))
+    rounds = [
+        {"present": 22, "votes": {"a-medlem-2": 10, "b-medlem-1": 8}},
+        {"present": 22, "votes": {"a-medlem-2": 10}},
+    ]
+    votes.write_text(json.dumps({"rounds": rounds}))
     expected = subprocess.run(
         [sys.executable, "-m", "kkrcore", "majority", "--votes", str(votes), "--json"],
         capture_output=True,

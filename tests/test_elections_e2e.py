@@ -212,13 +212,35 @@ async def test_r_elec_5_a_flertalsvalg_is_decided_in_round_2_by_the_single_candi
     assert "Trafikforum" in text(second)
     (row,) = await stored(kkrbot, "SELECT result FROM fora WHERE id = 'trafik'")
     votes = tmp_path / "rounds.json"
-    votes.write_text(json.dumps({"present": 22, "rounds": [{"a-medlem-2": 10, "b-medlem-1": 8}, {"a-medlem-2": 10}]}))
+    rounds = [
+        {"present": 22, "votes": {"a-medlem-2": 10, "b-medlem-1": 8}},
+        {"present": 22, "votes": {"a-medlem-2": 10}},
+    ]
+    votes.write_text(json.dumps({"rounds": rounds}))
     assert json.loads(row[0]) == kkrcore_json("majority", "--votes", str(votes))
     assert json.loads(row[0])["reason"] == "elected_as_only_candidate"
     mine = await kkrbot.ask(MEMBER, "/udpegninger")
     assert "Trafikforum" in text(mine)
     secretariat = await kkrbot.ask(SECRETARY, "/udpegninger")  # appointed to none itself: everyone's
     assert "Trafikforum" in text(secretariat)
+
+
+async def test_r_elec_5_each_round_of_a_flertalsvalg_is_judged_against_the_members_present_at_it(
+    kkrbot: RunningBot,
+) -> None:
+    # Round 1: 11 of 22 present is no majority. Round 2: 20 present, so 11 is one. Round 1 is not judged again
+    # with round 2's 20 present (which would call it decided in round 1).
+    await setup(kkrbot, datetime(2026, 3, 27, 11, 0, tzinfo=COPENHAGEN))
+    await kkrbot.ask(SECRETARY, "/forum ny trafik 1 Trafikforum")
+
+    first = await kkrbot.ask(SECRETARY, "/forum stemmer trafik 22 a-medlem-2=11 b-medlem-1=9")
+    assert "runde 2" in text(first)
+    second = await kkrbot.ask(SECRETARY, "/forum stemmer trafik 20 a-medlem-2=11 b-medlem-1=9")
+
+    assert "Pia Fiktivsen (eksempel) er udpeget til Trafikforum i runde 2" in text(second)
+    assert [row[0] for row in await stored(kkrbot, "SELECT present FROM forum_rounds ORDER BY round")] == [22, 20]
+    (row,) = await stored(kkrbot, "SELECT result FROM fora WHERE id = 'trafik'")
+    assert (json.loads(row[0])["round"], json.loads(row[0])["majority"]) == (2, 11)
 
 
 async def test_r_elec_5_a_flertalsvalg_that_needs_round_3_between_the_two_leaders_of_round_2(

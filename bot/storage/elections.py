@@ -15,6 +15,7 @@ from typing import Any
 import aiosqlite
 
 from bot.storage.db import first_row, rows, utc_text
+from kkrcore.elections import Ballot
 
 ALLIANCE_JOINER = "+"
 
@@ -134,11 +135,10 @@ async def add_forum(
     return cursor.rowcount == 1
 
 
-async def forum_rounds(conn: aiosqlite.Connection, forum_id: str) -> tuple[int, list[dict[str, int]]]:
-    """The members present (of the last round) and every recorded round's votes, in order."""
+async def forum_rounds(conn: aiosqlite.Connection, forum_id: str) -> list[Ballot]:
+    """Every recorded round, in order, each with the members present at it (R-ELEC-5 judges each round by its own)."""
     found = await rows(conn, "SELECT present, votes FROM forum_rounds WHERE forum_id = ? ORDER BY round", (forum_id,))
-    present = int(found[-1]["present"]) if found else 0
-    return present, [dict(json.loads(row["votes"])) for row in found]
+    return [Ballot(present=int(row["present"]), votes=dict(json.loads(row["votes"]))) for row in found]
 
 
 async def add_forum_round(

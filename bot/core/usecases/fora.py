@@ -19,7 +19,7 @@ from bot.storage import elections as store
 from bot.storage.roster import Person, Role, Roster
 from kkrcore.apportionment import Apportionment
 from kkrcore.draw import TieUnresolved
-from kkrcore.elections import MajorityElection, appointable, majority_election, proportional_election
+from kkrcore.elections import Ballot, MajorityElection, appointable, majority_election, proportional_election
 from kkrcore.reasons import InvalidInput, Reason
 
 NEW = ("ny", "new")
@@ -164,9 +164,9 @@ async def _record_round(turn: Turn, args: Sequence[str]) -> None:
         check_appointable(match[1], roster, region, _)
         votes[match[1]] = int(match[2])
     present = int(args[1])
-    _present, rounds = await store.forum_rounds(turn.conn, forum.id)
+    rounds = await store.forum_rounds(turn.conn, forum.id)
     try:
-        result = majority_election(present, [*rounds, votes])
+        result = majority_election([*rounds, Ballot(present=present, votes=votes)])
     except InvalidInput as exc:
         raise ForumError(reason_text(exc.reason, exc.detail, _)) from exc
     except TieUnresolved as tie:
@@ -298,12 +298,12 @@ async def _lot(turn: Turn, forum_id: str, words: Sequence[str]) -> None:
     _ = turn._
     forum = await _forum(turn, forum_id)
     lists = await store.forum_lists(turn.conn, forum.id)
-    present, rounds = await store.forum_rounds(turn.conn, forum.id)
+    rounds = await store.forum_rounds(turn.conn, forum.id)
 
     def attempt(lots: list[str]) -> object:
         if forum.seats > 1:
             return allocate(lists, forum.seats, lots)
-        return majority_election(present, rounds, recorded_draw(lots))
+        return majority_election(rounds, recorded_draw(lots))
 
     try:
         lots, places = recorded_lots(words, attempt)
@@ -313,7 +313,7 @@ async def _lot(turn: Turn, forum_id: str, words: Sequence[str]) -> None:
         await _allocate(turn, [forum.id], lots, places)
         return
     try:
-        result = majority_election(present, rounds, recorded_draw(lots))
+        result = majority_election(rounds, recorded_draw(lots))
     except TieUnresolved as tie:
         await _ask_lot(turn, forum, tie, places)
         return
