@@ -241,3 +241,59 @@ async def add_departure(conn: aiosqlite.Connection, person_id: str, reason: str,
     await conn.execute(
         "INSERT INTO departures (person_id, reason, recorded_at) VALUES (?, ?, ?)", (person_id, reason, utc_text(now))
     )
+
+
+@dataclass(frozen=True)
+class ChairRecord:
+    """The chair and vice-chair the council elected at a constituent meeting, as the secretariat recorded them."""
+
+    id: int
+    meeting_id: str
+    chair_id: str
+    vice_chair_id: str
+    settled: str | None
+
+
+def _chair_record(row: aiosqlite.Row) -> ChairRecord:
+    return ChairRecord(
+        id=int(row["id"]),
+        meeting_id=str(row["meeting_id"]),
+        chair_id=str(row["chair_id"]),
+        vice_chair_id=str(row["vice_chair_id"]),
+        settled=row["settled"],
+    )
+
+
+async def add_chair_draft(
+    conn: aiosqlite.Connection, meeting_id: str, chair_id: str, vice_chair_id: str, by: str | None, now: datetime
+) -> int:
+    cursor = await conn.execute(
+        "INSERT INTO chair_records (meeting_id, chair_id, vice_chair_id, created_by, created_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (meeting_id, chair_id, vice_chair_id, by, utc_text(now)),
+    )
+    return int(cursor.lastrowid or 0)
+
+
+async def get_chair_draft(conn: aiosqlite.Connection, record_id: int) -> ChairRecord | None:
+    row = await first_row(conn, "SELECT * FROM chair_records WHERE id = ?", (record_id,))
+    return _chair_record(row) if row else None
+
+
+async def settle_chair_draft(conn: aiosqlite.Connection, record_id: int, settled: str, now: datetime) -> bool:
+    """Send or Cancel, once: False when the draft was settled already (a second press, a replayed update)."""
+    cursor = await conn.execute(
+        "UPDATE chair_records SET settled = ?, settled_at = ? WHERE id = ? AND settled IS NULL",
+        (settled, utc_text(now), record_id),
+    )
+    return cursor.rowcount == 1
+
+
+async def chair_record(conn: aiosqlite.Connection, meeting_id: str) -> ChairRecord | None:
+    """The latest recording sent for a constituent meeting; earlier ones stay as its history."""
+    row = await first_row(
+        conn,
+        "SELECT * FROM chair_records WHERE meeting_id = ? AND settled = 'sent' ORDER BY settled_at DESC, id DESC",
+        (meeting_id,),
+    )
+    return _chair_record(row) if row else None
