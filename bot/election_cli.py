@@ -78,6 +78,19 @@ def add_parsers(commands: Any) -> None:
     votes.add_argument("forum")
     votes.add_argument("present", type=int, help="members present")
     votes.add_argument("votes", nargs="+", metavar="PERSON=VOTES")
+    correct = sub.add_parser("correct", help="record the last round of a flertalsvalg again, typed right")
+    correct.add_argument("forum")
+    correct.add_argument("present", type=int, help="members present at that round")
+    correct.add_argument("votes", nargs="+", metavar="PERSON=VOTES")
+    candidate = sub.add_parser(
+        "candidate",
+        help="a council member of the region who is not in the roster, as a candidate (R-ELEC-7); the municipality "
+        "is checked, council membership cannot be",
+    )
+    candidate.add_argument("id", help="a new id: lower-case letters, digits and '-'")
+    candidate.add_argument("municipality")
+    candidate.add_argument("party", help="the party letter")
+    candidate.add_argument("name", nargs="+")
     group = sub.add_parser("group", help="record a group's list for a forholdstalsvalg (R-ELEC-6)")
     group.add_argument("forum")
     group.add_argument("group")
@@ -88,7 +101,7 @@ def add_parsers(commands: Any) -> None:
     lot = sub.add_parser("lot", help="record the lot drawn at a tie, by the winner's name")
     lot.add_argument("forum")
     lot.add_argument("winner", nargs="+")
-    for action in (new, votes, group, allocate, lot):
+    for action in (new, votes, correct, candidate, group, allocate, lot):
         action.add_argument("--as", dest="actor", help="the secretariat person acting (default: the first one)")
 
 
@@ -107,7 +120,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> str:
         await conversation.db.close()
 
 
-FORUM_ACTIONS = ("new", "votes", "group", "allocate", "lot")
+FORUM_ACTIONS = ("new", "votes", "correct", "candidate", "group", "allocate", "lot")
 
 
 def _forum_words(args: argparse.Namespace) -> list[str]:
@@ -115,8 +128,10 @@ def _forum_words(args: argparse.Namespace) -> list[str]:
     if args.forum_command == "new":
         flags = [flag for flag, on in (("substitutes", args.substitutes), ("gender", args.gender)) if on]
         return ["new", args.forum, str(args.seats), *flags, *args.name]
-    if args.forum_command == "votes":
-        return ["votes", args.forum, str(args.present), *args.votes]
+    if args.forum_command in ("votes", "correct"):
+        return [args.forum_command, args.forum, str(args.present), *args.votes]
+    if args.forum_command == "candidate":
+        return ["candidate", args.id, args.municipality, args.party, *args.name]
     if args.forum_command == "group":
         return ["list", args.forum, args.group, str(args.members), args.candidates]
     if args.forum_command == "allocate":

@@ -200,3 +200,15 @@ def test_r_elec_1_kkrbot_chair_record_records_two_members_shown_beside_the_compu
     assert refused.returncode == 2
     assert "a-stedfortraeder-2" in refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1
+
+
+def test_r_elec_7_a_candidate_outside_the_roster_and_a_corrected_round_from_the_command_line(kkrbot: Any) -> None:
+    kkrbot("forum", "new", "trafik", "1", "Trafikforum")
+    added = kkrbot("forum", "candidate", "jens-hansen", "Thisted", "V", "Jens", "Hansen")
+    assert "kan ikke kontrollere" in added.stdout
+    kkrbot("forum", "votes", "trafik", "22", "jens-hansen=11", "a-medlem-2=10")
+
+    corrected = kkrbot("forum", "correct", "trafik", "22", "jens-hansen=12", "a-medlem-2=10")
+
+    assert "Jens Hansen (V, Thisted) er udpeget til Trafikforum i runde 1" in corrected.stdout
+    assert json.loads(kkrbot("forum", "list", "--json").stdout)[0]["appointed"] == ["jens-hansen"]

@@ -60,6 +60,14 @@ async def approve_all(kkrbot: RunningBot) -> None:
         await kkrbot.ask(SECRETARY, f"/valgforbund godkend {notice_id}")
 
 
+async def recorded(kkrbot: RunningBot, line: str) -> Any:
+    """A round or list typed by the secretariat: its preview, then Send; a refusal comes at once, with no Send."""
+    preview = await kkrbot.ask(SECRETARY, line)
+    if "Intet registreres, før du trykker Send" not in text(preview):
+        return preview
+    return await kkrbot.press(SECRETARY, preview, "Send")
+
+
 def kkrcore_json(*args: str) -> Any:
     found = subprocess.run(
         [sys.executable, "-m", "kkrcore", *args, "--json"], capture_output=True, text=True, check=True
@@ -206,9 +214,9 @@ async def test_r_elec_5_a_flertalsvalg_is_decided_in_round_2_by_the_single_candi
     await setup(kkrbot, ON_TIME)
     await kkrbot.ask(SECRETARY, "/forum ny trafik 1 Trafikforum")
 
-    first = await kkrbot.ask(SECRETARY, "/forum stemmer trafik 22 a-medlem-2=10 b-medlem-1=8")
+    first = await recorded(kkrbot, "/forum stemmer trafik 22 a-medlem-2=10 b-medlem-1=8")
     assert "runde 2" in text(first)
-    second = await kkrbot.ask(SECRETARY, "/forum stemmer trafik 22 a-medlem-2=10")
+    second = await recorded(kkrbot, "/forum stemmer trafik 22 a-medlem-2=10")
 
     assert "runde 2" in text(second)
     assert "Trafikforum" in text(second)
@@ -235,9 +243,9 @@ async def test_r_elec_5_each_round_of_a_flertalsvalg_is_judged_against_the_membe
     await setup(kkrbot, datetime(2026, 3, 27, 11, 0, tzinfo=COPENHAGEN))
     await kkrbot.ask(SECRETARY, "/forum ny trafik 1 Trafikforum")
 
-    first = await kkrbot.ask(SECRETARY, "/forum stemmer trafik 22 a-medlem-2=11 b-medlem-1=9")
+    first = await recorded(kkrbot, "/forum stemmer trafik 22 a-medlem-2=11 b-medlem-1=9")
     assert "runde 2" in text(first)
-    second = await kkrbot.ask(SECRETARY, "/forum stemmer trafik 20 a-medlem-2=11 b-medlem-1=9")
+    second = await recorded(kkrbot, "/forum stemmer trafik 20 a-medlem-2=11 b-medlem-1=9")
 
     assert "Pia Fiktivsen (eksempel) er udpeget til Trafikforum i runde 2" in text(second)
     assert [row[0] for row in await stored(kkrbot, "SELECT present FROM forum_rounds ORDER BY round")] == [22, 20]
@@ -250,13 +258,13 @@ async def test_r_elec_5_a_flertalsvalg_that_needs_round_3_between_the_two_leader
 ) -> None:
     await setup(kkrbot, ON_TIME)
     await kkrbot.ask(SECRETARY, "/forum ny sundhed 1 Sundhedsforum")
-    await kkrbot.ask(SECRETARY, "/forum stemmer sundhed 22 c-medlem-1=9 a-medlem-2=8 b-medlem-1=5")
+    await recorded(kkrbot, "/forum stemmer sundhed 22 c-medlem-1=9 a-medlem-2=8 b-medlem-1=5")
 
-    runoff = await kkrbot.ask(SECRETARY, "/forum stemmer sundhed 22 a-medlem-2=10 c-medlem-1=8 b-medlem-1=4")
+    runoff = await recorded(kkrbot, "/forum stemmer sundhed 22 a-medlem-2=10 c-medlem-1=8 b-medlem-1=4")
     assert "Runde 3" in text(runoff)
-    outsider = await kkrbot.ask(SECRETARY, "/forum stemmer sundhed 22 b-medlem-1=12")
+    outsider = await recorded(kkrbot, "/forum stemmer sundhed 22 b-medlem-1=12")
     assert "runde 2" in text(outsider)
-    decided = await kkrbot.ask(SECRETARY, "/forum stemmer sundhed 22 c-medlem-1=11 a-medlem-2=10")
+    decided = await recorded(kkrbot, "/forum stemmer sundhed 22 c-medlem-1=11 a-medlem-2=10")
 
     assert "runde 3" in text(decided)
     assert [row[0] for row in await stored(kkrbot, "SELECT person_id FROM appointments")] == ["c-medlem-1"]
@@ -265,10 +273,10 @@ async def test_r_elec_5_a_flertalsvalg_that_needs_round_3_between_the_two_leader
 async def test_r_elec_5_a_tie_in_round_3_is_settled_by_the_lot_button_naming_the_candidate(kkrbot: RunningBot) -> None:
     await setup(kkrbot, ON_TIME)
     await kkrbot.ask(SECRETARY, "/forum ny miljoe 1 Miljøforum")
-    await kkrbot.ask(SECRETARY, "/forum stemmer miljoe 5 a-medlem-1=2 b-medlem-1=2 c-medlem-1=1")
-    await kkrbot.ask(SECRETARY, "/forum stemmer miljoe 5 a-medlem-1=2 b-medlem-1=2")
+    await recorded(kkrbot, "/forum stemmer miljoe 5 a-medlem-1=2 b-medlem-1=2 c-medlem-1=1")
+    await recorded(kkrbot, "/forum stemmer miljoe 5 a-medlem-1=2 b-medlem-1=2")
 
-    tie = await kkrbot.ask(SECRETARY, "/forum stemmer miljoe 5 a-medlem-1=2 b-medlem-1=2")
+    tie = await recorded(kkrbot, "/forum stemmer miljoe 5 a-medlem-1=2 b-medlem-1=2")
     assert "Nina Prøvegaard (eksempel) og Ulla Mønstergaard (eksempel) står lige" in text(tie)
     decided = await kkrbot.press(SECRETARY, tie, "Lod: Ulla Mønstergaard (eksempel)")
 
@@ -280,10 +288,56 @@ async def test_r_elec_7_only_council_members_of_the_region_can_be_appointed(kkrb
     await setup(kkrbot, ON_TIME)
     await kkrbot.ask(SECRETARY, "/forum ny trafik 1 Trafikforum")
 
-    answer = await kkrbot.ask(SECRETARY, "/forum stemmer trafik 22 sekretariat-2=12")
+    answer = await recorded(kkrbot, "/forum stemmer trafik 22 sekretariat-2=12")
 
     assert "R-ELEC-7" in text(answer)
     assert await stored(kkrbot, "SELECT * FROM forum_rounds") == []
+
+
+async def test_r_elec_7_a_council_member_outside_the_roster_stands_with_an_id_of_their_own(kkrbot: RunningBot) -> None:
+    await setup(kkrbot, ON_TIME)
+    await kkrbot.ask(SECRETARY, "/forum ny trafik 1 Trafikforum")
+
+    added = await kkrbot.ask(SECRETARY, "/forum kandidat jens-hansen thisted V Jens Hansen")
+    assert "Kandidaten Jens Hansen (V, Thisted) er registreret med id jens-hansen" in text(added)
+    assert "kan ikke kontrollere, at Jens Hansen sidder i kommunalbestyrelsen" in text(added)
+    outside = await kkrbot.ask(SECRETARY, "/forum kandidat ole-dahl Aarhus V Ole Dahl")
+    assert "Aarhus" in text(outside)
+    appointed = await recorded(kkrbot, "/forum stemmer trafik 22 jens-hansen=12 a-medlem-2=10")
+
+    assert "Jens Hansen (V, Thisted) er udpeget til Trafikforum i runde 1" in text(appointed)
+    assert [row[0] for row in await stored(kkrbot, "SELECT id FROM forum_candidates")] == ["jens-hansen"]
+    assert "Jens Hansen" in text(await kkrbot.ask(SECRETARY, "/udpegninger alle"))
+
+
+async def test_r_elec_5_a_round_is_recorded_only_on_send_and_a_round_typed_wrong_is_corrected_before_the_next(
+    kkrbot: RunningBot,
+) -> None:
+    await setup(kkrbot, ON_TIME)
+    await kkrbot.ask(SECRETARY, "/forum ny trafik 1 Trafikforum")
+
+    preview = await kkrbot.ask(SECRETARY, "/forum stemmer trafik 22 a-medlem-2=12 b-medlem-1=10")
+    assert "Pia Fiktivsen (eksempel) er udpeget til Trafikforum i runde 1" in text(preview)
+    assert await stored(kkrbot, "SELECT * FROM forum_rounds") == []
+    cancelled = await kkrbot.press(SECRETARY, preview, "Annuller")
+    assert "Intet blev registreret" in text(cancelled)
+    assert await stored(kkrbot, "SELECT * FROM forum_rounds") == []
+    # Typed wrong: 11 for a-medlem-2 where the meeting counted 12.
+    await recorded(kkrbot, "/forum stemmer trafik 22 a-medlem-2=11 b-medlem-1=10")
+    assert await stored(kkrbot, "SELECT * FROM appointments") == []
+
+    corrected = await recorded(kkrbot, "/forum ret trafik 22 a-medlem-2=12 b-medlem-1=10")
+
+    assert "Pia Fiktivsen (eksempel) er udpeget til Trafikforum i runde 1" in text(corrected)
+    assert [json.loads(row[0]) for row in await stored(kkrbot, "SELECT votes FROM forum_rounds")] == [
+        {"a-medlem-2": 12, "b-medlem-1": 10}
+    ]
+    assert [row[0] for row in await stored(kkrbot, "SELECT person_id FROM appointments")] == ["a-medlem-2"]
+    # The cancelled preview's buttons are gone; its Send, replayed, records nothing.
+    ((cancelled_id,),) = await stored(kkrbot, "SELECT id FROM forum_drafts WHERE settled = 'cancelled'")
+    again = await kkrbot.ask(SECRETARY, f"/forum send {cancelled_id}")
+    assert "allerede afgjort" in text(again)
+    assert len(await stored(kkrbot, "SELECT * FROM forum_rounds")) == 1
 
 
 async def test_r_elec_6_a_forholdstalsvalg_for_three_seats_on_the_groups_lists(
@@ -291,8 +345,8 @@ async def test_r_elec_6_a_forholdstalsvalg_for_three_seats_on_the_groups_lists(
 ) -> None:
     await setup(kkrbot, ON_TIME)
     await kkrbot.ask(SECRETARY, "/forum ny vaekst 3 Vækstforum")
-    await kkrbot.ask(SECRETARY, "/forum liste vaekst blaa 12 broenderslev-borgmester,c-medlem-1,i-medlem-1")
-    await kkrbot.ask(SECRETARY, "/forum liste vaekst roed 10 a-medlem-2,b-medlem-1")
+    await recorded(kkrbot, "/forum liste vaekst blaa 12 broenderslev-borgmester,c-medlem-1,i-medlem-1")
+    await recorded(kkrbot, "/forum liste vaekst roed 10 a-medlem-2,b-medlem-1")
 
     answer = await kkrbot.ask(SECRETARY, "/forum fordel vaekst")
 
@@ -315,8 +369,8 @@ async def test_r_elec_6_a_tie_for_the_last_seat_is_settled_by_the_lot_button_eve
     # d'Hondt on 10 and 10 for three seats: 10, 10, then 5 and 5 tie for the third seat.
     await setup(kkrbot, ON_TIME)
     await kkrbot.ask(SECRETARY, "/forum ny klima 3 Klimaforum")
-    await kkrbot.ask(SECRETARY, "/forum liste klima Ø 10 a-medlem-2,b-medlem-1")
-    await kkrbot.ask(SECRETARY, "/forum liste klima V 10 c-medlem-1,i-medlem-1")
+    await recorded(kkrbot, "/forum liste klima Ø 10 a-medlem-2,b-medlem-1")
+    await recorded(kkrbot, "/forum liste klima V 10 c-medlem-1,i-medlem-1")
 
     tie = await kkrbot.ask(SECRETARY, "/forum fordel klima")
     assert "V og Ø" in text(tie)
@@ -333,10 +387,10 @@ async def test_r_elec_6_lists_cannot_hold_more_members_than_the_council_or_a_can
 ) -> None:
     await setup(kkrbot, ON_TIME)
     await kkrbot.ask(SECRETARY, "/forum ny vaekst 3 Vækstforum")
-    await kkrbot.ask(SECRETARY, "/forum liste vaekst blaa 12 broenderslev-borgmester,c-medlem-1")
+    await recorded(kkrbot, "/forum liste vaekst blaa 12 broenderslev-borgmester,c-medlem-1")
 
-    too_many = await kkrbot.ask(SECRETARY, "/forum liste vaekst Ø 99 a-medlem-2")
-    twice = await kkrbot.ask(SECRETARY, "/forum liste vaekst roed 10 c-medlem-1")
+    too_many = await recorded(kkrbot, "/forum liste vaekst Ø 99 a-medlem-2")
+    twice = await recorded(kkrbot, "/forum liste vaekst roed 10 c-medlem-1")
 
     assert "111 i alt, flere end rådets 22" in text(too_many)
     assert "står allerede på blaas liste" in text(twice)
@@ -394,7 +448,7 @@ async def test_r_mem_5_a_member_who_leaves_the_party_gives_the_seat_back_and_end
 ) -> None:
     await setup(kkrbot, ON_TIME)
     await kkrbot.ask(SECRETARY, "/forum ny trafik 1 Trafikforum")
-    await kkrbot.ask(SECRETARY, "/forum stemmer trafik 22 a-medlem-2=12")
+    await recorded(kkrbot, "/forum stemmer trafik 22 a-medlem-2=12")
 
     answer = await kkrbot.ask(SECRETARY, "/udtraedelse a-medlem-2 parti")
 

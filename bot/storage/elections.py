@@ -297,3 +297,65 @@ async def chair_record(conn: aiosqlite.Connection, meeting_id: str) -> ChairReco
         (meeting_id,),
     )
     return _chair_record(row) if row else None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A council member of the region who is not in the roster, as a candidate for a forum (R-ELEC-7)."""
+
+    id: str
+    name: str
+    municipality: str
+    party: str
+
+
+async def add_candidate(
+    conn: aiosqlite.Connection, candidate_id: str, name: str, municipality: str, party: str, now: datetime
+) -> bool:
+    """False when the id is taken already."""
+    cursor = await conn.execute(
+        "INSERT OR IGNORE INTO forum_candidates (id, name, municipality, party, created_at) VALUES (?, ?, ?, ?, ?)",
+        (candidate_id, name, municipality, party, utc_text(now)),
+    )
+    return cursor.rowcount == 1
+
+
+async def candidates(conn: aiosqlite.Connection) -> dict[str, Candidate]:
+    found = await rows(conn, "SELECT id, name, municipality, party FROM forum_candidates ORDER BY created_at, id")
+    return {str(r[0]): Candidate(str(r[0]), str(r[1]), str(r[2]), str(r[3])) for r in found}
+
+
+async def add_forum_draft(
+    conn: aiosqlite.Connection, forum_id: str, words: list[str], by: str | None, now: datetime
+) -> int:
+    cursor = await conn.execute(
+        "INSERT INTO forum_drafts (forum_id, words, created_by, created_at) VALUES (?, ?, ?, ?)",
+        (forum_id, json.dumps(words, ensure_ascii=False), by, utc_text(now)),
+    )
+    return int(cursor.lastrowid or 0)
+
+
+async def open_forum_draft(conn: aiosqlite.Connection, draft_id: int) -> list[str] | None:
+    """The words of a draft not yet sent or cancelled; None when there is none."""
+    row = await first_row(conn, "SELECT words FROM forum_drafts WHERE id = ? AND settled IS NULL", (draft_id,))
+    return list(json.loads(row[0])) if row else None
+
+
+async def settle_forum_draft(conn: aiosqlite.Connection, draft_id: int, settled: str, now: datetime) -> bool:
+    cursor = await conn.execute(
+        "UPDATE forum_drafts SET settled = ?, settled_at = ? WHERE id = ? AND settled IS NULL",
+        (settled, utc_text(now), draft_id),
+    )
+    return cursor.rowcount == 1
+
+
+async def drop_last_round(conn: aiosqlite.Connection, forum_id: str) -> None:
+    """A round typed wrong, corrected before the next: the last round goes, and with it any decision it made
+    (the forum's result and the appointments it gave)."""
+    await conn.execute(
+        "DELETE FROM forum_rounds WHERE forum_id = ? "
+        "AND round = (SELECT MAX(round) FROM forum_rounds WHERE forum_id = ?)",
+        (forum_id, forum_id),
+    )
+    await conn.execute("UPDATE fora SET result = NULL, decided_at = NULL WHERE id = ?", (forum_id,))
+    await conn.execute("DELETE FROM appointments WHERE forum_id = ? AND ended_at IS NULL", (forum_id,))
