@@ -413,6 +413,42 @@ async def test_r_ehus_2_a_nomination_that_breaks_the_gender_rule_is_flagged_with
     assert "R-EHUS-1" in text(overview)
 
 
+async def test_r_ehus_3_a_nomination_after_the_deadline_is_recorded_and_flagged(kkrbot: RunningBot) -> None:
+    await setup(kkrbot, datetime(2026, 3, 2, 9, 0, tzinfo=COPENHAGEN))  # the deadline was Friday 27 February
+
+    late = await kkrbot.ask(SECRETARY, "/indstilling DI erhverv kvinde Karen Eksempel")
+
+    assert "Markeret: modtaget efter fristen fredag den 27. februar 2026" in text(late)
+    assert "Karen Eksempel (kvinde) (efter fristen)" in text(await kkrbot.ask(SECRETARY, "/indstilling"))
+    assert [row[0] for row in await stored(kkrbot, "SELECT late FROM ehus_nominations")] == [1]
+
+
+async def test_r_ehus_1_the_chair_seat_and_the_three_municipal_seats_are_recorded_and_checked(
+    kkrbot: RunningBot,
+) -> None:
+    await setup(kkrbot, datetime(2026, 3, 27, 11, 0, tzinfo=COPENHAGEN))  # the appointment meeting
+
+    set_up = await kkrbot.ask(SECRETARY, "/indstilling bestyrelse")
+    assert "Udledt: kilderne siger ikke, hvordan KKR stemmer om disse pladser" in text(set_up)
+    assert "formand: 0 af 1 udpeget" in text(set_up)
+    assert "kommunale medlemmer: 0 af 3 udpeget" in text(set_up)
+    await recorded(kkrbot, "/forum stemmer ehus-formand 22 broenderslev-borgmester=12 a-medlem-2=10")
+    await recorded(kkrbot, "/forum liste ehus-kommunale blaa 12 thisted-borgmester,c-medlem-1")
+    await recorded(kkrbot, "/forum liste ehus-kommunale roed 10 a-medlem-2,b-medlem-1")
+    await kkrbot.ask(SECRETARY, "/forum fordel ehus-kommunale")
+
+    overview = await kkrbot.ask(SECRETARY, "/indstilling")
+
+    assert "Formanden og de tre kommunale medlemmer er udpeget." in text(overview)
+    appointed = await stored(kkrbot, "SELECT forum_id, person_id FROM appointments ORDER BY forum_id, person_id")
+    assert [tuple(row) for row in appointed] == [
+        ("ehus-formand", "broenderslev-borgmester"),
+        ("ehus-kommunale", "a-medlem-2"),
+        ("ehus-kommunale", "c-medlem-1"),
+        ("ehus-kommunale", "thisted-borgmester"),
+    ]
+
+
 async def test_r_ehus_3_while_the_board_sits_nominations_wait_for_the_next_constituent_meeting(
     kkrbot: RunningBot,
 ) -> None:

@@ -203,12 +203,18 @@ async def end_appointments(conn: aiosqlite.Connection, person_id: str, now: date
 
 
 async def add_nomination(
-    conn: aiosqlite.Connection, body: str, category: str, gender: str, name: str, now: datetime
+    conn: aiosqlite.Connection, body: str, category: str, gender: str, name: str, now: datetime, *, late: bool = False
 ) -> None:
+    """`late`: received after the nominations deadline (R-EHUS-3); recorded, and flagged wherever it is shown."""
     await conn.execute(
-        "INSERT INTO ehus_nominations (body, category, gender, name, recorded_at) VALUES (?, ?, ?, ?, ?)",
-        (body, category, gender, name, utc_text(now)),
+        "INSERT INTO ehus_nominations (body, category, gender, name, recorded_at, late) VALUES (?, ?, ?, ?, ?, ?)",
+        (body, category, gender, name, utc_text(now), int(late)),
     )
+
+
+async def late_nominations(conn: aiosqlite.Connection) -> set[tuple[str, str]]:
+    """(body, name) of the nominations recorded after the deadline."""
+    return {(str(r[0]), str(r[1])) for r in await rows(conn, "SELECT body, name FROM ehus_nominations WHERE late = 1")}
 
 
 async def nominations(conn: aiosqlite.Connection) -> list[tuple[str, str, str, str]]:
