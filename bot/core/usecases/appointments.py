@@ -117,8 +117,8 @@ async def nomination_case(turn: Turn) -> None:
     if constituent is not None and phase(local_today(turn), timeline) is Phase.NEW_BOARD:
         lines.append(
             _("The board sits {start} to {end}; nominations for the next board are requested after the constituent "
-              "meeting {meeting} (R-EHUS-3).", start=_.date(timeline.board_from), end=_.date(timeline.board_until),
-              meeting=_.date(constituent))
+              "meeting {meeting} (R-EHUS-3; inferred for the next board from this period's timeline).",
+              start=_.date(timeline.board_from), end=_.date(timeline.board_until), meeting=_.date(constituent))
         )  # fmt: skip
     else:
         lines.append(

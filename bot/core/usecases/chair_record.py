@@ -18,6 +18,7 @@ from bot.core.usecases.elections import (
     constituent_meeting_or_say_none,
     expected_chair_case,
     extra_words_note,
+    inferred_mechanics,
     valgforbund_decided,
 )
 from bot.core.usecases.period import next_period_meeting, next_period_refusal, period_name
@@ -95,13 +96,14 @@ async def computed(turn: Turn, meeting: Meeting) -> ChairElection | None:
 def computed_text(result: ChairElection | None, alliances: Sequence[str], _: Translator) -> str:
     if result is None:
         return _("The bot's computation ties, and no lot is recorded in the bot.")
-    return _(
+    computed = _(
         "The bot's computation from the votes and the valgforbund approved in the bot ({alliances}) gives the "
         "chair's post to {chair} and the vice-chair's to {vice}. It yields groups, not people.",
         alliances=", ".join(alliances) if alliances else _("none"),
         chair=result.chair,
         vice=result.vice_chair,
     )
+    return computed + " " + inferred_mechanics(_)
 
 
 def mismatches(result: ChairElection | None, chair: Person | None, vice: Person | None, _: Translator) -> list[str]:

@@ -306,11 +306,20 @@ def compute_chair(dataset: Dataset, alliances: list[list[str]], lots: Sequence[s
     return chair_election(dataset.votes[0], eligible_parties(dataset), alliances, draw)
 
 
+def inferred_mechanics(_: Translator) -> str:
+    """R-ELEC-3 is inferred: every computed chair election says so."""
+    return _(
+        "Inferred: the sources do not spell out how the posts are computed; the bot divides each group's votes by "
+        "1, 2, 3, … (d'Hondt), the largest quotient taking the chair and the next the vice-chair."
+    )
+
+
 def chair_text(result: ChairElection, _: Translator) -> tuple[str, str]:
     """The posts and the quotient table that decided them."""
     lines = [
         _("Chair: {group}", group=result.chair),
         _("Vice-chair: {group}", group=result.vice_chair),
+        inferred_mechanics(_),
     ]
     for tie in result.ties:
         lines.append(_("Decided by the recorded lot between {tied}: {winner}.", tied=", ".join(tie.tied),
