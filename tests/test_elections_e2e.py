@@ -160,15 +160,15 @@ async def test_r_elec_3_a_tie_for_the_chair_is_settled_by_the_recorded_lot_and_t
 
     result = await kkrbot.press(SECRETARY, tie, "Lod: V+I+Ø")  # the button carries the place among the tied
 
-    assert "Formand: V+I+Ø" in text(result)
-    assert "Næstformand: A+O" in text(result)
+    assert "Formandsposten: V+I+Ø" in text(result)
+    assert "Næstformandsposten: A+O" in text(result)
     (row,) = await stored(kkrbot, "SELECT result FROM chair_elections")
     saved = json.loads(row[0])
     assert (saved["chair"], saved["vice_chair"]) == ("V+I+Ø", "A+O")
     assert saved["ties"][0]["decided_by"] == "lot_recorded"
     # The meeting's reminder may come in between (the clock is days before it), so wait for the answer itself.
     kkrbot.tg.inject_message(MEMBER, "/formandsvalg", language_code="da")
-    await kkrbot.tg.wait_for(lambda message: message.chat_id == MEMBER and "Formand: V+I+Ø" in text(message))
+    await kkrbot.tg.wait_for(lambda message: message.chat_id == MEMBER and "Formandsposten: V+I+Ø" in text(message))
 
 
 async def test_r_elec_3_the_stored_chair_election_equals_the_kkrcore_cli(kkrbot: RunningBot) -> None:
@@ -195,7 +195,7 @@ async def test_r_elec_4_before_the_deadline_or_with_a_notice_undecided_the_chair
 
     early = await kkrbot.ask(SECRETARY, "/formandsvalg")
     assert "tirsdag den 20. januar 2026" in text(early)
-    assert "Formand: V+C+I+O+Æ" in text(early)
+    assert "Formandsposten: V+C+I+O+Æ" in text(early)
     await notify(kkrbot, MAYOR, "A+F+B+Ø")
     kkrbot.clock.now = AFTER_THE_DEADLINE
     undecided = await kkrbot.ask(SECRETARY, "/formandsvalg")
@@ -204,8 +204,8 @@ async def test_r_elec_4_before_the_deadline_or_with_a_notice_undecided_the_chair
 
     await approve_all(kkrbot)
     final = await kkrbot.ask(SECRETARY, "/formandsvalg")
-    assert "Formand: V+C+I+O+Æ" in text(final)
-    assert "Næstformand: A+F+B+Ø" in text(final)
+    assert "Formandsposten: V+C+I+O+Æ" in text(final)
+    assert "Næstformandsposten: A+F+B+Ø" in text(final)
     assert len(await stored(kkrbot, "SELECT * FROM chair_elections")) == 1
 
 

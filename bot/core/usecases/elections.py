@@ -117,8 +117,8 @@ async def _held(turn: Turn, meeting: Meeting, *, refused: bool) -> None:
     lines = [_("Nothing was recorded.")] if refused else []
     lines.append(
         _(
-            "The valgforbund of {period} were for the constituent meeting {when}, where the council approved them "
-            "and elected the chair and vice-chair.",
+            "Valgforbund for the election of chair and vice-chair of {period} were to be notified for the "
+            "constituent meeting {when}, where the council approves them and elects the chair and vice-chair.",
             period=period_name(meeting),
             when=_.date(meeting.start),
         )
@@ -317,8 +317,8 @@ def inferred_mechanics(_: Translator) -> str:
 def chair_text(result: ChairElection, _: Translator) -> tuple[str, str]:
     """The posts and the quotient table that decided them."""
     lines = [
-        _("Chair: {group}", group=result.chair),
-        _("Vice-chair: {group}", group=result.vice_chair),
+        _("Chair's post: {group}", group=result.chair),
+        _("Vice-chair's post: {group}", group=result.vice_chair),
         inferred_mechanics(_),
     ]
     for tie in result.ties:
