@@ -11,9 +11,9 @@ import re
 from collections.abc import Sequence
 
 from bot.core.commands import is_number
-from bot.core.turn import Turn, _p, display_name
+from bot.core.turn import Turn, _p, display_name, quoted
 from bot.core.usecases.elections import LOT, lot_buttons, reason_text, recorded_draw, recorded_lots
-from bot.core.usecases.people import find_people
+from bot.core.usecases.people import find_people, fold
 from bot.i18n import Translator
 from bot.storage import elections as store
 from bot.storage.roster import Person, Role, Roster
@@ -244,6 +244,9 @@ async def _record_round(turn: Turn, args: Sequence[str], *, correct: bool = Fals
         check_appointable(match[1], roster, extra, region, _)
         votes[match[1]] = int(match[2])
     present = int(args[1])
+    if sum(votes.values()) > present:  # said here in the reader's words; kkrcore's detail is for the CLI
+        raise ForumError(_("{votes} votes are more than the {present} members present.", votes=sum(votes.values()),
+                           present=present))  # fmt: skip
     rounds = await store.forum_rounds(turn.conn, forum.id)
     if correct:
         if not rounds:
@@ -274,9 +277,13 @@ async def _candidate(turn: Turn, args: Sequence[str]) -> None:
             _("A candidate's id is one new word of letters a-z, digits and hyphens (for example jens-hansen), "
               "not one in the roster: “{id}”.", id=args[0])
         )  # fmt: skip
-    municipality = next((m.name for m in turn.dataset.municipalities if m.name.casefold() == args[1].casefold()), None)
+    region = [m.name for m in turn.dataset.municipalities]
+    municipality = next((name for name in region if fold(name) == fold(args[1])), None)
     if municipality is None:
-        raise ForumError(reason_text(Reason.OUTSIDE_REGION, args[1], _))
+        raise ForumError(
+            _("{municipality} is not one of the region's municipalities ({region}); only council members of the "
+              "region's municipalities can be appointed.", municipality=quoted(args[1]), region=", ".join(region))
+        )  # fmt: skip
     party = args[2].upper()
     if party not in {p.letter for p in turn.dataset.parties}:
         raise ForumError(_("{detail} is not a party letter of this period.", detail=args[2]))
