@@ -200,7 +200,11 @@ def validate_roster(rows: Sequence[dict[str, Any]], dataset: Dataset, source: st
         if person.longest_serving and not person.mayor:
             raise fail(index, "longest_serving", "only a mayor can be the longest-serving mayor (R-MEET-2)")
     if sum(p.longest_serving for p in people) > 1:
-        raise fail(max(i for i, p in enumerate(people) if p.longest_serving), "longest_serving", "only one person")
+        raise fail(
+            max(i for i, p in enumerate(people) if p.longest_serving),
+            "longest_serving",
+            "only one mayor can be the longest-serving",
+        )
     members = [p for p in people if p.role is Role.MEMBER]
     for problem in substitute_structure(
         {p.id: p.substitute_id for p in members}, {p.id for p in members}, {p.id for p in members if p.mayor}
