@@ -241,7 +241,7 @@ async def test_r_elec_5_each_round_of_a_flertalsvalg_is_judged_against_the_membe
 ) -> None:
     # Round 1: 11 of 22 present is no majority. Round 2: 20 present, so 11 is one. Round 1 is not judged again
     # with round 2's 20 present (which would call it decided in round 1).
-    await setup(kkrbot, datetime(2026, 3, 27, 11, 0, tzinfo=COPENHAGEN))
+    await setup(kkrbot, datetime(2026, 3, 10, 10, 0, tzinfo=COPENHAGEN))  # no reminder due that day
     await kkrbot.ask(SECRETARY, "/forum ny trafik 1 Trafikforum")
 
     first = await recorded(kkrbot, "/forum stemmer trafik 22 a-medlem-2=11 b-medlem-1=9")
@@ -434,7 +434,7 @@ async def test_r_ehus_3_a_nomination_after_the_deadline_is_recorded_and_flagged(
 async def test_r_ehus_1_the_chair_seat_and_the_three_municipal_seats_are_recorded_and_checked(
     kkrbot: RunningBot,
 ) -> None:
-    await setup(kkrbot, datetime(2026, 3, 27, 11, 0, tzinfo=COPENHAGEN))  # the appointment meeting
+    await setup(kkrbot, datetime(2026, 3, 10, 10, 0, tzinfo=COPENHAGEN))  # no deadline reminder due (R-EHUS-3)
 
     set_up = await kkrbot.ask(SECRETARY, "/indstilling bestyrelse")
     assert "Udledt: kilderne siger ikke, hvordan KKR stemmer om disse pladser" in text(set_up)
