@@ -578,7 +578,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in ("minutes", "attendance"):
             print(asyncio.run(export(settings, args)))
             return 0
-        if args.command in ("election", "forum"):
+        if args.command in ("election", "forum", "chair"):
             print(asyncio.run(run_election(settings, args)))
             return 0
         if args.command == "invite":

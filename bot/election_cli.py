@@ -16,8 +16,11 @@ from bot.app import open_conversation, utc_now
 from bot.channels.console import render_plain
 from bot.config import Settings
 from bot.core.conversation import Conversation
-from bot.core.usecases.elections import elect_chair, next_constituent_meeting, valgforbund_decided
+from bot.core.turn import Turn
+from bot.core.usecases.chair_record import ChairRecordError, draft_chair_record, period_chair_case
+from bot.core.usecases.elections import elect_chair, valgforbund_decided
 from bot.core.usecases.fora import ForumError, forum_action
+from bot.core.usecases.period import period_constituent_meeting
 from bot.storage import elections as store
 from bot.storage.meeting_changes import plan
 from bot.storage.roster import Roster
@@ -33,7 +36,7 @@ class ElectionError(Exception):
 def add_parsers(commands: Any) -> None:
     election = commands.add_parser("election", help="valgforbund and the chair election (R-ELEC-1..4)")
     sub = election.add_subparsers(dest="election_command", required=True)
-    listing = sub.add_parser("alliances", help="the valgforbund notified for the next constituent meeting")
+    listing = sub.add_parser("alliances", help="the valgforbund notified for this period's constituent meeting")
     listing.add_argument("--json", action="store_true")
     decide = sub.add_parser("decide", help="approve or reject a valgforbund notice")
     decide.add_argument("notice", type=int)
@@ -45,6 +48,17 @@ def add_parsers(commands: Any) -> None:
     )
     chair.add_argument("--lot", action="append", default=[], help="the group that won a drawn lot, in order")
     chair.add_argument("--json", action="store_true")
+
+    chair_record = commands.add_parser("chair", help="the chair and vice-chair the council elected (R-ELEC-1)")
+    sub = chair_record.add_subparsers(dest="chair_command", required=True)
+    record = sub.add_parser(
+        "record",
+        help="record the chair and vice-chair elected at this period's constituent meeting (two members); shown "
+        "beside the computed groups, a mismatch shown, not refused",
+    )
+    record.add_argument("chair", metavar="CHAIR-ID")
+    record.add_argument("vice_chair", metavar="VICE-CHAIR-ID")
+    record.add_argument("--as", dest="actor", help="the secretariat person acting (default: the first one)")
 
     forum = commands.add_parser("forum", help="regional fora and appointments (R-ELEC-5..7)")
     sub = forum.add_subparsers(dest="forum_command", required=True)
@@ -64,6 +78,19 @@ def add_parsers(commands: Any) -> None:
     votes.add_argument("forum")
     votes.add_argument("present", type=int, help="members present")
     votes.add_argument("votes", nargs="+", metavar="PERSON=VOTES")
+    correct = sub.add_parser("correct", help="record the last round of a flertalsvalg again, typed right")
+    correct.add_argument("forum")
+    correct.add_argument("present", type=int, help="members present at that round")
+    correct.add_argument("votes", nargs="+", metavar="PERSON=VOTES")
+    candidate = sub.add_parser(
+        "candidate",
+        help="a council member of the region who is not in the roster, as a candidate (R-ELEC-7); the municipality "
+        "is checked, council membership cannot be",
+    )
+    candidate.add_argument("id", help="a new id: lower-case letters, digits and '-'")
+    candidate.add_argument("municipality")
+    candidate.add_argument("party", help="the party letter")
+    candidate.add_argument("name", nargs="+")
     group = sub.add_parser("group", help="record a group's list for a forholdstalsvalg (R-ELEC-6)")
     group.add_argument("forum")
     group.add_argument("group")
@@ -74,13 +101,15 @@ def add_parsers(commands: Any) -> None:
     lot = sub.add_parser("lot", help="record the lot drawn at a tie, by the winner's name")
     lot.add_argument("forum")
     lot.add_argument("winner", nargs="+")
-    for action in (new, votes, group, allocate, lot):
+    for action in (new, votes, correct, candidate, group, allocate, lot):
         action.add_argument("--as", dest="actor", help="the secretariat person acting (default: the first one)")
 
 
 async def run(settings: Settings, args: argparse.Namespace) -> str:
     conversation = await open_conversation(settings)
     try:
+        if args.command == "chair":
+            return await _record_chair(conversation, args)
         if args.command == "forum" and args.forum_command in FORUM_ACTIONS:
             return await _forum_action(conversation, args)
         async with conversation.db.transaction() as conn:
@@ -91,7 +120,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> str:
         await conversation.db.close()
 
 
-FORUM_ACTIONS = ("new", "votes", "group", "allocate", "lot")
+FORUM_ACTIONS = ("new", "votes", "correct", "candidate", "group", "allocate", "lot")
 
 
 def _forum_words(args: argparse.Namespace) -> list[str]:
@@ -99,8 +128,10 @@ def _forum_words(args: argparse.Namespace) -> list[str]:
     if args.forum_command == "new":
         flags = [flag for flag, on in (("substitutes", args.substitutes), ("gender", args.gender)) if on]
         return ["new", args.forum, str(args.seats), *flags, *args.name]
-    if args.forum_command == "votes":
-        return ["votes", args.forum, str(args.present), *args.votes]
+    if args.forum_command in ("votes", "correct"):
+        return [args.forum_command, args.forum, str(args.present), *args.votes]
+    if args.forum_command == "candidate":
+        return ["candidate", args.id, args.municipality, args.party, *args.name]
     if args.forum_command == "group":
         return ["list", args.forum, args.group, str(args.members), args.candidates]
     if args.forum_command == "allocate":
@@ -129,14 +160,34 @@ async def _forum_action(conversation: Conversation, args: argparse.Namespace) ->
     return "\n\n".join(render_plain(reply) for reply in outcome.replies)
 
 
+async def _record_chair(conversation: Conversation, args: argparse.Namespace) -> str:
+    """`kkrbot chair record`: typed at the terminal, the command is its own confirmation (no preview to press)."""
+    actor = await secretariat_actor(conversation, args.actor)
+    words = ["registrer", args.chair, args.vice_chair]
+
+    async def record(turn: Turn) -> None:
+        meeting = period_constituent_meeting(await turn.meetings())
+        if meeting is None:
+            raise ChairRecordError("there is no constituent meeting in this period's plan")
+        draft = await draft_chair_record(turn, meeting, args.chair, args.vice_chair)
+        await store.settle_chair_draft(turn.conn, draft, "sent", turn.now)
+        await period_chair_case(turn, meeting, await turn.meetings())
+
+    try:
+        outcome = await conversation.act(actor, "chair", words, record)
+    except ChairRecordError as exc:
+        raise ElectionError(str(exc).replace("\n", " ")) from None
+    return "\n\n".join(render_plain(reply) for reply in outcome.replies)
+
+
 def _dump(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2)
 
 
 async def _election(conn: Any, dataset: Any, args: argparse.Namespace, tz: ZoneInfo) -> str:
-    meeting = next_constituent_meeting(await plan(conn, dataset), utc_now())
+    meeting = period_constituent_meeting(await plan(conn, dataset))
     if meeting is None:
-        raise ElectionError("there is no constituent meeting ahead in this period")
+        raise ElectionError("there is no constituent meeting in this period's plan")
     if args.election_command == "alliances":
         notices = await store.valgforbund_for(conn, meeting.id)
         rows = [{"id": n.id, "parties": n.name, "status": n.status, "notified_by": n.notified_by} for n in notices]
@@ -175,7 +226,9 @@ async def _election(conn: Any, dataset: Any, args: argparse.Namespace, tz: ZoneI
         print(f"kkrbot: {note}", file=sys.stderr)
     if args.json:
         return _dump(stored)
-    return f"chair: {stored['chair']}\nvice-chair: {stored['vice_chair']}"
+    return (
+        f"chair's post (computed group): {stored['chair']}\nvice-chair's post (computed group): {stored['vice_chair']}"
+    )
 
 
 async def _forum(conn: Any, args: argparse.Namespace) -> str:

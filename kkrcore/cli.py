@@ -21,6 +21,7 @@ from kkrcore.days import workdays_before
 from kkrcore.draw import Draw, SeededDraw, TieReport, TieUnresolved
 from kkrcore.elections import (
     ALLIANCE_JOINER,
+    Ballot,
     ChairElection,
     MajorityElection,
     chair_election,
@@ -52,11 +53,17 @@ class _GroupsFile(BaseModel):
     groups: dict[str, StrictInt]
 
 
-class _VotesFile(BaseModel):
+class _RoundFile(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     present: StrictInt
-    rounds: list[dict[str, StrictInt]]
+    votes: dict[str, StrictInt]
+
+
+class _VotesFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    rounds: list[_RoundFile]
 
 
 def _date(text: str) -> date:
@@ -113,7 +120,11 @@ def _parser() -> _Parser:
         "majority", parents=[output, data, lots], help="majority election (flertalsvalg, R-ELEC-5)"
     )
     sub.add_argument(
-        "--votes", type=Path, required=True, metavar="FILE", help='a JSON file: {"present": N, "rounds": [{...}]}'
+        "--votes",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help='a JSON file: {"rounds": [{"present": N, "votes": {...}}, ...]}',
     )
 
     sub = commands.add_parser("next-meeting", parents=[output, data], help="the next KKR meeting (R-MEET-1)")
@@ -216,7 +227,8 @@ def _run(args: argparse.Namespace) -> tuple[Any, Callable[[Any], str]]:
         return run_proportional(groups, args.seats, _draw(args)), _show_apportionment
     if args.command == "majority":
         votes = load_model(args.votes, _VotesFile)
-        return majority_election(votes.present, votes.rounds, _draw(args)), _show_majority
+        ballots = [Ballot(present=r.present, votes=r.votes) for r in votes.rounds]
+        return majority_election(ballots, _draw(args)), _show_majority
     if args.command == "next-meeting":
         ds = _dataset(args)
         zone = ZoneInfo(ds.timezone)

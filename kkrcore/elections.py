@@ -40,11 +40,23 @@ class ChairElection(Frozen):
     ties: list[TieReport]
 
 
+class Ballot(Frozen):
+    """One round of a flertalsvalg: the members present at it and the votes each candidate got.
+
+    The number present is the round's own: members come and go between rounds, and R-ELEC-5 judges each vote
+    against those present at it.
+    """
+
+    present: int
+    votes: dict[str, int]
+
+
 class MajorityElection(Frozen):
     """Where a § 24 stk. 1 flertalsvalg stands.
 
     Elected: `elected` is set and `round` is the deciding round. Otherwise `round` is the round to hold next,
-    and for round 3 `candidates` are the two it is between (any candidate may stand in round 2).
+    and for round 3 `candidates` are the two it is between (any candidate may stand in round 2). `majority` is
+    what the last round judged needed: more than half of the members present at it.
     """
 
     elected: str | None
@@ -111,28 +123,32 @@ def chair_election(
     return ChairElection(chair=winners[0], vice_chair=winners[1], groups=groups, quotients=table, ties=ties)
 
 
-def _checked_round(number: int, votes: Mapping[str, int], present: int) -> list[tuple[str, Fraction]]:
-    if not votes:
+def _checked_round(number: int, ballot: Ballot) -> list[tuple[str, Fraction]]:
+    if ballot.present < 1:
+        raise InvalidInput(Reason.INVALID_COUNT, f"round {number}: present={ballot.present}")
+    if not ballot.votes:
         raise InvalidInput(Reason.NO_CANDIDATES, f"round {number}")
-    exact = {candidate: exact_count(candidate, n) for candidate, n in votes.items()}
-    if sum(exact.values()) > present:
-        raise InvalidInput(Reason.MORE_VOTES_THAN_PRESENT, f"round {number}: {sum(exact.values())} > {present}")
+    exact = {candidate: exact_count(candidate, n) for candidate, n in ballot.votes.items()}
+    if sum(exact.values()) > ballot.present:
+        raise InvalidInput(Reason.MORE_VOTES_THAN_PRESENT, f"round {number}: {sum(exact.values())} > {ballot.present}")
     return sorted(exact.items(), key=lambda item: (-item[1], item[0]))
 
 
-def majority_election(present: int, rounds: Sequence[Mapping[str, int]], draw: Draw | None = None) -> MajorityElection:
+def majority_election(rounds: Sequence[Ballot], draw: Draw | None = None) -> MajorityElection:
     """R-ELEC-5, kommunestyrelsesloven § 24 stk. 1: rounds 1 and 2 elect whoever has votes from more than
-    half of the members present. Round 2 also elects a candidate when every vote cast is for that candidate
-    alone (the ministry's 2013 statement on § 24 stk. 1: a second round with one candidate decides, whatever
-    the number of blank votes). Otherwise round 3 is between the two leaders of round 2 (a tie for those
-    places by lot) and elects by most votes cast (a tie by lot).
+    half of the members present at that round. Round 2 also elects a candidate when every vote cast is for that
+    candidate alone (the ministry's 2013 statement on § 24 stk. 1: a second round with one candidate decides,
+    whatever the number of blank votes). Otherwise round 3 is between the two leaders of round 2 (a tie for
+    those places by lot) and elects by most votes cast (a tie by lot).
+
+    Each round is judged against its own number present, so a round already held is never judged again with
+    a later round's number (11 of 22 in round 1 is no majority, even if only 20 are present in round 2).
     """
-    if present < 1:
-        raise InvalidInput(Reason.INVALID_COUNT, f"present={present}")
-    majority = present // 2 + 1
-    ranked = [_checked_round(i, votes, present) for i, votes in enumerate(rounds, start=1)]
+    ranked = [_checked_round(i, ballot) for i, ballot in enumerate(rounds, start=1)]
+    majorities = [ballot.present // 2 + 1 for ballot in rounds]
     for number, ranking in enumerate(ranked[:2], start=1):
         leader, votes = ranking[0]
+        majority = majorities[number - 1]
         only_candidate = number == 2 and votes > 0 and all(v == 0 for _, v in ranking[1:])
         if votes >= majority or only_candidate:
             if len(ranked) > number:
@@ -145,6 +161,7 @@ def majority_election(present: int, rounds: Sequence[Mapping[str, int]], draw: D
                 candidates=[leader],
                 ties=[],
             )
+    majority = majorities[-1] if majorities else 0
     if len(ranked) < 2:
         return MajorityElection(
             elected=None,

@@ -17,8 +17,10 @@ from bot.cli import main
 from bot.storage import elections as store
 from bot.storage.db import Database
 
-MEETING_2030 = "2030-01-25"
-AFTER_THE_DEADLINE = datetime(2030, 1, 23, 8, 0, tzinfo=UTC)  # R-ELEC-4: the deadline was Tuesday 22 January 2030
+# The period's own constituent meeting (R-PER-1: the one of 25 January 2030 is the next council's).
+MEETING_2026 = "2026-01-23"
+AFTER_THE_DEADLINE = datetime(2026, 1, 21, 8, 0, tzinfo=UTC)  # R-ELEC-4: the deadline was Tuesday 20 January 2026
+BEFORE_THE_DEADLINE = datetime(2026, 1, 19, 8, 0, tzinfo=UTC)
 
 
 @dataclass
@@ -51,7 +53,7 @@ def notify(kkrbot: Any, tmp_path: Path, *alliances: tuple[str, ...]) -> None:
         try:
             async with db.transaction() as conn:
                 for parties in alliances:
-                    await store.add_valgforbund(conn, MEETING_2030, parties, "aalborg-borgmester", datetime.now(UTC))
+                    await store.add_valgforbund(conn, MEETING_2026, parties, "aalborg-borgmester", datetime.now(UTC))
         finally:
             await db.close()
 
@@ -91,21 +93,30 @@ def test_r_elec_3_the_cli_decides_the_notices_and_stores_the_chair_election_that
     )
     assert json.loads(elected.stdout) == json.loads(expected.stdout)
     assert elected.stderr == ""
-    assert kkrbot("election", "chair").stdout.splitlines() == ["chair: V+C+I+O+Æ", "vice-chair: A+F+B+Ø"]
+    assert kkrbot("election", "chair").stdout.splitlines() == [
+        "chair's post (computed group): V+C+I+O+Æ",
+        "vice-chair's post (computed group): A+F+B+Ø",
+    ]
 
 
-def test_r_elec_4_before_the_deadline_the_cli_prints_a_preview_and_stores_nothing(kkrbot: Any, tmp_path: Path) -> None:
+def test_r_elec_4_before_the_deadline_the_cli_prints_a_preview_and_stores_nothing(
+    kkrbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.election_cli.utc_now", lambda: BEFORE_THE_DEADLINE)
     notify(kkrbot, tmp_path, ("V", "C", "I", "O", "Æ"))
     kkrbot("election", "decide", "1", "approve")
 
     preview = kkrbot("election", "chair")
 
-    assert preview.stdout.splitlines()[0] == "chair: V+C+I+O+Æ"
-    assert preview.stderr.strip() == "kkrbot: preview, not stored: valgforbund can be notified until 2030-01-22"
+    assert preview.stdout.splitlines()[0] == "chair's post (computed group): V+C+I+O+Æ"
+    assert preview.stderr.strip() == "kkrbot: preview, not stored: valgforbund can be notified until 2026-01-20"
     assert kkrbot("election", "chair").stderr == preview.stderr
 
 
-def test_r_elec_3_a_tie_at_the_cli_asks_for_the_lot_in_one_line(kkrbot: Any, tmp_path: Path) -> None:
+def test_r_elec_3_a_tie_at_the_cli_asks_for_the_lot_in_one_line(
+    kkrbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.election_cli.utc_now", lambda: BEFORE_THE_DEADLINE)
     notify(kkrbot, tmp_path, ("A", "O"), ("V", "I", "Ø"))
     for notice_id in (1, 2):
         kkrbot("election", "decide", str(notice_id), "approve")
@@ -137,7 +148,11 @@ def test_r_elec_5_a_flertalsvalg_from_the_command_line_stores_what_kkrcore_compu
 
     assert "Trafikforum" in second.stdout
     votes = tmp_path / "rounds.json"
-    votes.write_text(json.dumps({"present": 22, "rounds": [{"a-medlem-2": 10, "b-medlem-1": 8}, {"a-medlem-2": 10}]}))
+    rounds = [
+        {"present": 22, "votes": {"a-medlem-2": 10, "b-medlem-1": 8}},
+        {"present": 22, "votes": {"a-medlem-2": 10}},
+    ]
+    votes.write_text(json.dumps({"rounds": rounds}))
     expected = subprocess.run(
         [sys.executable, "-m", "kkrcore", "majority", "--votes", str(votes), "--json"],
         capture_output=True,
@@ -172,3 +187,28 @@ def test_r_elec_7_a_forum_action_the_rules_refuse_is_one_line_and_exit_2(kkrbot:
     assert kkrbot("forum", "new", "x", "1", "X", "--as", "a-medlem-2").stderr.strip() == (
         "kkrbot: a-medlem-2 is not in the secretariat (see: kkrbot roster list)"
     )
+
+
+def test_r_elec_1_kkrbot_chair_record_records_two_members_shown_beside_the_computed_groups(kkrbot: Any) -> None:
+    # The clock is the machine's: after the constituent meeting of 23 January 2026, as every day from now on.
+    recorded = kkrbot("chair", "record", "aalborg-borgmester", "jammerbugt-borgmester")
+
+    assert recorded.returncode == 0, recorded.stderr
+    assert "Formand: Camilla Demoholm (eksempel) (A, Aalborg)" in recorded.stdout
+    assert "formandsposten til A" in recorded.stdout
+    refused = kkrbot("chair", "record", "a-stedfortraeder-2", "aalborg-borgmester")
+    assert refused.returncode == 2
+    assert "a-stedfortraeder-2" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+
+
+def test_r_elec_7_a_candidate_outside_the_roster_and_a_corrected_round_from_the_command_line(kkrbot: Any) -> None:
+    kkrbot("forum", "new", "trafik", "1", "Trafikforum")
+    added = kkrbot("forum", "candidate", "jens-hansen", "Thisted", "V", "Jens", "Hansen")
+    assert "kan ikke kontrollere" in added.stdout
+    kkrbot("forum", "votes", "trafik", "22", "jens-hansen=11", "a-medlem-2=10")
+
+    corrected = kkrbot("forum", "correct", "trafik", "22", "jens-hansen=12", "a-medlem-2=10")
+
+    assert "Jens Hansen (V, Thisted) er udpeget til Trafikforum i runde 1" in corrected.stdout
+    assert json.loads(kkrbot("forum", "list", "--json").stdout)[0]["appointed"] == ["jens-hansen"]

@@ -1,8 +1,9 @@
 """End to end, through the real Application and the fake Bot API: valgforbund, the chair election, regional
 fora, Erhvervshus nominations and a member who leaves (issue #11; R-ELEC-1..7, R-EHUS-2, R-MEM-5).
 
-The clock is moved to the days before the constituent meeting of Friday 25 January 2030: the deadline for a
-valgforbund is three hverdage before, Tuesday 22 January 2030 (R-ELEC-4).
+The clock is moved to the days before the period's constituent meeting of Friday 23 January 2026: the deadline for a
+valgforbund is three hverdage before, Tuesday 20 January 2026 (R-ELEC-4). (The one of 25 January 2030 is the next
+council's, R-PER-1: tests/test_period_e2e.py.)
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ MEMBER = 2003  # a-medlem-2, A
 OTHER = 2004  # b-medlem-1, B
 VENSTRE = 2007  # thisted-borgmester, V
 
-ON_TIME = datetime(2030, 1, 21, 9, 0, tzinfo=COPENHAGEN)  # Monday, the day before the deadline
-ONE_WORKING_DAY_LATE = datetime(2030, 1, 23, 9, 0, tzinfo=COPENHAGEN)  # Wednesday
+ON_TIME = datetime(2026, 1, 19, 9, 0, tzinfo=COPENHAGEN)  # Monday, the day before the deadline
+ONE_WORKING_DAY_LATE = datetime(2026, 1, 21, 9, 0, tzinfo=COPENHAGEN)  # Wednesday
 AFTER_THE_DEADLINE = ONE_WORKING_DAY_LATE  # no valgforbund can come any more: the chair election can be stored
 
 
@@ -59,6 +60,14 @@ async def approve_all(kkrbot: RunningBot) -> None:
         await kkrbot.ask(SECRETARY, f"/valgforbund godkend {notice_id}")
 
 
+async def recorded(kkrbot: RunningBot, line: str) -> Any:
+    """A round or list typed by the secretariat: its preview, then Send; a refusal comes at once, with no Send."""
+    preview = await kkrbot.ask(SECRETARY, line)
+    if "Intet registreres, før du trykker Send" not in text(preview):
+        return preview
+    return await kkrbot.press(SECRETARY, preview, "Send")
+
+
 def kkrcore_json(*args: str) -> Any:
     found = subprocess.run(
         [sys.executable, "-m", "kkrcore", *args, "--json"], capture_output=True, text=True, check=True
@@ -73,9 +82,9 @@ async def test_r_elec_4_a_valgforbund_notified_one_working_day_too_late_is_refus
 
     answer = await kkrbot.ask(MAYOR, "/valgforbund A+F+B+Ø")
 
-    assert "22. januar 2030" in text(answer)
-    assert "tre hverdage før" in text(answer)
-    assert "R-ELEC" not in text(answer)  # no rule ids in what a mayor reads
+    assert "20. januar 2026" in text(answer)
+    assert "tre hverdage før det konstituerende møde" in text(answer)
+    assert "R-ELEC" not in text(answer)  # no rule ids in Danish chat texts
     assert await stored(kkrbot, "SELECT * FROM valgforbund") == []
 
 
@@ -89,12 +98,12 @@ async def test_r_elec_4_a_valgforbund_in_time_is_approved_by_the_secretariat_and
     notice = (await kkrbot.tg.wait_for_messages(SECRETARY, 2))[-1]
     assert "A+F+B+Ø" in text(notice)
     before = len(kkrbot.tg.sent_to(MAYOR))
-    await kkrbot.press(SECRETARY, notice, "Godkend A+F+B+Ø")
+    await kkrbot.press(SECRETARY, notice, "KKR godkendte A+F+B+Ø")
     told = (await kkrbot.tg.wait_for_messages(MAYOR, before + 1))[-1]
     assert "godkendt" in text(told)
 
     listing = await kkrbot.ask(OTHER, "/valgforbund")
-    assert "Godkendt: A+F+B+Ø" in text(listing)
+    assert "Godkendt af KKR: A+F+B+Ø" in text(listing)
 
 
 async def test_r_elec_2_a_party_in_two_valgforbund_is_refused(kkrbot: RunningBot) -> None:
@@ -105,7 +114,7 @@ async def test_r_elec_2_a_party_in_two_valgforbund_is_refused(kkrbot: RunningBot
 
     assert "F" in text(answer)
     assert "kun være med i ét valgforbund" in text(answer)
-    assert "22. januar 2030" in text(answer)
+    assert "20. januar 2026" in text(answer)
     assert [row[0] for row in await stored(kkrbot, "SELECT parties FROM valgforbund")] == ["A+F"]
 
 
@@ -131,6 +140,7 @@ async def test_r_elec_2_a_party_under_two_percent_cannot_form_a_valgforbund(kkrb
 
     assert "M" in text(answer)
     assert "under 2 %" in text(answer)
+    assert "M kan ikke deltage" in text(answer)
     assert "R-ELEC" not in text(answer)
 
 
@@ -143,7 +153,8 @@ async def test_r_elec_3_a_tie_for_the_chair_is_settled_by_the_recorded_lot_and_t
     kkrbot.clock.now = AFTER_THE_DEADLINE
 
     member_view = await kkrbot.ask(MEMBER, "/formandsvalg")
-    assert "Mikael Klitgaard" in text(member_view)
+    assert "Dorte Fiktivsen (eksempel)" in text(member_view)  # the roster's longest-serving mayor (R-MEET-2)
+    assert "Mikael Klitgaard" not in text(member_view)
     tie = await kkrbot.ask(SECRETARY, "/formandsvalg")
     assert "A+O og V+I+Ø har samme kvotient (317,0)" in text(tie)
     assert "lod" in text(tie)
@@ -151,15 +162,15 @@ async def test_r_elec_3_a_tie_for_the_chair_is_settled_by_the_recorded_lot_and_t
 
     result = await kkrbot.press(SECRETARY, tie, "Lod: V+I+Ø")  # the button carries the place among the tied
 
-    assert "Formand: V+I+Ø" in text(result)
-    assert "Næstformand: A+O" in text(result)
+    assert "Formandsposten: V+I+Ø" in text(result)
+    assert "Næstformandsposten: A+O" in text(result)
     (row,) = await stored(kkrbot, "SELECT result FROM chair_elections")
     saved = json.loads(row[0])
     assert (saved["chair"], saved["vice_chair"]) == ("V+I+Ø", "A+O")
     assert saved["ties"][0]["decided_by"] == "lot_recorded"
     # The meeting's reminder may come in between (the clock is days before it), so wait for the answer itself.
     kkrbot.tg.inject_message(MEMBER, "/formandsvalg", language_code="da")
-    await kkrbot.tg.wait_for(lambda message: message.chat_id == MEMBER and "Formand: V+I+Ø" in text(message))
+    await kkrbot.tg.wait_for(lambda message: message.chat_id == MEMBER and "Formandsposten: V+I+Ø" in text(message))
 
 
 async def test_r_elec_3_the_stored_chair_election_equals_the_kkrcore_cli(kkrbot: RunningBot) -> None:
@@ -185,8 +196,8 @@ async def test_r_elec_4_before_the_deadline_or_with_a_notice_undecided_the_chair
     await approve_all(kkrbot)
 
     early = await kkrbot.ask(SECRETARY, "/formandsvalg")
-    assert "tirsdag den 22. januar 2030" in text(early)
-    assert "Formand: V+C+I+O+Æ" in text(early)
+    assert "tirsdag den 20. januar 2026" in text(early)
+    assert "Formandsposten: V+C+I+O+Æ" in text(early)
     await notify(kkrbot, MAYOR, "A+F+B+Ø")
     kkrbot.clock.now = AFTER_THE_DEADLINE
     undecided = await kkrbot.ask(SECRETARY, "/formandsvalg")
@@ -195,8 +206,8 @@ async def test_r_elec_4_before_the_deadline_or_with_a_notice_undecided_the_chair
 
     await approve_all(kkrbot)
     final = await kkrbot.ask(SECRETARY, "/formandsvalg")
-    assert "Formand: V+C+I+O+Æ" in text(final)
-    assert "Næstformand: A+F+B+Ø" in text(final)
+    assert "Formandsposten: V+C+I+O+Æ" in text(final)
+    assert "Næstformandsposten: A+F+B+Ø" in text(final)
     assert len(await stored(kkrbot, "SELECT * FROM chair_elections")) == 1
 
 
@@ -206,15 +217,19 @@ async def test_r_elec_5_a_flertalsvalg_is_decided_in_round_2_by_the_single_candi
     await setup(kkrbot, ON_TIME)
     await kkrbot.ask(SECRETARY, "/forum ny trafik 1 Trafikforum")
 
-    first = await kkrbot.ask(SECRETARY, "/forum stemmer trafik 22 a-medlem-2=10 b-medlem-1=8")
+    first = await recorded(kkrbot, "/forum stemmer trafik 22 a-medlem-2=10 b-medlem-1=8")
     assert "runde 2" in text(first)
-    second = await kkrbot.ask(SECRETARY, "/forum stemmer trafik 22 a-medlem-2=10")
+    second = await recorded(kkrbot, "/forum stemmer trafik 22 a-medlem-2=10")
 
     assert "runde 2" in text(second)
     assert "Trafikforum" in text(second)
     (row,) = await stored(kkrbot, "SELECT result FROM fora WHERE id = 'trafik'")
     votes = tmp_path / "rounds.json"
-    votes.write_text(json.dumps({"present": 22, "rounds": [{"a-medlem-2": 10, "b-medlem-1": 8}, {"a-medlem-2": 10}]}))
+    rounds = [
+        {"present": 22, "votes": {"a-medlem-2": 10, "b-medlem-1": 8}},
+        {"present": 22, "votes": {"a-medlem-2": 10}},
+    ]
+    votes.write_text(json.dumps({"rounds": rounds}))
     assert json.loads(row[0]) == kkrcore_json("majority", "--votes", str(votes))
     assert json.loads(row[0])["reason"] == "elected_as_only_candidate"
     mine = await kkrbot.ask(MEMBER, "/udpegninger")
@@ -223,18 +238,36 @@ async def test_r_elec_5_a_flertalsvalg_is_decided_in_round_2_by_the_single_candi
     assert "Trafikforum" in text(secretariat)
 
 
+async def test_r_elec_5_each_round_of_a_flertalsvalg_is_judged_against_the_members_present_at_it(
+    kkrbot: RunningBot,
+) -> None:
+    # Round 1: 11 of 22 present is no majority. Round 2: 20 present, so 11 is one. Round 1 is not judged again
+    # with round 2's 20 present (which would call it decided in round 1).
+    await setup(kkrbot, datetime(2026, 3, 10, 10, 0, tzinfo=COPENHAGEN))  # no reminder due that day
+    await kkrbot.ask(SECRETARY, "/forum ny trafik 1 Trafikforum")
+
+    first = await recorded(kkrbot, "/forum stemmer trafik 22 a-medlem-2=11 b-medlem-1=9")
+    assert "runde 2" in text(first)
+    second = await recorded(kkrbot, "/forum stemmer trafik 20 a-medlem-2=11 b-medlem-1=9")
+
+    assert "Pia Fiktivsen (eksempel) er udpeget til Trafikforum i runde 2" in text(second)
+    assert [row[0] for row in await stored(kkrbot, "SELECT present FROM forum_rounds ORDER BY round")] == [22, 20]
+    (row,) = await stored(kkrbot, "SELECT result FROM fora WHERE id = 'trafik'")
+    assert (json.loads(row[0])["round"], json.loads(row[0])["majority"]) == (2, 11)
+
+
 async def test_r_elec_5_a_flertalsvalg_that_needs_round_3_between_the_two_leaders_of_round_2(
     kkrbot: RunningBot,
 ) -> None:
     await setup(kkrbot, ON_TIME)
     await kkrbot.ask(SECRETARY, "/forum ny sundhed 1 Sundhedsforum")
-    await kkrbot.ask(SECRETARY, "/forum stemmer sundhed 22 c-medlem-1=9 a-medlem-2=8 b-medlem-1=5")
+    await recorded(kkrbot, "/forum stemmer sundhed 22 c-medlem-1=9 a-medlem-2=8 b-medlem-1=5")
 
-    runoff = await kkrbot.ask(SECRETARY, "/forum stemmer sundhed 22 a-medlem-2=10 c-medlem-1=8 b-medlem-1=4")
+    runoff = await recorded(kkrbot, "/forum stemmer sundhed 22 a-medlem-2=10 c-medlem-1=8 b-medlem-1=4")
     assert "Runde 3" in text(runoff)
-    outsider = await kkrbot.ask(SECRETARY, "/forum stemmer sundhed 22 b-medlem-1=12")
+    outsider = await recorded(kkrbot, "/forum stemmer sundhed 22 b-medlem-1=12")
     assert "runde 2" in text(outsider)
-    decided = await kkrbot.ask(SECRETARY, "/forum stemmer sundhed 22 c-medlem-1=11 a-medlem-2=10")
+    decided = await recorded(kkrbot, "/forum stemmer sundhed 22 c-medlem-1=11 a-medlem-2=10")
 
     assert "runde 3" in text(decided)
     assert [row[0] for row in await stored(kkrbot, "SELECT person_id FROM appointments")] == ["c-medlem-1"]
@@ -243,10 +276,10 @@ async def test_r_elec_5_a_flertalsvalg_that_needs_round_3_between_the_two_leader
 async def test_r_elec_5_a_tie_in_round_3_is_settled_by_the_lot_button_naming_the_candidate(kkrbot: RunningBot) -> None:
     await setup(kkrbot, ON_TIME)
     await kkrbot.ask(SECRETARY, "/forum ny miljoe 1 Miljøforum")
-    await kkrbot.ask(SECRETARY, "/forum stemmer miljoe 5 a-medlem-1=2 b-medlem-1=2 c-medlem-1=1")
-    await kkrbot.ask(SECRETARY, "/forum stemmer miljoe 5 a-medlem-1=2 b-medlem-1=2")
+    await recorded(kkrbot, "/forum stemmer miljoe 5 a-medlem-1=2 b-medlem-1=2 c-medlem-1=1")
+    await recorded(kkrbot, "/forum stemmer miljoe 5 a-medlem-1=2 b-medlem-1=2")
 
-    tie = await kkrbot.ask(SECRETARY, "/forum stemmer miljoe 5 a-medlem-1=2 b-medlem-1=2")
+    tie = await recorded(kkrbot, "/forum stemmer miljoe 5 a-medlem-1=2 b-medlem-1=2")
     assert "Nina Prøvegaard (eksempel) og Ulla Mønstergaard (eksempel) står lige" in text(tie)
     decided = await kkrbot.press(SECRETARY, tie, "Lod: Ulla Mønstergaard (eksempel)")
 
@@ -258,10 +291,61 @@ async def test_r_elec_7_only_council_members_of_the_region_can_be_appointed(kkrb
     await setup(kkrbot, ON_TIME)
     await kkrbot.ask(SECRETARY, "/forum ny trafik 1 Trafikforum")
 
-    answer = await kkrbot.ask(SECRETARY, "/forum stemmer trafik 22 sekretariat-2=12")
+    answer = await recorded(kkrbot, "/forum stemmer trafik 22 sekretariat-2=12")
 
     assert "kan udpeges" in text(answer)
+    assert "R-ELEC" not in text(answer)
     assert await stored(kkrbot, "SELECT * FROM forum_rounds") == []
+
+
+async def test_r_elec_7_a_council_member_outside_the_roster_stands_with_an_id_of_their_own(kkrbot: RunningBot) -> None:
+    await setup(kkrbot, ON_TIME)
+    await kkrbot.ask(SECRETARY, "/forum ny trafik 1 Trafikforum")
+
+    added = await kkrbot.ask(SECRETARY, "/forum kandidat jens-hansen thisted V Jens Hansen")
+    assert "Kandidaten Jens Hansen (V, Thisted) er registreret med id jens-hansen" in text(added)
+    assert "kan ikke kontrollere, at Jens Hansen sidder i kommunalbestyrelsen" in text(added)
+    outside = await kkrbot.ask(SECRETARY, "/forum kandidat ole-dahl Aarhus V Ole Dahl")
+    assert "Aarhus er ikke en af regionens kommuner" in text(outside)
+    folded = await kkrbot.ask(SECRETARY, "/forum kandidat per-dam laesoe C Per Dam")  # Læsø, typed without æ, ø
+    assert "Per Dam (C, Læsø)" in text(folded)
+    too_many = await kkrbot.ask(SECRETARY, "/forum stemmer trafik 20 jens-hansen=12 a-medlem-2=10")
+    assert "22 stemmer er flere end de 20 fremmødte medlemmer" in text(too_many)
+    appointed = await recorded(kkrbot, "/forum stemmer trafik 22 jens-hansen=12 a-medlem-2=10")
+
+    assert "Jens Hansen (V, Thisted) er udpeget til Trafikforum i runde 1" in text(appointed)
+    assert [row[0] for row in await stored(kkrbot, "SELECT id FROM forum_candidates")] == ["jens-hansen", "per-dam"]
+    assert "Jens Hansen" in text(await kkrbot.ask(SECRETARY, "/udpegninger alle"))
+
+
+async def test_r_elec_5_a_round_is_recorded_only_on_send_and_a_round_typed_wrong_is_corrected_before_the_next(
+    kkrbot: RunningBot,
+) -> None:
+    await setup(kkrbot, ON_TIME)
+    await kkrbot.ask(SECRETARY, "/forum ny trafik 1 Trafikforum")
+
+    preview = await kkrbot.ask(SECRETARY, "/forum stemmer trafik 22 a-medlem-2=12 b-medlem-1=10")
+    assert "Pia Fiktivsen (eksempel) er udpeget til Trafikforum i runde 1" in text(preview)
+    assert await stored(kkrbot, "SELECT * FROM forum_rounds") == []
+    cancelled = await kkrbot.press(SECRETARY, preview, "Annuller")
+    assert "Intet blev registreret" in text(cancelled)
+    assert await stored(kkrbot, "SELECT * FROM forum_rounds") == []
+    # Typed wrong: 11 for a-medlem-2 where the meeting counted 12.
+    await recorded(kkrbot, "/forum stemmer trafik 22 a-medlem-2=11 b-medlem-1=10")
+    assert await stored(kkrbot, "SELECT * FROM appointments") == []
+
+    corrected = await recorded(kkrbot, "/forum ret trafik 22 a-medlem-2=12 b-medlem-1=10")
+
+    assert "Pia Fiktivsen (eksempel) er udpeget til Trafikforum i runde 1" in text(corrected)
+    assert [json.loads(row[0]) for row in await stored(kkrbot, "SELECT votes FROM forum_rounds")] == [
+        {"a-medlem-2": 12, "b-medlem-1": 10}
+    ]
+    assert [row[0] for row in await stored(kkrbot, "SELECT person_id FROM appointments")] == ["a-medlem-2"]
+    # The cancelled preview's buttons are gone; its Send, replayed, records nothing.
+    ((cancelled_id,),) = await stored(kkrbot, "SELECT id FROM forum_drafts WHERE settled = 'cancelled'")
+    again = await kkrbot.ask(SECRETARY, f"/forum send {cancelled_id}")
+    assert "allerede afgjort" in text(again)
+    assert len(await stored(kkrbot, "SELECT * FROM forum_rounds")) == 1
 
 
 async def test_r_elec_6_a_forholdstalsvalg_for_three_seats_on_the_groups_lists(
@@ -269,8 +353,8 @@ async def test_r_elec_6_a_forholdstalsvalg_for_three_seats_on_the_groups_lists(
 ) -> None:
     await setup(kkrbot, ON_TIME)
     await kkrbot.ask(SECRETARY, "/forum ny vaekst 3 Vækstforum")
-    await kkrbot.ask(SECRETARY, "/forum liste vaekst blaa 12 broenderslev-borgmester,c-medlem-1,i-medlem-1")
-    await kkrbot.ask(SECRETARY, "/forum liste vaekst roed 10 a-medlem-2,b-medlem-1")
+    await recorded(kkrbot, "/forum liste vaekst blaa 12 broenderslev-borgmester,c-medlem-1,i-medlem-1")
+    await recorded(kkrbot, "/forum liste vaekst roed 10 a-medlem-2,b-medlem-1")
 
     answer = await kkrbot.ask(SECRETARY, "/forum fordel vaekst")
 
@@ -293,8 +377,8 @@ async def test_r_elec_6_a_tie_for_the_last_seat_is_settled_by_the_lot_button_eve
     # d'Hondt on 10 and 10 for three seats: 10, 10, then 5 and 5 tie for the third seat.
     await setup(kkrbot, ON_TIME)
     await kkrbot.ask(SECRETARY, "/forum ny klima 3 Klimaforum")
-    await kkrbot.ask(SECRETARY, "/forum liste klima Ø 10 a-medlem-2,b-medlem-1")
-    await kkrbot.ask(SECRETARY, "/forum liste klima V 10 c-medlem-1,i-medlem-1")
+    await recorded(kkrbot, "/forum liste klima Ø 10 a-medlem-2,b-medlem-1")
+    await recorded(kkrbot, "/forum liste klima V 10 c-medlem-1,i-medlem-1")
 
     tie = await kkrbot.ask(SECRETARY, "/forum fordel klima")
     assert "V og Ø" in text(tie)
@@ -311,10 +395,10 @@ async def test_r_elec_6_lists_cannot_hold_more_members_than_the_council_or_a_can
 ) -> None:
     await setup(kkrbot, ON_TIME)
     await kkrbot.ask(SECRETARY, "/forum ny vaekst 3 Vækstforum")
-    await kkrbot.ask(SECRETARY, "/forum liste vaekst blaa 12 broenderslev-borgmester,c-medlem-1")
+    await recorded(kkrbot, "/forum liste vaekst blaa 12 broenderslev-borgmester,c-medlem-1")
 
-    too_many = await kkrbot.ask(SECRETARY, "/forum liste vaekst Ø 99 a-medlem-2")
-    twice = await kkrbot.ask(SECRETARY, "/forum liste vaekst roed 10 c-medlem-1")
+    too_many = await recorded(kkrbot, "/forum liste vaekst Ø 99 a-medlem-2")
+    twice = await recorded(kkrbot, "/forum liste vaekst roed 10 c-medlem-1")
 
     assert "111 i alt, flere end rådets 22" in text(too_many)
     assert "står allerede på blaas liste" in text(twice)
@@ -325,7 +409,8 @@ async def test_r_ehus_2_a_nomination_that_breaks_the_gender_rule_is_flagged_with
     await setup(kkrbot, datetime(2026, 2, 2, 9, 0, tzinfo=COPENHAGEN))
 
     flagged = await kkrbot.ask(SECRETARY, "/indstilling DI erhverv mand Jens Eksempel")
-    assert "R-EHUS-2" in text(flagged)
+    assert "Markeret: DI har indstillet" in text(flagged)
+    assert "R-EHUS" not in text(flagged)
     balanced = await kkrbot.ask(SECRETARY, "/indstilling DI erhverv kvinde Karen Eksempel")
     assert "1 kvinde, 1 mand" in text(balanced)  # Danish plurals: not "1 kvinder"
     assert "Karen Eksempel (kvinde)" in text(await kkrbot.ask(SECRETARY, "/indstilling"))
@@ -334,7 +419,44 @@ async def test_r_ehus_2_a_nomination_that_breaks_the_gender_rule_is_flagged_with
 
     overview = await kkrbot.ask(SECRETARY, "/indstilling")
     assert "Kun én kandidat kunne stille op" in text(overview)
-    assert "R-EHUS-1" in text(overview)
+    assert "indstillet til 4 pladser" in text(overview)
+    assert "R-EHUS" not in text(overview)
+
+
+async def test_r_ehus_3_a_nomination_after_the_deadline_is_recorded_and_flagged(kkrbot: RunningBot) -> None:
+    await setup(kkrbot, datetime(2026, 3, 2, 9, 0, tzinfo=COPENHAGEN))  # the deadline was Friday 27 February
+
+    late = await kkrbot.ask(SECRETARY, "/indstilling DI erhverv kvinde Karen Eksempel")
+
+    assert "Markeret: modtaget efter fristen fredag den 27. februar 2026" in text(late)
+    assert "Karen Eksempel (kvinde) (efter fristen)" in text(await kkrbot.ask(SECRETARY, "/indstilling"))
+    assert [row[0] for row in await stored(kkrbot, "SELECT late FROM ehus_nominations")] == [1]
+
+
+async def test_r_ehus_1_the_chair_seat_and_the_three_municipal_seats_are_recorded_and_checked(
+    kkrbot: RunningBot,
+) -> None:
+    await setup(kkrbot, datetime(2026, 3, 10, 10, 0, tzinfo=COPENHAGEN))  # no deadline reminder due (R-EHUS-3)
+
+    set_up = await kkrbot.ask(SECRETARY, "/indstilling bestyrelse")
+    assert "Udledt: kilderne siger ikke, hvordan KKR stemmer om disse pladser" in text(set_up)
+    assert "formand: 0 af 1 udpeget" in text(set_up)
+    assert "kommunale medlemmer: 0 af 3 udpeget" in text(set_up)
+    await recorded(kkrbot, "/forum stemmer ehus-formand 22 broenderslev-borgmester=12 a-medlem-2=10")
+    await recorded(kkrbot, "/forum liste ehus-kommunale blaa 12 thisted-borgmester,c-medlem-1")
+    await recorded(kkrbot, "/forum liste ehus-kommunale roed 10 a-medlem-2,b-medlem-1")
+    await kkrbot.ask(SECRETARY, "/forum fordel ehus-kommunale")
+
+    overview = await kkrbot.ask(SECRETARY, "/indstilling")
+
+    assert "Formanden og de tre kommunale medlemmer er udpeget." in text(overview)
+    appointed = await stored(kkrbot, "SELECT forum_id, person_id FROM appointments ORDER BY forum_id, person_id")
+    assert [tuple(row) for row in appointed] == [
+        ("ehus-formand", "broenderslev-borgmester"),
+        ("ehus-kommunale", "a-medlem-2"),
+        ("ehus-kommunale", "c-medlem-1"),
+        ("ehus-kommunale", "thisted-borgmester"),
+    ]
 
 
 async def test_r_ehus_3_while_the_board_sits_nominations_wait_for_the_next_constituent_meeting(
@@ -372,7 +494,7 @@ async def test_r_mem_5_a_member_who_leaves_the_party_gives_the_seat_back_and_end
 ) -> None:
     await setup(kkrbot, ON_TIME)
     await kkrbot.ask(SECRETARY, "/forum ny trafik 1 Trafikforum")
-    await kkrbot.ask(SECRETARY, "/forum stemmer trafik 22 a-medlem-2=12")
+    await recorded(kkrbot, "/forum stemmer trafik 22 a-medlem-2=12")
 
     answer = await kkrbot.ask(SECRETARY, "/udtraedelse a-medlem-2 parti")
 

@@ -53,7 +53,7 @@ async def test_r_mem_2_the_viceborgmester_is_asked_as_viceborgmester_not_as_pers
 
 
 async def test_no_rule_ids_or_english_in_what_a_mayor_reads_about_valgforbund(kkrbot: RunningBot) -> None:
-    kkrbot.clock.now = datetime(2030, 1, 21, 9, 0, tzinfo=COPENHAGEN)
+    kkrbot.clock.now = datetime(2026, 1, 14, 9, 0, tzinfo=COPENHAGEN)  # before this period's constituent meeting
     await kkrbot.bind(MAYOR, "thisted-borgmester")
 
     listed = text(await kkrbot.ask(MAYOR, "/valgforbund"))

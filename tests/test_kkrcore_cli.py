@@ -101,7 +101,11 @@ def test_r_elec_6_proportional_tie_is_drawn_with_seed(capsys: pytest.CaptureFixt
 
 
 def test_r_elec_5_majority(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    votes = write(tmp_path, "votes.json", {"present": 22, "rounds": [{"X": 10, "Y": 8}, {"X": 10, "Y": 8}]})
+    votes = write(
+        tmp_path,
+        "votes.json",
+        {"rounds": [{"present": 22, "votes": {"X": 10, "Y": 8}}, {"present": 22, "votes": {"X": 10, "Y": 8}}]},
+    )
     out = run_json(capsys, "majority", "--votes", votes)
     assert (out["elected"], out["round"], out["candidates"]) == (None, 3, ["X", "Y"])
     assert main(["majority", "--votes", votes]) == 0
@@ -117,8 +121,8 @@ BAD_INPUT: list[tuple[list[str], dict[str, object], str]] = [
     (["proportional", "--seats", "2", "--groups", "{f}"], {"groups": {"A": "3"}}, "f.json: groups.A: Input should"),
     (["proportional", "--seats", "1", "--groups", "{f}"], {"groups": {"A": 3, "B": 3}}, "rerun with --seed N"),
     (["proportional", "--seats", "2", "--groups", "{f}"], {}, "f.json: groups: Field required"),
-    (["majority", "--votes", "{f}"], {"rounds": [{"X": 3}]}, "f.json: present: Field required"),
-    (["majority", "--votes", "{f}"], {"present": 5, "rounds": [{"X": 6}]}, "more votes than present"),
+    (["majority", "--votes", "{f}"], {"rounds": [{"votes": {"X": 3}}]}, "f.json: rounds[0].present: Field required"),
+    (["majority", "--votes", "{f}"], {"rounds": [{"present": 5, "votes": {"X": 6}}]}, "more votes than present"),
     (["proportional", "--seats", "2", "--groups", "{f}"], "{oops", "f.json: Invalid JSON"),
     (["proportional", "--seats", "2", "--groups", "/nonexistent/g.json"], {}, "g.json: cannot read"),
     (["deadline", "--before", "23-01-2026", "--workdays", "3"], {}, "argument --before: not a date"),
@@ -180,7 +184,7 @@ def test_r_meet_4_quorum_takes_data_and_defaults_to_the_councils_size(capsys: py
 
 def test_every_command_takes_data(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     groups = write(tmp_path, "groups.json", {"groups": {"A": 12, "B": 7}})
-    votes = write(tmp_path, "votes.json", {"present": 22, "rounds": [{"X": 12, "Y": 8}]})
+    votes = write(tmp_path, "votes.json", {"rounds": [{"present": 22, "votes": {"X": 12, "Y": 8}}]})
     data = str(Path(__file__).resolve().parent.parent / "kkrcore" / "data" / "nordjylland-2026-2030.json")
     for argv in (
         ["quorum", "--members", "22", "--present", "11"],

@@ -1,16 +1,18 @@
-"""Properties of apportionment and composition that must hold for any votes (R-COMP-1..6)."""
+"""Properties of apportionment, composition and flertalsvalg that must hold for any votes (R-COMP-1..6, R-ELEC-5)."""
 
 import math
 from collections import Counter
 from fractions import Fraction
 from typing import TypeVar
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from kkrcore.apportionment import Apportionment, Method, apportion, quotient_table
 from kkrcore.composition import Composition, CompositionInput, SizePolicy, compute_composition
-from kkrcore.draw import SeededDraw
+from kkrcore.draw import SeededDraw, TieUnresolved
+from kkrcore.elections import Ballot, majority_election
 from kkrcore.reasons import InvalidInput, Reason
 
 T = TypeVar("T")
@@ -181,3 +183,37 @@ def test_r_comp_6_permuting_the_parties_never_changes_a_composition(
     assert first.size == second.size
     assert sorted(first.overhang) == sorted(second.overhang)
     assert ties(first) == ties(second)
+
+
+@st.composite
+def ballots(draw: st.DrawFn) -> Ballot:
+    """One round of a flertalsvalg: up to 30 present, at most that many votes, for up to four candidates."""
+    present = draw(st.integers(1, 30))
+    names = draw(st.lists(st.sampled_from("WXYZ"), min_size=1, max_size=4, unique=True))
+    votes: dict[str, int] = {}
+    left = present
+    for name in names:
+        votes[name] = draw(st.integers(0, left))
+        left -= votes[name]
+    return Ballot(present=present, votes=votes)
+
+
+@FAST
+@given(ballots(), ballots())
+def test_r_elec_5_a_round_is_judged_against_those_present_at_it_whatever_a_later_round_had(
+    first: Ballot, second: Ballot
+) -> None:
+    alone = majority_election([first])
+    decided_in_round_1 = max(first.votes.values()) >= first.present // 2 + 1
+    assert (alone.elected is not None) == decided_in_round_1
+    if decided_in_round_1:
+        with pytest.raises(InvalidInput) as caught:
+            majority_election([first, second])
+        assert caught.value.reason is Reason.TOO_MANY_ROUNDS
+        return
+    try:
+        both = majority_election([first, second])
+    except TieUnresolved:
+        return
+    assert both.round >= 2
+    assert both.majority == second.present // 2 + 1

@@ -15,6 +15,7 @@ from typing import Any
 import aiosqlite
 
 from bot.storage.db import first_row, rows, utc_text
+from kkrcore.elections import Ballot
 
 ALLIANCE_JOINER = "+"
 
@@ -134,11 +135,10 @@ async def add_forum(
     return cursor.rowcount == 1
 
 
-async def forum_rounds(conn: aiosqlite.Connection, forum_id: str) -> tuple[int, list[dict[str, int]]]:
-    """The members present (of the last round) and every recorded round's votes, in order."""
+async def forum_rounds(conn: aiosqlite.Connection, forum_id: str) -> list[Ballot]:
+    """Every recorded round, in order, each with the members present at it (R-ELEC-5 judges each round by its own)."""
     found = await rows(conn, "SELECT present, votes FROM forum_rounds WHERE forum_id = ? ORDER BY round", (forum_id,))
-    present = int(found[-1]["present"]) if found else 0
-    return present, [dict(json.loads(row["votes"])) for row in found]
+    return [Ballot(present=int(row["present"]), votes=dict(json.loads(row["votes"]))) for row in found]
 
 
 async def add_forum_round(
@@ -203,12 +203,18 @@ async def end_appointments(conn: aiosqlite.Connection, person_id: str, now: date
 
 
 async def add_nomination(
-    conn: aiosqlite.Connection, body: str, category: str, gender: str, name: str, now: datetime
+    conn: aiosqlite.Connection, body: str, category: str, gender: str, name: str, now: datetime, *, late: bool = False
 ) -> None:
+    """`late`: received after the nominations deadline (R-EHUS-3); recorded, and flagged wherever it is shown."""
     await conn.execute(
-        "INSERT INTO ehus_nominations (body, category, gender, name, recorded_at) VALUES (?, ?, ?, ?, ?)",
-        (body, category, gender, name, utc_text(now)),
+        "INSERT INTO ehus_nominations (body, category, gender, name, recorded_at, late) VALUES (?, ?, ?, ?, ?, ?)",
+        (body, category, gender, name, utc_text(now), int(late)),
     )
+
+
+async def late_nominations(conn: aiosqlite.Connection) -> set[tuple[str, str]]:
+    """(body, name) of the nominations recorded after the deadline."""
+    return {(str(r[0]), str(r[1])) for r in await rows(conn, "SELECT body, name FROM ehus_nominations WHERE late = 1")}
 
 
 async def nominations(conn: aiosqlite.Connection) -> list[tuple[str, str, str, str]]:
@@ -253,3 +259,121 @@ async def left_party_before(conn: aiosqlite.Connection, person_id: str) -> bool:
         (person_id,),
     )
     return row is not None
+
+
+@dataclass(frozen=True)
+class ChairRecord:
+    """The chair and vice-chair the council elected at a constituent meeting, as the secretariat recorded them."""
+
+    id: int
+    meeting_id: str
+    chair_id: str
+    vice_chair_id: str
+    settled: str | None
+
+
+def _chair_record(row: aiosqlite.Row) -> ChairRecord:
+    return ChairRecord(
+        id=int(row["id"]),
+        meeting_id=str(row["meeting_id"]),
+        chair_id=str(row["chair_id"]),
+        vice_chair_id=str(row["vice_chair_id"]),
+        settled=row["settled"],
+    )
+
+
+async def add_chair_draft(
+    conn: aiosqlite.Connection, meeting_id: str, chair_id: str, vice_chair_id: str, by: str | None, now: datetime
+) -> int:
+    cursor = await conn.execute(
+        "INSERT INTO chair_records (meeting_id, chair_id, vice_chair_id, created_by, created_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (meeting_id, chair_id, vice_chair_id, by, utc_text(now)),
+    )
+    return int(cursor.lastrowid or 0)
+
+
+async def get_chair_draft(conn: aiosqlite.Connection, record_id: int) -> ChairRecord | None:
+    row = await first_row(conn, "SELECT * FROM chair_records WHERE id = ?", (record_id,))
+    return _chair_record(row) if row else None
+
+
+async def settle_chair_draft(conn: aiosqlite.Connection, record_id: int, settled: str, now: datetime) -> bool:
+    """Send or Cancel, once: False when the draft was settled already (a second press, a replayed update)."""
+    cursor = await conn.execute(
+        "UPDATE chair_records SET settled = ?, settled_at = ? WHERE id = ? AND settled IS NULL",
+        (settled, utc_text(now), record_id),
+    )
+    return cursor.rowcount == 1
+
+
+async def chair_record(conn: aiosqlite.Connection, meeting_id: str) -> ChairRecord | None:
+    """The latest recording sent for a constituent meeting; earlier ones stay as its history."""
+    row = await first_row(
+        conn,
+        "SELECT * FROM chair_records WHERE meeting_id = ? AND settled = 'sent' ORDER BY settled_at DESC, id DESC",
+        (meeting_id,),
+    )
+    return _chair_record(row) if row else None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A council member of the region who is not in the roster, as a candidate for a forum (R-ELEC-7)."""
+
+    id: str
+    name: str
+    municipality: str
+    party: str
+
+
+async def add_candidate(
+    conn: aiosqlite.Connection, candidate_id: str, name: str, municipality: str, party: str, now: datetime
+) -> bool:
+    """False when the id is taken already."""
+    cursor = await conn.execute(
+        "INSERT OR IGNORE INTO forum_candidates (id, name, municipality, party, created_at) VALUES (?, ?, ?, ?, ?)",
+        (candidate_id, name, municipality, party, utc_text(now)),
+    )
+    return cursor.rowcount == 1
+
+
+async def candidates(conn: aiosqlite.Connection) -> dict[str, Candidate]:
+    found = await rows(conn, "SELECT id, name, municipality, party FROM forum_candidates ORDER BY created_at, id")
+    return {str(r[0]): Candidate(str(r[0]), str(r[1]), str(r[2]), str(r[3])) for r in found}
+
+
+async def add_forum_draft(
+    conn: aiosqlite.Connection, forum_id: str, words: list[str], by: str | None, now: datetime
+) -> int:
+    cursor = await conn.execute(
+        "INSERT INTO forum_drafts (forum_id, words, created_by, created_at) VALUES (?, ?, ?, ?)",
+        (forum_id, json.dumps(words, ensure_ascii=False), by, utc_text(now)),
+    )
+    return int(cursor.lastrowid or 0)
+
+
+async def open_forum_draft(conn: aiosqlite.Connection, draft_id: int) -> list[str] | None:
+    """The words of a draft not yet sent or cancelled; None when there is none."""
+    row = await first_row(conn, "SELECT words FROM forum_drafts WHERE id = ? AND settled IS NULL", (draft_id,))
+    return list(json.loads(row[0])) if row else None
+
+
+async def settle_forum_draft(conn: aiosqlite.Connection, draft_id: int, settled: str, now: datetime) -> bool:
+    cursor = await conn.execute(
+        "UPDATE forum_drafts SET settled = ?, settled_at = ? WHERE id = ? AND settled IS NULL",
+        (settled, utc_text(now), draft_id),
+    )
+    return cursor.rowcount == 1
+
+
+async def drop_last_round(conn: aiosqlite.Connection, forum_id: str) -> None:
+    """A round typed wrong, corrected before the next: the last round goes, and with it any decision it made
+    (the forum's result and the appointments it gave)."""
+    await conn.execute(
+        "DELETE FROM forum_rounds WHERE forum_id = ? "
+        "AND round = (SELECT MAX(round) FROM forum_rounds WHERE forum_id = ?)",
+        (forum_id, forum_id),
+    )
+    await conn.execute("UPDATE fora SET result = NULL, decided_at = NULL WHERE id = ?", (forum_id,))
+    await conn.execute("DELETE FROM appointments WHERE forum_id = ? AND ended_at IS NULL", (forum_id,))

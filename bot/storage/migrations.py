@@ -395,4 +395,40 @@ MIGRATIONS: tuple[str, ...] = (
     );
     ALTER TABLE absences ADD COLUMN closed_by_departure INTEGER REFERENCES departures (id);
     """,
+    # 15 (issue 19, elections): the chair and vice-chair the council elected, as the secretariat records them
+    # (R-ELEC-1, R-PER-1: the computation yields groups, never people); a draft until its preview's Send, and
+    # every recording kept, the latest sent one counting. The longest-serving mayor (R-MEET-2) is a roster field
+    # the secretariat sets. Candidates who are council members of the region but not in the roster (R-ELEC-7)
+    # have ids of their own; a round or list for a forum is a draft until Send (`settled`: 'sent' or
+    # 'cancelled'), and a nomination after the deadline is flagged late.
+    """
+    CREATE TABLE chair_records (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        meeting_id TEXT NOT NULL,
+        chair_id TEXT NOT NULL,
+        vice_chair_id TEXT NOT NULL,
+        created_by TEXT,
+        created_at TEXT NOT NULL,
+        settled TEXT CHECK (settled IN ('sent', 'cancelled')),
+        settled_at TEXT
+    );
+    ALTER TABLE persons ADD COLUMN longest_serving INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE forum_candidates (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        municipality TEXT NOT NULL,
+        party TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE forum_drafts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        forum_id TEXT NOT NULL,
+        words TEXT NOT NULL,
+        created_by TEXT,
+        created_at TEXT NOT NULL,
+        settled TEXT CHECK (settled IN ('sent', 'cancelled')),
+        settled_at TEXT
+    );
+    ALTER TABLE ehus_nominations ADD COLUMN late INTEGER NOT NULL DEFAULT 0;
+    """,
 )

@@ -65,6 +65,8 @@ class Person(BaseModel):
     phone: str | None = None
     email: str | None = None
     example: bool = False
+    # R-MEET-2: the mayor who convenes the constituent meeting; the secretariat sets it, the bot never guesses.
+    longest_serving: bool = False
 
     @field_validator("id")
     @classmethod
@@ -121,7 +123,7 @@ def _clean_csv_row(row: dict[str, str | None]) -> dict[str, Any]:
         value = (raw or "").strip()
         if value == "":
             continue
-        if key in ("mayor", "example"):
+        if key in ("mayor", "example", "longest_serving"):
             if value.lower() not in _BOOLEAN_WORDS:
                 raise ValueError(f"{key}: not a yes/no value: {value!r}")
             cleaned[key] = _BOOLEAN_WORDS[value.lower()]
@@ -208,6 +210,14 @@ def validate_roster(
                 raise fail(index, "substitute_id", "the secretariat cannot substitute")
         elif person.substitute_id:
             raise fail(index, "substitute_id", "only elected members have a personal substitute")
+        if person.longest_serving and not person.mayor:
+            raise fail(index, "longest_serving", "only a mayor can be the longest-serving mayor (R-MEET-2)")
+    if sum(p.longest_serving for p in people) > 1:
+        raise fail(
+            max(i for i, p in enumerate(people) if p.longest_serving),
+            "longest_serving",
+            "only one mayor can be the longest-serving",
+        )
     members = [p for p in people if p.role is Role.MEMBER]
     member_ids = {p.id for p in members}
     for problem in substitute_structure(
@@ -412,6 +422,7 @@ def _person_from_row(row: aiosqlite.Row) -> Person:
     data = {c: row[c] for c in _COLUMNS}
     data["mayor"] = bool(data["mayor"])
     data["example"] = bool(data["example"])
+    data["longest_serving"] = bool(data["longest_serving"])
     return Person.model_validate(data)
 
 

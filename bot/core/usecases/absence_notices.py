@@ -25,6 +25,7 @@ from bot.core.usecases.meetings import (
     meeting_on,
     meeting_when,
 )
+from bot.core.usecases.period import in_loaded_period
 from bot.core.usecases.seats import vacant_seats_line
 from bot.core.usecases.standing import answer_buttons, standing_of, substitute_status
 from bot.delivery.message import Button, Message
@@ -43,7 +44,7 @@ from bot.storage.absences import (
 )
 from bot.storage.composition_lots import council_seats
 from bot.storage.roster import Person, Roster
-from kkrcore.meetings import Quorum, of_next_council, quorum_forecast, upcoming_meetings
+from kkrcore.meetings import Quorum, quorum_forecast, upcoming_meetings
 from kkrcore.models import Dataset, Meeting
 
 
@@ -163,7 +164,7 @@ async def absent_case(turn: Turn) -> None:
 async def absence_choices(turn: Turn) -> list[Meeting]:
     """The meetings a member can report absence for: coming (not cancelled), and of this council."""
     meetings = await turn.meetings()
-    return [m for m in upcoming_meetings(meetings, turn.now) if not of_next_council(m, meetings)]
+    return [m for m in upcoming_meetings(meetings, turn.now) if in_loaded_period(m, meetings)]
 
 
 async def _offer_meetings(turn: Turn, start: int = 0) -> None:
@@ -208,7 +209,7 @@ async def _requested_meeting(turn: Turn) -> tuple[Meeting, tuple[str, ...]] | No
             buttons=meeting_choices(turn, "absent", choices),
         )
         return None
-    if of_next_council(meeting, await turn.meetings()):
+    if not in_loaded_period(meeting, await turn.meetings()):
         turn.reply(
             _(
                 "The constituent meeting {when} is the next council's first meeting, after the municipal "

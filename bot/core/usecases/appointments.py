@@ -8,6 +8,7 @@ from collections import Counter
 from datetime import date, timedelta
 
 from bot.core.turn import Turn, _p
+from bot.core.usecases.ehus_board import BOARD, board_lines, create_board_fora
 from bot.core.usecases.elections import next_constituent_meeting
 from bot.core.usecases.meetings import local_today
 from bot.delivery.message import Button, Message
@@ -47,6 +48,9 @@ async def nomination_case(turn: Turn) -> None:
         "special reasons for not proposing a woman and a man: /indstilling grund BODY TEXT."
     )
     buttons = [[turn.button(_("Nominations"), "nomination")]]
+    if args and args[0].lower() in BOARD:
+        await create_board_fora(turn)
+        return
     waiting_for = await nominations_not_yet_requested(turn)
     if args and waiting_for is not None:
         turn.reply(
@@ -65,19 +69,36 @@ async def nomination_case(turn: Turn) -> None:
             turn.reply(usage, buttons=buttons)
             return
         category, gender = CATEGORIES[args[1].lower()], GENDERS[args[2].lower()]
-        await store.add_nomination(turn.conn, args[0], category.value, gender.value, " ".join(args[3:]), turn.now)
+        deadline = turn.dataset.erhvervshus.nominations_deadline
+        late = local_today(turn) > deadline
+        await store.add_nomination(
+            turn.conn, args[0], category.value, gender.value, " ".join(args[3:]), turn.now, late=late
+        )
+        flag = [late_text(deadline, _)] if late else []
         turn.reply(
-            _("Nomination of {name} by {body} recorded.", name=" ".join(args[3:]), body=args[0])
-            + "\n"
-            + "\n".join(await body_findings(turn, args[0])),
+            "\n".join(
+                [
+                    _("Nomination of {name} by {body} recorded.", name=" ".join(args[3:]), body=args[0]),
+                    *flag,
+                    *await body_findings(turn, args[0]),
+                ]
+            ),
             buttons=buttons,
         )
         return
     lines = [usage, ""]
     recorded = await store.nominations(turn.conn)
+    after_deadline = await store.late_nominations(turn.conn)
     for body in dict.fromkeys(b for b, _c, _g, _n in recorded):
         lines.append(
-            body + ": " + ", ".join(f"{n} ({gender_name(Gender(g), _)})" for b, _c, g, n in recorded if b == body)
+            body
+            + ": "
+            + ", ".join(
+                f"{n} ({gender_name(Gender(g), _)})"
+                + (" " + _("(after the deadline)") if (b, n) in after_deadline else "")
+                for b, _c, g, n in recorded
+                if b == body
+            )
         )
         lines.extend("  " + line for line in await body_findings(turn, body))
     counts = Counter(BoardCategory(c) for _b, c, _g, _n in recorded)
@@ -89,6 +110,7 @@ async def nomination_case(turn: Turn) -> None:
                    "R-EHUS-1: {category}: {nominated} nominated for {count} seats.", BOARD_SEATS[category],
                    category=name, nominated=counts[category])
             )  # fmt: skip
+    lines += ["", _("The KKR's own seats on the board:"), *await board_lines(turn), ""]
     timeline = turn.dataset.erhvervshus
     constituent = await nominations_not_yet_requested(turn)
     if constituent is not None and phase(local_today(turn), timeline) is Phase.NEW_BOARD:
@@ -105,6 +127,13 @@ async def nomination_case(turn: Turn) -> None:
               end=_.date(timeline.board_until))
         )  # fmt: skip
     turn.reply("\n".join(lines), title=_("Erhvervshus Nordjylland: nominations"), buttons=buttons)
+
+
+def late_text(deadline: date, _: Translator) -> str:
+    return _(
+        "Flagged: received after the deadline {deadline}. It is recorded; the KKR decides whether to consider it.",
+        deadline=_.date(deadline),
+    )
 
 
 def gender_name(gender: Gender, _: Translator) -> str:

@@ -16,6 +16,7 @@ import aiosqlite
 from bot.core.commands import is_number
 from bot.core.turn import Turn, _p, display_name
 from bot.core.usecases.meetings import local_today
+from bot.core.usecases.period import next_period_meeting, next_period_refusal, period_constituent_meeting, period_name
 from bot.delivery.message import Button, Message
 from bot.i18n import Translator
 from bot.storage import elections as store
@@ -80,11 +81,12 @@ def next_constituent_meeting(meetings: Sequence[Meeting], now: datetime) -> Meet
 
 
 async def constituent_meeting_or_say_none(turn: Turn) -> Meeting | None:
-    """The constituent meeting the valgforbund and the chair election are for; without one, the person is told."""
-    meeting = next_constituent_meeting(await turn.meetings(), turn.now)
+    """The constituent meeting of the period the bot holds (R-PER-1), which the valgforbund and the chair election
+    are for; without one, the person is told."""
+    meeting = period_constituent_meeting(await turn.meetings())
     if meeting is None:
         turn.reply(
-            turn._("There is no constituent meeting ahead in this period."),
+            turn._("There is no constituent meeting in this period's plan."),
             buttons=[[turn.button(turn._("Help"), "help")]],
         )
     return meeting
@@ -103,13 +105,40 @@ async def valgforbund_case(turn: Turn) -> None:
     if meeting is None:
         return
     args = turn.args
-    if args and args[0].lower() in APPROVE + REJECT:
+    if meeting.start <= turn.now:
+        await _held(turn, meeting, refused=bool(args))
+    elif args and args[0].lower() in APPROVE + REJECT:
         await _decide(turn, meeting, args)
     elif args:
         # A+V as the rules write it, and A,V or A V as people also do (/udsend takes commas).
         await _notify(turn, meeting, "+".join(args).replace(",", "+").upper())
     else:
         await _list(turn, meeting)
+
+
+async def _held(turn: Turn, meeting: Meeting, *, refused: bool) -> None:
+    """After the period's constituent meeting: its valgforbund, as recorded, and why the next constituent
+    meeting's are not taken (R-PER-1)."""
+    _ = turn._
+    approved = [n.name for n in await store.valgforbund_for(turn.conn, meeting.id) if n.status == "approved"]
+    lines = [_("Nothing was recorded.")] if refused else []
+    lines.append(
+        _(
+            "Valgforbund for the election of chair and vice-chair of {period} were to be notified for the "
+            "constituent meeting {when}, where the council approves them and elects the chair and vice-chair.",
+            period=period_name(meeting),
+            when=_.date(meeting.start),
+        )
+    )
+    lines.append(
+        _("Approved, as recorded in the bot: {list}", list=", ".join(approved))
+        if approved
+        else _("No approved valgforbund is recorded in the bot.")
+    )
+    coming = next_period_meeting(await turn.meetings())
+    if coming is not None:
+        lines += ["", next_period_refusal(coming, _)]
+    turn.reply("\n".join(lines), title=_("Valgforbund"), buttons=[[turn.button(_("Chair election"), "chair")]])
 
 
 async def _list(turn: Turn, meeting: Meeting) -> None:
@@ -125,17 +154,25 @@ async def _list(turn: Turn, meeting: Meeting) -> None:
             deadline=_.date(deadline),
         ),
         "",
-        _("Approved: {list}", list=", ".join(approved)) if approved else _("No valgforbund approved yet."),
+        _("Approved by the council: {list}", list=", ".join(approved))
+        if approved
+        else _("No valgforbund approved by the council yet."),
     ]
     buttons: list[list[Button]] = []
     if turn.is_secretariat:
         for notice in notices:
             if notice.status == "pending":
-                lines.append(_("Awaiting approval: no. {id}: {parties}", id=notice.id, parties=notice.name))
+                lines.append(
+                    _("Awaiting the council's decision: no. {id}: {parties}", id=notice.id, parties=notice.name)
+                )
                 buttons.append(
                     [
-                        turn.button(_("Approve {parties}", parties=notice.name), f"valgforbund godkend {notice.id}"),
-                        turn.button(_("Reject {parties}", parties=notice.name), f"valgforbund afvis {notice.id}"),
+                        turn.button(
+                            _("Council approved {parties}", parties=notice.name), f"valgforbund godkend {notice.id}"
+                        ),
+                        turn.button(
+                            _("Council rejected {parties}", parties=notice.name), f"valgforbund afvis {notice.id}"
+                        ),
                     ]
                 )
     buttons.append([turn.button(_("Chair election"), "chair")])
@@ -193,7 +230,8 @@ async def _notify(turn: Turn, meeting: Meeting, text: str) -> None:
     turn.reply(
         _(
             "Valgforbund {parties} is notified to the secretariat (no. {id}), in time for the deadline {deadline}. "
-            "The secretariat approves it; you will be told.",
+            "The council approves valgforbund at the constituent meeting; the secretariat records its decision, "
+            "and you will be told.",
             parties=name,
             id=notice_id,
             deadline=_.date(deadline),
@@ -212,12 +250,24 @@ async def _notify(turn: Turn, meeting: Meeting, text: str) -> None:
             ),
             buttons=(
                 (
-                    Button(label=_("Approve {parties}", parties=name), action=f"valgforbund godkend {notice_id}"),
-                    Button(label=_("Reject {parties}", parties=name), action=f"valgforbund afvis {notice_id}"),
+                    Button(
+                        label=_("Council approved {parties}", parties=name), action=f"valgforbund godkend {notice_id}"
+                    ),
+                    Button(
+                        label=_("Council rejected {parties}", parties=name), action=f"valgforbund afvis {notice_id}"
+                    ),
                 ),
             ),
         ),
     )
+
+
+def decision_buttons(_: Translator, notice_id: int, parties: str) -> list[Button]:
+    """The secretariat records the council's decision on a notice (item 1.3: the council approves valgforbund)."""
+    return [
+        Button(label=_("Council approved {parties}", parties=parties), action=f"valgforbund godkend {notice_id}"),
+        Button(label=_("Council rejected {parties}", parties=parties), action=f"valgforbund afvis {notice_id}"),
+    ]
 
 
 async def _decide(turn: Turn, meeting: Meeting, args: Sequence[str]) -> None:
@@ -235,17 +285,17 @@ async def _decide(turn: Turn, meeting: Meeting, args: Sequence[str]) -> None:
         turn.reply(_("There is no valgforbund notice awaiting a decision with that number."), buttons=back)
         return
     decided = (
-        _("Valgforbund {parties} is approved.", parties=notice.name)
+        _("The council's approval of valgforbund {parties} is recorded.", parties=notice.name)
         if approve
-        else _("Valgforbund {parties} is rejected.", parties=notice.name)
+        else _("The council's rejection of valgforbund {parties} is recorded.", parties=notice.name)
     )
     turn.reply(decided, buttons=back)
     await turn.notify(
         notice.notified_by,
         lambda _: Message(
-            text=_("Valgforbund {parties} is approved.", parties=notice.name)
+            text=_("The council approved valgforbund {parties}.", parties=notice.name)
             if approve
-            else _("Valgforbund {parties} is rejected.", parties=notice.name),
+            else _("The council rejected valgforbund {parties}.", parties=notice.name),
             buttons=((Button(label=_("Valgforbund"), action="valgforbund"),),),
         ),
     )
@@ -263,11 +313,20 @@ def compute_chair(dataset: Dataset, alliances: list[list[str]], lots: Sequence[s
     return chair_election(dataset.votes[0], eligible_parties(dataset), alliances, draw)
 
 
+def inferred_mechanics(_: Translator) -> str:
+    """R-ELEC-3 is inferred: every computed chair election says so."""
+    return _(
+        "Inferred: the sources do not spell out how the posts are computed; the bot divides each group's votes by "
+        "1, 2, 3, … (d'Hondt), the largest quotient taking the chair and the next the vice-chair."
+    )
+
+
 def chair_text(result: ChairElection, _: Translator) -> tuple[str, str]:
     """The posts and the quotient table that decided them."""
     lines = [
-        _("Chair: {group}", group=result.chair),
-        _("Vice-chair: {group}", group=result.vice_chair),
+        _("Chair's post: {group}", group=result.chair),
+        _("Vice-chair's post: {group}", group=result.vice_chair),
+        inferred_mechanics(_),
     ]
     for tie in result.ties:
         lines.append(_("Decided by the recorded lot between {tied}: {winner}.", tied=", ".join(tie.tied),
@@ -329,39 +388,43 @@ def lot_buttons(
     ]
 
 
-async def chair_case(turn: Turn) -> None:
-    """`/formandsvalg`: the stored result, or for the secretariat the computed one (see `elect_chair` for when it
-    is stored; a tie needs a lot: `/formandsvalg lod GROUP`); until then the longest-serving mayor leads the meeting
-    (item 1.1)."""
+def extra_words_note(turn: Turn) -> str:
+    """What `/formandsvalg` says when something it does not take follows it; "" when nothing does."""
+    _ = turn._
+    words = (*LOT, "registrer", "record")
+    if not turn.args or (turn.is_secretariat and turn.args[0].lower() in words):
+        return ""
+    command = turn.command("chair")
+    if turn.is_secretariat:
+        return _(
+            "After {command} only a lot is written, when a tie needs one ({command} {lot} GROUP), or the record of "
+            "the elected ({command} {record} CHAIR-ID VICE-CHAIR-ID). Here is where the election stands.",
+            command=command,
+            lot=LOT[0] if _.language == "da" else LOT[1],
+            record="registrer" if _.language == "da" else "record",
+        )
+    return _("{command} takes nothing after it. Here is where the election stands.", command=command)
+
+
+async def expected_chair_case(turn: Turn, meeting: Meeting, leader: str) -> None:
+    """`/formandsvalg` before the period's constituent meeting: the expected result, computed from the votes and
+    the approved valgforbund (stored, with its lots, once no valgforbund can change it: see `elect_chair`; a tie
+    needs a lot: `/formandsvalg lod GROUP`). It yields groups; the council elects people at the meeting, led by
+    the longest-serving mayor (`leader`, item 1.1) until then."""
     _ = turn._
     assert turn.person is not None
-    if turn.args and not (turn.is_secretariat and turn.args[0].lower() in LOT):
-        command = turn.command("chair")
-        turn.reply(
-            _(
-                "After {command} only a lot is written, when a tie needs one ({command} {lot} GROUP). "
-                "Here is where the election stands.",
-                command=command,
-                lot=LOT[0] if _.language == "da" else LOT[1],
-            )
-            if turn.is_secretariat
-            else _("{command} takes nothing after it. Here is where the election stands.", command=command)
-        )
-    meeting = await constituent_meeting_or_say_none(turn)
-    if meeting is None:
-        return
     buttons = [[turn.button(_("Valgforbund"), "valgforbund")]]
+    expected = _(
+        "Expected, not elected: computed from the votes and the approved valgforbund, the computation gives posts "
+        "to groups; the council elects the chair and vice-chair among its members at the constituent meeting {when}.",
+        when=_.date(meeting.start),
+    )
     stored = await store.chair_result(turn.conn, meeting.id)
     if stored is not None:
         text, table = chair_text(ChairElection.model_validate(stored), _)
-        turn.reply(text, title=_("Chair and vice-chair elected"), pre=table, buttons=buttons)
+        turn.reply(expected + "\n\n" + text + "\n\n" + leader, title=_("Chair election: expected result"),
+                   pre=table, buttons=buttons)  # fmt: skip
         return
-    mayor = turn.dataset.longest_serving_mayor
-    leader = _(
-        "Until the chair is elected, the longest-serving mayor, {name} ({municipality}), leads the meeting.",
-        name=mayor.name,
-        municipality=mayor.municipality,
-    )
     if not turn.is_secretariat:
         turn.reply(_("The chair and vice-chair have not been elected yet.") + " " + leader, buttons=buttons)
         return
@@ -423,7 +486,8 @@ async def chair_case(turn: Turn) -> None:
         )
         turn.reply(note + "\n\n" + text, title=_("Chair election: preview"), pre=table, buttons=buttons)
     else:
-        turn.reply(text, title=_("Chair and vice-chair elected"), pre=table, buttons=buttons)
+        turn.reply(expected + "\n\n" + text + "\n\n" + leader, title=_("Chair election: expected result"),
+                   pre=table, buttons=buttons)  # fmt: skip
 
 
 async def elect_chair(

@@ -11,21 +11,27 @@ import re
 from collections.abc import Sequence
 
 from bot.core.commands import is_number
-from bot.core.turn import Turn, _p, display_name
+from bot.core.turn import Turn, _p, display_name, quoted
 from bot.core.usecases.elections import LOT, lot_buttons, reason_text, recorded_draw, recorded_lots
-from bot.core.usecases.people import find_people
+from bot.core.usecases.people import find_people, fold
 from bot.i18n import Translator
 from bot.storage import elections as store
 from bot.storage.roster import Person, Role, Roster
 from kkrcore.apportionment import Apportionment
 from kkrcore.draw import TieUnresolved
-from kkrcore.elections import MajorityElection, appointable, majority_election, proportional_election
+from kkrcore.elections import Ballot, MajorityElection, appointable, majority_election, proportional_election
 from kkrcore.reasons import InvalidInput, Reason
 
 NEW = ("ny", "new")
 VOTES = ("stemmer", "votes")
 LIST = ("liste", "list")
 ALLOCATE = ("fordel", "allocate")
+CORRECT = ("ret", "correct")
+CANDIDATE = ("kandidat", "candidate")
+SEND = ("send",)
+CANCEL = ("annuller", "cancel")
+PREVIEWED = VOTES + LIST + CORRECT
+"""Votes and lists are what the secretariat types from the meeting: each is previewed, and recorded only on Send."""
 _FORUM_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")  # a word of a button's data (commands.parse_action)
 _VOTE = re.compile(r"^(.+)=(\d+)$")
 
@@ -34,30 +40,56 @@ class ForumError(Exception):
     """A request the secretariat can correct; the text says how."""
 
 
-def check_appointable(person_id: str, roster: Roster, region: Sequence[str], _: Translator) -> Person:
-    """R-ELEC-7, or a ForumError naming the person and the rule."""
+def check_appointable(
+    person_id: str, roster: Roster, extra: dict[str, store.Candidate], region: Sequence[str], _: Translator
+) -> None:
+    """R-ELEC-7, or a ForumError naming the person and the rule. A roster member or substitute is a council
+    member of their municipality; a recorded candidate's municipality was checked when it was recorded."""
+    if person_id in extra:
+        return
     person = roster.by_id.get(person_id)
     if person is None:
-        raise ForumError(_("There is nobody with id {id} in the roster.", id=person_id))
+        raise ForumError(
+            _("There is nobody with id {id} in the roster or among the recorded candidates (/forum kandidat).",
+              id=person_id)
+        )  # fmt: skip
     council = person.municipality if person.role in (Role.MEMBER, Role.SUBSTITUTE) else None
     check = appointable(council, region)
     if not check.allowed:
         raise ForumError(reason_text(check.reason, person.name, _))
-    return person
+
+
+async def candidate_names(turn: Turn) -> dict[str, str]:
+    """Everyone who can stand, by id: the roster (archived people too, for past results) and the candidates."""
+    _ = turn._
+    roster = await turn.roster()
+    names = {p.id: display_name(p, _) for p in roster.ever_by_id.values()}
+    for candidate in (await store.candidates(turn.conn)).values():
+        names[candidate.id] = _("{name} ({party}, {municipality})", name=candidate.name, party=candidate.party,
+                                municipality=candidate.municipality)  # fmt: skip
+    return names
 
 
 def forum_usage(_: Translator) -> str:
     return _(
         "Secretariat: /forum ny ID SEATS [substitutes] [gender] NAME; /forum stemmer ID PRESENT PERSON=VOTES ...; "
-        "/forum liste ID GROUP MEMBERS PERSON,PERSON,...; /forum fordel ID; /forum lod ID WINNER."
+        "/forum ret ID PRESENT PERSON=VOTES ... (corrects the last round); /forum liste ID GROUP MEMBERS "
+        "PERSON,PERSON,...; /forum fordel ID; /forum lod ID WINNER; /forum kandidat ID MUNICIPALITY PARTY NAME "
+        "(a council member who is not in the roster)."
     )
 
 
 async def forum_case(turn: Turn) -> None:
     """`/forum`: the overview, or the secretariat's actions on a forum (`forum_action`)."""
     _ = turn._
+    args = turn.args
     try:
-        await forum_action(turn, turn.args)
+        if args and args[0].lower() in PREVIEWED:
+            await _preview(turn, args)
+        elif len(args) == 2 and args[0].lower() in SEND + CANCEL and is_number(args[1]):
+            await _settle(turn, int(args[1]), send=args[0].lower() in SEND)
+        else:
+            await forum_action(turn, args)
     except ForumError as exc:
         turn.reply(
             str(exc), buttons=[[turn.button(_("Fora"), "forum"), turn.button(_("Appointments"), "appointments")]]
@@ -75,6 +107,10 @@ async def forum_action(turn: Turn, args: Sequence[str]) -> None:
         await _new(turn, args[1:])
     elif action in VOTES:
         await _record_round(turn, args[1:])
+    elif action in CORRECT:
+        await _record_round(turn, args[1:], correct=True)
+    elif action in CANDIDATE:
+        await _candidate(turn, args[1:])
     elif action in LIST:
         await _record_list(turn, args[1:])
     elif action in ALLOCATE:
@@ -147,26 +183,78 @@ async def _new(turn: Turn, args: Sequence[str]) -> None:
     turn.reply("\n".join([how, *extras]), title=_("Forum {name} created", name=name))
 
 
-async def _record_round(turn: Turn, args: Sequence[str]) -> None:
+async def _preview(turn: Turn, args: Sequence[str]) -> None:
+    """What a round or list would record and what follows, worked out inside a savepoint that is rolled back;
+    Send records it (`_settle`). A mistake the rules refuse is answered at once, as before."""
+    _ = turn._
+    before = len(turn.outcome.replies)
+    await turn.conn.execute("SAVEPOINT forum_preview")
+    try:
+        await forum_action(turn, args)
+    finally:
+        await turn.conn.execute("ROLLBACK TO forum_preview")
+        await turn.conn.execute("RELEASE forum_preview")
+    shown = [reply.text for reply in turn.outcome.replies[before:]]
+    del turn.outcome.replies[before:]
+    draft_id = await store.add_forum_draft(
+        turn.conn, args[1].lower(), list(args), turn.person.id if turn.person else None, turn.now
+    )
+    turn.reply(
+        "\n\n".join([_("Nothing is recorded until you press Send. If it is recorded, the bot answers:"), *shown]),
+        title=_("Check before recording"),
+        buttons=[
+            [turn.button(_("Send"), f"forum send {draft_id}"), turn.button(_("Cancel"), f"forum annuller {draft_id}")]
+        ],
+    )
+
+
+async def _settle(turn: Turn, draft_id: int, *, send: bool) -> None:
+    """Send or Cancel a previewed round or list, once (a second press or a replayed update records nothing)."""
+    _ = turn._
+    words = await store.open_forum_draft(turn.conn, draft_id)
+    if words is None:
+        raise ForumError(_("That preview is settled already, or I cannot find it. /forum shows the fora."))
+    if send:
+        await forum_action(turn, words)
+    else:
+        turn.reply(_("Nothing was recorded."), buttons=[[turn.button(_("Fora"), "forum")]])
+    await store.settle_forum_draft(turn.conn, draft_id, "sent" if send else "cancelled", turn.now)
+    turn.buttons_used()
+
+
+async def _record_round(turn: Turn, args: Sequence[str], *, correct: bool = False) -> None:
+    """The next round of a flertalsvalg, with the members present at it; `correct`: the last round again, typed
+    right (before the next round; a decision it made is undone and judged anew)."""
     _ = turn._
     if len(args) < 3 or not is_number(args[1]):
         raise ForumError(forum_usage(_))
-    forum = await _forum(turn, args[0])
+    forum = await store.get_forum(turn.conn, args[0].lower()) if correct else await _forum(turn, args[0])
+    if forum is None:
+        raise ForumError(turn._("There is no forum {id}. /forum lists them.", id=args[0]))
     if forum.seats != 1:
         raise ForumError(_("{name} has several seats: record the groups' lists instead.", name=forum.name))
     roster = await turn.roster()
+    extra = await store.candidates(turn.conn)
     region = [m.name for m in turn.dataset.municipalities]
     votes: dict[str, int] = {}
     for item in args[2:]:
         match = _VOTE.match(item)
         if not match:
             raise ForumError(forum_usage(_))
-        check_appointable(match[1], roster, region, _)
+        check_appointable(match[1], roster, extra, region, _)
         votes[match[1]] = int(match[2])
     present = int(args[1])
-    _present, rounds = await store.forum_rounds(turn.conn, forum.id)
+    if sum(votes.values()) > present:  # said here in the reader's words; kkrcore's detail is for the CLI
+        raise ForumError(_("{votes} votes are more than the {present} members present.", votes=sum(votes.values()),
+                           present=present))  # fmt: skip
+    rounds = await store.forum_rounds(turn.conn, forum.id)
+    if correct:
+        if not rounds:
+            raise ForumError(_("No round of {name} is recorded yet, so there is nothing to correct.", name=forum.name))
+        await store.drop_last_round(turn.conn, forum.id)
+        rounds = rounds[:-1]
     try:
-        result = majority_election(present, [*rounds, votes])
+        result = majority_election([*rounds, Ballot(present=present, votes=votes)])
     except InvalidInput as exc:
         raise ForumError(reason_text(exc.reason, exc.detail, _)) from exc
     except TieUnresolved as tie:
@@ -174,12 +262,46 @@ async def _record_round(turn: Turn, args: Sequence[str]) -> None:
         await _ask_lot(turn, forum, tie)
         return
     await store.add_forum_round(turn.conn, forum.id, len(rounds) + 1, present, votes, turn.now)
-    await _majority_outcome(turn, forum, result, roster)
+    await _majority_outcome(turn, forum, result)
 
 
-async def _majority_outcome(turn: Turn, forum: store.Forum, result: MajorityElection, roster: Roster) -> None:
+async def _candidate(turn: Turn, args: Sequence[str]) -> None:
+    """`/forum kandidat ID MUNICIPALITY PARTY NAME`: anyone on a municipal council in the region may be appointed
+    (R-ELEC-7), not only the roster. The bot checks the municipality; it cannot check council membership."""
     _ = turn._
-    names = {p.id: display_name(p, _) for p in roster.people}
+    if len(args) < 4:
+        raise ForumError(forum_usage(_))
+    candidate_id = args[0].lower()
+    if not _FORUM_ID.match(candidate_id) or candidate_id in (await turn.roster()).ever_by_id:
+        raise ForumError(
+            _("A candidate's id is one new word of letters a-z, digits and hyphens (for example jens-hansen), "
+              "not one in the roster: “{id}”.", id=args[0])
+        )  # fmt: skip
+    region = [m.name for m in turn.dataset.municipalities]
+    municipality = next((name for name in region if fold(name) == fold(args[1])), None)
+    if municipality is None:
+        raise ForumError(
+            _("{municipality} is not one of the region's municipalities ({region}); only council members of the "
+              "region's municipalities can be appointed.", municipality=quoted(args[1]), region=", ".join(region))
+        )  # fmt: skip
+    party = args[2].upper()
+    if party not in {p.letter for p in turn.dataset.parties}:
+        raise ForumError(_("{detail} is not a party letter of this period.", detail=args[2]))
+    name = " ".join(args[3:])
+    if not await store.add_candidate(turn.conn, candidate_id, name, municipality, party, turn.now):
+        raise ForumError(_("A candidate with id {id} exists already.", id=candidate_id))
+    turn.reply(
+        _("Candidate {name} ({party}, {municipality}) recorded with id {id}. The bot checked that {municipality} is "
+          "in the region; it cannot check that {name} sits on its municipal council, which is required (only "
+          "council members of the region can be appointed). Please make sure of it.",
+          name=name, party=party, municipality=municipality, id=candidate_id),
+        buttons=[[turn.button(_("Fora"), "forum")]],
+    )  # fmt: skip
+
+
+async def _majority_outcome(turn: Turn, forum: store.Forum, result: MajorityElection) -> None:
+    _ = turn._
+    names = await candidate_names(turn)
     if result.elected is not None:
         await store.decide_forum(turn.conn, forum.id, result.model_dump(mode="json"), [result.elected], turn.now)
         why = {
@@ -214,8 +336,10 @@ async def _record_list(turn: Turn, args: Sequence[str]) -> None:
     roster = await turn.roster()
     region = [m.name for m in turn.dataset.municipalities]
     candidates = [c for c in ",".join(args[3:]).split(",") if c]
+    extra = await store.candidates(turn.conn)
     for candidate in candidates:
-        check_appointable(candidate, roster, region, _)
+        check_appointable(candidate, roster, extra, region, _)
+    names = await candidate_names(turn)
     # The lists share the council's members between the groups: together no more than the council has, and a
     # candidate on one list only, or d'Hondt shares the seats on numbers that cannot be.
     others = {g: lst for g, lst in (await store.forum_lists(turn.conn, forum.id)).items() if g != args[1]}
@@ -227,7 +351,7 @@ async def _record_list(turn: Turn, args: Sequence[str]) -> None:
     for group, (_m, listed) in others.items():
         for candidate in set(candidates) & set(listed):
             raise ForumError(_("{name} is already on the list of {group}.",
-                               name=display_name(roster.by_id[candidate], _), group=group))  # fmt: skip
+                               name=names[candidate], group=group))  # fmt: skip
     await store.set_forum_list(turn.conn, forum.id, args[1], int(args[2]), candidates, turn.now)
     turn.reply(
         _p(turn, "List of {group} for {forum} recorded: {members} members, {count} candidate.",
@@ -267,9 +391,9 @@ async def _allocate(turn: Turn, args: Sequence[str], lots: Sequence[str], places
         raise ForumError(_("{groups} won more seats than their list has candidates; record a longer list.",
                            groups=", ".join(short)))  # fmt: skip
     await store.decide_forum(turn.conn, forum.id, result.model_dump(mode="json"), appointed, turn.now)
-    roster = await turn.roster()
+    names = await candidate_names(turn)
     lines = [_p(turn, "{group}: {count} seat", "{group}: {count} seats", n, group=g) for g, n in result.seats.items()]
-    lines.append(_("Appointed: {names}", names=", ".join(display_name(roster.by_id[p], _) for p in appointed)))
+    lines.append(_("Appointed: {names}", names=", ".join(names[p] for p in appointed)))
     turn.reply("\n".join(lines), title=_("{forum}: forholdstalsvalg (R-ELEC-6)", forum=forum.name),
                buttons=[[turn.button(_("Appointments"), "appointments all")]])  # fmt: skip
 
@@ -277,11 +401,10 @@ async def _allocate(turn: Turn, args: Sequence[str], lots: Sequence[str], places
 async def _ask_lot(turn: Turn, forum: store.Forum, tie: TieUnresolved, places: Sequence[int] = ()) -> None:
     """A tie asks for the lot drawn at the meeting: groups by their names, candidates by their names, not ids."""
     _ = turn._
-    roster = await turn.roster()
+    known = await candidate_names(turn)
 
     def name(tied: str) -> str:
-        person = roster.by_id.get(tied)
-        return display_name(person, _) if person else tied
+        return known.get(tied, tied)
 
     names = [name(tied) for tied in tie.report.tied]
     turn.reply(
@@ -298,12 +421,12 @@ async def _lot(turn: Turn, forum_id: str, words: Sequence[str]) -> None:
     _ = turn._
     forum = await _forum(turn, forum_id)
     lists = await store.forum_lists(turn.conn, forum.id)
-    present, rounds = await store.forum_rounds(turn.conn, forum.id)
+    rounds = await store.forum_rounds(turn.conn, forum.id)
 
     def attempt(lots: list[str]) -> object:
         if forum.seats > 1:
             return allocate(lists, forum.seats, lots)
-        return majority_election(present, rounds, recorded_draw(lots))
+        return majority_election(rounds, recorded_draw(lots))
 
     try:
         lots, places = recorded_lots(words, attempt)
@@ -313,13 +436,13 @@ async def _lot(turn: Turn, forum_id: str, words: Sequence[str]) -> None:
         await _allocate(turn, [forum.id], lots, places)
         return
     try:
-        result = majority_election(present, rounds, recorded_draw(lots))
+        result = majority_election(rounds, recorded_draw(lots))
     except TieUnresolved as tie:
         await _ask_lot(turn, forum, tie, places)
         return
     except InvalidInput as exc:
         raise ForumError(reason_text(exc.reason, exc.detail, _)) from exc
-    await _majority_outcome(turn, forum, result, await turn.roster())
+    await _majority_outcome(turn, forum, result)
 
 
 async def appointments_case(turn: Turn) -> None:
@@ -350,9 +473,9 @@ async def appointments_case(turn: Turn) -> None:
     for forum_name, person_id in found:
         by_person.setdefault(person_id, []).append(forum_name)
     lines: list[str] = []
+    names = await candidate_names(turn)
     for person_id, fora in by_person.items():
-        who = roster.ever_by_id.get(person_id)
-        lines.append(f"{display_name(who, _) if who else person_id}: {', '.join(fora)}")
+        lines.append(f"{names.get(person_id, person_id)}: {', '.join(fora)}")
     if not lines:
         lines.append(_("No appointments to regional fora are recorded.") if people is None or query
                      else _("You are not appointed to any regional forum."))  # fmt: skip

@@ -1,0 +1,63 @@
+"""Which council period a meeting belongs to (R-PER-1), in one place.
+
+A period runs from one constituent meeting to the next. The bot holds one period's data: the votes of the
+municipal election before it, its members, its plan. The next constituent meeting is in that plan, but it
+belongs to the next council: its valgforbund, its chair election and its members rest on the next election's
+votes and on the members elected there, not on today's council. So everything about it is refused, with the
+reason, until the next period's data is loaded.
+
+`in_loaded_period` is the hook for that loading (issue 24): today it says "every meeting but the next
+council's constituent meeting"; once periods are stored, it answers from them, and every caller follows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.i18n import Translator
+from kkrcore.days import municipal_election_date
+from kkrcore.meetings import of_next_council
+from kkrcore.models import Meeting, MeetingKind
+
+PERIOD_YEARS = 4
+"""R-DAY-2: a municipal election every four years; a council period runs from one constituent meeting to the next."""
+
+
+def in_loaded_period(meeting: Meeting, meetings: Sequence[Meeting]) -> bool:
+    """R-PER-1: whether the bot holds the data of the period `meeting` belongs to (its votes and members)."""
+    return not of_next_council(meeting, meetings)
+
+
+def period_constituent_meeting(meetings: Sequence[Meeting]) -> Meeting | None:
+    """The constituent meeting that opened (or, before it, opens) the period whose data the bot holds."""
+    return next(
+        (
+            m
+            for m in sorted(meetings, key=lambda m: m.start)
+            if m.kind is MeetingKind.CONSTITUENT and in_loaded_period(m, meetings)
+        ),
+        None,
+    )
+
+
+def next_period_meeting(meetings: Sequence[Meeting]) -> Meeting | None:
+    """The first meeting of a period whose data is not loaded (the next constituent meeting), if the plan has one."""
+    return next((m for m in sorted(meetings, key=lambda m: m.start) if not in_loaded_period(m, meetings)), None)
+
+
+def period_name(constituent: Meeting) -> str:
+    """The period a constituent meeting opens, as the seeds write it: "2026-2030"."""
+    year = constituent.start.year
+    return f"{year}–{year + PERIOD_YEARS}"
+
+
+def next_period_refusal(meeting: Meeting, _: Translator) -> str:
+    """Why the bot cannot act on the next council's constituent meeting yet, in the reader's language."""
+    return _(
+        "The constituent meeting {when} opens the next council period, {period}. Its valgforbund, its election of "
+        "chair and vice-chair and its members rest on the municipal election of {election} and on the council "
+        "elected there, not on today's council. The bot can take them once the next period's data is loaded.",
+        when=_.date(meeting.start),
+        period=period_name(meeting),
+        election=_.date(municipal_election_date(meeting.start.year - 1)),
+    )

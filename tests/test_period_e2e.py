@@ -1,0 +1,104 @@
+"""End to end, through the real Application and the fake Bot API with the clock set: the council period the bot
+holds (R-PER-1). The chair and vice-chair of 2026-2030 were elected on 23 January 2026 and are recorded by the
+secretariat (R-ELEC-1); the constituent meeting of 25 January 2030 is the next council's, so nothing about it is
+taken or computed from today's votes; the longest-serving mayor comes from the roster (R-MEET-2).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tests.conftest import COPENHAGEN, RunningBot
+from tests.test_elections_e2e import stored, text
+
+SECRETARY = 2101
+MAYOR = 2102  # aalborg-borgmester, A
+MEMBER = 2103  # a-medlem-2, A
+
+DECEMBER_2026 = datetime(2026, 12, 7, 10, 0, tzinfo=COPENHAGEN)
+BEFORE_THE_2030_DEADLINE = datetime(2030, 1, 21, 9, 0, tzinfo=COPENHAGEN)  # Monday; the deadline would be Tuesday
+AFTER_THE_2030_DEADLINE = datetime(2030, 1, 23, 9, 0, tzinfo=COPENHAGEN)
+
+
+async def setup(kkrbot: RunningBot, now: datetime) -> None:
+    kkrbot.clock.now = now
+    await kkrbot.bind(SECRETARY, "sekretariat-1")
+    await kkrbot.bind(MAYOR, "aalborg-borgmester")
+    await kkrbot.bind(MEMBER, "a-medlem-2")
+
+
+async def test_r_per_1_in_december_2026_the_chair_was_elected_in_january_and_is_shown_once_recorded(
+    kkrbot: RunningBot,
+) -> None:
+    await setup(kkrbot, DECEMBER_2026)
+
+    before = text(await kkrbot.ask(MEMBER, "/formandsvalg"))
+    assert "blev valgt på det konstituerende møde fredag den 23. januar 2026" in before
+    assert "ikke registreret i botten" in before
+    assert "ikke valgt endnu" not in before
+    assert "Mikael Klitgaard" not in before
+    assert "formandsposten til A" in before  # the computation, beside: groups, not people
+
+    preview = await kkrbot.ask(SECRETARY, "/formandsvalg registrer aalborg-borgmester jammerbugt-borgmester")
+    assert "Camilla Demoholm (eksempel) (A, Aalborg)" in text(preview)
+    assert await stored(kkrbot, "SELECT * FROM chair_records WHERE settled = 'sent'") == []
+    recorded = await kkrbot.press(SECRETARY, preview, "Registrér")
+
+    assert "Formand: Camilla Demoholm (eksempel) (A, Aalborg)" in text(recorded)
+    after = text(await kkrbot.ask(MEMBER, "/formandsvalg"))
+    assert "Formand: Camilla Demoholm (eksempel) (A, Aalborg)" in after
+    assert "Næstformand: " in after
+    assert "ikke registreret" not in after
+    assert "25. januar 2030" in after
+    assert "næste valgperiode" in after
+    assert await stored(kkrbot, "SELECT * FROM chair_elections") == []
+
+
+async def test_r_elec_1_a_record_that_differs_from_the_computation_is_shown_not_refused_and_only_members_count(
+    kkrbot: RunningBot,
+) -> None:
+    await setup(kkrbot, DECEMBER_2026)
+
+    substitute = await kkrbot.ask(SECRETARY, "/formandsvalg registrer a-stedfortraeder-2 thisted-borgmester")
+    assert "ikke medlem af rådet" in text(substitute)
+    same = await kkrbot.ask(SECRETARY, "/formandsvalg registrer thisted-borgmester thisted-borgmester")
+    assert "to forskellige medlemmer" in text(same)
+    member = await kkrbot.ask(MEMBER, "/formandsvalg registrer thisted-borgmester aalborg-borgmester")
+    assert "kun KKR-sekretariatet" in text(member)
+
+    preview = await kkrbot.ask(SECRETARY, "/formandsvalg registrer thisted-borgmester aalborg-borgmester")
+    assert "Den registrerede formands parti, V, er ikke i den gruppe" in text(preview)
+    recorded = await kkrbot.press(SECRETARY, preview, "Registrér")
+
+    assert "Formand: Lene Attrapgaard (eksempel) (V, Thisted)" in text(recorded)
+    assert "Den registrerede formands parti, V" in text(recorded)
+    assert len(await stored(kkrbot, "SELECT * FROM chair_records WHERE settled = 'sent'")) == 1
+
+
+async def test_r_per_1_a_valgforbund_for_the_2030_constituent_meeting_is_refused_and_nothing_is_computed(
+    kkrbot: RunningBot,
+) -> None:
+    await setup(kkrbot, BEFORE_THE_2030_DEADLINE)
+
+    answer = text(await kkrbot.ask(MAYOR, "/valgforbund A+F+B+Ø"))
+
+    assert "Intet blev registreret" in answer
+    assert "næste valgperiode, 2030–2034" in answer
+    assert "kommunevalget tirsdag den 20. november 2029" in answer
+    assert await stored(kkrbot, "SELECT * FROM valgforbund") == []
+    kkrbot.clock.now = AFTER_THE_2030_DEADLINE
+    chair = text(await kkrbot.ask(SECRETARY, "/formandsvalg"))
+    assert "FORMAND OG NÆSTFORMAND VALGT" not in chair
+    assert "næste valgperiode" in chair
+    assert await stored(kkrbot, "SELECT * FROM chair_elections") == []
+
+
+async def test_r_meet_2_the_longest_serving_mayor_who_leads_the_constituent_meeting_comes_from_the_roster(
+    kkrbot: RunningBot,
+) -> None:
+    await setup(kkrbot, datetime(2026, 1, 19, 9, 0, tzinfo=COPENHAGEN))
+
+    answer = text(await kkrbot.ask(MEMBER, "/formandsvalg"))
+
+    assert "Dorte Fiktivsen (eksempel) (Brønderslev)" in answer
+    assert "Mikael Klitgaard" not in answer
