@@ -306,6 +306,14 @@ async def calendar_case(turn: Turn) -> None:
     )
 
 
+def cancelled_agenda_text(meeting: Meeting, _: Translator) -> str:
+    """A cancelled meeting has no agenda to set or send: members would read it as a meeting to come."""
+    return _(
+        "The meeting {when} is cancelled, so it has no agenda to set or send. Choose a coming meeting.",
+        when=meeting_when(meeting, _),
+    )
+
+
 PDF = "application/pdf"
 TELEGRAM = "telegram"
 
@@ -330,6 +338,9 @@ async def set_agenda_case(turn: Turn) -> None:
         return
     meeting, rest = found
     date_words = len(turn.args) - len(rest)
+    if meeting.cancelled:
+        turn.reply(cancelled_agenda_text(meeting, _), buttons=meeting_choices(turn, "agenda", coming))
+        return
     if meeting.start <= turn.now:
         turn.reply(
             _(
