@@ -250,19 +250,24 @@ def written(turn: Turn) -> str:
     return f"{turn.command('attendance')} {RECORD[0] if turn._.language == 'da' else RECORD[1]}"
 
 
-def usage(turn: Turn, meeting: Meeting) -> str:
+def usage(turn: Turn, meeting: Meeting, seats: Sequence[Seat]) -> str:
+    """How to correct the record, with the keywords in the reader's language and seats of this roster."""
     absent, present, substitute = _WORDS["da" if turn._.language == "da" else "en"]
-    command = written(turn)
+    first, second, third, fourth = ([s.member_id for s in seats][-4:] + ["MEMBER-ID"] * 4)[:4]
     return turn._(
         "To correct it, write what differs after the date, for example:\n"
-        "{command} {date} {absent} a-medlem-1,v-medlem-2\n"
-        "{command} {date} {present} a-medlem-3 {substitute} a-medlem-4\n"
+        "{command} {date} {absent} {first},{second}\n"
+        "{command} {date} {present} {third} {substitute} {fourth}\n"
         "({substitute} MEMBER-ID: their own substitute came; MEMBER-ID=PERSON-ID: another one.)",
-        command=command,
+        command=written(turn),
         date=f"{meeting.start.astimezone(turn.settings.tz):%d.%m.%Y}",
         absent=absent,
         present=present,
         substitute=substitute,
+        first=first,
+        second=second,
+        third=third,
+        fourth=fourth,
     )
 
 
@@ -299,13 +304,13 @@ async def record_attendance(turn: Turn, words: Sequence[str], *, save_now: bool)
         seats = corrected(base, rest, roster, _)
         q = record_quorum(seats, turn.dataset)
     except BadCorrection as error:
-        turn.reply(str(error) + "\n\n" + usage(turn, meeting))
+        turn.reply(str(error) + "\n\n" + usage(turn, meeting, base))
         return
     except InvalidInput as error:
         turn.reply(
             _("One person counts once: {people} cannot sit in two seats.", people=error.detail)
             + "\n\n"
-            + usage(turn, meeting)
+            + usage(turn, meeting, base)
         )
         return
     assert turn.person is not None
@@ -322,7 +327,7 @@ async def record_attendance(turn: Turn, words: Sequence[str], *, save_now: bool)
     lines = [start, ""]
     lines += ["• " + seat_line(s, roster, _) for s in seats]
     lines += ["", _("{present} of {members} seats filled; the quorum needs {required}.", present=q.present,
-                    members=q.members, required=q.required), "", usage(turn, meeting)]  # fmt: skip
+                    members=q.members, required=q.required), "", usage(turn, meeting, seats)]  # fmt: skip
     turn.reply(
         "\n".join(lines),
         title=_("Preview: attendance of record {when}", when=meeting_when(meeting, _)),
