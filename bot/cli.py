@@ -448,6 +448,7 @@ async def meeting_command(settings: Settings, args: argparse.Namespace) -> str:
     return (
         f"meeting {effect.after.id} {done}: {effect.after.start:%Y-%m-%d %H:%M}-{effect.after.end:%H:%M} "
         f"{where(effect.after)}; {len(effect.told)} people concerned, {effect.reachable} told"
+        + "".join(f"; note: {warning.value.replace('_', ' ')}" for warning in effect.warnings)
     )
 
 

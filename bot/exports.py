@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 from bot.config import Settings
 from bot.core.conversation import Conversation
+from bot.core.turn import Turn
 from bot.core.usecases.absence_notices import (
     AbsenceRecord,
     absence_records,
@@ -23,6 +24,7 @@ from bot.core.usecases.absence_notices import (
 from bot.core.usecases.attendance_record import (
     basis_line,
     minutes_lines,
+    minutes_sentence,
     record_attendance,
     record_quorum,
     recorded_line,
@@ -112,7 +114,7 @@ async def minutes_export(
                         seat.substitute_id or "",
                         substitute.name if substitute else "",
                         "yes" if seat.presence is Presence.SUBSTITUTE else "no",
-                        seat_line(seat, found.roster, _),
+                        minutes_sentence(seat, found.roster, _),
                         "recorded",
                     ]
                 )
@@ -206,7 +208,13 @@ async def record_attendance_command(conversation: Conversation, words: Sequence[
     if not words:
         raise ExportError("write: kkrbot attendance record DATE [absent|present|substitute MEMBER-ID[=PERSON-ID] ...]")
     person = await secretariat_actor(conversation, actor)
-    outcome = await conversation.act(
-        person, "attendance", ["record", *words], lambda turn: record_attendance(turn, words, save_now=True)
-    )
-    return "\n".join(m.text for m in outcome.replies)
+    saved: list[bool] = []
+
+    async def record(turn: Turn) -> None:
+        saved.append(await record_attendance(turn, words, save_now=True))
+
+    outcome = await conversation.act(person, "attendance", ["record", *words], record)
+    answer = "\n".join(m.text for m in outcome.replies)
+    if not saved[0]:
+        raise ExportError(" ".join(answer.split()))
+    return answer

@@ -117,6 +117,7 @@ async def test_r_meet_4_one_person_counts_once_and_a_correction_keeps_the_histor
 
     attendance = await kkrbot.ask(SECRETARY, f"/fremmoede {HELD}")
     assert "Registreret fremmøde (version 2" in text(attendance)
+    assert "Tidligere versioner: version 1 (" in text(attendance)
     assert "Registreret fremmøde: 22 af 22" in text(attendance)
     async with kkrbot.conversation.db.read() as conn:
         history = list(
@@ -150,6 +151,11 @@ async def test_r_meet_4_only_a_record_says_the_meeting_was_not_quorate(kkrbot: R
         kkrbot_cli, kkrbot.settings.database, "attendance", "record", HELD, "fraværende", ",".join(members[:12])
     )
 
+    refused = await asyncio.to_thread(
+        kkrbot_cli, kkrbot.settings.database, "attendance", "record", HELD, "fraværende", "nobody"
+    )
+    assert (refused.returncode, refused.stdout) == (2, "")
+    assert refused.stderr.startswith("kkrbot: „nobody“ er ikke et medlems plads")
     assert recorded.returncode == 0, recorded.stderr
     assert "Registreret fremmøde: 10 af 22; beslutningsdygtighed krævede 11." in recorded.stdout
     assert "Mødet var ikke beslutningsdygtigt." in recorded.stdout

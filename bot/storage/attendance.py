@@ -57,34 +57,10 @@ async def _seats(conn: aiosqlite.Connection, record_id: int) -> tuple[Seat, ...]
     return tuple(Seat(member_id=r[0], presence=Presence(r[1]), substitute_id=r[2]) for r in found)
 
 
-async def record_versions(conn: aiosqlite.Connection, meeting_id: str) -> list[AttendanceRecord]:
-    """Every version of the meeting's record, oldest first (the history)."""
-    found = await rows(
-        conn,
-        "SELECT id, version, recorded_at, recorded_by FROM attendance_records WHERE meeting_id = ? ORDER BY version",
-        (meeting_id,),
-    )
-    return [
-        AttendanceRecord(
-            meeting_id=meeting_id,
-            version=r[1],
-            recorded_at=from_utc_text(r[2]),
-            recorded_by=r[3],
-            seats=await _seats(conn, r[0]),
-        )
-        for r in found
-    ]
+_RECORD_COLUMNS = "id, version, recorded_at, recorded_by"
 
 
-async def latest_record(conn: aiosqlite.Connection, meeting_id: str) -> AttendanceRecord | None:
-    row = await first_row(
-        conn,
-        "SELECT id, version, recorded_at, recorded_by FROM attendance_records WHERE meeting_id = ? "
-        "ORDER BY version DESC LIMIT 1",
-        (meeting_id,),
-    )
-    if row is None:
-        return None
+async def _record(conn: aiosqlite.Connection, meeting_id: str, row: aiosqlite.Row) -> AttendanceRecord:
     return AttendanceRecord(
         meeting_id=meeting_id,
         version=row[1],
@@ -92,6 +68,23 @@ async def latest_record(conn: aiosqlite.Connection, meeting_id: str) -> Attendan
         recorded_by=row[3],
         seats=await _seats(conn, row[0]),
     )
+
+
+async def record_versions(conn: aiosqlite.Connection, meeting_id: str) -> list[AttendanceRecord]:
+    """Every version of the meeting's record, oldest first (the history)."""
+    found = await rows(
+        conn, f"SELECT {_RECORD_COLUMNS} FROM attendance_records WHERE meeting_id = ? ORDER BY version", (meeting_id,)
+    )
+    return [await _record(conn, meeting_id, row) for row in found]
+
+
+async def latest_record(conn: aiosqlite.Connection, meeting_id: str) -> AttendanceRecord | None:
+    row = await first_row(
+        conn,
+        f"SELECT {_RECORD_COLUMNS} FROM attendance_records WHERE meeting_id = ? ORDER BY version DESC LIMIT 1",
+        (meeting_id,),
+    )
+    return await _record(conn, meeting_id, row) if row else None
 
 
 async def save_record(

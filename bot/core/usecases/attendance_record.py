@@ -34,6 +34,7 @@ from bot.storage.attendance import (
     Presence,
     Seat,
     latest_record,
+    record_versions,
     save_draft,
     save_record,
     settle_draft,
@@ -161,23 +162,40 @@ def basis_line(record: AttendanceRecord | None, roster: Roster, _: Translator) -
     )
 
 
+def history_line(earlier: Sequence[AttendanceRecord], roster: Roster, _: Translator) -> str:
+    """The versions a correction replaced: they stay, so the record's history can be read."""
+    versions = []
+    for record in earlier:
+        by = roster.ever_by_id.get(record.recorded_by or "")
+        versions.append(
+            _(
+                "version {version} ({date} at {time}, {person})",
+                version=record.version,
+                date=_.date(record.recorded_at),
+                time=_.time(record.recorded_at),
+                person=display_name(by, _) if by else _("the secretariat"),
+            )
+        )
+    return _("Earlier versions: {versions}.", versions="; ".join(versions))
+
+
+def minutes_sentence(seat: Seat, roster: Roster, _: Translator) -> str:
+    """The minutes' sentence for a seat its member did not fill."""
+    member = roster.ever_by_id.get(seat.member_id)
+    name = minutes_name(member, _) if member else seat.member_id
+    if seat.presence is not Presence.SUBSTITUTE:
+        return _("{member} was absent.", member=name)
+    substitute = roster.ever_by_id.get(seat.substitute_id or "")
+    return _(
+        "{member} was absent, and {substitute} attended instead.",
+        member=name,
+        substitute=minutes_name(substitute, _) if substitute else seat.substitute_id,
+    )
+
+
 def minutes_lines_of_record(record: AttendanceRecord, roster: Roster, _: Translator) -> list[str]:
     """The minutes' sentences from the record: each seat not filled by its member."""
-    lines = []
-    for seat in record.seats:
-        member = roster.ever_by_id.get(seat.member_id)
-        name = minutes_name(member, _) if member else seat.member_id
-        if seat.presence is Presence.ABSENT:
-            lines.append(_("{member} was absent.", member=name))
-        elif seat.presence is Presence.SUBSTITUTE:
-            substitute = roster.ever_by_id.get(seat.substitute_id or "")
-            lines.append(
-                _(
-                    "{member} was absent, and {substitute} attended instead.",
-                    member=name,
-                    substitute=minutes_name(substitute, _) if substitute else seat.substitute_id,
-                )
-            )
+    lines = [minutes_sentence(s, roster, _) for s in record.seats if s.presence is not Presence.MEMBER]
     return lines or [_("All members were present.")]
 
 
@@ -230,7 +248,10 @@ async def attendance_case(turn: Turn) -> None:
         return
     _ = turn._
     roster = await turn.roster()
-    lines = [basis_line(record, roster, _), ""]
+    lines = [basis_line(record, roster, _)]
+    if earlier := (await record_versions(turn.conn, meeting.id))[:-1]:
+        lines.append(history_line(earlier, roster, _))
+    lines.append("")
     lines += ["• " + seat_line(s, roster, _) for s in record.seats if s.presence is not Presence.MEMBER]
     lines += ["", recorded_line(record_quorum(record.seats, turn.dataset), _)]
     turn.reply(
@@ -271,20 +292,21 @@ def usage(turn: Turn, meeting: Meeting, seats: Sequence[Seat]) -> str:
     )
 
 
-async def record_attendance(turn: Turn, words: Sequence[str], *, save_now: bool) -> None:
+async def record_attendance(turn: Turn, words: Sequence[str], *, save_now: bool) -> bool:
     """The record for a meeting that has begun: from the latest version, or else from the notices and answers,
-    with the corrections in `words`; a preview with Save / Cancel, or saved at once from the command line."""
+    with the corrections in `words`; a preview with Save / Cancel, or saved at once from the command line.
+    False when nothing could be recorded or previewed (the reply says why)."""
     _ = turn._
     meetings = await turn.meetings()
     held = [m for m in meetings if has_started(m, turn.now) and not m.cancelled]
     if not words and not held:
         turn.reply(_("No meeting has been held yet, so there is no attendance to record."))
-        return
+        return False
     meeting, rest = held[-1], tuple(words)
     if words:
         found = await meeting_from_words(turn, "attendance record", words, held[-3:][::-1], example=written(turn))
         if found is None:
-            return
+            return False
         meeting, rest = found
     if meeting.cancelled or not has_started(meeting, turn.now):
         turn.reply(
@@ -296,7 +318,7 @@ async def record_attendance(turn: Turn, words: Sequence[str], *, save_now: bool)
             ),
             buttons=meeting_choices(turn, "attendance record", held[-3:][::-1]),
         )
-        return
+        return False
     roster = await turn.roster()
     previous = await latest_record(turn.conn, meeting.id)
     base = previous.seats if previous else await seats_from_notices(turn.conn, roster, meeting)
@@ -305,19 +327,19 @@ async def record_attendance(turn: Turn, words: Sequence[str], *, save_now: bool)
         q = record_quorum(seats, turn.dataset)
     except BadCorrection as error:
         turn.reply(str(error) + "\n\n" + usage(turn, meeting, base))
-        return
+        return False
     except InvalidInput as error:
         turn.reply(
             _("One person counts once: {people} cannot sit in two seats.", people=error.detail)
             + "\n\n"
             + usage(turn, meeting, base)
         )
-        return
+        return False
     assert turn.person is not None
     if save_now:
         record = await save_record(turn.conn, meeting.id, seats, by=turn.person.id, now=turn.now)
         turn.reply(saved_text(record, meeting, q, _))
-        return
+        return True
     draft = await save_draft(turn.conn, meeting.id, seats, by=turn.person.id, now=turn.now)
     start = (
         _("Correcting version {version} of the record:", version=previous.version)
@@ -335,6 +357,7 @@ async def record_attendance(turn: Turn, words: Sequence[str], *, save_now: bool)
             [turn.button(_("Save"), f"attendance save {draft}"), turn.button(_("Cancel"), f"attendance drop {draft}")]
         ],
     )
+    return True
 
 
 def saved_text(record: AttendanceRecord, meeting: Meeting, q: Quorum, _: Translator) -> str:
