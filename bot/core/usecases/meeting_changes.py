@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from bot.core.commands import is_number
 from bot.core.dates import is_weekday_name, month_number, read_date
 from bot.core.turn import Turn, _p, capitalised, display_name, quoted
-from bot.core.usecases.absence_notices import where
+from bot.core.usecases.absence_notices import check_quorum, where
 from bot.core.usecases.broadcasts import concerned_by_meeting
 from bot.core.usecases.meetings import (
     date_attempt,
@@ -140,6 +140,7 @@ async def carry_out(turn: Turn, change: MeetingChange, *, reason: str | None) ->
         await close_for_cancelled_meeting(turn.conn, effect.after.id, turn.now)
     if effect.retimed:
         await ask_again_for_moved_meeting(turn.conn, effect.after.id, turn.now)
+        await check_quorum(turn, effect.after)  # the answers asked again no longer count
     roster = await turn.roster()
     for person in effect.told:
         await turn.notify(
