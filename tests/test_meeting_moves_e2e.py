@@ -116,6 +116,9 @@ async def test_no_agenda_is_set_or_sent_for_a_cancelled_meeting(kkrbot: RunningB
         [[versions]] = list(await conn.execute_fetchall("SELECT count(*) FROM agenda_versions"))
     assert (broadcasts, versions) == (0, 1)
     assert not told(kkrbot, MAYOR, "Dagsordenen")
+    shown = await kkrbot.ask(MAYOR, "/moeder 12.02.2027")
+    assert "Mødet er aflyst." in text(shown)
+    assert "Dagsorden" not in text(shown)
 
 
 async def test_no_agenda_draft_made_before_the_cancellation_is_sent_after_it(kkrbot: RunningBot) -> None:

@@ -161,8 +161,9 @@ def describe_meeting(meeting: Meeting, _: Translator, agenda: Agenda | None, now
                 end=_.time(meeting.group_meetings_end),
             )
         )
-    lines.append("")
-    lines.extend(agenda_lines(agenda, _, held=is_over(meeting, now)))
+    if not meeting.cancelled:  # a cancelled meeting has no agenda, not one still to come
+        lines.append("")
+        lines.extend(agenda_lines(agenda, _, held=is_over(meeting, now)))
     return "\n".join(lines)
 
 
