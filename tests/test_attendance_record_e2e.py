@@ -97,7 +97,9 @@ async def test_r_meet_4_recorded_attendance_is_what_fremmoede_and_kkrbot_minutes
 
 async def test_r_meet_4_one_person_counts_once_and_a_correction_keeps_the_history(kkrbot: RunningBot) -> None:
     await council_after_20_november(kkrbot)
-    first = await kkrbot.ask(SECRETARY, f"/fremmoede registrer {HELD}")
+    shown = await kkrbot.ask(SECRETARY, f"/fremmoede {HELD}")
+    first = await kkrbot.press(SECRETARY, shown, "Registrer fremmøde")
+    assert "Forhåndsvisning: registreret fremmøde".upper() in text(first).upper()
     await kkrbot.press(SECRETARY, first, "Gem")
 
     twice = await kkrbot.ask(SECRETARY, f"/fremmoede registrer {HELD} stedfortræder a-medlem-2=a-stedfortraeder-1")
