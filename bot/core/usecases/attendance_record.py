@@ -210,8 +210,7 @@ async def minutes_lines(
         return [*lines, basis_line(record, roster, _), "", *minutes_lines_of_record(record, roster, _)]
     if not held:
         lines.append(_("The meeting has not been held yet; this is the text as it stands now."))
-    else:
-        lines.append(basis_line(None, roster, _))
+    lines.append(basis_line(None, roster, _))
     texts = [minutes_line(r, _, held=held) for r in await absence_records(conn, roster, meeting)]
     return [*lines, "", *(texts or [no_absences_line(meeting, _, held=held)])]
 
