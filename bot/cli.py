@@ -27,12 +27,12 @@ from bot.core.turn import Turn
 from bot.core.usecases.absence_notices import where
 from bot.core.usecases.broadcasts import MAX_UPLOAD_BYTES, AudienceError, make_draft, select_audience, send
 from bot.core.usecases.meeting_changes import Effect, carry_out, clock_time, move_from, refusal_text
-from bot.core.usecases.meetings import PDF, calendar_file, meeting_named
+from bot.core.usecases.meetings import PDF, build_calendar, meeting_named
 from bot.delivery.message import Document
 from bot.election_cli import ElectionError, secretariat_actor
 from bot.election_cli import add_parsers as add_election_parsers
 from bot.election_cli import run as run_election
-from bot.exports import ExportError, attendance_export, minutes_export
+from bot.exports import ExportError, attendance_export, minutes_export, record_attendance_command
 from bot.i18n import compile_all, translator
 from bot.storage import broadcasts as store
 from bot.storage.accounts import issue_invites, teams_invite_link
@@ -99,9 +99,14 @@ def build_parser() -> argparse.ArgumentParser:
     minutes = commands.add_parser("minutes", help="the minutes lines for a meeting: who was absent, who attended")
     minutes.add_argument("date", help="the meeting's date, e.g. 20.11.2026")
     minutes.add_argument("--format", default="md", help="md (default) or csv")
-    attendance = commands.add_parser("attendance", help="a meeting's absences, substitutes' answers and quorum")
-    attendance.add_argument("date", help="the meeting's date, e.g. 12.02.2027")
+    attendance = commands.add_parser(
+        "attendance",
+        help="a meeting's attendance and quorum; `attendance record DATE [absent|present|substitute IDS]` records "
+        "who came (R-MEET-4)",
+    )
+    attendance.add_argument("date", nargs="+", help="the meeting's date, e.g. 12.02.2027 (or: record DATE ...)")
     attendance.add_argument("--json", action="store_true")
+    attendance.add_argument("--as", dest="actor", help="the secretariat person recording (default: the first one)")
     commands.add_parser("health", help="exit 0 if the running bot polls and ticks, else 1 with what is stale")
     commands.add_parser("compile-locales", help="compile the gettext catalogs (the Docker build runs this)")
     calendar = commands.add_parser("calendar", help="the meetings as an .ics file (for the website)")
@@ -252,7 +257,7 @@ async def calendar_ics(settings: Settings) -> bytes:
     try:
         async with conversation.db.read() as conn:
             _ = translator(settings.default_language, settings.tz)
-            return await calendar_file(conn, await plan(conn, conversation.dataset), _, utc_now())
+            return build_calendar(await plan(conn, conversation.dataset), _, utc_now())
     finally:
         await conversation.db.close()
 
@@ -446,6 +451,7 @@ async def meeting_command(settings: Settings, args: argparse.Namespace) -> str:
     return (
         f"meeting {effect.after.id} {done}: {effect.after.start:%Y-%m-%d %H:%M}-{effect.after.end:%H:%M} "
         f"{where(effect.after)}; {len(effect.told)} people concerned, {effect.reachable} told"
+        + "".join(f"; note: {warning.value.replace('_', ' ')}" for warning in effect.warnings)
     )
 
 
@@ -456,8 +462,10 @@ async def export(settings: Settings, args: argparse.Namespace) -> str:
             return await minutes_export(
                 conversation.db, conversation.dataset, settings, args.date, args.format, utc_now()
             )
+        if args.date[0] == "record":
+            return await record_attendance_command(conversation, args.date[1:], args.actor)
         return await attendance_export(
-            conversation.db, conversation.dataset, settings, args.date, utc_now(), as_json=args.json
+            conversation.db, conversation.dataset, settings, " ".join(args.date), utc_now(), as_json=args.json
         )
     except ExportError as exc:
         raise UsageError(str(exc)) from None

@@ -7,20 +7,34 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 from bot.config import Settings
+from bot.core.conversation import Conversation
+from bot.core.turn import Turn
 from bot.core.usecases.absence_notices import (
     AbsenceRecord,
     absence_records,
     attendance_line,
     minutes_line,
-    no_absences_line,
     quorum_for,
 )
+from bot.core.usecases.attendance_record import (
+    basis_line,
+    minutes_lines,
+    minutes_sentence,
+    record_attendance,
+    record_quorum,
+    recorded_line,
+    seat_line,
+)
 from bot.core.usecases.meetings import is_over, meeting_named, meeting_when
+from bot.election_cli import secretariat_actor
 from bot.i18n import Translator, translator
 from bot.storage.absences import Answer
+from bot.storage.attendance import AttendanceRecord, Presence, latest_record
 from bot.storage.db import Database
 from bot.storage.meeting_changes import plan
 from bot.storage.roster import Roster
@@ -34,7 +48,17 @@ class ExportError(Exception):
     """Bad input for an export; the message is the whole explanation."""
 
 
-async def _records(db: Database, dataset: Dataset, date_text: str) -> tuple[Meeting, list[AbsenceRecord], Quorum]:
+class Records(NamedTuple):
+    """What the exports read about one meeting: its notices, and its attendance of record if there is one."""
+
+    meeting: Meeting
+    absences: list[AbsenceRecord]
+    quorum: Quorum
+    roster: Roster
+    record: AttendanceRecord | None
+
+
+async def _records(db: Database, dataset: Dataset, date_text: str) -> Records:
     async with db.read() as conn:
         meeting = meeting_named(await plan(conn, dataset), date_text)
         if meeting is None:
@@ -42,7 +66,20 @@ async def _records(db: Database, dataset: Dataset, date_text: str) -> tuple[Meet
                 f"no KKR meeting on {date_text!r} (write the meeting's date, e.g. 20.11.2026 or 2026-11-20)"
             )
         roster = await Roster.load(conn)
-        return meeting, await absence_records(conn, roster, meeting), await quorum_for(conn, roster, meeting, dataset)
+        record = await latest_record(conn, meeting.id)
+        quorum = (
+            await record_quorum(conn, record.seats, dataset)
+            if record
+            else await quorum_for(conn, roster, meeting, dataset)
+        )
+        return Records(meeting, await absence_records(conn, roster, meeting), quorum, roster, record)
+
+
+async def _minutes_text(db: Database, dataset: Dataset, date_text: str, held: bool, _: Translator) -> list[str]:
+    async with db.read() as conn:
+        meeting = meeting_named(await plan(conn, dataset), date_text)
+        assert meeting is not None
+        return await minutes_lines(conn, await Roster.load(conn), meeting, held, _)
 
 
 def _translator(settings: Settings) -> Translator:
@@ -54,13 +91,38 @@ async def minutes_export(
 ) -> str:
     if fmt not in MINUTES_FORMATS:
         raise ExportError(f"--format must be md or csv, not {fmt!r}")
-    meeting, records, _quorum = await _records(db, dataset, date_text)
+    found = await _records(db, dataset, date_text)
+    meeting, records = found.meeting, found.absences
     held = is_over(meeting, now)
     _ = _translator(settings)
     if fmt == "csv":
+        # `basis` says what a row rests on: `recorded` (the attendance of record: `attended` is a fact) or
+        # `notices` (the absences and answers only: `attended` is the substitute's answer, not a fact).
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["meeting", "member_id", "member", "party", "substitute_id", "substitute", "attended", "text"])
+        writer.writerow(
+            ["meeting", "member_id", "member", "party", "substitute_id", "substitute", "attended", "text", "basis"]
+        )
+        if found.record is not None:
+            for seat in found.record.seats:
+                if seat.presence is Presence.MEMBER:
+                    continue
+                member = found.roster.ever_by_id.get(seat.member_id)
+                substitute = found.roster.ever_by_id.get(seat.substitute_id or "")
+                writer.writerow(
+                    [
+                        meeting.id,
+                        seat.member_id,
+                        member.name if member else "",
+                        member.party or "" if member else "",
+                        seat.substitute_id or "",
+                        substitute.name if substitute else "",
+                        "yes" if seat.presence is Presence.SUBSTITUTE else "no",
+                        minutes_sentence(seat, found.roster, _),
+                        "recorded",
+                    ]
+                )
+            return out.getvalue().rstrip("\n")
         for record in records:
             substitute = record.substitute
             writer.writerow(
@@ -73,22 +135,31 @@ async def minutes_export(
                     substitute.name if substitute else "",
                     "yes" if substitute and record.absence.answer is Answer.ACCEPTED else "no",
                     minutes_line(record, _, held=held),
+                    "notices",
                 ]
             )
         return out.getvalue().rstrip("\n")
-    lines = [f"## {_('For the minutes: {when}', when=meeting_when(meeting, _))}", ""]
-    lines += [f"- {minutes_line(r, _, held=held)}" for r in records] or [no_absences_line(meeting, _, held=held)]
-    return "\n".join(lines)
+    text = await _minutes_text(db, dataset, date_text, held, _)
+    heading = f"## {_('For the minutes: {when}', when=meeting_when(meeting, _))}"
+    # The label and what the text rests on, then one sentence a line (minutes_lines puts a blank line between).
+    gap = text.index("")
+    return "\n".join([heading, "", *text[:gap], "", *(f"- {line}" for line in text[gap + 1 :])])
 
 
 async def attendance_export(
     db: Database, dataset: Dataset, settings: Settings, date_text: str, now: datetime, *, as_json: bool
 ) -> str:
-    meeting, records, quorum = await _records(db, dataset, date_text)
+    found = await _records(db, dataset, date_text)
+    meeting, records, quorum = found.meeting, found.absences, found.quorum
     over = is_over(meeting, now)
     if not as_json:
         _ = _translator(settings)
         lines = [_("Attendance: {when}", when=meeting_when(meeting, _))]
+        if found.record is not None:
+            lines.append(basis_line(found.record, found.roster, _))
+            lines += [seat_line(s, found.roster, _) for s in found.record.seats if s.presence is not Presence.MEMBER]
+            lines.append(recorded_line(quorum, _))
+            return "\n".join(lines)
         for record in records:
             substitute = record.substitute
             answer = record.absence.answer.value if record.absence.answer else "-"
@@ -103,6 +174,15 @@ async def attendance_export(
             "place": meeting.place,
         },
         "over": over,
+        "basis": "recorded" if found.record else "notices",
+        "recorded": None
+        if found.record is None
+        else {
+            "version": found.record.version,
+            "recorded_at": found.record.recorded_at.isoformat(),
+            "recorded_by": found.record.recorded_by,
+            "seats": [s.model_dump(mode="json") for s in found.record.seats],
+        },
         "members": quorum.members,
         "present": quorum.present,
         "required": quorum.required,
@@ -124,3 +204,21 @@ async def attendance_export(
         "not_answered": [r.substitute.id for r in records if r.substitute and r.absence.answer is None],
     }
     return json.dumps(document, ensure_ascii=False, indent=2)
+
+
+async def record_attendance_command(conversation: Conversation, words: Sequence[str], actor: str | None) -> str:
+    """`kkrbot attendance record DATE [corrections]`: the chat's `/fremmoede registrer`, saved at once (the
+    command is the confirmation); the answer is what the chat would say."""
+    if not words:
+        raise ExportError("write: kkrbot attendance record DATE [absent|present|substitute MEMBER-ID[=PERSON-ID] ...]")
+    person = await secretariat_actor(conversation, actor)
+    saved: list[bool] = []
+
+    async def record(turn: Turn) -> None:
+        saved.append(await record_attendance(turn, words, save_now=True))
+
+    outcome = await conversation.act(person, "attendance", ["record", *words], record)
+    answer = "\n".join(m.text for m in outcome.replies)
+    if not saved[0]:
+        raise ExportError(" ".join(answer.split()))
+    return answer

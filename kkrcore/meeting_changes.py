@@ -7,11 +7,15 @@ same changes always give the same plan.
 """
 
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, time
+from enum import StrEnum
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, Field
 
+from kkrcore.days import closed_days, next_municipal_election
+from kkrcore.meetings import constituent_meeting_deadline
 from kkrcore.models import EXTRA_SUFFIX, Frozen, Meeting, MeetingKind
 from kkrcore.reasons import InvalidInput, Reason
 
@@ -50,6 +54,7 @@ class AddMeeting(Frozen):
 
 
 MeetingChange = MoveMeeting | CancelMeeting | AddMeeting
+FRIDAY = 4
 
 
 def extra_meeting_id(meetings: Iterable[Meeting], day: date) -> str:
@@ -151,3 +156,50 @@ def apply_changes(plan: Iterable[Meeting], changes: Iterable[MeetingChange]) -> 
     for change in changes:
         meetings = apply_change(meetings, change)
     return meetings
+
+
+def check_period(meetings: Sequence[Meeting], changed: Meeting, zone: ZoneInfo) -> None:
+    """R-MEET-2 for a new change (never for stored ones, so the plan keeps every change made): an ordinary or extra
+    meeting stays before the next constituent meeting, which opens the next council's period; a constituent
+    meeting is held after the municipal election and by 31 January of the year after it. InvalidInput if not.
+
+    `meetings` is the plan with the change; `changed` the meeting it gave."""
+    day = changed.start.astimezone(zone).date()
+    if changed.kind is MeetingKind.CONSTITUENT:
+        planned = date.fromisoformat(changed.id[:10])
+        election = next_municipal_election(date(planned.year - 2, 12, 31))
+        if not election < day <= constituent_meeting_deadline(election):
+            raise InvalidInput(Reason.CONSTITUENT_TOO_LATE, day.isoformat())
+        return
+    later = [
+        m
+        for m in meetings
+        if m.kind is MeetingKind.CONSTITUENT and not m.cancelled and m.id != changed.id and m.start > meetings[0].start
+    ]
+    if any(changed.start >= m.start or day == m.start.astimezone(zone).date() for m in later):
+        raise InvalidInput(Reason.AFTER_NEXT_CONSTITUENT, day.isoformat())
+
+
+class MeetingWarning(StrEnum):
+    """What is unusual about a meeting's new time, though allowed: the preview says so and Send still works."""
+
+    NOT_FRIDAY = "not_friday"  # R-MEET-1: the KKR meets on Fridays
+    CLOSED_DAY = "closed_day"  # a holiday, or a day that is no hverdag by practice (R-DAY-1)
+    OUTSIDE_HOURS = "outside_hours"  # a start before 08:00 or after 18:00
+
+
+EARLIEST_START = time(8, 0)
+LATEST_START = time(18, 0)
+
+
+def change_warnings(changed: Meeting, zone: ZoneInfo) -> list[MeetingWarning]:
+    """The warnings for a meeting as a change leaves it (R-MEET-1, R-DAY-1)."""
+    start = changed.start.astimezone(zone)
+    warnings = []
+    if start.weekday() != FRIDAY:
+        warnings.append(MeetingWarning.NOT_FRIDAY)
+    if start.date() in closed_days(start.year):
+        warnings.append(MeetingWarning.CLOSED_DAY)
+    if not EARLIEST_START <= start.time() <= LATEST_START:
+        warnings.append(MeetingWarning.OUTSIDE_HOURS)
+    return warnings

@@ -1,6 +1,6 @@
 """The meeting plan seen from a moment in time, and whether a meeting can decide (R-MEET-1..5)."""
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from datetime import date, datetime
 
 from kkrcore.models import Frozen, Meeting, MeetingKind
@@ -89,3 +89,13 @@ def of_next_council(meeting: Meeting, meetings: Iterable[Meeting]) -> bool:
     this council's members have no seat at it."""
     first = min(meetings, key=lambda m: m.start)
     return meeting.kind is MeetingKind.CONSTITUENT and meeting.start > first.start
+
+
+def quorum_of_record(seats: int, attendees: Mapping[str, str]) -> Quorum:
+    """R-MEET-4 from the attendance of record: `attendees` maps each filled seat (the member's id) to the person
+    who sat in it, the member or a substitute, out of the composition's `seats` (a vacant seat counts as a seat,
+    R-MEM-7). One person counts once: a person in two seats is refused with DUPLICATE_PERSON."""
+    people = list(attendees.values())
+    if twice := sorted({p for p in people if people.count(p) > 1}):
+        raise InvalidInput(Reason.DUPLICATE_PERSON, ", ".join(twice))
+    return quorum(seats, len(people))

@@ -91,6 +91,8 @@ class Reason(StrEnum):
     END_NOT_AFTER_START = "end_not_after_start"
     DAY_TAKEN = "day_taken"
     NOTHING_CHANGED = "nothing_changed"
+    AFTER_NEXT_CONSTITUENT = "after_next_constituent"
+    CONSTITUENT_TOO_LATE = "constituent_too_late"
 
     # Days (R-DAY-1..2)
     NOT_ELECTION_YEAR = "not_election_year"

@@ -212,7 +212,10 @@ def test_people_removed_are_archived_and_a_re_import_brings_their_history_back_b
     everyone = example_people(workdir, capsys)
     bind_and_record_history(database)
     leaving = ("a-medlem-2", "a-stedfortraeder-2")
-    line = "Pia Fiktivsen (eksempel) (A) havde meldt afbud, og Rasmus Opdigtsen (eksempel) (A) deltog i stedet."
+    line = (
+        "Pia Fiktivsen (eksempel) (A) havde meldt afbud, og Rasmus Opdigtsen (eksempel) (A) havde sagt ja til at "
+        "deltage i stedet."
+    )
     assert line in asyncio.run(minutes_of(database, "2026-03-27"))
 
     without = write_people(workdir / "without.yaml", [p for p in everyone if p["id"] not in leaving])

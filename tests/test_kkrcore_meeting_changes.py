@@ -7,7 +7,16 @@ import pytest
 from pydantic import ValidationError
 
 from kkrcore.dataset import load_dataset
-from kkrcore.meeting_changes import AddMeeting, CancelMeeting, MoveMeeting, apply_change, apply_changes
+from kkrcore.meeting_changes import (
+    AddMeeting,
+    CancelMeeting,
+    MeetingWarning,
+    MoveMeeting,
+    apply_change,
+    apply_changes,
+    change_warnings,
+    check_period,
+)
 from kkrcore.meetings import next_meeting, upcoming_meetings
 from kkrcore.models import Meeting
 from kkrcore.reasons import InvalidInput, Reason
@@ -132,3 +141,54 @@ def test_only_a_changed_meeting_may_have_left_the_day_its_id_names() -> None:
     assert Meeting.model_validate({**elsewhere, "sequence": 1}).id == FEB
     with pytest.raises(ValidationError):
         Meeting.model_validate({**elsewhere, "id": "2027-02-19-extra", "sequence": 0})
+
+
+def test_r_meet_2_a_meeting_of_this_council_stays_before_the_next_constituent_meeting() -> None:
+    ordinary = MoveMeeting(meeting_id="2029-10-26", made_at=NOW, start=datetime(2030, 1, 28, 10, 0, tzinfo=CPH))
+    extra = AddMeeting(
+        made_at=NOW,
+        start=datetime(2030, 2, 8, 10, 0, tzinfo=CPH),
+        end=datetime(2030, 2, 8, 12, 0, tzinfo=CPH),
+        place="Aalborg",
+    )
+    for change in (ordinary, extra):
+        plan = apply_change(PLAN, change)
+        changed = next(m for m in plan if m.start == change.start)
+        with pytest.raises(InvalidInput) as refused:
+            check_period(plan, changed, CPH)
+        assert refused.value.reason is Reason.AFTER_NEXT_CONSTITUENT
+    # Stored changes are never judged again: the plan keeps them (only new changes are checked).
+    assert meeting(apply_changes(PLAN, [ordinary]), "2029-10-26").start == ordinary.start
+
+
+@pytest.mark.parametrize("day", [30, 31])
+def test_r_meet_2_the_constituent_meeting_may_move_until_31_january(day: int) -> None:
+    plan = apply_change(
+        PLAN, MoveMeeting(meeting_id="2030-01-25", made_at=NOW, start=datetime(2030, 1, day, 10, 0, tzinfo=CPH))
+    )
+    check_period(plan, meeting(plan, "2030-01-25"), CPH)
+
+
+def test_r_meet_2_the_constituent_meeting_may_not_move_past_31_january() -> None:
+    plan = apply_change(
+        PLAN, MoveMeeting(meeting_id="2030-01-25", made_at=NOW, start=datetime(2030, 2, 1, 10, 0, tzinfo=CPH))
+    )
+    with pytest.raises(InvalidInput) as refused:
+        check_period(plan, meeting(plan, "2030-01-25"), CPH)
+    assert refused.value.reason is Reason.CONSTITUENT_TOO_LATE
+
+
+@pytest.mark.parametrize(
+    ("start", "warnings"),
+    [
+        (datetime(2027, 2, 19, 10, 0, tzinfo=CPH), []),
+        (datetime(2027, 2, 13, 10, 0, tzinfo=CPH), [MeetingWarning.NOT_FRIDAY]),
+        (datetime(2027, 3, 26, 10, 0, tzinfo=CPH), [MeetingWarning.CLOSED_DAY]),  # Good Friday
+        (datetime(2027, 2, 19, 7, 30, tzinfo=CPH), [MeetingWarning.OUTSIDE_HOURS]),
+        (datetime(2027, 2, 19, 18, 0, tzinfo=CPH), []),
+        (datetime(2027, 12, 24, 19, 0, tzinfo=CPH), [MeetingWarning.CLOSED_DAY, MeetingWarning.OUTSIDE_HOURS]),
+    ],
+)
+def test_r_meet_1_an_unusual_day_or_hour_is_a_warning(start: datetime, warnings: list[MeetingWarning]) -> None:
+    moved = meeting(PLAN, FEB).model_copy(update={"start": start, "end": start + timedelta(hours=2), "sequence": 1})
+    assert change_warnings(moved, CPH) == warnings

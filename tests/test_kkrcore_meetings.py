@@ -12,6 +12,7 @@ from kkrcore.meetings import (
     next_meeting,
     quorum,
     quorum_forecast,
+    quorum_of_record,
     upcoming_meetings,
 )
 from kkrcore.models import MeetingKind
@@ -139,3 +140,13 @@ def test_r_meet_4_r_mem_7_vacant_seats_count_among_the_seats_and_nobody_is_prese
     forecast = quorum_forecast(22, MEMBERS[:20], MEMBERS[:9], [])
     assert (forecast.present, forecast.members, forecast.required, forecast.quorate) == (11, 22, 11, True)
     assert not quorum_forecast(22, MEMBERS[:20], MEMBERS[:10], []).quorate
+
+
+def test_r_meet_4_the_quorum_of_record_counts_each_person_once_against_the_seats() -> None:
+    recorded = quorum_of_record(22, {"a-medlem-1": "a-stedfortraeder-1", "a-medlem-2": "a-medlem-2"})
+    assert (recorded.members, recorded.present, recorded.required, recorded.quorate) == (22, 2, 11, False)
+    with pytest.raises(InvalidInput) as refused:
+        quorum_of_record(22, {"a-medlem-1": "a-stedfortraeder-1", "a-medlem-2": "a-stedfortraeder-1"})
+    assert refused.value.reason is Reason.DUPLICATE_PERSON
+    # Two seats vacant (R-MEM-7): still 11 of 22.
+    assert quorum_of_record(22, {f"m{i}": f"m{i}" for i in range(11)}).quorate

@@ -102,3 +102,17 @@ async def test_r_meet_2_the_longest_serving_mayor_who_leads_the_constituent_meet
 
     assert "Dorte Fiktivsen (eksempel) (Brønderslev)" in answer
     assert "Mikael Klitgaard" not in answer
+
+
+async def test_r_mem_5_a_recorded_chair_who_leaves_leaves_the_post_vacant(kkrbot: RunningBot) -> None:
+    await setup(kkrbot, DECEMBER_2026)
+    preview = await kkrbot.ask(SECRETARY, "/formandsvalg registrer a-medlem-2 jammerbugt-borgmester")
+    await kkrbot.press(SECRETARY, preview, "Registrér")
+
+    departure = text(await kkrbot.ask(SECRETARY, "/udtraedelse a-medlem-2 byraad"))
+
+    assert "Posten som formand er ledig." in departure
+    shown = text(await kkrbot.ask(MAYOR, "/formandsvalg"))
+    assert "Formand: ledig: " in shown
+    assert "har forladt KKR" in shown
+    assert "Næstformand: ledig" not in shown

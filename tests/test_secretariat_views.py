@@ -39,10 +39,13 @@ async def test_minutes_default_to_the_meeting_just_held(council: RunningBot) -> 
     minutes = await council.ask(SECRETARY, "/referat")
 
     assert text(minutes).startswith(f"Til referatet: {HELD}")
+    # Nobody recorded who came (R-MEET-4): what the substitute answered, not that they attended.
+    assert "Ifølge afbud og svar; hvem der kom, er ikke registreret." in text(minutes)
     assert (
         f"{people['a-medlem-1']} (eksempel) (A) havde meldt afbud, og "
-        f"{people['a-stedfortraeder-1']} (eksempel) (A) deltog i stedet." in text(minutes)
+        f"{people['a-stedfortraeder-1']} (eksempel) (A) havde sagt ja til at deltage i stedet." in text(minutes)
     )
+    assert "deltog i stedet" not in text(minutes)
 
 
 async def test_attendance_defaults_to_the_next_meeting(council: RunningBot) -> None:
@@ -52,13 +55,18 @@ async def test_attendance_defaults_to_the_next_meeting(council: RunningBot) -> N
     assert "Forventet fremmøde: 22 af 22" in text(attendance)
 
 
-async def test_a_meeting_that_is_over_has_an_attendance_not_an_expected_one(council: RunningBot) -> None:
+async def test_r_meet_4_a_meeting_that_is_over_without_a_record_has_no_attendance_stated_as_fact(
+    council: RunningBot,
+) -> None:
     await absence_at_the_20_november_meeting(council, accepted=False)
 
     attendance = await council.ask(SECRETARY, "/fremmoede 20.11.2026")
 
-    assert "Fremmøde: 21 af 22; beslutningsdygtighed krævede 11." in text(attendance)
-    assert "Forventet" not in text(attendance)
+    assert "Ifølge afbud og svar ventedes 21 af 22; beslutningsdygtighed krævede 11." in text(attendance)
+    assert "Hvem der kom, er ikke registreret endnu." in text(attendance)
+    assert "Fremmøde: 21 af 22" not in text(attendance)
+    assert "beslutningsdygtigt" not in text(attendance)
+    assert "Registrer fremmøde" in str(attendance.buttons)
     assert "Mangler svar" not in text(attendance)  # too late to chase anyone
 
 
@@ -92,10 +100,14 @@ def test_minutes_export_as_markdown_and_csv(tmp_path: Path) -> None:
     # The export runs on the real clock: the present tense while the meeting is ahead, the past once it is held.
     ahead = datetime.now(UTC) < datetime(2027, 2, 12, 11, 0, tzinfo=UTC)
     tense = "har meldt afbud, og " if ahead else "havde meldt afbud, og "
-    assert markdown.stdout.splitlines()[2].startswith(f"- Pia Fiktivsen (eksempel) (A) {tense}")
+    assert markdown.stdout.splitlines()[2] == (
+        "Til brug for KL's referat: møderne er ikke offentlige, og KL offentliggør referatet."
+    )
+    assert markdown.stdout.splitlines()[-1].startswith(f"- Pia Fiktivsen (eksempel) (A) {tense}")
     assert table.returncode == 0, table.stderr
     header, row = table.stdout.splitlines()
-    assert header == "meeting,member_id,member,party,substitute_id,substitute,attended,text"
+    assert header == "meeting,member_id,member,party,substitute_id,substitute,attended,text,basis"
+    assert row.endswith(",notices")
     assert row.startswith("2027-02-12,a-medlem-2,Pia Fiktivsen,A,a-stedfortraeder-2,Rasmus Opdigtsen,yes,")
 
 

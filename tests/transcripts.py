@@ -113,7 +113,7 @@ async def proper_names(bot: RunningBot) -> list[str]:
     names += [m.name for m in dataset.municipalities]
     names += [p.name for p in dataset.parties]
     names += [m.place for m in dataset.meetings] + [m.address for m in dataset.meetings if m.address]
-    names += ["KKR Nordjylland", "Nordjylland"]
+    names += ["KKR Nordjylland", "Nordjylland", "KL"]  # KL (the association) is a name; "kl." is still Danish
     return sorted(set(names), key=len, reverse=True)
 
 

@@ -22,6 +22,7 @@ from bot.core.turn import Turn, UseCase, display_name
 from bot.core.usecases import (
     absence_notices,
     appointments,
+    attendance_record,
     broadcasts,
     calendar_feed,
     chair_record,
@@ -75,8 +76,8 @@ USE_CASES: Mapping[str, UseCase] = {
     "absent": absence_notices.absent_case,
     "undo": absence_notices.undo_case,
     "cover": absence_notices.cover_case,
-    "attendance": absence_notices.attendance_case,
-    "minutes": absence_notices.minutes_case,
+    "attendance": attendance_record.attendance_case,
+    "minutes": attendance_record.minutes_case,
     "broadcast": broadcasts.broadcast_case,
     "broadcasts": broadcasts.broadcasts_case,
     "meeting": meeting_changes.meeting_change_case,

@@ -88,6 +88,11 @@ def month_number(word: str) -> int | None:
     return found.pop() if len(found) == 1 else None
 
 
+def is_weekday_name(word: str) -> bool:
+    """'fredag', 'fre.', 'Friday': a weekday's name or its usual abbreviation, in Danish or English."""
+    return word.lower().rstrip(".,") in _WEEKDAYS
+
+
 def _year(text: str | None) -> int | None:
     if text is None:
         return None

@@ -29,13 +29,17 @@ class Absence(BaseModel):
     answer: Answer | None
     answered_at: datetime | None
     escalated_at: datetime | None
+    asked_again_at: datetime | None = None
 
     @property
     def active(self) -> bool:
         return self.withdrawn_at is None
 
 
-_COLUMNS = "id, meeting_id, member_id, substitute_id, reported_at, withdrawn_at, answer, answered_at, escalated_at"
+_COLUMNS = (
+    "id, meeting_id, member_id, substitute_id, reported_at, withdrawn_at, answer, answered_at, escalated_at, "
+    "asked_again_at"
+)
 
 
 def _from_row(row: aiosqlite.Row) -> Absence:
@@ -52,6 +56,7 @@ def _from_row(row: aiosqlite.Row) -> Absence:
         answer=Answer(row["answer"]) if row["answer"] else None,
         answered_at=moment(row["answered_at"]),
         escalated_at=moment(row["escalated_at"]),
+        asked_again_at=moment(row["asked_again_at"]),
     )
 
 
@@ -172,3 +177,18 @@ async def close_for_departure(
         [(utc_text(now), departure_id, a.id) for a in covering],
     )
     return own, covering
+
+
+async def ask_again_for_moved_meeting(conn: aiosqlite.Connection, meeting_id: str, now: datetime) -> None:
+    """The meeting moved to a new time: a substitute's "yes" was for the old one, so it becomes a question again
+    (not counted as attending), the escalation waits for the new time, and the reminders are sent again."""
+    await conn.execute(
+        "UPDATE absences SET answer = NULL, answered_at = NULL, asked_again_at = ? "
+        "WHERE meeting_id = ? AND withdrawn_at IS NULL AND answer = 'accepted'",
+        (utc_text(now), meeting_id),
+    )
+    await conn.execute(
+        "UPDATE absences SET escalated_at = NULL WHERE meeting_id = ? AND withdrawn_at IS NULL AND answer IS NULL",
+        (meeting_id,),
+    )
+    await conn.execute("DELETE FROM reminders WHERE meeting_id = ?", (meeting_id,))

@@ -431,4 +431,35 @@ MIGRATIONS: tuple[str, ...] = (
     );
     ALTER TABLE ehus_nominations ADD COLUMN late INTEGER NOT NULL DEFAULT 0;
     """,
+    # 16: a moved meeting: the substitute who had accepted is asked again (asked_again_at; the answer is cleared,
+    # so nothing counts them as attending the new time). The attendance of record (R-MEET-4): each version of a
+    # meeting's record is kept (history), with one row per seat; a draft is what the secretariat previews.
+    """
+    ALTER TABLE absences ADD COLUMN asked_again_at TEXT;
+
+    CREATE TABLE attendance_records (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        meeting_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        recorded_at TEXT NOT NULL,
+        recorded_by TEXT,
+        UNIQUE (meeting_id, version)
+    );
+    CREATE TABLE attendance_seats (
+        record_id INTEGER NOT NULL REFERENCES attendance_records (id),
+        member_id TEXT NOT NULL,
+        present TEXT NOT NULL CHECK (present IN ('member', 'substitute', 'absent')),
+        substitute_id TEXT,
+        PRIMARY KEY (record_id, member_id),
+        CHECK ((present = 'substitute') = (substitute_id IS NOT NULL))
+    );
+    CREATE TABLE attendance_drafts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        meeting_id TEXT NOT NULL,
+        seats TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        created_by TEXT,
+        settled_at TEXT
+    );
+    """,
 )

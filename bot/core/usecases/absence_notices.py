@@ -456,7 +456,7 @@ async def undo_case(turn: Turn) -> None:
     await check_quorum(turn, meeting)
 
 
-async def _meeting_for_secretariat(turn: Turn, command: str, *, default_held: bool) -> Meeting | None:
+async def meeting_for_secretariat(turn: Turn, command: str, *, default_held: bool) -> Meeting | None:
     """The meeting the secretariat names, else the one that matters: the last one held (or under way) for the
     minutes, the next one for attendance. The choices offered include the last one held."""
     _ = turn._
@@ -509,23 +509,23 @@ async def absence_records(conn: aiosqlite.Connection, roster: Roster, meeting: M
 
 
 def attendance_line(q: Quorum, over: bool, _: Translator) -> str:
-    """After the meeting it is the attendance, not a forecast."""
+    """Without a record of who came, even after the meeting it is what the notices and answers let expect
+    (R-MEET-4): never stated as the attendance, nor the meeting as quorate or not."""
     if not over:
         return forecast_line(q, _)
-    line = _(
-        "Attendance: {present} of {members}; the quorum needed {required}.",
+    return _(
+        "According to absences and answers, {present} of {members} were expected; the quorum needed {required}. "
+        "Who came is not recorded yet.",
         present=q.present,
         members=q.members,
         required=q.required,
     )
-    return line if q.quorate else line + " " + _("The meeting was not quorate.")
 
 
-async def attendance_case(turn: Turn) -> None:
+async def show_attendance_from_notices(turn: Turn, meeting: Meeting) -> None:
+    """/fremmoede for a meeting without an attendance of record: the notices and answers, and what they let
+    expect."""
     _ = turn._
-    meeting = await _meeting_for_secretariat(turn, "attendance", default_held=False)
-    if meeting is None:
-        return
     records = await absence_records(turn.conn, await turn.roster(), meeting)
     lines = []
     for record in records:
@@ -558,11 +558,10 @@ async def attendance_case(turn: Turn) -> None:
     lines.append(attendance_line(await forecast(turn, meeting), is_over(meeting, turn.now), _))
     if vacant := await vacant_seats_line(turn):
         lines.append(vacant)
-    turn.reply(
-        "\n".join(lines),
-        title=_("Attendance: {when}", when=meeting_when(meeting, _)),
-        buttons=[[turn.button(_("Text for the minutes"), f"minutes {meeting.id}")]],
-    )
+    buttons = [turn.button(_("Text for the minutes"), f"minutes {meeting.id}")]
+    if has_started(meeting, turn.now):
+        buttons.append(turn.button(_("Record attendance"), f"attendance record {meeting.id}"))
+    turn.reply("\n".join(lines), title=_("Attendance: {when}", when=meeting_when(meeting, _)), buttons=[buttons])
 
 
 def minutes_line(record: AbsenceRecord, _: Translator, *, held: bool) -> str:
@@ -571,8 +570,8 @@ def minutes_line(record: AbsenceRecord, _: Translator, *, held: bool) -> str:
     if record.substitute is not None and record.absence.answer is Answer.ACCEPTED:
         substitute = minutes_name(record.substitute, _)
         if held:
-            return _("{member} had reported absence, and {substitute} attended instead.", member=member,
-                     substitute=substitute)  # fmt: skip
+            return _("{member} had reported absence, and {substitute} had said they would attend instead.",
+                     member=member, substitute=substitute)  # fmt: skip
         return _("{member} has reported absence, and {substitute} will attend instead.", member=member,
                  substitute=substitute)  # fmt: skip
     return (
@@ -588,23 +587,6 @@ def no_absences_line(meeting: Meeting, _: Translator, *, held: bool) -> str:
     if held:
         return _("No absences were reported for {when}.", when=when)
     return _("No absences have been reported for {when} so far.", when=when)
-
-
-async def minutes_case(turn: Turn) -> None:
-    _ = turn._
-    meeting = await _meeting_for_secretariat(turn, "minutes", default_held=True)
-    if meeting is None:
-        return
-    held = is_over(meeting, turn.now)
-    lines = [minutes_line(r, _, held=held) for r in await absence_records(turn.conn, await turn.roster(), meeting)]
-    lines = lines or [no_absences_line(meeting, _, held=held)]
-    if not held:
-        lines[:0] = [_("The meeting has not been held yet; this is the text as it stands now."), ""]
-    turn.reply(
-        "\n".join(lines),
-        title=_("For the minutes: {when}", when=meeting_when(meeting, _)),
-        buttons=[[turn.button(_("Attendance"), f"attendance {meeting.id}")]],
-    )
 
 
 def minutes_name(person: Person, _: Translator) -> str:

@@ -21,6 +21,7 @@ from bot.core.turn import Turn, _p, display_name
 from bot.core.usecases.meetings import (
     PDF,
     agenda_document,
+    cancelled_agenda_text,
     meeting_by_id,
     meeting_choices,
     meeting_from_words,
@@ -488,6 +489,11 @@ async def _button(turn: Turn, action: str, broadcast_id: int) -> None:
         turn.reply(_("I cannot find that broadcast."), buttons=[[turn.button(_("Recent broadcasts"), "broadcasts")]])
         return
     if action == "send":
+        tied = meeting_by_id(await turn.meetings(), broadcast.meeting_id or "")
+        if broadcast.kind in (store.AGENDA, store.AGENDA_CHANGED) and tied is not None and tied.cancelled:
+            await store.claim(turn.conn, broadcast_id, "cancelled_at", turn.now)
+            turn.reply(cancelled_agenda_text(tied, _))
+            return
         if await send(turn.conn, turn.conversation, broadcast_id, turn.now, await turn.meetings()):
             count = len({p for p, _c, _a in await store.routes_of(turn.conn, broadcast_id)})
             turn.reply(
@@ -629,6 +635,9 @@ async def offer_agenda(turn: Turn, meeting_id: str) -> None:
     agenda = await latest_agenda(turn.conn, meeting_id)
     if meeting is None or agenda is None:
         turn.reply(_("There is no agenda to send for that meeting."))
+        return
+    if meeting.cancelled:
+        turn.reply(cancelled_agenda_text(meeting, _), buttons=[[turn.button(_("Next meeting"), "next")]])
         return
     roster = await turn.roster()
     people = await concerned_by_meeting(turn.conn, roster, meeting.id)

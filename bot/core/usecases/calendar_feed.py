@@ -60,4 +60,4 @@ async def feed_calendar(conversation: Conversation, secret: str) -> bytes | None
         if person_id is None:
             return None
         _ = await conversation.translator_for(conn, person_id)
-        return await meetings.calendar_file(conn, await plan(conn, conversation.dataset), _, conversation.clock())
+        return meetings.build_calendar(await plan(conn, conversation.dataset), _, conversation.clock())

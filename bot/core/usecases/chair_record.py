@@ -73,9 +73,13 @@ def convener_text(roster: Roster, _: Translator) -> str:
     )
 
 
-def person_line(person: Person | None, person_id: str, _: Translator) -> str:
+def person_line(person: Person | None, person_id: str, roster: Roster, _: Translator) -> str:
+    """A recorded chair or vice-chair; a post whose holder is no longer a member is vacant (R-MEM-5)."""
     if person is None:
         return person_id
+    current = roster.by_id.get(person.id)
+    if current is None or current.role is not Role.MEMBER:
+        return _("vacant: {name} has left the KKR", name=display_name(person, _))
     return _("{name} ({party}, {municipality})", name=display_name(person, _), party=person.party,
              municipality=person.municipality)  # fmt: skip
 
@@ -144,8 +148,8 @@ async def period_chair_case(turn: Turn, meeting: Meeting, meetings: Sequence[Mee
     if record is not None:
         chair, vice = roster.ever_by_id.get(record.chair_id), roster.ever_by_id.get(record.vice_chair_id)
         lines += [
-            _("Chair: {person}", person=person_line(chair, record.chair_id, _)),
-            _("Vice-chair: {person}", person=person_line(vice, record.vice_chair_id, _)),
+            _("Chair: {person}", person=person_line(chair, record.chair_id, roster, _)),
+            _("Vice-chair: {person}", person=person_line(vice, record.vice_chair_id, roster, _)),
             _("Elected at the constituent meeting {when}, as recorded by the secretariat.", when=_.date(meeting.start)),
             "",
             computed_text(result, alliances, _),
@@ -212,8 +216,8 @@ async def record_chair_case(turn: Turn, meeting: Meeting, args: Sequence[str]) -
     alliances = [ALLIANCE_JOINER.join(a) for a in (await valgforbund_decided(turn.conn, meeting))[0]]
     lines = [
         _("Record as elected at the constituent meeting {when}:", when=_.date(meeting.start)),
-        _("Chair: {person}", person=person_line(chair, chair.id, _)),
-        _("Vice-chair: {person}", person=person_line(vice, vice.id, _)),
+        _("Chair: {person}", person=person_line(chair, chair.id, roster, _)),
+        _("Vice-chair: {person}", person=person_line(vice, vice.id, roster, _)),
         "",
         computed_text(result, alliances, _),
         *mismatches(result, chair, vice, _),

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from bot.core.turn import Turn, _p, display_name
 from bot.core.usecases.absence_notices import check_quorum
 from bot.core.usecases.meetings import meeting_when
+from bot.core.usecases.period import period_constituent_meeting
 from bot.delivery.message import Message
 from bot.i18n import Translator
 from bot.storage import elections as store
@@ -28,13 +29,16 @@ MAYORALTY = ("borgmester", "mayor")
 
 
 async def vacated_posts(turn: Turn, person: Person) -> list[str]:
-    """The posts of the period that `person` held and leaves vacant (chair, vice-chair: R-PER-1).
-
-    Hook: the chair and vice-chair of the period are recorded by the chair record (issue 19, item 1), which is
-    not on this branch; the bot stores only the computed winning groups, never people, so no post can be found
-    here yet. The chair record's lookup (and its clearing of the post) belongs in this function.
-    """
-    return []
+    """The posts of the period that `person` held and leaves vacant: chair or vice-chair, as the secretariat
+    recorded them (R-ELEC-1: the chair and vice-chair are among the members). The record stays as history;
+    /formandsvalg shows the post as vacant once its holder is no longer a member."""
+    _ = turn._
+    constituent = period_constituent_meeting(await turn.meetings())
+    record = await store.chair_record(turn.conn, constituent.id) if constituent is not None else None
+    if record is None:
+        return []
+    return [post for post, holder in ((_("chair"), record.chair_id), (_("vice-chair"), record.vice_chair_id))
+            if holder == person.id]  # fmt: skip
 
 
 def kind_of(word: str) -> str:

@@ -4,21 +4,24 @@ preview and Send / Cancel, and `kkrbot meeting …` on the command line (acting 
 
 kkrcore judges the change against the plan; it is stored as an override on top of the bundled plan, and in the
 same transaction everyone concerned is told on the outbox's bulk lane: the members and the substitutes who
-accepted to attend. A cancellation also closes the meeting's absences and tells their substitutes (and the
-absent members) that they need not come."""
+accepted to attend, and those alerted who have not answered yet. A cancellation also closes the meeting's absences
+and tells their substitutes (and the absent members) that they need not come. A move to a new time asks again:
+the substitute who had accepted answers again for the new time, the absent member is asked whether the absence
+still stands, and the reminder is sent again before the new time. A new change must also keep the period (R-MEET-2),
+and an unusual day or hour is a warning in the preview."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.commands import is_number
-from bot.core.dates import read_date
+from bot.core.dates import is_weekday_name, month_number, read_date
 from bot.core.turn import Turn, _p, capitalised, display_name, quoted
-from bot.core.usecases.absence_notices import where
+from bot.core.usecases.absence_notices import check_quorum, where
 from bot.core.usecases.broadcasts import concerned_by_meeting
 from bot.core.usecases.meetings import (
     date_attempt,
@@ -29,13 +32,29 @@ from bot.core.usecases.meetings import (
     meeting_title,
     meeting_when,
 )
+from bot.core.usecases.standing import answer_buttons
 from bot.delivery.message import Button, Message
 from bot.delivery.outbox import Lane
 from bot.i18n import Translator
-from bot.storage.absences import Absence, Answer, active_absences_for, close_for_cancelled_meeting
+from bot.storage.absences import (
+    Absence,
+    Answer,
+    active_absences_for,
+    ask_again_for_moved_meeting,
+    close_for_cancelled_meeting,
+)
 from bot.storage.meeting_changes import record_change, save_draft, settle_draft
 from bot.storage.roster import Person, Role, Roster
-from kkrcore.meeting_changes import AddMeeting, CancelMeeting, MeetingChange, MoveMeeting, apply_change
+from kkrcore.meeting_changes import (
+    AddMeeting,
+    CancelMeeting,
+    MeetingChange,
+    MeetingWarning,
+    MoveMeeting,
+    apply_change,
+    change_warnings,
+    check_period,
+)
 from kkrcore.meetings import upcoming_meetings
 from kkrcore.models import Meeting
 from kkrcore.reasons import InvalidInput, Reason
@@ -51,7 +70,8 @@ _CLOCK_WORDS = ("kl.", "kl")
 @dataclass(frozen=True)
 class Effect:
     """What a change does: the meeting before (None for an extra one) and after, who is concerned, how many of
-    them the bot can reach (bound to a chat), the absences it closes."""
+    them the bot can reach (bound to a chat), the absences it closes, the absences standing before it (a move to
+    a new time asks their members and substitutes again) and what is unusual about the new time."""
 
     before: Meeting | None
     after: Meeting
@@ -59,6 +79,13 @@ class Effect:
     told: tuple[Person, ...]
     reachable: int
     closed: tuple[Absence, ...]
+    standing: tuple[Absence, ...] = ()
+    warnings: tuple[MeetingWarning, ...] = ()
+
+    @property
+    def retimed(self) -> bool:
+        """A move to a new time: what people answered for the old one is asked again."""
+        return self.before is not None and not self.after.cancelled and self.before.start != self.after.start
 
 
 def changed_meeting(change: MeetingChange, before: Sequence[Meeting], after: Sequence[Meeting]) -> Meeting:
@@ -77,16 +104,29 @@ async def effect_of(turn: Turn, change: MeetingChange) -> Effect:
     plan = apply_change(meetings, change)
     after = changed_meeting(change, meetings, plan)
     before = meeting_by_id(meetings, after.id) if not isinstance(change, AddMeeting) else None
+    warnings: tuple[MeetingWarning, ...] = ()
+    if not after.cancelled:
+        check_period(plan, after, turn.settings.tz)
+        warnings = tuple(change_warnings(after, turn.settings.tz))
     roster = await turn.roster()
     told = await concerned_by_meeting(turn.conn, roster, after.id)
-    closed: tuple[Absence, ...] = ()
-    if isinstance(change, CancelMeeting):
-        closed = tuple(await active_absences_for(turn.conn, after.id))
-        # A substitute alerted and not yet answered is told too, so they need not answer.
-        alerted = {a.substitute_id for a in closed if a.substitute_id and a.answer is not Answer.DECLINED}
-        told += [p for p in roster.people if p.id in alerted and p not in told]
+    standing = tuple(await active_absences_for(turn.conn, after.id)) if before is not None else ()
+    # A substitute alerted and not yet answered is told too: they need not answer (cancelled), or answer for the
+    # new time (moved).
+    alerted = {a.substitute_id for a in standing if a.substitute_id and a.answer is not Answer.DECLINED}
+    told += [p for p in roster.people if p.id in alerted and p not in told]
+    closed = standing if isinstance(change, CancelMeeting) else ()
     reachable = len([p for p in told if await turn.conversation.router.routes(turn.conn, p.id)])
-    return Effect(before=before, after=after, plan=plan, told=tuple(told), reachable=reachable, closed=closed)
+    return Effect(
+        before=before,
+        after=after,
+        plan=plan,
+        told=tuple(told),
+        reachable=reachable,
+        closed=closed,
+        standing=standing,
+        warnings=warnings,
+    )
 
 
 async def carry_out(turn: Turn, change: MeetingChange, *, reason: str | None) -> Effect:
@@ -98,6 +138,9 @@ async def carry_out(turn: Turn, change: MeetingChange, *, reason: str | None) ->
     turn.plan_changed(effect.plan)
     if isinstance(change, CancelMeeting):
         await close_for_cancelled_meeting(turn.conn, effect.after.id, turn.now)
+    if effect.retimed:
+        await ask_again_for_moved_meeting(turn.conn, effect.after.id, turn.now)
+        await check_quorum(turn, effect.after)  # the answers asked again no longer count
     roster = await turn.roster()
     for person in effect.told:
         await turn.notify(
@@ -135,16 +178,40 @@ def change_message(effect: Effect, person: Person, roster: Roster, reason: str |
         if person.role is Role.MEMBER:
             buttons.append(Button(label=_("Report absence"), action=f"absent {after.id}"))
         return Message(title=_("Extra meeting"), text=text, buttons=(tuple(buttons),))
-    return Message(
-        title=_("Meeting moved"),
-        text=_(
+    lines = [
+        _(
             "The KKR meeting {before} has been changed. It is now {when}, {place}.",
             before=meeting_when(effect.before, _),
             when=meeting_when(after, _),
             place=where(after),
-        ),
-        buttons=((show, calendar),),
-    )
+        )
+    ]
+    rows: list[tuple[Button, ...]] = [(show, calendar)]
+    for absence in effect.standing if effect.retimed else ():
+        if absence.member_id == person.id:
+            lines.append(_("Does your absence still stand?"))
+            rows.insert(
+                0,
+                (
+                    Button(label=_("Yes, it stands"), action=f"absent {after.id}"),
+                    Button(label=_("Withdraw absence"), action=f"undo {absence.id}"),
+                ),
+            )
+        elif absence.substitute_id == person.id and absence.answer is not Answer.DECLINED:
+            member = roster.by_id.get(absence.member_id)
+            name = display_name(member, _) if member else absence.member_id
+            if absence.answer is Answer.ACCEPTED:
+                lines.append(
+                    _(
+                        "You had said you would attend in place of {member}; that was for the old time. Can you "
+                        "attend at the new time? Please answer below.",
+                        member=name,
+                    )
+                )
+            else:
+                lines.append(_("{member} has asked you to attend in their place. Please answer below.", member=name))
+            rows.insert(0, tuple(answer_buttons(absence, _)))
+    return Message(title=_("Meeting moved"), text="\n".join(lines), buttons=tuple(rows))
 
 
 def refusal_text(error: InvalidInput, _: Translator) -> str:
@@ -157,8 +224,25 @@ def refusal_text(error: InvalidInput, _: Translator) -> str:
         Reason.END_NOT_AFTER_START: _("The meeting must end after it starts, for example 13:00-15:00."),
         Reason.DAY_TAKEN: _("There is already a meeting that day; the KKR meets at most once a day."),
         Reason.NOTHING_CHANGED: _("That is how the meeting already is, so there is nothing to change."),
+        Reason.AFTER_NEXT_CONSTITUENT: _(
+            "A meeting of this council must be held before the next constituent meeting, which opens the next "
+            "council's period. Choose an earlier date."
+        ),
+        Reason.CONSTITUENT_TOO_LATE: _(
+            "The constituent meeting is held after the municipal election and at the latest 31 January of the "
+            "year after it. Choose a date in that time."
+        ),
     }
     return texts.get(error.reason, str(error.reason))
+
+
+def warning_text(warning: MeetingWarning, _: Translator) -> str:
+    texts = {
+        MeetingWarning.NOT_FRIDAY: _("Note: the new day is not a Friday; the KKR usually meets on Fridays."),
+        MeetingWarning.CLOSED_DAY: _("Note: the new day is a public holiday or otherwise not a working day."),
+        MeetingWarning.OUTSIDE_HOURS: _("Note: the meeting starts outside 08:00–18:00."),
+    }
+    return texts[warning]
 
 
 def describe_change(effect: Effect, _: Translator) -> str:
@@ -208,6 +292,42 @@ def clock_time(text: str) -> time | None:
     return time(int(match[1]), int(match[2]))
 
 
+class BadDate(ValueError):
+    """Words after the meeting's date that are meant as the new date but are no date: one that does not exist
+    (31.02.2027) or a relative one ("næste fredag"), which the bot does not guess at. Never a place."""
+
+    def __init__(self, text: str, *, relative: bool) -> None:
+        super().__init__(text)
+        self.text = text
+        self.relative = relative
+
+
+# Words that make a date relative to today ("næste fredag", "i morgen"): the bot asks for the date itself.
+_RELATIVE = frozenset(
+    {"næste", "naeste", "kommende", "førstkommende", "imorgen", "overmorgen", "idag", "next", "tomorrow", "today"}
+)
+_RELATIVE_IF_FOLLOWED = frozenset({"i", "om", "på", "paa", "in", "this", "coming"})
+_RELATIVE_AFTER = frozenset({"morgen", "overmorgen", "dag", "uge", "ugen", "uger", "dage", "week", "weeks", "days"})
+
+
+def date_attempt_error(words: Sequence[str]) -> BadDate | None:
+    """What is wrong with the words after the meeting's date when they are meant as a new date the parser could
+    not read: a relative date, or a word with a digit or a month's or weekday's name. None when they are not
+    meant as a date (a place)."""
+    if not words:
+        return None
+    first = words[0].lower().rstrip(".,")
+    second = words[1].lower().rstrip(".,") if len(words) > 1 else ""
+    if first in _RELATIVE or (
+        first in _RELATIVE_IF_FOLLOWED and (is_weekday_name(second) or second in _RELATIVE_AFTER)
+    ):
+        alone = not second or first in ("tomorrow", "today", "imorgen", "idag", "overmorgen")
+        return BadDate(words[0] if alone else " ".join(words[:2]), relative=True)
+    if any(c.isdigit() for c in first) or month_number(first) is not None or is_weekday_name(first):
+        return BadDate(date_attempt(words), relative=False)
+    return None
+
+
 def place_and_address(text: str) -> tuple[str | None, str | None]:
     """ "Hjørring Rådhus, Springvandspladsen 5" is a place and its address."""
     place, _comma, address = text.partition(",")
@@ -241,6 +361,8 @@ def move_of(turn: Turn, meeting: Meeting, words: Sequence[str]) -> MoveMeeting:
     """`[NEW-DATE] [HH:MM[-HH:MM]] [PLACE[, ADDRESS]]` after the meeting's date: what is not written stays."""
     day, used = read_date(words, local_today(turn))
     first, last, clock_words = read_times(words[used:])
+    if day is None and clock_words == 0 and (error := date_attempt_error(words)):
+        raise error
     place, address = place_and_address(" ".join(words[used + clock_words :]))
     return move_from(meeting, turn.settings.tz, turn.now, day, first, last, place, address)
 
@@ -304,6 +426,14 @@ async def meeting_change_case(turn: Turn) -> None:
                 len(effect.closed),
             )
         )
+    if effect.retimed and effect.standing:
+        lines.append(
+            _(
+                "Members who reported absence are asked whether it still stands, and their substitutes are asked "
+                "again for the new time."
+            )
+        )
+    lines.extend(warning_text(warning, _) for warning in effect.warnings)
     lines.append(_("{count} people will be told.", count=effect.reachable))
     turn.reply(
         "\n".join(capitalised(line) for line in lines),
@@ -348,7 +478,31 @@ async def _requested_change(
     if action in CANCEL:
         reason = turn.text_after(1 + len(words) - len(rest)) or None
         return CancelMeeting(meeting_id=meeting.id, made_at=turn.now), reason
-    return move_of(turn, meeting, rest), None
+    try:
+        return move_of(turn, meeting, rest), None
+    except BadDate as error:
+        turn.reply(bad_date_text(error, meeting, written, turn), buttons=meeting_choices(turn, "meetings", coming))
+        return None
+
+
+def bad_date_text(error: BadDate, meeting: Meeting, written: str, turn: Turn) -> str:
+    """Why the new date is refused, with the command as it should be written (the meeting a week later as the
+    example), so the next try works."""
+    _ = turn._
+    local = meeting.start.astimezone(turn.settings.tz)
+    example = f"{written} {local:%d.%m.%Y} {local + timedelta(days=7):%d.%m.%Y} 13:00-15:00"
+    if error.relative:
+        return _(
+            "“{text}” depends on today's date; write the new date itself, for example {example}",
+            text=quoted(error.text),
+            example=example,
+        )
+    return _(
+        "I cannot read “{text}” as the new date: no such day exists or it is not written as a date. Write the "
+        "meeting's date, then the new date, time and place, for example {example}",
+        text=quoted(error.text),
+        example=example,
+    )
 
 
 async def _button(turn: Turn, action: str, draft_id: int) -> None:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 
-import aiosqlite
 from icalendar import Calendar, Event
 
 from bot.core.dates import parse_date, read_date
@@ -162,8 +161,9 @@ def describe_meeting(meeting: Meeting, _: Translator, agenda: Agenda | None, now
                 end=_.time(meeting.group_meetings_end),
             )
         )
-    lines.append("")
-    lines.extend(agenda_lines(agenda, _, held=is_over(meeting, now)))
+    if not meeting.cancelled:  # a cancelled meeting has no agenda, not one still to come
+        lines.append("")
+        lines.extend(agenda_lines(agenda, _, held=is_over(meeting, now)))
     return "\n".join(lines)
 
 
@@ -247,20 +247,20 @@ async def all_meetings_case(turn: Turn) -> None:
     )
 
 
-def build_calendar(meetings: Sequence[Meeting], agendas: Mapping[str, Agenda], _: Translator, now: datetime) -> bytes:
+def build_calendar(meetings: Sequence[Meeting], _: Translator, now: datetime) -> bytes:
     """The one .ics builder (the chat's /kalender, `kkrbot calendar`, the Teams calendar feed): METHOD:PUBLISH,
     a VTIMEZONE for every TZID used (RFC 5545; Outlook misreads a file without), a stable UID per meeting, a
-    DESCRIPTION with the group-meeting window and the latest agenda, and a SEQUENCE raised by every change
-    since the first version (each move or cancellation, each new agenda version), so a calendar that imported
-    the file before updates the event in place. A cancelled meeting stays in the file as STATUS:CANCELLED,
-    which is how a calendar learns to remove it."""
+    DESCRIPTION with the group-meeting window, and a SEQUENCE raised by every move or cancellation, so a
+    calendar that imported the file before updates the event in place. A cancelled meeting stays in the file as
+    STATUS:CANCELLED, which is how a calendar learns to remove it. Date, time and place only: the meetings are
+    not public (R-MEET-3), and a calendar is shared and published (`kkrbot calendar` is for the website), so no
+    agenda, name or attendance goes in; members read the agenda in the chat."""
     calendar = Calendar()
     calendar.add("prodid", "-//KKR Nordjylland//kkrbot//DA")
     calendar.add("version", "2.0")
     calendar.add("method", "PUBLISH")
     calendar.add("x-wr-calname", "KKR Nordjylland")
     for meeting in meetings:
-        agenda = agendas.get(meeting.id)
         event = Event()
         event.add("uid", f"kkr-nordjylland-{meeting.id}@kkrbot")
         event.add("dtstamp", now)
@@ -278,19 +278,13 @@ def build_calendar(meetings: Sequence[Meeting], agendas: Mapping[str, Agenda], _
                     end=_.time(meeting.group_meetings_end),
                 )
             )
-        description.extend(agenda_lines(agenda, _, held=is_over(meeting, now)))
-        event.add("description", "\n".join(description))
-        event.add("sequence", meeting.sequence + (agenda.versions - 1 if agenda else 0))
+        if description:
+            event.add("description", "\n".join(description))
+        event.add("sequence", meeting.sequence)
         event.add("status", "CANCELLED" if meeting.cancelled else "CONFIRMED")
         calendar.add_component(event)
     calendar.add_missing_timezones()
     return bytes(calendar.to_ical())
-
-
-async def calendar_file(conn: aiosqlite.Connection, meetings: Sequence[Meeting], _: Translator, now: datetime) -> bytes:
-    """The calendar with what the database knows about each meeting (its agenda and its changes)."""
-    agendas = {m.id: agenda for m in meetings if (agenda := await latest_agenda(conn, m.id)) is not None}
-    return build_calendar(meetings, agendas, _, now)
 
 
 async def calendar_case(turn: Turn) -> None:
@@ -299,10 +293,18 @@ async def calendar_case(turn: Turn) -> None:
         _("Here are the council's meetings as a calendar file. Open it to add them to your calendar."),
         document=Document(
             filename="kkr-nordjylland.ics",
-            content=await calendar_file(turn.conn, await turn.meetings(), _, turn.now),
+            content=build_calendar(await turn.meetings(), _, turn.now),
             mime_type="text/calendar",
         ),
         buttons=meetings_buttons(turn, exclude="calendar"),
+    )
+
+
+def cancelled_agenda_text(meeting: Meeting, _: Translator) -> str:
+    """A cancelled meeting has no agenda to set or send: members would read it as a meeting to come."""
+    return _(
+        "The meeting {when} is cancelled, so it has no agenda to set or send. Choose a coming meeting.",
+        when=meeting_when(meeting, _),
     )
 
 
@@ -330,6 +332,9 @@ async def set_agenda_case(turn: Turn) -> None:
         return
     meeting, rest = found
     date_words = len(turn.args) - len(rest)
+    if meeting.cancelled:
+        turn.reply(cancelled_agenda_text(meeting, _), buttons=meeting_choices(turn, "agenda", coming))
+        return
     if meeting.start <= turn.now:
         turn.reply(
             _(

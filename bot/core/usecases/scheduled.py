@@ -13,25 +13,62 @@ from bot.delivery.message import Button, Message
 from bot.delivery.outbox import Lane
 from bot.delivery.retention import forget_old_contents
 from bot.i18n import Translator
-from bot.storage.absences import claim_reminder, mark_escalated, unanswered_absences
-from kkrcore.meetings import upcoming_meetings
+from bot.storage.absences import Answer, active_absences_for, claim_reminder, mark_escalated, unanswered_absences
+from bot.storage.roster import Person
+from kkrcore.meetings import of_next_council, upcoming_meetings
 from kkrcore.models import Meeting
 
 
 async def send_reminders(turn: Turn) -> None:
+    """Before each meeting of this council: the members who have not reported absence (with the button to do so)
+    and the substitutes who accepted to attend. A move to a new time clears the claims, so the reminder comes
+    again before the new time. The next council's constituent meeting has none: its members are not this
+    council's (R-PER-1), and the bot would refuse the absence its button offers."""
     lead = timedelta(days=turn.settings.reminder_days)
-    due = [m for m in upcoming_meetings(await turn.meetings(), turn.now) if m.start - lead <= turn.now]
+    meetings = await turn.meetings()
+    due = [
+        m
+        for m in upcoming_meetings(meetings, turn.now)
+        if m.start - lead <= turn.now and not of_next_council(m, meetings)
+    ]
     if not due:
         return
     roster = await turn.roster()
     for meeting in due:
+        absences = await active_absences_for(turn.conn, meeting.id)
+        absent = {a.member_id for a in absences}
         for member in roster.members:
-            if await claim_reminder(turn.conn, meeting.id, member.id, turn.now):
+            if member.id not in absent and await claim_reminder(turn.conn, meeting.id, member.id, turn.now):
                 await turn.notify(
                     member.id,
                     lambda _, meeting=meeting: reminder(meeting, _),  # type: ignore[misc]
                     lane=Lane.BULK,
                 )
+        for absence in absences:
+            seat = roster.by_id.get(absence.member_id)
+            substitute = roster.by_id.get(absence.substitute_id or "")
+            if absence.answer is not Answer.ACCEPTED or seat is None or substitute is None:
+                continue
+            if await claim_reminder(turn.conn, meeting.id, substitute.id, turn.now):
+                await turn.notify(
+                    substitute.id,
+                    lambda _, meeting=meeting, seat=seat: substitute_reminder(meeting, seat, _),  # type: ignore[misc]
+                    lane=Lane.BULK,
+                )
+
+
+def substitute_reminder(meeting: Meeting, member: Person, _: Translator) -> Message:
+    """For the substitute who accepted: no afbud button (only members report absence)."""
+    return Message(
+        title=_("Reminder: KKR meeting {when}", when=meeting_when(meeting, _)),
+        text=_(
+            "The meeting is {when}, {place}. You attend in place of {member}.",
+            when=meeting_when(meeting, _),
+            place=where(meeting),
+            member=display_name(member, _),
+        ),
+        buttons=((Button(label=_("Show the meeting"), action=f"meetings {meeting.id}"),),),
+    )
 
 
 def reminder(meeting: Meeting, _: Translator) -> Message:

@@ -37,6 +37,8 @@ def substitute_status(absence: Absence, _: Translator) -> str:
         return _("will attend")
     if absence.answer is Answer.DECLINED:
         return _("cannot attend")
+    if absence.asked_again_at is not None:
+        return _("is asked again, since the meeting was moved")
     return _("has not answered")
 
 
@@ -58,6 +60,8 @@ def cover_line(absence: Absence, roster: Roster, _: Translator) -> str:
         return _("You attend in place of {member}.", member=name)
     if absence.answer is Answer.DECLINED:
         return _("You said you cannot attend in place of {member}.", member=name)
+    if absence.asked_again_at is not None:
+        return _("The meeting was moved: can you still attend in place of {member}? Please answer.", member=name)
     return _("{member} has asked you to attend in their place; please answer.", member=name)
 
 
