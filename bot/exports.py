@@ -4,8 +4,6 @@ the file never disagree; the text is in KKRBOT_DEFAULT_LANGUAGE."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from datetime import datetime
 
@@ -22,6 +20,7 @@ from bot.core.usecases.meetings import is_over, meeting_named, meeting_when
 from bot.i18n import Translator, translator
 from bot.storage.absences import Answer
 from bot.storage.db import Database
+from bot.storage.files import csv_text
 from bot.storage.meeting_changes import plan
 from bot.storage.roster import Roster
 from kkrcore.meetings import Quorum
@@ -58,24 +57,21 @@ async def minutes_export(
     held = is_over(meeting, now)
     _ = _translator(settings)
     if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["meeting", "member_id", "member", "party", "substitute_id", "substitute", "attended", "text"])
-        for record in records:
-            substitute = record.substitute
-            writer.writerow(
-                [
-                    meeting.id,
-                    record.member.id,
-                    record.member.name,
-                    record.member.party or "",
-                    substitute.id if substitute else "",
-                    substitute.name if substitute else "",
-                    "yes" if substitute and record.absence.answer is Answer.ACCEPTED else "no",
-                    minutes_line(record, _, held=held),
-                ]
-            )
-        return out.getvalue().rstrip("\n")
+        header = ["meeting", "member_id", "member", "party", "substitute_id", "substitute", "attended", "text"]
+        rows = [
+            [
+                meeting.id,
+                record.member.id,
+                record.member.name,
+                record.member.party or "",
+                record.substitute.id if record.substitute else "",
+                record.substitute.name if record.substitute else "",
+                "yes" if record.substitute and record.absence.answer is Answer.ACCEPTED else "no",
+                minutes_line(record, _, held=held),
+            ]
+            for record in records
+        ]
+        return csv_text([header, *rows]).rstrip("\n")
     lines = [f"## {_('For the minutes: {when}', when=meeting_when(meeting, _))}", ""]
     lines += [f"- {minutes_line(r, _, held=held)}" for r in records] or [no_absences_line(meeting, _, held=held)]
     return "\n".join(lines)
