@@ -95,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     restore = commands.add_parser("restore", help="put a backup in the database's place (the bot must be stopped)")
     restore.add_argument("file", type=Path)
+    restore.add_argument(
+        "--trust", action="store_true", help="restore a backup this installation did not take (or cannot check)"
+    )
     minutes = commands.add_parser("minutes", help="the minutes lines for a meeting: who was absent, who attended")
     minutes.add_argument("date", help="the meeting's date, e.g. 20.11.2026")
     minutes.add_argument("--format", default="md", help="md (default) or csv")
@@ -223,11 +226,11 @@ def backup_command(settings: Settings, output: Path | None) -> str:
     return f"backup written: {report.path} ({report.size} bytes, schema {report.schema_version}, integrity ok)"
 
 
-def restore_command(settings: Settings, backup: Path) -> str:
+def restore_command(settings: Settings, backup: Path, *, trust: bool = False) -> str:
     # Held for the whole restore: a bot that starts meanwhile waits for nothing half-copied; it refuses.
     try:
         with exclusive(settings.database):
-            report = restore_backup(backup, settings.database, utc_now())
+            report = restore_backup(backup, settings.database, utc_now(), trust=trust)
     except DatabaseInUse as exc:
         raise UsageError(f"{exc}; a backup is restored only while the bot is stopped") from None
     lines = [f"restored {settings.database} from {backup} (integrity ok)"]
@@ -555,7 +558,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(backup_command(settings, args.output))
             return 0
         if args.command == "restore":
-            print(restore_command(settings, args.file))
+            print(restore_command(settings, args.file, trust=args.trust))
             return 0
 
         if args.command == "calendar":
