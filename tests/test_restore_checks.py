@@ -115,7 +115,7 @@ async def test_a_backup_from_another_installation_asks_for_trust(tmp_path: Path)
     take_backup(here, tmp_path / "here" / "own.sqlite3")  # this installation has a key of its own
     before = files_of(here)
 
-    with pytest.raises(BackupError, match="not signed by this installation.*restore it with --trust$"):
+    with pytest.raises(BackupError, match=r"not signed by this installation.*restore it with --trust$"):
         restore_backup(backup, here, NOW)
     assert files_of(here) == before
 
@@ -125,7 +125,8 @@ async def test_a_backup_from_another_installation_asks_for_trust(tmp_path: Path)
 
 async def test_a_backup_changed_after_it_was_taken_asks_for_trust(tmp_path: Path) -> None:
     database, backup = await live_database_with_a_sent_message(tmp_path)
-    tamper(backup, "UPDATE persons SET phone = '+45 66 66 66 66' WHERE id = 'a-medlem-2';")  # the schema is kkrbot's; the data is not what was taken
+    # The schema is kkrbot's; the data is not what was taken.
+    tamper(backup, "UPDATE persons SET phone = '+45 66 66 66 66' WHERE id = 'a-medlem-2';")
 
     with pytest.raises(BackupError, match="--trust"):
         restore_backup(backup, database, NOW)
