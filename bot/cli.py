@@ -52,6 +52,7 @@ from bot.storage.roster import (
     replace_roster,
     roster_as_json,
 )
+from bot.storage.text_fields import PLACE_LIMIT, text_problem
 from kkrcore.composition import CompositionInput, compute_composition
 from kkrcore.dataset import DatasetError
 from kkrcore.meeting_changes import AddMeeting, CancelMeeting, MeetingChange
@@ -404,6 +405,9 @@ async def meeting_command(settings: Settings, args: argparse.Namespace) -> str:
             raise UsageError(f"write: kkrbot meeting {args.action} DATE")
         zone, now = settings.tz, utc_now()
         start, end = _clock_option(args.start, "start"), _clock_option(args.end, "end")
+        for option, value in (("--place", args.place), ("--address", args.address)):
+            if value and (problem := text_problem(value, PLACE_LIMIT)):
+                raise UsageError(f"{option}: {problem.english}")
         change: MeetingChange
         if args.action == "add":
             day = parse_date(args.date, now.astimezone(zone).date())

