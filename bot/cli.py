@@ -36,7 +36,14 @@ from bot.exports import ExportError, attendance_export, minutes_export
 from bot.i18n import compile_all, translator
 from bot.storage import broadcasts as store
 from bot.storage.accounts import issue_invites, teams_invite_link
-from bot.storage.backup import BackupError, default_backup_name, newest_backup_time, restore_backup, take_backup
+from bot.storage.backup import (
+    BackupError,
+    default_backup_name,
+    key_beside_backup_note,
+    newest_backup_time,
+    restore_backup,
+    take_backup,
+)
 from bot.storage.faults import Unrecoverable
 from bot.storage.health import assess, read_health
 from bot.storage.lock import DatabaseInUse, exclusive, holder
@@ -224,7 +231,8 @@ async def invites(settings: Settings, person_id: str | None, everyone: bool, cha
 def backup_command(settings: Settings, output: Path | None) -> str:
     destination = output or (settings.backup_dir or settings.database.resolve().parent) / default_backup_name(utc_now())
     report = take_backup(settings.database, destination)
-    return f"backup written: {report.path} ({report.size} bytes, schema {report.schema_version}, integrity ok)"
+    line = f"backup written: {report.path} ({report.size} bytes, schema {report.schema_version}, integrity ok)"
+    return line + key_beside_backup_note(settings.database, report.path)
 
 
 def restore_command(settings: Settings, backup: Path, *, trust: bool = False) -> str:

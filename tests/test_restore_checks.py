@@ -173,3 +173,14 @@ async def test_retention_removes_a_backups_signature_with_it(tmp_path: Path) -> 
 def current_version(database: Path) -> int:
     with closing(sqlite3.connect(database)) as conn:
         return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def test_a_backup_beside_its_key_gets_a_note(tmp_path: Path) -> None:
+    assert kkrbot(tmp_path, "roster", "list").returncode == 0
+
+    beside = kkrbot(tmp_path, "backup")
+    apart = kkrbot(tmp_path, "backup", "--output", "backups/b.sqlite3")
+
+    assert beside.returncode == apart.returncode == 0
+    assert "note: the backup is in the same folder as the key that signs it" in beside.stdout
+    assert "note:" not in apart.stdout

@@ -133,6 +133,17 @@ def key_path(database: Path) -> Path:
     return database.with_name(f"{database.name}.backup-key")
 
 
+def key_beside_backup_note(database: Path, backup: Path) -> str:
+    """A note for the operator when a backup lies in the folder of the key that signs it (the default without
+    KKRBOT_BACKUP_DIR): whoever can change that folder's backups can then read the key and sign them too."""
+    if backup.resolve().parent != key_path(database).resolve().parent:
+        return ""
+    return (
+        f"\nnote: the backup is in the same folder as the key that signs it ({key_path(database).name}); "
+        "keep backups in a folder of their own (KKRBOT_BACKUP_DIR or --output)"
+    )
+
+
 def signature_path(backup: Path) -> Path:
     return backup.with_name(f"{backup.name}.hmac")
 
