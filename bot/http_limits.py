@@ -137,6 +137,11 @@ class _Connection(asyncio.Protocol):
         if self.transport is not None:
             self.transport.close()
 
+    @property
+    def idle(self) -> bool:
+        """Neither handling a request nor still sending a response (a file, say): it may be displaced."""
+        return not self.busy and (self.transport is None or self.transport.get_write_buffer_size() == 0)
+
     def request_started(self) -> None:
         self.busy = True
         self._stop_header_clock()
@@ -203,9 +208,9 @@ class ConnectionGuard:
                 del self._per_peer[connection.peer]
 
     def _displace(self, peer: str | None) -> bool:
-        """Closes the oldest connection (of `peer`, or of anyone) that is not handling a request; False if all are."""
+        """Closes the oldest idle connection (of `peer`, or of anyone); False if none is idle."""
         for candidate in self._open:
-            if not candidate.busy and (peer is None or candidate.peer == peer):
+            if candidate.idle and (peer is None or candidate.peer == peer):
                 self.release(candidate)
                 candidate.close()
                 self.displaced += 1
