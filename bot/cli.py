@@ -36,7 +36,14 @@ from bot.exports import ExportError, attendance_export, minutes_export, record_a
 from bot.i18n import compile_all, translator
 from bot.storage import broadcasts as store
 from bot.storage.accounts import issue_invites, teams_invite_link
-from bot.storage.backup import BackupError, default_backup_name, newest_backup_time, restore_backup, take_backup
+from bot.storage.backup import (
+    BackupError,
+    default_backup_name,
+    key_beside_backup_note,
+    newest_backup_time,
+    restore_backup,
+    take_backup,
+)
 from bot.storage.faults import Unrecoverable
 from bot.storage.health import assess, read_health
 from bot.storage.lock import DatabaseInUse, exclusive, holder
@@ -53,6 +60,7 @@ from bot.storage.roster import (
     roster_as_json,
     seats_for_import,
 )
+from bot.storage.text_fields import PLACE_LIMIT, text_problem
 from kkrcore.dataset import DatasetError
 from kkrcore.meeting_changes import AddMeeting, CancelMeeting, MeetingChange
 from kkrcore.models import Meeting
@@ -96,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     restore = commands.add_parser("restore", help="put a backup in the database's place (the bot must be stopped)")
     restore.add_argument("file", type=Path)
+    restore.add_argument(
+        "--trust", action="store_true", help="restore a backup this installation did not take (or cannot check)"
+    )
     minutes = commands.add_parser("minutes", help="the minutes lines for a meeting: who was absent, who attended")
     minutes.add_argument("date", help="the meeting's date, e.g. 20.11.2026")
     minutes.add_argument("--format", default="md", help="md (default) or csv")
@@ -228,14 +239,15 @@ async def invites(settings: Settings, person_id: str | None, everyone: bool, cha
 def backup_command(settings: Settings, output: Path | None) -> str:
     destination = output or (settings.backup_dir or settings.database.resolve().parent) / default_backup_name(utc_now())
     report = take_backup(settings.database, destination)
-    return f"backup written: {report.path} ({report.size} bytes, schema {report.schema_version}, integrity ok)"
+    line = f"backup written: {report.path} ({report.size} bytes, schema {report.schema_version}, integrity ok)"
+    return line + key_beside_backup_note(settings.database, report.path)
 
 
-def restore_command(settings: Settings, backup: Path) -> str:
+def restore_command(settings: Settings, backup: Path, *, trust: bool = False) -> str:
     # Held for the whole restore: a bot that starts meanwhile waits for nothing half-copied; it refuses.
     try:
         with exclusive(settings.database):
-            report = restore_backup(backup, settings.database, utc_now())
+            report = restore_backup(backup, settings.database, utc_now(), trust=trust)
     except DatabaseInUse as exc:
         raise UsageError(f"{exc}; a backup is restored only while the bot is stopped") from None
     lines = [f"restored {settings.database} from {backup} (integrity ok)"]
@@ -409,6 +421,9 @@ async def meeting_command(settings: Settings, args: argparse.Namespace) -> str:
             raise UsageError(f"write: kkrbot meeting {args.action} DATE")
         zone, now = settings.tz, utc_now()
         start, end = _clock_option(args.start, "start"), _clock_option(args.end, "end")
+        for option, value in (("--place", args.place), ("--address", args.address)):
+            if value and (problem := text_problem(value, PLACE_LIMIT)):
+                raise UsageError(f"{option}: {problem.english}")
         change: MeetingChange
         if args.action == "add":
             day = parse_date(args.date, now.astimezone(zone).date())
@@ -566,7 +581,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(backup_command(settings, args.output))
             return 0
         if args.command == "restore":
-            print(restore_command(settings, args.file))
+            print(restore_command(settings, args.file, trust=args.trust))
             return 0
 
         if args.command == "calendar":

@@ -4,8 +4,6 @@ the file never disagree; the text is in KKRBOT_DEFAULT_LANGUAGE."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Sequence
 from datetime import datetime
@@ -36,6 +34,7 @@ from bot.i18n import Translator, translator
 from bot.storage.absences import Answer
 from bot.storage.attendance import AttendanceRecord, Presence, latest_record
 from bot.storage.db import Database
+from bot.storage.files import csv_text
 from bot.storage.meeting_changes import plan
 from bot.storage.roster import Roster
 from kkrcore.meetings import Quorum
@@ -98,18 +97,16 @@ async def minutes_export(
     if fmt == "csv":
         # `basis` says what a row rests on: `recorded` (the attendance of record: `attended` is a fact) or
         # `notices` (the absences and answers only: `attended` is the substitute's answer, not a fact).
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(
+        rows: list[list[str]] = [
             ["meeting", "member_id", "member", "party", "substitute_id", "substitute", "attended", "text", "basis"]
-        )
+        ]
         if found.record is not None:
             for seat in found.record.seats:
                 if seat.presence is Presence.MEMBER:
                     continue
                 member = found.roster.ever_by_id.get(seat.member_id)
                 substitute = found.roster.ever_by_id.get(seat.substitute_id or "")
-                writer.writerow(
+                rows.append(
                     [
                         meeting.id,
                         seat.member_id,
@@ -122,10 +119,10 @@ async def minutes_export(
                         "recorded",
                     ]
                 )
-            return out.getvalue().rstrip("\n")
+            return csv_text(rows).rstrip("\n")
         for record in records:
             substitute = record.substitute
-            writer.writerow(
+            rows.append(
                 [
                     meeting.id,
                     record.member.id,
@@ -138,7 +135,7 @@ async def minutes_export(
                     "notices",
                 ]
             )
-        return out.getvalue().rstrip("\n")
+        return csv_text(rows).rstrip("\n")
     text = await _minutes_text(db, dataset, date_text, held, _)
     heading = f"## {_('For the minutes: {when}', when=meeting_when(meeting, _))}"
     # The label and what the text rests on, then one sentence a line (minutes_lines puts a blank line between).

@@ -4,7 +4,8 @@ for documents sent to Teams as links.
 
 It listens only when Teams is configured or `KKRBOT_PUBLIC_URL` is set, on `KKRBOT_HTTP_HOST:KKRBOT_HTTP_PORT`
 (127.0.0.1:3978), meant to sit behind a TLS reverse proxy. There is no access log: the calendar feed's URL is
-its secret.
+its secret. Connections, header and body times and body sizes are limited by the server itself
+(`bot.http_limits`); every route is registered with its kind's limits (`limited`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from bot.config import Settings
 from bot.core.conversation import TICK_SECONDS, Conversation
 from bot.core.usecases.calendar_feed import feed_calendar
 from bot.delivery.outbox import pending_count
+from bot.http_limits import API, KEEPALIVE_SECONDS, LARGEST_BODY, PAGE, ConnectionGuard, limited
 from bot.storage.db import first_row
 
 if TYPE_CHECKING:
@@ -31,19 +33,19 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# An activity is a few kilobytes; nothing legitimate comes near this.
-MAX_BODY_BYTES = 256 * 1024
-
 
 @dataclass
 class HttpEndpoint:
     conversation: Conversation
     teams: TeamsChannel | None
     port: int
+    guard: ConnectionGuard | None = None
 
 
-def build_app(conversation: Conversation, teams: TeamsChannel | None) -> web.Application:
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
+def build_app(
+    conversation: Conversation, teams: TeamsChannel | None, guard: ConnectionGuard | None = None
+) -> web.Application:
+    app = web.Application(client_max_size=LARGEST_BODY, middlewares=[guard.middleware] if guard is not None else [])
 
     async def messages(request: web.Request) -> web.Response:
         if teams is None:
@@ -85,10 +87,10 @@ def build_app(conversation: Conversation, teams: TeamsChannel | None) -> web.App
             headers={"Content-Disposition": f'attachment; filename="{row[0]}"'},
         )
 
-    app.router.add_post("/api/messages", messages)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/calendar/{name}", calendar)
-    app.router.add_get("/files/{token}/{filename}", files)
+    app.router.add_post("/api/messages", limited(API, messages))
+    app.router.add_get("/healthz", limited(PAGE, healthz))
+    app.router.add_get("/calendar/{name}", limited(PAGE, calendar))
+    app.router.add_get("/files/{token}/{filename}", limited(PAGE, files))
     return app
 
 
@@ -117,15 +119,25 @@ async def serve_http(settings: Settings, conversation: Conversation, *, tick: bo
         worker_task = asyncio.create_task(teams.worker.run())
     if tick:
         tasks.append(asyncio.create_task(_tick_forever(conversation)))
-    runner = web.AppRunner(build_app(conversation, teams), access_log=None)
+    guard = ConnectionGuard()
+    runner = web.AppRunner(
+        build_app(conversation, teams, guard), access_log=None, keepalive_timeout=KEEPALIVE_SECONDS, lingering_time=1.0
+    )
     await runner.setup()
+    server: asyncio.Server | None = None
     try:
-        site = web.TCPSite(runner, settings.http_host, settings.http_port)
-        await site.start()
-        port = int(runner.addresses[0][1])
+        # Not aiohttp's TCPSite: every connection goes through the guard, which aiohttp has no place for.
+        assert runner.server is not None
+        aiohttp_server = runner.server
+        server = await asyncio.get_running_loop().create_server(
+            lambda: guard.protocol(aiohttp_server), settings.http_host, settings.http_port, reuse_address=True
+        )
+        port = int(server.sockets[0].getsockname()[1])
         log.info("HTTP endpoint on %s:%s (Teams %s)", settings.http_host, port, "on" if teams else "off")
-        yield HttpEndpoint(conversation, teams, port)
+        yield HttpEndpoint(conversation, teams, port, guard)
     finally:
+        if server is not None:
+            server.close()
         await runner.cleanup()
         for task in tasks:
             task.cancel()

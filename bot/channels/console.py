@@ -24,6 +24,7 @@ from bot.delivery.message import Button, Message
 from bot.delivery.outbox import Delivery, DeliveryResult, OutboxItem, OutboxWorker, with_stored_content
 from bot.i18n import Translator
 from bot.storage.accounts import accounts_of
+from bot.storage.files import write_private
 from bot.storage.roster import Person, Role, Roster
 
 CHANNEL = "console"
@@ -135,7 +136,10 @@ class Console:
         self.show_buttons(item.address)
         if message.document and message.document.content:
             path = self.download_dir / message.document.filename
-            path.write_bytes(message.document.content)
+            if message.document.mime_type == "text/calendar":
+                path.write_bytes(message.document.content)  # public: the meetings only
+            else:
+                write_private(path, message.document.content)  # /mine_data and the like: personal data
             self.say(self._("(file saved: {path})", path=path))
         elif message.document:
             self.say(self._("(document: {name})", name=message.document.filename))

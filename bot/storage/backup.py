@@ -5,13 +5,24 @@ while the bot writes (copying a WAL database's file by hand can give a torn copy
 temporary name, owner-only like the database, checked with `PRAGMA integrity_check`, and only then renamed
 to its final name: a file with a backup's name is always a whole, checked backup.
 
+A backup holds everything, personal data included, and a restore puts it in charge: a tampered one could bring
+a trigger that copies every outgoing message (invite links included) or drop kkrbot's own. So a restore
+compares the backup's whole schema (`sqlite_master`: every table, index, trigger and view with its SQL) with
+that of a fresh database migrated to the backup's version, and refuses any difference before anything is
+written. And each backup is signed: an HMAC-SHA256 of the file, in `<backup>.hmac` beside it, with a key kept
+beside the database (`<database>.backup-key`, owner-only), never in the backup folder. A backup whose signature
+this installation cannot check (taken elsewhere, or changed since) is restored only with `--trust`.
+
 These functions are synchronous (the stdlib `sqlite3` module); the running bot calls them in a thread.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import os
+import secrets
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -76,6 +87,100 @@ def check_database(path: Path) -> int:
     return version
 
 
+Schema = frozenset[tuple[str, str, str, str | None]]
+
+
+def _schema(conn: sqlite3.Connection) -> Schema:
+    """Every object of the database with its SQL (SQLite's own statistics tables left out: ANALYZE makes them)."""
+    return frozenset(
+        (row[0], row[1], row[2], row[3])
+        for row in conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master")
+        if not str(row[1]).startswith("sqlite_stat")
+    )
+
+
+def expected_schema(version: int) -> Schema:
+    """The schema of a fresh kkrbot database migrated to `version`."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        for script in MIGRATIONS[:version]:
+            conn.executescript(script)
+        return _schema(conn)
+    finally:
+        conn.close()
+
+
+def schema_differences(path: Path, version: int) -> list[str]:
+    """What the database at `path` has that kkrbot's schema `version` has not, and what it lacks ("extra trigger
+    x", "missing trigger y", "changed table z"); empty when they are the same."""
+    with _connect(path, read_only=True) as conn:
+        found = _schema(conn)
+    expected = expected_schema(version)
+    named = {(kind, name): sql for kind, name, _table, sql in expected}
+    present = {(kind, name): sql for kind, name, _table, sql in found}
+    differences = [
+        f"{'changed' if (kind, name) in named else 'extra'} {kind} {name}"
+        for kind, name, _table, _sql in sorted(found - expected, key=lambda o: (o[0], o[1]))
+    ]
+    differences += [
+        f"missing {kind} {name}" for kind, name, _table, _sql in sorted(expected) if (kind, name) not in present
+    ]
+    return differences
+
+
+def key_path(database: Path) -> Path:
+    """The installation's backup key: beside the database, never in a backup folder or a backup."""
+    return database.with_name(f"{database.name}.backup-key")
+
+
+def key_beside_backup_note(database: Path, backup: Path) -> str:
+    """A note for the operator when a backup lies in the folder of the key that signs it (the default without
+    KKRBOT_BACKUP_DIR): whoever can change that folder's backups can then read the key and sign them too."""
+    if backup.resolve().parent != key_path(database).resolve().parent:
+        return ""
+    return (
+        f"\nnote: the backup is in the same folder as the key that signs it ({key_path(database).name}); "
+        "keep backups in a folder of their own (KKRBOT_BACKUP_DIR or --output)"
+    )
+
+
+def signature_path(backup: Path) -> Path:
+    return backup.with_name(f"{backup.name}.hmac")
+
+
+def _installation_key(database: Path, *, create: bool) -> bytes | None:
+    path = key_path(database)
+    if create and not path.exists():
+        with contextlib.suppress(FileExistsError):
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+            try:
+                os.write(fd, secrets.token_hex(32).encode())
+            finally:
+                os.close(fd)
+    try:
+        return path.read_bytes().strip()
+    except FileNotFoundError:
+        return None
+
+
+def _file_hmac(key: bytes, path: Path) -> str:
+    mac = hmac.new(key, digestmod=hashlib.sha256)
+    with path.open("rb") as file:
+        while chunk := file.read(1 << 20):
+            mac.update(chunk)
+    return mac.hexdigest()
+
+
+def taken_here(database: Path, backup: Path, copy: Path) -> bool:
+    """True when `copy` (of `backup`) is byte for byte the backup this installation signed."""
+    key = _installation_key(database, create=False)
+    try:
+        signature = signature_path(backup).read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return False
+    return key is not None and hmac.compare_digest(_file_hmac(key, copy), signature)
+
+
 def _owner_only_file(path: Path) -> None:
     fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     os.close(fd)
@@ -99,6 +204,12 @@ def take_backup(database: Path, destination: Path) -> BackupReport:
             # The copy is a single file: no WAL beside it to lose when it is moved or copied.
             target.execute("PRAGMA journal_mode=DELETE")
         version = check_database(partial)
+        key = _installation_key(database, create=True)
+        assert key is not None
+        signature = signature_path(destination)
+        signature.unlink(missing_ok=True)
+        _owner_only_file(signature)
+        signature.write_text(_file_hmac(key, partial) + "\n", encoding="ascii")
         os.replace(partial, destination)
     except (OSError, sqlite3.Error) as exc:
         with contextlib.suppress(OSError):
@@ -123,6 +234,7 @@ def prune_backups(folder: Path, keep: int) -> list[Path]:
     removed = found[: max(0, len(found) - keep)]
     for path in removed:
         path.unlink(missing_ok=True)
+        signature_path(path).unlink(missing_ok=True)
     return removed
 
 
@@ -177,17 +289,23 @@ def _reconcile(restored: Path, replaced: Path) -> tuple[int, int] | None:
     return marked_sent, marked_processed
 
 
-def restore_backup(backup: Path, database: Path, now: datetime) -> RestoreReport:
+def restore_backup(backup: Path, database: Path, now: datetime, *, trust: bool = False) -> RestoreReport:
     """Puts a checked backup in the database's place and keeps the replaced database beside it.
 
+    The backup is copied as bytes to a staged file first, and that copy is what is checked (whole, kkrbot's
+    exact schema for its version, signed by this installation unless `trust`) and restored: nothing is written
+    to it, and the current database is not touched, before every check has passed.
+
     The caller has made sure no bot runs on `database` (the process lock)."""
-    check_database(backup)
+    if not backup.is_file():
+        raise BackupError(f"{backup}: no such file")
     replaced: Path | None = None
     staged = database.with_name(f".{database.name}.restoring")
     staged.unlink(missing_ok=True)
     try:
         _owner_only_file(staged)
         shutil.copyfile(backup, staged)
+        _check_restorable(backup, database, staged, trust=trust)
         if database.exists():
             replaced = database.with_name(f"{database.name}.replaced-{now.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}")
             # Fold the replaced database's WAL into it first, so the kept copy is one whole file.
@@ -202,4 +320,26 @@ def restore_backup(backup: Path, database: Path, now: datetime) -> RestoreReport
     except OSError as exc:
         staged.unlink(missing_ok=True)
         raise BackupError(f"restore into {database} failed: {exc}") from None
+    except BackupError:
+        staged.unlink(missing_ok=True)
+        raise
     return RestoreReport(backup, replaced, reconciled)
+
+
+def _check_restorable(backup: Path, database: Path, staged: Path, *, trust: bool) -> None:
+    """BackupError, in one line naming `backup`, unless the staged copy may be restored."""
+    try:
+        version = check_database(staged)
+        differences = schema_differences(staged, version)
+    except BackupError as exc:
+        raise BackupError(str(exc).replace(str(staged), str(backup))) from None
+    if differences:
+        shown = ", ".join(differences[:5]) + (f" and {len(differences) - 5} more" if len(differences) > 5 else "")
+        raise BackupError(
+            f"{backup}: its schema is not kkrbot's (schema {version}): {shown}; refused, nothing was changed"
+        )
+    if not trust and not taken_here(database, backup, staged):
+        raise BackupError(
+            f"{backup}: not signed by this installation (no {signature_path(backup).name} matching the key "
+            f"{key_path(database)}); if you know where it comes from, restore it with --trust"
+        )

@@ -28,6 +28,21 @@ from bot.storage.migrations import MIGRATIONS
 BUSY_TIMEOUT_MS = 5000
 
 
+# This connection's own triggers (TEMP: not in the database's schema, so a backup or another process never has
+# them): they tell the Database that a statement forgot a secret (migration 7 scrubbing a delivered invite
+# message, migration 14 a processed /start token, retention emptying processed updates). The transaction's
+# commit is then followed by a checkpoint, so the old page versions that held the secret leave the -wal file at
+# once (and secure_delete zeroes them in the database file).
+_FORGETTING_WATCHERS = """
+CREATE TEMP TRIGGER IF NOT EXISTS outbox_contents_forgotten AFTER UPDATE OF payload ON outbox
+WHEN OLD.payload IS NOT NEW.payload AND NEW.sensitive = 1
+BEGIN SELECT kkrbot_secret_forgotten(); END;
+CREATE TEMP TRIGGER IF NOT EXISTS inbox_contents_forgotten AFTER UPDATE OF payload ON inbox
+WHEN OLD.payload IS NOT NEW.payload AND NEW.processed_at IS NOT NULL
+BEGIN SELECT kkrbot_secret_forgotten(); END;
+"""
+
+
 def utc_text(moment: datetime) -> str:
     """Times are stored as UTC text so they sort and compare as strings."""
     if moment.tzinfo is None:
@@ -136,6 +151,8 @@ class Database:
         self._inode = _inode(path)
         # Single writes waiting for the next transaction to carry them (`write`).
         self._waiting: list[_Write] = []
+        # Set by the TEMP triggers when the running transaction forgot a secret (_FORGETTING_WATCHERS).
+        self._forgot_secret = False
 
     @classmethod
     async def open(cls, path: Path) -> Database:
@@ -163,6 +180,8 @@ class Database:
             await connection.execute("PRAGMA secure_delete=ON")
             database = cls(connection, path)
             await database._migrate()
+            await connection.create_function("kkrbot_secret_forgotten", 0, database._note_forgotten_secret)
+            await connection.executescript(_FORGETTING_WATCHERS)
         except BaseException:
             # aiosqlite's thread would keep the process alive after the error is reported.
             await connection.close()
@@ -186,6 +205,9 @@ class Database:
                     f"the database {self.path} could not be migrated to version {number}: {exc}"
                 ) from exc
 
+    def _note_forgotten_secret(self) -> None:  # in a statement, from a TEMP trigger
+        self._forgot_secret = True
+
     def ensure_file(self) -> None:
         """Raises `Unrecoverable` when the database file was deleted or replaced under the running bot: SQLite
         would go on writing into the deleted file, and all of it would be lost at the next start."""
@@ -201,6 +223,7 @@ class Database:
         commit; if it fails, they wait for the next one."""
         async with self._lock:
             carried, self._waiting = self._waiting, []
+            self._forgot_secret = False
             self.connection.begin_with_next_statement("BEGIN IMMEDIATE")
             try:
                 for write in carried:
@@ -228,6 +251,12 @@ class Database:
                 raise
             for write in carried:
                 write.done.set_result(None)
+            if self._forgot_secret:
+                self._forgot_secret = False
+                # Committed already: a checkpoint that cannot be done now (another process reading) is done by
+                # the next one, at the latest the next tick's. Its result row read to the end, as in `checkpoint`.
+                with contextlib.suppress(sqlite3.Error):
+                    await self.connection.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def write(self, sql: str, params: tuple[object, ...] = ()) -> None:
         """One statement, committed when this returns, with whatever else commits then.

@@ -462,4 +462,21 @@ MIGRATIONS: tuple[str, ...] = (
         settled_at TEXT
     );
     """,
+    # 17: a processed `/start TOKEN` (Telegram) or `start TOKEN` (Teams) keeps no token: the statement that marks
+    # it processed, whatever code writes it, cuts the text to the command, so the inbox (kept 30 days) holds no
+    # invite token, used or not.
+    """
+    CREATE TRIGGER inbox_forget_invite_tokens AFTER UPDATE OF processed_at ON inbox
+    WHEN NEW.processed_at IS NOT NULL
+    BEGIN
+        UPDATE inbox SET payload = json_set(payload, '$.message.text', '/start')
+        WHERE channel = NEW.channel AND update_id = NEW.update_id AND CASE WHEN json_valid(payload) THEN
+            lower(ltrim(json_extract(payload, '$.message.text'))) GLOB '/start[ @]*'
+            OR lower(ltrim(json_extract(payload, '$.message.text'))) GLOB 'start *' ELSE 0 END;
+        UPDATE inbox SET payload = json_set(payload, '$.text', 'start')
+        WHERE channel = NEW.channel AND update_id = NEW.update_id AND CASE WHEN json_valid(payload) THEN
+            lower(ltrim(json_extract(payload, '$.text'))) GLOB '/start[ @]*'
+            OR lower(ltrim(json_extract(payload, '$.text'))) GLOB 'start *' ELSE 0 END;
+    END;
+    """,
 )

@@ -25,7 +25,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from bot.storage.composition_lots import composition_with_lots, council_composition
 from bot.storage.db import first_row, rows, utc_text
+from bot.storage.files import csv_text, from_csv_cell, write_private
 from bot.storage.roster_seats import seat_problems
+from bot.storage.text_fields import NAME_LIMIT, PLACE_LIMIT, FieldRefused, clean_fields
 from kkrcore.composition import Composition
 from kkrcore.draw import TieUnresolved
 from kkrcore.membership import mayor_substitute, substitute_structure
@@ -44,6 +46,10 @@ class Role(StrEnum):
     MEMBER = "member"
     SUBSTITUTE = "substitute"
     SECRETARIAT = "secretariat"
+
+
+# Checked on import only (bot.storage.text_fields): what is stored already is shown as it is.
+_TEXT_LIMITS = {"name": NAME_LIMIT, "party": PLACE_LIMIT, "phone": PLACE_LIMIT, "email": PLACE_LIMIT}
 
 
 class RosterError(ValueError):
@@ -120,7 +126,7 @@ def _clean_csv_row(row: dict[str, str | None]) -> dict[str, Any]:
     for key, raw in row.items():
         if key is None:
             raise RosterError("more cells than header columns")
-        value = (raw or "").strip()
+        value = from_csv_cell((raw or "").strip())
         if value == "":
             continue
         if key in ("mayor", "example", "longest_serving"):
@@ -177,7 +183,9 @@ def validate_roster(
 
     for index, row in enumerate(rows):
         try:
-            people.append(Person.model_validate(row))
+            people.append(Person.model_validate(clean_fields(row, _TEXT_LIMITS)))
+        except FieldRefused as exc:
+            raise fail(index, exc.field, exc.problem.english) from None
         except ValidationError as exc:
             error = exc.errors()[0]
             field = ".".join(str(part) for part in error["loc"]) or "row"
@@ -390,14 +398,9 @@ def export_roster(people: Sequence[Person], path: Path) -> None:
         data = {"people": [p.model_dump(mode="json", exclude_defaults=True) for p in people]}
         text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
     else:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(_COLUMNS)
-        for person in people:
-            writer.writerow([_to_cell(getattr(person, c)) for c in _COLUMNS])
-        text = out.getvalue()
+        text = csv_text([_COLUMNS, *([_to_cell(getattr(person, c)) for c in _COLUMNS] for person in people)])
     try:
-        path.write_text(text, encoding="utf-8")
+        write_private(path, text)
     except OSError as exc:
         raise RosterError(f"{path}: cannot write: {exc.strerror}") from None
 

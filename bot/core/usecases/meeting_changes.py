@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core.commands import is_number
 from bot.core.dates import is_weekday_name, month_number, read_date
+from bot.core.text_problems import text_problem_text
 from bot.core.turn import Turn, _p, capitalised, display_name, quoted
 from bot.core.usecases.absence_notices import check_quorum, where
 from bot.core.usecases.broadcasts import concerned_by_meeting
@@ -45,6 +46,7 @@ from bot.storage.absences import (
 )
 from bot.storage.meeting_changes import record_change, save_draft, settle_draft
 from bot.storage.roster import Person, Role, Roster
+from bot.storage.text_fields import PLACE_LIMIT, TextFieldError, clean_text
 from kkrcore.meeting_changes import (
     AddMeeting,
     CancelMeeting,
@@ -329,9 +331,11 @@ def date_attempt_error(words: Sequence[str]) -> BadDate | None:
 
 
 def place_and_address(text: str) -> tuple[str | None, str | None]:
-    """ "Hjørring Rådhus, Springvandspladsen 5" is a place and its address."""
+    """ "Hjørring Rådhus, Springvandspladsen 5" is a place and its address (TextFieldError for a character
+    that has no place in them, or more than PLACE_LIMIT characters: bot.storage.text_fields)."""
     place, _comma, address = text.partition(",")
-    return place.strip() or None, address.strip() or None
+    place, address = clean_text(place.strip(), PLACE_LIMIT), clean_text(address.strip(), PLACE_LIMIT)
+    return place or None, address or None
 
 
 def _at(turn: Turn, day: date, clock: time) -> datetime:
@@ -403,6 +407,9 @@ async def meeting_change_case(turn: Turn) -> None:
             + "\n\n"
             + usage(turn)
         )
+        return
+    except TextFieldError as error:
+        turn.reply(text_problem_text(error.problem, _))
         return
     if requested is None:
         return
