@@ -25,6 +25,7 @@ from bot.core.conversation import TICK_SECONDS, Conversation
 from bot.core.usecases.calendar_feed import feed_calendar
 from bot.delivery.outbox import pending_count
 from bot.storage.db import first_row
+from bot.web_answers import add_answer_routes
 
 if TYPE_CHECKING:
     from bot.channels.teams import TeamsChannel
@@ -89,6 +90,7 @@ def build_app(conversation: Conversation, teams: TeamsChannel | None) -> web.App
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/calendar/{name}", calendar)
     app.router.add_get("/files/{token}/{filename}", files)
+    add_answer_routes(app, conversation)
     return app
 
 

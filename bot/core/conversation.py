@@ -140,10 +140,14 @@ class Router(Protocol):
 
 
 class AccountRouter:
-    """Production routing: the accounts bound with an invite, or the one channel chosen with /kanal."""
+    """Production routing: the accounts bound with an invite, or the one channel chosen with /kanal; with
+    e-mail on, the roster's address for a person without a chat account."""
+
+    def __init__(self, *, email: bool = False) -> None:
+        self.email = email
 
     async def routes(self, conn: aiosqlite.Connection, person_id: str) -> list[tuple[str, str]]:
-        return await notification_routes(conn, person_id)
+        return await notification_routes(conn, person_id, email=self.email)
 
 
 class Conversation:
@@ -159,7 +163,7 @@ class Conversation:
         self.dataset = dataset
         self.settings = settings
         self.clock = clock
-        self.router: Router = router or AccountRouter()
+        self.router: Router = router or AccountRouter(email=settings.email_enabled)
         self._after_commit: list[Callable[[], None]] = []
         self._rosters = RosterCache()
 
