@@ -179,6 +179,21 @@ async def test_a_moved_meeting_invalidates_the_links_and_a_cancelled_one_too(mai
     assert (await mailing.http("POST", old["Jeg deltager"]))[0] == 404
     assert answer_of(mailing) is None
 
+    # The move sends new links, for the new time, which work.
+    alerts = await mailing.smtp.wait_for(SUBSTITUTE_MAIL, 2)
+    [again] = [m for m in alerts if m["Subject"].startswith("Kan du deltage")][1:]
+    assert "kl. 13.00–15.00" in plain_text(again)
+    new = links(plain_text(again))
+    assert (await mailing.http("POST", new["Jeg deltager"]))[0] == 200
+    assert answer_of(mailing) == "accepted"
+
+    # A cancellation invalidates them too.
+    await bot.conversation.act("sekretariat-1", "meeting", ("aflys", "12.02.2027"), _meeting_change_case())
+    await bot.conversation.act("sekretariat-1", "meeting", ("send", _last_draft(mailing)), _meeting_change_case())
+    assert (await mailing.http("GET", new["Jeg kan ikke"]))[0] == 404
+    assert (await mailing.http("POST", new["Jeg kan ikke"]))[0] == 404
+    assert answer_of(mailing) == "accepted"
+
 
 def _meeting_change_case() -> Any:
     from bot.core.usecases.meeting_changes import meeting_change_case
@@ -384,3 +399,20 @@ async def test_without_a_public_url_the_alert_says_how_to_answer(
         assert "For at svare" in body
         assert "+45 20 00 01 03" in body  # the secretariat's phone
         assert "http" not in body
+
+
+async def test_a_bound_person_may_choose_email_with_kanal(mailing: Mailing) -> None:
+    bot = mailing.bot
+    await bot.bind(MEMBER, "a-medlem-1")
+    await bot.bind(SECRETARY, "sekretariat-1")
+    offer = await bot.ask(SECRETARY, "/kanal")
+    assert [b["text"] for b in offer.buttons[0]] == ["Telegram", "e-mail", "Alle steder"]
+    chosen = await bot.press(SECRETARY, offer, "e-mail")
+    assert "e-mail" in text(chosen)
+    before = len(bot.tg.sent_to(SECRETARY))
+
+    await report_absence(bot)
+
+    [notice] = await mailing.smtp.wait_for("anne.eksempelsen@example.dk")
+    assert "har meldt afbud" in plain_text(notice)
+    assert len(bot.tg.sent_to(SECRETARY)) == before

@@ -275,6 +275,21 @@ def substitute_alert(absence: Absence, member: Person, meeting: Meeting, _: Tran
     )
 
 
+async def ask_again_after_move(turn: Turn, meeting: Meeting) -> None:
+    """After a move, a substitute who has not answered yet is asked again, for the new time: the answer links of
+    an e-mail alert name the old start and no longer work (bot.core.usecases.answer_links)."""
+    roster = await turn.roster()
+    for absence in await active_absences_for(turn.conn, meeting.id):
+        member = roster.by_id.get(absence.member_id)
+        if absence.answer is not None or absence.substitute_id is None or member is None:
+            continue
+        if await reachable(turn, absence.substitute_id):
+            await turn.notify(
+                absence.substitute_id,
+                lambda _, absence=absence, member=member: substitute_alert(absence, member, meeting, _),  # type: ignore[misc]
+            )
+
+
 async def _numbered_absence(turn: Turn, text: str) -> tuple[Absence | None, Meeting | None]:
     """The absence notice with that number, and its meeting, as far as they exist."""
     absence = await get_absence(turn.conn, int(text)) if is_number(text) else None

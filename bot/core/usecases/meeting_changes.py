@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from bot.core.commands import is_number
 from bot.core.dates import read_date
 from bot.core.turn import Turn, _p, capitalised, display_name, quoted
-from bot.core.usecases.absence_notices import where
+from bot.core.usecases.absence_notices import ask_again_after_move, where
 from bot.core.usecases.broadcasts import concerned_by_meeting
 from bot.core.usecases.meetings import (
     date_attempt,
@@ -105,6 +105,8 @@ async def carry_out(turn: Turn, change: MeetingChange, *, reason: str | None) ->
             lambda _, person=person: change_message(effect, person, roster, reason, _),  # type: ignore[misc]
             lane=Lane.BULK,
         )
+    if isinstance(change, MoveMeeting):
+        await ask_again_after_move(turn, effect.after)
     return effect
 
 
