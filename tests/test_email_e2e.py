@@ -10,12 +10,14 @@ import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp import web
+from icalendar import Calendar
 
 from bot.channels.email import EmailChannel, serve_email
 from bot.delivery.message import Button, Message
@@ -416,3 +418,64 @@ async def test_a_bound_person_may_choose_email_with_kanal(mailing: Mailing) -> N
     [notice] = await mailing.smtp.wait_for("anne.eksempelsen@example.dk")
     assert "har meldt afbud" in plain_text(notice)
     assert len(bot.tg.sent_to(SECRETARY)) == before
+
+
+def invitation(message: EmailMessage) -> tuple[str, Calendar]:
+    """The iTIP part of an e-mail: its method parameter and the calendar it carries."""
+    [part] = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
+    return str(part.get_param("method")), Calendar.from_ical(part.get_content())
+
+
+def invitations_for(smtp: FakeSmtp, address: str, uid: str) -> list[tuple[str, Calendar]]:
+    found = [invitation(m) for m in smtp.to(address) if any(p.get_content_type() == "text/calendar" for p in m.walk())]
+    return [(method, cal) for method, cal in found if str(cal.walk("VEVENT")[0]["uid"]) == uid]
+
+
+async def _invitations(smtp: FakeSmtp, address: str, uid: str, count: int) -> list[tuple[str, Calendar]]:
+    async with asyncio.timeout(60):
+        while len(found := invitations_for(smtp, address, uid)) < count:
+            await smtp.wait_for(address, len(smtp.to(address)) + 1)
+    return found
+
+
+async def test_calendar_invitations_request_then_update_then_cancel(
+    tg: FakeTelegram, tmp_path: Path, clock: Clock, smtp: FakeSmtp
+) -> None:
+    member = "nina.proevegaard@example.dk"  # a-medlem-1
+    uid = "kkr-nordjylland-2027-02-12@kkrbot"
+    async for m in running(tg, tmp_path / "kkrbot.sqlite3", clock, smtp, mail_invitations=True, mail_per_second=1000):
+        conversation = m.bot.conversation
+        # Only this member has an address, so the test waits for a dozen e-mails, not three hundred.
+        await conversation.db.write("UPDATE persons SET email = NULL WHERE id != 'a-medlem-1'")
+        await conversation.tick()
+        [(method, first)] = await _invitations(smtp, member, uid, 1)
+        assert method == "REQUEST"
+        assert str(first["method"]) == "REQUEST"
+        event = first.walk("VEVENT")[0]
+        assert str(event["organizer"]) == f"mailto:{MAIL_FROM}"
+        assert str(event["attendee"]) == f"mailto:{member}"
+        assert event["attendee"].params["RSVP"] == "FALSE"
+        assert first.walk("VTIMEZONE")
+        assert event.decoded("dtstart").hour == 10
+        await conversation.tick()  # nothing changed: nothing more
+
+        await conversation.act(
+            "sekretariat-1", "meeting", ("flyt", "12.02.2027", "13:00-15:00"), _meeting_change_case()
+        )
+        await conversation.act("sekretariat-1", "meeting", ("send", _last_draft(m)), _meeting_change_case())
+        await conversation.tick()
+        [_, (method, moved)] = await _invitations(smtp, member, uid, 2)
+        assert method == "REQUEST"
+        assert moved.walk("VEVENT")[0]["sequence"] == event["sequence"] + 1
+        assert moved.walk("VEVENT")[0].decoded("dtstart").hour == 13
+
+        await conversation.act("sekretariat-1", "meeting", ("aflys", "12.02.2027"), _meeting_change_case())
+        await conversation.act("sekretariat-1", "meeting", ("send", _last_draft(m)), _meeting_change_case())
+        await conversation.tick()
+        [_, _, (method, cancelled)] = await _invitations(smtp, member, uid, 3)
+        assert method == "CANCEL"
+        assert str(cancelled["method"]) == "CANCEL"
+        assert cancelled.walk("VEVENT")[0]["sequence"] > moved.walk("VEVENT")[0]["sequence"]
+        await conversation.tick()
+        await asyncio.sleep(1)
+        assert len(invitations_for(smtp, member, uid)) == 3

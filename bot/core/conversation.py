@@ -29,6 +29,7 @@ from bot.core.usecases import (
     elections,
     fora,
     general,
+    mail_invitations,
     meeting_changes,
     meetings,
     onboarding,
@@ -95,6 +96,7 @@ SCHEDULED: tuple[UseCase, ...] = (
     broadcasts.report_finished,
     scheduled.forget_old_messages,
     appointments.remind_erhvervshus,
+    mail_invitations.send_invitations,
 )
 
 TICK_SECONDS = 60

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
 import aiosqlite
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vCalAddress, vText
 
 from bot.core.dates import parse_date, read_date
 from bot.core.turn import Turn, capitalised, quoted
@@ -247,7 +248,25 @@ async def all_meetings_case(turn: Turn) -> None:
     )
 
 
-def build_calendar(meetings: Sequence[Meeting], agendas: Mapping[str, Agenda], _: Translator, now: datetime) -> bytes:
+@dataclass(frozen=True)
+class Invitation:
+    """What makes the calendar an iTIP message to one person (RFC 5546): REQUEST or CANCEL, from the organizer's
+    address to the attendee's, with the SEQUENCE that person's calendar must see rise."""
+
+    method: str
+    organizer: str
+    attendee: str
+    sequence: int
+
+
+def build_calendar(
+    meetings: Sequence[Meeting],
+    agendas: Mapping[str, Agenda],
+    _: Translator,
+    now: datetime,
+    *,
+    invitation: Invitation | None = None,
+) -> bytes:
     """The one .ics builder (the chat's /kalender, `kkrbot calendar`, the Teams calendar feed): METHOD:PUBLISH,
     a VTIMEZONE for every TZID used (RFC 5545; Outlook misreads a file without), a stable UID per meeting, a
     DESCRIPTION with the group-meeting window and the latest agenda, and a SEQUENCE raised by every change
@@ -257,7 +276,7 @@ def build_calendar(meetings: Sequence[Meeting], agendas: Mapping[str, Agenda], _
     calendar = Calendar()
     calendar.add("prodid", "-//KKR Nordjylland//kkrbot//DA")
     calendar.add("version", "2.0")
-    calendar.add("method", "PUBLISH")
+    calendar.add("method", invitation.method if invitation else "PUBLISH")
     calendar.add("x-wr-calname", "KKR Nordjylland")
     for meeting in meetings:
         agenda = agendas.get(meeting.id)
@@ -280,11 +299,24 @@ def build_calendar(meetings: Sequence[Meeting], agendas: Mapping[str, Agenda], _
             )
         description.extend(agenda_lines(agenda, _, held=is_over(meeting, now)))
         event.add("description", "\n".join(description))
-        event.add("sequence", meeting.sequence + (agenda.versions - 1 if agenda else 0))
-        event.add("status", "CANCELLED" if meeting.cancelled else "CONFIRMED")
+        event.add("sequence", invitation.sequence if invitation else calendar_sequence(meeting, agenda))
+        cancelled = meeting.cancelled or (invitation is not None and invitation.method == "CANCEL")
+        event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+        if invitation is not None:
+            organizer = vCalAddress(f"mailto:{invitation.organizer}")
+            organizer.params["cn"] = vText("KKR Nordjylland")
+            event.add("organizer", organizer)
+            attendee = vCalAddress(f"mailto:{invitation.attendee}")
+            attendee.params.update({"role": vText("REQ-PARTICIPANT"), "rsvp": vText("FALSE")})
+            event.add("attendee", attendee)
         calendar.add_component(event)
     calendar.add_missing_timezones()
     return bytes(calendar.to_ical())
+
+
+def calendar_sequence(meeting: Meeting, agenda: Agenda | None) -> int:
+    """Raised by every move or cancellation and every new agenda version, so calendars update the event in place."""
+    return meeting.sequence + (agenda.versions - 1 if agenda else 0)
 
 
 async def calendar_file(conn: aiosqlite.Connection, meetings: Sequence[Meeting], _: Translator, now: datetime) -> bytes:
