@@ -22,9 +22,10 @@ from icalendar import Calendar
 from bot.channels.email import EmailChannel, serve_email
 from bot.delivery.message import Button, Message
 from bot.delivery.outbox import enqueue
+from bot.invite_mail_cli import InviteMailError, ask, invites_by_email
 from bot.storage.health import TICK, assess, beat, read_health
 from bot.web import serve_http
-from tests.conftest import Clock, RunningBot, start_bot
+from tests.conftest import Clock, RunningBot, link_token, start_bot
 from tests.fake_smtp import FakeSmtp, html_text, plain_text
 from tests.fake_telegram import FakeTelegram, SentMessage
 
@@ -479,3 +480,33 @@ async def test_calendar_invitations_request_then_update_then_cancel(
         await conversation.tick()
         await asyncio.sleep(1)
         assert len(invitations_for(smtp, member, uid)) == 3
+
+
+async def test_invites_by_email_carry_each_persons_link_and_are_scrubbed_once_sent(mailing: Mailing) -> None:
+    bot = mailing.bot
+    with pytest.raises(InviteMailError, match="--yes"):
+        await invites_by_email(bot.settings, "a-stedfortraeder-1", False, yes=False, confirm=ask)
+    asked: list[int] = []
+    assert await invites_by_email(bot.settings, None, True, yes=False, confirm=lambda n: asked.append(n) or False) == (
+        "nothing sent"
+    )
+    assert asked == [46]
+    assert not mailing.rows("SELECT 1 FROM outbox WHERE channel = 'email'")
+
+    out = await invites_by_email(bot.settings, "a-stedfortraeder-1", False, yes=True)
+    assert out.splitlines()[0] == f"a-stedfortraeder-1\t{SUBSTITUTE_MAIL}"
+    mailing.email.worker.wake()
+    [mail] = await mailing.smtp.wait_for(SUBSTITUTE_MAIL)
+    body = plain_text(mail)
+    assert "Ole Demoholm (eksempel)" in body
+    link = re.search(r"^Telegram: (https://t\.me/\S+)$", body, re.MULTILINE)
+    assert link is not None
+    token = link_token(link[1])
+
+    # Scrubbed once handed to the mail server: the database no longer holds the link.
+    async with asyncio.timeout(30):
+        while token in "".join(r[0] for r in mailing.rows("SELECT payload FROM outbox")):  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+    # The link binds the substitute's Telegram account, once.
+    welcome = await bot.ask(4004, f"/start {token}")
+    assert "Velkommen, Ole Demoholm" in text(welcome)
