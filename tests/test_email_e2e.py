@@ -20,10 +20,13 @@ from aiohttp import web
 from icalendar import Calendar
 
 from bot.channels.email import EmailChannel, serve_email
+from bot.core.usecases.broadcasts import make_draft, send
 from bot.delivery.message import Button, Message
 from bot.delivery.outbox import enqueue
 from bot.invite_mail_cli import InviteMailError, ask, invites_by_email
 from bot.storage.health import TICK, assess, beat, read_health
+from bot.storage.meeting_changes import plan
+from bot.storage.roster import Roster
 from bot.web import serve_http
 from tests.conftest import Clock, RunningBot, link_token, start_bot
 from tests.fake_smtp import FakeSmtp, html_text, plain_text
@@ -510,3 +513,24 @@ async def test_invites_by_email_carry_each_persons_link_and_are_scrubbed_once_se
     # The link binds the substitute's Telegram account, once.
     welcome = await bot.ask(4004, f"/start {token}")
     assert "Velkommen, Ole Demoholm" in text(welcome)
+
+
+async def test_a_broadcasts_report_says_email_was_handed_to_the_mail_server(mailing: Mailing) -> None:
+    bot = mailing.bot
+    await bot.bind(SECRETARY, "sekretariat-1")
+    conversation = bot.conversation
+    async with conversation.db.transaction() as conn:
+        people = [p for p in (await Roster.load(conn)).people if p.id in ("a-stedfortraeder-1", "a-stedfortraeder-2")]
+        broadcast_id = await make_draft(
+            conn, conversation, people, sender_id="sekretariat-1", now=bot.clock(), audience="test", text="Husk mødet"
+        )
+        await send(conn, conversation, broadcast_id, bot.clock(), await plan(conn, conversation.dataset))
+    mailing.email.worker.wake()
+    await mailing.smtp.wait_for(SUBSTITUTE_MAIL)
+    await mailing.smtp.wait_for("rasmus.opdigtsen@example.dk")
+    async with asyncio.timeout(30):
+        while not mailing.rows("SELECT 1 FROM broadcasts WHERE reported_at IS NOT NULL"):
+            await conversation.tick()
+            await asyncio.sleep(0.1)
+    [report] = await bot.tg.wait_for(lambda m: m.chat_id == SECRETARY and "Udsendelse" in text(m))
+    assert "2 af dem pr. e-mail: afleveret til mailserveren" in text(report)
