@@ -148,7 +148,10 @@ def compose(
         rich.append(_paragraphs_html(how_to_answer))
     document = message.document
     if document is not None and not document.content and not document.mime_type.startswith(CALENDAR):
-        note = _("The document {name} is in the chat.", name=document.filename)
+        # A file only the chat service holds (a PDF sent to the bot in Telegram): it cannot be attached here.
+        note = _(
+            "The document {name} could not be attached; please ask the secretariat for it.", name=document.filename
+        )
         plain += [note, ""]
         rich.append(_paragraphs_html(note))
     footer = _("Sent by the KKR Nordjylland bot. Replies to this e-mail are not read; please contact the secretariat.")
