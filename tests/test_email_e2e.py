@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -20,9 +21,11 @@ from aiohttp import web
 from icalendar import Calendar
 
 from bot.channels.email import EmailChannel, serve_email
+from bot.core.conversation import undeliverable_reason
 from bot.core.usecases.broadcasts import make_draft, send
 from bot.delivery.message import Button, Message
-from bot.delivery.outbox import enqueue
+from bot.delivery.outbox import Delivery, DeliveryResult, enqueue
+from bot.i18n import translator
 from bot.invite_mail_cli import InviteMailError, ask, invites_by_email
 from bot.storage.health import TICK, assess, beat, read_health
 from bot.storage.meeting_changes import plan
@@ -534,3 +537,11 @@ async def test_a_broadcasts_report_says_email_was_handed_to_the_mail_server(mail
             await asyncio.sleep(0.1)
     [report] = await bot.tg.wait_for(lambda m: m.chat_id == SECRETARY and "Udsendelse" in text(m))
     assert "2 af dem pr. e-mail: afleveret til mailserveren" in text(report)
+
+
+def test_the_secretariat_is_told_why_an_email_was_given_up_in_words() -> None:
+    _ = translator("da", ZoneInfo("Europe/Copenhagen"))
+    refused = DeliveryResult(Delivery.GIVE_UP, error="recipient refused (550)")
+    rejected = DeliveryResult(Delivery.GIVE_UP, error="mail server refused it (554)")
+    assert undeliverable_reason(refused, _) == "mailserveren afviste deres e-mailadresse"
+    assert undeliverable_reason(rejected, _) == "mailserveren afviste e-mailen"

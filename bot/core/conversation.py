@@ -123,6 +123,10 @@ def undeliverable_reason(result: DeliveryResult, _: Translator) -> str:
         return _("our message was too long (our error; it is in the log)")
     if "chat not found" in error or "deactivated" in error or "kicked" in error:
         return _("their chat no longer exists")
+    if "recipient refused" in error:
+        return _("the mail server refused their e-mail address")
+    if "mail server" in error:
+        return _("the mail server refused the e-mail")
     return _("the chat service refused it")
 
 
