@@ -28,7 +28,7 @@ async def invites_by_email(
     settings: Settings, person_id: str | None, everyone: bool, *, yes: bool, confirm: Callable[[int], bool] = ask
 ) -> str:
     if not settings.email_enabled:
-        raise InviteMailError("e-mail invites need KKRBOT_SMTP_HOST and KKRBOT_MAIL_FROM (README, E-mail)")
+        raise InviteMailError("e-mail invites need KKRBOT_SMTP_HOST and KKRBOT_MAIL_FROM (README, By e-mail)")
     conversation = await open_conversation(settings)
     try:
         async with conversation.db.read() as conn:
@@ -54,5 +54,5 @@ async def invites_by_email(
     lines = [f"{p.id}\t{p.email}" for p in queued]
     if without:
         lines.append(f"no e-mail address in the roster: {', '.join(without)}")
-    lines.append(f"{len(queued)} invite e-mails queued; the running bot sends them")
+    lines.append(f"{len(queued)} invite e-mail{'' if len(queued) == 1 else 's'} queued; the running bot sends them")
     return "\n".join(lines)

@@ -392,7 +392,7 @@ async def test_a_repeat_of_a_row_carries_its_message_id(mailing: Mailing) -> Non
 async def test_without_a_public_url_the_alert_says_how_to_answer(
     tg: FakeTelegram, tmp_path: Path, clock: Clock, smtp: FakeSmtp
 ) -> None:
-    async for m in running(tg, tmp_path / "kkrbot.sqlite3", clock, smtp, public_url=None, http_port=3978):
+    async for m in running(tg, tmp_path / "kkrbot.sqlite3", clock, smtp, public_url=None):
         alert = Message(
             title="Kan du deltage?",
             text="Svar venligst.",

@@ -263,10 +263,11 @@ class EmailChannel:
 
     async def render(self, item: OutboxItem) -> EmailMessage:
         message = await with_stored_content(self.db, item.message)
-        async with self.db.transaction() as conn:
-            _ = await self.conversation.translator_for(conn, item.person_id)
-            if self._key is None:
+        if self._key is None:
+            async with self.db.transaction() as conn:  # created on first use
                 self._key = await link_key(conn)
+        async with self.db.read() as conn:
+            _ = await self.conversation.translator_for(conn, item.person_id)
         links, asks = await self._links(message)
         how = await self._how_to_answer(_) if asks and not links else None
         return email_message(
