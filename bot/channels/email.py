@@ -32,6 +32,8 @@ import aiosmtplib
 
 from bot.config import Settings
 from bot.core.conversation import Conversation
+from bot.core.turn import display_name
+from bot.core.usecases.absence_notices import contact
 from bot.core.usecases.answer_links import ANSWER_ACTION, answer_link
 from bot.delivery.message import Message
 from bot.delivery.outbox import Delivery, DeliveryResult, OutboxItem, OutboxWorker, with_stored_content
@@ -254,11 +256,7 @@ class EmailChannel:
         async with self.db.read() as conn:
             roster = await self.conversation.roster(conn)
         secretariat = [p for p in roster.people if p.role is Role.SECRETARIAT]
-        contacts = "; ".join(
-            f"{p.name}, " + _("phone {phone}, e-mail {email}", phone=p.phone or "–", email=p.email or "–")
-            for p in secretariat
-            if p.phone or p.email
-        )
+        contacts = "; ".join(f"{display_name(p, _)}, {contact(p, _)}" for p in secretariat if p.phone or p.email)
         return _("To answer, please tell the secretariat: {contacts}.", contacts=contacts or "–")
 
     async def render(self, item: OutboxItem) -> EmailMessage:
