@@ -136,6 +136,8 @@ async def test_an_unbound_substitute_is_alerted_by_email_and_answers_with_its_li
     assert "Svar på denne e-mail bliver ikke læst" in body
     assert "Jeg deltager" in html_text(alert)
     assert re.fullmatch(r"<kkrbot\.\d+\.[0-9a-f]{16}@kkrbot\.example\.dk>", alert["Message-ID"])
+    notice = await bot.tg.wait_for(lambda m: m.chat_id == SECRETARY and "har meldt afbud" in text(m))
+    assert "Ole Demoholm (eksempel), får besked pr. e-mail." in text(notice[0])
     # No other person's phone or address: the chat's alert has none.
     assert "+45" not in body
     assert "@example.dk" not in body
