@@ -121,6 +121,7 @@ def compose(
     says replies are not read."""
     first_line = message.text.strip().split("\n", 1)[0]
     subject = message.title or (first_line[:70] + "…" if len(first_line) > 70 else first_line) or SENDER_NAME
+    subject = " ".join(subject.split())  # one header line, whatever a name in it holds
     plain: list[str] = []
     rich: list[str] = []
     if message.title:
