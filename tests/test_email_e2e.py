@@ -547,3 +547,15 @@ def test_the_secretariat_is_told_why_an_email_was_given_up_in_words() -> None:
     rejected = DeliveryResult(Delivery.GIVE_UP, error="mail server refused it (554)")
     assert undeliverable_reason(refused, _) == "mailserveren afviste deres e-mailadresse"
     assert undeliverable_reason(rejected, _) == "mailserveren afviste e-mailen"
+
+
+async def test_a_reminder_by_email_says_how_to_report_absence(mailing: Mailing) -> None:
+    mailing.bot.clock.now = datetime(2027, 2, 10, 9, 0, tzinfo=ZoneInfo("Europe/Copenhagen"))
+    await mailing.bot.conversation.db.write("UPDATE persons SET email = NULL WHERE id != 'a-medlem-1'")
+
+    await mailing.bot.conversation.tick()
+
+    [reminder] = await mailing.smtp.wait_for("nina.proevegaard@example.dk")
+    body = plain_text(reminder)
+    assert reminder["Subject"].startswith("Påmindelse")
+    assert "For at melde afbud skal du give sekretariatet besked: Anne Eksempelsen (eksempel), telefon" in body

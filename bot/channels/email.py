@@ -252,13 +252,22 @@ class EmailChannel:
                     links.append((button.label, url))
         return links, asks
 
-    async def _how_to_answer(self, _: Translator) -> str:
-        """Without a public address the e-mail cannot carry links: it says whom to tell."""
+    async def _secretariat(self, _: Translator) -> str:
         async with self.db.read() as conn:
             roster = await self.conversation.roster(conn)
         secretariat = [p for p in roster.people if p.role is Role.SECRETARIAT]
-        contacts = "; ".join(f"{display_name(p, _)}, {contact(p, _)}" for p in secretariat if p.phone or p.email)
-        return _("To answer, please tell the secretariat: {contacts}.", contacts=contacts or "–")
+        return "; ".join(f"{display_name(p, _)}, {contact(p, _)}" for p in secretariat if p.phone or p.email) or "–"
+
+    async def _how_to_answer(
+        self, message: Message, links: list[tuple[str, str]], asks: bool, _: Translator
+    ) -> str | None:
+        """What the chat's buttons would do, in words: without a public address an alert cannot carry links, and
+        a reminder's "Meld afbud" has no e-mail form; the e-mail says whom to tell."""
+        if asks and not links:
+            return _("To answer, please tell the secretariat: {contacts}.", contacts=await self._secretariat(_))
+        if any(button.action.startswith("absent ") for row in message.buttons for button in row):
+            return _("To report absence, please tell the secretariat: {contacts}.", contacts=await self._secretariat(_))
+        return None
 
     async def render(self, item: OutboxItem) -> EmailMessage:
         message = await with_stored_content(self.db, item.message)
@@ -268,7 +277,7 @@ class EmailChannel:
         async with self.db.read() as conn:
             _ = await self.conversation.translator_for(conn, item.person_id)
         links, asks = await self._links(message)
-        how = await self._how_to_answer(_) if asks and not links else None
+        how = await self._how_to_answer(message, links, asks, _)
         return email_message(
             message,
             _,
