@@ -47,7 +47,12 @@ def configure_logging(settings: Settings) -> None:
     # httpx logs every request URL at INFO, and Telegram's URLs contain the token.
     for noisy in ("httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    for secret in (settings.telegram_token, settings.teams_client_secret):
+    for secret in (
+        settings.telegram_token,
+        settings.teams_client_secret,
+        settings.smtp_password,
+        settings.smtp_oauth_client_secret,
+    ):
         if secret:
             for handler in logging.getLogger().handlers:
                 handler.addFilter(TokenRedactor(secret.get_secret_value()))
@@ -89,6 +94,15 @@ def http_services(settings: Settings, conversation: Conversation, *, tick: bool)
     return serve_http(settings, conversation, tick=tick)
 
 
+def email_services(settings: Settings, conversation: Conversation) -> AbstractAsyncContextManager[object]:
+    """The e-mail worker when KKRBOT_SMTP_HOST is set; aiosmtplib is imported only then (the `email` extra)."""
+    if not settings.email_enabled:
+        return nullcontext()
+    from bot.channels.email import serve_email
+
+    return serve_email(conversation)
+
+
 async def run_telegram(settings: Settings) -> None:
     from bot.channels.telegram import build_application, run_until_stopped
 
@@ -108,7 +122,7 @@ async def run_telegram(settings: Settings) -> None:
     _stop_on_signals(stop)
     log.info("kkrbot is polling Telegram (database %s)", settings.database)
     try:
-        async with http_services(settings, conversation, tick=False):
+        async with http_services(settings, conversation, tick=False), email_services(settings, conversation):
             await run_until_stopped(application, stop)
     finally:
         await conversation.db.close()
@@ -120,7 +134,7 @@ async def run_teams(settings: Settings) -> None:
     stop = asyncio.Event()
     _stop_on_signals(stop)
     try:
-        async with http_services(settings, conversation, tick=True):
+        async with http_services(settings, conversation, tick=True), email_services(settings, conversation):
             await stop.wait()
     finally:
         await conversation.db.close()

@@ -34,6 +34,7 @@ from bot.election_cli import add_parsers as add_election_parsers
 from bot.election_cli import run as run_election
 from bot.exports import ExportError, attendance_export, minutes_export, record_attendance_command
 from bot.i18n import compile_all, translator
+from bot.invite_mail_cli import InviteMailError, invites_by_email
 from bot.storage import broadcasts as store
 from bot.storage.accounts import issue_invites, teams_invite_link
 from bot.storage.backup import (
@@ -96,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     invite.add_argument(
         "--channel", choices=("telegram", "teams"), default="telegram", help="whose deep link (default telegram)"
     )
+    invite.add_argument("--email", action="store_true", help="e-mail each person their link(s) (the roster's address)")
+    invite.add_argument("--yes", action="store_true", help="with --email: send without asking")
     backup = commands.add_parser("backup", help="a consistent, checked copy of the database, taken while the bot runs")
     backup.add_argument(
         "--output",
@@ -604,6 +607,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in ("election", "forum", "chair"):
             print(asyncio.run(run_election(settings, args)))
             return 0
+        if args.command == "invite" and args.email:
+            print(asyncio.run(invites_by_email(settings, args.person_id, args.all, yes=args.yes)))
+            return 0
         if args.command == "invite":
             output = asyncio.run(invites(settings, args.person_id, args.all, args.channel))
             if output:
@@ -618,6 +624,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         DatabaseInUse,
         Unrecoverable,
         ElectionError,
+        InviteMailError,
     ) as exc:
         print(f"kkrbot: {exc}", file=sys.stderr)
         return 2

@@ -72,6 +72,23 @@ class Settings(BaseSettings):
     backup_dir: Path | None = None
     backup_keep: int = Field(default=14, ge=1, le=3650)
     backup_hour: int = Field(default=3, ge=0, le=23)
+    # E-mail (bot/channels/email.py): off unless a mail server is set. A relay with a user name and password,
+    # or Microsoft 365 with OAuth 2.0 (XOAUTH2, a client-credentials token from an Entra app registration).
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_oauth_tenant_id: str | None = None
+    smtp_oauth_client_id: str | None = None
+    smtp_oauth_client_secret: SecretStr | None = None
+    # Where the OAuth token comes from; another value only for a sovereign cloud or the tests' fake.
+    smtp_oauth_token_url: str | None = None
+    mail_from: str | None = Field(default=None, pattern=r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+    # Exchange Online accepts 30 messages a minute per mailbox.
+    mail_per_second: float = Field(default=0.5, gt=0, le=1000)
+    # Calendar invitations (iTIP REQUEST/CANCEL) to everyone with an address.
+    mail_invitations: bool = False
 
     @field_validator("timezone")
     @classmethod
@@ -85,12 +102,22 @@ class Settings(BaseSettings):
             return None
         return value
 
-    @field_validator("teams_client_id", "teams_tenant_id", "public_url")
+    @field_validator(
+        "teams_client_id",
+        "teams_tenant_id",
+        "public_url",
+        "smtp_host",
+        "smtp_username",
+        "smtp_oauth_tenant_id",
+        "smtp_oauth_client_id",
+        "smtp_oauth_token_url",
+        "mail_from",
+    )
     @classmethod
     def _empty_is_none(cls, value: str | None) -> str | None:
         return value.strip().rstrip("/") or None if value is not None else None
 
-    @field_validator("teams_client_secret")
+    @field_validator("teams_client_secret", "smtp_password", "smtp_oauth_client_secret")
     @classmethod
     def _empty_secret_is_none(cls, value: SecretStr | None) -> SecretStr | None:
         return value if value is not None and value.get_secret_value().strip() else None
@@ -106,6 +133,32 @@ class Settings(BaseSettings):
         if missing and len(missing) < len(given):
             raise ValueError(f"KKRBOT_{missing[0].upper()} is needed too: set all three KKRBOT_TEAMS_* or none")
         return self
+
+    @model_validator(mode="after")
+    def _mail_settings(self) -> Settings:
+        if self.smtp_host is None:
+            return self
+        if self.mail_from is None:
+            raise ValueError("KKRBOT_MAIL_FROM is needed when KKRBOT_SMTP_HOST is set")
+        if self.smtp_security == "none" and self.smtp_host not in ("127.0.0.1", "::1", "localhost"):
+            raise ValueError("KKRBOT_SMTP_SECURITY=none is only allowed for a mail server on this machine (127.0.0.1)")
+        oauth = {
+            "smtp_oauth_tenant_id": self.smtp_oauth_tenant_id,
+            "smtp_oauth_client_id": self.smtp_oauth_client_id,
+            "smtp_oauth_client_secret": self.smtp_oauth_client_secret,
+        }
+        missing = [name for name, value in oauth.items() if value is None]
+        if missing and len(missing) < len(oauth):
+            raise ValueError(f"KKRBOT_{missing[0].upper()} is needed too: set all three KKRBOT_SMTP_OAUTH_* or none")
+        if not missing and self.smtp_password is not None:
+            raise ValueError("set either KKRBOT_SMTP_PASSWORD or the KKRBOT_SMTP_OAUTH_* settings, not both")
+        if self.smtp_password is not None and self.smtp_username is None:
+            raise ValueError("KKRBOT_SMTP_USERNAME is needed with KKRBOT_SMTP_PASSWORD")
+        return self
+
+    @property
+    def email_enabled(self) -> bool:
+        return self.smtp_host is not None
 
     @property
     def teams_enabled(self) -> bool:

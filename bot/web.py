@@ -27,6 +27,7 @@ from bot.core.usecases.calendar_feed import feed_calendar
 from bot.delivery.outbox import pending_count
 from bot.http_limits import API, KEEPALIVE_SECONDS, LARGEST_BODY, PAGE, ConnectionGuard, limited
 from bot.storage.db import first_row
+from bot.web_answers import add_answer_routes
 
 if TYPE_CHECKING:
     from bot.channels.teams import TeamsChannel
@@ -91,6 +92,7 @@ def build_app(
     app.router.add_get("/healthz", limited(PAGE, healthz))
     app.router.add_get("/calendar/{name}", limited(PAGE, calendar))
     app.router.add_get("/files/{token}/{filename}", limited(PAGE, files))
+    add_answer_routes(app, conversation)
     return app
 
 

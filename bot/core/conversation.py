@@ -32,6 +32,7 @@ from bot.core.usecases import (
     elections,
     fora,
     general,
+    mail_invitations,
     meeting_changes,
     meetings,
     onboarding,
@@ -98,6 +99,7 @@ SCHEDULED: tuple[UseCase, ...] = (
     broadcasts.report_finished,
     scheduled.forget_old_messages,
     appointments.remind_erhvervshus,
+    mail_invitations.send_invitations,
 )
 
 TICK_SECONDS = 60
@@ -124,6 +126,10 @@ def undeliverable_reason(result: DeliveryResult, _: Translator) -> str:
         return _("our message was too long (our error; it is in the log)")
     if "chat not found" in error or "deactivated" in error or "kicked" in error:
         return _("their chat no longer exists")
+    if "recipient refused" in error:
+        return _("the mail server refused their e-mail address")
+    if "mail server" in error:
+        return _("the mail server refused the e-mail")
     return _("the chat service refused it")
 
 
@@ -143,10 +149,14 @@ class Router(Protocol):
 
 
 class AccountRouter:
-    """Production routing: the accounts bound with an invite, or the one channel chosen with /kanal."""
+    """Production routing: the accounts bound with an invite, or the one channel chosen with /kanal; with
+    e-mail on, the roster's address for a person without a chat account."""
+
+    def __init__(self, *, email: bool = False) -> None:
+        self.email = email
 
     async def routes(self, conn: aiosqlite.Connection, person_id: str) -> list[tuple[str, str]]:
-        return await notification_routes(conn, person_id)
+        return await notification_routes(conn, person_id, email=self.email)
 
 
 class Conversation:
@@ -162,7 +172,7 @@ class Conversation:
         self.dataset = dataset
         self.settings = settings
         self.clock = clock
-        self.router: Router = router or AccountRouter()
+        self.router: Router = router or AccountRouter(email=settings.email_enabled)
         self._after_commit: list[Callable[[], None]] = []
         self._rosters = RosterCache()
 

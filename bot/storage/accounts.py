@@ -117,10 +117,26 @@ async def accounts_of(conn: aiosqlite.Connection, person_id: str) -> list[tuple[
     ]
 
 
-async def notification_routes(conn: aiosqlite.Connection, person_id: str) -> list[tuple[str, str]]:
+EMAIL = "email"
+
+
+async def email_address(conn: aiosqlite.Connection, person_id: str) -> str | None:
+    """The address the secretariat's roster holds for a current person: for e-mail, the roster is the binding."""
+    row = await first_row(conn, "SELECT email FROM persons WHERE id = ? AND archived_at IS NULL", (person_id,))
+    return str(row[0]) if row and row[0] else None
+
+
+async def notification_routes(
+    conn: aiosqlite.Connection, person_id: str, *, email: bool = False
+) -> list[tuple[str, str]]:
     """Where notifications for a person go: every bound account, or only the channel they chose with /kanal
-    (while they are still bound there)."""
+    (while they are still bound there). With e-mail on, a person with an address in the roster and no bound
+    chat account, or who chose e-mail, gets them by e-mail."""
     accounts = await accounts_of(conn, person_id)
     row = await first_row(conn, "SELECT channel FROM channel_choices WHERE person_id = ?", (person_id,))
+    if email and (not accounts or (row is not None and row[0] == EMAIL)):
+        address = await email_address(conn, person_id)
+        if address is not None:
+            return [(EMAIL, address)]
     chosen = [account for account in accounts if row is not None and account[0] == row[0]]
     return chosen or accounts

@@ -203,6 +203,17 @@ async def set_outbox_row(
     )
 
 
+async def delivered_by_email(conn: aiosqlite.Connection, broadcast_id: int) -> int:
+    """How many recipients got the broadcast by e-mail, i.e. it was handed to their mail server (issue 22)."""
+    row = await first_row(
+        conn,
+        "SELECT count(*) FROM broadcast_recipients r JOIN outbox o ON o.id = r.outbox_id "
+        "WHERE r.broadcast_id = ? AND r.channel = 'email' AND o.sent_at IS NOT NULL",
+        (broadcast_id,),
+    )
+    return int(row[0]) if row else 0
+
+
 async def acknowledge(conn: aiosqlite.Connection, broadcast_id: int, person_id: str, now: datetime) -> bool:
     cursor = await conn.execute(
         "UPDATE broadcast_recipients SET acknowledged_at = ? "

@@ -16,15 +16,27 @@ from pathlib import Path
 
 import aiosqlite
 
-from bot.storage.db import from_utc_text, utc_text
+from bot.storage.db import Database, from_utc_text, utc_text
 
 POLL = "poll"
 TICK = "tick"
+DEGRADED_PREFIX = "degraded:"
 
 
 async def beat(conn: aiosqlite.Connection, name: str, now: datetime) -> None:
     """Records that `name` (POLL or TICK) worked at `now` (the real clock, not the domain's)."""
     await conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (f"heartbeat:{name}", utc_text(now)))
+
+
+async def set_degraded(db: Database, channel: str, now: datetime) -> None:
+    """A channel that cannot reach its server (e-mail's mail server): the bot goes on, and health says so."""
+    await db.write(
+        "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (f"{DEGRADED_PREFIX}{channel}", utc_text(now))
+    )
+
+
+async def clear_degraded(db: Database, channel: str) -> None:
+    await db.write("DELETE FROM meta WHERE key = ?", (f"{DEGRADED_PREFIX}{channel}",))
 
 
 @dataclass(frozen=True)
@@ -34,6 +46,8 @@ class Health:
     malformed: int  # updates that could not be parsed, kept aside in the inbox
     waiting: int  # messages due in the outbox and not yet sent
     oldest_due_at: datetime | None  # when the longest-waiting due message became due
+    # Channels that cannot reach their server (their messages wait): the bot is healthy but degraded.
+    degraded: tuple[str, ...] = ()
 
 
 def read_health(database: Path, now: datetime) -> Health:
@@ -41,19 +55,23 @@ def read_health(database: Path, now: datetime) -> Health:
     if not database.exists():
         raise FileNotFoundError(f"no database at {database}")
     with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5)) as conn:
-        beats = dict(conn.execute("SELECT key, value FROM meta WHERE key LIKE 'heartbeat:%'").fetchall())
+        beats = dict(
+            conn.execute("SELECT key, value FROM meta WHERE key LIKE 'heartbeat:%' OR key LIKE 'degraded:%'").fetchall()
+        )
         malformed = conn.execute("SELECT count(*) FROM inbox WHERE malformed IS NOT NULL").fetchone()[0]
+        degraded = tuple(sorted(key.removeprefix(DEGRADED_PREFIX) for key in beats if key.startswith(DEGRADED_PREFIX)))
         waiting, oldest = conn.execute(
             "SELECT count(*), min(CASE WHEN not_before = '' THEN created_at ELSE not_before END) FROM outbox "
-            "WHERE sent_at IS NULL AND failed_at IS NULL AND not_before <= ?",
-            (utc_text(now),),
+            "WHERE sent_at IS NULL AND failed_at IS NULL AND not_before <= ? "
+            f"AND channel NOT IN ({', '.join('?' * len(degraded))})",
+            (utc_text(now), *degraded),
         ).fetchone()
 
     def at(name: str) -> datetime | None:
         value = beats.get(f"heartbeat:{name}")
         return from_utc_text(value) if value else None
 
-    return Health(at(POLL), at(TICK), int(malformed), int(waiting), from_utc_text(oldest) if oldest else None)
+    return Health(at(POLL), at(TICK), int(malformed), int(waiting), from_utc_text(oldest) if oldest else None, degraded)
 
 
 def assess(
@@ -89,4 +107,5 @@ def assess(
         return False, f"unhealthy: {'; '.join(stale)} (limit {max_age:.0f} s); {aside}"
     polled = f"polled {age(health.polled_at):.0f} s ago, " if polling and health.polled_at else ""
     ticked = f"ticked {age(health.ticked_at):.0f} s ago" if health.ticked_at else ""
-    return True, f"healthy: {polled}{ticked}, {health.waiting} messages waiting, {aside}"
+    degraded = f"; degraded: {', '.join(health.degraded)} (its messages wait)" if health.degraded else ""
+    return True, f"healthy: {polled}{ticked}, {health.waiting} messages waiting, {aside}{degraded}"

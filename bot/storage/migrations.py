@@ -479,4 +479,18 @@ MIGRATIONS: tuple[str, ...] = (
             OR lower(ltrim(json_extract(payload, '$.text'))) GLOB 'start *' ELSE 0 END;
     END;
     """,
+    # 18 (issue 22): the calendar invitation each person was last sent by e-mail for each meeting (iTIP), so an
+    # update goes out with the same UID and a higher SEQUENCE, and a cancellation once.
+    """
+    CREATE TABLE mail_invitations (
+        person_id TEXT NOT NULL,
+        meeting_id TEXT NOT NULL,
+        sequence INTEGER NOT NULL,
+        method TEXT NOT NULL CHECK (method IN ('REQUEST', 'CANCEL')),
+        -- the calendar SEQUENCE of the meeting when it was sent: a change raises it, and an update is due
+        source_sequence INTEGER NOT NULL,
+        sent_at TEXT NOT NULL,
+        PRIMARY KEY (person_id, meeting_id)
+    );
+    """,
 )

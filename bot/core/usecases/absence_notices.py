@@ -42,6 +42,7 @@ from bot.storage.absences import (
     set_answer,
     withdraw,
 )
+from bot.storage.accounts import EMAIL
 from bot.storage.composition_lots import council_seats
 from bot.storage.roster import Person, Roster
 from kkrcore.meetings import Quorum, quorum_forecast, upcoming_meetings
@@ -226,6 +227,10 @@ async def _record(turn: Turn, member: Person, meeting: Meeting, substitute: Pers
     _ = turn._
     absence = await record_absence(turn.conn, meeting.id, member.id, substitute.id if substitute else None, turn.now)
     substitute_reachable = substitute is not None and await reachable(turn, substitute.id)
+    # Reached by e-mail only: the secretariat should know that the alert is an e-mail, not a chat message.
+    by_email_only = substitute is not None and {
+        channel for channel, _address in await turn.conversation.router.routes(turn.conn, substitute.id)
+    } == {EMAIL}
     if substitute is not None and substitute_reachable:
         await turn.notify(substitute.id, lambda _: substitute_alert(absence, member, meeting, _))
         told = _("We have alerted your substitute, {substitute}.", substitute=display_name(substitute, _))
@@ -250,6 +255,10 @@ async def _record(turn: Turn, member: Person, meeting: Meeting, substitute: Pers
         ]
         if substitute is None:
             lines.append(_("There is no substitute in the roster."))
+        elif substitute_reachable and by_email_only:
+            lines.append(
+                _("The substitute, {substitute}, is being alerted by e-mail.", substitute=display_name(substitute, _))
+            )
         elif substitute_reachable:
             lines.append(_("The substitute, {substitute}, has been alerted.", substitute=display_name(substitute, _)))
         else:

@@ -273,6 +273,16 @@ def counts_line(counts: store.Counts, translator: Translator) -> str:
     )
 
 
+def email_line(count: int, translator: Translator) -> str:
+    """For e-mail, delivered means handed to the mail server: what happens after that, the bot cannot see."""
+    return _p(
+        translator,
+        "{count} of them by e-mail: handed to the mail server (bounces and replies are not read).",
+        "{count} of them by e-mail: handed to the mail server (bounces and replies are not read).",
+        count,
+    )
+
+
 def reason_text(reason: str | None, _: Translator) -> str:
     if reason == store.NOT_BOUND:
         return _("not connected to the bot")
@@ -285,6 +295,8 @@ async def report_text(conn: aiosqlite.Connection, broadcast: store.Broadcast, ro
     states = await store.recipient_states(conn, broadcast.id)
     counts = store.count(states)
     lines = [counts_line(counts, _)]
+    if by_email := await store.delivered_by_email(conn, broadcast.id):
+        lines.append(email_line(by_email, _))
     failed = [s for s in states if s.state is store.State.FAILED]
     if failed:
         lines.append("")

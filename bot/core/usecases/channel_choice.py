@@ -1,15 +1,18 @@
 """/kanal: a person bound on more than one channel chooses where notifications (alerts, reminders, broadcasts)
-go: every bound channel (the default) or one of them. Answers always go where the question was asked."""
+go: every bound channel (the default) or one of them. Answers always go where the question was asked. With e-mail
+on, the roster's address counts as a channel a bound person may choose (`/kanal email`)."""
 
 from __future__ import annotations
 
 from bot.core.turn import Turn
 from bot.i18n import Translator
-from bot.storage.accounts import accounts_of
+from bot.storage.accounts import EMAIL, accounts_of, email_address
 from bot.storage.db import first_row
 
 ALL = ("all", "alle")
-NAMES = {"telegram": "Telegram", "teams": "Microsoft Teams", "console": "Console"}
+NAMES = {"telegram": "Telegram", "teams": "Microsoft Teams", "console": "Console", EMAIL: "e-mail"}
+# What people write for e-mail.
+EMAIL_WORDS = ("e-mail", "mail", "email")
 
 
 def _label(channel: str) -> str:
@@ -24,7 +27,10 @@ async def channel_case(turn: Turn) -> None:
     _ = turn._
     assert turn.person is not None
     bound = sorted({channel for channel, _address in await accounts_of(turn.conn, turn.person.id)})
+    if bound and turn.settings.email_enabled and await email_address(turn.conn, turn.person.id):
+        bound.append(EMAIL)
     choice = turn.args[0].lower() if turn.args else ""
+    choice = EMAIL if choice in EMAIL_WORDS else choice
     if choice in bound or (choice in ALL and bound):
         if choice in ALL:
             await turn.conn.execute("DELETE FROM channel_choices WHERE person_id = ?", (turn.person.id,))

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vCalAddress, vText
 
 from bot.core.dates import parse_date, read_date
 from bot.core.turn import Turn, capitalised, quoted
@@ -247,7 +248,20 @@ async def all_meetings_case(turn: Turn) -> None:
     )
 
 
-def build_calendar(meetings: Sequence[Meeting], _: Translator, now: datetime) -> bytes:
+@dataclass(frozen=True)
+class Invitation:
+    """What makes the calendar an iTIP message to one person (RFC 5546): REQUEST or CANCEL, from the organizer's
+    address to the attendee's, with the SEQUENCE that person's calendar must see rise."""
+
+    method: str
+    organizer: str
+    attendee: str
+    sequence: int
+
+
+def build_calendar(
+    meetings: Sequence[Meeting], _: Translator, now: datetime, *, invitation: Invitation | None = None
+) -> bytes:
     """The one .ics builder (the chat's /kalender, `kkrbot calendar`, the Teams calendar feed): METHOD:PUBLISH,
     a VTIMEZONE for every TZID used (RFC 5545; Outlook misreads a file without), a stable UID per meeting, a
     DESCRIPTION with the group-meeting window, and a SEQUENCE raised by every move or cancellation, so a
@@ -258,7 +272,7 @@ def build_calendar(meetings: Sequence[Meeting], _: Translator, now: datetime) ->
     calendar = Calendar()
     calendar.add("prodid", "-//KKR Nordjylland//kkrbot//DA")
     calendar.add("version", "2.0")
-    calendar.add("method", "PUBLISH")
+    calendar.add("method", invitation.method if invitation else "PUBLISH")
     calendar.add("x-wr-calname", "KKR Nordjylland")
     for meeting in meetings:
         event = Event()
@@ -280,8 +294,16 @@ def build_calendar(meetings: Sequence[Meeting], _: Translator, now: datetime) ->
             )
         if description:
             event.add("description", "\n".join(description))
-        event.add("sequence", meeting.sequence)
-        event.add("status", "CANCELLED" if meeting.cancelled else "CONFIRMED")
+        event.add("sequence", invitation.sequence if invitation else meeting.sequence)
+        cancelled = meeting.cancelled or (invitation is not None and invitation.method == "CANCEL")
+        event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+        if invitation is not None:
+            organizer = vCalAddress(f"mailto:{invitation.organizer}")
+            organizer.params["cn"] = vText("KKR Nordjylland")
+            event.add("organizer", organizer)
+            attendee = vCalAddress(f"mailto:{invitation.attendee}")
+            attendee.params.update({"role": vText("REQ-PARTICIPANT"), "rsvp": vText("FALSE")})
+            event.add("attendee", attendee)
         calendar.add_component(event)
     calendar.add_missing_timezones()
     return bytes(calendar.to_ical())
