@@ -7,7 +7,7 @@ from functools import partial
 
 from bot.core.turn import Turn, _p, describe_role, display_name, quoted
 from bot.core.usecases.general import main_menu
-from bot.i18n import Translator, normalise_language
+from bot.i18n import Translator
 from bot.storage.accounts import Redemption, issue_invites, redeem_invite, teams_invite_link
 from bot.storage.roster import Person, bound_people
 
@@ -35,13 +35,8 @@ async def start_case(turn: Turn) -> None:
     )
     if outcome is Redemption.BOUND and person_id is not None:
         person = (await turn.roster()).by_id[person_id]
-        # Telegram's language is the first guess, remembered so that notifications, which come with no
-        # hint, are in the same language; /sprog changes it.
-        if turn.request.language_hint:
-            await turn.conn.execute(
-                "INSERT OR IGNORE INTO language_choices (person_id, language) VALUES (?, ?)",
-                (person.id, normalise_language(turn.request.language_hint, turn.settings.default_language)),
-            )
+        # The account's first language (account_languages) now counts for the person too, in answers and
+        # notifications alike, until /sprog.
         turn.person = person
         turn.outcome.bound = person
         turn._ = await turn.conversation.translator_for(turn.conn, person.id)
