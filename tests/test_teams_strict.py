@@ -15,6 +15,8 @@ pytestmark = pytest.mark.usefixtures("both")
 
 
 async def test_an_activity_of_another_bot_framework_channel_is_refused(both: Both) -> None:  # noqa: F811
+    # Signed with a key the Bot Connector endorses for Web Chat too: the key is fine, the channel is not Teams.
+    both.bc.endorsements = ["msteams", "webchat"]
     webchat = both.bc.activity("pia", text="naeste")
     webchat["channelId"] = "webchat"
 
@@ -27,12 +29,6 @@ async def test_a_key_published_without_endorsements_is_endorsed_for_nothing(both
 
     assert await both.bc.deliver(both.endpoint, both.bc.activity("pia", text="naeste")) == 401
     assert both.rows("SELECT count(*) FROM inbox WHERE channel = 'teams'") == [(0,)]
-
-
-async def test_a_key_endorsed_for_another_channel_only_is_refused(both: Both) -> None:  # noqa: F811
-    both.bc.endorsements = ["webchat"]
-
-    assert await both.bc.deliver(both.endpoint, both.bc.activity("pia", text="naeste")) == 401
 
 
 async def test_a_token_without_a_serviceurl_claim_or_an_activity_without_a_service_url_is_refused(
