@@ -52,7 +52,14 @@ class SentActivity:
 
     @property
     def text(self) -> str:
-        return "\n\n".join(self.texts)
+        """The card's text as it reads: a block with no spacing continues the line before (one line per block)."""
+        text = ""
+        for element in self._elements():
+            if element["type"] == "ActionSet":
+                continue
+            part = element.get("text") or element.get("codeSnippet") or ""
+            text += part if not text else ("\n" if element.get("spacing") == "None" else "\n\n") + part
+        return text
 
     @property
     def actions(self) -> list[dict[str, Any]]:

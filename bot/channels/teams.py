@@ -45,6 +45,7 @@ from microsoft_teams.cards import (
     AdaptiveCard,
     CardElement,
     CodeBlock,
+    Container,
     OpenUrlAction,
     SubmitAction,
     TextBlock,
@@ -320,10 +321,26 @@ TEAMS_LIMITS = Limits(per_second=50, chat_per_second=0.49, chat_burst=7)
 TEAMS_IN_FLIGHT = 4
 
 
+def text_blocks(text: str, **style: Any) -> list[CardElement]:
+    """A text as one TextBlock per line: a card's markdown joins single line breaks (Agents Playground showed
+    "Place: Aalborg" on the date's line and a table as one paragraph), so each line is a block of its own, close to
+    the one before, and an empty line becomes space before the next."""
+    blocks: list[CardElement] = []
+    gap = False
+    for line in text.split("\n"):
+        if not line.strip():
+            gap = True
+            continue
+        spacing = None if not blocks else ("Medium" if gap else "None")
+        blocks.append(TextBlock(text=line, wrap=True, spacing=spacing, **style))
+        gap = False
+    return blocks
+
+
 def adaptive_card(message: Message, file_url: str | None = None) -> dict[str, Any]:
-    """A `Message` as an Adaptive Card: the title bold, the text, the fixed-width block as a code block (a
-    monospace text block where that is not rendered), each row of buttons as an action set of Action.Submit
-    whose data carries the button's action, and a document as a link to download it."""
+    """A `Message` as an Adaptive Card: the title bold, the text, the fixed-width block as a code block (monospace
+    lines where that is not rendered, as in Agents Playground), each row of buttons as an action set of
+    Action.Submit whose data carries the button's action, and a document as a link to download it."""
     body: list[CardElement] = []
     if message.title:
         body.append(TextBlock(text=message.title, weight="Bolder", size="Medium", wrap=True))
@@ -332,10 +349,10 @@ def adaptive_card(message: Message, file_url: str | None = None) -> dict[str, An
             CodeBlock(
                 code_snippet=message.pre,
                 language="PlainText",
-                fallback=TextBlock(text=message.pre, font_type="Monospace", wrap=True),
+                fallback=Container(items=text_blocks(message.pre, font_type="Monospace")),
             )
         )
-    body.append(TextBlock(text=message.text, wrap=True))
+    body.extend(text_blocks(message.text))
     if message.document is not None and file_url is not None:
         body.append(ActionSet(actions=[OpenUrlAction(title=message.document.filename, url=file_url)]))
     elif message.document is not None:
