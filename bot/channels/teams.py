@@ -349,7 +349,8 @@ def adaptive_card(message: Message, file_url: str | None = None) -> dict[str, An
             CodeBlock(
                 code_snippet=message.pre,
                 language="PlainText",
-                fallback=Container(items=text_blocks(message.pre, font_type="Monospace")),
+                # No-break spaces: a card collapses runs of spaces, which would shift a table's columns.
+                fallback=Container(items=text_blocks(message.pre.replace(" ", "\u00a0"), font_type="Monospace")),
             )
         )
     body.extend(text_blocks(message.text))
