@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+import bot.channels.teams as teams_module
 from bot.channels.teams import TeamsChannel
 from bot.core.conversation import Conversation
 from bot.storage.health import assess, read_health
@@ -158,3 +159,23 @@ async def test_a_processor_killed_by_an_exception_is_logged_and_restarted(
     [died] = [r for r in caplog.records if "died" in r.getMessage()]
     assert died.getMessage().startswith("the Teams processor died (RuntimeError at test_teams_poison.py:")
     assert died.getMessage().endswith("in dies_once); restarting it")
+
+
+async def test_an_activity_the_database_cannot_take_gets_503_so_the_connector_sends_it_again(
+    tg: FakeTelegram, tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with FakeConnector() as bc, running(tg, tmp_path / "kkrbot.sqlite3", clock, bc) as both:
+        activity = bc.activity("pia", text="naeste")
+        store = teams_module.store_keyed
+        failures = [sqlite3.OperationalError("database is locked")]
+
+        async def locked_once(*args: Any) -> int | None:
+            if failures:
+                raise failures.pop()
+            return await store(*args)
+
+        monkeypatch.setattr(teams_module, "store_keyed", locked_once)
+        assert await bc.deliver(both.endpoint, activity) == 503
+        assert await bc.deliver(both.endpoint, activity) == 200
+        [answer] = await bc.wait_for_sent("pia", 1)
+        assert "personligt invitationslink" in answer.text

@@ -449,11 +449,22 @@ class TeamsChannel:
             log.warning("Teams activity refused: %s", exc)
             return 401
         activity = parse_activity(payload)
+        try:
+            if isinstance(activity, str):
+                log.warning("Teams activity of an unexpected shape (%s); kept aside in the inbox", activity)
+                await self._store_aside(payload, activity)
+                return 200
+            return await self._store(activity, payload)
+        except Exception as exc:
+            kind = database_fault(exc)
+            if kind is None:
+                raise
+            # Not stored, so not confirmed: the Bot Connector sends it again.
+            self.faults.report("teams inbox", kind)
+            return 503
+
+    async def _store(self, activity: Activity, payload: dict[str, Any]) -> int:
         now = self.conversation.clock()
-        if isinstance(activity, str):
-            log.warning("Teams activity of an unexpected shape (%s); kept aside in the inbox", activity)
-            await self._store_aside(payload, activity)
-            return 200
         conversation_id = activity.conversation.id
         async with self.db.transaction() as conn:
             number = await store_keyed(conn, CHANNEL, f"{conversation_id}|{activity.id}", payload, now)
