@@ -103,6 +103,12 @@ async def test_the_playground_binds_asks_presses_a_button_and_an_absence_alerts_
     answered = await emulated.press("user-id-1", alert, "I will attend")
     assert "attend" in answered.text
     assert emulated.rows("SELECT answer FROM absences") == [("accepted",)]
+    # The secretariat hands out invites in the Playground too: the text to type there.
+    await emulated.say("user-id-2", await emulated.invite("sekretariat-2"))
+    invited = await emulated.say("user-id-2", "invite a-medlem-3", count=2)
+    assert "start " in emulated.pg.sent_to("user-id-2")[-2].text
+    assert "teams.microsoft.com" not in emulated.pg.sent_to("user-id-2")[-2].text
+    assert "1 invite link created" in invited.text
     # No token either way: the Playground sent none, and the bot asked for none and sent none.
     assert pg.tokens_seen == 0
 
