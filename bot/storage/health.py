@@ -193,7 +193,8 @@ def _channel_state(
             f"the {name} outbox is stuck: {channel.waiting} messages waiting, the oldest due "
             f"{age(channel.oldest_due_at):.0f} s ago"
         )
-    elif channel.unreachable_since is not None:
+    elif channel.unreachable_since is not None and not idle(channel.worked_at):
+        # (An outage nobody has tried for the limit is old news: the next attempt says whether it lasts.)
         outage.append(
             f"{name} (its server has not answered for {age(channel.unreachable_since):.0f} s: {channel.peer_error}; "
             f"{channel.waiting} messages waiting)"
