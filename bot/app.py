@@ -6,16 +6,17 @@ import asyncio
 import logging
 import signal
 import tempfile
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager, nullcontext
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.channels.console import Console, ConsoleRouter
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.core.conversation import Conversation, Router
 from bot.i18n import preload, translator
 from bot.storage.db import Database, first_row
+from bot.storage.emulator_accounts import EmulatorConflict, settle_emulator_accounts
 from bot.storage.roster import EXAMPLE_ROSTER, load_roster_file, replace_roster
 from kkrcore.dataset import load_dataset
 from kkrcore.models import Dataset
@@ -84,14 +85,26 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
         loop.add_signal_handler(signum, stop.set)
 
 
-def http_services(settings: Settings, conversation: Conversation, *, tick: bool) -> AbstractAsyncContextManager[object]:
+@asynccontextmanager
+async def http_services(settings: Settings, conversation: Conversation, *, tick: bool) -> AsyncIterator[object]:
     """The HTTP endpoint (and Teams) when configured; aiohttp and the Teams libraries are imported only then,
-    so the default install needs neither."""
+    so the default install needs neither. Every start settles the Teams emulator's bindings first."""
+    await settle_emulator(conversation.db, settings)
     if not settings.http_enabled:
-        return nullcontext()
+        yield None
+        return
     from bot.web import serve_http
 
-    return serve_http(settings, conversation, tick=tick)
+    async with serve_http(settings, conversation, tick=tick) as endpoint:
+        yield endpoint
+
+
+async def settle_emulator(db: Database, settings: Settings) -> None:
+    """Emulator mode refuses a database with real Teams bindings; a start without it deletes the mode's bindings."""
+    try:
+        await settle_emulator_accounts(db, settings.teams_emulator)
+    except EmulatorConflict as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def email_services(settings: Settings, conversation: Conversation) -> AbstractAsyncContextManager[object]:

@@ -36,7 +36,7 @@ from bot.exports import ExportError, attendance_export, minutes_export, record_a
 from bot.i18n import compile_all, translator
 from bot.invite_mail_cli import InviteMailError, invites_by_email
 from bot.storage import broadcasts as store
-from bot.storage.accounts import issue_invites, teams_invite_link
+from bot.storage.accounts import emulator_invite, issue_invites, teams_invite_link
 from bot.storage.backup import (
     BackupError,
     default_backup_name,
@@ -210,7 +210,9 @@ async def roster_list(settings: Settings, as_json: bool) -> str:
 
 async def invites(settings: Settings, person_id: str | None, everyone: bool, channel: str = "telegram") -> str:
     link = None
-    if channel == "teams":
+    if channel == "teams" and settings.teams_emulator:
+        link = emulator_invite
+    elif channel == "teams":
         if settings.teams_client_id is None:
             raise UsageError("Teams invites need the Teams settings (KKRBOT_TEAMS_CLIENT_ID is the bot's app id)")
         link = partial(teams_invite_link, settings.teams_client_id)

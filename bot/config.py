@@ -6,6 +6,7 @@ A wrong value must stop the start with one clear line, so `load_settings` turns 
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -19,6 +20,16 @@ Language = Literal["da", "en"]
 LANGUAGES: tuple[Language, ...] = ("da", "en")
 # Recipients the Telegram outbox sends to at once; bench/bench_delivery.py measured the choice (README).
 DEFAULT_TELEGRAM_IN_FLIGHT = 4
+
+
+def is_loopback_host(host: str) -> bool:
+    """A host name or address that only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    if host.strip("[]").lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class ConfigError(Exception):
@@ -67,6 +78,9 @@ class Settings(BaseSettings):
     # sovereign cloud or the tests' fake Bot Connector.
     teams_openid_url: str = "https://login.botframework.com/v1/.well-known/openidconfiguration"
     teams_login_url: str = "https://login.microsoftonline.com"
+    # Emulator mode, for trying the bot in Microsoft 365 Agents Playground without an Azure registration: Teams
+    # without credentials, activities without a token from loopback only, replies to loopback only (README).
+    teams_emulator: bool = False
     # Automatic backups: off unless a folder is set; one a day after the quiet hour (local time), the newest
     # `backup_keep` kept.
     backup_dir: Path | None = None
@@ -132,6 +146,17 @@ class Settings(BaseSettings):
         missing = [name for name, value in given.items() if value is None]
         if missing and len(missing) < len(given):
             raise ValueError(f"KKRBOT_{missing[0].upper()} is needed too: set all three KKRBOT_TEAMS_* or none")
+        if self.teams_emulator:
+            present = [name for name, value in given.items() if value is not None]
+            if present:
+                raise ValueError(
+                    f"KKRBOT_TEAMS_EMULATOR=1 runs Teams without credentials: unset KKRBOT_{present[0].upper()}"
+                )
+            if not is_loopback_host(self.http_host):
+                raise ValueError(
+                    f"KKRBOT_TEAMS_EMULATOR=1 accepts activities without a token, so KKRBOT_HTTP_HOST must be a "
+                    f"loopback address such as 127.0.0.1, not {self.http_host}"
+                )
         return self
 
     @model_validator(mode="after")
@@ -162,7 +187,7 @@ class Settings(BaseSettings):
 
     @property
     def teams_enabled(self) -> bool:
-        return self.teams_client_id is not None
+        return self.teams_client_id is not None or self.teams_emulator
 
     @property
     def http_enabled(self) -> bool:

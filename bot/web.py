@@ -16,6 +16,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import aiohttp
@@ -25,14 +26,22 @@ from bot.config import Settings
 from bot.core.conversation import TICK_SECONDS, Conversation
 from bot.core.usecases.calendar_feed import feed_calendar
 from bot.delivery.outbox import pending_count
+from bot.delivery.supervisor import supervised
 from bot.http_limits import API, KEEPALIVE_SECONDS, LARGEST_BODY, PAGE, ConnectionGuard, limited
 from bot.storage.db import first_row
+from bot.storage.health import TICK, assess, beat, read_health
 from bot.web_answers import add_answer_routes
 
 if TYPE_CHECKING:
     from bot.channels.teams import TeamsChannel
 
 log = logging.getLogger(__name__)
+
+EMULATOR_WARNING = (
+    "TEAMS EMULATOR MODE (KKRBOT_TEAMS_EMULATOR=1): Teams activities are accepted WITHOUT a token from any process "
+    "on this machine, and replies go only to loopback addresses. For trying the bot in Agents Playground only; "
+    "bindings made now are deleted when the bot starts without it."
+)
 
 
 @dataclass
@@ -51,20 +60,26 @@ def build_app(
     async def messages(request: web.Request) -> web.Response:
         if teams is None:
             return web.Response(status=404)
-        try:
-            activity = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return web.Response(status=400)
+        activity = await json_body(request)
         if not isinstance(activity, dict):
             return web.Response(status=400)
-        status = await teams.receive(request.headers.get("Authorization", ""), activity)
+        status = await teams.receive(request.headers.get("Authorization", ""), activity, request.remote)
         return web.Response(status=status)
 
     async def healthz(request: web.Request) -> web.Response:
         async with conversation.db.read() as conn:
             row = await first_row(conn, "SELECT count(*) FROM inbox WHERE processed_at IS NULL")
             unsent = await pending_count(conn)
-        return web.json_response({"status": "ok", "unprocessed": int(row[0]) if row else 0, "unsent": unsent})
+        _healthy, line = await asyncio.to_thread(health_line, conversation.settings)
+        answer: dict[str, object] = {
+            "status": "ok",
+            "unprocessed": int(row[0]) if row else 0,
+            "unsent": unsent,
+            "health": line,
+        }
+        if conversation.settings.teams_emulator:
+            answer["warning"] = EMULATOR_WARNING
+        return web.json_response(answer)
 
     async def calendar(request: web.Request) -> web.Response:
         name = request.match_info["name"]
@@ -96,10 +111,35 @@ def build_app(
     return app
 
 
+def health_line(settings: Settings) -> tuple[bool, str]:
+    """What `kkrbot health` would say, from inside the running bot (so the process is running)."""
+    now = datetime.now(UTC)
+    return assess(
+        read_health(settings.database, now),
+        now,
+        max_age=settings.health_max_age_seconds,
+        tick_every=TICK_SECONDS,
+        polling=settings.telegram_token is not None,
+        running=True,
+    )
+
+
+async def json_body(request: web.Request) -> object:
+    """The request's JSON, or None for a body that is not JSON of any kind: bad bytes, bad syntax, or nested too
+    deep for the parser (RecursionError), so every such body gets a 400 and no traceback."""
+    try:
+        return json.loads(await request.read())
+    except (ValueError, RecursionError):
+        return None
+
+
 async def _tick_forever(conversation: Conversation) -> None:
+    """The reminders' clock when no other channel runs it, with the heartbeat `kkrbot health` looks for."""
     while True:
         try:
             await conversation.tick()
+            async with conversation.db.transaction() as conn:
+                await beat(conn, TICK, datetime.now(UTC))
         except Exception:
             log.exception("tick failed")
         await asyncio.sleep(TICK_SECONDS)
@@ -117,7 +157,7 @@ async def serve_http(settings: Settings, conversation: Conversation, *, tick: bo
         from bot.channels.teams import TeamsChannel
 
         teams = TeamsChannel(conversation, session)
-        tasks.append(asyncio.create_task(teams.process()))
+        tasks.append(asyncio.create_task(supervised("the Teams processor", teams.process)))
         worker_task = asyncio.create_task(teams.worker.run())
     if tick:
         tasks.append(asyncio.create_task(_tick_forever(conversation)))
@@ -136,6 +176,8 @@ async def serve_http(settings: Settings, conversation: Conversation, *, tick: bo
         )
         port = int(server.sockets[0].getsockname()[1])
         log.info("HTTP endpoint on %s:%s (Teams %s)", settings.http_host, port, "on" if teams else "off")
+        if settings.teams_emulator:
+            log.warning("%s", EMULATOR_WARNING)
         yield HttpEndpoint(conversation, teams, port, guard)
     finally:
         if server is not None:

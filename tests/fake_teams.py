@@ -52,7 +52,14 @@ class SentActivity:
 
     @property
     def text(self) -> str:
-        return "\n\n".join(self.texts)
+        """The card's text as it reads: a block with no spacing continues the line before (one line per block)."""
+        text = ""
+        for element in self._elements():
+            if element["type"] == "ActionSet":
+                continue
+            part = element.get("text") or element.get("codeSnippet") or ""
+            text += part if not text else ("\n" if element.get("spacing") == "None" else "\n\n") + part
+        return text
 
     @property
     def actions(self) -> list[dict[str, Any]]:
@@ -73,6 +80,9 @@ class FakeConnector:
     # Statuses to answer the next sends with instead of 201 (429 comes with Retry-After: 0).
     next_statuses: list[int] = field(default_factory=list)
     token_requests: int = 0
+    # The channels each key is endorsed for; None publishes keys without the list (Microsoft's validator
+    # refuses such a key).
+    endorsements: list[str] | None = field(default_factory=lambda: ["msteams"])
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _runner: web.AppRunner | None = None
@@ -106,7 +116,9 @@ class FakeConnector:
 
     async def _keys(self, request: web.Request) -> web.Response:
         jwk = jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key(), as_dict=True)
-        jwk.update(kid=KEY_ID, use="sig", endorsements=["msteams"])
+        jwk.update(kid=KEY_ID, use="sig")
+        if self.endorsements is not None:
+            jwk["endorsements"] = self.endorsements
         return web.json_response({"keys": [jwk]})
 
     async def _token(self, request: web.Request) -> web.Response:
@@ -143,15 +155,12 @@ class FakeConnector:
         issuer: str = ISSUER,
         expires_in: float = 3600,
         service_url: str | None = None,
+        with_service_url: bool = True,
     ) -> str:
         now = time.time()
-        claims = {
-            "iss": issuer,
-            "aud": audience,
-            "serviceurl": service_url or self.base_url,
-            "nbf": int(now - 10),
-            "exp": int(now + expires_in),
-        }
+        claims: dict[str, Any] = {"iss": issuer, "aud": audience, "nbf": int(now - 10), "exp": int(now + expires_in)}
+        if with_service_url:
+            claims["serviceurl"] = service_url or self.base_url
         return jwt.encode(claims, key or self.key, algorithm="RS256", headers={"kid": KEY_ID})
 
     def activity(self, user: str, *, text: str | None = None, value: dict[str, Any] | None = None) -> dict[str, Any]:

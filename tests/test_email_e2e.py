@@ -278,16 +278,15 @@ async def test_a_mail_server_that_is_down_is_degraded_and_the_chat_goes_on(maili
     await mailing.smtp.stop()
     row = await _queue(mailing, "a-medlem-3", "sofie@example.dk", "Waits for the server.")
     async with asyncio.timeout(30):
-        while not mailing.rows("SELECT 1 FROM meta WHERE key = 'degraded:email'"):  # noqa: ASYNC110
+        while not mailing.rows("SELECT 1 FROM meta WHERE key = 'peer:email'"):  # noqa: ASYNC110
             await asyncio.sleep(0.05)
     # `kkrbot health`: the mail server's trouble is a degraded channel, not an unhealthy bot (exit 0), and its
     # waiting messages do not count as a stuck outbox.
     async with mailing.bot.conversation.db.transaction() as conn:
         await beat(conn, TICK, datetime.now(UTC))
-    await asyncio.sleep(1.5)
     now = datetime.now(UTC)
     healthy, line = assess(
-        read_health(mailing.bot.settings.database, now), now, max_age=1, tick_every=60, polling=False, running=True
+        read_health(mailing.bot.settings.database, now), now, max_age=60, tick_every=60, polling=False, running=True
     )
     assert healthy, line
     assert "degraded: email" in line
@@ -299,7 +298,7 @@ async def test_a_mail_server_that_is_down_is_degraded_and_the_chat_goes_on(maili
     await mailing.smtp.start(port)
     sent_at, _failed, _attempts, _error = await _settled(mailing, row)
     assert sent_at
-    assert not mailing.rows("SELECT 1 FROM meta WHERE key = 'degraded:email'")
+    assert not mailing.rows("SELECT 1 FROM meta WHERE key = 'peer:email'")
 
 
 @pytest.fixture

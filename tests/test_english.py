@@ -16,7 +16,9 @@ PEOPLE = {
     MEMBER: "a-medlem-1",
     MAYOR: "aalborg-borgmester",
     SUBSTITUTE: "a-stedfortraeder-1",
-    SECRETARY: "sekretariat-1",
+    # The roster's language overrides the account's (issue 21's rule): the English-speaking secretary is the one
+    # whose roster language is English.
+    SECRETARY: "sekretariat-2",
 }
 
 # Every command with good and bad input; each role walks them all (so the refusals are walked too).

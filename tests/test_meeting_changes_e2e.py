@@ -217,7 +217,7 @@ async def test_changes_that_do_not_fit_the_plan_are_refused_with_the_reason(kkrb
 
 
 async def test_the_secretariat_can_write_in_english(kkrbot: RunningBot) -> None:
-    await kkrbot.bind(SECRETARY, "sekretariat-1", language="en")
+    await kkrbot.bind(SECRETARY, "sekretariat-2", language="en")
     await kkrbot.bind(MEMBER_1, "a-medlem-1", language="en")
     preview = await kkrbot.ask(SECRETARY, "/meeting cancel 12.02.2027", language="en")
     assert "Cancel the meeting Friday 12 February 2027" in text(preview)

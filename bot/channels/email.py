@@ -38,10 +38,10 @@ from bot.core.usecases.answer_links import ANSWER_ACTION, answer_link
 from bot.delivery.message import Message
 from bot.delivery.outbox import Delivery, DeliveryResult, OutboxItem, OutboxWorker, with_stored_content
 from bot.delivery.pacing import Limits, Pacer
+from bot.delivery.peer_watch import PeerWatch
 from bot.i18n import Translator
 from bot.storage.accounts import EMAIL
 from bot.storage.db import Database
-from bot.storage.health import clear_degraded, set_degraded
 from bot.storage.link_key import link_key, sign
 from bot.storage.roster import Role
 
@@ -216,7 +216,7 @@ class EmailChannel:
         self.worker = OutboxWorker(
             self.db,
             CHANNEL,
-            self.deliver,
+            PeerWatch(self.db, CHANNEL, self.deliver),
             on_give_up=conversation.report_undeliverable,
             retry_base=settings.retry_base_seconds,
             in_flight=1,
@@ -347,10 +347,8 @@ class EmailChannel:
             self._degraded = degraded
             if degraded:
                 log.warning("e-mail: the mail server cannot be reached (%s); messages wait in the outbox", reason)
-                await set_degraded(self.db, CHANNEL, self.conversation.clock())
             else:
                 log.info("e-mail: the mail server is reachable again")
-                await clear_degraded(self.db, CHANNEL)
 
     async def deliver(self, item: OutboxItem) -> DeliveryResult:
         mail = await self.render(item)

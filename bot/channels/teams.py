@@ -14,6 +14,14 @@ handler and sends through its own client, which is the opposite of store-first a
 the endpoint is a plain aiohttp route (bot/web.py), and the Bot Connector's JWT is checked here with PyJWT, the
 way the SDK's own `TokenValidator` does (RS256 against the OpenID metadata's keys, issuer, audience, expiry,
 the `serviceurl` claim) but without blocking the event loop on the key download.
+
+Each activity stands alone: it is validated (`Activity`, the fields kkrbot reads) before it is used, one of an
+unexpected shape is kept aside in the inbox (`malformed`, counted by `kkrbot health`) and never stops the ones
+after it, a transient database fault is retried, and the processor runs supervised (bot/delivery/supervisor.py).
+
+Emulator mode (`KKRBOT_TEAMS_EMULATOR=1`) is for trying the bot in Microsoft 365 Agents Playground, which has no
+credentials: activities without a token are accepted from a loopback peer naming a loopback service URL, and
+replies go to loopback service URLs only, without a token (README, "Trying Teams in Agents Playground").
 """
 
 from __future__ import annotations
@@ -21,12 +29,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import html
+import ipaddress
+import json
 import logging
 import re
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import aiohttp
 import jwt
@@ -35,25 +45,32 @@ from microsoft_teams.cards import (
     AdaptiveCard,
     CardElement,
     CodeBlock,
+    Container,
     OpenUrlAction,
     SubmitAction,
     TextBlock,
 )
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.config import Settings
+from bot.config import Settings, is_loopback_host
 from bot.core.commands import find_command, parse_action
 from bot.core.conversation import FREE_TEXT, Conversation
 from bot.core.messages import Request
-from bot.delivery.inbox import MARK_PROCESSED, pending_updates, store_keyed
+from bot.delivery.inbox import MARK_PROCESSED, pending_updates, set_aside, store_keyed
 from bot.delivery.message import Message
 from bot.delivery.outbox import Delivery, DeliveryResult, OutboxItem, OutboxWorker, with_stored_content
 from bot.delivery.pacing import Limits, Pacer
+from bot.delivery.peer_watch import PeerWatch
 from bot.storage.accounts import person_for_account
 from bot.storage.db import Database, first_row, utc_text
+from bot.storage.faults import FaultLog, database_fault, pause, until_done
+from bot.storage.link_key import link_key, sign
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "teams"
+# The Bot Framework's channel id for Teams; activities of any other channel (Web Chat, Slack, ...) are refused.
+TEAMS_CHANNEL_ID = "msteams"
 BOT_FRAMEWORK_ISSUER = "https://api.botframework.com"
 BOT_FRAMEWORK_SCOPE = "https://api.botframework.com/.default"
 # Microsoft's own validators allow five minutes of clock skew.
@@ -68,6 +85,71 @@ _BREAKS = re.compile(r"<br\s*/?>|</p>|</div>", re.IGNORECASE)
 
 class Unauthorized(Exception):
     """The request does not come from the Bot Connector for this bot; it gets 401 and is not stored."""
+
+
+# --- incoming: the activity ---------------------------------------------------------------------------
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+
+
+class ChannelAccount(_Model):
+    id: str
+    name: str | None = None
+    aad_object_id: str | None = Field(default=None, alias="aadObjectId")
+
+
+class ConversationAccount(_Model):
+    id: str = Field(min_length=1)
+    conversation_type: str | None = Field(default=None, alias="conversationType")
+    tenant_id: str | None = Field(default=None, alias="tenantId")
+
+
+class Activity(_Model):
+    """The fields of a Bot Framework activity that kkrbot reads, with their types checked: anything else in it
+    is ignored, and an activity whose fields are not of these types is malformed."""
+
+    type: str
+    id: str = Field(min_length=1)
+    channel_id: str = Field(alias="channelId")
+    service_url: str = Field(alias="serviceUrl", min_length=1)
+    locale: str | None = None
+    text: str | None = None
+    value: Any = None
+    sender: ChannelAccount = Field(alias="from")
+    recipient: ChannelAccount | None = None
+    conversation: ConversationAccount
+    members_added: list[ChannelAccount] = Field(default_factory=list, alias="membersAdded")
+
+
+def parse_activity(payload: object) -> Activity | str:
+    """The activity, or why it cannot be used (the fields at fault, never their contents)."""
+    try:
+        return Activity.model_validate(payload)
+    except ValidationError as exc:
+        return "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or 'activity'}: {error['type']}" for error in exc.errors()
+        )
+
+
+def is_loopback_url(url: object) -> bool:
+    """An http(s) URL whose host only this machine can reach."""
+    if not isinstance(url, str):
+        return False
+    try:
+        parts = urlsplit(url)
+        return parts.scheme in ("http", "https") and parts.hostname is not None and is_loopback_host(parts.hostname)
+    except ValueError:
+        return False
+
+
+def is_loopback_peer(peer: str | None) -> bool:
+    """The address the request came from (aiohttp's `request.remote`) is this machine's."""
+    try:
+        return peer is not None and ipaddress.ip_address(peer).is_loopback
+    except ValueError:
+        return False
 
 
 # --- incoming: authentication -------------------------------------------------------------------------
@@ -154,7 +236,10 @@ class ConnectorAuth:
         if key is None:
             raise Unauthorized("unknown signing key")
         channel = activity.get("channelId")
-        if key.endorsements and channel not in key.endorsements:
+        if channel != TEAMS_CHANNEL_ID:
+            raise Unauthorized("not a Teams activity")
+        # Microsoft's validator refuses a key published without endorsements: it is endorsed for nothing.
+        if channel not in key.endorsements:
             raise Unauthorized("key not endorsed for the channel")
         try:
             claims: dict[str, Any] = jwt.decode(
@@ -169,9 +254,28 @@ class ConnectorAuth:
         except jwt.PyJWTError as exc:
             raise Unauthorized(type(exc).__name__) from exc
         service_url = activity.get("serviceUrl")
-        if not isinstance(service_url, str) or claims.get("serviceurl", "").rstrip("/") != service_url.rstrip("/"):
-            raise Unauthorized("service URL does not match the token")
+        claimed = claims.get("serviceurl")
+        if (
+            not isinstance(service_url, str)
+            or not isinstance(claimed, str)
+            or not service_url.strip()
+            or claimed.rstrip("/") != service_url.rstrip("/")
+        ):
+            raise Unauthorized("service URL missing or not the token's")
         return claims
+
+
+class EmulatorAuth:
+    """Emulator mode's check (KKRBOT_TEAMS_EMULATOR=1): no token, so the only trust is that the sender is on
+    this machine and names a service URL on this machine; a Teams activity all the same."""
+
+    async def check(self, authorization: str, activity: dict[str, Any], peer: str | None) -> None:
+        if activity.get("channelId") != TEAMS_CHANNEL_ID:
+            raise Unauthorized("not a Teams activity")
+        if not is_loopback_peer(peer):
+            raise Unauthorized("emulator mode: not from a loopback address")
+        if not is_loopback_url(activity.get("serviceUrl")):
+            raise Unauthorized("emulator mode: the service URL is not a loopback address")
 
 
 # --- outgoing: tokens, pacing, cards ------------------------------------------------------------------
@@ -217,10 +321,26 @@ TEAMS_LIMITS = Limits(per_second=50, chat_per_second=0.49, chat_burst=7)
 TEAMS_IN_FLIGHT = 4
 
 
+def text_blocks(text: str, **style: Any) -> list[CardElement]:
+    """A text as one TextBlock per line: a card's markdown joins single line breaks (Agents Playground showed
+    "Place: Aalborg" on the date's line and a table as one paragraph), so each line is a block of its own, close to
+    the one before, and an empty line becomes space before the next."""
+    blocks: list[CardElement] = []
+    gap = False
+    for line in text.split("\n"):
+        if not line.strip():
+            gap = True
+            continue
+        spacing = None if not blocks else ("Medium" if gap else "None")
+        blocks.append(TextBlock(text=line, wrap=True, spacing=spacing, **style))
+        gap = False
+    return blocks
+
+
 def adaptive_card(message: Message, file_url: str | None = None) -> dict[str, Any]:
-    """A `Message` as an Adaptive Card: the title bold, the text, the fixed-width block as a code block (a
-    monospace text block where that is not rendered), each row of buttons as an action set of Action.Submit
-    whose data carries the button's action, and a document as a link to download it."""
+    """A `Message` as an Adaptive Card: the title bold, the text, the fixed-width block as a code block (monospace
+    lines where that is not rendered, as in Agents Playground), each row of buttons as an action set of
+    Action.Submit whose data carries the button's action, and a document as a link to download it."""
     body: list[CardElement] = []
     if message.title:
         body.append(TextBlock(text=message.title, weight="Bolder", size="Medium", wrap=True))
@@ -229,10 +349,11 @@ def adaptive_card(message: Message, file_url: str | None = None) -> dict[str, An
             CodeBlock(
                 code_snippet=message.pre,
                 language="PlainText",
-                fallback=TextBlock(text=message.pre, font_type="Monospace", wrap=True),
+                # No-break spaces: a card collapses runs of spaces, which would shift a table's columns.
+                fallback=Container(items=text_blocks(message.pre.replace(" ", "\u00a0"), font_type="Monospace")),
             )
         )
-    body.append(TextBlock(text=message.text, wrap=True))
+    body.extend(text_blocks(message.text))
     if message.document is not None and file_url is not None:
         body.append(ActionSet(actions=[OpenUrlAction(title=message.document.filename, url=file_url)]))
     elif message.document is not None:
@@ -250,17 +371,17 @@ def adaptive_card(message: Message, file_url: str | None = None) -> dict[str, An
 # --- the channel ----------------------------------------------------------------------------------------
 
 
-def _text_of(activity: dict[str, Any]) -> str:
+def _text_of(activity: Activity) -> str:
     """The words typed, without the HTML Teams may wrap them in; line breaks kept."""
-    text = _BREAKS.sub("\n", str(activity.get("text") or ""))
+    text = _BREAKS.sub("\n", activity.text or "")
     return html.unescape(_TAGS.sub(" ", text)).strip()
 
 
-def command_of(activity: dict[str, Any]) -> tuple[str, list[str], str]:
+def command_of(activity: Activity) -> tuple[str, list[str], str]:
     """(command, arguments, the argument text with its line breaks): a button press (the card's Action.Submit
     data), a command with or without its slash (Teams' command menu inserts it without), the deep link's
     "start TOKEN", or free text."""
-    value = activity.get("value")
+    value = activity.value
     if isinstance(value, dict) and isinstance(value.get("action"), str):
         command, args = parse_action(value["action"])
         return command, list(args), " ".join(args)
@@ -274,11 +395,12 @@ def command_of(activity: dict[str, Any]) -> tuple[str, list[str], str]:
     return FREE_TEXT, [], typed
 
 
-def _bot_was_added(activity: dict[str, Any]) -> bool:
-    recipient = activity.get("recipient") or {}
-    added = activity.get("membersAdded") or []
-    return activity.get("type") == "conversationUpdate" and any(
-        isinstance(member, dict) and member.get("id") == recipient.get("id") for member in added
+def _bot_was_added(activity: Activity) -> bool:
+    recipient = activity.recipient
+    return (
+        activity.type == "conversationUpdate"
+        and recipient is not None
+        and any(member.id == recipient.id for member in activity.members_added)
     )
 
 
@@ -287,18 +409,24 @@ class TeamsChannel:
 
     def __init__(self, conversation: Conversation, session: aiohttp.ClientSession) -> None:
         settings = conversation.settings
-        assert settings.teams_client_id is not None
+        assert settings.teams_enabled
         self.conversation = conversation
         self.db: Database = conversation.db
         self.settings = settings
         self.session = session
-        self.auth = ConnectorAuth(ConnectorKeys(session, settings.teams_openid_url), settings.teams_client_id)
-        self.tokens = AccessTokens(session, settings)
-        self.fresh: asyncio.Queue[tuple[int, dict[str, Any]]] = asyncio.Queue()
+        self.emulator = settings.teams_emulator
+        self.auth: ConnectorAuth | None = None
+        self.tokens: AccessTokens | None = None
+        if not self.emulator:
+            assert settings.teams_client_id is not None
+            self.auth = ConnectorAuth(ConnectorKeys(session, settings.teams_openid_url), settings.teams_client_id)
+            self.tokens = AccessTokens(session, settings)
+        self.fresh: asyncio.Queue[tuple[int, Any]] = asyncio.Queue()
+        self.faults = FaultLog(log)
         self.worker = OutboxWorker(
             self.db,
             CHANNEL,
-            self.deliver,
+            PeerWatch(self.db, CHANNEL, self.deliver),
             on_give_up=conversation.report_undeliverable,
             retry_base=settings.retry_base_seconds,
             in_flight=TEAMS_IN_FLIGHT,
@@ -309,22 +437,37 @@ class TeamsChannel:
 
     # incoming
 
-    async def receive(self, authorization: str, activity: dict[str, Any]) -> int:
-        """The endpoint's answer: 401 unless the Bot Connector sent it, 200 once it is stored (or was)."""
+    async def receive(self, authorization: str, payload: dict[str, Any], peer: str | None = None) -> int:
+        """The endpoint's answer: 401 unless the Bot Connector sent it (in emulator mode: a loopback peer), 200
+        once it is stored (or was). One of an unexpected shape is stored aside, never processed."""
         try:
-            await self.auth.check(authorization, activity)
+            if self.auth is not None:
+                await self.auth.check(authorization, payload)
+            else:
+                await EmulatorAuth().check(authorization, payload, peer)
         except Unauthorized as exc:
             log.warning("Teams activity refused: %s", exc)
             return 401
-        conversation = activity.get("conversation")
-        activity_id = activity.get("id")
-        if not isinstance(conversation, dict) or not isinstance(conversation.get("id"), str) or not activity_id:
-            return 400
-        conversation_id: str = conversation["id"]
-        sender: dict[str, Any] = activity["from"] if isinstance(activity.get("from"), dict) else {}
+        activity = parse_activity(payload)
+        try:
+            if isinstance(activity, str):
+                log.warning("Teams activity of an unexpected shape (%s); kept aside in the inbox", activity)
+                await self._store_aside(payload, activity)
+                return 200
+            return await self._store(activity, payload)
+        except Exception as exc:
+            kind = database_fault(exc)
+            if kind is None:
+                raise
+            # Not stored, so not confirmed: the Bot Connector sends it again.
+            self.faults.report("teams inbox", kind)
+            return 503
+
+    async def _store(self, activity: Activity, payload: dict[str, Any]) -> int:
         now = self.conversation.clock()
+        conversation_id = activity.conversation.id
         async with self.db.transaction() as conn:
-            number = await store_keyed(conn, CHANNEL, f"{conversation_id}|{activity_id}", activity, now)
+            number = await store_keyed(conn, CHANNEL, f"{conversation_id}|{activity.id}", payload, now)
             if number is not None:
                 # The latest service URL of each conversation: where proactive messages go.
                 await conn.execute(
@@ -335,44 +478,54 @@ class TeamsChannel:
                     "user_id = excluded.user_id, user_aad_id = excluded.user_aad_id, updated_at = excluded.updated_at",
                     (
                         conversation_id,
-                        activity["serviceUrl"],
-                        conversation.get("tenantId"),
-                        sender.get("id"),
-                        sender.get("aadObjectId"),
+                        activity.service_url,
+                        activity.conversation.tenant_id,
+                        activity.sender.id,
+                        activity.sender.aad_object_id,
                         utc_text(now),
                     ),
                 )
         if number is not None:
-            self.fresh.put_nowait((number, activity))
+            self.fresh.put_nowait((number, payload))
         return 200
 
-    async def process(self) -> None:
-        """First what a crash left in the inbox, then what the endpoint hands over (a replayed one is skipped
-        by the use case's own check)."""
-        async with self.db.read() as conn:
-            pending = await pending_updates(conn, CHANNEL)
-        for number, activity in pending:
-            await self._process_one(number, activity)
-        while True:
-            number, activity = await self.fresh.get()
-            await self._process_one(number, activity)
+    async def _store_aside(self, payload: dict[str, Any], why: str) -> None:
+        """Keeps a malformed activity (once, however often it is sent) where health counts it."""
+        key = "malformed|" + hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+        now = self.conversation.clock()
+        async with self.db.transaction() as conn:
+            number = await store_keyed(conn, CHANNEL, key, payload, now)
+            if number is not None:
+                await set_aside(conn, CHANNEL, number, why, now)
 
-    async def _request(self, activity: dict[str, Any]) -> Request | None:
+    async def process(self) -> None:
+        """First what a crash (or a restart by the supervisor) left in the inbox, then what the endpoint hands
+        over (one processed meanwhile is skipped by the use case's own check)."""
+
+        async def read_pending() -> list[tuple[int, Any]]:
+            async with self.db.read() as conn:
+                return await pending_updates(conn, CHANNEL)
+
+        for number, payload in await until_done(read_pending, "teams inbox", self.faults):
+            await self._process_one(number, payload)
+        while True:
+            number, payload = await self.fresh.get()
+            await self._process_one(number, payload)
+
+    async def _request(self, activity: Activity) -> Request | None:
         """Only messages in a personal (one-to-one) chat are questions, as only private chats are on Telegram."""
-        conversation = activity.get("conversation") or {}
-        if conversation.get("conversationType", "personal") != "personal":
+        if (activity.conversation.conversation_type or "personal") != "personal":
             return None
-        if activity.get("type") == "message":
+        if activity.type == "message":
             command, args, text = command_of(activity)
         elif _bot_was_added(activity):
             # Installed in a personal chat: the welcome, which tells an unbound person how to get an invite.
             command, args, text = "start", [], ""
         else:
             return None
-        address = str(conversation["id"])
+        address = activity.conversation.id
         async with self.db.read() as conn:
             person_id = await person_for_account(conn, CHANNEL, address)
-        sender = activity.get("from") or {}
         return Request(
             channel=CHANNEL,
             address=address,
@@ -380,46 +533,75 @@ class TeamsChannel:
             args=tuple(args),
             text=text,
             person_id=person_id,
-            language_hint=activity.get("locale"),
-            display_name=sender.get("name"),
+            language_hint=activity.locale,
+            display_name=activity.sender.name,
         )
 
-    async def _process_one(self, number: int, activity: dict[str, Any]) -> None:
+    async def _process_one(self, number: int, payload: Any) -> None:
+        """One activity alone: a malformed one is kept aside, a transient fault (the database locked or full)
+        tries it again after a pause, and any other failure gets the person an apology; the next one goes on."""
+        activity = parse_activity(payload)
+        if isinstance(activity, str):
+            log.warning("Teams activity %s has an unexpected shape (%s); kept aside in the inbox", number, activity)
+
+            async def mark(why: str = activity) -> None:
+                async with self.db.transaction() as conn:
+                    await set_aside(conn, CHANNEL, number, why, self.conversation.clock())
+
+            await until_done(mark, "teams inbox", self.faults)
+            return
+        failures = 0
+        while True:
+            try:
+                await self._handle(number, activity)
+            except Exception as exc:
+                kind = database_fault(exc)
+                if kind is None:
+                    await self._apologise(number, activity, exc)
+                    return
+                self.faults.report("teams processing", kind)
+                await asyncio.sleep(pause(failures))
+                failures += 1
+                continue
+            if failures:
+                self.faults.recovered("teams processing")
+            return
+
+    async def _handle(self, number: int, activity: Activity) -> None:
         request = await self._request(activity)
         if request is None:
             # Not a question (the bot was installed, someone is typing, a group chat): done all the same.
             await self.db.write(MARK_PROCESSED, (CHANNEL, number, utc_text(self.conversation.clock())))
             return
+        await self.conversation.handle(request, update_id=number)
+
+    async def _apologise(self, number: int, activity: Activity, exc: Exception) -> None:
+        log.error("Teams activity %s could not be processed", number, exc_info=exc)
+        request = await self._request(activity)
+        if request is None:
+            return
         try:
-            await self.conversation.handle(request, update_id=number)
-        except Exception:
-            log.exception("Teams activity %s could not be processed", number)
-            try:
-                await self.conversation.apologise(request, update_id=number)
-            except Exception:  # left unprocessed in the inbox: the next start replays it
-                log.exception("Teams activity %s: could not apologise", number)
+            await self.conversation.apologise(request, update_id=number)
+        except Exception:  # left unprocessed in the inbox: the next start replays it
+            log.exception("Teams activity %s: could not apologise", number)
 
     # outgoing
 
-    def _file_url(self, item: OutboxItem) -> str | None:
-        """A document is sent as a link to /files/<token>/<name> on our endpoint: the token is derived from the
-        outbox row and the client secret, so a retried delivery links the same file and nobody can guess it."""
-        if item.message.document is None or not item.message.document.content or self.settings.public_url is None:
-            return None
-        assert self.settings.teams_client_secret is not None
-        seed = f"{item.id}:{self.settings.teams_client_secret.get_secret_value()}"
-        token = hashlib.sha256(seed.encode()).hexdigest()[:32]
-        return f"{self.settings.public_url}/files/{token}/{quote(item.message.document.filename)}"
-
-    async def _share_file(self, item: OutboxItem, url: str) -> None:
+    async def _file_url(self, item: OutboxItem) -> str | None:
+        """A document is sent as a link to /files/<token>/<name> on our endpoint: the token is the outbox row's
+        signature with the database's link key, so a retried delivery links the same file and nobody can guess
+        it; the file is stored for the link in the same step."""
         document = item.message.document
-        assert document is not None
-        token = url.rsplit("/", 2)[-2]
-        await self.db.write(
-            "INSERT OR IGNORE INTO shared_files (token, filename, mime_type, content, created_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (token, document.filename, document.mime_type, document.content, utc_text(self.conversation.clock())),
-        )
+        if document is None or not document.content or self.settings.public_url is None:
+            return None
+        async with self.db.transaction() as conn:
+            token = sign(await link_key(conn), f"teams-file:{item.id}")
+            await conn.execute(
+                "INSERT OR IGNORE INTO shared_files (token, filename, mime_type, content, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (token, document.filename, document.mime_type, document.content, utc_text(self.conversation.clock())),
+            )
+        return f"{self.settings.public_url}/files/{token}/{quote(document.filename)}"
 
     async def deliver(self, item: OutboxItem) -> DeliveryResult:
         item = item.with_message(await with_stored_content(self.db, item.message))
@@ -429,16 +611,16 @@ class TeamsChannel:
             )
         if row is None:
             return DeliveryResult(Delivery.GIVE_UP, error="no Teams conversation")
-        file_url = self._file_url(item)
-        if file_url is not None:
-            await self._share_file(item, file_url)
+        service_url = str(row[0])
+        if self.emulator and not is_loopback_url(service_url):
+            log.error("emulator mode sends only to loopback service URLs; message %s not sent", item.id)
+            return DeliveryResult(Delivery.GIVE_UP, error="emulator mode: service URL not loopback")
+        file_url = await self._file_url(item)
         activity = {"type": "message", "attachments": [adaptive_card(item.message, file_url)]}
-        url = f"{str(row[0]).rstrip('/')}/v3/conversations/{quote(item.address, safe='')}/activities"
+        url = f"{service_url.rstrip('/')}/v3/conversations/{quote(item.address, safe='')}/activities"
         try:
-            token = await self.tokens.get()
-            async with self.session.post(
-                url, json=activity, headers={"Authorization": f"Bearer {token}"}, timeout=HTTP_TIMEOUT
-            ) as response:
+            headers = {} if self.tokens is None else {"Authorization": f"Bearer {await self.tokens.get()}"}
+            async with self.session.post(url, json=activity, headers=headers, timeout=HTTP_TIMEOUT) as response:
                 status = response.status
                 retry_after = response.headers.get("Retry-After")
         except (aiohttp.ClientError, TimeoutError, KeyError, ValueError) as exc:
@@ -447,7 +629,7 @@ class TeamsChannel:
             return DeliveryResult(Delivery.SENT)
         if status == 429:
             return DeliveryResult(Delivery.RETRY, retry_after=_seconds(retry_after), error="429")
-        if status == 401:
+        if status == 401 and self.tokens is not None:
             self.tokens.forget()
             return DeliveryResult(Delivery.RETRY, error="401")
         if status in (403, 404):

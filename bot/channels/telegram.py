@@ -61,6 +61,7 @@ from bot.delivery.inbox import MARK_PROCESSED, next_offset, pending_updates, set
 from bot.delivery.message import Document, Message
 from bot.delivery.outbox import Delivery, DeliveryResult, OutboxItem, OutboxWorker
 from bot.delivery.pacing import Limits, Pacer
+from bot.delivery.peer_watch import PeerWatch
 from bot.i18n import N_, translator
 from bot.storage.accounts import accounts_of
 from bot.storage.db import Database, utc_text
@@ -658,7 +659,7 @@ async def post_init(application: KkrApplication) -> None:
     worker = OutboxWorker(
         services.db,
         CHANNEL,
-        telegram_delivery(application),
+        PeerWatch(services.db, CHANNEL, telegram_delivery(application)),
         on_give_up=conversation.report_undeliverable,
         retry_base=conversation.settings.retry_base_seconds,
         in_flight=services.in_flight,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
@@ -45,6 +45,7 @@ from bot.delivery.inbox import mark_processed
 from bot.delivery.message import Message
 from bot.delivery.outbox import DeliveryResult, OutboxItem, enqueue
 from bot.i18n import Translator, normalise_language, translator
+from bot.storage.account_languages import account_language, person_account_language, remember_language
 from bot.storage.accounts import notification_routes
 from bot.storage.backup import (
     BackupError,
@@ -55,6 +56,7 @@ from bot.storage.backup import (
 )
 from bot.storage.broadcasts import is_broadcast_row
 from bot.storage.db import Database, first_row, utc_text
+from bot.storage.health import PROCESSOR, beat, channel_beat
 from bot.storage.roster import Asker, Role, Roster, RosterCache, find_asker
 from kkrcore.models import Dataset
 
@@ -185,6 +187,8 @@ class Conversation:
             callback()
 
     async def language_of(self, conn: aiosqlite.Connection, person_id: str | None, hint: str | None) -> Language:
+        """One rule for every channel, for answers and notifications alike: the person's /sprog, else the
+        roster's language, else the language their account first said (account_languages), else `hint`."""
         if person_id is not None:
             row = await first_row(
                 conn,
@@ -192,8 +196,9 @@ class Conversation:
                 "WHERE p.id = ?",
                 (person_id,),
             )
-            if row and (row[0] or row[1]):
-                return normalise_language(row[0] or row[1], self.settings.default_language)
+            found = (row[0] or row[1]) if row else None
+            if found or (found := await person_account_language(conn, person_id)):
+                return normalise_language(found, self.settings.default_language)
         return normalise_language(hint, self.settings.default_language)
 
     async def translator_for(
@@ -212,13 +217,21 @@ class Conversation:
         person = asker.person
         if person is not None and request.person_id is None:
             request = request.model_copy(update={"person_id": person.id})
+        if request.language_hint:
+            # The account's language is fixed at its first message that says one (the rule of `language_of`).
+            first = normalise_language(request.language_hint, self.settings.default_language)
+            await remember_language(conn, request.channel, request.address, first, self.clock())
         language = (asker.chosen_language or person.language) if person else None
+        if not language:
+            language = await (
+                person_account_language(conn, person.id)
+                if person
+                else account_language(conn, request.channel, request.address)
+            )
         return (
             request,
             asker,
-            translator(
-                normalise_language(language or request.language_hint, self.settings.default_language), self.settings.tz
-            ),
+            translator(normalise_language(language, self.settings.default_language), self.settings.tz),
         )
 
     async def _turn(self, conn: aiosqlite.Connection, request: Request) -> Turn:
@@ -240,6 +253,7 @@ class Conversation:
             # Marking first is the replay check too: an update that was handled before changes no row.
             if update_id is not None and not await mark_processed(conn, request.channel, update_id, self.clock()):
                 return Outcome()
+            await beat(conn, channel_beat(request.channel, PROCESSOR), datetime.now(UTC))
             turn = await self._turn(conn, request)
             await self._dispatch(turn)
             await self._persist(conn, turn)

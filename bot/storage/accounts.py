@@ -43,6 +43,11 @@ def teams_invite_link(app_id: str, token: str) -> str:
     return f"https://teams.microsoft.com/l/chat/0/0?users=28:{quote(app_id)}&message={quote('start ' + token)}"
 
 
+def emulator_invite(token: str) -> str:
+    """In emulator mode there is no app to link to: what to type in Agents Playground's chat instead."""
+    return f"start {token}"
+
+
 async def create_invite(conn: aiosqlite.Connection, person_id: str, now: datetime, ttl: timedelta) -> str:
     # 24 random bytes: 32 URL-safe characters, inside Telegram's 64-character start parameter.
     token = secrets.token_urlsafe(24)

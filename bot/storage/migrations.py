@@ -493,4 +493,26 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (person_id, meeting_id)
     );
     """,
+    # 19 (issue 21): Teams bindings made in emulator mode (KKRBOT_TEAMS_EMULATOR=1, where loopback is trusted
+    # without a token) are marked as they are made, in the binding's own transaction, while meta's teams_emulator
+    # is set; the bot deletes them when it starts without the mode (bot/storage/emulator_accounts.py). And each
+    # account's language, fixed at its first message with a locale (bot/storage/account_languages.py).
+    """
+    CREATE TABLE emulator_accounts (address TEXT PRIMARY KEY);
+    CREATE TRIGGER emulator_account_bound AFTER INSERT ON accounts
+    WHEN NEW.channel = 'teams' AND EXISTS (SELECT 1 FROM meta WHERE key = 'teams_emulator') BEGIN
+        INSERT OR IGNORE INTO emulator_accounts (address) VALUES (NEW.address);
+    END;
+    CREATE TRIGGER emulator_account_rebound AFTER UPDATE ON accounts
+    WHEN NEW.channel = 'teams' AND EXISTS (SELECT 1 FROM meta WHERE key = 'teams_emulator') BEGIN
+        INSERT OR IGNORE INTO emulator_accounts (address) VALUES (NEW.address);
+    END;
+    CREATE TABLE account_languages (
+        channel TEXT NOT NULL,
+        address TEXT NOT NULL,
+        language TEXT NOT NULL,
+        set_at TEXT NOT NULL,
+        PRIMARY KEY (channel, address)
+    );
+    """,
 )

@@ -81,6 +81,10 @@ async def personal_data(conn: aiosqlite.Connection, person_id: str) -> dict[str,
             conn, "SELECT at FROM failed_starts WHERE channel = ? AND address = ?", (channel, address)
         ):
             data.setdefault("failed_starts", []).append({"channel": channel, "at": failure["at"]})
+        for language in await rows(
+            conn, "SELECT language, set_at FROM account_languages WHERE channel = ? AND address = ?", (channel, address)
+        ):
+            data.setdefault("account_languages", []).append({"channel": channel, **dict(language)})
     if sent:
         data["inbox (what you sent)"] = sent
     return data

@@ -7,8 +7,8 @@ from functools import partial
 
 from bot.core.turn import Turn, _p, describe_role, display_name, quoted
 from bot.core.usecases.general import main_menu
-from bot.i18n import Translator, normalise_language
-from bot.storage.accounts import Redemption, issue_invites, redeem_invite, teams_invite_link
+from bot.i18n import Translator
+from bot.storage.accounts import Redemption, emulator_invite, issue_invites, redeem_invite, teams_invite_link
 from bot.storage.roster import Person, bound_people
 
 # Telegram allows 4,096 characters; staying well below leaves room for the title.
@@ -35,13 +35,8 @@ async def start_case(turn: Turn) -> None:
     )
     if outcome is Redemption.BOUND and person_id is not None:
         person = (await turn.roster()).by_id[person_id]
-        # Telegram's language is the first guess, remembered so that notifications, which come with no
-        # hint, are in the same language; /sprog changes it.
-        if turn.request.language_hint:
-            await turn.conn.execute(
-                "INSERT OR IGNORE INTO language_choices (person_id, language) VALUES (?, ?)",
-                (person.id, normalise_language(turn.request.language_hint, turn.settings.default_language)),
-            )
+        # The account's first language (account_languages) now counts for the person too, in answers and
+        # notifications alike, until /sprog.
         turn.person = person
         turn.outcome.bound = person
         turn._ = await turn.conversation.translator_for(turn.conn, person.id)
@@ -89,9 +84,11 @@ async def invite_case(turn: Turn) -> None:
     roster = await turn.roster()
     # Invite links are deep links of the channel asked on (Teams from Teams, else Telegram), so "connected"
     # means bound on that channel, as for `kkrbot invite --all --channel ...`.
-    teams_app_id = turn.settings.teams_client_id if turn.request.channel == "teams" else None
-    link = partial(teams_invite_link, teams_app_id) if teams_app_id else None
-    bound = await bound_people(turn.conn, "teams" if teams_app_id else "telegram")
+    on_teams = turn.request.channel == "teams"
+    app_id = turn.settings.teams_client_id
+    # In Teams' emulator mode there is no app to link to: the text to type in Agents Playground.
+    link = (partial(teams_invite_link, app_id) if app_id else emulator_invite) if on_teams else None
+    bound = await bound_people(turn.conn, "teams" if on_teams else "telegram")
     if not turn.args:
         turn.reply(
             _("Write /invite PERSON-ID for one person, or /invite all for everyone who is not connected yet."),
