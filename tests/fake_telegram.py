@@ -591,6 +591,8 @@ class FakeTelegram:
         self.confirmed_offset: int | None = None
         self.blocked: set[int] = set()
         self.faults: list[Fault] = []
+        # Chats whose every send fails with a 500 (fail_chat): a fault of one chat, not of the server.
+        self.failing_chats: set[int] = set()
 
         self._users: dict[int, JSONDict] = {}
         self._chats: dict[int, JSONDict] = {}
@@ -708,6 +710,13 @@ class FakeTelegram:
 
     def unblock(self, user_id: int) -> None:
         self.blocked.discard(user_id)
+
+    def fail_chat(self, chat_id: int) -> None:
+        """Every later message to this chat fails with 500 before it takes effect, while other chats work."""
+        self.failing_chats.add(chat_id)
+
+    def heal_chat(self, chat_id: int) -> None:
+        self.failing_chats.discard(chat_id)
 
     def revoke_token(self) -> None:
         """As after /revoke at @BotFather: every later request with the old token gets 401 Unauthorized."""
@@ -1225,6 +1234,12 @@ class FakeTelegram:
                 )
             return _error_response(_ApiError(500, "Internal Server Error"))
 
+        if (
+            self.failing_chats
+            and method in _FLOOD_METHODS
+            and str(params.raw.get("chat_id")) in set(map(str, self.failing_chats))
+        ):
+            return _error_response(_ApiError(500, "Internal Server Error"))
         if self.flood_limits and method in _FLOOD_METHODS:
             wait = self._flood_wait(params)
             if wait is not None:

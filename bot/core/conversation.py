@@ -39,7 +39,7 @@ from bot.core.usecases import (
 )
 from bot.delivery.inbox import mark_processed
 from bot.delivery.message import Message
-from bot.delivery.outbox import DeliveryResult, OutboxItem, enqueue
+from bot.delivery.outbox import ATTEMPTS_USED, DEADLINE_PASSED, UNSENDABLE, DeliveryResult, OutboxItem, enqueue
 from bot.i18n import Translator, normalise_language, translator
 from bot.storage.accounts import notification_routes
 from bot.storage.backup import (
@@ -115,6 +115,12 @@ UNDELIVERABLE_REPORT_INTERVAL = timedelta(hours=1)
 def undeliverable_reason(result: DeliveryResult, _: Translator) -> str:
     """Why a message could not be delivered, in words for the secretariat (channels report codes)."""
     error = (result.error or "").lower()
+    if result.set_aside == ATTEMPTS_USED:
+        return _("the chat service failed it again and again while other messages went through")
+    if result.set_aside == DEADLINE_PASSED:
+        return _("it could not be sent before the meeting began, when it stopped mattering")
+    if result.set_aside == UNSENDABLE:
+        return _("the bot could not send it (our error; it is in the log)")
     if result.blocked or "blocked" in error:
         return _("they have blocked the bot")
     if "too long" in error:

@@ -384,4 +384,9 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE broadcasts ADD COLUMN kind TEXT;
     """,
+    # 14 (issue 20): when a message stops mattering (an alert or a reminder at its meeting's start): the outbox marks
+    # it failed instead of sending it late, and the secretariat hears of it.
+    """
+    ALTER TABLE outbox ADD COLUMN deadline TEXT;
+    """,
 )
