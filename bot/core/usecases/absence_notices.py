@@ -272,6 +272,7 @@ def substitute_alert(absence: Absence, member: Person, meeting: Meeting, _: Tran
             place=where(meeting),
         ),
         buttons=(tuple(answer_buttons(absence, _)),),
+        deadline=meeting.start,  # an alert that comes after the meeting began is no use: set aside and reported
     )
 
 
