@@ -1391,7 +1391,7 @@ class FakeTelegram:
         for update in self._updates:
             if offset is not None and offset > 0 and update["update_id"] < offset:
                 continue
-            kind = next(key for key in update if key != "update_id")
+            kind = next((key for key in update if key != "update_id"), None)
             allowed = self._allowed_updates
             if (allowed is None and kind in _UPDATE_TYPES_DEFAULT_OFF) or (allowed is not None and kind not in allowed):
                 continue

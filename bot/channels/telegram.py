@@ -55,6 +55,7 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.channels.telegram_side_calls import call_until_done, in_background, retry_after_seconds
+from bot.channels.telegram_update import why_malformed
 from bot.config import DEFAULT_TELEGRAM_IN_FLIGHT, LANGUAGES, Language
 from bot.core.commands import all_command_names, commands_for, parse_action
 from bot.core.conversation import FREE_TEXT, TICK_SECONDS, Conversation
@@ -353,10 +354,14 @@ async def fetch_updates(bot: ExtBot[None], offset: int | None, wait: int) -> lis
 
 
 def parse_update(payload: Any, bot: ExtBot[None]) -> Update | str:
-    """The update, or why it cannot be parsed: the error's type name, never its text (it may quote the update)."""
+    """The update, or why it cannot be parsed: the field that fails kkrbot's model of what it reads (telegram_update),
+    or the parser's error type; never a value or an error's text (they may quote the update)."""
     try:
         if not isinstance(payload, dict):
             raise TypeError("not an object")
+        malformed = why_malformed(payload)
+        if malformed is not None:
+            return malformed
         update = Update.de_json(payload, bot)
     except Exception as exc:
         return type(exc).__name__
