@@ -92,6 +92,7 @@ USE_CASES: Mapping[str, UseCase] = {
 SCHEDULED: tuple[UseCase, ...] = (
     scheduled.send_reminders,
     scheduled.escalate_unanswered,
+    absence_notices.tell_changed_answers,
     broadcasts.report_finished,
     scheduled.forget_old_messages,
     appointments.remind_erhvervshus,

@@ -389,4 +389,13 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE outbox ADD COLUMN deadline TEXT;
     """,
+    # 15 (issue 20): the substitute's answer last told to the member and the secretariat, and when: one notice per
+    # substitute, meeting and ten minutes, however often the answer flips (bot/storage/answer_notices.py).
+    """
+    CREATE TABLE answer_notices (
+        absence_id INTEGER PRIMARY KEY REFERENCES absences (id),
+        answer TEXT NOT NULL,
+        told_at TEXT NOT NULL
+    );
+    """,
 )

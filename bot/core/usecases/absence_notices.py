@@ -7,7 +7,7 @@ No reason for the absence is asked for or stored: a reason can be health data.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import aiosqlite
 
@@ -40,6 +40,7 @@ from bot.storage.absences import (
     set_answer,
     withdraw,
 )
+from bot.storage.answer_notices import changed_since_told, last_told, record_told
 from bot.storage.roster import Person, Roster
 from kkrcore.meetings import Quorum, of_next_council, quorum_forecast, upcoming_meetings
 from kkrcore.models import Meeting
@@ -338,6 +339,23 @@ async def cover_case(turn: Turn) -> None:
                 member=display_name(member, _),
             )
         )
+    told = await last_told(turn.conn, absence.id)
+    if told is not None and turn.now - told[1] < ANSWER_NOTICE_INTERVAL:
+        return  # a flip: the latest answer is told once the interval is over (tell_changed_answers, on the tick)
+    await tell_answer(turn, absence.id, member, substitute, meeting, answer)
+
+
+# However often a substitute changes their answer, the member and the secretariat get at most one notice per
+# substitute, meeting and this interval, with the latest answer.
+ANSWER_NOTICE_INTERVAL = timedelta(minutes=10)
+
+
+async def tell_answer(
+    turn: Turn, absence_id: int, member: Person, substitute: Person, meeting: Meeting, answer: Answer
+) -> None:
+    """Tells the member and the secretariat the substitute's answer, and records that it was told."""
+    accepted = answer is Answer.ACCEPTED
+    await record_told(turn.conn, absence_id, answer, turn.now)
 
     def to_member(_: Translator) -> Message:
         params = {"substitute": display_name(substitute, _), "when": meeting_when(meeting, _)}
@@ -370,6 +388,23 @@ async def cover_case(turn: Turn) -> None:
 
     await turn.notify_secretariat(to_secretariat)
     await check_quorum(turn, meeting)
+
+
+async def tell_changed_answers(turn: Turn) -> None:
+    """On the clock's tick: a substitute's answer that changed after the last notice, once its interval is over."""
+    roster = await turn.roster()
+    meetings = await turn.meetings()
+    for absence_id in await changed_since_told(turn.conn, turn.now - ANSWER_NOTICE_INTERVAL):
+        absence = await get_absence(turn.conn, absence_id)
+        meeting = meeting_by_id(meetings, absence.meeting_id) if absence else None
+        member = roster.by_id.get(absence.member_id) if absence else None
+        substitute = roster.by_id.get(absence.substitute_id or "") if absence else None
+        if absence is None or absence.answer is None or meeting is None or member is None or substitute is None:
+            continue
+        if has_started(meeting, turn.now):
+            await record_told(turn.conn, absence.id, absence.answer, turn.now)  # too late to matter: not told
+            continue
+        await tell_answer(turn, absence.id, member, substitute, meeting, absence.answer)
 
 
 async def undo_case(turn: Turn) -> None:
