@@ -564,6 +564,8 @@ class FakeTelegram:
         self._flood_sent: collections.deque[float] = collections.deque()
         # When each message the flood limits let through arrived (time.monotonic()), for `tightest_second`.
         self.flood_arrivals: list[float] = []
+        # The same, per private chat, for `busiest_chat_second`.
+        self.flood_chat_arrivals: dict[int, list[float]] = collections.defaultdict(list)
         self._flood_chats: dict[int, tuple[float, float]] = {}
         self._flood_groups: dict[int, collections.deque[float]] = {}
 
@@ -579,6 +581,8 @@ class FakeTelegram:
         self.get_updates_calls = 0
         self.faults_served = 0
         self.flood_refusals = 0
+        # Of flood_refusals, those for the per-chat rule (the rest: over 30 a second overall, or a group's 20 a minute).
+        self.flood_chat_refusals = 0
         self.conflicts = 0
 
         # Bot-side state (kept by clear()).
@@ -758,9 +762,11 @@ class FakeTelegram:
         self.get_updates_calls = 0
         self.faults_served = 0
         self.flood_refusals = 0
+        self.flood_chat_refusals = 0
         self.conflicts = 0
         self._flood_sent.clear()
         self.flood_arrivals.clear()
+        self.flood_chat_arrivals.clear()
         self._flood_chats.clear()
         self._flood_groups.clear()
 
@@ -1279,11 +1285,32 @@ class FakeTelegram:
             tokens, since = self._flood_chats.get(chat_id, (FLOOD_CHAT_BURST, now))
             tokens = min(FLOOD_CHAT_BURST, tokens + (now - since) * FLOOD_CHAT_PER_SECOND)
             if tokens < 1.0:
+                self.flood_chat_refusals += 1
                 return 1
             self._flood_chats[chat_id] = (tokens - 1.0, now)
+            self.flood_chat_arrivals[chat_id].append(now)
         sent.append(now)
         self.flood_arrivals.append(now)
         return None
+
+    @staticmethod
+    def most_in_one_second(arrivals: list[float]) -> int:
+        """The most arrivals in any sliding window of one second (as the flood limit counts them)."""
+        most, first = 0, 0
+        for last, moment in enumerate(arrivals):
+            while arrivals[first] <= moment - 1.0:
+                first += 1
+            most = max(most, last - first + 1)
+        return most
+
+    def busiest_second(self) -> int:
+        """The most accepted messages in any one second, over all chats: at most FLOOD_PER_SECOND."""
+        return self.most_in_one_second(self.flood_arrivals)
+
+    def busiest_chat_second(self) -> int:
+        """The most accepted messages to one private chat in any one second: within the per-chat rule (a burst of
+        FLOOD_CHAT_BURST, then FLOOD_CHAT_PER_SECOND) when flood_chat_refusals is 0."""
+        return max((self.most_in_one_second(times) for times in self.flood_chat_arrivals.values()), default=0)
 
     def tightest_second(self) -> float | None:
         """The shortest time in which FLOOD_PER_SECOND + 1 accepted messages arrived: above 1.0 s, none of them
