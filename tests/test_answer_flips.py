@@ -34,6 +34,7 @@ async def test_a_substitute_who_flips_their_answer_is_told_about_once_per_ten_mi
         council.clock.advance(seconds=3)
         await flip(council, alert, absence_id, answer)
     await council.ask(MEMBER, "/naeste")  # everything before it has been handled
+    assert "dit seneste svar inden for 10 minutter" in text(council.tg.sent_to(SUBSTITUTE)[-1])
     member_then, secretariat_then = len(notices(council, MEMBER)), len(notices(council, SECRETARY))
 
     council.clock.advance(seconds=ANSWER_NOTICE_INTERVAL.total_seconds())

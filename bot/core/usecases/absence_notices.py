@@ -327,8 +327,19 @@ async def cover_case(turn: Turn) -> None:
         return
     await set_answer(turn.conn, absence.id, answer, turn.now)
     substitute = turn.person
-    accepted = answer is Answer.ACCEPTED
-    if accepted:
+    told = await last_told(turn.conn, absence.id)
+    if told is not None and turn.now - told[1] < ANSWER_NOTICE_INTERVAL:
+        # A flip: the latest answer is told once the interval is over (tell_changed_answers, on the clock's tick).
+        turn.reply(
+            _(
+                "Thank you. You have changed your answer; {member} and the secretariat will hear your latest answer "
+                "within {minutes} minutes.",
+                member=display_name(member, _),
+                minutes=int(ANSWER_NOTICE_INTERVAL.total_seconds() // 60),
+            )
+        )
+        return
+    if answer is Answer.ACCEPTED:
         turn.reply(
             _("Thank you. {member} and the secretariat are told that you will attend.", member=display_name(member, _))
         )
@@ -339,9 +350,6 @@ async def cover_case(turn: Turn) -> None:
                 member=display_name(member, _),
             )
         )
-    told = await last_told(turn.conn, absence.id)
-    if told is not None and turn.now - told[1] < ANSWER_NOTICE_INTERVAL:
-        return  # a flip: the latest answer is told once the interval is over (tell_changed_answers, on the tick)
     await tell_answer(turn, absence.id, member, substitute, meeting, answer)
 
 
