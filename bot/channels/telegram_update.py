@@ -1,11 +1,12 @@
 """The fields of a Telegram update that kkrbot reads, validated where they are read: one pydantic model, checked
 before python-telegram-bot parses the update. An update that does not fit (an id that is not a number, a `from`
-without an id in a private chat, a text longer than Telegram allows) is malformed and kept aside in the inbox,
+without an id in a private chat, a name longer than Telegram allows) is malformed and kept aside in the inbox,
 never answered: an answer to the address "None" could never be sent. Everything else in the payload stays raw and
 unchecked (`extra="allow"`): kkrbot does not read it.
 
-The limits are Telegram's own (https://core.telegram.org/bots/api): 4,096 characters of text, 1,024 of caption, 64
-bytes of callback data, ids within 52 bits, names of up to 64 characters (kept generous here: 256).
+The limits are Telegram's own (https://core.telegram.org/bots/api): 64 bytes of callback data, ids within 52 bits,
+names of up to 64 characters (kept generous here: 256). Texts and captions have none here: one that is too long is
+the person's mistake, and gets the conversation's answer saying so.
 """
 
 from __future__ import annotations
@@ -51,8 +52,9 @@ class ChatMessage(_Read):
     message_id: StrictInt
     sender: User | None = Field(default=None, alias="from")
     chat: Chat
-    text: Annotated[StrictStr, Field(max_length=4096)] | None = None
-    caption: Annotated[StrictStr, Field(max_length=1024)] | None = None
+    # No length limit here: an over-long text gets the use case's clear answer (the conversation's INPUT_LIMIT).
+    text: StrictStr | None = None
+    caption: StrictStr | None = None
     document: Document | None = None
 
     @model_validator(mode="after")
