@@ -235,7 +235,7 @@ async def test_buttons_lead_to_the_next_step(kkrbot: RunningBot) -> None:
     meetings = await kkrbot.press(MEMBER, answer, "Alle møder")
 
     assert "Møder i KKR Nordjylland 2026-2030" in (meetings.plain_text or "")
-    assert any(a.user_id == MEMBER for a in kkrbot.tg.callback_answers)
+    await kkrbot.tg.wait_for_callback_answers(lambda a: a.user_id == MEMBER)
 
 
 async def test_command_menus_are_registered_in_danish_and_english(kkrbot: RunningBot) -> None:

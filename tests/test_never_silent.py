@@ -186,3 +186,19 @@ async def test_the_poller_does_not_spin_on_a_server_that_answers_at_once(
         await bot.stop()
     print(f"empty polls answered at once: {polls} in 3 s")
     assert polls <= 10
+
+
+async def test_an_acknowledgement_that_hangs_or_fails_holds_up_no_answer(kkrbot: RunningBot) -> None:
+    tg = kkrbot.tg
+    await kkrbot.bind(MEMBER, "a-medlem-1")
+    following = await kkrbot.ask(MEMBER, "/naeste")
+    tg.add_fault("answerCallbackQuery", "slow", delay=20)  # acts, then answers 20 s late
+    tg.add_fault("answerCallbackQuery", "500")
+
+    async with asyncio.timeout(10):  # generous: the press is answered within a second when nothing holds it up
+        meetings = await kkrbot.press(MEMBER, following, "Alle møder")
+        again = await kkrbot.press(MEMBER, following, "Alle møder")
+
+    assert "Møder i KKR Nordjylland 2026-2030" in (meetings.plain_text or "")
+    assert "Møder i KKR Nordjylland 2026-2030" in (again.plain_text or "")
+    assert not any(APOLOGY in text for text in texts(tg, MEMBER))

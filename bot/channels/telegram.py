@@ -268,36 +268,25 @@ async def on_text(update: Update, context: KkrContext) -> None:
 
 
 async def on_button(update: Update, context: KkrContext) -> None:
-    """A button press is acknowledged at once, before it is handled, so the button stops spinning even
-    while the outbox waits out a 429; the answer itself comes through the outbox like any message.
+    """A button press is acknowledged at once, beside its handling, so the button stops spinning even while the
+    outbox waits out a 429; the answer itself comes through the outbox like any message.
 
-    The acknowledgement and the removal of used buttons are not messages to a person, so they are sent
-    here rather than through the outbox. Across a crash both stay correct: a replayed press is acknowledged
-    again (Telegram refuses a second or late acknowledgement, which is ignored), and if the bot dies after
-    the answer was committed but before the buttons were removed, pressing one again gets "already
-    answered", which removes them then.
+    The acknowledgement and the removal of used buttons are not messages to a person, so they are side calls
+    (telegram_side_calls), in the background: they never hold up or fail the update, and a failure is retried or
+    logged. Across a crash both stay correct: a replayed press is acknowledged again (Telegram refuses a second or
+    late acknowledgement, which is logged), and if the bot dies after the answer was committed but before the
+    buttons were removed, pressing one again gets "already answered", which removes them then.
     """
     query = update.callback_query
     assert query is not None
-    await _telegram_courtesy(query.answer(), "answerCallbackQuery")
+    services = context.services
+    services.side_call(call_until_done(query.answer, "answerCallbackQuery", services.faults, attempts=1), "ack")
     command, args = parse_action(query.data or "")
     outcome = await _ask(update, context, command, args)
     if outcome.buttons_used and query.message is not None:
-        await _telegram_courtesy(
-            context.bot.edit_message_reply_markup(
-                chat_id=query.message.chat.id, message_id=query.message.message_id, reply_markup=None
-            ),
-            "editMessageReplyMarkup",
-        )
-
-
-async def _telegram_courtesy(call: Awaitable[object], method: str) -> None:
-    """A call that makes the chat nicer but that nothing depends on: a failure is logged, never raised, so
-    it cannot hold up or fail the update (the press is handled all the same)."""
-    try:
-        await call
-    except TelegramError as exc:
-        log.info("%s failed: %s", method, exc)
+        chat_id, message_id = query.message.chat.id, query.message.message_id
+        remove = partial(context.bot.edit_message_reply_markup, chat_id=chat_id, message_id=message_id)
+        services.side_call(call_until_done(remove, "editMessageReplyMarkup", services.faults, attempts=3), "buttons")
 
 
 async def on_tick(context: KkrContext) -> None:

@@ -53,7 +53,8 @@ async def call_until_done(
             faults.report(method, "429 flood control")
             wait = retry_after_seconds(exc.retry_after)
         except (BadRequest, Forbidden) as exc:
-            log.warning("%s refused by Telegram (%s); not retried", method, type(exc).__name__)
+            # A late or repeated acknowledgement (a replayed press), a message already changed: expected now and then.
+            log.info("%s refused by Telegram (%s); not retried", method, type(exc).__name__)
             return False
         except NetworkError as exc:  # 5xx, a dropped connection, a timeout
             faults.report(method, f"network error or 5xx ({type(exc).__name__})")
