@@ -15,6 +15,7 @@ import contextlib
 import json
 import logging
 import re
+import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -494,5 +495,13 @@ class OutboxWorker:
                 return DeliveryResult(Delivery.RETRY, error=database_fault(exc))
             # A row the channel cannot send (a bug, a payload it cannot read) is a poison message: set aside at once,
             # or it would be tried again and again, and its recipient's next messages wait behind it.
-            log.exception("outbox %s: delivery of %s failed unexpectedly; set aside", self.channel, item.id)
+            # The frames only: an exception's text can quote the payload (what someone wrote).
+            frames = "".join(traceback.format_tb(exc.__traceback__))
+            log.error(
+                "outbox %s: delivery of %s failed unexpectedly (%s); set aside\n%s",
+                self.channel,
+                item.id,
+                type(exc).__name__,
+                frames,
+            )
             return DeliveryResult(Delivery.GIVE_UP, error=f"unsendable ({type(exc).__name__})", set_aside=UNSENDABLE)
