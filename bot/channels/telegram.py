@@ -146,10 +146,7 @@ class Services:
             elif not isinstance(error, Unrecoverable):
                 log.critical("the %s loop failed", name, exc_info=error)
                 error = Unrecoverable(f"the {name} loop failed ({type(error).__name__}); see the log")
-            if self.failure is None:
-                self.failure = error
-            if self.stop is not None:
-                self.stop.set()
+            self.fail(error)
 
         task.add_done_callback(ended)
         return task
