@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -123,6 +123,16 @@ async def kkrbot(tg: FakeTelegram, tmp_path: Path, clock: Clock) -> AsyncIterato
     running = await start_bot(tg, tmp_path / "kkrbot.sqlite3", clock)
     yield running
     await running.stop()
+
+
+async def eventually(condition: Callable[[], bool], within: float = 30.0) -> None:
+    """Waits until `condition` holds: for what the bot sets beside the conversation, in the background (the
+    menus, its description), which no answer waits for."""
+    async with asyncio.timeout(within):
+        while True:
+            if condition():
+                return
+            await asyncio.sleep(0.02)
 
 
 def link_token(text: str) -> str:

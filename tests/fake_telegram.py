@@ -564,6 +564,8 @@ class FakeTelegram:
         self._flood_sent: collections.deque[float] = collections.deque()
         # When each message the flood limits let through arrived (time.monotonic()), for `tightest_second`.
         self.flood_arrivals: list[float] = []
+        # The same, per private chat, for `busiest_chat_second`.
+        self.flood_chat_arrivals: dict[int, list[float]] = collections.defaultdict(list)
         self._flood_chats: dict[int, tuple[float, float]] = {}
         self._flood_groups: dict[int, collections.deque[float]] = {}
 
@@ -579,6 +581,8 @@ class FakeTelegram:
         self.get_updates_calls = 0
         self.faults_served = 0
         self.flood_refusals = 0
+        # Of flood_refusals, those for the per-chat rule (the rest: over 30 a second overall, or a group's 20 a minute).
+        self.flood_chat_refusals = 0
         self.conflicts = 0
 
         # Bot-side state (kept by clear()).
@@ -591,6 +595,8 @@ class FakeTelegram:
         self.confirmed_offset: int | None = None
         self.blocked: set[int] = set()
         self.faults: list[Fault] = []
+        # Chats whose every send fails with a 500 (fail_chat): a fault of one chat, not of the server.
+        self.failing_chats: set[int] = set()
 
         self._users: dict[int, JSONDict] = {}
         self._chats: dict[int, JSONDict] = {}
@@ -709,6 +715,13 @@ class FakeTelegram:
     def unblock(self, user_id: int) -> None:
         self.blocked.discard(user_id)
 
+    def fail_chat(self, chat_id: int) -> None:
+        """Every later message to this chat fails with 500 before it takes effect, while other chats work."""
+        self.failing_chats.add(chat_id)
+
+    def heal_chat(self, chat_id: int) -> None:
+        self.failing_chats.discard(chat_id)
+
     def revoke_token(self) -> None:
         """As after /revoke at @BotFather: every later request with the old token gets 401 Unauthorized."""
         self.token = f"{self.token.split(':', 1)[0]}:revoked-{secrets.token_hex(8)}"
@@ -749,9 +762,11 @@ class FakeTelegram:
         self.get_updates_calls = 0
         self.faults_served = 0
         self.flood_refusals = 0
+        self.flood_chat_refusals = 0
         self.conflicts = 0
         self._flood_sent.clear()
         self.flood_arrivals.clear()
+        self.flood_chat_arrivals.clear()
         self._flood_chats.clear()
         self._flood_groups.clear()
 
@@ -1225,6 +1240,12 @@ class FakeTelegram:
                 )
             return _error_response(_ApiError(500, "Internal Server Error"))
 
+        if (
+            self.failing_chats
+            and method in _FLOOD_METHODS
+            and str(params.raw.get("chat_id")) in set(map(str, self.failing_chats))
+        ):
+            return _error_response(_ApiError(500, "Internal Server Error"))
         if self.flood_limits and method in _FLOOD_METHODS:
             wait = self._flood_wait(params)
             if wait is not None:
@@ -1264,11 +1285,32 @@ class FakeTelegram:
             tokens, since = self._flood_chats.get(chat_id, (FLOOD_CHAT_BURST, now))
             tokens = min(FLOOD_CHAT_BURST, tokens + (now - since) * FLOOD_CHAT_PER_SECOND)
             if tokens < 1.0:
+                self.flood_chat_refusals += 1
                 return 1
             self._flood_chats[chat_id] = (tokens - 1.0, now)
+            self.flood_chat_arrivals[chat_id].append(now)
         sent.append(now)
         self.flood_arrivals.append(now)
         return None
+
+    @staticmethod
+    def most_in_one_second(arrivals: list[float]) -> int:
+        """The most arrivals in any sliding window of one second (as the flood limit counts them)."""
+        most, first = 0, 0
+        for last, moment in enumerate(arrivals):
+            while arrivals[first] <= moment - 1.0:
+                first += 1
+            most = max(most, last - first + 1)
+        return most
+
+    def busiest_second(self) -> int:
+        """The most accepted messages in any one second, over all chats: at most FLOOD_PER_SECOND."""
+        return self.most_in_one_second(self.flood_arrivals)
+
+    def busiest_chat_second(self) -> int:
+        """The most accepted messages to one private chat in any one second: within the per-chat rule (a burst of
+        FLOOD_CHAT_BURST, then FLOOD_CHAT_PER_SECOND) when flood_chat_refusals is 0."""
+        return max((self.most_in_one_second(times) for times in self.flood_chat_arrivals.values()), default=0)
 
     def tightest_second(self) -> float | None:
         """The shortest time in which FLOOD_PER_SECOND + 1 accepted messages arrived: above 1.0 s, none of them
@@ -1376,7 +1418,7 @@ class FakeTelegram:
         for update in self._updates:
             if offset is not None and offset > 0 and update["update_id"] < offset:
                 continue
-            kind = next(key for key in update if key != "update_id")
+            kind = next((key for key in update if key != "update_id"), None)
             allowed = self._allowed_updates
             if (allowed is None and kind in _UPDATE_TYPES_DEFAULT_OFF) or (allowed is not None and kind not in allowed):
                 continue

@@ -9,7 +9,7 @@ import pytest
 from bot.storage.roster import Roster
 from kkrcore.composition import CompositionInput, compute_composition
 from kkrcore.dataset import load_dataset
-from tests.conftest import Clock, RunningBot, link_token, start_bot
+from tests.conftest import Clock, RunningBot, eventually, link_token, start_bot
 from tests.fake_telegram import FakeTelegram
 
 MEMBER = 1001
@@ -235,12 +235,13 @@ async def test_buttons_lead_to_the_next_step(kkrbot: RunningBot) -> None:
     meetings = await kkrbot.press(MEMBER, answer, "Alle møder")
 
     assert "Møder i KKR Nordjylland 2026-2030" in (meetings.plain_text or "")
-    assert any(a.user_id == MEMBER for a in kkrbot.tg.callback_answers)
+    await kkrbot.tg.wait_for_callback_answers(lambda a: a.user_id == MEMBER)
 
 
 async def test_command_menus_are_registered_in_danish_and_english(kkrbot: RunningBot) -> None:
     await kkrbot.bind(MEMBER, "a-medlem-1")
     menus = kkrbot.tg.commands
+    await eventually(lambda: (f"chat:{MEMBER}", "") in menus and ("default", "") in menus)
 
     danish = {c["command"] for c in menus[(f"chat:{MEMBER}", "da")]}
     english = {c["command"] for c in menus[(f"chat:{MEMBER}", "en")]}
@@ -265,12 +266,14 @@ async def test_the_secretariat_sees_its_own_commands_in_its_menu(
 ) -> None:
     first = await start_bot(tg, tmp_path / "db.sqlite3", clock)
     await first.bind(SECRETARY, "sekretariat-1")
+    await eventually(lambda: (f"chat:{SECRETARY}", "") in tg.commands)
     bound_now = {c["command"] for c in tg.commands[(f"chat:{SECRETARY}", "da")]}
     await first.stop()
     tg.commands.clear()
 
     second = await start_bot(tg, tmp_path / "db.sqlite3", clock)
     await second.ask(SECRETARY, "/hjaelp")
+    await eventually(lambda: (f"chat:{SECRETARY}", "") in tg.commands)
     await second.stop()
 
     assert {"fremmoede", "referat", "inviter", "dagsorden", "naeste"} <= bound_now

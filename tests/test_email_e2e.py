@@ -22,6 +22,7 @@ from icalendar import Calendar
 
 from bot.channels.email import EmailChannel, serve_email
 from bot.core.conversation import undeliverable_reason
+from bot.core.usecases.absence_notices import ANSWER_NOTICE_INTERVAL
 from bot.core.usecases.broadcasts import make_draft, send
 from bot.delivery.message import Button, Message
 from bot.delivery.outbox import Delivery, DeliveryResult, enqueue
@@ -163,6 +164,9 @@ async def test_an_unbound_substitute_is_alerted_by_email_and_answers_with_its_li
     status, _page = await mailing.http("POST", answer["Jeg kan ikke"])
     assert status == 200
     assert answer_of(mailing) == "declined"
+    # Told with the latest answer once the ten minutes since the last notice have passed (the flood limit).
+    bot.clock.advance(seconds=ANSWER_NOTICE_INTERVAL.total_seconds())
+    await bot.conversation.tick()
     await bot.tg.wait_for(lambda m: m.chat_id == MEMBER and "kan ikke deltage" in text(m))
 
     # A forged signature is refused, and changes nothing.
@@ -242,7 +246,9 @@ async def test_a_4xx_is_retried_and_the_message_delivered_once(mailing: Mailing)
 
     assert sent_at
     assert not failed_at
-    assert attempts == 1  # the one 4xx
+    # The one 4xx was waited out, not counted: with no send succeeding in between it is the server's trouble,
+    # not the message's (bot.delivery.outbox); what counts is that the message arrived once.
+    assert attempts == 0
     assert mailing.smtp.data_attempts.count("sofie@example.dk") == 2
     assert len(mailing.smtp.to("sofie@example.dk")) == 1
 

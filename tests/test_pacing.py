@@ -93,6 +93,14 @@ def test_a_429_pauses_every_chat_for_its_retry_after() -> None:
     assert pacer.ready_at("2") >= clock.now + 5
 
 
+def test_the_fake_counts_arrivals_in_a_sliding_second() -> None:
+    """Not in calendar seconds: 20 sends at the end of one second and 20 at the start of the next are 40 in one."""
+    arrivals = [0.5 + n * 0.02 for n in range(20)] + [1.01 + n * 0.02 for n in range(20)]
+    assert FakeTelegram.most_in_one_second(arrivals) == 40
+    assert FakeTelegram.most_in_one_second([n * 0.125 for n in range(50)]) == 8
+    assert FakeTelegram.most_in_one_second([]) == 0
+
+
 def test_no_limits_for_a_server_without_them() -> None:
     clock = FakeClock()
     pacer = Pacer(Limits.telegram(0), clock)
@@ -124,6 +132,8 @@ async def test_the_bot_stays_within_telegrams_limits_and_answers_before_the_bulk
     assert answer.chat_id == 5000
     assert bulk_before_answer < 60
     assert tg.flood_refusals == 0
+    assert tg.busiest_second() <= 30
+    assert tg.flood_chat_refusals == 0
     for index, chat in enumerate(chats):
         assert [m.text for m in tg.sent_to(chat)] == [f"bulk {n}" for n in range(index, 120, len(chats))]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from tests.conftest import RunningBot
+from tests.conftest import RunningBot, eventually
 from tests.fake_telegram import EditRecord, FakeTelegram, SentMessage
 from tests.test_absence_e2e import MEMBER, SUBSTITUTE, council, message_to, text
 
@@ -98,6 +98,7 @@ async def test_navigation_buttons_stay(council: RunningBot) -> None:
 
 async def test_the_bot_describes_itself_in_danish_and_english(council: RunningBot) -> None:
     tg = council.tg
+    await eventually(lambda: "" in tg.short_descriptions)
 
     assert "KKR Nordjylland" in tg.descriptions["da"]
     assert "invitationslink" in tg.descriptions["da"]

@@ -12,8 +12,9 @@ import asyncio
 import html
 import logging
 import warnings
-from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from telegram import (
@@ -53,6 +54,8 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
+from bot.channels.telegram_side_calls import call_until_done, in_background, retry_after_seconds
+from bot.channels.telegram_update import why_malformed
 from bot.config import DEFAULT_TELEGRAM_IN_FLIGHT, LANGUAGES, Language
 from bot.core.commands import all_command_names, commands_for, parse_action
 from bot.core.conversation import FREE_TEXT, TICK_SECONDS, Conversation
@@ -82,6 +85,9 @@ SEND_MESSAGE = "sendMessage"
 SEND_READ_TIMEOUT = 30.0
 # The long poll waits `poll_timeout` at Telegram, and this much more for the answer to arrive.
 POLL_READ_MARGIN = 10.0
+# Empty getUpdates answers come at most this often: Telegram's long poll waits for updates, but a server that answers
+# at once would make the poller spin.
+MIN_EMPTY_POLL_SECONDS = 0.5
 # The poller records that it works at most this often.
 HEARTBEAT_SECONDS = 5.0
 # getUpdates and sendMessage go through do_api_request, as raw JSON (see fetch_updates and telegram_delivery),
@@ -116,6 +122,18 @@ class Services:
         # What stops the process: set by run_until_stopped, and by a loop that met an unrecoverable fault.
         self.stop: asyncio.Event | None = None
         self.failure: BaseException | None = None
+        # Side calls under way (menus, the description): retried beside the bot, never part of a use case.
+        self.side_calls: set[asyncio.Task[Any]] = set()
+
+    def side_call(self, coroutine: Coroutine[Any, Any, object], name: str) -> None:
+        in_background(coroutine, name, self.side_calls, self.fail)
+
+    def fail(self, error: BaseException) -> None:
+        """Stops the process with `error`'s one line (the first one wins)."""
+        if self.failure is None:
+            self.failure = error
+        if self.stop is not None:
+            self.stop.set()
 
     def supervise(self, task: asyncio.Task[None], name: str) -> asyncio.Task[None]:
         """A loop that ends while the process lives leaves a deaf bot, so its end stops the process."""
@@ -129,10 +147,7 @@ class Services:
             elif not isinstance(error, Unrecoverable):
                 log.critical("the %s loop failed", name, exc_info=error)
                 error = Unrecoverable(f"the {name} loop failed ({type(error).__name__}); see the log")
-            if self.failure is None:
-                self.failure = error
-            if self.stop is not None:
-                self.stop.set()
+            self.fail(error)
 
         task.add_done_callback(ended)
         return task
@@ -210,7 +225,12 @@ async def _ask(update: Update, context: KkrContext, command: str, args: Sequence
     outcome = await context.services.conversation.handle(request, update_id=update.update_id)
     context.services.handled.add(update.update_id)
     if command == "start" and outcome.bound is not None:
-        await publish_commands(context.bot, BotCommandScopeChat(int(request.address)), outcome.bound.role)
+        # After the commit, beside the conversation: a menu that cannot be set now never undoes a binding.
+        scope = BotCommandScopeChat(int(request.address))
+        context.services.side_call(
+            publish_commands(context.bot, scope, outcome.bound.role, context.services.faults, attempts=5),
+            "setMyCommands",
+        )
     return outcome
 
 
@@ -246,36 +266,25 @@ async def on_text(update: Update, context: KkrContext) -> None:
 
 
 async def on_button(update: Update, context: KkrContext) -> None:
-    """A button press is acknowledged at once, before it is handled, so the button stops spinning even
-    while the outbox waits out a 429; the answer itself comes through the outbox like any message.
+    """A button press is acknowledged at once, beside its handling, so the button stops spinning even while the
+    outbox waits out a 429; the answer itself comes through the outbox like any message.
 
-    The acknowledgement and the removal of used buttons are not messages to a person, so they are sent
-    here rather than through the outbox. Across a crash both stay correct: a replayed press is acknowledged
-    again (Telegram refuses a second or late acknowledgement, which is ignored), and if the bot dies after
-    the answer was committed but before the buttons were removed, pressing one again gets "already
-    answered", which removes them then.
+    The acknowledgement and the removal of used buttons are not messages to a person, so they are side calls
+    (telegram_side_calls), in the background: they never hold up or fail the update, and a failure is retried or
+    logged. Across a crash both stay correct: a replayed press is acknowledged again (Telegram refuses a second or
+    late acknowledgement, which is logged), and if the bot dies after the answer was committed but before the
+    buttons were removed, pressing one again gets "already answered", which removes them then.
     """
     query = update.callback_query
     assert query is not None
-    await _telegram_courtesy(query.answer(), "answerCallbackQuery")
+    services = context.services
+    services.side_call(call_until_done(query.answer, "answerCallbackQuery", services.faults, attempts=1), "ack")
     command, args = parse_action(query.data or "")
     outcome = await _ask(update, context, command, args)
     if outcome.buttons_used and query.message is not None:
-        await _telegram_courtesy(
-            context.bot.edit_message_reply_markup(
-                chat_id=query.message.chat.id, message_id=query.message.message_id, reply_markup=None
-            ),
-            "editMessageReplyMarkup",
-        )
-
-
-async def _telegram_courtesy(call: Awaitable[object], method: str) -> None:
-    """A call that makes the chat nicer but that nothing depends on: a failure is logged, never raised, so
-    it cannot hold up or fail the update (the press is handled all the same)."""
-    try:
-        await call
-    except TelegramError as exc:
-        log.info("%s failed: %s", method, exc)
+        chat_id, message_id = query.message.chat.id, query.message.message_id
+        remove = partial(context.bot.edit_message_reply_markup, chat_id=chat_id, message_id=message_id)
+        services.side_call(call_until_done(remove, "editMessageReplyMarkup", services.faults, attempts=3), "buttons")
 
 
 async def on_tick(context: KkrContext) -> None:
@@ -307,11 +316,6 @@ async def on_error(update: object, context: KkrContext) -> None:
         await context.services.conversation.apologise(request, update_id=update.update_id)
 
 
-def _seconds(retry_after: float | timedelta) -> float:
-    """PTB 22 gives an int and warns it will become a timedelta; accept both."""
-    return retry_after.total_seconds() if isinstance(retry_after, timedelta) else float(retry_after)
-
-
 # --- durable polling ------------------------------------------------------------------------------------
 
 
@@ -337,10 +341,14 @@ async def fetch_updates(bot: ExtBot[None], offset: int | None, wait: int) -> lis
 
 
 def parse_update(payload: Any, bot: ExtBot[None]) -> Update | str:
-    """The update, or why it cannot be parsed: the error's type name, never its text (it may quote the update)."""
+    """The update, or why it cannot be parsed: the field that fails kkrbot's model of what it reads (telegram_update),
+    or the parser's error type; never a value or an error's text (they may quote the update)."""
     try:
         if not isinstance(payload, dict):
             raise TypeError("not an object")
+        malformed = why_malformed(payload)
+        if malformed is not None:
+            return malformed
         update = Update.de_json(payload, bot)
     except Exception as exc:
         return type(exc).__name__
@@ -369,6 +377,7 @@ async def poll(application: KkrApplication, services: Services) -> None:
     last_beat = 0.0
     loop = asyncio.get_running_loop()
     while True:
+        asked = loop.time()
         try:
             batch = await fetch_updates(bot, offset, services.poll_timeout)
         except (InvalidToken, EndPointNotFound):
@@ -377,7 +386,7 @@ async def poll(application: KkrApplication, services: Services) -> None:
             ) from None
         except RetryAfter as exc:
             faults.report(GET_UPDATES, "429 flood control")
-            await asyncio.sleep(_seconds(exc.retry_after))
+            await asyncio.sleep(retry_after_seconds(exc.retry_after))
             continue
         except TelegramError as exc:
             faults.report(GET_UPDATES, telegram_fault(exc))
@@ -398,6 +407,9 @@ async def poll(application: KkrApplication, services: Services) -> None:
                 log.warning("getUpdates returned an element without an update_id; skipped")
                 continue
             fetched.append((update_id, payload, parse_update(payload, bot)))
+        if not fetched:
+            # A server that answers an empty poll at once (a proxy, a test server) must not make the poller spin.
+            await asyncio.sleep(MIN_EMPTY_POLL_SECONDS - (loop.time() - asked))
         beat_due = loop.time() - last_beat >= HEARTBEAT_SECONDS
         if not fetched and not beat_due:
             continue
@@ -582,7 +594,7 @@ def telegram_delivery(application: KkrApplication) -> Any:
                     },
                 )
         except RetryAfter as exc:
-            return DeliveryResult(Delivery.RETRY, retry_after=_seconds(exc.retry_after), error="429")
+            return DeliveryResult(Delivery.RETRY, retry_after=retry_after_seconds(exc.retry_after), error="429")
         except Forbidden as exc:
             return DeliveryResult(Delivery.GIVE_UP, error=f"403 {exc.message}", blocked=True)
         except BadRequest as exc:
@@ -607,10 +619,13 @@ def menu(language: str | None, role: Role | None) -> list[BotCommand]:
     return [BotCommand(command.word(_.language), _(command.description)) for command in commands_for(role)]
 
 
-async def publish_commands(bot: ExtBot[None], scope: BotCommandScope, role: Role | None) -> None:
-    """The menu in each language, and without a language for everyone else."""
+async def publish_commands(
+    bot: ExtBot[None], scope: BotCommandScope, role: Role | None, faults: FaultLog, attempts: int | None = None
+) -> None:
+    """The menu in each language, and without a language for everyone else; each call retried (telegram_side_calls)."""
     for language in (*LANGUAGES, None):
-        await bot.set_my_commands(menu(language, role), scope=scope, language_code=language)
+        call = partial(bot.set_my_commands, menu(language, role), scope=scope, language_code=language)
+        await call_until_done(call, "setMyCommands", faults, attempts=attempts)
 
 
 async def publish_personal_menus(application: KkrApplication, services: Services) -> None:
@@ -619,14 +634,12 @@ async def publish_personal_menus(application: KkrApplication, services: Services
     async with services.db.read() as conn:
         roster = await Roster.load(conn)
         chats = [(person.role, await accounts_of(conn, person.id)) for person in roster.secretariat]
-    try:
-        for role, accounts in chats:
-            for channel, address in accounts:
-                if channel == CHANNEL:
-                    await publish_commands(application.bot, BotCommandScopeChat(int(address)), role)
-    except TelegramError:
-        # The menus are a convenience: the bot answers without them, and the next start tries again.
-        log.exception("could not set the chats' command menus")
+    # The menus are a convenience: the bot answers without them, and the next start tries again.
+    for role, accounts in chats:
+        for channel, address in accounts:
+            if channel == CHANNEL:
+                scope = BotCommandScopeChat(int(address))
+                await publish_commands(application.bot, scope, role, services.faults, attempts=5)
 
 
 # What a person sees before pressing Start (the description, up to 512 characters) and on the bot's profile
@@ -638,23 +651,32 @@ DESCRIPTION = N_(
 SHORT_DESCRIPTION = N_("KKR Nordjylland: meetings, absence and substitutes.")
 
 
-async def publish_description(bot: ExtBot[None], default: Language) -> None:
+async def publish_description(bot: ExtBot[None], default: Language, faults: FaultLog) -> None:
     """The description and short description in each language, and in the default language (KKRBOT_DEFAULT_
     LANGUAGE) for an app in any other language."""
     for language in (*LANGUAGES, None):
         _ = translator(language or default)
-        await bot.set_my_description(_(DESCRIPTION), language_code=language)
-        await bot.set_my_short_description(_(SHORT_DESCRIPTION), language_code=language)
+        describe = partial(bot.set_my_description, _(DESCRIPTION), language_code=language)
+        await call_until_done(describe, "setMyDescription", faults)
+        describe = partial(bot.set_my_short_description, _(SHORT_DESCRIPTION), language_code=language)
+        await call_until_done(describe, "setMyShortDescription", faults)
+
+
+async def publish_profile(application: KkrApplication, services: Services) -> None:
+    """What start-up sets at Telegram, beside polling and answering: no webhook (until it is deleted, getUpdates
+    meets 409s, which the poller waits out), the members' menu as the default, the description, and the
+    secretariat's chats' menus (three calls a chat, so not for everyone at every start; every chat gets its role's
+    menu when it binds, in `_ask`). Each call is retried until Telegram takes it."""
+    bot, faults = application.bot, services.faults
+    await call_until_done(bot.delete_webhook, "deleteWebhook", faults)
+    await publish_commands(bot, BotCommandScopeDefault(), Role.MEMBER, faults)
+    await publish_description(bot, services.conversation.settings.default_language, faults)
+    await publish_personal_menus(application, services)
 
 
 async def post_init(application: KkrApplication) -> None:
     services: Services = application.bot_data["services"]
-    await application.bot.delete_webhook()
-    # The members' menu is the default; a chat whose person has another role gets its own menu when it binds,
-    # and the secretariat's chats again at every start (three calls a chat, so not for everyone at every start).
-    await publish_commands(application.bot, BotCommandScopeDefault(), Role.MEMBER)
-    await publish_description(application.bot, services.conversation.settings.default_language)
-    await publish_personal_menus(application, services)
+    services.side_call(publish_profile(application, services), "start-up calls")
     conversation = services.conversation
     worker = OutboxWorker(
         services.db,
@@ -681,9 +703,9 @@ async def post_stop(application: KkrApplication) -> None:
     """Polling and processing stop at once (an interrupted update is replayed); the outbox finishes the
     message it is sending, so a clean stop repeats nothing."""
     services: Services = application.bot_data["services"]
-    for task in services.tasks:
+    for task in (*services.tasks, *services.side_calls):
         task.cancel()
-    await asyncio.gather(*services.tasks, return_exceptions=True)
+    await asyncio.gather(*services.tasks, *services.side_calls, return_exceptions=True)
     services.tasks.clear()
     if services.outbox and services.outbox_task:
         await services.outbox.stop(services.outbox_task)
@@ -725,6 +747,8 @@ async def run_until_stopped(application: KkrApplication, stop: asyncio.Event) ->
     `stop` is set; raises `Unrecoverable` when a loop met a fault that no retry heals."""
     services: Services = application.bot_data["services"]
     services.stop = stop
+    # getMe: a 429 or a 5xx at start is waited out, a refused token (InvalidToken) raised.
+    await call_until_done(application.initialize, "getMe", services.faults)
     async with application:
         await post_init(application)
         await application.start()

@@ -43,7 +43,7 @@ from bot.core.usecases import (
 )
 from bot.delivery.inbox import mark_processed
 from bot.delivery.message import Message
-from bot.delivery.outbox import DeliveryResult, OutboxItem, enqueue
+from bot.delivery.outbox import ATTEMPTS_USED, DEADLINE_PASSED, UNSENDABLE, DeliveryResult, OutboxItem, enqueue
 from bot.i18n import Translator, normalise_language, translator
 from bot.storage.account_languages import account_language, person_account_language, remember_language
 from bot.storage.accounts import notification_routes
@@ -98,6 +98,7 @@ USE_CASES: Mapping[str, UseCase] = {
 SCHEDULED: tuple[UseCase, ...] = (
     scheduled.send_reminders,
     scheduled.escalate_unanswered,
+    absence_notices.tell_changed_answers,
     broadcasts.report_finished,
     scheduled.forget_old_messages,
     appointments.remind_erhvervshus,
@@ -122,6 +123,12 @@ UNDELIVERABLE_REPORT_INTERVAL = timedelta(hours=1)
 def undeliverable_reason(result: DeliveryResult, _: Translator) -> str:
     """Why a message could not be delivered, in words for the secretariat (channels report codes)."""
     error = (result.error or "").lower()
+    if result.set_aside == ATTEMPTS_USED:
+        return _("the chat service failed it again and again while other messages went through")
+    if result.set_aside == DEADLINE_PASSED:
+        return _("it could not be sent before the meeting began, when it stopped mattering")
+    if result.set_aside == UNSENDABLE:
+        return _("the bot could not send it (our error; it is in the log)")
     if result.blocked or "blocked" in error:
         return _("they have blocked the bot")
     if "too long" in error:

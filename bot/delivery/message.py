@@ -8,6 +8,7 @@ must stay within Telegram's 64 bytes, which `Button` checks so that no channel e
 from __future__ import annotations
 
 import base64
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
@@ -106,6 +107,9 @@ class Message(BaseModel):
     # It carries a secret (an invite link): the outbox forgets it once it is delivered or given up. Not part
     # of the payload; the outbox keeps it in its own column.
     sensitive: bool = False
+    # When it stops mattering (an alert or a reminder: its meeting's start): not sent after that, but marked failed
+    # and reported. Not part of the payload; the outbox keeps it in its own column.
+    deadline: datetime | None = None
 
     def visible_length(self) -> int:
         """What the person sees, as channels show it: title, table and text, a blank line between them."""
@@ -134,11 +138,20 @@ class Message(BaseModel):
                 title=self.title if index == 0 else None,
                 pre=table,
                 sensitive=self.sensitive,
+                deadline=self.deadline,
             )
             for index, (table, text) in enumerate(texts)
         ]
         if self.document:
-            parts.append(Message(text="", document=self.document, buttons=self.buttons, sensitive=self.sensitive))
+            parts.append(
+                Message(
+                    text="",
+                    document=self.document,
+                    buttons=self.buttons,
+                    sensitive=self.sensitive,
+                    deadline=self.deadline,
+                )
+            )
         elif parts:
             parts[-1] = parts[-1].model_copy(update={"buttons": self.buttons})
         return parts

@@ -14,6 +14,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
+import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -24,7 +26,7 @@ import aiosqlite
 
 from bot.delivery.message import Message
 from bot.delivery.pacing import Limits, Pacer
-from bot.storage.db import Database, first_row, rows, utc_text
+from bot.storage.db import Database, first_row, from_utc_text, rows, utc_text
 from bot.storage.documents import stored_document
 from bot.storage.faults import FaultLog, database_fault, until_done
 
@@ -35,6 +37,13 @@ MAX_BACKOFF_SECONDS = 30.0
 DEFAULT_RETRY_BASE_SECONDS = 0.5
 # Due rows read at a time: enough to find one that the pacer lets go while others wait for their chat.
 FETCH_ROWS = 50
+# A message whose sends failed this many times while other sends on its channel succeeded is set aside (failed, with
+# its reason, and reported): the trouble is the message's or its recipient's, not the channel's. Failures while every
+# send fails (an outage) use no attempts, so an outage of any length sets nothing aside.
+MAX_ATTEMPTS = 6
+# Addresses a channel can send to; a row with another address is set aside when it is queued (it could never leave).
+# A channel without an entry takes any non-empty address.
+ADDRESSES = {"telegram": re.compile(r"-?[0-9]{1,16}")}
 
 
 class Lane(StrEnum):
@@ -56,6 +65,8 @@ class OutboxItem:
     lane: Lane = Lane.INTERACTIVE
     # When it was read, the recipient had more messages queued behind this one.
     more: bool = False
+    # When it stops mattering (Message.deadline): past it, it is set aside instead of sent.
+    deadline: datetime | None = None
 
     @cached_property
     def message(self) -> Message:
@@ -82,6 +93,19 @@ class DeliveryResult:
     retry_after: float | None = None
     error: str | None = None
     blocked: bool = False
+    # Why the outbox set it aside itself (attempts used up, deadline passed, an address or payload no channel can
+    # send), for the secretariat's report; None for a channel's own refusal.
+    set_aside: str | None = None
+
+
+ATTEMPTS_USED = "attempts"
+DEADLINE_PASSED = "deadline"
+UNSENDABLE = "unsendable"
+
+
+def sendable_address(channel: str, address: str) -> bool:
+    pattern = ADDRESSES.get(channel)
+    return bool(address) and (pattern is None or pattern.fullmatch(address) is not None)
 
 
 async def enqueue(
@@ -93,10 +117,16 @@ async def enqueue(
     now: datetime,
     lane: Lane = Lane.INTERACTIVE,
 ) -> None:
-    # A message over the channels' limits becomes several rows here, in order (Message.parts).
+    # A message over the channels' limits becomes several rows here, in order (Message.parts). One to an address
+    # its channel cannot send to is kept, set aside at once (failed_at), so it never holds up the channel.
+    unsendable = not sendable_address(channel, address)
+    if unsendable:
+        log.error(
+            "outbox %s: a message for %s has an address the channel cannot send to; set aside", channel, person_id
+        )
     await conn.executemany(
-        "INSERT INTO outbox (channel, address, person_id, payload, created_at, not_before, lane, sensitive) "
-        "VALUES (?, ?, ?, ?, ?, '', ?, ?)",
+        "INSERT INTO outbox (channel, address, person_id, payload, created_at, not_before, lane, sensitive, deadline, "
+        "failed_at, error) VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?)",
         [
             (
                 channel,
@@ -106,6 +136,9 @@ async def enqueue(
                 utc_text(now),
                 lane.value,
                 int(part.sensitive),
+                utc_text(part.deadline) if part.deadline else None,
+                utc_text(now) if unsendable else None,
+                "unsendable address" if unsendable else None,
             )
             for part in message.parts()
         ],
@@ -129,7 +162,7 @@ async def due_items(conn: aiosqlite.Connection, channel: str, now: datetime, lim
     found = await rows(
         conn,
         """
-        SELECT o.id, o.channel, o.address, o.person_id, o.payload, o.attempts, o.lane, q.queued FROM
+        SELECT o.id, o.channel, o.address, o.person_id, o.payload, o.attempts, o.lane, q.queued, o.deadline FROM
           (SELECT min(id) AS id, count(*) AS queued FROM outbox INDEXED BY outbox_queue
            WHERE channel = ? AND sent_at IS NULL AND failed_at IS NULL GROUP BY address) q
         JOIN outbox o ON o.id = q.id
@@ -138,7 +171,20 @@ async def due_items(conn: aiosqlite.Connection, channel: str, now: datetime, lim
         """,
         (channel, utc_text(now), limit),
     )
-    return [OutboxItem(row[0], row[1], row[2], row[3], row[4], row[5], Lane(row[6]), row[7] > 1) for row in found]
+    return [
+        OutboxItem(
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            row[5],
+            Lane(row[6]),
+            row[7] > 1,
+            from_utc_text(row[8]) if row[8] else None,
+        )
+        for row in found
+    ]
 
 
 async def pending_count(conn: aiosqlite.Connection, channel: str | None = None) -> int:
@@ -206,9 +252,15 @@ class OutboxWorker:
         self.retry_base = retry_base
         self.in_flight = max(1, in_flight)
         self.pacer = pacer or Pacer(Limits())
-        # Consecutive failures of the channel, not of one row: an outage is the channel's, and one success
-        # ends it.
+        # Consecutive pauses of the channel: an outage is the channel's, and one success ends it.
         self._failures = 0
+        # Sends that succeeded, counted: a failure counts against a message's attempts only if another send succeeded
+        # since that message's previous failure (so the channel works, and the trouble is the message's).
+        self._successes = 0
+        # Per recipient whose last send failed: (its failures in a row, `_successes` at the last one).
+        self._failing: dict[str, tuple[int, int]] = {}
+        # Recipients whose sends failed since the last success: two or more, and it is the channel that fails.
+        self._failed_since_success: set[str] = set()
         self._wake = asyncio.Event()
         # Recipients with a message in flight or not yet marked sent: nothing else goes to them meanwhile.
         self._busy: dict[str, OutboxItem] = {}
@@ -318,17 +370,25 @@ class OutboxWorker:
         return None, (soonest - now if soonest != float("inf") else IDLE_POLL_SECONDS)
 
     def _start(self, item: OutboxItem) -> None:
-        self.pacer.take(item.address)
+        expired = item.deadline is not None and item.deadline <= self.clock()
+        if not expired:
+            self.pacer.take(item.address)
         self._busy[item.address] = item
         self._idle.clear()
-        task = asyncio.create_task(self._send(item))
+        task = asyncio.create_task(self._send(item, expired=expired))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _send(self, item: OutboxItem) -> None:
-        result = await self._deliver_safely(item)
+    async def _send(self, item: OutboxItem, *, expired: bool = False) -> None:
+        if expired:
+            result = DeliveryResult(Delivery.GIVE_UP, error="deadline passed", set_aside=DEADLINE_PASSED)
+        else:
+            result = await self._deliver_safely(item)
         if result.status is Delivery.SENT:
             self._failures = 0
+            self._successes += 1
+            self._failed_since_success.clear()
+            self._failing.pop(item.address, None)
             self._to_mark.append(item)
             if not self._marking:
                 await self._mark_finished()
@@ -381,32 +441,67 @@ class OutboxWorker:
         self._wake.set()
 
     async def _record_failure(self, item: OutboxItem, result: DeliveryResult) -> None:
+        """A 429 pauses the channel and uses no attempt. Any other retry backs off the recipient alone, and the
+        channel too once two recipients failed with no success between (an outage); it uses one of the message's
+        attempts only if another send succeeded since its previous failure. A message that is given up, or has
+        used its attempts, is set aside: failed, with its reason, and reported (on_give_up); the recipient's next
+        messages go on."""
         now = real_now()
-        async with self.db.transaction() as conn:
-            if result.status is Delivery.GIVE_UP:
+        attempted = 0
+        if result.status is Delivery.RETRY and result.retry_after is None:
+            streak, successes_then = self._failing.get(item.address, (0, -1))
+            attempted = int(successes_then >= 0 and self._successes > successes_then)
+            if attempted and item.attempts + 1 >= MAX_ATTEMPTS:
+                result = replace(
+                    result,
+                    status=Delivery.GIVE_UP,
+                    set_aside=ATTEMPTS_USED,
+                    error=f"{result.error}; {MAX_ATTEMPTS} attempts",
+                )
+        if result.status is Delivery.GIVE_UP:
+            self._failing.pop(item.address, None)
+            async with self.db.transaction() as conn:
                 await conn.execute(
                     "UPDATE outbox SET failed_at = ?, error = ?, attempts = attempts + 1 WHERE id = ?",
                     (utc_text(self.clock()), result.error, item.id),
                 )
                 if self.on_give_up:
                     await self.on_give_up(conn, item, result)
-                return
-            if result.retry_after is not None:
-                wait = result.retry_after
-            else:
-                wait = backoff(self._failures, self.retry_base)
+            log.warning("outbox %s: message %s set aside (%s)", self.channel, item.id, result.set_aside or result.error)
+            return
+        if result.retry_after is not None:
+            # Flood control is the channel's, never one chat's: pause everything.
+            wait = result.retry_after
+            self.pacer.pause(wait)
+        else:
+            self._failing[item.address] = (streak + 1, self._successes)
+            wait = backoff(streak, self.retry_base)
+            self._failed_since_success.add(item.address)
+            if len(self._failed_since_success) > 1:
+                self.pacer.pause(backoff(self._failures, self.retry_base))
                 self._failures += 1
+        async with self.db.transaction() as conn:
             await conn.execute(
-                "UPDATE outbox SET not_before = ?, error = ?, attempts = attempts + 1 WHERE id = ?",
-                (utc_text(now + timedelta(seconds=wait)), result.error, item.id),
+                "UPDATE outbox SET not_before = ?, error = ?, attempts = attempts + ? WHERE id = ?",
+                (utc_text(now + timedelta(seconds=wait)), result.error, attempted, item.id),
             )
-        # Flood control and network trouble are rarely about one chat: pause the whole channel.
-        self.pacer.pause(wait)
         log.warning("outbox %s: retry in %.2fs (%s)", self.channel, wait, result.error)
 
     async def _deliver_safely(self, item: OutboxItem) -> DeliveryResult:
         try:
             return await self.deliver(item)
-        except Exception as exc:  # a bug in a channel must not stop the outbox
-            log.exception("outbox %s: delivery of %s failed unexpectedly", self.channel, item.id)
-            return DeliveryResult(Delivery.RETRY, error=f"{type(exc).__name__}")
+        except Exception as exc:
+            if database_fault(exc) is not None:  # the channel read the database (a stored document): wait it out
+                return DeliveryResult(Delivery.RETRY, error=database_fault(exc))
+            # A row the channel cannot send (a bug, a payload it cannot read) is a poison message: set aside at once,
+            # or it would be tried again and again, and its recipient's next messages wait behind it.
+            # The frames only: an exception's text can quote the payload (what someone wrote).
+            frames = "".join(traceback.format_tb(exc.__traceback__))
+            log.error(
+                "outbox %s: delivery of %s failed unexpectedly (%s); set aside\n%s",
+                self.channel,
+                item.id,
+                type(exc).__name__,
+                frames,
+            )
+            return DeliveryResult(Delivery.GIVE_UP, error=f"unsendable ({type(exc).__name__})", set_aside=UNSENDABLE)

@@ -515,4 +515,18 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (channel, address)
     );
     """,
+    # 20 (issue 20): when a message stops mattering (an alert or a reminder at its meeting's start): the outbox marks
+    # it failed instead of sending it late, and the secretariat hears of it.
+    """
+    ALTER TABLE outbox ADD COLUMN deadline TEXT;
+    """,
+    # 21 (issue 20): the substitute's answer last told to the member and the secretariat, and when: one notice per
+    # substitute, meeting and ten minutes, however often the answer flips (bot/storage/answer_notices.py).
+    """
+    CREATE TABLE answer_notices (
+        absence_id INTEGER PRIMARY KEY REFERENCES absences (id),
+        answer TEXT NOT NULL,
+        told_at TEXT NOT NULL
+    );
+    """,
 )

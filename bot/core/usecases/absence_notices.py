@@ -7,7 +7,7 @@ No reason for the absence is asked for or stored: a reason can be health data.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import aiosqlite
 
@@ -43,6 +43,7 @@ from bot.storage.absences import (
     withdraw,
 )
 from bot.storage.accounts import EMAIL
+from bot.storage.answer_notices import changed_since_told, last_told, record_told
 from bot.storage.composition_lots import council_seats
 from bot.storage.roster import Person, Roster
 from kkrcore.meetings import Quorum, quorum_forecast, upcoming_meetings
@@ -295,6 +296,7 @@ def substitute_alert(absence: Absence, member: Person, meeting: Meeting, _: Tran
             place=where(meeting),
         ),
         buttons=(tuple(answer_buttons(absence, _)),),
+        deadline=meeting.start,  # an alert that comes after the meeting began is no use: set aside and reported
     )
 
 
@@ -348,8 +350,19 @@ async def cover_case(turn: Turn) -> None:
         return
     await set_answer(turn.conn, absence.id, answer, turn.now)
     substitute = turn.person
-    accepted = answer is Answer.ACCEPTED
-    if accepted:
+    told = await last_told(turn.conn, absence.id)
+    if told is not None and turn.now - told[1] < ANSWER_NOTICE_INTERVAL:
+        # A flip: the latest answer is told once the interval is over (tell_changed_answers, on the clock's tick).
+        turn.reply(
+            _(
+                "Thank you. You have changed your answer; {member} and the secretariat will hear your latest answer "
+                "within {minutes} minutes.",
+                member=display_name(member, _),
+                minutes=int(ANSWER_NOTICE_INTERVAL.total_seconds() // 60),
+            )
+        )
+        return
+    if answer is Answer.ACCEPTED:
         turn.reply(
             _("Thank you. {member} and the secretariat are told that you will attend.", member=display_name(member, _))
         )
@@ -360,6 +373,20 @@ async def cover_case(turn: Turn) -> None:
                 member=display_name(member, _),
             )
         )
+    await tell_answer(turn, absence.id, member, substitute, meeting, answer)
+
+
+# However often a substitute changes their answer, the member and the secretariat get at most one notice per
+# substitute, meeting and this interval, with the latest answer.
+ANSWER_NOTICE_INTERVAL = timedelta(minutes=10)
+
+
+async def tell_answer(
+    turn: Turn, absence_id: int, member: Person, substitute: Person, meeting: Meeting, answer: Answer
+) -> None:
+    """Tells the member and the secretariat the substitute's answer, and records that it was told."""
+    accepted = answer is Answer.ACCEPTED
+    await record_told(turn.conn, absence_id, answer, turn.now)
 
     def to_member(_: Translator) -> Message:
         params = {"substitute": display_name(substitute, _), "when": meeting_when(meeting, _)}
@@ -392,6 +419,23 @@ async def cover_case(turn: Turn) -> None:
 
     await turn.notify_secretariat(to_secretariat)
     await check_quorum(turn, meeting)
+
+
+async def tell_changed_answers(turn: Turn) -> None:
+    """On the clock's tick: a substitute's answer that changed after the last notice, once its interval is over."""
+    roster = await turn.roster()
+    meetings = await turn.meetings()
+    for absence_id in await changed_since_told(turn.conn, turn.now - ANSWER_NOTICE_INTERVAL):
+        absence = await get_absence(turn.conn, absence_id)
+        meeting = meeting_by_id(meetings, absence.meeting_id) if absence else None
+        member = roster.by_id.get(absence.member_id) if absence else None
+        substitute = roster.by_id.get(absence.substitute_id or "") if absence else None
+        if absence is None or absence.answer is None or meeting is None or member is None or substitute is None:
+            continue
+        if has_started(meeting, turn.now):
+            await record_told(turn.conn, absence.id, absence.answer, turn.now)  # too late to matter: not told
+            continue
+        await tell_answer(turn, absence.id, member, substitute, meeting, absence.answer)
 
 
 async def undo_case(turn: Turn) -> None:

@@ -86,6 +86,7 @@ def reminder(meeting: Meeting, _: Translator) -> Message:
                 Button(label=_("Next meeting"), action="next"),
             ),
         ),
+        deadline=meeting.start,  # a reminder after the meeting began is no use: set aside, not sent late
     )
 
 
