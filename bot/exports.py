@@ -52,11 +52,22 @@ def _translator(settings: Settings) -> Translator:
 async def minutes_export(
     db: Database, dataset: Dataset, settings: Settings, date_text: str, fmt: str, now: datetime
 ) -> str:
-    if fmt not in MINUTES_FORMATS:
+    if fmt not in (*MINUTES_FORMATS, "json"):
         raise ExportError(f"--format must be md or csv, not {fmt!r}")
     meeting, records, _quorum = await _records(db, dataset, date_text)
     held = is_over(meeting, now)
     _ = _translator(settings)
+    if fmt == "json":  # `kkrbot minutes DATE --json`: the csv's columns, one object a line of the minutes
+        rows = [
+            {
+                "member_id": r.member.id,
+                "substitute_id": r.substitute.id if r.substitute else None,
+                "attended": bool(r.substitute and r.absence.answer is Answer.ACCEPTED),
+                "text": minutes_line(r, _, held=held),
+            }
+            for r in records
+        ]
+        return json.dumps({"meeting": meeting.id, "held": held, "lines": rows}, ensure_ascii=False, indent=2)
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")

@@ -16,6 +16,7 @@ import pytest
 from bot.cli import main
 from bot.storage import elections as store
 from bot.storage.db import Database
+from tests.processes import example_database
 
 MEETING_2030 = "2030-01-25"
 AFTER_THE_DEADLINE = datetime(2030, 1, 23, 8, 0, tzinfo=UTC)  # R-ELEC-4: the deadline was Tuesday 22 January 2030
@@ -34,6 +35,7 @@ def kkrbot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captu
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("KKRBOT_DATABASE", str(tmp_path / "kkrbot.sqlite3"))
     monkeypatch.delenv("KKRBOT_TELEGRAM_TOKEN", raising=False)
+    example_database(tmp_path / "kkrbot.sqlite3")
 
     def run(*args: str) -> Run:
         code = main(list(args))

@@ -42,7 +42,10 @@ def meeting_named(meetings: Sequence[Meeting], text: str, today: date | None = N
     if found := meeting_by_id(meetings, text.strip()):
         return found
     day = parse_date(text, today or date.today(), [m.start.date() for m in meetings])
-    return meeting_on(meetings, day) if day else None
+    if day is None:
+        return None
+    # A moved meeting is also known by the day it was planned for, its id (issue 23).
+    return meeting_on(meetings, day) or meeting_by_id(meetings, day.isoformat())
 
 
 def meeting_choices(turn: Turn, command: str, meetings: Sequence[Meeting]) -> list[list[Button]]:
