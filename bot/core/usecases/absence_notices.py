@@ -25,7 +25,7 @@ from bot.core.usecases.meetings import (
     meeting_on,
     meeting_when,
 )
-from bot.core.usecases.standing import answer_buttons, standing_of, substitute_status
+from bot.core.usecases.standing import answer_buttons, change_answer_button, standing_of, substitute_status
 from bot.delivery.message import Button, Message
 from bot.i18n import Translator
 from bot.storage.absences import (
@@ -320,33 +320,38 @@ async def cover_case(turn: Turn) -> None:
         turn.reply(_("The meeting {when} has already started.", when=meeting_when(meeting, _)))
         return
     answer = Answer.ACCEPTED if turn.args[1] == "yes" else Answer.DECLINED
+    # Until the meeting starts the substitute can change their mind with one press (issue 23).
+    change = [[change_answer_button(absence.model_copy(update={"answer": answer}), _, _.short_date(meeting.start))]]
     if absence.answer is answer:
-        turn.reply(_("You have already answered that. Thank you."))
+        turn.reply(_("You have already answered that. Thank you."), buttons=change)
         return
     await set_answer(turn.conn, absence.id, answer, turn.now)
     substitute = turn.person
     accepted = answer is Answer.ACCEPTED
+    changed = absence.answer is not None
     if accepted:
         turn.reply(
-            _("Thank you. {member} and the secretariat are told that you will attend.", member=display_name(member, _))
+            _("Thank you. {member} and the secretariat are told that you will attend.", member=display_name(member, _)),
+            buttons=change,
         )
     else:
         turn.reply(
             _(
                 "Thank you. {member} and the secretariat are told that you cannot attend.",
                 member=display_name(member, _),
-            )
+            ),
+            buttons=change,
         )
 
     def to_member(_: Translator) -> Message:
         params = {"substitute": display_name(substitute, _), "when": meeting_when(meeting, _)}
         if accepted:
             return Message(
-                title=_("Substitute found"),
+                title=_("Substitute changed their answer") if changed else _("Substitute found"),
                 text=_("{substitute} will attend the meeting {when} in your place.", **params),
             )
         return Message(
-            title=_("Substitute cannot attend"),
+            title=_("Substitute changed their answer") if changed else _("Substitute cannot attend"),
             text=_(
                 "{substitute} cannot attend the meeting {when} in your place. The secretariat has been told.", **params
             ),
@@ -365,7 +370,8 @@ async def cover_case(turn: Turn) -> None:
             text = _("{substitute} will attend for {member} on {when}.", **params)
         else:
             text = _("{substitute} cannot attend for {member} on {when}.", **params)
-        return Message(title=_("Substitute's answer"), text=text + "\n" + forecast_line(q, _))
+        title = _("Substitute changed their answer") if changed else _("Substitute's answer")
+        return Message(title=title, text=text + "\n" + forecast_line(q, _))
 
     await turn.notify_secretariat(to_secretariat)
     await check_quorum(turn, meeting)
