@@ -44,7 +44,7 @@ from bot.core.turn import Turn
 from bot.core.usecases.absence_notices import where
 from bot.core.usecases.broadcasts import MAX_UPLOAD_BYTES, AudienceError, make_draft, select_audience, send
 from bot.core.usecases.meeting_changes import Effect, carry_out, clock_time, move_from, refusal_text
-from bot.core.usecases.meetings import PDF, calendar_file, meeting_named
+from bot.core.usecases.meetings import PDF, calendar_file, is_moved, meeting_named
 from bot.delivery.message import Document
 from bot.election_cli import ElectionError, secretariat_actor
 from bot.election_cli import add_parsers as add_election_parsers
@@ -468,13 +468,8 @@ def _meeting_json(meeting: Meeting) -> dict[str, object]:
         "extra": meeting.extra,
         "cancelled": meeting.cancelled,
         "sequence": meeting.sequence,
-        "moved_from": meeting.id if moved(meeting) else None,
+        "moved_from": meeting.id if is_moved(meeting) else None,
     }
-
-
-def moved(meeting: Meeting) -> bool:
-    """Held on another day than planned: its id is the planned day (kkrcore.models.Meeting)."""
-    return not meeting.extra and meeting.id != meeting.start.date().isoformat()
 
 
 def _meeting_state(meeting: Meeting) -> str:
@@ -482,7 +477,7 @@ def _meeting_state(meeting: Meeting) -> str:
         return "cancelled"
     if meeting.extra:
         return "extra"
-    if moved(meeting):
+    if is_moved(meeting):
         return "moved"
     return "changed" if meeting.sequence else "planned"
 

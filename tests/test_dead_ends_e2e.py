@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.core.commands import word
 from tests.conftest import RunningBot
 from tests.test_transcripts_e2e import (
     MEMBER,
@@ -12,11 +13,12 @@ from tests.test_transcripts_e2e import (
     SECRETARY,
     SUBSTITUTE,
     Walk,
+    actions,
     no_answer_crosses_the_languages,
     payloads,
     payloads_to,
 )
-from tests.transcripts import Transcript
+from tests.transcripts import Said, Transcript
 
 
 @pytest.fixture(params=["da", "en"])
@@ -56,4 +58,68 @@ async def test_a_substitute_can_change_their_mind_until_the_meeting(walk: Walk) 
     again = await walk.press(SUBSTITUTE, f"cover {notice} yes")
     assert payloads(again) == [f"cover {notice} no"]
     assert any(m.chat_id == MEMBER for m in again.others)
+    await no_answer_crosses_the_languages(walk)
+
+
+def first_payload(said: Said, start: str) -> str:
+    return next(p for p in payloads(said) if p.startswith(start))
+
+
+MOVED = {"da": "(flyttet fra fre. 12. feb. 2027)", "en": "(moved from Fri 12 Feb 2027)"}
+EXAMPLE = {"da": "(eksempel)", "en": "(example)"}
+MOVE = {"da": "flyt", "en": "move"}
+
+
+async def test_the_secretariats_dead_ends_words_and_order(walk: Walk) -> None:
+    """Items 2-4 for the secretariat: a meeting button under /dagsorden shows that meeting's agenda and how to
+    replace it; /kanal, the /inviter list and an empty /udsend end with buttons; /hjaelp is ordered by task;
+    a moved meeting is marked in /moeder and still found by its planned date."""
+    usage = await walk.do(SECRETARY, "agenda")
+    chosen = await walk.press(SECRETARY, "agenda 2027-02-12")
+    assert "agenda 2027-02-12" in payloads(usage)
+    assert "12.02.2027" in chosen.text
+    assert actions(chosen) == {"next", "meetings"}
+
+    assert actions(await walk.do(SECRETARY, "channel"))
+    invite = await walk.do(SECRETARY, "invite")
+    assert payloads(invite) == ["invite all"]
+    assert EXAMPLE[walk.language] in (invite.last.plain_text or "")
+    assert actions(await walk.do(SECRETARY, "broadcast", {"da": "medlemmer", "en": "members"}[walk.language]))
+
+    help_ = (await walk.do(SECRETARY, "help")).text
+    assert help_.index(f"/{word('agenda', walk.language)} ") < help_.index(f"/{word('status', walk.language)} ")
+    assert help_.index(f"/{word('broadcast', walk.language)} ") < help_.index(f"/{word('language', walk.language)} ")
+
+    preview = await walk.do(SECRETARY, "meeting", MOVE[walk.language], "12.02.2027", "19.02.2027")
+    await walk.press(SECRETARY, first_payload(preview, "meeting send"))
+    listed = await walk.do(SECRETARY, "meetings")
+    assert MOVED[walk.language] in listed.text
+    attendance = await walk.do(SECRETARY, "attendance", "12.02.2027")
+    assert "minutes 2027-02-12" in payloads(attendance)
+    await no_answer_crosses_the_languages(walk)
+
+
+NO_SUCH_DAY = {"da": "31. februar 2027 findes ikke.", "en": "31 February 2027 does not exist."}
+SEEN = {"da": "set", "en": "seen"}
+
+
+async def test_a_members_dead_ends_and_words(walk: Walk) -> None:
+    """Items 2-3 for a member: an impossible date says what is wrong and keeps "More meetings"; the picker's
+    last page leads back to the first; the English "seen" asks for the Seen button, whose press ends with
+    buttons."""
+    wrong = await walk.do(MEMBER, "absent", "31.02.2027")
+    assert NO_SUCH_DAY[walk.language] in wrong.text
+    page = await walk.press(MEMBER, first_payload(wrong, "absent more"))
+    while more := [p for p in payloads(page) if p.startswith("absent more") and p != "absent more 0"]:
+        page = await walk.press(MEMBER, more[0])
+    assert "absent more 0" in payloads(page)
+
+    audience = {"da": "medlemmer", "en": "members"}[walk.language]
+    preview = await walk.type(
+        SECRETARY, f"/{word('broadcast', walk.language)} {audience} 12.02.2027 {SEEN[walk.language]}\nHej"
+    )
+    await walk.press(SECRETARY, first_payload(preview, "broadcast send"))
+    seen = next(p for p in payloads_to(walk, MEMBER) if p.startswith("seen "))
+    thanked = await walk.press(MEMBER, seen)
+    assert actions(thanked) >= {"next", "meetings"}
     await no_answer_crosses_the_languages(walk)

@@ -179,6 +179,8 @@ async def _offer_meetings(turn: Turn, start: int = 0) -> None:
     buttons = [[turn.button(label(m), f"absent {m.id}")] for m in page]
     if start + MEETINGS_OFFERED < len(coming):
         buttons.append([turn.button(_("More meetings"), f"absent more {start + MEETINGS_OFFERED}")])
+    elif start > 0:  # the last page: a way back to the first
+        buttons.append([turn.button(_("First meetings"), "absent more 0")])
     turn.reply(_("Which meeting can you not attend?"), title=_("Report absence"), buttons=buttons)
 
 

@@ -18,6 +18,7 @@ from bot.core.commands import is_number
 from bot.core.dates import looks_like_date
 from bot.core.messages import Notification
 from bot.core.turn import Turn, _p, display_name
+from bot.core.usecases.general import main_menu
 from bot.core.usecases.meetings import (
     PDF,
     agenda_document,
@@ -47,7 +48,7 @@ MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 MEMBERS = ("members", "medlemmer")
 ALL = ("all", "alle")
 SUBSTITUTES = ("substitutes", "stedfortraedere", "stedfortrædere")
-ACK = ("ack", "set", "kvittering")
+ACK = ("ack", "set", "seen", "kvittering")
 # The audience of an agenda's broadcast (concerned_by_meeting), stored as this key and worded for each reader.
 ATTENDING = "attending"
 # Drafts made before the key was stored kept the words of the sender's language.
@@ -294,7 +295,7 @@ async def report_text(conn: aiosqlite.Connection, broadcast: store.Broadcast, ro
         if unseen:
             lines.append("")
             lines.append(_("Not yet seen:"))
-            lines.extend(f"• {_name(roster, s.person_id, _)}" for s in unseen)
+            lines.extend(f"• {name}" for name in sorted(_name(roster, s.person_id, _) for s in unseen))
     return "\n".join(lines)
 
 
@@ -356,7 +357,10 @@ async def broadcast_case(turn: Turn) -> None:
     date_words, ack, text = read_options(words[1:], below, turn.text_after(1))
     attachment = turn.request.attachment
     if not text and attachment is None:
-        turn.reply(_("The message is empty.") + "\n\n" + usage(_))
+        turn.reply(
+            _("The message is empty.") + "\n\n" + usage(_),
+            buttons=[[turn.button(_("Recent broadcasts"), "broadcasts")]],
+        )
         return
     document = None
     if attachment is not None:
@@ -538,7 +542,7 @@ async def seen_case(turn: Turn) -> None:
         turn.reply(_("I cannot find that broadcast."))
         return
     await store.acknowledge(turn.conn, int(turn.args[0]), turn.person.id, turn.now)
-    turn.reply(_("Thank you, the secretariat can see that you have seen it."))
+    turn.reply(_("Thank you, the secretariat can see that you have seen it."), buttons=main_menu(turn))
 
 
 async def broadcasts_case(turn: Turn) -> None:
@@ -608,9 +612,11 @@ async def broadcasts_case(turn: Turn) -> None:
         assert broadcast.sent_at is not None
         excerpt = _excerpt(broadcast_text(broadcast, meetings, _))
         labels[broadcast.id] = f"{broadcast.id}. {_.short_date(broadcast.sent_at)} {_excerpt(excerpt, 28)}"
+        tied = meeting_by_id(meetings, broadcast.meeting_id) if broadcast.meeting_id else None
+        meeting = " " + _("(meeting {date})", date=_.short_date(tied.start)) if tied else ""
         lines.append(
-            f"{broadcast.id}. {_.short_date(broadcast.sent_at)} {audience_text(broadcast.audience, roster, _)}: "
-            f"{excerpt}\n"
+            f"{broadcast.id}. {_.short_date(broadcast.sent_at)} {audience_text(broadcast.audience, roster, _)}"
+            f"{meeting}: {excerpt}\n"
             f"   {counts_line(counts, _)}"
         )
     turn.reply(
