@@ -87,7 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="run on Telegram (or the console when no token is set)")
     commands.add_parser("console", help="chat with the bot in this terminal as any roster person")
-    roster = commands.add_parser("roster", help="the roster").add_subparsers(dest="roster_command", required=True)
+    roster_help = "the roster: import, export (.xlsx, .csv, .yaml) and list"
+    roster = commands.add_parser("roster", help=roster_help).add_subparsers(dest="roster_command", required=True)
     importing = roster.add_parser(
         "import", help="replace the roster from an Excel workbook (.xlsx), a CSV (comma or semicolon) or YAML file"
     )

@@ -123,3 +123,35 @@ async def test_a_members_dead_ends_and_words(walk: Walk) -> None:
     thanked = await walk.press(MEMBER, seen)
     assert actions(thanked) >= {"next", "meetings"}
     await no_answer_crosses_the_languages(walk)
+
+
+YES = {"da": "ja", "en": "yes"}
+NO = {"da": "nej", "en": "no"}
+
+
+async def test_a_typed_yes_or_no_answers_the_open_question_or_asks_which(walk: Walk) -> None:
+    """Item 2: "ja"/"yes" typed at "report absence?" reports it; "nej"/"no" typed at the alert declines; with two
+    questions open the bot asks which; a settled question no longer counts. Item 3: /kalender ny without a
+    public address says that personal links need one."""
+    await walk.do(MEMBER, "absent", "12.02.2027")
+    recorded = await walk.type(MEMBER, YES[walk.language])
+    assert actions(recorded) == {"undo"}
+    assert any(m.chat_id == SUBSTITUTE for m in recorded.others)
+
+    declined = await walk.type(SUBSTITUTE, NO[walk.language])
+    assert [p.split()[0] for p in payloads(declined)] == ["cover"]
+    assert payloads(declined)[0].endswith(" yes")
+
+    await walk.do(MEMBER, "absent", "23.04.2027")
+    await walk.do(MEMBER, "absent", "25.06.2027")
+    which = await walk.type(MEMBER, YES[walk.language])
+    assert sorted(payloads(which)) == [
+        "absent 2027-04-23 no",
+        "absent 2027-04-23 ok",
+        "absent 2027-06-25 no",
+        "absent 2027-06-25 ok",
+    ]
+
+    calendar = await walk.do(MEMBER, "calendar", {"da": "ny", "en": "new"}[walk.language])
+    assert "KKRBOT_PUBLIC_URL" in calendar.text
+    await no_answer_crosses_the_languages(walk)
