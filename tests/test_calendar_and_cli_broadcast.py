@@ -30,16 +30,19 @@ async def test_the_calendar_keeps_uids_and_raises_the_sequence_when_the_agenda_c
     await kkrbot.bind(SECRETARY, "sekretariat-1")
     first = await kkrbot.ask(SECRETARY, "/kalender")
     await kkrbot.ask(SECRETARY, "/dagsorden 12.02.2027\n1. Velkomst")
+    published = await kkrbot.ask(SECRETARY, "/kalender")
     await kkrbot.ask(SECRETARY, "/dagsorden 12.02.2027\n1. Velkomst\n2. Ny sag")
     second = await kkrbot.ask(SECRETARY, "/kalender")
 
     assert first.document is not None
+    assert published.document is not None
     assert second.document is not None
     before, after = events(first.document[1]), events(second.document[1])
     uid = "kkr-nordjylland-2027-02-12@kkrbot"
     assert before.keys() == after.keys()
     assert before[uid]["sequence"] == "0"
-    assert after[uid]["sequence"] == "1"
+    assert events(published.document[1])[uid]["sequence"] == "1"  # the first agenda is a change too (issue 23)
+    assert after[uid]["sequence"] == "2"
     assert "1. Velkomst\n2. Ny sag" in after[uid]["description"]
     assert after["kkr-nordjylland-2027-04-23@kkrbot"]["sequence"] == "0"
 

@@ -312,7 +312,9 @@ def build_calendar(meetings: Sequence[Meeting], agendas: Mapping[str, Agenda], _
             )
         description.extend(agenda_lines(agenda, _, held=is_over(meeting, now)))
         event.add("description", "\n".join(description))
-        event.add("sequence", meeting.sequence + (agenda.versions - 1 if agenda else 0))
+        # Every agenda version is a change of the event, the first one too (issue 23): a subscribed calendar
+        # that has the event without an agenda takes the one with it only at a higher SEQUENCE.
+        event.add("sequence", meeting.sequence + (agenda.versions if agenda else 0))
         event.add("status", "CANCELLED" if meeting.cancelled else "CONFIRMED")
         calendar.add_component(event)
     calendar.add_missing_timezones()
