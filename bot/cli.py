@@ -78,7 +78,7 @@ from bot.storage.roster_preview import DryRun, preview
 from kkrcore.composition import CompositionInput, compute_composition
 from kkrcore.dataset import DatasetError
 from kkrcore.meeting_changes import AddMeeting, CancelMeeting, MeetingChange
-from kkrcore.models import Meeting
+from kkrcore.models import Dataset, Meeting
 from kkrcore.reasons import InvalidInput
 
 
@@ -416,11 +416,11 @@ async def _queue_broadcast(settings: Settings, conversation: Conversation, args:
             raise UsageError(f"there is no KKR meeting on {args.meeting}")
         meeting_id = meeting.id
     async with conversation.db.read() as conn:
-        audience = _audience(await Roster.load(conn), args)
+        audience = _audience(await Roster.load(conn), args, conversation.dataset)
     confirm(f"Send this broadcast to {len(audience)} people ({args.audience})?", yes=args.yes)
     now = utc_now()
     async with conversation.db.transaction() as conn:
-        people = _audience(await Roster.load(conn), args)
+        people = _audience(await Roster.load(conn), args, conversation.dataset)
         broadcast_id = await make_draft(
             conn,
             conversation,
@@ -442,9 +442,9 @@ async def _queue_broadcast(settings: Settings, conversation: Conversation, args:
     return f"broadcast {broadcast_id} queued: {len(people)} recipients, {reachable} reachable"
 
 
-def _audience(roster: Roster, args: argparse.Namespace) -> list[Person]:
+def _audience(roster: Roster, args: argparse.Namespace, dataset: Dataset) -> list[Person]:
     try:
-        return select_audience(roster, args.audience, municipality=args.municipality, party=args.party)
+        return select_audience(roster, args.audience, municipality=args.municipality, party=args.party, dataset=dataset)
     except AudienceError as exc:
         raise UsageError(f"unknown municipality or party: {exc}") from None
 

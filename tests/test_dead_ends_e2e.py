@@ -155,3 +155,21 @@ async def test_a_typed_yes_or_no_answers_the_open_question_or_asks_which(walk: W
     calendar = await walk.do(MEMBER, "calendar", {"da": "ny", "en": "new"}[walk.language])
     assert "KKRBOT_PUBLIC_URL" in calendar.text
     await no_answer_crosses_the_languages(walk)
+
+
+async def test_broadcast_audiences_are_read_as_members_reads_them(walk: Walk) -> None:
+    """Item 3: /udsend reads "aalborg kommune", "Venstre" and duplicates as /medlemmer does, and a party
+    without members is said to be empty."""
+    command = f"/{word('broadcast', walk.language)}"
+    aalborg = await walk.type(SECRETARY, f"{command} aalborg kommune\nHej")
+    assert any(p.startswith("broadcast send") for p in payloads(aalborg))
+    assert "kommune" not in aalborg.text.split("\n\n", 2)[-1]
+
+    party = await walk.type(SECRETARY, f"{command} Socialdemokratiet,A,a\nHej")
+    assert any(p.startswith("broadcast send") for p in payloads(party))
+    assert party.text.count({"da": "parti A", "en": "party A"}[walk.language]) == 1
+
+    nobody = await walk.type(SECRETARY, f"{command} M\nHej")
+    assert actions(nobody) == {"members"}
+    assert "“M”" in nobody.text or "„M“" in nobody.text
+    await no_answer_crosses_the_languages(walk)
