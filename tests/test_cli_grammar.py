@@ -4,6 +4,7 @@ terminal to ask on) before what tells people; the roster in Excel and in Danish 
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -13,7 +14,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from bot.cli import build_parser
-from bot.cli_grammar import CREATING_COMMANDS, NO_DATABASE_COMMANDS
+from bot.cli_grammar import CREATING_COMMANDS, NO_DATABASE_COMMANDS, UsageError, confirm
 from bot.cli_reference import EXAMPLES, _subparsers
 from tests.processes import example_database
 from tests.test_cli import kkrbot
@@ -285,3 +286,25 @@ def test_help_is_the_reference_every_command_with_a_summary_and_an_example(tmp_p
         assert f"e.g. {EXAMPLES[name]}" in reference
     assert "--yes" in reference
     assert not (tmp_path / "kkrbot.sqlite3").exists()
+
+
+class Terminal(io.StringIO):
+    """Standard input that is a terminal, with what the person types."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(("typed", "goes_ahead"), [("y\n", True), ("ja\n", True), ("\n", False), ("n\n", False)])
+def test_on_a_terminal_the_confirmation_asks_and_only_yes_goes_ahead(typed: str, goes_ahead: bool) -> None:
+    asked = io.StringIO()
+
+    def ask() -> None:
+        confirm("Cancel the meeting?", yes=False, stdin=Terminal(typed), stderr=asked)
+
+    if goes_ahead:
+        ask()
+    else:
+        with pytest.raises(UsageError, match="not done"):
+            ask()
+    assert asked.getvalue() == "Cancel the meeting? [y/N] "
