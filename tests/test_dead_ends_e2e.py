@@ -173,3 +173,20 @@ async def test_broadcast_audiences_are_read_as_members_reads_them(walk: Walk) ->
     assert actions(nobody) == {"members"}
     assert "“M”" in nobody.text or "„M“" in nobody.text
     await no_answer_crosses_the_languages(walk)
+
+
+async def test_refusals_give_the_reason_where_it_is_known(walk: Walk) -> None:
+    """Item 3: the reason before the usage line: no seats, an unknown id, a vote that is not a number, a lot
+    with nothing to draw between."""
+    forum, departure = f"/{word('forum', walk.language)}", f"/{word('departure', walk.language)}"
+    english = walk.language == "en"
+    seats = await walk.type(SECRETARY, f"{forum} {'new' if english else 'ny'} raad 0 Raad")
+    assert ("at least one seat" if english else "mindst én plads") in seats.text
+    unknown = await walk.type(SECRETARY, f"{departure} xyz {'council' if english else 'byraad'}")
+    assert ("“xyz”" if english else "„xyz“") in unknown.text
+    await walk.type(SECRETARY, f"{forum} {'new' if english else 'ny'} trafik 1 Trafik")
+    vote = await walk.type(SECRETARY, f"{forum} {'votes' if english else 'stemmer'} trafik 22 a-medlem-2=abc")
+    assert "a-medlem-2=abc" in vote.text
+    lot = await walk.type(SECRETARY, f"{forum} {'lot' if english else 'lod'} trafik Pia")
+    assert ("No votes are recorded yet." if english else "Der er ikke registreret nogen stemmer endnu.") in lot.text
+    await no_answer_crosses_the_languages(walk)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, timedelta
 
-from bot.core.turn import Turn, _p, display_name
+from bot.core.turn import Turn, _p, display_name, quoted
 from bot.core.usecases.elections import next_constituent_meeting
 from bot.core.usecases.meetings import local_today
 from bot.delivery.message import Button, Message
@@ -191,6 +191,11 @@ async def departure_case(turn: Turn) -> None:
         )
         return
     if member is None or member.role.value != "member" or kind not in ("byraad", "council", "parti", "party"):
+        # The reason first where it is known (issue 23), then how to write it.
+        if turn.args and turn.args[0] not in roster.by_id:
+            usage = _("There is nobody with the id “{id}” in the roster.", id=quoted(turn.args[0])) + " " + usage
+        elif member is not None and member.role.value != "member":
+            usage = _("{name} is not a member of the KKR.", name=display_name(member, _)) + " " + usage
         turn.reply(usage, buttons=[[turn.button(_("Members"), "members parti")]])
         return
     left_council = kind in ("byraad", "council")

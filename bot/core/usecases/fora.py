@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 
 from bot.core.commands import is_number
-from bot.core.turn import Turn, _p, display_name
+from bot.core.turn import Turn, _p, display_name, quoted
 from bot.core.usecases.elections import LOT, lot_buttons, reason_text, recorded_draw, recorded_lots
 from bot.core.usecases.people import find_people
 from bot.i18n import Translator
@@ -110,7 +110,9 @@ async def _forum(turn: Turn, forum_id: str) -> store.Forum:
 
 async def _new(turn: Turn, args: Sequence[str]) -> None:
     _ = turn._
-    if len(args) < 3 or not is_number(args[1]) or int(args[1]) < 1:
+    if len(args) >= 3 and is_number(args[1]) and int(args[1]) < 1:  # the reason, where it is known (issue 23)
+        raise ForumError(_("There must be at least one seat.") + "\n\n" + forum_usage(_))
+    if len(args) < 3 or not is_number(args[1]):
         raise ForumError(forum_usage(_))
     forum_id = args[0].lower()  # looked up in lower case too (_forum)
     if not _FORUM_ID.match(forum_id):
@@ -160,7 +162,11 @@ async def _record_round(turn: Turn, args: Sequence[str]) -> None:
     for item in args[2:]:
         match = _VOTE.match(item)
         if not match:
-            raise ForumError(forum_usage(_))
+            raise ForumError(
+                _("“{item}” is not a vote: write PERSON=VOTES, for example a-medlem-2=12.", item=quoted(item))
+                + "\n\n"
+                + forum_usage(_)
+            )
         check_appointable(match[1], roster, region, _)
         votes[match[1]] = int(match[2])
     present = int(args[1])
@@ -299,6 +305,8 @@ async def _lot(turn: Turn, forum_id: str, words: Sequence[str]) -> None:
     forum = await _forum(turn, forum_id)
     lists = await store.forum_lists(turn.conn, forum.id)
     present, rounds = await store.forum_rounds(turn.conn, forum.id)
+    if forum.seats == 1 and not rounds:  # nothing to draw a lot between yet (issue 23)
+        raise ForumError(_("No votes are recorded yet."))
 
     def attempt(lots: list[str]) -> object:
         if forum.seats > 1:
