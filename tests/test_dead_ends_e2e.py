@@ -187,6 +187,8 @@ async def test_refusals_give_the_reason_where_it_is_known(walk: Walk) -> None:
     await walk.type(SECRETARY, f"{forum} {'new' if english else 'ny'} trafik 1 Trafik")
     vote = await walk.type(SECRETARY, f"{forum} {'votes' if english else 'stemmer'} trafik 22 a-medlem-2=abc")
     assert "a-medlem-2=abc" in vote.text
+    secretary = await walk.type(SECRETARY, f"{forum} {'votes' if english else 'stemmer'} trafik 22 sekretariat-2=3")
+    assert f"Bent Prøvegaard {EXAMPLE[walk.language]}" in secretary.text
     lot = await walk.type(SECRETARY, f"{forum} {'lot' if english else 'lod'} trafik Pia")
     assert ("No votes are recorded yet." if english else "Der er ikke registreret nogen stemmer endnu.") in lot.text
     await no_answer_crosses_the_languages(walk)

@@ -42,7 +42,7 @@ def check_appointable(person_id: str, roster: Roster, region: Sequence[str], _: 
     council = person.municipality if person.role in (Role.MEMBER, Role.SUBSTITUTE) else None
     check = appointable(council, region)
     if not check.allowed:
-        raise ForumError(reason_text(check.reason, person.name, _))
+        raise ForumError(reason_text(check.reason, display_name(person, _), _))
     return person
 
 
