@@ -308,3 +308,12 @@ def test_on_a_terminal_the_confirmation_asks_and_only_yes_goes_ahead(typed: str,
         with pytest.raises(UsageError, match="not done"):
             ask()
     assert asked.getvalue() == "Cancel the meeting? [y/N] "
+
+
+def test_a_forum_refusal_on_the_command_line_does_not_print_the_chats_syntax(tmp_path: Path) -> None:
+    example_database(tmp_path / "kkrbot.sqlite3")
+
+    line = one_line(kkrbot(tmp_path, "forum", "new", "raad", "0", "Raad"))
+
+    assert "/forum" not in line
+    assert "kkrbot forum new --help" in line
