@@ -122,6 +122,8 @@ async def test_a_members_dead_ends_and_words(walk: Walk) -> None:
     seen = next(p for p in payloads_to(walk, MEMBER) if p.startswith("seen "))
     thanked = await walk.press(MEMBER, seen)
     assert actions(thanked) >= {"next", "meetings"}
+    listed = await walk.do(SECRETARY, "broadcasts")
+    assert {"da": "(mødet fre. 12. feb. 2027)", "en": "(meeting Fri 12 Feb 2027)"}[walk.language] in listed.text
     await no_answer_crosses_the_languages(walk)
 
 
