@@ -9,16 +9,33 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import shutil
 import sqlite3
 import sys
+import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 from functools import partial
 from pathlib import Path
 
+import aiosqlite
 from telegram.error import InvalidToken, NetworkError
 
 from bot.app import configure_logging, open_conversation, run_console, run_teams, run_telegram, utc_now
+from bot.cli_grammar import (
+    UsageError,
+    add_json,
+    add_output,
+    add_yes,
+    command_name,
+    confirm,
+    dump_json,
+    is_stdout,
+    require_database,
+    write_output,
+)
+from bot.cli_reference import MEETING_JSON, ROSTER_JSON, describe_commands
 from bot.config import ConfigError, Settings, load_settings
 from bot.core.commands import is_number
 from bot.core.conversation import TICK_SECONDS, Conversation
@@ -27,7 +44,7 @@ from bot.core.turn import Turn
 from bot.core.usecases.absence_notices import where
 from bot.core.usecases.broadcasts import MAX_UPLOAD_BYTES, AudienceError, make_draft, select_audience, send
 from bot.core.usecases.meeting_changes import Effect, carry_out, clock_time, move_from, refusal_text
-from bot.core.usecases.meetings import PDF, build_calendar, meeting_named
+from bot.core.usecases.meetings import PDF, build_calendar, is_moved, meeting_named
 from bot.delivery.message import Document
 from bot.election_cli import ElectionError, secretariat_actor
 from bot.election_cli import add_parsers as add_election_parsers
@@ -45,31 +62,33 @@ from bot.storage.backup import (
     restore_backup,
     take_backup,
 )
+from bot.storage.db import first_row
 from bot.storage.faults import Unrecoverable
 from bot.storage.health import assess, read_health
 from bot.storage.lock import DatabaseInUse, exclusive, holder
 from bot.storage.meeting_changes import plan
+from bot.storage.restore_report import lacking_in_backup
 from bot.storage.roster import (
+    Person,
     Roster,
     RosterError,
     all_people,
     bound_people,
-    export_roster,
     import_refusal,
     load_roster_file,
     replace_roster,
     roster_as_json,
+    roster_bytes,
     seats_for_import,
 )
+from bot.storage.roster_files import FORMATS as ROSTER_FORMATS
+from bot.storage.roster_files import format_for
+from bot.storage.roster_preview import DryRun, preview
 from bot.storage.text_fields import PLACE_LIMIT, text_problem
 from kkrcore.dataset import DatasetError
 from kkrcore.meeting_changes import AddMeeting, CancelMeeting, MeetingChange
-from kkrcore.models import Meeting
+from kkrcore.models import Dataset, Meeting
 from kkrcore.reasons import InvalidInput
-
-
-class UsageError(Exception):
-    """A mistake the person at the terminal can fix; the message is the whole explanation."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,19 +96,29 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="run on Telegram (or the console when no token is set)")
     commands.add_parser("console", help="chat with the bot in this terminal as any roster person")
-    roster = commands.add_parser("roster", help="the roster").add_subparsers(dest="roster_command", required=True)
-    importing = roster.add_parser("import", help="replace the roster from a CSV (with header) or YAML file")
+    roster_help = "the roster: import, export (.xlsx, .csv, .yaml) and list"
+    roster = commands.add_parser("roster", help=roster_help).add_subparsers(dest="roster_command", required=True)
+    importing = roster.add_parser(
+        "import", help="replace the roster from an Excel workbook (.xlsx), a CSV (comma or semicolon) or YAML file"
+    )
     importing.add_argument("file", type=Path)
+    importing.add_argument(
+        "--dry-run", action="store_true", help="show who would be added, updated and removed; change nothing"
+    )
     importing.add_argument(
         "--force",
         action="store_true",
         help="import even with fewer members than the composition needs, with more than half the people removed, "
         "or with a personal substitute of another party than their member's",
     )
-    exporting = roster.add_parser("export", help="write the roster to a CSV or YAML file that import reads back")
-    exporting.add_argument("file", type=Path)
+    exporting = roster.add_parser("export", help="write the roster to a file that import reads back")
+    exporting.add_argument("file", nargs="?", help="the file (the same as --output)")
+    add_output(exporting, "the roster")
+    exporting.add_argument(
+        "--format", choices=ROSTER_FORMATS, help="default: by the file's suffix (.xlsx, .yaml, else csv with commas)"
+    )
     listing = roster.add_parser("list", help="everyone in the roster")
-    listing.add_argument("--json", action="store_true")
+    add_json(listing, ROSTER_JSON)
     invite = commands.add_parser("invite", help="single-use invite links: PERSON-ID<TAB>LINK")
     who = invite.add_mutually_exclusive_group(required=True)
     who.add_argument("person_id", nargs="?")
@@ -99,12 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     invite.add_argument("--email", action="store_true", help="e-mail each person their link(s) (the roster's address)")
     invite.add_argument("--yes", action="store_true", help="with --email: send without asking")
+    add_json(invite, '[{"person_id", "link"}]')
     backup = commands.add_parser("backup", help="a consistent, checked copy of the database, taken while the bot runs")
-    backup.add_argument(
-        "--output",
-        type=Path,
-        help="file to write (default: kkrbot-<UTC time>.sqlite3 in KKRBOT_BACKUP_DIR, or beside the database)",
-    )
+    backup.add_argument("file", nargs="?", help="the file to write (the same as --output)")
+    add_output(backup, "the backup", default="kkrbot-<UTC time>.sqlite3 in KKRBOT_BACKUP_DIR")
     restore = commands.add_parser("restore", help="put a backup in the database's place (the bot must be stopped)")
     restore.add_argument("file", type=Path)
     restore.add_argument(
@@ -113,18 +140,21 @@ def build_parser() -> argparse.ArgumentParser:
     minutes = commands.add_parser("minutes", help="the minutes lines for a meeting: who was absent, who attended")
     minutes.add_argument("date", help="the meeting's date, e.g. 20.11.2026")
     minutes.add_argument("--format", default="md", help="md (default) or csv")
+    add_json(minutes, '{"meeting", "held", "basis", "lines": [{"member_id", "substitute_id", "attended", "text"}]}')
+    add_output(minutes, "the minutes lines")
     attendance = commands.add_parser(
         "attendance",
         help="a meeting's attendance and quorum; `attendance record DATE [absent|present|substitute IDS]` records "
         "who came (R-MEET-4)",
     )
     attendance.add_argument("date", nargs="+", help="the meeting's date, e.g. 12.02.2027 (or: record DATE ...)")
-    attendance.add_argument("--json", action="store_true")
     attendance.add_argument("--as", dest="actor", help="the secretariat person recording (default: the first one)")
+    add_json(attendance, '{"meeting", "over", "members", "present", "required", "quorate", "absences": [...]}')
+    add_output(attendance, "the attendance")
     commands.add_parser("health", help="exit 0 if the running bot polls and ticks, else 1 with what is stale")
     commands.add_parser("compile-locales", help="compile the gettext catalogs (the Docker build runs this)")
     calendar = commands.add_parser("calendar", help="the meetings as an .ics file (for the website)")
-    calendar.add_argument("--output", type=Path, help="write here instead of to stdout")
+    add_output(calendar, "the .ics file")
     broadcast = commands.add_parser(
         "broadcast",
         help="queue a broadcast for the running bot (`broadcast list`, `broadcast show ID` report on them)",
@@ -138,53 +168,71 @@ def build_parser() -> argparse.ArgumentParser:
     broadcast.add_argument("--text-file", type=Path)
     broadcast.add_argument("--document", type=Path, help="a PDF (at most 50 MB, Telegram's upload limit)")
     broadcast.add_argument("--ack", action="store_true", help="ask for a Seen button")
-    broadcast.add_argument("--json", action="store_true")
+    add_json(broadcast, "list: [{id, audience, meeting, sent_at, recipients, delivered, ...}]; show: one of those")
+    add_yes(broadcast)
     add_election_parsers(commands)
     meeting = commands.add_parser(
         "meeting",
         help="the meeting plan with its changes; move, cancel or add a meeting (the running bot tells people)",
     )
     meeting.add_argument("action", choices=["list", "move", "cancel", "add"])
-    meeting.add_argument("date", nargs="?", metavar="DATE", help="the meeting's date (for add: the new meeting's)")
+    meeting.add_argument(
+        "date", nargs="?", metavar="DATE", help="the meeting's date (for add: the new meeting's; for list: only it)"
+    )
     meeting.add_argument("--to", metavar="NEW-DATE", help="move: to another day")
     meeting.add_argument("--start", metavar="HH:MM")
     meeting.add_argument("--end", metavar="HH:MM")
     meeting.add_argument("--place")
     meeting.add_argument("--address")
     meeting.add_argument("--reason", help="cancel: the reason everyone told reads")
-    meeting.add_argument("--json", action="store_true")
+    add_json(meeting, MEETING_JSON)
+    add_yes(meeting)
     meeting.add_argument("--as", dest="actor", help="the secretariat person acting (default: the first one)")
+    describe_commands(parser, commands)
     return parser
 
 
-async def roster_import(settings: Settings, file: Path, *, force: bool = False) -> str:
-    """Nothing changes unless the whole file is valid (R-MEM-4, R-MEM-6) and safe (see `import_refusal`)."""
+async def roster_import(settings: Settings, file: Path, *, force: bool = False, dry_run: bool = False) -> str:
+    """Nothing changes unless the whole file is valid (R-MEM-4, R-MEM-6) and safe (see `import_refusal`);
+    `dry_run` makes the same import and rolls it back, so what it shows is exactly what an import would do."""
     conversation = await open_conversation(settings)
     try:
         async with conversation.db.read() as conn:
             composition = await seats_for_import(conn, conversation.dataset)
         people = load_roster_file(file, conversation.dataset, composition=composition, force=force)
         members_needed = composition.size
-        async with conversation.db.transaction() as conn:
-            refusal = import_refusal(await all_people(conn), people, members_needed, force=force)
-            if refusal:
-                raise RosterError(f"{file}: refused, nothing changed: {refusal}")
-            result = await replace_roster(conn, people, utc_now())
-            await conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('roster_seeded', ?)", (str(file),))
+        try:
+            async with conversation.db.transaction() as conn:
+                current = await all_people(conn)
+                refusal = import_refusal(current, people, members_needed, force=force)
+                if refusal:
+                    raise RosterError(f"{file}: refused, nothing changed: {refusal}")
+                result = await replace_roster(conn, people, utc_now())
+                if dry_run:
+                    raise DryRun(preview(current, people, result, conversation.dataset))
+                await conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('roster_seeded', ?)", (str(file),))
+        except DryRun as shown:
+            return f"dry run, nothing changed: an import of {file} would give {shown}"
     finally:
         await conversation.db.close()
     return f"roster imported from {file}: {result.summary()}"
 
 
-async def roster_export(settings: Settings, file: Path) -> str:
+async def roster_export(settings: Settings, args: argparse.Namespace) -> str:
+    if args.file is not None and args.output is not None:
+        raise UsageError("give the file once: kkrbot roster export FILE, or --output FILE")
+    output = args.output if args.output is not None else args.file
+    if output is None:
+        raise UsageError("write: kkrbot roster export FILE (.xlsx, .csv or .yaml), or --output - for standard output")
     conversation = await open_conversation(settings)
     try:
         async with conversation.db.read() as conn:
             people = await all_people(conn)
     finally:
         await conversation.db.close()
-    export_roster(people, file)
-    return f"roster exported to {file}: {len(people)} people"
+    content = roster_bytes(people, format_for(Path(output), args.format))
+    written = write_output(content, output, what="roster")
+    return written and f"{written}: {len(people)} people"
 
 
 async def roster_list(settings: Settings, as_json: bool) -> str:
@@ -208,7 +256,9 @@ async def roster_list(settings: Settings, as_json: bool) -> str:
     return "\n".join(lines)
 
 
-async def invites(settings: Settings, person_id: str | None, everyone: bool, channel: str = "telegram") -> str:
+async def invites(
+    settings: Settings, person_id: str | None, everyone: bool, channel: str = "telegram", *, as_json: bool = False
+) -> str:
     link = None
     if channel == "teams" and settings.teams_emulator:
         link = emulator_invite
@@ -235,17 +285,47 @@ async def invites(settings: Settings, person_id: str | None, everyone: bool, cha
                 timedelta(days=settings.invite_ttl_days),
                 link=link,
             )
-            lines = [f"{person_id}\t{link}" for person_id, link in links]
     finally:
         await conversation.db.close()
-    return "\n".join(lines)
+    if as_json:
+        return dump_json([{"person_id": person_id, "link": link} for person_id, link in links])
+    return "\n".join(f"{person_id}\t{link}" for person_id, link in links)
 
 
-def backup_command(settings: Settings, output: Path | None) -> str:
-    destination = output or (settings.backup_dir or settings.database.resolve().parent) / default_backup_name(utc_now())
+def backup_command(settings: Settings, args: argparse.Namespace) -> str:
+    if args.file is not None and args.output is not None:
+        raise UsageError("give the file once: kkrbot backup FILE, or --output FILE")
+    output = args.output if args.output is not None else args.file
+    if output is not None and is_stdout(output):
+        return backup_to_stdout(settings)
+    if output is not None:
+        destination = Path(output)
+    else:
+        folder = settings.backup_dir or settings.database.resolve().parent
+        if settings.backup_dir is None and in_source_checkout(folder):
+            raise UsageError(
+                f"{folder} is a source checkout, no place for backups (they hold personal data): "
+                "set KKRBOT_BACKUP_DIR or give --output FILE"
+            )
+        destination = folder / default_backup_name(utc_now())
     report = take_backup(settings.database, destination)
     line = f"backup written: {report.path} ({report.size} bytes, schema {report.schema_version}, integrity ok)"
     return line + key_beside_backup_note(settings.database, report.path)
+
+
+def in_source_checkout(folder: Path) -> bool:
+    """A folder of kkrbot's own source (or any git work tree): backups there end up in commits or `git clean`."""
+    return any((folder / marker).exists() for marker in (".git", "pyproject.toml"))
+
+
+def backup_to_stdout(settings: Settings) -> str:
+    """`kkrbot backup -`: the same checked copy, streamed (to ssh, gpg, ...) and then removed."""
+    with tempfile.TemporaryDirectory() as folder:
+        report = take_backup(settings.database, Path(folder) / default_backup_name(utc_now()))
+        with report.path.open("rb") as copy:
+            shutil.copyfileobj(copy, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+    return ""
 
 
 def restore_command(settings: Settings, backup: Path, *, trust: bool = False) -> str:
@@ -256,6 +336,8 @@ def restore_command(settings: Settings, backup: Path, *, trust: bool = False) ->
     except DatabaseInUse as exc:
         raise UsageError(f"{exc}; a backup is restored only while the bot is stopped") from None
     lines = [f"restored {settings.database} from {backup} (integrity ok)"]
+    if report.replaced is not None:
+        lines += lacking_in_backup(report.replaced, settings.database)
     if report.replaced is not None:
         lines.append(f"the replaced database is kept as {report.replaced}")
     if report.reconciled is None:
@@ -299,7 +381,7 @@ async def broadcast_command(settings: Settings, args: argparse.Namespace) -> str
             async with conversation.db.read() as conn:
                 found = [(b, await store.recipient_states(conn, b.id)) for b in await store.recent_broadcasts(conn)]
             if args.json:
-                return json.dumps([_broadcast_json(b, s) for b, s in found], ensure_ascii=False, indent=2)
+                return dump_json([_broadcast_json(b, s) for b, s in found])
             return "\n".join(
                 "{id}\t{sent_at}\t{audience}\trecipients={recipients} delivered={delivered} failed={failed} "
                 "pending={pending} acknowledged={acknowledged}".format(**_broadcast_json(b, s))
@@ -358,13 +440,12 @@ async def _queue_broadcast(settings: Settings, conversation: Conversation, args:
         if meeting is None:
             raise UsageError(f"there is no KKR meeting on {args.meeting}")
         meeting_id = meeting.id
+    async with conversation.db.read() as conn:
+        audience = _audience(await Roster.load(conn), args, conversation.dataset)
+    confirm(f"Send this broadcast to {len(audience)} people ({args.audience})?", yes=args.yes)
     now = utc_now()
     async with conversation.db.transaction() as conn:
-        roster = await Roster.load(conn)
-        try:
-            people = select_audience(roster, args.audience, municipality=args.municipality, party=args.party)
-        except AudienceError as exc:
-            raise UsageError(f"unknown municipality or party: {exc}") from None
+        people = _audience(await Roster.load(conn), args, conversation.dataset)
         broadcast_id = await make_draft(
             conn,
             conversation,
@@ -379,9 +460,28 @@ async def _queue_broadcast(settings: Settings, conversation: Conversation, args:
         )
         reachable = len({person for person, _channel, _address in await store.routes_of(conn, broadcast_id)})
         if reachable == 0:
-            raise UsageError("nobody in that audience is connected to the bot; nothing was queued")
+            raise UsageError(
+                f"nobody in that audience is connected to the bot; nothing was queued{await _no_channel(conn)}"
+            )
         await send(conn, conversation, broadcast_id, now, await plan(conn, conversation.dataset))
     return f"broadcast {broadcast_id} queued: {len(people)} recipients, {reachable} reachable"
+
+
+def _audience(roster: Roster, args: argparse.Namespace, dataset: Dataset) -> list[Person]:
+    try:
+        return select_audience(roster, args.audience, municipality=args.municipality, party=args.party, dataset=dataset)
+    except AudienceError as exc:
+        raise UsageError(f"unknown municipality or party: {exc}") from None
+
+
+async def _no_channel(conn: aiosqlite.Connection) -> str:
+    """On a database nobody has joined by a chat channel (the console's, say), what a broadcast needs."""
+    if await first_row(conn, "SELECT 1 FROM accounts LIMIT 1"):
+        return ""
+    return (
+        " (nobody has joined on Telegram or Teams yet; the console reaches the roster only while you type in it: "
+        "send invites with kkrbot invite --all and run the bot with KKRBOT_TELEGRAM_TOKEN or the Teams settings)"
+    )
 
 
 def _meeting_json(meeting: Meeting) -> dict[str, object]:
@@ -394,7 +494,29 @@ def _meeting_json(meeting: Meeting) -> dict[str, object]:
         "extra": meeting.extra,
         "cancelled": meeting.cancelled,
         "sequence": meeting.sequence,
+        "moved_from": meeting.id if is_moved(meeting) else None,
     }
+
+
+def _meeting_state(meeting: Meeting) -> str:
+    if meeting.cancelled:
+        return "cancelled"
+    if meeting.extra:
+        return "extra"
+    if is_moved(meeting):
+        return "moved"
+    return "changed" if meeting.sequence else "planned"
+
+
+def _change_question(args: argparse.Namespace, meetings: Sequence[Meeting], change: MeetingChange) -> str:
+    """What the confirmation asks: the change in words, and that everyone concerned is told."""
+    if isinstance(change, AddMeeting):
+        what = f"Add an extra meeting on {change.start:%Y-%m-%d %H:%M}-{change.end:%H:%M} in {change.place}"
+    else:
+        meeting = next(m for m in meetings if m.id == change.meeting_id)
+        verb = "Cancel" if isinstance(change, CancelMeeting) else "Change"
+        what = f"{verb} the meeting of {meeting.start:%Y-%m-%d %H:%M} ({meeting.id})"
+    return f"{what}? Everyone concerned is told at once."
 
 
 def _clock_option(text: str | None, name: str) -> time | None:
@@ -414,13 +536,15 @@ async def meeting_command(settings: Settings, args: argparse.Namespace) -> str:
         async with conversation.db.read() as conn:
             meetings = await plan(conn, conversation.dataset)
         if args.action == "list":
+            if args.date is not None:
+                named = meeting_named(meetings, args.date, utc_now().astimezone(settings.tz).date())
+                if named is None:
+                    raise UsageError(f"there is no KKR meeting on {args.date}")
+                meetings = (named,)
             if args.json:
-                return json.dumps([_meeting_json(m) for m in meetings], ensure_ascii=False, indent=2)
+                return dump_json([_meeting_json(m) for m in meetings])
             return "\n".join(
-                f"{m.id:<18} {m.start:%Y-%m-%d %H:%M}-{m.end:%H:%M} "
-                f"{'cancelled' if m.cancelled else 'extra' if m.extra else 'changed' if m.sequence else 'planned':<9} "
-                f"{where(m)}"
-                for m in meetings
+                f"{m.id:<18} {m.start:%Y-%m-%d %H:%M}-{m.end:%H:%M} {_meeting_state(m):<9} {where(m)}" for m in meetings
             )
         if args.date is None:
             raise UsageError(f"write: kkrbot meeting {args.action} DATE")
@@ -455,6 +579,7 @@ async def meeting_command(settings: Settings, args: argparse.Namespace) -> str:
                     raise UsageError(f"cannot read {args.to!r} as a date")
                 change = move_from(meeting, zone, now, to_day, start, end, args.place, args.address)
         actor = await secretariat_actor(conversation, args.actor)
+        confirm(_change_question(args, meetings, change), yes=args.yes)
         effects: list[Effect] = []
 
         async def change_it(turn: Turn) -> None:
@@ -468,6 +593,11 @@ async def meeting_command(settings: Settings, args: argparse.Namespace) -> str:
         await conversation.db.close()
     [effect] = effects
     done = {"add": "added", "move": "moved", "cancel": "cancelled"}[args.action]
+    if args.json:
+        return dump_json(
+            {"action": args.action, "meeting": _meeting_json(effect.after), "concerned": len(effect.told),
+             "told": effect.reachable}
+        )  # fmt: skip
     return (
         f"meeting {effect.after.id} {done}: {effect.after.start:%Y-%m-%d %H:%M}-{effect.after.end:%H:%M} "
         f"{where(effect.after)}; {len(effect.told)} people concerned, {effect.reachable} told"
@@ -479,14 +609,15 @@ async def export(settings: Settings, args: argparse.Namespace) -> str:
     conversation = await open_conversation(settings)
     try:
         if args.command == "minutes":
-            return await minutes_export(
-                conversation.db, conversation.dataset, settings, args.date, args.format, utc_now()
-            )
-        if args.date[0] == "record":
+            fmt = "json" if args.json else args.format
+            content = await minutes_export(conversation.db, conversation.dataset, settings, args.date, fmt, utc_now())
+        elif args.date[0] == "record":
             return await record_attendance_command(conversation, args.date[1:], args.actor)
-        return await attendance_export(
-            conversation.db, conversation.dataset, settings, " ".join(args.date), utc_now(), as_json=args.json
-        )
+        else:
+            content = await attendance_export(
+                conversation.db, conversation.dataset, settings, " ".join(args.date), utc_now(), as_json=args.json
+            )
+        return write_output(content, args.output, what=args.command)
     except ExportError as exc:
         raise UsageError(str(exc)) from None
     finally:
@@ -533,6 +664,11 @@ def health(settings: Settings) -> tuple[bool, str]:
         polling=settings.telegram_token is not None,
         running=holder(settings.database) is not None,
     )
+    if not healthy and settings.telegram_token is None and not settings.teams_enabled:
+        line += (
+            "; no chat channel is set (KKRBOT_TELEGRAM_TOKEN or KKRBOT_TEAMS_*): health checks a bot that kkrbot run "
+            "keeps on Telegram or Teams, not the console"
+        )
     return healthy, line + backup_age(settings, now)
 
 
@@ -557,10 +693,26 @@ def describe(exc: BaseException, file: Path | None) -> str:
     return f"unexpected {type(exc).__name__}: {exc}"
 
 
+def say(text: str) -> None:
+    """Prints a command's answer; nothing for a command that wrote its content to standard output itself."""
+    if text:
+        print(text)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        return _main(args)
+    except BrokenPipeError:
+        # `kkrbot roster list | head`: the reader has gone; nothing more to say, and no traceback at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+
+
+def _main(args: argparse.Namespace) -> int:
+    try:
         settings = load_settings()
+        require_database(settings.database, command_name(args))
         if args.command == "health":
             healthy, line = health(settings)
             print(line, file=sys.stdout if healthy else sys.stderr)
@@ -576,26 +728,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "roster":
             if args.roster_command == "import":
-                print(asyncio.run(roster_import(settings, args.file, force=args.force)))
+                print(asyncio.run(roster_import(settings, args.file, force=args.force, dry_run=args.dry_run)))
             elif args.roster_command == "export":
-                print(asyncio.run(roster_export(settings, args.file)))
+                say(asyncio.run(roster_export(settings, args)))
             else:
                 print(asyncio.run(roster_list(settings, args.json)))
             return 0
         if args.command == "backup":
-            print(backup_command(settings, args.output))
+            say(backup_command(settings, args))
             return 0
         if args.command == "restore":
             print(restore_command(settings, args.file, trust=args.trust))
             return 0
 
         if args.command == "calendar":
-            content = asyncio.run(calendar_ics(settings))
-            if args.output is None:
-                sys.stdout.buffer.write(content)
-            else:
-                args.output.write_bytes(content)
-                print(f"calendar written to {args.output}")
+            say(write_output(asyncio.run(calendar_ics(settings)), args.output, what="calendar"))
             return 0
         if args.command == "broadcast":
             print(asyncio.run(broadcast_command(settings, args)))
@@ -604,7 +751,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(asyncio.run(meeting_command(settings, args)))
             return 0
         if args.command in ("minutes", "attendance"):
-            print(asyncio.run(export(settings, args)))
+            say(asyncio.run(export(settings, args)))
             return 0
         if args.command in ("election", "forum", "chair"):
             print(asyncio.run(run_election(settings, args)))
@@ -613,9 +760,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(asyncio.run(invites_by_email(settings, args.person_id, args.all, yes=args.yes)))
             return 0
         if args.command == "invite":
-            output = asyncio.run(invites(settings, args.person_id, args.all, args.channel))
-            if output:
-                print(output)
+            say(asyncio.run(invites(settings, args.person_id, args.all, args.channel, as_json=args.json)))
             return 0
     except (
         ConfigError,
@@ -630,6 +775,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ) as exc:
         print(f"kkrbot: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        raise
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # every failure is one line and exit 2, never a traceback

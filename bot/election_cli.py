@@ -156,7 +156,11 @@ async def _forum_action(conversation: Conversation, args: argparse.Namespace) ->
     try:
         outcome = await conversation.act(actor, "forum", words, lambda turn: forum_action(turn, words))
     except ForumError as exc:
-        raise ElectionError(str(exc).replace("\n", " ")) from None
+        # The reason without the chat's syntax (/forum stemmer ...), which the command line does not take.
+        reason = str(exc).split("\n\n")[0]
+        if reason.startswith(("Secretariat: /forum", "Sekretariatet: /forum")):
+            reason = "the forum command is incomplete"
+        raise ElectionError(f"{reason} (see: kkrbot forum {args.forum_command} --help)".replace("\n", " ")) from None
     return "\n\n".join(render_plain(reply) for reply in outcome.replies)
 
 

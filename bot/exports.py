@@ -88,12 +88,39 @@ def _translator(settings: Settings) -> Translator:
 async def minutes_export(
     db: Database, dataset: Dataset, settings: Settings, date_text: str, fmt: str, now: datetime
 ) -> str:
-    if fmt not in MINUTES_FORMATS:
+    if fmt not in (*MINUTES_FORMATS, "json"):
         raise ExportError(f"--format must be md or csv, not {fmt!r}")
     found = await _records(db, dataset, date_text)
     meeting, records = found.meeting, found.absences
     held = is_over(meeting, now)
     _ = _translator(settings)
+    if fmt == "json":  # `kkrbot minutes DATE --json`: the csv's columns, one object a line of the minutes
+        if found.record is not None:
+            lines = [
+                {
+                    "member_id": seat.member_id,
+                    "substitute_id": seat.substitute_id,
+                    "attended": seat.presence is Presence.SUBSTITUTE,
+                    "text": minutes_sentence(seat, found.roster, _),
+                }
+                for seat in found.record.seats
+                if seat.presence is not Presence.MEMBER
+            ]
+        else:
+            lines = [
+                {
+                    "member_id": r.member.id,
+                    "substitute_id": r.substitute.id if r.substitute else None,
+                    "attended": bool(r.substitute and r.absence.answer is Answer.ACCEPTED),
+                    "text": minutes_line(r, _, held=held),
+                }
+                for r in records
+            ]
+        # `basis`, as in the csv: `recorded` (attendance of record, a fact) or `notices` (answers, not a fact).
+        basis = "recorded" if found.record is not None else "notices"
+        return json.dumps(
+            {"meeting": meeting.id, "held": held, "basis": basis, "lines": lines}, ensure_ascii=False, indent=2
+        )
     if fmt == "csv":
         # `basis` says what a row rests on: `recorded` (the attendance of record: `attended` is a fact) or
         # `notices` (the absences and answers only: `attended` is the substitute's answer, not a fact).

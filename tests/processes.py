@@ -85,13 +85,27 @@ async def drained(database: Path, timeout: float = 60) -> None:  # noqa: ASYNC10
             await asyncio.sleep(0.1)
 
 
-def kkrbot_cli(database: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """`kkrbot ARGS` as the secretariat's scripts run it, against the database (of a running bot, perhaps)."""
+def kkrbot_cli(database: Path, *args: str, typed: str | None = None) -> subprocess.CompletedProcess[str]:
+    """`kkrbot ARGS` as the secretariat's scripts run it, against the database (of a running bot, perhaps):
+    without a terminal, so with `--yes` for the commands that tell people (issue 23)."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("KKRBOT_")}
     environment["KKRBOT_DATABASE"] = str(database)
+    confirmed = ("--yes",) if args[:1] in (("broadcast",), ("meeting",)) else ()
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args], env=environment, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "bot", *args, *confirmed],
+        env=environment,
+        input=typed,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
+
+
+def example_database(database: Path) -> None:
+    """A database with the example roster, made as an operator's first start makes it (the console, left at
+    once): every command but run, console, roster import and restore refuses a missing one (issue 23)."""
+    made = kkrbot_cli(database, "console", typed="/quit\n")
+    assert made.returncode == 0, made.stderr
 
 
 def peak_memory_kib(pid: int) -> int:

@@ -28,7 +28,7 @@ from bot.storage.backup import (
 from bot.storage.lock import exclusive
 from tests.conftest import COPENHAGEN, Clock
 from tests.fake_telegram import FakeTelegram
-from tests.processes import BotProcess, bind_everyone, wait_until_polling
+from tests.processes import BotProcess, bind_everyone, example_database, wait_until_polling
 from tests.test_cli import kkrbot
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=COPENHAGEN)
@@ -74,7 +74,7 @@ async def test_a_backup_never_overwrites_a_file(tmp_path: Path) -> None:
 
 
 def test_the_cli_backup_prints_where_it_wrote_and_exits_0(tmp_path: Path) -> None:
-    kkrbot(tmp_path, "roster", "list")  # creates the database with the example roster
+    example_database(tmp_path / "kkrbot.sqlite3")
     result = kkrbot(tmp_path, "backup", "--output", str(tmp_path / "copy.sqlite3"))
 
     assert result.returncode == 0, result.stderr
@@ -83,7 +83,7 @@ def test_the_cli_backup_prints_where_it_wrote_and_exits_0(tmp_path: Path) -> Non
 
 
 def test_the_cli_backup_without_output_names_the_file_by_the_time(tmp_path: Path) -> None:
-    kkrbot(tmp_path, "roster", "list")
+    example_database(tmp_path / "kkrbot.sqlite3")
     result = kkrbot(tmp_path, "backup", env={"KKRBOT_BACKUP_DIR": str(tmp_path / "nightly")})
 
     assert result.returncode == 0, result.stderr
@@ -321,7 +321,7 @@ async def test_restoring_over_the_database_repeats_nothing_it_had_sent_or_handle
 
 
 def test_health_reports_the_age_of_the_newest_automatic_backup(tmp_path: Path) -> None:
-    kkrbot(tmp_path, "roster", "list")
+    example_database(tmp_path / "kkrbot.sqlite3")
     folder = tmp_path / "nightly"
     without = kkrbot(tmp_path, "health", env={"KKRBOT_BACKUP_DIR": str(folder)})
     kkrbot(tmp_path, "backup", env={"KKRBOT_BACKUP_DIR": str(folder)})

@@ -12,7 +12,7 @@ from pathlib import Path
 from icalendar import Calendar
 
 from tests.conftest import RunningBot
-from tests.processes import add_crowd, kkrbot_cli
+from tests.processes import add_crowd, example_database, kkrbot_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRETARY, MEMBER_1, MEMBER_2 = 5001, 5002, 5003
@@ -30,10 +30,12 @@ async def test_r_meet_3_the_calendar_keeps_uids_and_leaves_the_agenda_out(kkrbot
     await kkrbot.bind(SECRETARY, "sekretariat-1")
     first = await kkrbot.ask(SECRETARY, "/kalender")
     await kkrbot.ask(SECRETARY, "/dagsorden 12.02.2027\n1. Velkomst")
+    published = await kkrbot.ask(SECRETARY, "/kalender")
     await kkrbot.ask(SECRETARY, "/dagsorden 12.02.2027\n1. Velkomst\n2. Ny sag")
     second = await kkrbot.ask(SECRETARY, "/kalender")
 
     assert first.document is not None
+    assert published.document is not None
     assert second.document is not None
     before, after = events(first.document[1]), events(second.document[1])
     uid = "kkr-nordjylland-2027-02-12@kkrbot"
@@ -47,6 +49,7 @@ async def test_r_meet_3_the_calendar_keeps_uids_and_leaves_the_agenda_out(kkrbot
 
 def test_kkrbot_calendar_writes_a_file_with_vtimezone_method_and_descriptions(tmp_path: Path) -> None:
     """R-MEET-1: the group-meeting window before each meeting is in the event's description."""
+    example_database(tmp_path / "kkrbot.sqlite3")
     result = kkrbot_cli(tmp_path / "kkrbot.sqlite3", "calendar", "--output", str(tmp_path / "kkr.ics"))
 
     assert result.returncode == 0, result.stderr
@@ -91,6 +94,7 @@ async def test_a_broadcast_queued_from_the_command_line_is_sent_by_the_running_b
 
 def test_kkrbot_broadcast_refuses_what_it_cannot_send(tmp_path: Path) -> None:
     database = tmp_path / "kkrbot.sqlite3"
+    example_database(database)
     nobody = kkrbot_cli(database, "broadcast", "--audience", "members", "--text", "Hej")
     party = kkrbot_cli(database, "broadcast", "--audience", "members", "--party", "Q", "--text", "Hej")
     meeting = kkrbot_cli(database, "broadcast", "--audience", "all", "--meeting", "13.02.2027", "--text", "Hej")

@@ -22,6 +22,7 @@ from bot.storage.accounts import hash_token
 from bot.storage.db import rows
 from tests.conftest import Clock, RunningBot, link_token, start_bot
 from tests.fake_telegram import FakeTelegram
+from tests.processes import example_database
 from tests.test_faults import drained
 
 # --- roster imports that cannot destroy ---------------------------------------------------------------------
@@ -34,6 +35,7 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         monkeypatch.delenv(name)
     monkeypatch.setenv("KKRBOT_DATABASE", str(tmp_path / "kkrbot.sqlite3"))
     monkeypatch.chdir(tmp_path)
+    example_database(tmp_path / "kkrbot.sqlite3")
     return tmp_path
 
 

@@ -33,7 +33,14 @@ def kkrbot(
     )
 
 
+def new_database(tmp_path: Path) -> None:
+    """A database with the example roster, made as an operator's first start makes it (the console, left at
+    once): every other command refuses a missing database (issue 23)."""
+    assert kkrbot(tmp_path, "console", typed="/quit\n").returncode == 0
+
+
 def test_roster_list_json_has_every_person_with_the_required_fields(tmp_path: Path) -> None:
+    new_database(tmp_path)
     result = kkrbot(tmp_path, "roster", "list", "--json")
 
     assert result.returncode == 0, result.stderr
@@ -50,13 +57,14 @@ def test_roster_list_json_has_every_person_with_the_required_fields(tmp_path: Pa
 
 
 def test_the_database_file_is_readable_by_its_owner_only(tmp_path: Path) -> None:
-    kkrbot(tmp_path, "roster", "list")
+    new_database(tmp_path)
 
     mode = stat.S_IMODE((tmp_path / "kkrbot.sqlite3").stat().st_mode)
     assert mode == 0o600
 
 
 def test_invite_prints_one_tab_separated_deep_link_per_person(tmp_path: Path) -> None:
+    new_database(tmp_path)
     one = kkrbot(tmp_path, "invite", "a-medlem-1")
     everyone = kkrbot(tmp_path, "invite", "--all")
 
@@ -67,6 +75,7 @@ def test_invite_prints_one_tab_separated_deep_link_per_person(tmp_path: Path) ->
 
 
 def test_invite_for_an_unknown_person_is_one_line_and_status_2(tmp_path: Path) -> None:
+    new_database(tmp_path)
     result = kkrbot(tmp_path, "invite", "nobody")
 
     assert result.returncode == 2
@@ -116,6 +125,7 @@ def test_a_roster_csv_replaces_the_roster(tmp_path: Path) -> None:
     ],
 )
 def test_a_bad_roster_row_is_named_and_nothing_changes(tmp_path: Path, bad_row: str, expected: str) -> None:
+    new_database(tmp_path)
     before = kkrbot(tmp_path, "roster", "list", "--json").stdout
     (tmp_path / "roster.csv").write_text(_roster_csv([*GOOD_ROWS, bad_row]))
 
@@ -207,7 +217,7 @@ def test_a_yaml_roster_is_accepted(tmp_path: Path) -> None:
     [("KKRBOT_TIMEZONE", "Mars/Olympus"), ("KKRBOT_DEFAULT_LANGUAGE", "de"), ("KKRBOT_INVITE_TTL_DAYS", "-3")],
 )
 def test_a_wrong_setting_stops_the_start_with_one_clear_line(tmp_path: Path, variable: str, value: str) -> None:
-    result = kkrbot(tmp_path, "roster", "list", env={variable: value})
+    result = kkrbot(tmp_path, "console", env={variable: value}, typed="/quit\n")
 
     assert result.returncode == 2
     assert result.stderr.startswith(f"kkrbot: {variable}:")

@@ -24,13 +24,25 @@ def one_line(result: subprocess.CompletedProcess[str]) -> str:
     return lines[0]
 
 
-def test_a_roster_csv_in_windows_1252_is_refused_in_one_line(tmp_path: Path) -> None:
-    (tmp_path / "roster.csv").write_bytes("id,name,role,municipality\nx1,Søren Ærø,member,Aalborg\n".encode("cp1252"))
+def test_a_roster_csv_in_windows_1252_is_read(tmp_path: Path) -> None:
+    """Danish Excel's "CSV (semikolonsepareret)" is Windows-1252: its æ, ø, å arrive as written (issue 23)."""
+    rows = "id;name;role;municipality;party\nk1;Søren Ærø;secretariat;;\n"
+    (tmp_path / "roster.csv").write_bytes(rows.encode("cp1252"))
+
+    result = kkrbot(tmp_path, "roster", "import", "roster.csv", "--force")
+    listed = kkrbot(tmp_path, "roster", "list", "--json")
+
+    assert result.returncode == 0, result.stderr
+    assert "Søren Ærø" in listed.stdout
+
+
+def test_a_roster_file_in_neither_utf8_nor_windows_1252_says_how_to_save_it(tmp_path: Path) -> None:
+    (tmp_path / "roster.csv").write_bytes("id,name\nx1,Ωmega \x01\n".encode("utf-16"))
 
     line = one_line(kkrbot(tmp_path, "roster", "import", "roster.csv"))
 
     assert "roster.csv" in line
-    assert "UTF-8" in line
+    assert "CSV UTF-8" in line
 
 
 def test_a_binary_roster_file_is_refused_in_one_line(tmp_path: Path) -> None:
@@ -69,7 +81,7 @@ def test_run_with_the_database_on_a_read_only_file_system_stops_in_one_line(
 
 def test_run_with_a_read_only_database_file_stops_in_one_line(tmp_path: Path) -> None:
     """Made immutable (chattr +i), because root, who runs these tests, may write a file of mode 0444."""
-    assert kkrbot(tmp_path, "roster", "list").returncode == 0
+    assert kkrbot(tmp_path, "console", typed="/quit\n").returncode == 0
     database = tmp_path / "kkrbot.sqlite3"
     run_as_root("chattr", "+i", str(database))
     try:

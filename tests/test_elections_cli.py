@@ -16,6 +16,7 @@ import pytest
 from bot.cli import main
 from bot.storage import elections as store
 from bot.storage.db import Database
+from tests.processes import example_database
 
 # The period's own constituent meeting (R-PER-1: the one of 25 January 2030 is the next council's).
 MEETING_2026 = "2026-01-23"
@@ -36,6 +37,7 @@ def kkrbot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captu
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("KKRBOT_DATABASE", str(tmp_path / "kkrbot.sqlite3"))
     monkeypatch.delenv("KKRBOT_TELEGRAM_TOKEN", raising=False)
+    example_database(tmp_path / "kkrbot.sqlite3")
 
     def run(*args: str) -> Run:
         code = main(list(args))

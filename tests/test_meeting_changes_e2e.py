@@ -12,7 +12,7 @@ from icalendar import Calendar
 
 from tests.conftest import RunningBot
 from tests.fake_telegram import SentMessage
-from tests.processes import kkrbot_cli
+from tests.processes import example_database, kkrbot_cli
 
 SECRETARY, MEMBER_1, MEMBER_2, MAYOR, SUBSTITUTE, OTHER_SUBSTITUTE = 6001, 6002, 6003, 6004, 6005, 6006
 MEMBERS = (MEMBER_1, MEMBER_2, MAYOR)
@@ -255,6 +255,7 @@ async def test_kkrbot_meeting_cancel_from_the_command_line_while_the_bot_runs(kk
 
 def test_kkrbot_meeting_refuses_in_one_line(tmp_path: Path) -> None:
     database = tmp_path / "kkrbot.sqlite3"
+    example_database(database)
     no_meeting = kkrbot_cli(database, "meeting", "cancel", "13.02.2027")
     backwards = kkrbot_cli(
         database, "meeting", "add", "05.03.2027", "--start", "12:00", "--end", "10:00", "--place", "X"

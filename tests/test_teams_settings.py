@@ -13,7 +13,7 @@ import pytest
 
 from bot.config import ConfigError, load_settings
 from bot.core.commands import find_command
-from tests.processes import PROJECT_ROOT
+from tests.processes import PROJECT_ROOT, example_database
 from tests.test_cli import kkrbot
 
 HEAVY = ("aiohttp", "jwt", "microsoft_teams")
@@ -42,6 +42,7 @@ def test_teams_settings_come_all_or_none() -> None:
 
 
 def test_kkrbot_invite_channel_teams_needs_the_teams_settings(tmp_path: Path) -> None:
+    example_database(tmp_path / "kkrbot.sqlite3")
     refused = kkrbot(tmp_path, "invite", "a-medlem-1", "--channel", "teams")
     assert refused.returncode == 2
     assert "KKRBOT_TEAMS_CLIENT_ID" in refused.stderr

@@ -20,12 +20,13 @@ import aiosqlite
 from bot.core.commands import is_number, word
 from bot.core.conversation import FREE_TEXT, TICK_SECONDS, Conversation
 from bot.core.messages import Request
+from bot.core.turn import describe_role, display_name
 from bot.delivery.message import Button, Message
 from bot.delivery.outbox import Delivery, DeliveryResult, OutboxItem, OutboxWorker, with_stored_content
 from bot.i18n import Translator
 from bot.storage.accounts import accounts_of
 from bot.storage.files import write_private
-from bot.storage.roster import Person, Role, Roster
+from bot.storage.roster import Person, Roster
 
 CHANNEL = "console"
 
@@ -38,6 +39,12 @@ class ConsoleRouter:
 # Buttons that answer a question put to this person: they stay pressable after other messages arrive,
 # until pressed (a substitute asked to attend can look at the next meeting first, then answer).
 ANSWER_COMMANDS = frozenset({"cover"})
+
+
+def without_bot_name(command: str, bot_username: str) -> str:
+    """`/naeste@KKRNordjyllandBot` is `/naeste`, as Telegram delivers a command addressed to this bot in a group."""
+    name, at, addressee = command.partition("@")
+    return name if at and addressee.lower() == bot_username.lower() else command
 
 
 def clean_line(raw: bytes) -> str:
@@ -186,10 +193,15 @@ class Console:
             self._ = await self.conversation.translator_for(conn, self.person.id)
 
     async def list_people(self) -> None:
+        """The roster in the console's language, in columns, example names marked as everywhere else."""
         assert self.roster is not None
-        for person in self.roster.people:
-            kind = "secretariat" if person.role is Role.SECRETARIAT else person.role.value
-            self.say(f"  {person.id:<28} {person.name} ({kind})")
+        _ = self._
+        people = self.roster.people
+        names = {p.id: display_name(p, _) for p in people}
+        id_width = max((len(p.id) for p in people), default=0)
+        name_width = max((len(name) for name in names.values()), default=0)
+        for person in people:
+            self.say(f"  {person.id:<{id_width}}  {names[person.id]:<{name_width}}  {describe_role(person, _)}")
 
     def parse(self, line: str) -> tuple[str, list[str], str]:
         """(command, arguments, the argument text as typed with its line breaks)."""
@@ -200,6 +212,7 @@ class Console:
         if line.startswith("/"):
             # "/" alone is a command without a name: the core answers it as an unknown command.
             command, *rest = line[1:].split(maxsplit=1) or [""]
+            command = without_bot_name(command, self.conversation.settings.bot_username)
             text = rest[0].strip() if rest else ""
             return command, text.split(), text
         return FREE_TEXT, [], line

@@ -40,6 +40,7 @@ from bot.core.usecases import (
     personal,
     scheduled,
     status,
+    typed_answers,
 )
 from bot.delivery.inbox import mark_processed
 from bot.delivery.message import Message
@@ -396,7 +397,8 @@ class Conversation:
                 turn.reply(onboarding.not_bound_text(turn._))
             return
         if turn.request.command == FREE_TEXT:
-            await general.free_text_case(turn)
+            if not await typed_answers.answered(turn, self._dispatch):  # "ja" to a yes/no question (issue 23)
+                await general.free_text_case(turn)
             return
         if turn.request.command == INVALID_BUTTON:
             await general.invalid_button_case(turn)

@@ -167,3 +167,25 @@ def read_date(words: Sequence[str], today: date, meeting_days: Collection[date] 
         if day is not None:
             return day, count
     return None, 0
+
+
+def impossible_date(text: str) -> tuple[int, int, int | None] | None:
+    """(day, month, year) when `text` is written as a date that does not exist ("31.02.2027", "31. februar",
+    "13.13"), so the answer can say what is wrong instead of that it cannot read it (issue 23)."""
+    text = " ".join(text.lower().split())
+    text = _WEEKDAY.sub("", text, count=1) if _WEEKDAY.match(text) else text
+    found: tuple[int, int | None, int | None] | None = None
+    if match := _ISO.fullmatch(text):
+        found = int(match[3]), int(match[2]), int(match[1])
+    elif match := _NUMERIC.fullmatch(text):
+        found = int(match[1]), int(match[2]), _year(match[3])
+    elif (match := _DAY_MONTH.fullmatch(text)) and month_number(match[2]):
+        found = int(match[1]), month_number(match[2]), _year(match[3])
+    if found is None:
+        return None
+    day, month, year = found
+    if month is None:
+        return None
+    if month < 1 or month > 12 or day < 1:
+        return day, month, year
+    return (day, month, year) if _day(year or 2028, month, day) is None else None

@@ -25,7 +25,16 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from bot.storage.composition_lots import composition_with_lots, council_composition
 from bot.storage.db import first_row, rows, utc_text
-from bot.storage.files import csv_text, from_csv_cell, write_private
+from bot.storage.files import from_csv_cell, write_private
+from bot.storage.roster_files import (
+    RosterFileError,
+    csv_bytes,
+    csv_dialect,
+    decode_text,
+    format_for,
+    xlsx_bytes,
+    xlsx_records,
+)
 from bot.storage.roster_seats import seat_problems
 from bot.storage.text_fields import NAME_LIMIT, PLACE_LIMIT, FieldRefused, clean_fields
 from kkrcore.composition import Composition
@@ -150,11 +159,16 @@ def parse_roster(text: str, source: str) -> list[dict[str, Any]]:
         if not isinstance(data, list) or not all(isinstance(row, dict) for row in data):
             raise RosterError(f"{source}: expected a list of people")
         return data
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(text), delimiter=csv_dialect(text))
     if not reader.fieldnames or "id" not in reader.fieldnames:
         raise RosterError(f"{source}: the CSV needs a header row with at least id, name, role")
+    return table_rows(reader, source)
+
+
+def table_rows(records: Iterable[dict[str, str | None]], source: str) -> list[dict[str, Any]]:
+    """A CSV's or a workbook's records (row 1 the header) cleaned, each refusal naming its row."""
     rows = []
-    for number, row in enumerate(reader, start=2):
+    for number, row in enumerate(records, start=2):
         try:
             rows.append(_clean_csv_row(row))
         except (ValueError, RosterError) as exc:
@@ -288,11 +302,19 @@ async def seats_for_import(conn: aiosqlite.Connection, dataset: Dataset) -> Comp
 def load_roster_file(
     path: Path, dataset: Dataset, *, composition: Composition | None = None, force: bool = False
 ) -> list[Person]:
+    """A roster file of any of `roster_files.FORMATS`, checked row by row, as a whole and against the seats."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        raw = path.read_bytes()
     except OSError as exc:
         raise RosterError(f"{path}: cannot read: {exc.strerror}") from None
-    return validate_roster(parse_roster(text, path.name), dataset, path.name, composition=composition, force=force)
+    try:
+        if format_for(path) == "xlsx":
+            table = table_rows(xlsx_records(raw, path.name), path.name)
+        else:
+            table = parse_roster(decode_text(raw, path.name), path.name)
+    except RosterFileError as exc:
+        raise RosterError(str(exc)) from None
+    return validate_roster(table, dataset, path.name, composition=composition, force=force)
 
 
 _COLUMNS = tuple(Person.model_fields)
@@ -392,17 +414,25 @@ async def become_substitute(conn: aiosqlite.Connection, person_id: str) -> None:
     )
 
 
-def export_roster(people: Sequence[Person], path: Path) -> None:
-    """Writes the roster in the format of `path`'s suffix (CSV with a header, or YAML), as an import reads it."""
-    if path.suffix.lower() in (".yaml", ".yml"):
-        data = {"people": [p.model_dump(mode="json", exclude_defaults=True) for p in people]}
-        text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
-    else:
-        text = csv_text([_COLUMNS, *([_to_cell(getattr(person, c)) for c in _COLUMNS] for person in people)])
+def export_roster(people: Sequence[Person], path: Path, fmt: str | None = None) -> None:
+    """Writes the roster in the format asked for or of `path`'s suffix, as an import reads it; readable by the
+    owner only (it holds phone numbers and addresses)."""
     try:
-        write_private(path, text)
+        write_private(path, roster_bytes(people, format_for(path, fmt)))
     except OSError as exc:
         raise RosterError(f"{path}: cannot write: {exc.strerror}") from None
+
+
+def roster_bytes(people: Sequence[Person], fmt: str) -> bytes:
+    """The roster as a file of one of `roster_files.FORMATS` (CSV with a header, semicolon CSV, a workbook,
+    YAML), as an import reads it back."""
+    if fmt == "yaml":
+        data = {"people": [p.model_dump(mode="json", exclude_defaults=True) for p in people]}
+        return yaml.safe_dump(data, allow_unicode=True, sort_keys=False).encode("utf-8")
+    cells = [[_to_cell(getattr(person, c)) for c in _COLUMNS] for person in people]
+    if fmt == "xlsx":
+        return xlsx_bytes(_COLUMNS, cells)
+    return csv_bytes(_COLUMNS, cells, semicolon=fmt == "semicolon")
 
 
 def _to_cell(value: object) -> str:

@@ -27,7 +27,7 @@ from bot.core.usecases.meetings import (
 )
 from bot.core.usecases.period import in_loaded_period
 from bot.core.usecases.seats import vacant_seats_line
-from bot.core.usecases.standing import answer_buttons, standing_of, substitute_status
+from bot.core.usecases.standing import answer_buttons, change_answer_button, standing_of, substitute_status
 from bot.delivery.message import Button, Message
 from bot.i18n import Translator
 from bot.storage.absences import (
@@ -187,6 +187,8 @@ async def _offer_meetings(turn: Turn, start: int = 0) -> None:
     buttons = [[turn.button(label(m), f"absent {m.id}")] for m in page]
     if start + MEETINGS_OFFERED < len(coming):
         buttons.append([turn.button(_("More meetings"), f"absent more {start + MEETINGS_OFFERED}")])
+    elif start > 0:  # the last page: a way back to the first
+        buttons.append([turn.button(_("First meetings"), "absent more 0")])
     turn.reply(_("Which meeting can you not attend?"), title=_("Report absence"), buttons=buttons)
 
 
@@ -345,8 +347,10 @@ async def cover_case(turn: Turn) -> None:
         turn.reply(_("The meeting {when} has already started.", when=meeting_when(meeting, _)))
         return
     answer = Answer.ACCEPTED if turn.args[1] == "yes" else Answer.DECLINED
+    # Until the meeting starts the substitute can change their mind with one press (issue 23).
+    change = [[change_answer_button(absence.model_copy(update={"answer": answer}), _, _.short_date(meeting.start))]]
     if absence.answer is answer:
-        turn.reply(_("You have already answered that. Thank you."))
+        turn.reply(_("You have already answered that. Thank you."), buttons=change)
         return
     await set_answer(turn.conn, absence.id, answer, turn.now)
     substitute = turn.person
@@ -359,19 +363,22 @@ async def cover_case(turn: Turn) -> None:
                 "within {minutes} minutes.",
                 member=display_name(member, _),
                 minutes=int(ANSWER_NOTICE_INTERVAL.total_seconds() // 60),
-            )
+            ),
+            buttons=change,
         )
         return
     if answer is Answer.ACCEPTED:
         turn.reply(
-            _("Thank you. {member} and the secretariat are told that you will attend.", member=display_name(member, _))
+            _("Thank you. {member} and the secretariat are told that you will attend.", member=display_name(member, _)),
+            buttons=change,
         )
     else:
         turn.reply(
             _(
                 "Thank you. {member} and the secretariat are told that you cannot attend.",
                 member=display_name(member, _),
-            )
+            ),
+            buttons=change,
         )
     await tell_answer(turn, absence.id, member, substitute, meeting, answer)
 
@@ -386,17 +393,18 @@ async def tell_answer(
 ) -> None:
     """Tells the member and the secretariat the substitute's answer, and records that it was told."""
     accepted = answer is Answer.ACCEPTED
+    changed = await last_told(turn.conn, absence_id) is not None  # told an earlier answer: this one is a change
     await record_told(turn.conn, absence_id, answer, turn.now)
 
     def to_member(_: Translator) -> Message:
         params = {"substitute": display_name(substitute, _), "when": meeting_when(meeting, _)}
         if accepted:
             return Message(
-                title=_("Substitute found"),
+                title=_("Substitute changed their answer") if changed else _("Substitute found"),
                 text=_("{substitute} will attend the meeting {when} in your place.", **params),
             )
         return Message(
-            title=_("Substitute cannot attend"),
+            title=_("Substitute changed their answer") if changed else _("Substitute cannot attend"),
             text=_(
                 "{substitute} cannot attend the meeting {when} in your place. The secretariat has been told.", **params
             ),
@@ -415,7 +423,8 @@ async def tell_answer(
             text = _("{substitute} will attend for {member} on {when}.", **params)
         else:
             text = _("{substitute} cannot attend for {member} on {when}.", **params)
-        return Message(title=_("Substitute's answer"), text=text + "\n" + forecast_line(q, _))
+        title = _("Substitute changed their answer") if changed else _("Substitute's answer")
+        return Message(title=title, text=text + "\n" + forecast_line(q, _))
 
     await turn.notify_secretariat(to_secretariat)
     await check_quorum(turn, meeting)

@@ -18,6 +18,7 @@ from bot.core.commands import is_number
 from bot.core.dates import looks_like_date
 from bot.core.messages import Notification
 from bot.core.turn import Turn, _p, display_name
+from bot.core.usecases.general import main_menu
 from bot.core.usecases.meetings import (
     PDF,
     agenda_document,
@@ -27,6 +28,7 @@ from bot.core.usecases.meetings import (
     meeting_from_words,
     meeting_when,
 )
+from bot.core.usecases.people import SUFFIXES, fold, named_group
 from bot.delivery.message import Button, Document, Message
 from bot.delivery.outbox import Lane, enqueue
 from bot.i18n import Translator
@@ -36,7 +38,7 @@ from bot.storage.agendas import latest_agenda
 from bot.storage.documents import store_document
 from bot.storage.roster import Person, Role, Roster
 from kkrcore.meetings import upcoming_meetings
-from kkrcore.models import Meeting
+from kkrcore.models import Dataset, Meeting
 
 if TYPE_CHECKING:
     from bot.core.conversation import Conversation
@@ -48,7 +50,7 @@ MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 MEMBERS = ("members", "medlemmer")
 ALL = ("all", "alle")
 SUBSTITUTES = ("substitutes", "stedfortraedere", "stedfortrædere")
-ACK = ("ack", "set", "kvittering")
+ACK = ("ack", "set", "seen", "kvittering")
 # The audience of an agenda's broadcast (concerned_by_meeting), stored as this key and worded for each reader.
 ATTENDING = "attending"
 # Drafts made before the key was stored kept the words of the sender's language.
@@ -60,13 +62,35 @@ class AudienceError(ValueError):
     """The audience names nobody the roster knows; the message is the unknown word."""
 
 
+def canonical_audience(audience: str, dataset: Dataset) -> str:
+    """The audience as stored and shown: each comma-separated part read as /medlemmer reads it ("aalborg
+    kommune" is Aalborg, "Venstre" is V), each once ("A,a" is A)."""
+    parts: list[str] = []
+    for part in (part.strip() for part in audience.split(",")):
+        keyword = part.lower() in (*MEMBERS, *ALL, *SUBSTITUTES)
+        group = None if keyword or not part else named_group(part, dataset)
+        word = group[1] if group else part
+        if word and word.lower() not in (p.lower() for p in parts):
+            parts.append(word)
+    return ",".join(parts)
+
+
 def select_audience(
-    roster: Roster, audience: str, *, municipality: str | None = None, party: str | None = None
+    roster: Roster,
+    audience: str,
+    *,
+    municipality: str | None = None,
+    party: str | None = None,
+    dataset: Dataset | None = None,
 ) -> list[Person]:
     """Members, members and substitutes, substitutes, a municipality's or a party's members, or named people, and
     several of these with commas ("A,V", "Aalborg,a-medlem-2"); narrowed by municipality and party when given. The
-    secretariat is never an audience."""
+    secretariat is never an audience. With the data set, parts are read as /medlemmer reads them, and a party
+    of the period without members ("M") is an empty audience rather than an unknown word."""
     people = [p for p in roster.people if p.role is not Role.SECRETARIAT]
+    letters = {party.letter.lower() for party in dataset.parties} if dataset else set()
+    if dataset is not None:
+        audience = canonical_audience(audience, dataset)
 
     def known(value: str, field: str) -> str:
         if not any((getattr(p, field) or "").lower() == value.lower() for p in people):
@@ -87,6 +111,8 @@ def select_audience(
             return [p for p in people if p.role is Role.MEMBER and (p.party or "").lower() == word]
         if part in roster.by_id and roster.by_id[part].role is not Role.SECRETARIAT:
             return [roster.by_id[part]]
+        if word in letters:
+            return []
         raise AudienceError(part)
 
     parts = [part.strip() for part in audience.split(",") if part.strip()]
@@ -307,7 +333,7 @@ async def report_text(conn: aiosqlite.Connection, broadcast: store.Broadcast, ro
         if unseen:
             lines.append("")
             lines.append(_("Not yet seen:"))
-            lines.extend(f"• {_name(roster, s.person_id, _)}" for s in unseen)
+            lines.extend(f"• {name}" for name in sorted(_name(roster, s.person_id, _) for s in unseen))
     return "\n".join(lines)
 
 
@@ -365,11 +391,18 @@ async def broadcast_case(turn: Turn) -> None:
         return
     first_line, _newline, below = turn.text_after(0).partition("\n")
     words = first_line.split()
-    audience = words[0]
-    date_words, ack, text = read_options(words[1:], below, turn.text_after(1))
+    # "aalborg kommune": a suffix word belongs to the audience before it, as in /medlemmer (issue 23).
+    taken = 1
+    while taken < len(words) and fold(words[taken].split(",")[0]) in SUFFIXES:
+        taken += 1
+    audience = canonical_audience(" ".join(words[:taken]), turn.dataset)
+    date_words, ack, text = read_options(words[taken:], below, turn.text_after(taken))
     attachment = turn.request.attachment
     if not text and attachment is None:
-        turn.reply(_("The message is empty.") + "\n\n" + usage(_))
+        turn.reply(
+            _("The message is empty.") + "\n\n" + usage(_),
+            buttons=[[turn.button(_("Recent broadcasts"), "broadcasts")]],
+        )
         return
     document = None
     if attachment is not None:
@@ -389,13 +422,23 @@ async def broadcast_case(turn: Turn) -> None:
         document = Document(filename=attachment.filename, file_id=attachment.file_id, mime_type=PDF)
     roster = await turn.roster()
     try:
-        people = select_audience(roster, audience)
+        people = select_audience(roster, audience, dataset=turn.dataset)
     except AudienceError as error:
         turn.reply(
             _(
                 "I do not know “{word}” as an audience. Use medlemmer, alle, stedfortraedere, a municipality, "
                 "a party letter or person ids, several with commas (see /medlemmer).",
                 word=str(error),
+            ),
+            buttons=[[turn.button(_("Members"), "members")]],
+        )
+        return
+    if not people:  # a party of the period without members ("M"): say so, not that nobody is connected
+        turn.reply(
+            _(
+                "Nobody is in the audience “{audience}”: it has no members in this period. {members} shows who is.",
+                audience=audience,
+                members=turn.command("members"),
             ),
             buttons=[[turn.button(_("Members"), "members")]],
         )
@@ -556,7 +599,7 @@ async def seen_case(turn: Turn) -> None:
         turn.reply(_("I cannot find that broadcast."))
         return
     await store.acknowledge(turn.conn, int(turn.args[0]), turn.person.id, turn.now)
-    turn.reply(_("Thank you, the secretariat can see that you have seen it."))
+    turn.reply(_("Thank you, the secretariat can see that you have seen it."), buttons=main_menu(turn))
 
 
 async def broadcasts_case(turn: Turn) -> None:
@@ -626,9 +669,11 @@ async def broadcasts_case(turn: Turn) -> None:
         assert broadcast.sent_at is not None
         excerpt = _excerpt(broadcast_text(broadcast, meetings, _))
         labels[broadcast.id] = f"{broadcast.id}. {_.short_date(broadcast.sent_at)} {_excerpt(excerpt, 28)}"
+        tied = meeting_by_id(meetings, broadcast.meeting_id) if broadcast.meeting_id else None
+        meeting = " " + _("(meeting {date})", date=_.short_date(tied.start)) if tied else ""
         lines.append(
-            f"{broadcast.id}. {_.short_date(broadcast.sent_at)} {audience_text(broadcast.audience, roster, _)}: "
-            f"{excerpt}\n"
+            f"{broadcast.id}. {_.short_date(broadcast.sent_at)} {audience_text(broadcast.audience, roster, _)}"
+            f"{meeting}: {excerpt}\n"
             f"   {counts_line(counts, _)}"
         )
     turn.reply(

@@ -30,6 +30,13 @@ async def calendar_case(turn: Turn) -> None:
     if public_url is None or choice not in (*NEW, *STOP):
         await meetings.calendar_case(turn)
         if public_url is None:
+            if choice in (*NEW, *STOP):  # asked for a personal link this installation cannot give (issue 23)
+                turn.reply(
+                    _(
+                        "Personal calendar links need the bot's public web address, which is not set up here "
+                        "(the operator's KKRBOT_PUBLIC_URL). The file above has the meetings as they are now."
+                    )
+                )
             return
     if choice in (*NEW, *STOP):
         await revoke_feed(turn.conn, turn.person.id, turn.now)

@@ -5,6 +5,7 @@ on, the roster's address counts as a channel a bound person may choose (`/kanal 
 from __future__ import annotations
 
 from bot.core.turn import Turn
+from bot.core.usecases.general import main_menu
 from bot.i18n import Translator
 from bot.storage.accounts import EMAIL, accounts_of, email_address
 from bot.storage.db import first_row
@@ -41,7 +42,7 @@ async def channel_case(turn: Turn) -> None:
                 (turn.person.id, choice),
             )
         where = _everywhere(_) if choice in ALL else _label(choice)
-        turn.reply(_("From now on your notifications go to {where}.", where=where))
+        turn.reply(_("From now on your notifications go to {where}.", where=where), buttons=main_menu(turn))
         return
     row = await first_row(turn.conn, "SELECT channel FROM channel_choices WHERE person_id = ?", (turn.person.id,))
     current = _label(row[0]) if row is not None and row[0] in bound else _everywhere(_)
@@ -52,7 +53,8 @@ async def channel_case(turn: Turn) -> None:
         text = _("I do not know the channel “{word}”.", word=turn.args[0]) + " " + text
     if len(bound) < 2:
         turn.reply(
-            text + " " + _("You are connected on one channel only; ask the secretariat for an invite to add another.")
+            text + " " + _("You are connected on one channel only; ask the secretariat for an invite to add another."),
+            buttons=main_menu(turn),
         )
         return
     turn.reply(

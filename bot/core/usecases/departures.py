@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.core.turn import Turn, _p, display_name
+from bot.core.turn import Turn, _p, display_name, quoted
 from bot.core.usecases.absence_notices import check_quorum
 from bot.core.usecases.meetings import meeting_when
 from bot.core.usecases.period import period_constituent_meeting
@@ -66,6 +66,13 @@ async def departure_case(turn: Turn) -> None:
         )
         return
     if person is None or person.role is Role.SECRETARIAT or not kind or (kind == "mayoralty" and not person.mayor):
+        # The reason first where it is known, then how to write it.
+        if turn.args and person is None:
+            usage = _("There is nobody with the id “{id}” in the roster.", id=quoted(turn.args[0])) + " " + usage
+        elif person is not None and person.role is Role.SECRETARIAT:
+            usage = _("{name} is not a member of the KKR.", name=display_name(person, _)) + " " + usage
+        elif person is not None and kind == "mayoralty":
+            usage = _("{name} is not a mayor.", name=display_name(person, _)) + " " + usage
         turn.reply(usage, buttons=buttons)
         return
     if kind == "party" and await store.left_party_before(turn.conn, person.id):

@@ -56,7 +56,7 @@ def check_appointable(
     council = person.municipality if person.role in (Role.MEMBER, Role.SUBSTITUTE) else None
     check = appointable(council, region)
     if not check.allowed:
-        raise ForumError(reason_text(check.reason, person.name, _))
+        raise ForumError(reason_text(check.reason, display_name(person, _), _))
 
 
 async def candidate_names(turn: Turn) -> dict[str, str]:
@@ -146,7 +146,9 @@ async def _forum(turn: Turn, forum_id: str) -> store.Forum:
 
 async def _new(turn: Turn, args: Sequence[str]) -> None:
     _ = turn._
-    if len(args) < 3 or not is_number(args[1]) or int(args[1]) < 1:
+    if len(args) >= 3 and is_number(args[1]) and int(args[1]) < 1:  # the reason, where it is known (issue 23)
+        raise ForumError(_("There must be at least one seat.") + "\n\n" + forum_usage(_))
+    if len(args) < 3 or not is_number(args[1]):
         raise ForumError(forum_usage(_))
     forum_id = args[0].lower()  # looked up in lower case too (_forum)
     if not _FORUM_ID.match(forum_id):
@@ -240,7 +242,11 @@ async def _record_round(turn: Turn, args: Sequence[str], *, correct: bool = Fals
     for item in args[2:]:
         match = _VOTE.match(item)
         if not match:
-            raise ForumError(forum_usage(_))
+            raise ForumError(
+                _("“{item}” is not a vote: write PERSON=VOTES, for example a-medlem-2=12.", item=quoted(item))
+                + "\n\n"
+                + forum_usage(_)
+            )
         check_appointable(match[1], roster, extra, region, _)
         votes[match[1]] = int(match[2])
     present = int(args[1])
@@ -422,6 +428,8 @@ async def _lot(turn: Turn, forum_id: str, words: Sequence[str]) -> None:
     forum = await _forum(turn, forum_id)
     lists = await store.forum_lists(turn.conn, forum.id)
     rounds = await store.forum_rounds(turn.conn, forum.id)
+    if forum.seats == 1 and not rounds:  # nothing to draw a lot between yet (issue 23)
+        raise ForumError(_("No votes are recorded yet."))
 
     def attempt(lots: list[str]) -> object:
         if forum.seats > 1:

@@ -27,10 +27,27 @@ def main_menu(turn: Turn) -> list[list[Button]]:
     return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
 
 
+# The secretariat's /hjaelp by task (issue 23): the meetings, what it sends, attendance and minutes, the people,
+# elections, and last the person's own settings; a command not named here comes after, in its own order.
+SECRETARIAT_HELP_ORDER = (
+    "next", "meetings", "calendar", "agenda", "meeting", "broadcast", "broadcasts", "attendance", "minutes",
+    "invite", "members", "composition", "departure", "alliance", "chair", "appointments", "forum", "nomination",
+    "status", "mydata", "language", "channel", "help",
+)  # fmt: skip
+
+
+def help_order(commands: list[Command], is_secretariat: bool) -> list[Command]:
+    if not is_secretariat:
+        return commands
+    rank = {name: index for index, name in enumerate(SECRETARIAT_HELP_ORDER)}
+    return sorted(commands, key=lambda command: rank.get(command.name, len(rank)))
+
+
 async def help_case(turn: Turn) -> None:
     _ = turn._
     role = turn.person.role if turn.person else None
-    lines = [f"{turn.command(command.name)} – {_(command.description)}" for command in commands_for(role)]
+    commands = help_order(list(commands_for(role)), turn.is_secretariat)
+    lines = [f"{turn.command(command.name)} – {_(command.description)}" for command in commands]
     lines.append("")
     lines.append(_("You can also write the commands in the other language (Danish or English)."))
     turn.reply("\n".join(lines), title=_("What I can do"), buttons=main_menu(turn))

@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from babel.dates import get_month_names
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from bot.core.dates import parse_date, read_date
+from bot.core.dates import impossible_date, parse_date, read_date
 from bot.core.turn import Turn, capitalised, quoted
 from bot.core.usecases.standing import answer_buttons, meeting_marks, standing_of
 from bot.delivery.message import Button, Document
@@ -42,12 +43,24 @@ def meeting_named(meetings: Sequence[Meeting], text: str, today: date | None = N
     if found := meeting_by_id(meetings, text.strip()):
         return found
     day = parse_date(text, today or date.today(), [m.start.date() for m in meetings])
-    return meeting_on(meetings, day) if day else None
+    if day is None:
+        return None
+    # A moved meeting is also known by the day it was planned for, its id (issue 23).
+    return meeting_on(meetings, day) or meeting_by_id(meetings, day.isoformat())
 
 
 def meeting_choices(turn: Turn, command: str, meetings: Sequence[Meeting]) -> list[list[Button]]:
-    """The meetings to choose from, one button each, as `command MEETING-ID`."""
-    return [[turn.button(turn._.short_date(m.start), f"{command} {m.id}")] for m in meetings[:MEETINGS_OFFERED]]
+    """The meetings to choose from, one button each, as `command MEETING-ID`; for /afbud, whose picker pages,
+    "More meetings" when there are more (also after a date it could not use, issue 23)."""
+    buttons = [[turn.button(turn._.short_date(m.start), f"{command} {m.id}")] for m in meetings[:MEETINGS_OFFERED]]
+    if command == "absent" and len(meetings) > MEETINGS_OFFERED:
+        buttons.append([turn.button(turn._("More meetings"), f"absent more {MEETINGS_OFFERED}")])
+    return buttons
+
+
+def is_moved(meeting: Meeting) -> bool:
+    """Held on another day than planned: its id is the day it was planned for (kkrcore.models.Meeting)."""
+    return not meeting.extra and meeting.id != meeting.start.date().isoformat()
 
 
 def is_over(meeting: Meeting, now: datetime) -> bool:
@@ -59,6 +72,17 @@ def date_attempt(words: Sequence[str]) -> str:
     `/moede flyt 31.02.2027 13:00-15:00 Hjørring`), so "i morgen" stays whole and a time and place stay out."""
     end = next((i for i, word in enumerate(words[1:], 1) if word[:1].isdigit()), len(words))
     return " ".join(words[:end])
+
+
+def no_such_date(problem: tuple[int, int, int | None], _: Translator) -> str:
+    """What is wrong with a date that does not exist: "31. februar 2027 findes ikke." """
+    day, month, year = problem
+    if not 1 <= month <= 12:
+        return _("There is no month {month}; a year has 12.", month=month)
+    name = get_month_names("wide", locale=_.language)[month]
+    if year is None:
+        return _("{day}. {month} does not exist.", day=day, month=name)
+    return _("{day}. {month} {year} does not exist.", day=day, month=name, year=year)
 
 
 async def meeting_from_words(
@@ -78,8 +102,13 @@ async def meeting_from_words(
     day, used = read_date(words, local_today(turn), [m.start.date() for m in meetings])
     if day is None:
         written = example or turn.command(command)
+        problem = impossible_date(date_attempt(words)) if words else None
         turn.reply(
-            _(
+            no_such_date(problem, _)
+            + " "
+            + _("Write for example {command} 12.02, or choose a meeting.", command=written)
+            if problem
+            else _(
                 "I cannot read “{text}” as a date. Write for example {command} 12.02, or choose a meeting.",
                 text=quoted(date_attempt(words)),
                 command=written,
@@ -89,7 +118,8 @@ async def meeting_from_words(
             buttons=buttons,
         )
         return None
-    meeting = meeting_on(meetings, day)
+    # A moved meeting is also known by the day it was planned for, its id (issue 23).
+    meeting = meeting_on(meetings, day) or meeting_by_id(meetings, day.isoformat())
     if meeting is None:
         if day < meetings[0].start.date() or day > meetings[-1].start.date():
             text = capitalised(
@@ -237,6 +267,8 @@ async def all_meetings_case(turn: Turn) -> None:
         note = _(" (constituent)") if meeting.kind is MeetingKind.CONSTITUENT else ""
         note += _(" (extra)") if meeting.extra else ""
         note += _(" (cancelled)") if meeting.cancelled else ""
+        if is_moved(meeting):
+            note += _(" (moved from {date})", date=_.short_date(date.fromisoformat(meeting.id)))
         lines.append(f"{mark} {meeting_when(meeting, _)}, {meeting.place}{note}")
         if meeting.id in upcoming:
             lines.extend(f"   → {line}" for line in meeting_marks(standing, meeting.id, roster, _))
@@ -334,6 +366,28 @@ PDF = "application/pdf"
 TELEGRAM = "telegram"
 
 
+def agenda_now(turn: Turn, meeting: Meeting, agenda: Agenda | None) -> str:
+    """A meeting's agenda as it stands, and the command that replaces it with the meeting's date filled in."""
+    _ = turn._
+    command = f"{turn.command('agenda')} {meeting.start:%d.%m.%Y}"
+    when = meeting_when(meeting, _)
+    if agenda is None:
+        return _(
+            "The meeting {when} has no agenda yet. Write {command} and the agenda below it, one item a line, "
+            "or send the agenda PDF with {command} as its caption.",
+            when=when,
+            command=command,
+        )
+    shown = agenda.text or _("(only the document {name})", name=agenda.document_name or "")
+    return _(
+        "The agenda for {when}:\n{agenda}\n\nTo replace it, write {command} and the new agenda below it, one item "
+        "a line.",
+        when=when,
+        agenda=shown,
+        command=command,
+    )
+
+
 async def set_agenda_case(turn: Turn) -> None:
     """The secretariat records a meeting's agenda: text as written (one item a line), links in it, and a PDF
     sent with the command as its caption. Every change is kept as a version with its time."""
@@ -376,10 +430,11 @@ async def set_agenda_case(turn: Turn) -> None:
             )
         )
         return
-    if not text and attachment is None:
-        turn.reply(usage, buttons=meeting_choices(turn, "agenda", coming))
-        return
     previous = await latest_agenda(turn.conn, meeting.id)
+    if not text and attachment is None:
+        # A meeting chosen without an agenda (its button under the usage): what it has, and how to replace it.
+        turn.reply(agenda_now(turn, meeting, previous), buttons=meetings_buttons(turn, exclude="calendar"))
+        return
     file_id: str | None
     name: str | None
     if attachment is None and previous is not None and previous.document_file_id:

@@ -90,9 +90,12 @@ async def invite_case(turn: Turn) -> None:
     link = (partial(teams_invite_link, app_id) if app_id else emulator_invite) if on_teams else None
     bound = await bound_people(turn.conn, "teams" if on_teams else "telegram")
     if not turn.args:
+        waiting = [p for p in roster.people if p.id not in bound]
+        width = max((len(p.id) for p in waiting), default=0)
         turn.reply(
             _("Write /invite PERSON-ID for one person, or /invite all for everyone who is not connected yet."),
-            pre="\n".join(f"{p.id}  {p.name}" for p in roster.people if p.id not in bound) or None,
+            pre="\n".join(f"{p.id:<{width}}  {display_name(p, _)}" for p in waiting) or None,
+            buttons=[[turn.button(_("Invite everyone not connected"), "invite all")]] if waiting else (),
         )
         return
     target = turn.args[0]

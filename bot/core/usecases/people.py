@@ -10,6 +10,7 @@ from bot.storage.composition_lots import council_composition
 from bot.storage.roster import Person, Role, Roster
 from bot.storage.roster_seats import vacancies
 from kkrcore.draw import TieUnresolved
+from kkrcore.models import Dataset
 
 
 def fold(text: str) -> str:
@@ -21,14 +22,27 @@ def fold(text: str) -> str:
 
 
 # "aalborg kommune", "Aalborg Municipality": the suffix names nothing more.
-_SUFFIXES = ("kommunes", "kommune", "municipality")
+SUFFIXES = ("kommunes", "kommune", "municipality")
 
 
 def _without_suffix(folded: str) -> str:
-    for suffix in _SUFFIXES:
+    for suffix in SUFFIXES:
         if folded.endswith(suffix) and len(folded) > len(suffix):
             return folded[: -len(suffix)]
     return folded
+
+
+def named_group(query: str, dataset: Dataset) -> tuple[str, str] | None:
+    """What /medlemmer and /udsend read a word as (issue 23: one parser): ("municipality", "Aalborg") for
+    "aalborg kommune" or "Aalborg Municipality", ("party", "V") for "V", "v" or "Venstre", or None."""
+    municipalities = {fold(m.name): m.name for m in dataset.municipalities}
+    if (folded := _without_suffix(fold(query))) in municipalities:
+        return "municipality", municipalities[folded]
+    parties = {party.letter: party.name for party in dataset.parties}
+    if query.strip().upper() in parties:
+        return "party", query.strip().upper()
+    by_name = {fold(name): letter for letter, name in parties.items()}
+    return ("party", by_name[fold(query)]) if fold(query) in by_name else None
 
 
 async def substitute_case(turn: Turn) -> None:
@@ -112,17 +126,16 @@ async def members_case(turn: Turn) -> None:
     municipalities = {fold(m.name): m.name for m in turn.dataset.municipalities}
     # A party by its letter or its name, among every party of the data set (M has no members, but is one).
     parties = {party.letter: party.name for party in turn.dataset.parties}
-    party_words = {fold(name): letter for letter, name in parties.items()}
-    party_words.update({letter.lower(): letter for letter in parties})
-    letter = query.upper() if query.upper() in parties else party_words.get(fold(query))
+    named = named_group(query, turn.dataset)
+    letter = named[1] if named and named[0] == "party" else None
     vacant = await _vacancies(turn, members)
     if folded in ("kommune", "kommuner", "municipality", "municipalities"):
         groups = [(name, [m for m in members if m.municipality == name]) for name in sorted(municipalities.values())]
     elif folded in ("parti", "partier", "party", "parties"):
         present = sorted({m.party for m in members if m.party} | set(vacant))
         groups = [(f"{p} – {parties.get(p, p)}", [m for m in members if m.party == p]) for p in present]
-    elif folded in municipalities:
-        name = municipalities[folded]
+    elif named and named[0] == "municipality":
+        name = named[1]
         groups = [(name, [m for m in members if m.municipality == name])]
     elif letter:
         group = [m for m in members if m.party == letter]

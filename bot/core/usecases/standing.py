@@ -80,3 +80,11 @@ def answer_buttons(absence: Absence, _: Translator) -> list[Button]:
         Button(label=_("I will attend"), action=f"cover {absence.id} yes"),
         Button(label=_("I cannot"), action=f"cover {absence.id} no"),
     ]
+
+
+def change_answer_button(absence: Absence, _: Translator, date: str) -> Button:
+    """A substitute may change their mind until the meeting starts (issue 23): the opposite of what they
+    answered, with the meeting's date, so a /status listing several meetings stays unambiguous."""
+    if absence.answer is Answer.ACCEPTED:
+        return Button(label=_("I cannot attend after all ({date})", date=date), action=f"cover {absence.id} no")
+    return Button(label=_("I can attend after all ({date})", date=date), action=f"cover {absence.id} yes")

@@ -1,0 +1,117 @@
+"""The one grammar of `kkrbot`'s commands (issue 23): `--json` on what lists or shows, `--output FILE` (`-`
+for standard output) on what writes a file, `--yes` or a typed confirmation before what tells people or
+cannot be undone, and a missing database refused by every command that does not create one.
+
+Each command adds its options with these helpers and calls them, so a new command (`invite --email`,
+`attendance record`, `chair record`) gets the same words and the same behaviour by using them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+# `-` as a file name means standard output, as in most Unix tools.
+STDOUT = "-"
+# The first 16 bytes of every SQLite database file.
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+class UsageError(Exception):
+    """A mistake the person at the terminal can fix; the message is the whole explanation."""
+
+
+def add_json(parser: argparse.ArgumentParser, shape: str) -> None:
+    """`--json`: the same answer as JSON for scripts; `shape` documents it in `--help`."""
+    parser.add_argument("--json", action="store_true", help=f"print JSON: {shape}")
+
+
+def add_output(parser: argparse.ArgumentParser, what: str, *, default: str = "standard output") -> None:
+    parser.add_argument(
+        "--output", "-o", metavar="FILE", help=f"write {what} to FILE ({STDOUT} = standard output; default: {default})"
+    )
+
+
+def add_yes(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--yes",
+        "-y",
+        action="store_true",
+        help="do it without asking (needed without a terminal, e.g. in cron or CI)",
+    )
+
+
+def dump_json(data: Any) -> str:
+    """Every `--json` answer: UTF-8 as written (æ, ø, å unescaped), indented, keys in the documented order."""
+    return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def is_stdout(output: str | Path | None) -> bool:
+    return output is None or str(output) == STDOUT
+
+
+def write_output(content: str | bytes, output: str | Path | None, *, what: str) -> str:
+    """Writes to the file named, or to standard output for `-` or none; returns the line to print after a
+    file (empty after standard output, which must hold only the content)."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    if is_stdout(output):
+        sys.stdout.buffer.write(data)
+        if data and not data.endswith(b"\n"):
+            sys.stdout.buffer.write(b"\n")
+        sys.stdout.buffer.flush()
+        return ""
+    path = Path(str(output))
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot write: {exc.strerror}") from None
+    return f"{what} written to {path}"
+
+
+def confirm(question: str, *, yes: bool, stdin: TextIO | None = None, stderr: TextIO | None = None) -> None:
+    """Asks before a command tells people or cannot be undone. With `--yes` it goes ahead; without a
+    terminal to ask on it refuses at once (cron and CI never hang on a question nobody sees)."""
+    if yes:
+        return
+    stdin = stdin or sys.stdin
+    stderr = stderr or sys.stderr
+    if not stdin.isatty():
+        raise UsageError(f"{question} Not done: no terminal to ask on; add --yes to do it without asking")
+    print(f"{question} [y/N] ", end="", file=stderr, flush=True)
+    answer = stdin.readline().strip().lower()
+    if answer not in ("y", "yes", "j", "ja"):
+        raise UsageError("not done (answer y to go ahead)")
+
+
+# The commands that may create a database where none is: the bot itself, the console, the first roster import
+# and a restore. Every other command on a missing file is a mistyped KKRBOT_DATABASE.
+CREATING_COMMANDS = frozenset({"run", "console", "roster import", "restore"})
+# Commands that never open the database.
+NO_DATABASE_COMMANDS = frozenset({"compile-locales", "health"})
+
+
+def command_name(args: argparse.Namespace) -> str:
+    """`roster import`, `meeting`, ...: the command and, for `roster`, its sub-command."""
+    if args.command == "roster":
+        return f"roster {args.roster_command}"
+    return str(args.command)
+
+
+def require_database(database: Path, command: str) -> None:
+    """Refuses a missing (or empty, or non-SQLite) database file for a command that does not create one,
+    instead of creating an empty database with the example roster."""
+    if command in CREATING_COMMANDS or command in NO_DATABASE_COMMANDS:
+        return
+    hint = "check KKRBOT_DATABASE (kkrbot run, kkrbot console or kkrbot roster import FILE create a database)"
+    if not database.is_file():
+        raise UsageError(f"no database at {database}: {hint}")
+    try:
+        with database.open("rb") as file:
+            header = file.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise UsageError(f"{database}: cannot read: {exc.strerror}") from None
+    if header != SQLITE_HEADER:
+        raise UsageError(f"{database} is not a kkrbot database: {hint}")
