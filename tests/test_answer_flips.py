@@ -13,7 +13,12 @@ __all__ = ["council"]  # the fixture, imported for pytest
 
 def notices(bot: RunningBot, chat: int) -> list[str]:
     """The notices of the substitute's answer: to the member, and to the secretariat."""
-    titles = ("Stedfortræderen deltager", "Stedfortræderen kan ikke deltage", "Stedfortræderens svar")
+    titles = (
+        "Stedfortræderen deltager",
+        "Stedfortræderen kan ikke deltage",
+        "Stedfortræderens svar",
+        "Stedfortræderen har ændret sit svar",
+    )
     return [text(m) for m in bot.tg.sent_to(chat) if text(m).startswith(titles)]
 
 

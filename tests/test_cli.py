@@ -126,6 +126,7 @@ def test_a_roster_csv_replaces_the_roster(tmp_path: Path) -> None:
 )
 def test_a_bad_roster_row_is_named_and_nothing_changes(tmp_path: Path, bad_row: str, expected: str) -> None:
     new_database(tmp_path)
+    new_database(tmp_path)
     before = kkrbot(tmp_path, "roster", "list", "--json").stdout
     (tmp_path / "roster.csv").write_text(_roster_csv([*GOOD_ROWS, bad_row]))
 
@@ -151,6 +152,7 @@ def test_a_bad_roster_row_is_named_and_nothing_changes(tmp_path: Path, bad_row: 
 def test_r_comp_1_an_import_that_does_not_fit_the_seats_is_refused_naming_the_row(
     tmp_path: Path, bad_row: str, expected: str
 ) -> None:
+    new_database(tmp_path)
     before = kkrbot(tmp_path, "roster", "list", "--json").stdout
     (tmp_path / "roster.csv").write_text(_roster_csv([*GOOD_ROWS, *bad_row.split("\n")]))
 
@@ -164,6 +166,7 @@ def test_r_comp_1_an_import_that_does_not_fit_the_seats_is_refused_naming_the_ro
 def test_r_mem_6_an_import_making_a_viceborgmester_also_a_personal_substitute_is_refused(tmp_path: Path) -> None:
     """Aalborg's viceborgmester v1 substitutes for mayor m1 (R-MEM-2); as e2's personal substitute too, one person
     would stand in for two seats when both are absent, and the quorum would count both as filled."""
+    new_database(tmp_path)
     before = kkrbot(tmp_path, "roster", "list", "--json").stdout
     (tmp_path / "roster.csv").write_text(_roster_csv([*GOOD_ROWS, "e2,Elected Two,member,Aalborg,A,nej,v1,,,"]))
 

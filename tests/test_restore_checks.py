@@ -12,7 +12,7 @@ import pytest
 
 from bot.storage.backup import BackupError, key_path, prune_backups, restore_backup, signature_path, take_backup
 from tests.test_backups import NOW, make_database
-from tests.test_cli import kkrbot
+from tests.test_cli import kkrbot, new_database
 
 # What the tampered backup of the issue did: every outgoing message, invite links included, copied into a
 # hidden table, and a member's messages redirected to another chat.
@@ -93,7 +93,7 @@ async def test_a_trigger_changed_under_kkrbots_name_is_refused(tmp_path: Path) -
 
 
 def test_the_cli_refuses_a_foreign_trigger_in_one_line_and_leaves_the_database(tmp_path: Path) -> None:
-    assert kkrbot(tmp_path, "roster", "list").returncode == 0
+    new_database(tmp_path)
     assert kkrbot(tmp_path, "backup", "--output", "backups/b.sqlite3").returncode == 0
     tamper(tmp_path / "backups" / "b.sqlite3", FOREIGN_TRIGGER)
     before = files_of(tmp_path / "kkrbot.sqlite3")
@@ -146,7 +146,7 @@ async def test_a_backup_taken_here_restores_without_trust_and_its_key_is_outside
 
 def test_the_cli_asks_for_trust_in_one_line_and_restores_with_it(tmp_path: Path) -> None:
     (tmp_path / "there").mkdir()
-    assert kkrbot(tmp_path / "there", "roster", "list").returncode == 0
+    new_database(tmp_path / "there")
     assert kkrbot(tmp_path / "there", "backup", "--output", str(tmp_path / "b.sqlite3")).returncode == 0
 
     refused = kkrbot(tmp_path, "restore", str(tmp_path / "b.sqlite3"))
@@ -176,7 +176,7 @@ def current_version(database: Path) -> int:
 
 
 def test_a_backup_beside_its_key_gets_a_note(tmp_path: Path) -> None:
-    assert kkrbot(tmp_path, "roster", "list").returncode == 0
+    new_database(tmp_path)
 
     beside = kkrbot(tmp_path, "backup")
     apart = kkrbot(tmp_path, "backup", "--output", "backups/b.sqlite3")
