@@ -18,7 +18,8 @@ from bot.config import Settings
 from bot.delivery.message import Message
 from bot.delivery.outbox import enqueue
 from bot.storage.db import Database, utc_text
-from bot.storage.health import TICK, beat
+from bot.storage.health import TICK, assess, beat, read_health
+from tests.conftest import RunningBot
 from tests.test_teams_e2e import Both, both  # noqa: F401 - the fixture
 
 
@@ -33,6 +34,11 @@ def kkrbot_health(
     code = bot.cli.main(["health"])
     captured = capsys.readouterr()
     return code, (captured.out + captured.err).strip()
+
+
+def rows(database: Path, sql: str) -> list[tuple[object, ...]]:
+    with sqlite3.connect(database) as conn:
+        return conn.execute(sql).fetchall()
 
 
 async def eventually(condition: Callable[[], bool], seconds: float = 60) -> None:
@@ -116,3 +122,28 @@ async def test_a_teams_only_run_ticks_the_clock(tmp_path: Path) -> None:
             await eventually(ticked)
     finally:
         await conversation.db.close()
+
+
+async def test_telegram_not_answering_getupdates_is_degraded_telegram_not_stale_polling(
+    kkrbot: RunningBot, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Telegram's own outage is no fault of ours: while the poller keeps asking, `kkrbot health` says
+    `degraded: telegram` and exits 0, so a supervisor does not restart the bot for it; once Telegram answers
+    again the outage is gone from the record."""
+    database = kkrbot.settings.database
+    await eventually(lambda: bool(rows(database, "SELECT 1 FROM meta WHERE key = 'heartbeat:poll'")))
+    outage = kkrbot.tg.add_fault("getUpdates", "500", times=10**9)
+    await eventually(lambda: bool(rows(database, "SELECT 1 FROM meta WHERE key = 'peer:telegram'")))
+    await ticked_now(database)
+    now = datetime.now(UTC)
+    with sqlite3.connect(database) as conn:  # the last answered getUpdates, two minutes ago
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'heartbeat:poll'", (utc_text(now - timedelta(minutes=2)),))
+
+    healthy, line = assess(read_health(database, now), now, max_age=60, tick_every=60, polling=True, running=True)
+
+    assert healthy, line
+    assert line.startswith("degraded: telegram (getUpdates has not been answered for 120 s: "), line
+    assert "the poller keeps trying" in line
+
+    outage.times = 0
+    await eventually(lambda: not rows(database, "SELECT 1 FROM meta WHERE key = 'peer:telegram'"), 60)

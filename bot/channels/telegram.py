@@ -70,7 +70,7 @@ from bot.storage.accounts import accounts_of
 from bot.storage.db import Database, utc_text
 from bot.storage.documents import keep_telegram_file_id, stored_document, telegram_file_id
 from bot.storage.faults import FaultLog, Unrecoverable, database_fault, pause, until_done
-from bot.storage.health import POLL, TICK, beat
+from bot.storage.health import POLL, POLL_TRIED, TICK, beat, record_peer
 from bot.storage.roster import Role, Roster
 
 log = logging.getLogger(__name__)
@@ -376,6 +376,29 @@ async def poll(application: KkrApplication, services: Services) -> None:
     failures = 0
     last_beat = 0.0
     loop = asyncio.get_running_loop()
+    outage_noted = -HEARTBEAT_SECONDS
+    down = False
+
+    async def note_peer(error: str | None) -> None:
+        """Writes whether Telegram answered getUpdates (`peer:telegram`), the poller's try beside it."""
+        try:
+            async with db.transaction() as conn:
+                now = datetime.now(UTC)
+                if error is not None:
+                    await beat(conn, POLL_TRIED, now)
+                await record_peer(conn, CHANNEL, error, now)
+        except Exception as exc:  # the health record must never stop the poller
+            log.warning("getUpdates: could not record Telegram's answer for health: %s", type(exc).__name__)
+
+    async def note_outage(error: str) -> None:
+        """While Telegram does not answer getUpdates, health says `degraded: telegram` (the poller keeps
+        trying), not that polling is stuck: written at most every HEARTBEAT_SECONDS, never stopping the poller."""
+        nonlocal outage_noted, down
+        if loop.time() - outage_noted < HEARTBEAT_SECONDS:
+            return
+        outage_noted, down = loop.time(), True
+        await note_peer(error)
+
     while True:
         asked = loop.time()
         try:
@@ -390,16 +413,21 @@ async def poll(application: KkrApplication, services: Services) -> None:
             continue
         except TelegramError as exc:
             faults.report(GET_UPDATES, telegram_fault(exc))
+            await note_outage(telegram_fault(exc))
             await asyncio.sleep(pause(failures, 0.25, 30.0))
             failures += 1
             continue
         except Exception as exc:  # a bug or a surprise in the transport: polling must go on all the same
             faults.report(GET_UPDATES, f"unexpected {type(exc).__name__}")
+            await note_outage(f"unexpected {type(exc).__name__}")
             await asyncio.sleep(pause(failures, 0.25, 30.0))
             failures += 1
             continue
         failures = 0
         faults.recovered(GET_UPDATES)
+        if down:
+            down = False
+            await note_peer(None)
         fetched: list[tuple[int, Any, Update | str]] = []
         for payload in batch:
             update_id = _update_id(payload)

@@ -27,6 +27,8 @@ import aiosqlite
 from bot.storage.db import from_utc_text, utc_text
 
 POLL = "poll"
+# The poller tried getUpdates and Telegram did not answer it (the poller's own beat during an outage).
+POLL_TRIED = "poll-tried"
 TICK = "tick"
 DEGRADED_PREFIX = "degraded:"
 
@@ -81,6 +83,7 @@ class Health:
     waiting: int  # messages due in the outbox and not yet sent
     oldest_due_at: datetime | None  # when the longest-waiting due message became due
     channels: dict[str, ChannelHealth] = field(default_factory=dict)
+    poll_tried_at: datetime | None = None  # the poller's last unanswered getUpdates (POLL_TRIED)
 
 
 def read_health(database: Path, now: datetime) -> Health:
@@ -131,6 +134,7 @@ def read_health(database: Path, now: datetime) -> Health:
         sum(c.waiting for c in channels.values()),
         min(oldest_due) if oldest_due else None,
         channels,
+        at(POLL_TRIED),
     )
 
 
@@ -146,18 +150,27 @@ def assess(
     def age(moment: datetime) -> float:
         return max(0.0, (now - moment).total_seconds())
 
-    stale = []
+    stale: list[str] = []
+    degraded: list[str] = []
     if not running:
         stale.append("no kkrbot process holds the database")
     if polling and health.polled_at is None:
         stale.append("polling has never worked on this database")
     elif polling and health.polled_at is not None and age(health.polled_at) > max_age:
-        stale.append(f"polling is stale: the last getUpdates was answered {age(health.polled_at):.0f} s ago")
+        telegram = health.channels.get("telegram")
+        trying = health.poll_tried_at is not None and age(health.poll_tried_at) <= max_age
+        if trying and telegram is not None and telegram.unreachable_since is not None:
+            # Telegram's outage, not ours: the poller keeps asking (a restart would cure nothing).
+            degraded.append(
+                f"telegram (getUpdates has not been answered for {age(health.polled_at):.0f} s: "
+                f"{telegram.peer_error}; the poller keeps trying)"
+            )
+        else:
+            stale.append(f"polling is stale: the last getUpdates was answered {age(health.polled_at):.0f} s ago")
     if health.ticked_at is None:
         stale.append("the clock has never ticked on this database")
     elif age(health.ticked_at) > tick_every + max_age:
         stale.append(f"the clock is stale: the last tick ran {age(health.ticked_at):.0f} s ago")
-    degraded = []
     for name, channel in health.channels.items():
         stuck, outage = _channel_state(name, channel, age, max_age)
         stale += stuck
