@@ -63,12 +63,8 @@ def test_the_readmes_first_two_sh_blocks_install_and_run_then_test() -> None:
     blocks = SH_BLOCK.findall(README.read_text(encoding="utf-8"))
     assert len(blocks) >= 2
     install_and_run, test = (block.strip() for block in blocks[:2])
-    assert install_and_run == (
-        "python3 -m venv .venv && .venv/bin/pip install -q -e . && .venv/bin/kkrbot run"
-    )
-    assert test == (
-        "python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]' && .venv/bin/python -m pytest"
-    )
+    assert install_and_run == "python3 -m venv .venv && .venv/bin/pip install -q -e . && .venv/bin/kkrbot run"
+    assert test == "python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]' && .venv/bin/python -m pytest"
 
 
 def test_every_relative_link_in_the_docs_leads_to_a_file() -> None:
