@@ -67,17 +67,31 @@ def test_the_readmes_first_two_sh_blocks_install_and_run_then_test() -> None:
     assert test == "python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]' && .venv/bin/python -m pytest"
 
 
+def anchors(doc: Path) -> set[str]:
+    """The anchors GitHub gives a page's headings: lower case, punctuation dropped, spaces made hyphens."""
+    found = set()
+    in_code = False
+    for line in doc.read_text(encoding="utf-8").splitlines():
+        in_code ^= line.startswith("```")
+        if not in_code and line.startswith("#"):
+            title = line.lstrip("#").strip().lower()
+            found.add(re.sub(r"[^\w\- ]", "", title).replace(" ", "-"))
+    return found
+
+
 def test_every_relative_link_in_the_docs_leads_to_a_file() -> None:
     broken = []
     for doc in doc_files():
-        text = doc.read_text(encoding="utf-8")
-        for target in LINK.findall(text):
-            if re.match(r"^[a-z][a-z0-9+.-]*:", target) or target.startswith("#"):
-                continue  # a web address, mailto: or a place on the same page
-            path = target.split("#", 1)[0]
-            if not (doc.parent / path).exists():
+        for target in LINK.findall(doc.read_text(encoding="utf-8")):
+            if re.match(r"^[a-z][a-z0-9+.-]*:", target):
+                continue  # a web address or mailto:
+            path, _, anchor = target.partition("#")
+            linked = (doc.parent / path) if path else doc
+            if not linked.exists():
                 broken.append(f"{doc.relative_to(ROOT)}: {target}")
-    assert not broken, f"links to files that do not exist: {broken}"
+            elif anchor and linked.suffix == ".md" and anchor not in anchors(linked):
+                broken.append(f"{doc.relative_to(ROOT)}: {target} (no such heading)")
+    assert not broken, f"links to files or headings that do not exist: {broken}"
 
 
 def test_the_link_check_sees_links() -> None:
