@@ -98,3 +98,13 @@ def test_the_link_check_sees_links() -> None:
     """The check above is worth something only if it finds the README's map of docs/."""
     targets = LINK.findall(README.read_text(encoding="utf-8"))
     assert "docs/settings.md" in targets
+
+
+def test_the_cli_references_command_list_is_what_kkrbot_help_prints() -> None:
+    from bot.cli import build_parser
+
+    printed = build_parser().format_help()
+    listed = printed[printed.index("commands, each with an example:") :].strip()
+    reference = (DOCS / "cli.md").read_text(encoding="utf-8")
+    copy = reference[reference.index("commands, each with an example:") :].split("\n```", 1)[0].strip()
+    assert copy == listed, "docs/cli.md's copy of `kkrbot --help` is out of date: paste the command list again"
