@@ -18,7 +18,7 @@ from kkrcore.models import known_timezone
 
 Language = Literal["da", "en"]
 LANGUAGES: tuple[Language, ...] = ("da", "en")
-# Recipients the Telegram outbox sends to at once; bench/bench_delivery.py measured the choice (README).
+# Recipients the Telegram outbox sends to at once; bench/bench_delivery.py measured the choice (docs/benchmarks.md).
 DEFAULT_TELEGRAM_IN_FLIGHT = 4
 
 
@@ -79,7 +79,7 @@ class Settings(BaseSettings):
     teams_openid_url: str = "https://login.botframework.com/v1/.well-known/openidconfiguration"
     teams_login_url: str = "https://login.microsoftonline.com"
     # Emulator mode, for trying the bot in Microsoft 365 Agents Playground without an Azure registration: Teams
-    # without credentials, activities without a token from loopback only, replies to loopback only (README).
+    # without credentials, activities without a token from loopback only, replies to loopback only (docs/teams.md).
     teams_emulator: bool = False
     # Automatic backups: off unless a folder is set; one a day after the quiet hour (local time), the newest
     # `backup_keep` kept.

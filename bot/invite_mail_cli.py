@@ -28,7 +28,7 @@ async def invites_by_email(
     settings: Settings, person_id: str | None, everyone: bool, *, yes: bool, confirm: Callable[[int], bool] = ask
 ) -> str:
     if not settings.email_enabled:
-        raise InviteMailError("e-mail invites need KKRBOT_SMTP_HOST and KKRBOT_MAIL_FROM (README, By e-mail)")
+        raise InviteMailError("e-mail invites need KKRBOT_SMTP_HOST and KKRBOT_MAIL_FROM (docs/email.md)")
     conversation = await open_conversation(settings)
     try:
         async with conversation.db.read() as conn:

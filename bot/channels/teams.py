@@ -21,7 +21,7 @@ after it, a transient database fault is retried, and the processor runs supervis
 
 Emulator mode (`KKRBOT_TEAMS_EMULATOR=1`) is for trying the bot in Microsoft 365 Agents Playground, which has no
 credentials: activities without a token are accepted from a loopback peer naming a loopback service URL, and
-replies go to loopback service URLs only, without a token (README, "Trying Teams in Agents Playground").
+replies go to loopback service URLs only, without a token (docs/teams.md, "Trying Teams in Agents Playground").
 """
 
 from __future__ import annotations

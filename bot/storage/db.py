@@ -77,7 +77,7 @@ class Connection(aiosqlite.Connection):
       there together with its BEGIN IMMEDIATE). Once BEGIN holds the write lock, nothing in the transaction waits
       for anyone (in WAL mode readers never block a writer).
     - COMMIT syncs the WAL (synchronous=FULL) here too. That is a wait for the disk, but a short one: 0.25-0.36 ms
-      on the machine of the README's figures, 0.1 ms of it CPU, where the hop alone costs 0.07-0.12 ms of CPU
+      on the machine of docs/benchmarks.md, 0.1 ms of it CPU, where the hop alone costs 0.07-0.12 ms of CPU
       (`bench/sqlite_round_trip.py`). On loopback the bot answers a fifth faster and with a fifth less CPU with
       its commits here than in the thread (`bench/bench_delivery.py`, scenario 4). A disk that syncs slowly makes
       every commit as slow in the thread as here; here it holds up the loop meanwhile, and loses nothing.
