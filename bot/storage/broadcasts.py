@@ -1,5 +1,10 @@
 """Broadcasts in the database: the broadcast, its recipients, and each recipient's delivery state, read from
-the outbox row that carries the message (so the state is the outbox's own, never a second bookkeeping)."""
+the outbox row that carries the message (so the state is the outbox's own, never a second bookkeeping).
+
+Two numbers: `id`, the row's, which a draft's own buttons carry (Send, Cancel, its meeting), and `number`, the one
+people see and type (`/udsendelse N`, "Set", `kkrbot broadcast show N`), given when the broadcast is sent, so
+abandoned drafts leave no gaps (issue 23). Broadcasts made before numbers kept their id as their number, so the
+numbers already in messages and on buttons still name the same broadcast."""
 
 from __future__ import annotations
 
@@ -46,6 +51,8 @@ class Broadcast:
     document_id: int | None
     # None for the secretariat's own text; AGENDA or AGENDA_CHANGED when the bot words the heading itself.
     kind: str | None = None
+    # What people see and type; None for a draft (given when it is sent).
+    number: int | None = None
 
 
 @dataclass(frozen=True)
@@ -75,7 +82,7 @@ class Counts:
 
 _COLUMNS = (
     "id, sender_id, audience, meeting_id, text, document_file_id, document_name, document_content, ack, "
-    "created_at, sent_at, cancelled_at, reminded_at, reported_at, document_id, kind"
+    "created_at, sent_at, cancelled_at, reminded_at, reported_at, document_id, kind, number"
 )
 
 
@@ -101,6 +108,7 @@ def _from_row(row: aiosqlite.Row) -> Broadcast:
         reported_at=_moment(row[13]),
         document_id=row[14],
         kind=row[15],
+        number=row[16],
     )
 
 
@@ -155,18 +163,27 @@ async def get_broadcast(conn: aiosqlite.Connection, broadcast_id: int) -> Broadc
     return _from_row(row) if row else None
 
 
+async def broadcast_by_number(conn: aiosqlite.Connection, number: int) -> Broadcast | None:
+    """The broadcast people call `number` (in a message, on a button, typed)."""
+    row = await first_row(conn, f"SELECT {_COLUMNS} FROM broadcasts WHERE number = ?", (number,))
+    return _from_row(row) if row else None
+
+
 async def recent_broadcasts(conn: aiosqlite.Connection, limit: int = 10) -> list[Broadcast]:
     found = await rows(
-        conn, f"SELECT {_COLUMNS} FROM broadcasts WHERE sent_at IS NOT NULL ORDER BY id DESC LIMIT ?", (limit,)
+        conn, f"SELECT {_COLUMNS} FROM broadcasts WHERE sent_at IS NOT NULL ORDER BY number DESC LIMIT ?", (limit,)
     )
     return [_from_row(row) for row in found]
 
 
 async def claim(conn: aiosqlite.Connection, broadcast_id: int, column: str, now: datetime) -> bool:
-    """Marks a draft sent or cancelled, once: a second press changes no row (so Send twice sends once)."""
+    """Marks a draft sent or cancelled, once: a second press changes no row (so Send twice sends once). Sent, it
+    gets the next number, in the same statement: a cancelled or forgotten draft takes none."""
     assert column in ("sent_at", "cancelled_at")
+    numbered = ", number = coalesce(number, (SELECT coalesce(max(number), 0) + 1 FROM broadcasts))"
     cursor = await conn.execute(
-        f"UPDATE broadcasts SET {column} = ? WHERE id = ? AND sent_at IS NULL AND cancelled_at IS NULL",
+        f"UPDATE broadcasts SET {column} = ?{numbered if column == 'sent_at' else ''} "
+        "WHERE id = ? AND sent_at IS NULL AND cancelled_at IS NULL",
         (utc_text(now), broadcast_id),
     )
     return cursor.rowcount == 1
@@ -214,11 +231,13 @@ async def delivered_by_email(conn: aiosqlite.Connection, broadcast_id: int) -> i
     return int(row[0]) if row else 0
 
 
-async def acknowledge(conn: aiosqlite.Connection, broadcast_id: int, person_id: str, now: datetime) -> bool:
+async def acknowledge(conn: aiosqlite.Connection, number: int, person_id: str, now: datetime) -> bool:
+    """A recipient's "Set" on the broadcast numbered `number` (the number its button carries)."""
     cursor = await conn.execute(
         "UPDATE broadcast_recipients SET acknowledged_at = ? "
-        "WHERE broadcast_id = ? AND person_id = ? AND acknowledged_at IS NULL",
-        (utc_text(now), broadcast_id, person_id),
+        "WHERE broadcast_id = (SELECT id FROM broadcasts WHERE number = ?) AND person_id = ? "
+        "AND acknowledged_at IS NULL",
+        (utc_text(now), number, person_id),
     )
     return cursor.rowcount > 0
 
