@@ -8,6 +8,7 @@ numbers already in messages and on buttons still name the same broadcast."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -298,16 +299,24 @@ async def blocked_people(conn: aiosqlite.Connection, person_ids: list[str]) -> s
     return {row[0] for row in found if row[0] in wanted}
 
 
-async def finished_unreported(conn: aiosqlite.Connection) -> list[int]:
-    """Sent broadcasts with nothing left to deliver whose sender has not had the report."""
+async def finished_unreported(conn: aiosqlite.Connection, outbox_ids: Sequence[int] | None = None) -> list[int]:
+    """Sent broadcasts with nothing left to deliver whose sender has not had the report; with `outbox_ids`, only
+    those these outbox rows belong to (the rows just marked sent or given up)."""
+    among = ""
+    if outbox_ids is not None:
+        among = (
+            "AND b.id IN (SELECT broadcast_id FROM broadcast_recipients "
+            f"WHERE outbox_id IN ({', '.join('?' * len(outbox_ids))}))"
+        )
     found = await rows(
         conn,
-        """
-        SELECT b.id FROM broadcasts b WHERE b.sent_at IS NOT NULL AND b.reported_at IS NULL AND NOT EXISTS (
+        f"""
+        SELECT b.id FROM broadcasts b WHERE b.sent_at IS NOT NULL AND b.reported_at IS NULL {among} AND NOT EXISTS (
             SELECT 1 FROM broadcast_recipients r JOIN outbox o ON o.id = r.outbox_id
             WHERE r.broadcast_id = b.id AND o.sent_at IS NULL AND o.failed_at IS NULL)
         ORDER BY b.id
         """,
+        tuple(outbox_ids or ()),
     )
     return [row[0] for row in found]
 

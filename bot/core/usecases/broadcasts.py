@@ -734,10 +734,16 @@ async def offer_agenda(turn: Turn, meeting_id: str) -> None:
 # --- on every tick -------------------------------------------------------------------------------------
 
 
-async def report_finished(turn: Turn) -> None:
-    """The sender's delivery report, once, when a broadcast has nothing left to deliver."""
+async def report_finished(turn: Turn, outbox_ids: Sequence[int] | None = None) -> None:
+    """The sender's delivery report, once, when a broadcast has nothing left to deliver: from the outbox, in the
+    transaction that marks a broadcast's last message sent or given up (`outbox_ids`, the rows it marks); and on
+    every tick, for any the outbox did not report (every row set aside as it was queued, a channel without the
+    hook, or a hook that failed and left the sent mark alone)."""
+    found = await store.finished_unreported(turn.conn, outbox_ids)
+    if not found:
+        return
     roster = await turn.roster()
-    for broadcast_id in await store.finished_unreported(turn.conn):
+    for broadcast_id in found:
         if not await store.mark(turn.conn, broadcast_id, "reported_at", turn.now):
             continue
         broadcast = await store.get_broadcast(turn.conn, broadcast_id)
