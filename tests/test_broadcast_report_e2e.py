@@ -1,5 +1,6 @@
-"""The sender's report on a broadcast (issue 23 item 3): it comes when the broadcast's last message is
-delivered or given up, written in the transaction that marks it, not at a later tick of the clock."""
+"""The sender's report on a broadcast (issue 23 items 3 and 4): it comes when the broadcast's last message is
+delivered or given up, written in the transaction that marks it, not at a later tick of the clock; and its
+"Ikke set endnu" lists people by name."""
 
 from __future__ import annotations
 
@@ -54,3 +55,17 @@ async def test_the_report_comes_when_the_last_message_is_given_up_without_a_tick
     )
     assert "2 modtagere: 1 leveret, 1 ikke leveret, 0 venter, 0 set" in text(report)
     assert "har blokeret botten" in text(report)
+
+
+async def test_not_yet_seen_lists_people_by_name(council: RunningBot) -> None:
+    """The report's "Ikke set endnu" in alphabetical order of the names, not of the ids (a-medlem-1 is Nina,
+    a-medlem-2 Pia, aalborg-borgmester Camilla in the example roster) nor of the audience as written."""
+    preview = await council.ask(SECRETARY, "/udsend a-medlem-2,a-medlem-1,aalborg-borgmester set\nLæs bilaget")
+    await council.press(SECRETARY, preview, "Send til 3")
+
+    [report] = await council.tg.wait_for(
+        lambda m: m.chat_id == SECRETARY and "Udsendelse 1 er færdig" in text(m), timeout=PATIENCE
+    )
+    unseen = text(report).split("Ikke set endnu:\n", 1)[1].splitlines()
+    names = [line.removeprefix("• ") for line in unseen if line.startswith("• ")]
+    assert [name.split()[0] for name in names] == ["Camilla", "Nina", "Pia"]
