@@ -65,7 +65,7 @@ async def test_sigkill_during_an_email_broadcast_reaches_everyone_with_repeats_u
         environment.update(KKRBOT_DATABASE=str(database), **mail_settings(smtp))
         queued = await asyncio.to_thread(
             subprocess.run,
-            [sys.executable, "-m", "bot", "broadcast", "--audience", "substitutes", "--text", TEXT],
+            [sys.executable, "-m", "bot", "broadcast", "--audience", "substitutes", "--text", TEXT, "--yes"],
             env=environment,
             capture_output=True,
             text=True,
