@@ -363,7 +363,7 @@ async def calendar_ics(settings: Settings) -> bytes:
 
 def _broadcast_json(broadcast: store.Broadcast, states: list[store.RecipientState]) -> dict[str, object]:
     return {
-        "id": broadcast.id,
+        "id": broadcast.number,  # the broadcast's number, as the chat shows it and `show` takes it
         "audience": broadcast.audience,
         "meeting": broadcast.meeting_id,
         "sent_at": broadcast.sent_at.isoformat() if broadcast.sent_at else None,
@@ -389,7 +389,7 @@ async def broadcast_command(settings: Settings, args: argparse.Namespace) -> str
             )
         if words and words[0] == "show" and len(words) == 2 and is_number(words[1]):
             async with conversation.db.read() as conn:
-                broadcast = await store.get_broadcast(conn, int(words[1]))
+                broadcast = await store.broadcast_by_number(conn, int(words[1]))
                 if broadcast is None:
                     raise UsageError(f"no broadcast {words[1]} (see: kkrbot broadcast list)")
                 states = await store.recipient_states(conn, broadcast.id)
@@ -464,7 +464,9 @@ async def _queue_broadcast(settings: Settings, conversation: Conversation, args:
                 f"nobody in that audience is connected to the bot; nothing was queued{await _no_channel(conn)}"
             )
         await send(conn, conversation, broadcast_id, now, await plan(conn, conversation.dataset))
-    return f"broadcast {broadcast_id} queued: {len(people)} recipients, {reachable} reachable"
+        sent = await store.get_broadcast(conn, broadcast_id)
+        assert sent is not None
+    return f"broadcast {sent.number} queued: {len(people)} recipients, {reachable} reachable"
 
 
 def _audience(roster: Roster, args: argparse.Namespace, dataset: Dataset) -> list[Person]:

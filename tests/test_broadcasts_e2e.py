@@ -58,7 +58,7 @@ async def finish(kkrbot: RunningBot, broadcast_id: int) -> None:
 async def test_a_broadcast_to_the_members_reaches_exactly_the_members_after_send(council: RunningBot) -> None:
     preview = await council.ask(SECRETARY, "/udsend medlemmer\nHusk gruppemøderne fra kl. 8.30.\nVel mødt!")
 
-    assert "Forhåndsvisning af udsendelse 1" in text(preview)
+    assert "Forhåndsvisning af udsendelsen" in text(preview)
     assert "22 modtagere" in text(preview)
     assert "Husk gruppemøderne fra kl. 8.30.\nVel mødt!" in text(preview)
     assert "Kan ikke nås (19)" in text(preview)
@@ -84,7 +84,7 @@ async def test_send_pressed_twice_sends_once(council: RunningBot) -> None:
     await council.tg.wait_for(lambda m: m.chat_id == OTHER_SUBSTITUTE and "Husk at svare" in text(m))
     await finish(council, 1)
 
-    assert "allerede sendt eller annulleret" in text(again)
+    assert "Udsendelse 1 er allerede sendt; der sendes ikke mere." in text(again)
     assert len(broadcasts_to(council, SUBSTITUTE, "Husk at svare")) == 1
     assert len(broadcasts_to(council, OTHER_SUBSTITUTE, "Husk at svare")) == 1
 
@@ -95,8 +95,8 @@ async def test_cancel_sends_nothing(council: RunningBot) -> None:
     cancelled = await council.press(SECRETARY, preview, "Annuller")
     late_send = await council.press(SECRETARY, preview, "Send til 5")
 
-    assert "er annulleret" in text(cancelled)
-    assert "allerede sendt eller annulleret" in text(late_send)
+    assert "Udsendelsen er annulleret; intet blev sendt." in text(cancelled)
+    assert "Udsendelsen er allerede annulleret; intet blev sendt." in text(late_send)
     for user in (*MEMBERS, SUBSTITUTE, OTHER_SUBSTITUTE):
         assert not broadcasts_to(council, user, "Aflyst besked")
     async with council.conversation.db.read() as conn:
@@ -304,7 +304,7 @@ async def test_an_unreadable_date_gets_the_date_parsers_answer_and_a_meeting_but
     first = refused.buttons[0][0]
     assert first["callback_data"].startswith("broadcast meeting 1 ")
     preview = await council.press(SECRETARY, refused, first["text"])
-    assert "Forhåndsvisning af udsendelse 1" in text(preview)
+    assert "Forhåndsvisning af udsendelsen" in text(preview)
     assert "Om mødet" in text(preview)
     assert "Husk bilaget" in text(preview)
 
@@ -326,8 +326,9 @@ async def test_the_broadcast_screens_show_names_and_audiences_in_words(council: 
     assert "Til: stedfortrædere, " in text(substitutes)
     assert "stedfortraedere" not in text(substitutes)
     [[button]] = listed.buttons
-    assert button["callback_data"] == "broadcasts 2"
-    assert button["text"].startswith("2. ")
+    # The first preview was never sent, so the one sent is number 1 (issue 23).
+    assert button["callback_data"] == "broadcasts 1"
+    assert button["text"].startswith("1. ")
     assert "Husk bilaget" in button["text"]
     assert "Jeg forstod ikke „xyz“" in text(not_understood)
     assert "Husk bilaget til mødet" in text(not_understood)

@@ -46,6 +46,7 @@ WHEN = "fredag den 12. februar 2027 kl. 10.00–12.00"
 PASSWORD = "relay-pa55word-never-logged"
 OAUTH_SECRET = "entra-client-secret-never-logged"
 OAUTH_TOKEN = "ey-fake-access-token-for-smtp"
+OTHER_SECRETARY_MAIL = "bent.proevegaard@example.dk"
 
 
 @dataclass
@@ -254,10 +255,17 @@ async def test_a_4xx_is_retried_and_the_message_delivered_once(mailing: Mailing)
 
 
 async def test_a_5xx_is_given_up_and_not_retried(mailing: Mailing) -> None:
+    await mailing.bot.bind(SECRETARY, "sekretariat-1")
     mailing.smtp.data_answers = ["554 5.7.1 Message rejected"]
 
     row = await _queue(mailing, "a-medlem-3", "sofie@example.dk", "Rejected.")
     sent_at, failed_at, attempts, error = await _settled(mailing, row)
+    # The secretariat's one report of a given-up message is the outbox's, for every channel (issue 20), in words.
+    [report] = await mailing.bot.tg.wait_for(
+        lambda m: m.chat_id == SECRETARY and "kunne ikke leveres" in text(m), timeout=30
+    )
+    [mailed] = await mailing.smtp.wait_for(OTHER_SECRETARY_MAIL)  # sekretariat-2 has no chat account: e-mail
+    await mailing.bot.conversation.tick()
     await asyncio.sleep(0.5)
 
     assert failed_at
@@ -265,7 +273,13 @@ async def test_a_5xx_is_given_up_and_not_retried(mailing: Mailing) -> None:
     assert attempts == 1
     assert "554" in error
     assert mailing.smtp.data_attempts.count("sofie@example.dk") == 1
-    # (The secretariat's one report of a given-up message is the outbox's, for every channel: issue 20.)
+    assert [m for m in mailing.bot.tg.sent_to(SECRETARY) if "kunne ikke leveres" in text(m)] == [report]
+    assert "Min besked til Sofie" in text(report)
+    assert "mailserveren afviste e-mailen" in text(report)
+    assert "554" not in text(report)
+    assert mailing.smtp.to(OTHER_SECRETARY_MAIL) == [mailed]
+    assert "the mail server refused the e-mail" in plain_text(mailed)  # sekretariat-2 reads English
+    assert "554" not in plain_text(mailed)
 
 
 async def test_a_refused_recipient_is_given_up(mailing: Mailing) -> None:

@@ -161,12 +161,13 @@ async def test_withdrawing_by_date_withdraws_that_meetings_notice_and_anything_e
     assert labels(left) == ["fre. 23. apr. 2027"]
 
 
-async def test_a_cancelled_broadcast_is_shown_as_cancelled_without_recipients_waiting(council: Transcript) -> None:
+async def test_a_cancelled_broadcast_takes_no_number_and_shows_no_recipients_waiting(council: Transcript) -> None:
     await council.say(SECRETARY, "/udsend medlemmer Husk mødet")
-    await council.press(SECRETARY, "Annuller")
+    cancelled = await council.press(SECRETARY, "Annuller")
     shown = await council.say(SECRETARY, "/udsendelser 1")
 
-    assert "Udsendelse 1 blev annulleret; intet blev sendt." in shown.text
+    assert cancelled.text == "Udsendelsen er annulleret; intet blev sendt."
+    assert "Jeg kan ikke finde den udsendelse." in shown.text
     assert "venter" not in shown.text
 
 

@@ -123,7 +123,13 @@ class Console:
         self.buttons: dict[str, list[Button]] = {}
         # Answer buttons still open per person (see ANSWER_COMMANDS), kept until one of them is pressed.
         self.open_answers: dict[str, list[Button]] = {}
-        self.worker = OutboxWorker(conversation.db, CHANNEL, self.deliver, clock=conversation.clock)
+        self.worker = OutboxWorker(
+            conversation.db,
+            CHANNEL,
+            self.deliver,
+            on_sent=conversation.report_finished_broadcasts,
+            clock=conversation.clock,
+        )
         conversation.after_commit(self.worker.wake)
 
     def say(self, text: str) -> None:

@@ -218,6 +218,7 @@ class EmailChannel:
             CHANNEL,
             PeerWatch(self.db, CHANNEL, self.deliver),
             on_give_up=conversation.report_undeliverable,
+            on_sent=conversation.report_finished_broadcasts,
             retry_base=settings.retry_base_seconds,
             in_flight=1,
             pacer=Pacer(Limits(per_second=settings.mail_per_second)),

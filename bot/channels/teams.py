@@ -428,6 +428,7 @@ class TeamsChannel:
             CHANNEL,
             PeerWatch(self.db, CHANNEL, self.deliver),
             on_give_up=conversation.report_undeliverable,
+            on_sent=conversation.report_finished_broadcasts,
             retry_base=settings.retry_base_seconds,
             in_flight=TEAMS_IN_FLIGHT,
             pacer=Pacer(TEAMS_LIMITS),

@@ -711,6 +711,7 @@ async def post_init(application: KkrApplication) -> None:
         CHANNEL,
         PeerWatch(services.db, CHANNEL, telegram_delivery(application)),
         on_give_up=conversation.report_undeliverable,
+        on_sent=conversation.report_finished_broadcasts,
         retry_base=conversation.settings.retry_base_seconds,
         in_flight=services.in_flight,
         pacer=Pacer(services.limits),

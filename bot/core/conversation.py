@@ -350,7 +350,9 @@ class Conversation:
         transaction as the give-up, at most once per person and hour, with the reason in words and how to
         reach them otherwise. The message itself is not quoted: it may hold what someone typed."""
         if await is_broadcast_row(conn, item.id):
-            return  # the broadcast's own report names who was not reached, and why
+            # The broadcast's own report names who was not reached, and why: now, if this was its last message.
+            await self.report_finished_broadcasts(conn, [item])
+            return
         turn = self._system_turn(conn, "undeliverable")
         roster = await turn.roster()
         recipient = roster.by_id.get(item.person_id or "")
@@ -381,6 +383,13 @@ class Conversation:
                 ),
             ),
         )
+        await self._persist(conn, turn)
+
+    async def report_finished_broadcasts(self, conn: aiosqlite.Connection, items: Sequence[OutboxItem]) -> None:
+        """The outbox's hook for rows it marks sent (or gives up): a broadcast whose last message they were gets
+        its report in the same transaction, so it comes as the broadcast ends and exactly once (issue 23)."""
+        turn = self._system_turn(conn, "broadcast report")
+        await broadcasts.report_finished(turn, [item.id for item in items])
         await self._persist(conn, turn)
 
     async def _dispatch(self, turn: Turn) -> None:

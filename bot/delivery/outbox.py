@@ -207,17 +207,37 @@ def backoff(failures: int, base: float) -> float:
     return float(min(MAX_BACKOFF_SECONDS, base * 2**failures))
 
 
-async def mark_sent(db: Database, items: Sequence[OutboxItem], now: datetime) -> None:
-    """The one place where messages become sent: all that finished together, in one statement (one round
-    trip to SQLite, committed at once). Whatever else must happen when a message is sent belongs here."""
-    placeholders = ", ".join("?" * len(items))
-    await db.write(
-        f"UPDATE outbox SET sent_at = ? WHERE id IN ({placeholders})",
-        (utc_text(now), *(item.id for item in items)),
-    )
-
-
 GiveUpHook = Callable[[aiosqlite.Connection, OutboxItem, DeliveryResult], Awaitable[None]]
+# Given the bulk rows just marked sent, in the mark's transaction: what their being sent makes due (a broadcast's
+# report when its last message is out) is written with the mark, so it happens once, also across a crash.
+SentHook = Callable[[aiosqlite.Connection, Sequence[OutboxItem]], Awaitable[None]]
+
+
+async def mark_sent(db: Database, items: Sequence[OutboxItem], now: datetime, on_sent: SentHook | None = None) -> None:
+    """The one place where messages become sent: all that finished together, in one statement (one round
+    trip to SQLite, committed at once). Whatever else must happen when a message is sent belongs here.
+
+    Interactive rows go as a single write that shares the next commit. Bulk rows, with `on_sent`, get their own
+    transaction, and the hook runs in it: a hook that fails with anything but the database's fault is logged
+    and undone alone, so the mark is kept (the tick does what it missed); a fault of the database fails it all,
+    and the caller tries it all again."""
+    sql = f"UPDATE outbox SET sent_at = ? WHERE id IN ({', '.join('?' * len(items))})"
+    params = (utc_text(now), *(item.id for item in items))
+    bulk = [item for item in items if item.lane is Lane.BULK]
+    if on_sent is None or not bulk:
+        await db.write(sql, params)
+        return
+    async with db.transaction() as conn:
+        await conn.execute(sql, params)
+        await conn.execute("SAVEPOINT on_sent")
+        try:
+            await on_sent(conn, bulk)
+        except Exception as exc:
+            if database_fault(exc) is not None:
+                raise
+            log.exception("outbox: after marking %d messages sent", len(items))
+            await conn.execute("ROLLBACK TO on_sent")
+        await conn.execute("RELEASE on_sent")
 
 
 class OutboxWorker:
@@ -237,6 +257,7 @@ class OutboxWorker:
         deliver: Callable[[OutboxItem], Awaitable[DeliveryResult]],
         *,
         on_give_up: GiveUpHook | None = None,
+        on_sent: SentHook | None = None,
         retry_base: float = DEFAULT_RETRY_BASE_SECONDS,
         in_flight: int = 1,
         pacer: Pacer | None = None,
@@ -249,6 +270,7 @@ class OutboxWorker:
         self.channel = channel
         self.deliver = deliver
         self.on_give_up = on_give_up
+        self.on_sent = on_sent
         self.retry_base = retry_base
         self.in_flight = max(1, in_flight)
         self.pacer = pacer or Pacer(Limits())
@@ -414,7 +436,9 @@ class OutboxWorker:
                     # Sent is sent: given up, these would go out again. A transient fault (the database locked
                     # or full) is waited out instead, and the recipients stay busy meanwhile.
                     await until_done(
-                        partial(mark_sent, self.db, batch, self.clock()), f"outbox {self.channel}", self.faults
+                        partial(mark_sent, self.db, batch, self.clock(), self.on_sent),
+                        f"outbox {self.channel}",
+                        self.faults,
                     )
                 except Exception:  # a bug: they stay unsent and are sent again, never lost
                     log.exception("outbox %s: marking %d messages sent failed", self.channel, len(batch))

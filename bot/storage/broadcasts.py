@@ -1,8 +1,14 @@
 """Broadcasts in the database: the broadcast, its recipients, and each recipient's delivery state, read from
-the outbox row that carries the message (so the state is the outbox's own, never a second bookkeeping)."""
+the outbox row that carries the message (so the state is the outbox's own, never a second bookkeeping).
+
+Two numbers: `id`, the row's, which a draft's own buttons carry (Send, Cancel, its meeting), and `number`, the one
+people see and type (`/udsendelse N`, "Set", `kkrbot broadcast show N`), given when the broadcast is sent, so
+abandoned drafts leave no gaps (issue 23). Broadcasts made before numbers kept their id as their number, so the
+numbers already in messages and on buttons still name the same broadcast."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -46,6 +52,8 @@ class Broadcast:
     document_id: int | None
     # None for the secretariat's own text; AGENDA or AGENDA_CHANGED when the bot words the heading itself.
     kind: str | None = None
+    # What people see and type; None for a draft (given when it is sent).
+    number: int | None = None
 
 
 @dataclass(frozen=True)
@@ -75,7 +83,7 @@ class Counts:
 
 _COLUMNS = (
     "id, sender_id, audience, meeting_id, text, document_file_id, document_name, document_content, ack, "
-    "created_at, sent_at, cancelled_at, reminded_at, reported_at, document_id, kind"
+    "created_at, sent_at, cancelled_at, reminded_at, reported_at, document_id, kind, number"
 )
 
 
@@ -101,6 +109,7 @@ def _from_row(row: aiosqlite.Row) -> Broadcast:
         reported_at=_moment(row[13]),
         document_id=row[14],
         kind=row[15],
+        number=row[16],
     )
 
 
@@ -155,18 +164,27 @@ async def get_broadcast(conn: aiosqlite.Connection, broadcast_id: int) -> Broadc
     return _from_row(row) if row else None
 
 
+async def broadcast_by_number(conn: aiosqlite.Connection, number: int) -> Broadcast | None:
+    """The broadcast people call `number` (in a message, on a button, typed)."""
+    row = await first_row(conn, f"SELECT {_COLUMNS} FROM broadcasts WHERE number = ?", (number,))
+    return _from_row(row) if row else None
+
+
 async def recent_broadcasts(conn: aiosqlite.Connection, limit: int = 10) -> list[Broadcast]:
     found = await rows(
-        conn, f"SELECT {_COLUMNS} FROM broadcasts WHERE sent_at IS NOT NULL ORDER BY id DESC LIMIT ?", (limit,)
+        conn, f"SELECT {_COLUMNS} FROM broadcasts WHERE sent_at IS NOT NULL ORDER BY number DESC LIMIT ?", (limit,)
     )
     return [_from_row(row) for row in found]
 
 
 async def claim(conn: aiosqlite.Connection, broadcast_id: int, column: str, now: datetime) -> bool:
-    """Marks a draft sent or cancelled, once: a second press changes no row (so Send twice sends once)."""
+    """Marks a draft sent or cancelled, once: a second press changes no row (so Send twice sends once). Sent, it
+    gets the next number, in the same statement: a cancelled or forgotten draft takes none."""
     assert column in ("sent_at", "cancelled_at")
+    numbered = ", number = coalesce(number, (SELECT coalesce(max(number), 0) + 1 FROM broadcasts))"
     cursor = await conn.execute(
-        f"UPDATE broadcasts SET {column} = ? WHERE id = ? AND sent_at IS NULL AND cancelled_at IS NULL",
+        f"UPDATE broadcasts SET {column} = ?{numbered if column == 'sent_at' else ''} "
+        "WHERE id = ? AND sent_at IS NULL AND cancelled_at IS NULL",
         (utc_text(now), broadcast_id),
     )
     return cursor.rowcount == 1
@@ -214,11 +232,13 @@ async def delivered_by_email(conn: aiosqlite.Connection, broadcast_id: int) -> i
     return int(row[0]) if row else 0
 
 
-async def acknowledge(conn: aiosqlite.Connection, broadcast_id: int, person_id: str, now: datetime) -> bool:
+async def acknowledge(conn: aiosqlite.Connection, number: int, person_id: str, now: datetime) -> bool:
+    """A recipient's "Set" on the broadcast numbered `number` (the number its button carries)."""
     cursor = await conn.execute(
         "UPDATE broadcast_recipients SET acknowledged_at = ? "
-        "WHERE broadcast_id = ? AND person_id = ? AND acknowledged_at IS NULL",
-        (utc_text(now), broadcast_id, person_id),
+        "WHERE broadcast_id = (SELECT id FROM broadcasts WHERE number = ?) AND person_id = ? "
+        "AND acknowledged_at IS NULL",
+        (utc_text(now), number, person_id),
     )
     return cursor.rowcount > 0
 
@@ -279,16 +299,24 @@ async def blocked_people(conn: aiosqlite.Connection, person_ids: list[str]) -> s
     return {row[0] for row in found if row[0] in wanted}
 
 
-async def finished_unreported(conn: aiosqlite.Connection) -> list[int]:
-    """Sent broadcasts with nothing left to deliver whose sender has not had the report."""
+async def finished_unreported(conn: aiosqlite.Connection, outbox_ids: Sequence[int] | None = None) -> list[int]:
+    """Sent broadcasts with nothing left to deliver whose sender has not had the report; with `outbox_ids`, only
+    those these outbox rows belong to (the rows just marked sent or given up)."""
+    among = ""
+    if outbox_ids is not None:
+        among = (
+            "AND b.id IN (SELECT broadcast_id FROM broadcast_recipients "
+            f"WHERE outbox_id IN ({', '.join('?' * len(outbox_ids))}))"
+        )
     found = await rows(
         conn,
-        """
-        SELECT b.id FROM broadcasts b WHERE b.sent_at IS NOT NULL AND b.reported_at IS NULL AND NOT EXISTS (
+        f"""
+        SELECT b.id FROM broadcasts b WHERE b.sent_at IS NOT NULL AND b.reported_at IS NULL {among} AND NOT EXISTS (
             SELECT 1 FROM broadcast_recipients r JOIN outbox o ON o.id = r.outbox_id
             WHERE r.broadcast_id = b.id AND o.sent_at IS NULL AND o.failed_at IS NULL)
         ORDER BY b.id
         """,
+        tuple(outbox_ids or ()),
     )
     return [row[0] for row in found]
 

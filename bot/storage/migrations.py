@@ -529,4 +529,12 @@ MIGRATIONS: tuple[str, ...] = (
         told_at TEXT NOT NULL
     );
     """,
+    # 22 (issue 23): a broadcast's number, the one people see, given when it is sent, so abandoned drafts leave no
+    # gaps; those made before keep their id as their number (it is in messages and on buttons already), and the next
+    # one sent comes after all of them (bot/storage/broadcasts.py).
+    """
+    ALTER TABLE broadcasts ADD COLUMN number INTEGER;
+    UPDATE broadcasts SET number = id;
+    CREATE UNIQUE INDEX broadcasts_number ON broadcasts (number);
+    """,
 )

@@ -226,7 +226,7 @@ def broadcast_message(
 ) -> Message:
     buttons: list[Button] = []
     if broadcast.ack:
-        buttons.append(Button(label=_("Seen"), action=f"seen {broadcast.id}"))
+        buttons.append(Button(label=_("Seen"), action=f"seen {broadcast.number}"))
     if broadcast.meeting_id:
         buttons.append(Button(label=_("Show the meeting"), action=f"meetings {broadcast.meeting_id}"))
     document = None
@@ -258,7 +258,7 @@ async def send(
     bot's own heading names the meeting from."""
     if not await store.claim(conn, broadcast_id, "sent_at", now):
         return False
-    broadcast = await store.get_broadcast(conn, broadcast_id)
+    broadcast = await store.get_broadcast(conn, broadcast_id)  # with the number it was given
     assert broadcast is not None
     routes = await store.routes_of(conn, broadcast_id)
     await _queue(conn, conversation, broadcast, routes, now, meetings, reminder=False)
@@ -478,8 +478,9 @@ async def _tie_to_meeting(turn: Turn, broadcast_id: int, meeting_id: str) -> Non
         turn.reply(_("Choose a meeting:"), buttons=meeting_choices(turn, f"broadcast meeting {broadcast_id}", meetings))
         return
     if not await store.set_meeting(turn.conn, broadcast_id, meeting_id):
+        broadcast = await store.get_broadcast(turn.conn, broadcast_id)
         turn.reply(
-            _("Broadcast {id} was already sent or cancelled.", id=broadcast_id),
+            settled_text(broadcast, _) if broadcast else _("I cannot find that broadcast."),
             buttons=[[turn.button(_("Recent broadcasts"), "broadcasts")]],
         )
         return
@@ -527,7 +528,7 @@ async def preview(turn: Turn, broadcast_id: int) -> None:
         lines.extend(f"• {_name(roster, p, _)}: {reason_text(store.BLOCKED, _)}" for p in sorted(blocked))
     turn.reply(
         "\n".join(lines),
-        title=_("Preview of broadcast {id}", id=broadcast_id),
+        title=_("Preview of the broadcast"),
         buttons=[
             [
                 turn.button(_("Send to {count}", count=reachable), f"broadcast send {broadcast_id}"),
@@ -537,9 +538,25 @@ async def preview(turn: Turn, broadcast_id: int) -> None:
     )
 
 
+def settled_text(broadcast: store.Broadcast, _: Translator) -> str:
+    """A draft's button pressed after it was sent (named by its number) or cancelled (a draft has no number)."""
+    if broadcast.sent_at is not None:
+        return _("Broadcast {id} was already sent; nothing more is sent.", id=broadcast.number)
+    return _("The broadcast was already cancelled; nothing was sent.")
+
+
+def show_button(turn: Turn, broadcast: store.Broadcast) -> list[list[Button]]:
+    """A sent broadcast's button to its detail; a cancelled draft has nothing to show."""
+    if broadcast.number is None or broadcast.sent_at is None:
+        return [[turn.button(turn._("Recent broadcasts"), "broadcasts")]]
+    return [[turn.button(turn._("Show the broadcast"), f"broadcasts {broadcast.number}")]]
+
+
 async def _button(turn: Turn, action: str, broadcast_id: int) -> None:
+    """Send and Cancel carry the draft's id; Remind, of a sent broadcast, its number."""
     _ = turn._
-    broadcast = await store.get_broadcast(turn.conn, broadcast_id)
+    find = store.broadcast_by_number if action == "remind" else store.get_broadcast
+    broadcast = await find(turn.conn, broadcast_id)
     if broadcast is None:
         turn.reply(_("I cannot find that broadcast."), buttons=[[turn.button(_("Recent broadcasts"), "broadcasts")]])
         return
@@ -551,27 +568,26 @@ async def _button(turn: Turn, action: str, broadcast_id: int) -> None:
             return
         if await send(turn.conn, turn.conversation, broadcast_id, turn.now, await turn.meetings()):
             count = len({p for p, _c, _a in await store.routes_of(turn.conn, broadcast_id)})
+            sent = await store.get_broadcast(turn.conn, broadcast_id)
+            assert sent is not None
             turn.reply(
                 _p(
                     turn,
                     "Broadcast {id} is being sent to {count} recipient. You get a report when it is done.",
                     "Broadcast {id} is being sent to {count} recipients. You get a report when it is done.",
                     count,
-                    id=broadcast_id,
+                    id=sent.number,
                 ),
-                buttons=[[turn.button(_("Show the broadcast"), f"broadcasts {broadcast_id}")]],
+                buttons=show_button(turn, sent),
             )
         else:
-            turn.reply(
-                _("Broadcast {id} was already sent or cancelled; nothing more is sent.", id=broadcast_id),
-                buttons=[[turn.button(_("Show the broadcast"), f"broadcasts {broadcast_id}")]],
-            )
+            turn.reply(settled_text(broadcast, _), buttons=show_button(turn, broadcast))
         return
     if action == "cancel":
         if await store.claim(turn.conn, broadcast_id, "cancelled_at", turn.now):
-            turn.reply(_("Broadcast {id} is cancelled; nothing was sent.", id=broadcast_id))
+            turn.reply(_("The broadcast is cancelled; nothing was sent."))
         else:
-            turn.reply(_("Broadcast {id} was already sent or cancelled.", id=broadcast_id))
+            turn.reply(settled_text(broadcast, _), buttons=show_button(turn, broadcast))
         return
     await remind(turn, broadcast)
 
@@ -583,7 +599,7 @@ async def remind(turn: Turn, broadcast: store.Broadcast) -> None:
         turn.reply(_("That broadcast did not ask for “Seen”."))
         return
     if not await store.mark(turn.conn, broadcast.id, "reminded_at", turn.now):
-        turn.reply(_("The reminder for broadcast {id} was already sent.", id=broadcast.id))
+        turn.reply(_("The reminder for broadcast {id} was already sent.", id=broadcast.number))
         return
     states = {s.person_id: s for s in await store.recipient_states(turn.conn, broadcast.id)}
     routes = [r for r in await store.routes_of(turn.conn, broadcast.id) if states[r[0]].state is store.State.DELIVERED]
@@ -607,22 +623,22 @@ async def broadcasts_case(turn: Turn) -> None:
     _ = turn._
     roster = await turn.roster()
     if turn.args and is_number(turn.args[0]):
-        broadcast = await store.get_broadcast(turn.conn, int(turn.args[0]))
+        broadcast = await store.broadcast_by_number(turn.conn, int(turn.args[0]))
         if broadcast is None:
             turn.reply(
                 _("I cannot find that broadcast."), buttons=[[turn.button(_("Recent broadcasts"), "broadcasts")]]
             )
             return
-        if broadcast.sent_at is None:
+        if broadcast.sent_at is None:  # only those numbered before numbers were given when sent
             # A cancelled broadcast, or a preview still waiting: nobody is waiting for it, so no recipients are shown.
             unsent = (
-                _("Broadcast {id} was cancelled; nothing was sent.", id=broadcast.id)
+                _("Broadcast {id} was cancelled; nothing was sent.", id=broadcast.number)
                 if broadcast.cancelled_at is not None
-                else _("Broadcast {id} has not been sent: its preview waits for Send or Cancel.", id=broadcast.id)
+                else _("Broadcast {id} has not been sent: its preview waits for Send or Cancel.", id=broadcast.number)
             )
             turn.reply(
                 unsent + "\n\n" + broadcast_text(broadcast, await turn.meetings(), _),
-                title=_("Broadcast {id}", id=broadcast.id),
+                title=_("Broadcast {id}", id=broadcast.number),
                 buttons=[[turn.button(_("Recent broadcasts"), "broadcasts")]],
             )
             return
@@ -640,8 +656,10 @@ async def broadcasts_case(turn: Turn) -> None:
             lines.append(f"{_name(roster, state.person_id, _)}: {names[state.state]}{reason}")
         buttons = []
         if broadcast.ack and broadcast.reminded_at is None and broadcast.sent_at is not None:
-            buttons.append([turn.button(_("Remind those who have not seen it"), f"broadcast remind {broadcast.id}")])
-        turn.reply("\n".join(lines), title=_("Broadcast {id}", id=broadcast.id), buttons=buttons)
+            buttons.append(
+                [turn.button(_("Remind those who have not seen it"), f"broadcast remind {broadcast.number}")]
+            )
+        turn.reply("\n".join(lines), title=_("Broadcast {id}", id=broadcast.number), buttons=buttons)
         return
     recent = await store.recent_broadcasts(turn.conn, RECENT)
     lines = []
@@ -668,18 +686,18 @@ async def broadcasts_case(turn: Turn) -> None:
         counts = store.count(states)
         assert broadcast.sent_at is not None
         excerpt = _excerpt(broadcast_text(broadcast, meetings, _))
-        labels[broadcast.id] = f"{broadcast.id}. {_.short_date(broadcast.sent_at)} {_excerpt(excerpt, 28)}"
+        labels[broadcast.id] = f"{broadcast.number}. {_.short_date(broadcast.sent_at)} {_excerpt(excerpt, 28)}"
         tied = meeting_by_id(meetings, broadcast.meeting_id) if broadcast.meeting_id else None
         meeting = " " + _("(meeting {date})", date=_.short_date(tied.start)) if tied else ""
         lines.append(
-            f"{broadcast.id}. {_.short_date(broadcast.sent_at)} {audience_text(broadcast.audience, roster, _)}"
+            f"{broadcast.number}. {_.short_date(broadcast.sent_at)} {audience_text(broadcast.audience, roster, _)}"
             f"{meeting}: {excerpt}\n"
             f"   {counts_line(counts, _)}"
         )
     turn.reply(
         "\n".join(lines),
         title=_("Recent broadcasts"),
-        buttons=[[turn.button(labels[b.id], f"broadcasts {b.id}")] for b in recent[:8]],
+        buttons=[[turn.button(labels[b.id], f"broadcasts {b.number}")] for b in recent[:8]],
     )
 
 
@@ -716,10 +734,16 @@ async def offer_agenda(turn: Turn, meeting_id: str) -> None:
 # --- on every tick -------------------------------------------------------------------------------------
 
 
-async def report_finished(turn: Turn) -> None:
-    """The sender's delivery report, once, when a broadcast has nothing left to deliver."""
+async def report_finished(turn: Turn, outbox_ids: Sequence[int] | None = None) -> None:
+    """The sender's delivery report, once, when a broadcast has nothing left to deliver: from the outbox, in the
+    transaction that marks a broadcast's last message sent or given up (`outbox_ids`, the rows it marks); and on
+    every tick, for any the outbox did not report (every row set aside as it was queued, a channel without the
+    hook, or a hook that failed and left the sent mark alone)."""
+    found = await store.finished_unreported(turn.conn, outbox_ids)
+    if not found:
+        return
     roster = await turn.roster()
-    for broadcast_id in await store.finished_unreported(turn.conn):
+    for broadcast_id in found:
         if not await store.mark(turn.conn, broadcast_id, "reported_at", turn.now):
             continue
         broadcast = await store.get_broadcast(turn.conn, broadcast_id)
@@ -728,16 +752,16 @@ async def report_finished(turn: Turn) -> None:
             continue
         _ = await turn.conversation.translator_for(turn.conn, broadcast.sender_id)
         text = await report_text(turn.conn, broadcast, roster, _)
-        buttons: list[Button] = [Button(label=_("Show the broadcast"), action=f"broadcasts {broadcast.id}")]
+        buttons: list[Button] = [Button(label=_("Show the broadcast"), action=f"broadcasts {broadcast.number}")]
         if broadcast.ack:
             buttons.append(
-                Button(label=_("Remind those who have not seen it"), action=f"broadcast remind {broadcast.id}")
+                Button(label=_("Remind those who have not seen it"), action=f"broadcast remind {broadcast.number}")
             )
         turn.outcome.notifications.append(
             Notification(
                 person_id=broadcast.sender_id,
                 message=Message(
-                    title=_("Broadcast {id} is done", id=broadcast.id), text=text, buttons=(tuple(buttons),)
+                    title=_("Broadcast {id} is done", id=broadcast.number), text=text, buttons=(tuple(buttons),)
                 ),
             )
         )
