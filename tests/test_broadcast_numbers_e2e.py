@@ -37,10 +37,16 @@ async def test_cancelled_and_forgotten_previews_take_no_number(kkrbot: RunningBo
     preview = await kkrbot.ask(SECRETARY, "/udsend medlemmer 12.02.2027 set\nDen første rigtige udsendelse")
     sent = await kkrbot.press(SECRETARY, preview, "Send til 3")
     [message] = await kkrbot.tg.wait_for(lambda m: m.chat_id == MEMBER_1 and "Den første rigtige" in text(m))
+    # Each report comes with its broadcast's last delivery: waited for, so none is taken for an answer below.
+    await kkrbot.tg.wait_for(lambda m: m.chat_id == SECRETARY and "Udsendelse 1 er færdig" in text(m))
     await kkrbot.press(MEMBER_1, message, "Set")
-    second = await kkrbot.ask(SECRETARY, "/udsend medlemmer Den anden udsendelse")
+    # The first broadcast's report may come in between (with the last delivery, and again after the Set press):
+    # the preview is the message that shows the new text.
+    await kkrbot.ask(SECRETARY, "/udsend medlemmer Den anden udsendelse")
+    [second] = await kkrbot.tg.wait_for(lambda m: m.chat_id == SECRETARY and "Den anden udsendelse" in text(m))
     await kkrbot.press(SECRETARY, second, "Send til 3")
     await kkrbot.tg.wait_for(lambda m: m.chat_id == MAYOR and "Den anden udsendelse" in text(m))
+    await kkrbot.tg.wait_for(lambda m: m.chat_id == SECRETARY and "Udsendelse 2 er færdig" in text(m))
     listed = await kkrbot.ask(SECRETARY, "/udsendelser")
     first = await kkrbot.ask(SECRETARY, "/udsendelser 1")
     shown = await asyncio.to_thread(kkrbot_cli, kkrbot.settings.database, "broadcast", "show", "2", "--json")
