@@ -116,3 +116,20 @@ async def test_r_mem_5_a_recorded_chair_who_leaves_leaves_the_post_vacant(kkrbot
     assert "Formand: ledig: " in shown
     assert "har forladt KKR" in shown
     assert "Næstformand: ledig" not in shown
+
+
+async def test_r_per_1_the_next_councils_constituent_meeting_offers_no_absence_button(kkrbot: RunningBot) -> None:
+    """On 21 January 2030 /naeste shows the constituent meeting of 25 January 2030; /afbud refuses it (its members
+    are elected there), so its view must not offer a "Meld afbud" button that only leads to that refusal."""
+    await setup(kkrbot, BEFORE_THE_2030_DEADLINE)
+
+    shown = await kkrbot.ask(MAYOR, "/naeste")
+    assert "25. januar 2030" in text(shown)
+    labels = [button["text"] for row in shown.buttons for button in row]
+    assert "Meld afbud" not in labels
+    assert "Alle møder" in labels
+    offered = await kkrbot.ask(MAYOR, "/afbud")
+    assert "Der er ikke planlagt flere møder" in text(offered)
+
+    kkrbot.clock.now = DECEMBER_2026  # a meeting of this council still offers it
+    assert "Meld afbud" in [b["text"] for row in (await kkrbot.ask(MAYOR, "/naeste")).buttons for b in row]
