@@ -20,7 +20,7 @@ from bot.storage.roster import EXAMPLE_ROSTER, RosterError, validate_roster
 from kkrcore.dataset import load_dataset
 from tests.conftest import RunningBot
 from tests.fake_telegram import SentMessage
-from tests.test_cli import kkrbot
+from tests.test_cli import kkrbot, new_database
 from tests.test_secretariat_views import console_absence
 
 SECRETARY = 8201
@@ -89,6 +89,7 @@ def test_the_roster_csv_neutralises_formulas_is_owner_only_and_imports_back(tmp_
 
 
 def test_a_roster_export_over_a_readable_file_makes_it_owner_only(tmp_path: Path, umask_022: None) -> None:
+    new_database(tmp_path)
     exported = tmp_path / "roster.yaml"
     exported.write_text("old\n")
     exported.chmod(0o644)
@@ -110,6 +111,7 @@ def test_my_data_in_the_console_is_owner_only_and_the_calendar_keeps_the_umask(t
 
 
 def test_the_public_calendar_file_keeps_the_umask(tmp_path: Path, umask_022: None) -> None:
+    new_database(tmp_path)
     assert kkrbot(tmp_path, "calendar", "--output", "kkr.ics").returncode == 0
 
     assert mode(tmp_path / "kkr.ics") == 0o644
@@ -226,6 +228,7 @@ async def test_a_place_with_an_override_is_refused_in_the_secretarys_language(kk
 
 def test_the_cli_refuses_a_place_of_more_than_200_characters(tmp_path: Path) -> None:
     """(The chat reads at most 200 characters of a whole command, so only the CLI can be given a longer place.)"""
+    new_database(tmp_path)
     result = kkrbot(tmp_path, "meeting", "move", "12.02.2027", "--place", "H" * 201)
 
     assert result.returncode == 2
@@ -233,6 +236,7 @@ def test_the_cli_refuses_a_place_of_more_than_200_characters(tmp_path: Path) -> 
 
 
 def test_the_cli_refuses_a_place_with_a_control_character_in_one_line(tmp_path: Path) -> None:
+    new_database(tmp_path)
     result = kkrbot(tmp_path, "meeting", "move", "12.02.2027", "--place", "Aalborg\u0007")
 
     assert result.returncode == 2
