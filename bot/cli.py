@@ -742,7 +742,7 @@ def _main(args: argparse.Namespace) -> int:
             return 0
 
         if args.command == "calendar":
-            say(write_output(asyncio.run(calendar_ics(settings)), args.output, what="calendar"))
+            say(write_output(asyncio.run(calendar_ics(settings)), args.output, what="calendar", public=True))
             return 0
         if args.command == "broadcast":
             print(asyncio.run(broadcast_command(settings, args)))

@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot.storage.files import write_private
+
 # `-` as a file name means standard output, as in most Unix tools.
 STDOUT = "-"
 # The first 16 bytes of every SQLite database file.
@@ -53,9 +55,11 @@ def is_stdout(output: str | Path | None) -> bool:
     return output is None or str(output) == STDOUT
 
 
-def write_output(content: str | bytes, output: str | Path | None, *, what: str) -> str:
+def write_output(content: str | bytes, output: str | Path | None, *, what: str, public: bool = False) -> str:
     """Writes to the file named, or to standard output for `-` or none; returns the line to print after a
-    file (empty after standard output, which must hold only the content)."""
+    file (empty after standard output, which must hold only the content). A file is the owner's only (0600):
+    rosters, minutes and attendance name people and hold their numbers; only the `public` calendar keeps
+    the umask."""
     data = content.encode("utf-8") if isinstance(content, str) else content
     if is_stdout(output):
         sys.stdout.buffer.write(data)
@@ -65,7 +69,10 @@ def write_output(content: str | bytes, output: str | Path | None, *, what: str) 
         return ""
     path = Path(str(output))
     try:
-        path.write_bytes(data)
+        if public:
+            path.write_bytes(data)
+        else:
+            write_private(path, data)
     except OSError as exc:
         raise UsageError(f"{path}: cannot write: {exc.strerror}") from None
     return f"{what} written to {path}"
