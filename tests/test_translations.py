@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -67,3 +68,19 @@ def test_placeholders_survive_translation() -> None:
             for placeholder in ("{name}", "{date}", "{count}", "{period}", "{place}"):
                 if placeholder in message.id:
                     assert placeholder in str(message.string), (language, message.id)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_translation_shows_a_rule_id(language: str) -> None:
+    """Rule ids (R-ELEC-5, R-EHUS-2, ...) are for tests and code; the people reading the bot are not told them.
+    The English catalog had copied them from the English msgids, which the Danish translations leave out."""
+    with catalog_path(language, "po").open("rb") as handle:
+        catalog = read_po(handle, locale=language)
+    shown = [
+        text
+        for message in catalog
+        if message.id
+        for text in (message.string if isinstance(message.string, tuple) else (message.string,))
+        if re.search(r"\bR-[A-Z]+-\d", text)
+    ]
+    assert not shown, f"{language}: {shown}"
