@@ -84,3 +84,19 @@ def test_no_translation_shows_a_rule_id(language: str) -> None:
         if re.search(r"\bR-[A-Z]+-\d", text)
     ]
     assert not shown, f"{language}: {shown}"
+
+
+def test_english_texts_name_the_english_subcommands() -> None:
+    """An English reader is told `/forum votes` and `/nomination reason`, which the bot accepts, not the Danish
+    `/forum stemmer` or `/indstilling grund` (Danish command words in English help are a mixed language)."""
+    with catalog_path("en", "po").open("rb") as handle:
+        catalog = read_po(handle, locale="en")
+    danish = re.compile(r"/forum (ny|stemmer|ret|liste|fordel|lod|kandidat)\b|/indstilling\b")
+    shown = [
+        text
+        for message in catalog
+        if message.id
+        for text in (message.string if isinstance(message.string, tuple) else (message.string,))
+        if danish.search(text)
+    ]
+    assert not shown, shown
