@@ -614,7 +614,7 @@ async def show_attendance_from_notices(turn: Turn, meeting: Meeting) -> None:
                     member=display_name(member, _),
                     substitute=display_name(substitute, _),
                     contact=contact(substitute, _),
-                    status=substitute_status(record.absence, _),
+                    status=substitute_status(record.absence, _, held=is_over(meeting, turn.now)),
                 )
             )
     if not lines:
