@@ -197,3 +197,20 @@ async def test_r_meet_3_the_calendar_export_and_feed_carry_date_time_and_place_o
             assert word not in content.lower()
     minutes = await kkrbot.ask(SECRETARY, f"/referat {HELD}")
     assert "Til brug for KL's referat: møderne er ikke offentlige, og KL offentliggør referatet." in text(minutes)
+
+
+async def test_r_meet_4_after_the_meeting_the_notices_speak_of_what_was_said_not_who_attends(
+    kkrbot: RunningBot,
+) -> None:
+    """Before a record, /fremmoede of a held meeting must not say the substitute "deltager" (attends): the bot
+    knows only that they said yes, as /referat already puts it."""
+    await council_after_20_november(kkrbot)
+
+    before = text(await kkrbot.ask(SECRETARY, f"/fremmoede {HELD}"))
+    await kkrbot.ask(SECRETARY, "/sprog en")
+    english = text(await kkrbot.ask(SECRETARY, f"/attendance {HELD}"))
+
+    assert "havde sagt ja til at deltage" in before
+    assert ") deltager" not in before
+    assert "had said they would attend" in english
+    assert "will attend" not in english

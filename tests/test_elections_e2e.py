@@ -538,3 +538,32 @@ async def test_r_mem_5_when_a_mayor_leaves_the_viceborgmester_stays_and_is_told_
     assert "Kommunens nye borgmester bliver medlem, og viceborgmesteren er borgmesterens stedfortræder" in text(told)
     assert "Parti" not in text(told)
     assert "Lene Attrapgaard" not in text(await kkrbot.ask(SECRETARY, "/medlemmer Thisted"))
+
+
+async def test_r_ehus_1_the_english_nominations_overview_names_no_rule_id(kkrbot: RunningBot) -> None:
+    """The English catalog copied the msgid's "R-EHUS-1: " prefix that the Danish text leaves out."""
+    await setup(kkrbot, datetime(2026, 2, 2, 9, 0, tzinfo=COPENHAGEN))
+    await kkrbot.ask(SECRETARY, "/sprog en")
+
+    overview = text(await kkrbot.ask(SECRETARY, "/nomination"))
+
+    assert "business representatives: 0 nominated for 4 seats." in overview
+    assert "knowledge institution: 0 nominated for 1 seat." in overview
+    assert "R-EHUS" not in overview
+
+
+async def test_the_english_forum_and_nomination_help_name_the_english_subcommands(kkrbot: RunningBot) -> None:
+    """English help that tells the secretariat to type `/forum stemmer` or `/indstilling grund` mixes in Danish;
+    the English words (`votes`, `reason`) are accepted and are what the English texts elsewhere name."""
+    await setup(kkrbot, datetime(2026, 2, 2, 9, 0, tzinfo=COPENHAGEN))
+    await kkrbot.ask(SECRETARY, "/sprog en")
+
+    fora = text(await kkrbot.ask(SECRETARY, "/forum"))
+    flagged = text(await kkrbot.ask(SECRETARY, "/nomination DI business man Jens Example"))
+
+    assert "/forum new ID SEATS" in fora
+    assert "/forum votes ID PRESENT" in fora
+    assert "/forum ny" not in fora
+    assert "stemmer" not in fora
+    assert "/nomination reason DI TEXT" in flagged
+    assert "/indstilling" not in flagged

@@ -241,3 +241,14 @@ def test_the_cli_refuses_a_place_with_a_control_character_in_one_line(tmp_path: 
 
     assert result.returncode == 2
     assert result.stderr == "kkrbot: --place: character 8 is U+0007, a control character (Cc); remove it\n"
+
+
+def test_minutes_and_attendance_written_to_a_file_are_owner_only(tmp_path: Path, umask_022: None) -> None:
+    """They name the members who were absent and who stood in for them: personal data, like the roster."""
+    new_database(tmp_path)
+
+    assert kkrbot(tmp_path, "minutes", "12.02.2027", "--output", "minutes.md").returncode == 0
+    assert kkrbot(tmp_path, "attendance", "12.02.2027", "--json", "--output", "attendance.json").returncode == 0
+
+    assert mode(tmp_path / "minutes.md") == 0o600
+    assert mode(tmp_path / "attendance.json") == 0o600

@@ -116,3 +116,37 @@ async def test_r_mem_5_a_recorded_chair_who_leaves_leaves_the_post_vacant(kkrbot
     assert "Formand: ledig: " in shown
     assert "har forladt KKR" in shown
     assert "Næstformand: ledig" not in shown
+
+
+async def test_r_per_1_the_next_councils_constituent_meeting_offers_no_absence_button(kkrbot: RunningBot) -> None:
+    """On 21 January 2030 /naeste shows the constituent meeting of 25 January 2030; /afbud refuses it (its members
+    are elected there), so its view must not offer a "Meld afbud" button that only leads to that refusal."""
+    await setup(kkrbot, BEFORE_THE_2030_DEADLINE)
+
+    shown = await kkrbot.ask(MAYOR, "/naeste")
+    assert "25. januar 2030" in text(shown)
+    labels = [button["text"] for row in shown.buttons for button in row]
+    assert "Meld afbud" not in labels
+    assert "Alle møder" in labels
+    offered = await kkrbot.ask(MAYOR, "/afbud")
+    assert "Der er ikke planlagt flere møder" in text(offered)
+
+    kkrbot.clock.now = DECEMBER_2026  # a meeting of this council still offers it
+    assert "Meld afbud" in [b["text"] for row in (await kkrbot.ask(MAYOR, "/naeste")).buttons for b in row]
+
+
+async def test_r_per_1_the_attendance_of_the_next_councils_constituent_meeting_is_not_forecast_from_today(
+    kkrbot: RunningBot,
+) -> None:
+    """Its members are elected at the municipal election; today's 22 cannot report absence for it, so
+    "Forventet fremmøde: 22 af 22" would be a forecast about people who may not be there."""
+    await setup(kkrbot, BEFORE_THE_2030_DEADLINE)
+
+    shown = text(await kkrbot.ask(SECRETARY, "/fremmoede 25.01.2030"))
+
+    assert "næste KKR's første møde" in shown
+    assert "Forventet fremmøde" not in shown
+    assert "22 af 22" not in shown
+
+    kkrbot.clock.now = DECEMBER_2026  # a meeting of this council is still forecast
+    assert "Forventet fremmøde: 22 af 22" in text(await kkrbot.ask(SECRETARY, "/fremmoede 12.02.2027"))

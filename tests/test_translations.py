@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -67,3 +68,35 @@ def test_placeholders_survive_translation() -> None:
             for placeholder in ("{name}", "{date}", "{count}", "{period}", "{place}"):
                 if placeholder in message.id:
                     assert placeholder in str(message.string), (language, message.id)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_translation_shows_a_rule_id(language: str) -> None:
+    """Rule ids (R-ELEC-5, R-EHUS-2, ...) are for tests and code; the people reading the bot are not told them.
+    The English catalog had copied them from the English msgids, which the Danish translations leave out."""
+    with catalog_path(language, "po").open("rb") as handle:
+        catalog = read_po(handle, locale=language)
+    shown = [
+        text
+        for message in catalog
+        if message.id
+        for text in (message.string if isinstance(message.string, tuple) else (message.string,))
+        if re.search(r"\bR-[A-Z]+-\d", text)
+    ]
+    assert not shown, f"{language}: {shown}"
+
+
+def test_english_texts_name_the_english_subcommands() -> None:
+    """An English reader is told `/forum votes` and `/nomination reason`, which the bot accepts, not the Danish
+    `/forum stemmer` or `/indstilling grund` (Danish command words in English help are a mixed language)."""
+    with catalog_path("en", "po").open("rb") as handle:
+        catalog = read_po(handle, locale="en")
+    danish = re.compile(r"/forum (ny|stemmer|ret|liste|fordel|lod|kandidat)\b|/indstilling\b")
+    shown = [
+        text
+        for message in catalog
+        if message.id
+        for text in (message.string if isinstance(message.string, tuple) else (message.string,))
+        if danish.search(text)
+    ]
+    assert not shown, shown

@@ -588,6 +588,18 @@ async def show_attendance_from_notices(turn: Turn, meeting: Meeting) -> None:
     """/fremmoede for a meeting without an attendance of record: the notices and answers, and what they let
     expect."""
     _ = turn._
+    if not in_loaded_period(meeting, await turn.meetings()):  # R-PER-1: not today's members' meeting
+        turn.reply(
+            _(
+                "The constituent meeting {when} is the next council's first meeting, after the municipal "
+                "election; its members are elected then, so the bot has no absences for it and expects no "
+                "attendance from today's council.",
+                when=meeting_when(meeting, _),
+            ),
+            title=_("Attendance: {when}", when=meeting_when(meeting, _)),
+            buttons=main_menu(turn),
+        )
+        return
     records = await absence_records(turn.conn, await turn.roster(), meeting)
     lines = []
     for record in records:
@@ -602,7 +614,7 @@ async def show_attendance_from_notices(turn: Turn, meeting: Meeting) -> None:
                     member=display_name(member, _),
                     substitute=display_name(substitute, _),
                     contact=contact(substitute, _),
-                    status=substitute_status(record.absence, _),
+                    status=substitute_status(record.absence, _, held=is_over(meeting, turn.now)),
                 )
             )
     if not lines:

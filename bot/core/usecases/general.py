@@ -3,8 +3,10 @@ as buttons, chosen from the commands the person can use (bot/core/commands.py)."
 
 from __future__ import annotations
 
+import difflib
+
 from bot.config import LANGUAGES, Language
-from bot.core.commands import Audience, Command, commands_for, main_commands
+from bot.core.commands import Audience, Command, commands_for, fold_command, main_commands
 from bot.core.turn import Turn, quoted
 from bot.delivery.message import Button
 
@@ -74,8 +76,25 @@ async def language_case(turn: Turn) -> None:
     turn.reply(turn._("I will write to you in English from now on."), buttons=main_menu(turn))
 
 
+def meant_command(turn: Turn) -> Command | None:
+    """The command a mistyped one most likely meant (/my_data for /mydata, /afbu for /afbud), among those this
+    person may use, in either language; None when nothing is close."""
+    allowed = commands_for(turn.person.role if turn.person else None)
+    by_word = {word: c for c in allowed for word in (c.name, c.danish)}
+    close = difflib.get_close_matches(fold_command(turn.request.command), list(by_word), n=1, cutoff=0.75)
+    return by_word[close[0]] if close else None
+
+
 async def unknown_command_case(turn: Turn) -> None:
     _ = turn._
+    if (meant := meant_command(turn)) is not None:
+        written = turn.command(meant.name)
+        turn.reply(
+            _("I do not know the command /{command}. Did you mean {meant}?", command=quoted(turn.request.command),
+              meant=written),
+            buttons=[[turn.button(written, meant.name)], *main_menu(turn)],
+        )  # fmt: skip
+        return
     turn.reply(
         _(
             "I do not know the command /{command}. Choose below, or write {help} for all I can do.",

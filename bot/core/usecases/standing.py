@@ -32,7 +32,10 @@ async def standing_of(turn: Turn) -> Standing:
     return Standing(own, covering)
 
 
-def substitute_status(absence: Absence, _: Translator) -> str:
+def substitute_status(absence: Absence, _: Translator, *, held: bool = False) -> str:
+    """The substitute's answer; after the meeting (`held`), as what they had said: who came is the record's."""
+    if held:
+        return _held_status(absence, _)
     if absence.answer is Answer.ACCEPTED:
         return _("will attend")
     if absence.answer is Answer.DECLINED:
@@ -40,6 +43,16 @@ def substitute_status(absence: Absence, _: Translator) -> str:
     if absence.asked_again_at is not None:
         return _("is asked again, since the meeting was moved")
     return _("has not answered")
+
+
+def _held_status(absence: Absence, _: Translator) -> str:
+    if absence.answer is Answer.ACCEPTED:
+        return _("had said they would attend")
+    if absence.answer is Answer.DECLINED:
+        return _("had said they could not attend")
+    if absence.asked_again_at is not None:
+        return _("had been asked again after the meeting was moved, and had not answered")
+    return _("had not answered")
 
 
 def own_absence_line(absence: Absence, roster: Roster, _: Translator) -> str:
