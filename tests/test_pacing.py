@@ -156,3 +156,18 @@ async def test_a_429_is_honoured_and_nothing_is_lost_or_doubled(tmp_path: Path) 
     assert tg.faults_served == 2
     for index, chat in enumerate(chats):
         assert [m.text for m in tg.sent_to(chat)] == [f"m {n}" for n in range(index, 24, 8)]
+
+
+def test_no_run_of_early_sends_squeezes_31_into_a_guarded_second() -> None:
+    """The catch-up lets a send leave early after a late one; a run of such sends must still leave any 31 at least
+    a guarded second apart, first to last (Telegram counts arrivals over a sliding second, and they come closer
+    than they left)."""
+    clock = FakeClock()
+    pacer = Pacer(Limits.telegram(30), clock)
+    times = []
+    for chat in range(300):
+        # Every send wakes half a millisecond late, so the next may leave early by the catch-up.
+        clock.now = max(clock.now, pacer.ready_at(str(chat))) + 0.0005
+        pacer.take(str(chat))
+        times.append(clock.now)
+    assert min(later - first for first, later in zip(times, times[30:], strict=False)) >= 1.06 - 1e-9

@@ -67,12 +67,21 @@ class Pacer:
         self._next_due = -float("inf")
         self._catch_up = self._interval * LATE_CATCH_UP
         self._paused_until = -float("inf")
+        # When the last `per_second` sends left: the next may not leave within a guarded second of the first of them.
+        # The catch-up lets single sends leave early; this keeps any run of them from squeezing more than the limit
+        # into one second (Telegram counts arrivals over a sliding second; issue 20's tenth realistic run met one 429
+        # without it).
+        whole = int(limits.per_second)
+        self._window: deque[float] | None = deque(maxlen=whole) if whole >= 1 else None
         # Per chat: a token bucket (tokens, when last filled); per group: when its last sends left.
         self._chats: dict[str, tuple[float, float]] = {}
         self._groups: dict[str, deque[float]] = {}
 
     def overall_ready_at(self) -> float:
-        return max(self._next_due - self._catch_up, self._paused_until)
+        ready = max(self._next_due - self._catch_up, self._paused_until)
+        if self._window is not None and len(self._window) == self._window.maxlen:
+            ready = max(ready, self._window[0] + 1.0 + JITTER_GUARD)
+        return ready
 
     def chat_ready_at(self, address: str) -> float:
         limits, now = self.limits, self.clock()
@@ -96,6 +105,8 @@ class Pacer:
         """Records a send to `address`, now."""
         limits, now = self.limits, self.clock()
         self._next_due = max(self._next_due, now) + self._interval
+        if self._window is not None:
+            self._window.append(now)
         if limits.chat_per_second:
             tokens, since = self._chats.get(address, (float(limits.chat_burst), now))
             tokens = min(float(limits.chat_burst), tokens + (now - since) * limits.chat_per_second)
