@@ -35,6 +35,7 @@ from bot.core.conversation import Conversation
 from bot.core.turn import display_name
 from bot.core.usecases.absence_notices import contact
 from bot.core.usecases.answer_links import ANSWER_ACTION, answer_link
+from bot.delivery.client_credentials import ClientCredentials
 from bot.delivery.message import Message
 from bot.delivery.outbox import Delivery, DeliveryResult, OutboxItem, OutboxWorker, with_stored_content
 from bot.delivery.pacing import Limits, Pacer
@@ -64,40 +65,16 @@ def message_id(key: bytes, row_id: int, mail_from: str) -> str:
     return f"<kkrbot.{row_id}.{sign(key, f'message-id {row_id}')[:16]}@{domain}>"
 
 
-class OAuthTokens:
-    """Microsoft 365's token for SMTP submission (client credentials of an Entra app registration), kept until
-    five minutes before it expires. The secret and the token live only in memory."""
-
-    def __init__(self, session: aiohttp.ClientSession, settings: Settings) -> None:
-        assert settings.smtp_oauth_tenant_id
-        assert settings.smtp_oauth_client_id
-        assert settings.smtp_oauth_client_secret
-        self.session = session
-        self.url = settings.smtp_oauth_token_url or (
-            f"{MICROSOFT_LOGIN}/{settings.smtp_oauth_tenant_id}/oauth2/v2.0/token"
-        )
-        self._client_id = settings.smtp_oauth_client_id
-        self._secret = settings.smtp_oauth_client_secret
-        self._token: str | None = None
-        self._expires = 0.0
-
-    async def get(self) -> str:
-        if self._token is None or time.monotonic() > self._expires - 300:
-            form = {
-                "grant_type": "client_credentials",
-                "client_id": self._client_id,
-                "client_secret": self._secret.get_secret_value(),
-                "scope": OAUTH_SCOPE,
-            }
-            async with self.session.post(self.url, data=form, timeout=HTTP_TIMEOUT) as response:
-                response.raise_for_status()
-                answer = await response.json(content_type=None)
-            self._token = str(answer["access_token"])
-            self._expires = time.monotonic() + float(answer.get("expires_in", 3600))
-        return self._token
-
-    def forget(self) -> None:
-        self._token = None
+def oauth_tokens(session: aiohttp.ClientSession, settings: Settings) -> ClientCredentials:
+    """Microsoft 365's token for SMTP submission (client credentials of an Entra app registration). The secret and
+    the token live only in memory."""
+    assert settings.smtp_oauth_tenant_id
+    assert settings.smtp_oauth_client_id
+    assert settings.smtp_oauth_client_secret
+    url = settings.smtp_oauth_token_url or f"{MICROSOFT_LOGIN}/{settings.smtp_oauth_tenant_id}/oauth2/v2.0/token"
+    return ClientCredentials(
+        session, url, settings.smtp_oauth_client_id, settings.smtp_oauth_client_secret, OAUTH_SCOPE
+    )
 
 
 class Unreachable(Exception):
@@ -212,7 +189,7 @@ class EmailChannel:
         self.db: Database = conversation.db
         self.settings = settings
         self.mail_from: str = settings.mail_from
-        self.tokens = OAuthTokens(session, settings) if settings.smtp_oauth_client_id else None
+        self.tokens = oauth_tokens(session, settings) if settings.smtp_oauth_client_id else None
         self.worker = OutboxWorker(
             self.db,
             CHANNEL,

@@ -56,6 +56,7 @@ from bot.config import Settings, is_loopback_host
 from bot.core.commands import find_command, parse_action
 from bot.core.conversation import FREE_TEXT, Conversation
 from bot.core.messages import Request
+from bot.delivery.client_credentials import ClientCredentials
 from bot.delivery.inbox import MARK_PROCESSED, pending_updates, set_aside, store_keyed
 from bot.delivery.message import Message
 from bot.delivery.outbox import Delivery, DeliveryResult, OutboxItem, OutboxWorker, with_stored_content
@@ -281,36 +282,13 @@ class EmulatorAuth:
 # --- outgoing: tokens, pacing, cards ------------------------------------------------------------------
 
 
-class AccessTokens:
-    """The bot's own token for the Bot Connector (client credentials in its single tenant), cached until five
-    minutes before it expires."""
-
-    def __init__(self, session: aiohttp.ClientSession, settings: Settings) -> None:
-        assert settings.teams_client_id
-        assert settings.teams_client_secret
-        assert settings.teams_tenant_id
-        self.session = session
-        self.url = f"{settings.teams_login_url.rstrip('/')}/{settings.teams_tenant_id}/oauth2/v2.0/token"
-        self.form = {
-            "grant_type": "client_credentials",
-            "client_id": settings.teams_client_id,
-            "client_secret": settings.teams_client_secret.get_secret_value(),
-            "scope": BOT_FRAMEWORK_SCOPE,
-        }
-        self._token: str | None = None
-        self._expires = 0.0
-
-    async def get(self) -> str:
-        if self._token is None or time.monotonic() > self._expires - 300:
-            async with self.session.post(self.url, data=self.form, timeout=HTTP_TIMEOUT) as response:
-                response.raise_for_status()
-                answer = await response.json(content_type=None)
-            self._token = str(answer["access_token"])
-            self._expires = time.monotonic() + float(answer.get("expires_in", 3600))
-        return self._token
-
-    def forget(self) -> None:
-        self._token = None
+def access_tokens(session: aiohttp.ClientSession, settings: Settings) -> ClientCredentials:
+    """The bot's own token for the Bot Connector (client credentials in its single tenant)."""
+    assert settings.teams_client_id
+    assert settings.teams_client_secret
+    assert settings.teams_tenant_id
+    url = f"{settings.teams_login_url.rstrip('/')}/{settings.teams_tenant_id}/oauth2/v2.0/token"
+    return ClientCredentials(session, url, settings.teams_client_id, settings.teams_client_secret, BOT_FRAMEWORK_SCOPE)
 
 
 # Teams' documented limits for a bot: in one conversation 7 messages a second, 60 in 30 s and 1,800 an hour;
@@ -416,11 +394,11 @@ class TeamsChannel:
         self.session = session
         self.emulator = settings.teams_emulator
         self.auth: ConnectorAuth | None = None
-        self.tokens: AccessTokens | None = None
+        self.tokens: ClientCredentials | None = None
         if not self.emulator:
             assert settings.teams_client_id is not None
             self.auth = ConnectorAuth(ConnectorKeys(session, settings.teams_openid_url), settings.teams_client_id)
-            self.tokens = AccessTokens(session, settings)
+            self.tokens = access_tokens(session, settings)
         self.fresh: asyncio.Queue[tuple[int, Any]] = asyncio.Queue()
         self.faults = FaultLog(log)
         self.worker = OutboxWorker(
