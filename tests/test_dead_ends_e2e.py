@@ -3,14 +3,10 @@ Application and the fake Bot API: each new path is walked, and no answer crosses
 
 from __future__ import annotations
 
-import pytest
-
 from bot.core.commands import word
 from bot.core.usecases.absence_notices import ANSWER_NOTICE_INTERVAL
-from tests.conftest import RunningBot
 from tests.test_transcripts_e2e import (
     MEMBER,
-    PEOPLE,
     SECRETARY,
     SUBSTITUTE,
     Walk,
@@ -18,25 +14,14 @@ from tests.test_transcripts_e2e import (
     no_answer_crosses_the_languages,
     payloads,
     payloads_to,
+    walk,  # noqa: F401 - the fixture: one walk per language, the secretary of that roster language
 )
-from tests.transcripts import Said, Transcript
-
-
-@pytest.fixture(params=["da", "en"])
-async def walk(request: pytest.FixtureRequest, kkrbot: RunningBot) -> Walk:
-    language: str = request.param
-    # The roster's language overrides the account's (issue 21's rule): the secretary is the one whose roster
-    # language is the walk's, as in tests/test_transcripts_e2e.py.
-    people = {**PEOPLE, SECRETARY: {"da": "sekretariat-1", "en": "sekretariat-2"}[language]}
-    for user, person in people.items():
-        await kkrbot.bind(user, person, language=language)
-    return Walk(Transcript(kkrbot), language)
-
+from tests.transcripts import Said
 
 CHANGED = {"da": "Stedfortræderen har ændret sit svar", "en": "Substitute changed their answer"}
 
 
-async def test_a_substitute_can_change_their_mind_until_the_meeting(walk: Walk) -> None:
+async def test_a_substitute_can_change_their_mind_until_the_meeting(walk: Walk) -> None:  # noqa: F811
     """Item 1: after "I will attend" the answer offers "I cannot attend after all", and so does /status; after
     "I cannot", /status lists the declined alert with "I can attend after all". Member and secretariat are
     told each time."""
@@ -82,7 +67,7 @@ EXAMPLE = {"da": "(eksempel)", "en": "(example)"}
 MOVE = {"da": "flyt", "en": "move"}
 
 
-async def test_the_secretariats_dead_ends_words_and_order(walk: Walk) -> None:
+async def test_the_secretariats_dead_ends_words_and_order(walk: Walk) -> None:  # noqa: F811
     """Items 2-4 for the secretariat: a meeting button under /dagsorden shows that meeting's agenda and how to
     replace it; /kanal, the /inviter list and an empty /udsend end with buttons; /hjaelp is ordered by task;
     a moved meeting is marked in /moeder and still found by its planned date."""
@@ -115,7 +100,7 @@ NO_SUCH_DAY = {"da": "31. februar 2027 findes ikke.", "en": "31 February 2027 do
 SEEN = {"da": "set", "en": "seen"}
 
 
-async def test_a_members_dead_ends_and_words(walk: Walk) -> None:
+async def test_a_members_dead_ends_and_words(walk: Walk) -> None:  # noqa: F811
     """Items 2-3 for a member: an impossible date says what is wrong and keeps "More meetings"; the picker's
     last page leads back to the first; the English "seen" asks for the Seen button, whose press ends with
     buttons."""
@@ -143,7 +128,7 @@ YES = {"da": "ja", "en": "yes"}
 NO = {"da": "nej", "en": "no"}
 
 
-async def test_a_typed_yes_or_no_answers_the_open_question_or_asks_which(walk: Walk) -> None:
+async def test_a_typed_yes_or_no_answers_the_open_question_or_asks_which(walk: Walk) -> None:  # noqa: F811
     """Item 2: "ja"/"yes" typed at "report absence?" reports it; "nej"/"no" typed at the alert declines; with two
     questions open the bot asks which; a settled question no longer counts. Item 3: /kalender ny without a
     public address says that personal links need one."""
@@ -171,7 +156,7 @@ async def test_a_typed_yes_or_no_answers_the_open_question_or_asks_which(walk: W
     await no_answer_crosses_the_languages(walk)
 
 
-async def test_broadcast_audiences_are_read_as_members_reads_them(walk: Walk) -> None:
+async def test_broadcast_audiences_are_read_as_members_reads_them(walk: Walk) -> None:  # noqa: F811
     """Item 3: /udsend reads "aalborg kommune", "Venstre" and duplicates as /medlemmer does, and a party
     without members is said to be empty."""
     command = f"/{word('broadcast', walk.language)}"
@@ -189,7 +174,7 @@ async def test_broadcast_audiences_are_read_as_members_reads_them(walk: Walk) ->
     await no_answer_crosses_the_languages(walk)
 
 
-async def test_refusals_give_the_reason_where_it_is_known(walk: Walk) -> None:
+async def test_refusals_give_the_reason_where_it_is_known(walk: Walk) -> None:  # noqa: F811
     """Item 3: the reason before the usage line: no seats, an unknown id, a vote that is not a number, a lot
     with nothing to draw between."""
     forum, departure = f"/{word('forum', walk.language)}", f"/{word('departure', walk.language)}"
