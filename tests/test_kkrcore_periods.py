@@ -164,6 +164,13 @@ def test_r_per_1_the_new_file_wins_over_the_current_plans_date_for_the_constitue
     )
 
 
+def test_r_per_1_a_period_that_does_not_follow_reads_as_one_line(tmp_path: Path) -> None:
+    (problem,) = check_next_period(load_dataset(), example(lambda d: d.update(period="2034-2038"), tmp_path))
+    assert describe_problem("next.json", problem) == (
+        "next.json: period: '2034-2038' does not follow '2026-2030': expected '2030-2034'"
+    )
+
+
 def test_r_per_1_the_current_plan_as_changed_is_what_the_next_file_is_checked_against() -> None:
     current = load_dataset()
     moved = [m.model_copy(update={"start": m.start + timedelta(hours=1)}) if m.id == "2030-01-25" else m
@@ -199,6 +206,10 @@ def test_a_next_period_file_may_leave_out_what_december_2029_does_not_know() -> 
             "next.json: meetings[1].end: end is not after start",
         ),
         (lambda d: d.update(period="2030"), "next.json: period: String should match pattern '^\\d{4}-\\d{4}$'"),
+        (
+            lambda d: d["meetings"][2].update(start="2030-06-14T10:00:00+01:00"),
+            "next.json: meetings[2].start: offset +0100 is wrong for Europe/Copenhagen",
+        ),
     ],
 )
 def test_a_broken_next_period_file_is_refused_in_one_line(
