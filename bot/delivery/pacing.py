@@ -4,7 +4,8 @@
 Telegram's limits for a bot (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this):
 about 30 messages a second in all, about one a second in one chat ("short bursts" are tolerated), and 20 a
 minute in one group chat. The outbox asks the pacer, before every send, when that recipient may be sent to
-next; the pacer answers from what was sent, and a 429 pauses everything for its `retry_after`.
+next; the pacer answers from what was sent and when it was answered, and a 429 pauses everything for its
+`retry_after`.
 
 Why not python-telegram-bot's `AIORateLimiter`: its overall limiter (aiolimiter's leaky bucket) lets a burst
 of `max_rate` through on top of the rate, so one second can see about twice the limit; it has no limit per
