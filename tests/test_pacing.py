@@ -15,7 +15,7 @@ from bot.delivery.message import Message
 from bot.delivery.outbox import Lane, enqueue
 from bot.delivery.pacing import UNANSWERED_SECONDS, Limits, Pacer, Send
 from tests.conftest import Clock, RunningBot, start_bot
-from tests.fake_telegram import FLOOD_CHAT_BURST, FLOOD_CHAT_PER_SECOND, FLOOD_PER_SECOND, FakeTelegram
+from tests.fake_telegram import FLOOD_PER_SECOND, FakeTelegram
 from tests.processes import wait_until_polling
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -92,18 +92,6 @@ def send_over(
     return left, arrived
 
 
-def within_chat_rule(arrivals: list[float]) -> bool:
-    """The fake Bot API's rule for one private chat, counted at arrival: a burst of FLOOD_CHAT_BURST, then
-    FLOOD_CHAT_PER_SECOND (a token bucket, full at the first message)."""
-    tokens, since = FLOOD_CHAT_BURST, arrivals[0] if arrivals else 0.0
-    for moment in sorted(arrivals):
-        tokens = min(FLOOD_CHAT_BURST, tokens + (moment - since) * FLOOD_CHAT_PER_SECOND)
-        if tokens < 1.0:
-            return False
-        tokens, since = tokens - 1.0, moment
-    return True
-
-
 def most_in_any_window(times: list[float], seconds: float) -> int:
     return max(sum(1 for t in times if start <= t < start + seconds) for start in times)
 
@@ -167,7 +155,7 @@ def test_one_chat_stays_within_the_per_chat_rule_however_late_its_sends_arrive()
     delays = random.Random(7)
     network = Network(on_the_way=lambda k, left: delays.choice([0.0, 0.001, 0.5, 2.5]))
     _left, arrived = send_over(network, pacer, clock, ["42"] * 40)
-    assert within_chat_rule(arrived)
+    assert FakeTelegram.within_chat_rule(arrived)
 
 
 def test_a_send_that_never_reports_back_holds_the_others_for_a_minute_at_most() -> None:
@@ -208,6 +196,12 @@ def test_the_fake_counts_arrivals_in_a_sliding_second() -> None:
     assert FakeTelegram.most_in_one_second(arrivals) == 40
     assert FakeTelegram.most_in_one_second([n * 0.125 for n in range(50)]) == 8
     assert FakeTelegram.most_in_one_second([]) == 0
+
+
+def test_the_fake_lets_one_chat_burst_5_then_one_a_second() -> None:
+    assert FakeTelegram.within_chat_rule([0.0, 0.1, 0.2, 0.3, 0.4, 1.4, 2.4])
+    assert not FakeTelegram.within_chat_rule([0.0, 0.1, 0.2, 0.3, 0.4, 0.5])
+    assert not FakeTelegram.within_chat_rule([0.0, 0.1, 0.2, 0.3, 0.4, 1.4, 1.5])
 
 
 def test_no_limits_for_a_server_without_them() -> None:
