@@ -1283,7 +1283,7 @@ class FakeTelegram:
             group.append(now)
         else:
             tokens, since = self._flood_chats.get(chat_id, (FLOOD_CHAT_BURST, now))
-            tokens = min(FLOOD_CHAT_BURST, tokens + (now - since) * FLOOD_CHAT_PER_SECOND)
+            tokens = self.chat_tokens(tokens, since, now)
             if tokens < 1.0:
                 self.flood_chat_refusals += 1
                 return 1
@@ -1292,6 +1292,22 @@ class FakeTelegram:
         sent.append(now)
         self.flood_arrivals.append(now)
         return None
+
+    @staticmethod
+    def chat_tokens(tokens: float, since: float, now: float) -> float:
+        """The per-chat rule, a token bucket: what `tokens` at `since` have become at `now` (a message needs one)."""
+        return min(FLOOD_CHAT_BURST, tokens + (now - since) * FLOOD_CHAT_PER_SECOND)
+
+    @classmethod
+    def within_chat_rule(cls, arrivals: list[float]) -> bool:
+        """Whether one private chat's arrivals all pass the per-chat rule (its bucket full at the first)."""
+        tokens, since = FLOOD_CHAT_BURST, min(arrivals, default=0.0)
+        for moment in sorted(arrivals):
+            tokens = cls.chat_tokens(tokens, since, moment)
+            if tokens < 1.0:
+                return False
+            tokens, since = tokens - 1.0, moment
+        return True
 
     @staticmethod
     def most_in_one_second(arrivals: list[float]) -> int:

@@ -314,7 +314,7 @@ def test_the_pacer_keeps_under_teams_limits_per_conversation() -> None:
     sent: list[float] = []
     while now[0] < 100 + 3600:
         now[0] = max(now[0], pacer.ready_at("a:conversation"))
-        pacer.take("a:conversation")
+        pacer.answered(pacer.take("a:conversation"))
         sent.append(now[0])
         now[0] += 0.001
 

@@ -25,7 +25,7 @@ from functools import cached_property, partial
 import aiosqlite
 
 from bot.delivery.message import Message
-from bot.delivery.pacing import Limits, Pacer
+from bot.delivery.pacing import Limits, Pacer, Send
 from bot.storage.db import Database, first_row, from_utc_text, rows, utc_text
 from bot.storage.documents import stored_document
 from bot.storage.faults import FaultLog, database_fault, until_done
@@ -393,19 +393,23 @@ class OutboxWorker:
 
     def _start(self, item: OutboxItem) -> None:
         expired = item.deadline is not None and item.deadline <= self.clock()
-        if not expired:
-            self.pacer.take(item.address)
+        send = None if expired else self.pacer.take(item.address)
         self._busy[item.address] = item
         self._idle.clear()
-        task = asyncio.create_task(self._send(item, expired=expired))
+        task = asyncio.create_task(self._send(item, send))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _send(self, item: OutboxItem, *, expired: bool = False) -> None:
-        if expired:
+    async def _send(self, item: OutboxItem, send: Send | None) -> None:
+        """Delivers `item`, which the pacer let go as `send`; None: its deadline passed, and it is set aside unsent."""
+        if send is None:
             result = DeliveryResult(Delivery.GIVE_UP, error="deadline passed", set_aside=DEADLINE_PASSED)
         else:
-            result = await self._deliver_safely(item)
+            try:
+                result = await self._deliver_safely(item)
+            finally:
+                # At once: the 30th send after this one may leave a second after its answer (pacing.py says why).
+                self.pacer.answered(send)
         if result.status is Delivery.SENT:
             self._failures = 0
             self._successes += 1
