@@ -58,8 +58,9 @@ from bot.storage.backup import (
 from bot.storage.broadcasts import is_broadcast_row
 from bot.storage.db import Database, first_row, utc_text
 from bot.storage.health import PROCESSOR, beat, channel_beat
+from bot.storage.periods import StoredPeriod, current_row, stored_periods
 from bot.storage.roster import Asker, Role, Roster, RosterCache, find_asker
-from kkrcore.models import Dataset
+from kkrcore.models import Dataset, MeetingKind
 
 log = logging.getLogger(__name__)
 
@@ -179,12 +180,56 @@ class Conversation:
         router: Router | None = None,
     ) -> None:
         self.db = db
-        self.dataset = dataset
+        # The data file the bot was started with: the first period's, until a loaded period begins (R-PER-1).
+        self.first_dataset = dataset
+        self.periods: tuple[StoredPeriod, ...] = ()
+        self._periods_version: int | None = None
+        self._merged: dict[str, Dataset] = {}
         self.settings = settings
         self.clock = clock
         self.router: Router = router or AccountRouter(email=settings.email_enabled)
         self._after_commit: list[Callable[[], None]] = []
         self._rosters = RosterCache()
+
+    @property
+    def dataset(self) -> Dataset:
+        """The current period's data, by the clock (R-PER-1)."""
+        return self.dataset_at(self.clock())
+
+    def dataset_at(self, now: datetime) -> Dataset:
+        """The data of the period current at `now`, with the plans of the periods before it in front of its own, so
+        the meetings of earlier periods keep their minutes and history."""
+        row = current_row(self.periods, now)
+        if row is None:
+            return self.first_dataset
+        if row.name not in self._merged:
+            self._merged[row.name] = self._with_history(row)
+        return self._merged[row.name]
+
+    def _with_history(self, row: StoredPeriod) -> Dataset:
+        meetings = list(self.first_dataset.meetings)
+        for period in self.periods:
+            if period.constituent.start <= row.constituent.start:
+                start = period.constituent.start
+                meetings = [*(m for m in meetings if m.start < start), *period.dataset.meetings]
+        return row.dataset.model_copy(update={"meetings": meetings})
+
+    def opened_at(self, now: datetime) -> frozenset[str]:
+        """The ids of the constituent meetings whose period's data the bot holds and acts on at `now`: the first
+        period's, and each loaded period's once it has begun."""
+        first = [m.id for m in self.first_dataset.meetings if m.kind is MeetingKind.CONSTITUENT][:1]
+        return frozenset([*first, *(p.constituent.id for p in self.periods if p.current_at(now))])
+
+    async def refresh_periods(self, conn: aiosqlite.Connection, version: int | None = None) -> None:
+        """Reads the stored periods again when the roster's version changed (a period's load or crossing counts as
+        a roster change, migration 23), from any process."""
+        if version is None:
+            row = await first_row(conn, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'roster_version'")
+            version = row[0] if row else None
+        if version is None or version != self._periods_version:
+            self.periods = await stored_periods(conn)
+            self._merged = {}
+            self._periods_version = version
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Outbox workers register here to be woken when there is something new to send."""
@@ -245,6 +290,7 @@ class Conversation:
     async def _turn(self, conn: aiosqlite.Connection, request: Request) -> Turn:
         """The turn for a request: who asks, in their language, with the roster's version read with them."""
         request, asker, _ = await self._asker(conn, request)
+        await self.refresh_periods(conn, asker.roster_version)
         return Turn(
             conn=conn,
             request=request,
@@ -294,6 +340,7 @@ class Conversation:
     async def tick(self) -> None:
         """Reminders, escalations and retention; channels call this every `TICK_SECONDS`."""
         async with self.db.transaction() as conn:
+            await self.refresh_periods(conn)
             turn = self._system_turn(conn, "tick")
             for use_case in SCHEDULED:
                 await use_case(turn)

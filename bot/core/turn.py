@@ -39,7 +39,13 @@ class Turn:
 
     @property
     def dataset(self) -> Dataset:
-        return self.conversation.dataset
+        """The data of the period current at this turn's clock (R-PER-1)."""
+        return self.conversation.dataset_at(self.now)
+
+    @property
+    def opened(self) -> frozenset[str]:
+        """The constituent meetings whose period's data the bot holds and acts on (`bot.core.usecases.period`)."""
+        return self.conversation.opened_at(self.now)
 
     @property
     def settings(self) -> Settings:

@@ -166,7 +166,7 @@ async def absent_case(turn: Turn) -> None:
 async def absence_choices(turn: Turn) -> list[Meeting]:
     """The meetings a member can report absence for: coming (not cancelled), and of this council."""
     meetings = await turn.meetings()
-    return [m for m in upcoming_meetings(meetings, turn.now) if in_loaded_period(m, meetings)]
+    return [m for m in upcoming_meetings(meetings, turn.now) if in_loaded_period(m, meetings, turn.opened)]
 
 
 async def _offer_meetings(turn: Turn, start: int = 0) -> None:
@@ -213,7 +213,7 @@ async def _requested_meeting(turn: Turn) -> tuple[Meeting, tuple[str, ...]] | No
             buttons=meeting_choices(turn, "absent", choices),
         )
         return None
-    if not in_loaded_period(meeting, await turn.meetings()):
+    if not in_loaded_period(meeting, await turn.meetings(), turn.opened):
         turn.reply(
             _(
                 "The constituent meeting {when} is the next council's first meeting, after the municipal "
@@ -588,7 +588,7 @@ async def show_attendance_from_notices(turn: Turn, meeting: Meeting) -> None:
     """/fremmoede for a meeting without an attendance of record: the notices and answers, and what they let
     expect."""
     _ = turn._
-    if not in_loaded_period(meeting, await turn.meetings()):  # R-PER-1: not today's members' meeting
+    if not in_loaded_period(meeting, await turn.meetings(), turn.opened):  # R-PER-1: not today's members' meeting
         turn.reply(
             _(
                 "The constituent meeting {when} is the next council's first meeting, after the municipal "

@@ -168,7 +168,7 @@ async def period_chair_case(turn: Turn, meeting: Meeting, meetings: Sequence[Mee
             lines.append(_("Record them: {command} {record} CHAIR-ID VICE-CHAIR-ID", command=turn.command("chair"),
                            record=RECORD[0] if _.language == "da" else RECORD[1]))  # fmt: skip
         lines += ["", computed_text(result, alliances, _)]
-    coming = next_period_meeting(meetings)
+    coming = next_period_meeting(meetings, turn.opened)
     if coming is not None:
         lines += ["", next_period_refusal(coming, _)]
     turn.reply(

@@ -83,7 +83,7 @@ def next_constituent_meeting(meetings: Sequence[Meeting], now: datetime) -> Meet
 async def constituent_meeting_or_say_none(turn: Turn) -> Meeting | None:
     """The constituent meeting of the period the bot holds (R-PER-1), which the valgforbund and the chair election
     are for; without one, the person is told."""
-    meeting = period_constituent_meeting(await turn.meetings())
+    meeting = period_constituent_meeting(await turn.meetings(), turn.opened)
     if meeting is None:
         turn.reply(
             turn._("There is no constituent meeting in this period's plan."),
@@ -135,7 +135,7 @@ async def _held(turn: Turn, meeting: Meeting, *, refused: bool) -> None:
         if approved
         else _("No approved valgforbund is recorded in the bot.")
     )
-    coming = next_period_meeting(await turn.meetings())
+    coming = next_period_meeting(await turn.meetings(), turn.opened)
     if coming is not None:
         lines += ["", next_period_refusal(coming, _)]
     turn.reply("\n".join(lines), title=_("Valgforbund"), buttons=[[turn.button(_("Chair election"), "chair")]])

@@ -223,7 +223,7 @@ async def show_meeting(turn: Turn, meeting: Meeting, title: str, *, exclude: str
         and turn.person.role is Role.MEMBER
         and meeting.start > turn.now
         and not meeting.cancelled
-        and in_loaded_period(meeting, await turn.meetings())  # the next council's members are elected there
+        and in_loaded_period(meeting, await turn.meetings(), turn.opened)  # R-PER-1: the next council's members
     ):
         buttons.append([turn.button(_("Report absence"), f"absent {meeting.id}")])
     buttons.extend(answer_buttons(a, _) for a in standing.covering.get(meeting.id, []) if a.answer is None)

@@ -6,43 +6,46 @@ belongs to the next council: its valgforbund, its chair election and its members
 votes and on the members elected there, not on today's council. So everything about it is refused, with the
 reason, until the next period's data is loaded.
 
-`in_loaded_period` is the hook for that loading (issue 24): today it says "every meeting but the next
-council's constituent meeting"; once periods are stored, it answers from them, and every caller follows.
+`in_loaded_period` is the hook for that loading (issue 24): `opened` names the constituent meetings whose period's
+data the bot holds and acts on (`Turn.opened`: the period it was started with, and each period loaded with
+`kkrbot period load` once its constituent meeting has started, bot/storage/periods.py), and every caller follows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from bot.i18n import Translator
 from kkrcore.days import municipal_election_date
-from kkrcore.meetings import of_next_council
 from kkrcore.models import Meeting, MeetingKind
 
 PERIOD_YEARS = 4
 """R-DAY-2: a municipal election every four years; a council period runs from one constituent meeting to the next."""
 
 
-def in_loaded_period(meeting: Meeting, meetings: Sequence[Meeting]) -> bool:
+def opening_of(meeting: Meeting, meetings: Sequence[Meeting]) -> Meeting | None:
+    """The constituent meeting that opens the period `meeting` belongs to: the last one at or before it (itself,
+    for a constituent meeting), or None for a meeting before the plan's first constituent meeting."""
+    openings = [m for m in meetings if m.kind is MeetingKind.CONSTITUENT and m.start <= meeting.start]
+    return meeting if meeting.kind is MeetingKind.CONSTITUENT else max(openings, key=lambda m: m.start, default=None)
+
+
+def in_loaded_period(meeting: Meeting, meetings: Sequence[Meeting], opened: Collection[str]) -> bool:
     """R-PER-1: whether the bot holds the data of the period `meeting` belongs to (its votes and members)."""
-    return not of_next_council(meeting, meetings)
+    opening = opening_of(meeting, meetings)
+    return opening is None or opening.id in opened
 
 
-def period_constituent_meeting(meetings: Sequence[Meeting]) -> Meeting | None:
-    """The constituent meeting that opened (or, before it, opens) the period whose data the bot holds."""
-    return next(
-        (
-            m
-            for m in sorted(meetings, key=lambda m: m.start)
-            if m.kind is MeetingKind.CONSTITUENT and in_loaded_period(m, meetings)
-        ),
-        None,
-    )
+def period_constituent_meeting(meetings: Sequence[Meeting], opened: Collection[str]) -> Meeting | None:
+    """The constituent meeting that opened (or, before it, opens) the period whose data the bot acts on: the
+    latest one it holds."""
+    held = [m for m in meetings if m.kind is MeetingKind.CONSTITUENT and m.id in opened]
+    return max(held, key=lambda m: m.start, default=None)
 
 
-def next_period_meeting(meetings: Sequence[Meeting]) -> Meeting | None:
+def next_period_meeting(meetings: Sequence[Meeting], opened: Collection[str]) -> Meeting | None:
     """The first meeting of a period whose data is not loaded (the next constituent meeting), if the plan has one."""
-    return next((m for m in sorted(meetings, key=lambda m: m.start) if not in_loaded_period(m, meetings)), None)
+    return next((m for m in sorted(meetings, key=lambda m: m.start) if not in_loaded_period(m, meetings, opened)), None)
 
 
 def period_name(constituent: Meeting) -> str:

@@ -9,13 +9,14 @@ from datetime import timedelta
 from bot.core.turn import Turn, display_name
 from bot.core.usecases.absence_notices import contact, has_started, where
 from bot.core.usecases.meetings import meeting_when
+from bot.core.usecases.period import in_loaded_period
 from bot.delivery.message import Button, Message
 from bot.delivery.outbox import Lane
 from bot.delivery.retention import forget_old_contents
 from bot.i18n import Translator
 from bot.storage.absences import Answer, active_absences_for, claim_reminder, mark_escalated, unanswered_absences
 from bot.storage.roster import Person
-from kkrcore.meetings import of_next_council, upcoming_meetings
+from kkrcore.meetings import upcoming_meetings
 from kkrcore.models import Meeting
 
 
@@ -29,7 +30,7 @@ async def send_reminders(turn: Turn) -> None:
     due = [
         m
         for m in upcoming_meetings(meetings, turn.now)
-        if m.start - lead <= turn.now and not of_next_council(m, meetings)
+        if m.start - lead <= turn.now and in_loaded_period(m, meetings, turn.opened)
     ]
     if not due:
         return
