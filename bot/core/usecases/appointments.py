@@ -51,6 +51,14 @@ async def nomination_case(turn: Turn) -> None:
     if args and args[0].lower() in BOARD:
         await create_board_fora(turn)
         return
+    timeline = turn.dataset.erhvervshus
+    if timeline is None:  # a next period's data file, written before the board's timeline is known
+        turn.reply(
+            _("The timeline of Erhvervshus Nordjylland's board is not in this period's data, so the bot cannot "
+              "record or judge nominations for it. Nothing was recorded."),
+            buttons=buttons,
+        )  # fmt: skip
+        return
     waiting_for = await nominations_not_yet_requested(turn)
     if args and waiting_for is not None:
         turn.reply(
@@ -69,7 +77,7 @@ async def nomination_case(turn: Turn) -> None:
             turn.reply(usage, buttons=buttons)
             return
         category, gender = CATEGORIES[args[1].lower()], GENDERS[args[2].lower()]
-        deadline = turn.dataset.erhvervshus.nominations_deadline
+        deadline = timeline.nominations_deadline
         late = local_today(turn) > deadline
         await store.add_nomination(
             turn.conn, args[0], category.value, gender.value, " ".join(args[3:]), turn.now, late=late
@@ -111,7 +119,6 @@ async def nomination_case(turn: Turn) -> None:
                    category=name, nominated=counts[category])
             )  # fmt: skip
     lines += ["", _("The KKR's own seats on the board:"), *await board_lines(turn), ""]
-    timeline = turn.dataset.erhvervshus
     constituent = await nominations_not_yet_requested(turn)
     if constituent is not None and phase(local_today(turn), timeline) is Phase.NEW_BOARD:
         lines.append(
@@ -144,6 +151,8 @@ async def nominations_not_yet_requested(turn: Turn) -> date | None:
     """The day of the constituent meeting after which the board's nominations are requested, while it is ahead
     (R-EHUS-3, kkrcore's phase); None when nominations can be recorded."""
     timeline = turn.dataset.erhvervshus
+    if timeline is None:
+        return None
     current = phase(local_today(turn), timeline)
     if current is Phase.CRITERIA:
         return timeline.criteria_meeting
@@ -174,8 +183,11 @@ async def body_findings(turn: Turn, body: str) -> list[str]:
 
 
 async def remind_erhvervshus(turn: Turn) -> None:
-    """R-EHUS-3: the secretariat is reminded `reminder_days` before each date of the timeline, once each."""
+    """R-EHUS-3: the secretariat is reminded `reminder_days` before each date of the timeline, once each (none
+    when the period's data has no timeline)."""
     timeline = turn.dataset.erhvervshus
+    if timeline is None:
+        return  # not in this period's data: nothing to remind of
     today = turn.now.astimezone(turn.settings.tz).date()
     lead = timedelta(days=turn.settings.reminder_days)
     deadlines: list[tuple[str, date]] = [
