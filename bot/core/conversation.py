@@ -28,6 +28,7 @@ from bot.core.usecases import (
     chair_record,
     channel_choice,
     composition,
+    crossing,
     departures,
     elections,
     fora,
@@ -98,6 +99,7 @@ USE_CASES: Mapping[str, UseCase] = {
 
 # What runs on every tick of the clock, in this order.
 SCHEDULED: tuple[UseCase, ...] = (
+    crossing.cross_into_period,  # first: the rest of the tick works for the period that has begun
     scheduled.send_reminders,
     scheduled.escalate_unanswered,
     absence_notices.tell_changed_answers,

@@ -1,0 +1,98 @@
+"""End to end, through the real Application and the fake Bot API with the clock set: the next council period is
+loaded in December 2029 (`kkrbot period load`, dry run first) and the bot crosses into it when the constituent meeting
+of 25 January 2030 starts (R-PER-1). The example files are invented (bot/data/next_period_example*): Hjørring's
+mayor lost the election, so she is not in the new roster (R-MEM-1, R-MEM-5).
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime
+from pathlib import Path
+
+from bot.exports import minutes_export
+from bot.period_cli import load_period
+from tests.conftest import COPENHAGEN, RunningBot
+from tests.test_elections_e2e import stored, text
+
+DATA = Path(__file__).resolve().parent.parent / "bot" / "data"
+NEXT_PERIOD = DATA / "next_period_example.json"
+NEXT_ROSTER = DATA / "next_period_example_roster.csv"
+
+SECRETARY = 2401
+CONTINUING = 2402  # aalborg-borgmester, re-elected
+LOST = 2403  # hjoerring-borgmester, lost the election of 20 November 2029
+
+DECEMBER_2029 = datetime(2029, 12, 3, 10, 0, tzinfo=COPENHAGEN)
+MEETING_STARTED = datetime(2030, 1, 25, 10, 1, tzinfo=COPENHAGEN)
+
+
+async def load(kkrbot: RunningBot, *, dry_run: bool, roster: Path = NEXT_ROSTER) -> str:
+    args = argparse.Namespace(data=NEXT_PERIOD, roster=roster, dry_run=dry_run, force=False, json=False)
+    return await load_period(kkrbot.settings, args, kkrbot.clock())
+
+
+async def setup(kkrbot: RunningBot) -> None:
+    kkrbot.clock.now = DECEMBER_2029
+    await kkrbot.bind(SECRETARY, "sekretariat-1")
+    await kkrbot.bind(CONTINUING, "aalborg-borgmester")
+    await kkrbot.bind(LOST, "hjoerring-borgmester")
+
+
+async def test_r_per_1_the_dry_run_shows_the_new_council_and_stores_nothing_the_load_stores_it(
+    kkrbot: RunningBot,
+) -> None:
+    await setup(kkrbot)
+
+    preview = await load(kkrbot, dry_run=True)
+
+    assert preview.startswith("dry run, nothing stored: period 2030-2034")
+    assert "computed from the votes of 20.11.2029" in preview
+    assert "hjoerring-borgmester-2030 (Gitte Nyvalgsen, mayor of Hjørring)" in preview
+    assert "told goodbye): hjoerring-borgmester (Frida Testrup)" in preview
+    assert await stored(kkrbot, "SELECT * FROM periods") == []
+
+    loaded = await load(kkrbot, dry_run=False)
+    again = await load(kkrbot, dry_run=False)
+
+    assert loaded.startswith("period 2030-2034 loaded")
+    assert again.startswith("period 2030-2034 loaded again (the earlier load is replaced)")
+    assert [tuple(r) for r in await stored(kkrbot, "SELECT name, constituent_id, crossed_at FROM periods")] == [
+        ("2030-2034", "2030-01-25", None)
+    ]
+
+
+async def test_r_per_1_r_mem_5_when_the_constituent_meeting_starts_the_new_period_is_current_and_the_leavers_go(
+    kkrbot: RunningBot,
+) -> None:
+    await setup(kkrbot)
+    minutes_2027 = await minutes_export(
+        kkrbot.conversation.db, kkrbot.conversation.dataset, kkrbot.settings, "12.02.2027", "md", kkrbot.clock()
+    )
+    await load(kkrbot, dry_run=False)
+    before = text(await kkrbot.ask(CONTINUING, "/naeste"))
+    assert "25. januar 2030" in before  # the old plan still ends with the constituent meeting
+
+    kkrbot.clock.now = MEETING_STARTED
+    told = len(kkrbot.tg.sent_to(LOST))
+    await kkrbot.conversation.tick()
+    goodbye = (await kkrbot.tg.wait_for_messages(LOST, told + 1))[-1]
+    await kkrbot.conversation.tick()  # a second tick (or a restart) crosses nothing twice
+
+    assert "du er ikke med i det nye råd for 2030–2034" in text(goodbye)
+    assert "hjoerring-borgmester" in {
+        r[0] for r in await stored(kkrbot, "SELECT id FROM persons WHERE archived_at IS NOT NULL")
+    }
+    assert await stored(kkrbot, "SELECT * FROM accounts WHERE person_id = 'hjoerring-borgmester'") == []
+    assert "Farvel" not in text(await kkrbot.ask(LOST, "/naeste"))  # an unbound account learns nothing
+    assert len(kkrbot.tg.sent_to(LOST)) == told + 2  # the goodbye once, and the answer to /naeste
+    after = text(await kkrbot.ask(CONTINUING, "/naeste"))
+    assert "22. marts 2030" in after  # the new period's plan: its binding stayed
+    secretariat = [text(m) for m in kkrbot.tg.sent_to(SECRETARY)]
+    assert any("Valgperioden 2030–2034 er begyndt" in m for m in secretariat)
+    assert (
+        await minutes_export(
+            kkrbot.conversation.db, kkrbot.conversation.dataset, kkrbot.settings, "12.02.2027", "md", kkrbot.clock()
+        )
+        == minutes_2027
+    )
