@@ -94,6 +94,23 @@ class Reason(StrEnum):
     AFTER_NEXT_CONSTITUENT = "after_next_constituent"
     CONSTITUENT_TOO_LATE = "constituent_too_late"
 
+    # Periods: a next period's data against the current one, and the crossing (R-PER-1, R-MEM-1, R-MEM-5)
+    REGION_DIFFERS = "region_differs"
+    TIMEZONE_DIFFERS = "timezone_differs"
+    PERIOD_DOES_NOT_FOLLOW = "period_does_not_follow"
+    ELECTION_DATE_MISMATCH = "election_date_mismatch"
+    NO_CONSTITUENT_MEETING = "no_constituent_meeting"
+    CONSTITUENT_BEFORE_PLAN_ENDS = "constituent_before_plan_ends"
+    CONSTITUENT_MOVED = "constituent_moved"
+    OLD_COUNCIL = "old_council"
+    MAYOR_OF_NEW_TERM = "mayor_of_new_term"
+    MAYOR_RE_ELECTED = "mayor_re_elected"
+    ELECTED_UNTIL_CONSTITUENT = "elected_until_constituent"
+    NEW_COUNCIL = "new_council"
+    DEPARTURE_RECORDED = "departure_recorded"
+    BECAME_MAYOR = "became_mayor"
+    NOT_IN_NEW_COUNCIL = "not_in_new_council"
+
     # Days (R-DAY-1..2)
     NOT_ELECTION_YEAR = "not_election_year"
     DATE_OUT_OF_RANGE = "date_out_of_range"

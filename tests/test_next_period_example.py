@@ -4,20 +4,24 @@ the very checks `kkrbot roster import` applies, against the composition computed
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import bot
-from bot.storage.roster import Role, load_roster_file, vice_mayor_of
+from bot.storage.roster import Person, Role, load_roster_file, vice_mayor_of
 from kkrcore.composition import CompositionInput, compute_composition
 from kkrcore.dataset import load_dataset
-from kkrcore.membership import substitute_structure
+from kkrcore.membership import Member, substitute_structure
 from kkrcore.models import MeetingKind
+from kkrcore.periods import constituent_meeting, council_at, term_start_at
+from kkrcore.reasons import Reason
 
 DATA = Path(bot.__file__).parent / "data"
 NEXT_DATA = DATA / "next_period_example.json"
 NEXT_ROSTER = DATA / "next_period_example_roster.csv"
 OLD_ROSTER = DATA / "example_roster.yaml"
+TERM_BEGINS = datetime(2030, 1, 1, tzinfo=ZoneInfo("Europe/Copenhagen"))
 
 
 def test_r_day_2_r_per_1_the_example_is_the_2030_2034_period_elected_on_20_november_2029() -> None:
@@ -78,3 +82,42 @@ def test_r_mem_1_r_mem_5_the_example_roster_continues_some_people_and_replaces_a
         convener.municipality,
         convener.party,
     )
+
+
+def members(people: list[Person]) -> list[Member]:
+    """The roster's members as kkrcore sees them, each mayor with the municipality's ranked viceborgmestre."""
+    ranked = sorted((p for p in people if p.vice_mayor_rank), key=lambda p: p.vice_mayor_rank or 0)
+    return [
+        Member(
+            person_id=p.id,
+            municipality=p.municipality or "",
+            party=p.party or "",
+            mayor=p.mayor,
+            personal_substitute=p.substitute_id,
+            vice_mayors=tuple(v.id for v in ranked if v.municipality == p.municipality) if p.mayor else (),
+        )
+        for p in people
+        if p.role is Role.MEMBER
+    ]
+
+
+def test_r_mem_1_r_mem_5_the_example_crossing_on_1_january_2030() -> None:
+    nxt = load_dataset(NEXT_DATA)
+    zone = ZoneInfo(nxt.timezone)
+    old = members(load_roster_file(OLD_ROSTER, load_dataset()))
+    new = members(load_roster_file(NEXT_ROSTER, nxt))
+    opening = constituent_meeting(nxt).meeting.start
+    term = term_start_at(nxt.election_date, zone)
+    assert term == TERM_BEGINS
+    council = council_at(old, new, term, term_begins=term, constituent_start=opening, departed=("a-medlem-3",))
+    assert "hjoerring-borgmester" not in council.member_ids  # the V mayor who lost (R-MEM-5)
+    new_mayor = council.seat_of("hjoerring-borgmester-2030")
+    assert new_mayor is not None
+    assert new_mayor.substitute.person_id == "hjoerring-viceborgmester-2030"  # R-MEM-2
+    assert "a-medlem-3" not in council.member_ids  # recorded as departed
+    assert "o-medlem-1" in council.member_ids  # elected for 2026-2030: until the constituent meeting
+    assert ("f-medlem-2", Reason.BECAME_MAYOR) in [(d.person_id, d.reason) for d in council.vacated]
+    assert sum(seat.member.mayor for seat in council.seats) == 11
+    assert not council.problems
+    after = council_at(old, new, opening, term_begins=TERM_BEGINS, constituent_start=opening)
+    assert after.member_ids == {m.person_id for m in new}
