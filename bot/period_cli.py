@@ -20,16 +20,17 @@ from bot.app import open_conversation, utc_now
 from bot.cli_grammar import add_json, dump_json
 from bot.config import Settings
 from bot.storage.composition_lots import composition_with_lots
+from bot.storage.meeting_changes import plan
 from bot.storage.periods import PeriodError, store_next_period
 from bot.storage.roster import Person, Role, RosterError, all_people, import_refusal, load_roster_file, vice_mayor_of
 from kkrcore.composition import Composition
 from kkrcore.dataset import load_model
 from kkrcore.draw import TieUnresolved
 from kkrcore.models import Dataset
-from kkrcore.reasons import InvalidInput, Reason
+from kkrcore.periods import check_next_period, constituent_meeting, describe_problem
 
 PERIOD_JSON = (
-    '{"period", "stored", "replaced", "composition": {PARTY: {"mayors", "supplementary", "total"}}, '
+    '{"period", "stored", "replaced", "notices", "composition": {PARTY: {"mayors", "supplementary", "total"}}, '
     '"members": [{"id", "name", "party", "municipality", "mayor", "substitute_id"}], '
     '"continuing", "new", "leaving", "renamed": [{"id", "was", "now"}]}'
 )
@@ -74,15 +75,6 @@ def changes(current: Sequence[Person], incoming: Sequence[Person]) -> Changes:
     )
 
 
-def check_next_period(current: Dataset, candidate: Dataset) -> None:
-    """STAND-IN for kkrcore.periods.check_next_period (engineer 24a), removed when theirs is merged: the candidate
-    is the period after `current` (R-DAY-2, R-PER-1)."""
-    from kkrcore.days import municipal_election_date
-
-    if candidate.election_date != municipal_election_date(current.election_date.year + 4):
-        raise InvalidInput(Reason.UNKNOWN_PARTY, f"elected {candidate.election_date}, not at the next election")
-
-
 def next_composition(dataset: Dataset) -> Composition:
     try:
         return composition_with_lots(dataset, ())
@@ -99,10 +91,12 @@ async def load_period(settings: Settings, args: argparse.Namespace, now: datetim
     conversation = await open_conversation(settings)
     try:
         now = now or utc_now()
-        try:
-            check_next_period(conversation.dataset_at(now), dataset)
-        except InvalidInput as exc:
-            raise PeriodError(f"{args.data.name}: not the next period: {exc.detail or exc.reason}") from None
+        async with conversation.db.read() as conn:
+            current_plan = await plan(conn, conversation.dataset_at(now))
+        problems = check_next_period(conversation.dataset_at(now), dataset, current_plan)
+        if blocking := [p for p in problems if p.blocking]:
+            raise PeriodError(f"{describe_problem(args.data.name, blocking[0])} (not the next period; nothing stored)")
+        notices = [describe_problem(args.data.name, p) for p in problems]
         composition = next_composition(dataset)
         people = load_roster_file(args.roster, dataset, composition=composition, force=args.force)
         refusal = import_refusal((), people, composition.size, force=args.force)
@@ -117,8 +111,9 @@ async def load_period(settings: Settings, args: argparse.Namespace, now: datetim
         await conversation.db.close()
     found = changes(current, people)
     if args.json:
-        return dump_json(as_json(dataset, composition, people, found, stored=not args.dry_run, replaced=replaced))
-    return report(dataset, composition, people, found, dry_run=args.dry_run, replaced=replaced)
+        shown = as_json(dataset, composition, people, found, stored=not args.dry_run, replaced=replaced)
+        return dump_json(shown | {"notices": notices})
+    return "\n".join([*notices, report(dataset, composition, people, found, dry_run=args.dry_run, replaced=replaced)])
 
 
 def _names(people: Sequence[Person]) -> str:
@@ -138,16 +133,16 @@ def report(
     dataset: Dataset, composition: Composition, people: Sequence[Person], found: Changes, *, dry_run: bool,
     replaced: bool,
 ) -> str:  # fmt: skip
-    opening = next(m for m in sorted(dataset.meetings, key=lambda m: m.start) if m.kind.value == "constituent")
+    opening = constituent_meeting(dataset)
     head = (
         f"dry run, nothing stored: period {dataset.period} would be loaded"
         if dry_run
         else f"period {dataset.period} {'loaded again (the earlier load is replaced)' if replaced else 'loaded'}"
     )
     lines = [
-        f"{head}; its constituent meeting {opening.start:%d.%m.%Y %H:%M} opens it, convened by "
-        f"{dataset.longest_serving_mayor.name} ({dataset.longest_serving_mayor.municipality}), the longest-serving "
-        "mayor",
+        f"{head}; its constituent meeting {opening.meeting.start:%d.%m.%Y %H:%M} opens it, convened by "
+        f"{opening.convener.name} ({opening.convener.municipality}), the longest-serving mayor; valgforbund "
+        f"by {opening.valgforbund_deadline:%d.%m.%Y}",
         f"composition ({composition.size} seats, computed from the votes of {dataset.election_date:%d.%m.%Y}): "
         + ", ".join(
             f"{letter} {seats.total} ({seats.mayors} mayors)" for letter, seats in sorted(composition.parties.items())

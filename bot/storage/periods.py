@@ -30,7 +30,9 @@ import aiosqlite
 
 from bot.storage.db import first_row, from_utc_text, rows, utc_text
 from bot.storage.roster import Person
-from kkrcore.models import Dataset, Meeting, MeetingKind
+from kkrcore.models import Dataset, Meeting
+from kkrcore.periods import current_period
+from kkrcore.periods import opening_meeting as kkrcore_opening
 
 
 class PeriodError(ValueError):
@@ -54,11 +56,11 @@ class StoredPeriod:
 
 
 def opening_meeting(dataset: Dataset) -> Meeting:
-    """The constituent meeting that opens a period's plan (R-MEET-2): the plan's first constituent meeting."""
-    for meeting in sorted(dataset.meetings, key=lambda m: m.start):
-        if meeting.kind is MeetingKind.CONSTITUENT:
-            return meeting
-    raise PeriodError(f"{dataset.period}: the plan has no constituent meeting to open the period")
+    """The constituent meeting that opens a period's plan (kkrcore.periods), which a stored period must have."""
+    opening = kkrcore_opening(dataset)
+    if opening is None:
+        raise PeriodError(f"{dataset.period}: the plan has no constituent meeting to open the period")
+    return opening
 
 
 async def stored_periods(conn: aiosqlite.Connection) -> tuple[StoredPeriod, ...]:
@@ -85,8 +87,8 @@ async def stored_periods(conn: aiosqlite.Connection) -> tuple[StoredPeriod, ...]
 def current_row(periods: Sequence[StoredPeriod], now: datetime) -> StoredPeriod | None:
     """R-PER-1: the stored period whose constituent meeting started last, or None while the first one given to
     the bot is current."""
-    begun = [p for p in periods if p.current_at(now)]
-    return max(begun, key=lambda p: p.constituent.start) if begun else None
+    name = current_period({p.name: p.constituent.start for p in periods}, now)
+    return next((p for p in periods if p.name == name), None)
 
 
 def next_row(periods: Sequence[StoredPeriod], now: datetime) -> StoredPeriod | None:
