@@ -125,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     invite = commands.add_parser("invite", help="single-use invite links: PERSON-ID<TAB>LINK")
     who = invite.add_mutually_exclusive_group(required=True)
     who.add_argument("person_id", nargs="?")
-    who.add_argument("--all", action="store_true", help="everyone not yet bound")
+    who.add_argument("--all", action="store_true", help="everyone not yet bound (new people of a loaded period too)")
     invite.add_argument(
         "--channel", choices=("telegram", "teams"), default="telegram", help="whose deep link (default telegram)"
     )
@@ -276,9 +276,9 @@ async def invites(
             roster = await Roster.load(conn)
             bound = await bound_people(conn, channel)
             if everyone:
-                people = [p for p in roster.people if p.id not in bound]
-            elif person_id in roster.by_id:
-                people = [roster.by_id[person_id]]
+                people = [p for p in roster.invitable if p.id not in bound]
+            elif person_id in (invitable := {p.id: p for p in roster.invitable}):
+                people = [invitable[person_id]]
             else:
                 raise UsageError(f"no person with id {person_id!r} in the roster (see: kkrbot roster list)")
             links = await issue_invites(

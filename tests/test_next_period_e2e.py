@@ -10,6 +10,7 @@ import argparse
 from datetime import datetime
 from pathlib import Path
 
+from bot.cli import invites
 from bot.exports import minutes_export
 from bot.period_cli import load_period
 from tests.conftest import COPENHAGEN, RunningBot
@@ -22,6 +23,7 @@ NEXT_ROSTER = DATA / "next_period_example_roster.csv"
 SECRETARY = 2401
 CONTINUING = 2402  # aalborg-borgmester, re-elected
 LOST = 2403  # hjoerring-borgmester, lost the election of 20 November 2029
+NEW_MAYOR = 2404  # hjoerring-borgmester-2030, new
 
 DECEMBER_2029 = datetime(2029, 12, 3, 10, 0, tzinfo=COPENHAGEN)
 MEETING_STARTED = datetime(2030, 1, 25, 10, 1, tzinfo=COPENHAGEN)
@@ -96,3 +98,21 @@ async def test_r_per_1_r_mem_5_when_the_constituent_meeting_starts_the_new_perio
         )
         == minutes_2027
     )
+
+
+async def test_r_per_1_the_new_people_are_invited_and_can_bind_before_the_meeting_but_join_the_roster_only_then(
+    kkrbot: RunningBot,
+) -> None:
+    await setup(kkrbot)
+    await load(kkrbot, dry_run=False)
+
+    links = await invites(kkrbot.settings, None, True)
+    welcome = text(await kkrbot.bind(NEW_MAYOR, "hjoerring-borgmester-2030"))
+
+    invited = {line.split("\t")[0] for line in links.splitlines()}
+    assert {"hjoerring-borgmester-2030", "a-medlem-2030-1", "o-stedfortraeder-2030-1"} <= invited
+    assert "aalborg-borgmester" not in invited  # bound already
+    assert "Gitte Nyvalgsen" in welcome
+    current = {r[0] for r in await stored(kkrbot, "SELECT id FROM persons WHERE joins_period IS NULL")}
+    assert "hjoerring-borgmester-2030" not in current
+    assert "hjoerring-borgmester" in current  # R-MEM-5: she leaves with the crossing, not with the load

@@ -539,8 +539,11 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 23 (issue 24): the council periods the bot has been given beyond the bundled one: each period's data file and
     # roster, as loaded with `kkrbot period load` (bot/storage/periods.py). A change counts as a roster change
-    # (meta's roster_version), so a running bot reads the periods again with the roster.
+    # (meta's roster_version), so a running bot reads the periods again with the roster. A person new in a loaded
+    # period is in `persons` before it begins, marked with the period (`joins_period`), so they can be invited
+    # and act for the new council; they join the roster at the crossing.
     """
+    ALTER TABLE persons ADD COLUMN joins_period TEXT;
     CREATE TABLE periods (
         name TEXT PRIMARY KEY,
         dataset TEXT NOT NULL,

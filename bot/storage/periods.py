@@ -8,9 +8,10 @@ last: it is picked from the clock (`current_row`), never from a switch someone m
 What belongs to a period, and how:
 - its data file (votes, municipalities, mayors, the plan of meetings) and its roster: explicitly, a row here (the
   period the bot started with: the data file it is given and `persons`);
-- people: `persons` holds the roster of the current period; the next period's roster waits in its row here until
-  the crossing (`record_crossing`) carries it into `persons`; who does not continue is archived there (their
-  `archived_at`), so their absences and minutes lines stay;
+- people: `persons` holds the roster of the current period; the next period's roster is in its row here, and its
+  people who are not in the roster are in `persons` too, marked with the period (`joins_period`), so they can be
+  invited and act for the new council; the crossing (`record_crossing`) makes the next roster `persons`' roster;
+  who does not continue is archived there (their `archived_at`), so their absences and minutes lines stay;
 - meetings: through their date: a meeting belongs to the period of the last constituent meeting at or before it
   (`bot.core.usecases.period`); absences, agendas, attendance records, reminders and meeting changes through
   their meeting's id;
@@ -29,7 +30,7 @@ from datetime import datetime
 import aiosqlite
 
 from bot.storage.db import first_row, from_utc_text, rows, utc_text
-from bot.storage.roster import Person
+from bot.storage.roster import Person, stage_people
 from kkrcore.models import Dataset, Meeting
 from kkrcore.periods import current_period
 from kkrcore.periods import opening_meeting as kkrcore_opening
@@ -123,6 +124,7 @@ async def store_next_period(
             utc_text(now),
         ),
     )
+    await stage_people(conn, people, dataset.period, now)
     return replaced is not None
 
 
