@@ -91,9 +91,10 @@ async def load_period(settings: Settings, args: argparse.Namespace, now: datetim
     conversation = await open_conversation(settings)
     try:
         now = now or utc_now()
+        holding = conversation.dataset_at(now, with_next=False)  # a reload is checked as the first load was
         async with conversation.db.read() as conn:
-            current_plan = await plan(conn, conversation.dataset_at(now))
-        problems = check_next_period(conversation.dataset_at(now), dataset, current_plan)
+            current_plan = await plan(conn, holding)
+        problems = check_next_period(holding, dataset, current_plan)
         if blocking := [p for p in problems if p.blocking]:
             raise PeriodError(f"{describe_problem(args.data.name, blocking[0])} (not the next period; nothing stored)")
         notices = [describe_problem(args.data.name, p) for p in problems]

@@ -116,3 +116,63 @@ async def test_r_per_1_the_new_people_are_invited_and_can_bind_before_the_meetin
     current = {r[0] for r in await stored(kkrbot, "SELECT id FROM persons WHERE joins_period IS NULL")}
     assert "hjoerring-borgmester-2030" not in current
     assert "hjoerring-borgmester" in current  # R-MEM-5: she leaves with the crossing, not with the load
+
+
+NEW_MEMBER = 2405  # a-medlem-2030-1 (A), new
+NEW_SUBSTITUTE = 2406  # a-stedfortraeder-2030-1, her personal substitute
+NEW_O_MEMBER = 2407  # o-medlem-2030-1 (O), new
+BEFORE_THE_DEADLINE = datetime(2030, 1, 21, 9, 0, tzinfo=COPENHAGEN)  # Monday; the deadline is Tuesday 22 January
+AFTER_THE_DEADLINE = datetime(2030, 1, 23, 9, 0, tzinfo=COPENHAGEN)
+
+
+async def test_r_per_1_r_elec_4_the_new_council_notifies_valgforbund_reports_absence_and_sees_its_chair_election(
+    kkrbot: RunningBot,
+) -> None:
+    await setup(kkrbot)
+    await load(kkrbot, dry_run=False)
+    await kkrbot.bind(NEW_MEMBER, "a-medlem-2030-1")
+    await kkrbot.bind(NEW_SUBSTITUTE, "a-stedfortraeder-2030-1")
+    await kkrbot.bind(NEW_O_MEMBER, "o-medlem-2030-1")
+    kkrbot.clock.now = BEFORE_THE_DEADLINE
+
+    notified = text(await kkrbot.ask(NEW_MEMBER, "/valgforbund A+F"))
+    await kkrbot.tg.wait_for(lambda m: m.chat_id == SECRETARY and "valgforbundet A+F" in text(m))
+    by_mail = text(await kkrbot.ask(SECRETARY, "/valgforbund V+I"))
+    lost = text(await kkrbot.ask(LOST, "/valgforbund V+C"))
+
+    assert "tirsdag den 22. januar 2030" in notified
+    assert "Intet blev registreret" not in notified
+    assert "modtaget" in by_mail
+    assert "Kun medlemmer af KKR" in lost  # R-MEM-5: the mayor who lost is not in the council that meets
+    notices = [tuple(r) for r in await stored(kkrbot, "SELECT meeting_id, parties, notified_by FROM valgforbund")]
+    assert notices == [("2030-01-25", "A+F", "a-medlem-2030-1"), ("2030-01-25", "V+I", "sekretariat-1")]
+
+    await kkrbot.ask(SECRETARY, "/valgforbund godkend 2", count=2)  # the answer, and the notifier told
+    await kkrbot.ask(SECRETARY, "/valgforbund afvis 1")
+    preview = text(await kkrbot.ask(SECRETARY, "/formandsvalg"))
+    convener = text(await kkrbot.ask(NEW_MEMBER, "/formandsvalg"))
+
+    # R-ELEC-1: on the new votes A (28.5 %) beats V+I (20.8 + 6.3); on 2025's, V+I (23.1 + 4.9) beat A (27.6).
+    assert "Formandsposten: A\nNæstformandsposten: V+I" in preview
+    assert "Dorte Fiktivsen (eksempel) (Brønderslev)" in convener  # R-MEET-2: the new council's longest-serving
+
+    choose = await kkrbot.ask(NEW_MEMBER, "/afbud")
+    confirm = await kkrbot.press(NEW_MEMBER, choose, "fre. 25. jan. 2030")
+    recorded = text(await kkrbot.press(NEW_MEMBER, confirm, "Ja, meld afbud"))
+    alert = await kkrbot.tg.wait_for(lambda m: m.chat_id == NEW_SUBSTITUTE and "har meldt afbud" in text(m))
+    refused = text(await kkrbot.ask(LOST, "/afbud 2030-01-25 ok"))
+
+    assert "Dit afbud til fredag den 25. januar 2030" in recorded
+    assert "Inge Opdigtsgaard" in text(alert[0])
+    assert "ikke blandt dets medlemmer" in refused
+
+    kkrbot.clock.now = AFTER_THE_DEADLINE
+    late = text(await kkrbot.ask(NEW_O_MEMBER, "/valgforbund O+Æ"))
+
+    expected = text(await kkrbot.ask(SECRETARY, "/formandsvalg"))
+
+    assert "For sent" in late
+    assert "tirsdag den 22. januar 2030" in late
+    assert len(await stored(kkrbot, "SELECT * FROM valgforbund")) == 2
+    assert "Forventet, ikke valgt" in expected
+    assert "Formandsposten: A\nNæstformandsposten: V+I" in expected

@@ -59,7 +59,7 @@ from bot.storage.backup import (
 from bot.storage.broadcasts import is_broadcast_row
 from bot.storage.db import Database, first_row, utc_text
 from bot.storage.health import PROCESSOR, beat, channel_beat
-from bot.storage.periods import StoredPeriod, current_row, stored_periods
+from bot.storage.periods import StoredPeriod, current_row, next_row, stored_periods
 from bot.storage.roster import Asker, Role, Roster, RosterCache, find_asker
 from kkrcore.models import Dataset, MeetingKind
 
@@ -186,7 +186,8 @@ class Conversation:
         self.first_dataset = dataset
         self.periods: tuple[StoredPeriod, ...] = ()
         self._periods_version: int | None = None
-        self._merged: dict[str, Dataset] = {}
+        self._merged: dict[tuple[str | None, str | None], Dataset] = {}
+        self._councils: dict[str, Roster] = {}
         self.settings = settings
         self.clock = clock
         self.router: Router = router or AccountRouter(email=settings.email_enabled)
@@ -198,29 +199,38 @@ class Conversation:
         """The current period's data, by the clock (R-PER-1)."""
         return self.dataset_at(self.clock())
 
-    def dataset_at(self, now: datetime) -> Dataset:
-        """The data of the period current at `now`, with the plans of the periods before it in front of its own, so
-        the meetings of earlier periods keep their minutes and history."""
+    def dataset_at(self, now: datetime, *, with_next: bool = True) -> Dataset:
+        """The data of the period current at `now` (R-PER-1), its plan with the plans of the periods before it in
+        front, so earlier meetings keep their minutes, and (`with_next`) a loaded next period's plan after it: its
+        constituent meeting as the new data file has it, and its meetings as far as known."""
         row = current_row(self.periods, now)
-        if row is None:
-            return self.first_dataset
-        if row.name not in self._merged:
-            self._merged[row.name] = self._with_history(row)
-        return self._merged[row.name]
+        coming = next_row(self.periods, now) if with_next else None
+        key = (row.name if row else None, coming.name if coming else None)
+        if key not in self._merged:
+            meetings = list(self.first_dataset.meetings)
+            for period in self.periods:
+                if period is row or period is coming or period.constituent.start < (row or period).constituent.start:
+                    start = period.constituent.start
+                    meetings = [*(m for m in meetings if m.start < start), *period.dataset.meetings]
+            base = row.dataset if row else self.first_dataset
+            self._merged[key] = base.model_copy(update={"meetings": meetings}) if row or coming else base
+        return self._merged[key]
 
-    def _with_history(self, row: StoredPeriod) -> Dataset:
-        meetings = list(self.first_dataset.meetings)
-        for period in self.periods:
-            if period.constituent.start <= row.constituent.start:
-                start = period.constituent.start
-                meetings = [*(m for m in meetings if m.start < start), *period.dataset.meetings]
-        return row.dataset.model_copy(update={"meetings": meetings})
+    def next_period_at(self, now: datetime) -> StoredPeriod | None:
+        """The loaded period whose constituent meeting is still to come, if one is loaded."""
+        return next_row(self.periods, now)
+
+    def council_roster(self, period: StoredPeriod) -> Roster:
+        """A loaded period's roster, as its council: for its constituent meeting before the crossing."""
+        if period.name not in self._councils:
+            self._councils[period.name] = Roster(period.people)
+        return self._councils[period.name]
 
     def opened_at(self, now: datetime) -> frozenset[str]:
         """The ids of the constituent meetings whose period's data the bot holds and acts on at `now`: the first
-        period's, and each loaded period's once it has begun."""
+        period's, each loaded period's once it has begun, and a loaded next period's (its council acts for it)."""
         first = [m.id for m in self.first_dataset.meetings if m.kind is MeetingKind.CONSTITUENT][:1]
-        return frozenset([*first, *(p.constituent.id for p in self.periods if p.current_at(now))])
+        return frozenset([*first, *(p.constituent.id for p in self.periods)])
 
     async def refresh_periods(self, conn: aiosqlite.Connection, version: int | None = None) -> None:
         """Reads the stored periods again when the roster's version changed (a period's load or crossing counts as
@@ -231,6 +241,7 @@ class Conversation:
         if version is None or version != self._periods_version:
             self.periods = await stored_periods(conn)
             self._merged = {}
+            self._councils = {}
             self._periods_version = version
 
     def after_commit(self, callback: Callable[[], None]) -> None:

@@ -25,7 +25,7 @@ from bot.core.usecases.meetings import (
     meeting_on,
     meeting_when,
 )
-from bot.core.usecases.period import in_loaded_period
+from bot.core.usecases.period import council_for, in_loaded_period, opening_of, period_name
 from bot.core.usecases.seats import vacant_seats_line
 from bot.core.usecases.standing import answer_buttons, change_answer_button, standing_of, substitute_status
 from bot.delivery.message import Button, Message
@@ -67,7 +67,9 @@ def contact(person: Person, _: Translator) -> str:
 
 
 async def forecast(turn: Turn, meeting: Meeting) -> Quorum:
-    return await quorum_for(turn.conn, await turn.roster(), meeting, turn.dataset)
+    """The quorum forecast of the council that meets: a loaded next period's for its constituent meeting."""
+    council = await council_for(turn, meeting)
+    return await quorum_for(turn.conn, council.roster, meeting, council.dataset)
 
 
 async def quorum_for(conn: aiosqlite.Connection, roster: Roster, meeting: Meeting, dataset: Dataset) -> Quorum:
@@ -137,7 +139,20 @@ async def absent_case(turn: Turn) -> None:
             buttons=[[turn.button(_("Withdraw absence"), f"undo {existing.id}")]],
         )
         return
-    roster = await turn.roster()
+    roster = (await council_for(turn, meeting)).roster
+    seat = next((m for m in roster.members if m.id == member.id), None)
+    if seat is None:
+        turn.reply(
+            _(
+                "The meeting {when} is a meeting of the council of {period}, and you are not among its members, "
+                "so you cannot report absence for it.",
+                when=meeting_when(meeting, _),
+                period=period_name(opening_of(meeting, await turn.meetings()) or meeting),
+            ),
+            buttons=main_menu(turn),
+        )
+        return
+    member = seat  # as the council that meets has them (a member re-elected as mayor sits as mayor)
     substitute = roster.by_id.get(roster.substitute_of.get(member.id) or "")
     if step == "no":
         turn.reply(_("All right, no absence was reported."), buttons=main_menu(turn))
@@ -600,7 +615,7 @@ async def show_attendance_from_notices(turn: Turn, meeting: Meeting) -> None:
             buttons=main_menu(turn),
         )
         return
-    records = await absence_records(turn.conn, await turn.roster(), meeting)
+    records = await absence_records(turn.conn, (await council_for(turn, meeting)).roster, meeting)
     lines = []
     for record in records:
         member, substitute = record.member, record.substitute

@@ -14,10 +14,16 @@ data the bot holds and acts on (`Turn.opened`: the period it was started with, a
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.i18n import Translator
+from bot.storage.roster import Roster
 from kkrcore.days import municipal_election_date
-from kkrcore.models import Meeting, MeetingKind
+from kkrcore.models import Dataset, Meeting, MeetingKind
+
+if TYPE_CHECKING:
+    from bot.core.turn import Turn
 
 PERIOD_YEARS = 4
 """R-DAY-2: a municipal election every four years; a council period runs from one constituent meeting to the next."""
@@ -46,6 +52,27 @@ def period_constituent_meeting(meetings: Sequence[Meeting], opened: Collection[s
 def next_period_meeting(meetings: Sequence[Meeting], opened: Collection[str]) -> Meeting | None:
     """The first meeting of a period whose data is not loaded (the next constituent meeting), if the plan has one."""
     return next((m for m in sorted(meetings, key=lambda m: m.start) if not in_loaded_period(m, meetings, opened)), None)
+
+
+@dataclass(frozen=True)
+class Council:
+    """The council a meeting belongs to: its roster (members, substitutes, secretariat) and its data (votes,
+    composition). `incoming`: a loaded next period's council, for its constituent meeting before it starts."""
+
+    roster: Roster
+    dataset: Dataset
+    incoming: bool
+
+
+async def council_for(turn: Turn, meeting: Meeting) -> Council:
+    """R-PER-1: a loaded next period's constituent meeting (and its later meetings) belong to the new council, its
+    members and its votes; every other meeting to the council of the current period."""
+    coming = turn.conversation.next_period_at(turn.now)
+    if coming is not None:
+        opening = opening_of(meeting, await turn.meetings())
+        if opening is not None and opening.id == coming.constituent.id:
+            return Council(turn.conversation.council_roster(coming), coming.dataset, incoming=True)
+    return Council(await turn.roster(), turn.dataset, incoming=False)
 
 
 def period_name(constituent: Meeting) -> str:
