@@ -176,3 +176,23 @@ async def test_r_per_1_r_elec_4_the_new_council_notifies_valgforbund_reports_abs
     assert len(await stored(kkrbot, "SELECT * FROM valgforbund")) == 2
     assert "Forventet, ikke valgt" in expected
     assert "Formandsposten: A\nNæstformandsposten: V+I" in expected
+
+
+NEW_YEAR = datetime(2030, 1, 2, 9, 0, tzinfo=COPENHAGEN)
+
+
+async def test_r_mem_1_r_mem_5_from_1_january_2030_the_new_mayor_is_a_member_and_the_mayor_who_lost_is_not(
+    kkrbot: RunningBot,
+) -> None:
+    await setup(kkrbot)
+    await load(kkrbot, dry_run=False)
+    december = text(await kkrbot.ask(SECRETARY, "/medlemmer Hjørring"))
+
+    kkrbot.clock.now = NEW_YEAR
+    january = text(await kkrbot.ask(SECRETARY, "/medlemmer Hjørring"))
+
+    assert "Frida Testrup" in december
+    assert "Gitte Nyvalgsen" not in december
+    assert "Gitte Nyvalgsen" in january  # R-MEM-1: mayor, so member, from the term's start
+    assert "Frida Testrup" not in january  # R-MEM-5: no longer mayor
+    assert "Henning Prøvesen" in january  # her viceborgmester of the new term (R-MEM-2)

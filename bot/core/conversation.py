@@ -43,6 +43,7 @@ from bot.core.usecases import (
     status,
     typed_answers,
 )
+from bot.core.usecases.period import roster_in_window, term_begins
 from bot.delivery.inbox import mark_processed
 from bot.delivery.message import Message
 from bot.delivery.outbox import ATTEMPTS_USED, DEADLINE_PASSED, UNSENDABLE, DeliveryResult, OutboxItem, enqueue
@@ -188,6 +189,9 @@ class Conversation:
         self._periods_version: int | None = None
         self._merged: dict[tuple[str | None, str | None], Dataset] = {}
         self._councils: dict[str, Roster] = {}
+        # The roster of the window between the terms, with the key and the roster it was made from (kept alive,
+        # so that the id in the key is not reused).
+        self._window: tuple[tuple[int, str], Roster, Roster] | None = None
         self.settings = settings
         self.clock = clock
         self.router: Router = router or AccountRouter(email=settings.email_enabled)
@@ -272,9 +276,20 @@ class Conversation:
     ) -> Translator:
         return translator(await self.language_of(conn, person_id, hint), self.settings.tz)
 
-    async def roster(self, conn: aiosqlite.Connection, version: int | None = None) -> Roster:
-        """The roster as `conn` sees it, loaded again only after it changed (RosterCache)."""
-        return await self._rosters.get(conn, version)
+    async def roster(
+        self, conn: aiosqlite.Connection, version: int | None = None, now: datetime | None = None
+    ) -> Roster:
+        """The roster as `conn` sees it, loaded again only after it changed (RosterCache); with a next period
+        loaded, from the municipal term's start (`now`, the turn's clock) the council of the window between the
+        terms (R-MEM-1, R-MEM-5, `roster_in_window`)."""
+        roster = await self._rosters.get(conn, version)
+        coming = self.next_period_at(now or self.clock())
+        if coming is None or (now or self.clock()) < term_begins(coming):
+            return roster
+        key = (id(roster), coming.name)
+        if self._window is None or self._window[0] != key:
+            self._window = (key, roster, roster_in_window(roster, coming))
+        return self._window[2]
 
     async def _asker(self, conn: aiosqlite.Connection, request: Request) -> tuple[Request, Asker, Translator]:
         """Who asks and in which language, in one read inside the request's transaction: a request without

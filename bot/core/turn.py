@@ -74,7 +74,7 @@ class Turn:
 
     async def roster(self) -> Roster:
         if self._roster is None:
-            self._roster = await self.conversation.roster(self.conn, self.roster_version)
+            self._roster = await self.conversation.roster(self.conn, self.roster_version, self.now)
         return self._roster
 
     def reply(

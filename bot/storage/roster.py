@@ -39,7 +39,7 @@ from bot.storage.roster_seats import seat_problems
 from bot.storage.text_fields import NAME_LIMIT, PLACE_LIMIT, FieldRefused, clean_fields
 from kkrcore.composition import Composition
 from kkrcore.draw import TieUnresolved
-from kkrcore.membership import mayor_substitute, substitute_structure
+from kkrcore.membership import Member, mayor_substitute, substitute_structure
 from kkrcore.models import Dataset
 from kkrcore.reasons import Reason
 
@@ -270,6 +270,24 @@ def vice_mayor_of(mayor: Person, people: Sequence[Person], member_ids: Collectio
         key=lambda p: p.vice_mayor_rank or 0,
     )
     return mayor_substitute([p.id for p in ranked], member_ids).person_id
+
+
+def as_members(people: Sequence[Person]) -> list[Member]:
+    """The roster's members as kkrcore's membership rules see them, each mayor with the municipality's ranked
+    viceborgmestre (R-MEM-2)."""
+    ranked = sorted((p for p in people if p.vice_mayor_rank), key=lambda p: p.vice_mayor_rank or 0)
+    return [
+        Member(
+            person_id=p.id,
+            municipality=p.municipality or "",
+            party=p.party or "",
+            mayor=p.mayor,
+            personal_substitute=p.substitute_id,
+            vice_mayors=tuple(v.id for v in ranked if v.municipality == p.municipality) if p.mayor else (),
+        )
+        for p in people
+        if p.role is Role.MEMBER
+    ]
 
 
 # R-MEM-6 in words, for the one line the CLI prints.
@@ -545,6 +563,7 @@ class Roster:
         self.by_id = {p.id: p for p in self.people}
         # Past absences name people who have since left the roster; the minutes still need their names.
         self.ever_by_id = {**{p.id: p for p in archived}, **self.by_id}
+        self.archived = list(archived)
         # The people new in a loaded next period: invited and acting for the new council before they join.
         self.pending = list(pending)
         members = {p.id for p in self.people if p.role is Role.MEMBER}

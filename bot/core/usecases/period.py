@@ -15,12 +15,16 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from bot.i18n import Translator
-from bot.storage.roster import Roster
+from bot.storage.periods import StoredPeriod
+from bot.storage.roster import Person, Role, Roster, as_members
 from kkrcore.days import municipal_election_date
 from kkrcore.models import Dataset, Meeting, MeetingKind
+from kkrcore.periods import council_at, term_start_at
 
 if TYPE_CHECKING:
     from bot.core.turn import Turn
@@ -73,6 +77,41 @@ async def council_for(turn: Turn, meeting: Meeting) -> Council:
         if opening is not None and opening.id == coming.constituent.id:
             return Council(turn.conversation.council_roster(coming), coming.dataset, incoming=True)
     return Council(await turn.roster(), turn.dataset, incoming=False)
+
+
+def term_begins(coming: StoredPeriod) -> datetime:
+    """When the municipal term of a loaded next period's election starts: 1 January after it (kkrcore.periods)."""
+    return term_start_at(coming.dataset.election_date, ZoneInfo(coming.dataset.timezone))
+
+
+def roster_in_window(current: Roster, coming: StoredPeriod) -> Roster:
+    """R-MEM-1, R-MEM-5 between the municipal term's start and the constituent meeting (kkrcore.periods.council_at,
+    inferred where the seeds are silent): the new mayors are members, with the new viceborgmestre as their
+    substitutes; an old mayor who is not a mayor of the new term has left; the old elected members stay, with
+    their personal substitutes, until the constituent meeting. Whoever is in no seat is still found by id (their
+    history, their own questions), as a loaded period's new people are."""
+    council = council_at(
+        as_members(current.people),
+        as_members(coming.people),
+        term_begins(coming),
+        term_begins=term_begins(coming),
+        constituent_start=coming.constituent.start,
+    )
+    new = {p.id: p for p in coming.people}
+    old = current.by_id
+    people: dict[str, Person] = {p.id: p for p in current.secretariat}
+    for seat in council.seats:
+        member = seat.member
+        source = new if member.mayor else old
+        people.setdefault(member.person_id, source[member.person_id])
+        if member.mayor:  # the municipality's viceborgmestre of the new term (R-MEM-2)
+            for vice in coming.people:
+                if vice.municipality == member.municipality and vice.vice_mayor_rank and vice.id not in people:
+                    people[vice.id] = vice.model_copy(update={"role": Role.SUBSTITUTE, "mayor": False})
+        elif member.personal_substitute in old and member.personal_substitute not in people:
+            people[member.personal_substitute] = old[member.personal_substitute]
+    others = [p for p in [*current.people, *current.pending] if p.id not in people]
+    return Roster(list(people.values()), current.archived, others)
 
 
 def period_name(constituent: Meeting) -> str:
