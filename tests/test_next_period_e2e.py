@@ -156,6 +156,11 @@ async def test_r_per_1_r_elec_4_the_new_council_notifies_valgforbund_reports_abs
     assert "Formandsposten: A\nNæstformandsposten: V+I" in preview
     assert "Dorte Fiktivsen (eksempel) (Brønderslev)" in convener  # R-MEET-2: the new council's longest-serving
 
+    offered = await kkrbot.ask(CONTINUING, "/naeste")
+    not_offered = await kkrbot.ask(LOST, "/naeste")
+    assert "Meld afbud" in str(offered.reply_markup)
+    assert "Meld afbud" not in str(not_offered.reply_markup)  # she is not in the council that meets
+
     choose = await kkrbot.ask(NEW_MEMBER, "/afbud")
     confirm = await kkrbot.press(NEW_MEMBER, choose, "fre. 25. jan. 2030")
     recorded = text(await kkrbot.press(NEW_MEMBER, confirm, "Ja, meld afbud"))

@@ -141,7 +141,7 @@ async def absent_case(turn: Turn) -> None:
         return
     roster = (await council_for(turn, meeting)).roster
     seat = next((m for m in roster.members if m.id == member.id), None)
-    if seat is None:
+    if seat is None:  # not `member_at`: the seat, as the council that meets has it, is used below
         turn.reply(
             _(
                 "The meeting {when} is a meeting of the council of {period}, and you are not among its members, "

@@ -79,6 +79,12 @@ async def council_for(turn: Turn, meeting: Meeting) -> Council:
     return Council(await turn.roster(), turn.dataset, incoming=False)
 
 
+async def member_at(turn: Turn, meeting: Meeting) -> bool:
+    """Whether the asker is a member of the council that meets (R-PER-1): who may report absence for it."""
+    person = turn.person
+    return person is not None and any(m.id == person.id for m in (await council_for(turn, meeting)).roster.members)
+
+
 def term_begins(coming: StoredPeriod) -> datetime:
     """When the municipal term of a loaded next period's election starts: 1 January after it (kkrcore.periods)."""
     return term_start_at(coming.dataset.election_date, ZoneInfo(coming.dataset.timezone))
