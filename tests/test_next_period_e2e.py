@@ -201,3 +201,4 @@ async def test_r_mem_1_r_mem_5_from_1_january_2030_the_new_mayor_is_a_member_and
     assert "Gitte Nyvalgsen" in january  # R-MEM-1: mayor, so member, from the term's start
     assert "Frida Testrup" not in january  # R-MEM-5: no longer mayor
     assert "Henning Prøvesen" in january  # her viceborgmester of the new term (R-MEM-2)
+    assert "Du er ikke medlem af rådet ved de kommende møder" in text(await kkrbot.ask(LOST, "/afbud"))

@@ -25,7 +25,7 @@ from bot.core.usecases.meetings import (
     meeting_on,
     meeting_when,
 )
-from bot.core.usecases.period import council_for, in_loaded_period, opening_of, period_name
+from bot.core.usecases.period import council_for, in_loaded_period, member_at, opening_of, period_name
 from bot.core.usecases.seats import vacant_seats_line
 from bot.core.usecases.standing import answer_buttons, change_answer_button, standing_of, substitute_status
 from bot.delivery.message import Button, Message
@@ -184,10 +184,22 @@ async def absence_choices(turn: Turn) -> list[Meeting]:
     return [m for m in upcoming_meetings(meetings, turn.now) if in_loaded_period(m, meetings, turn.opened)]
 
 
+async def own_choices(turn: Turn) -> list[Meeting]:
+    """The meetings to offer: those of a council the member sits in (R-PER-1, R-MEM-5: a mayor who lost the
+    election is no member of the council that meets on 25 January 2030)."""
+    return [m for m in await absence_choices(turn) if await member_at(turn, m)]
+
+
 async def _offer_meetings(turn: Turn, start: int = 0) -> None:
     """The coming meetings, a page at a time, with a button for the next page; my absences are marked."""
     _ = turn._
-    coming = await absence_choices(turn)
+    coming = await own_choices(turn)
+    if not coming and await absence_choices(turn):
+        turn.reply(
+            _("You are not a member of the council at the coming meetings, so there is no absence to report."),
+            buttons=main_menu(turn),
+        )
+        return
     if not coming:
         turn.reply(_("There are no more meetings planned in this period."), buttons=main_menu(turn))
         return
