@@ -310,6 +310,16 @@ def test_r_mem_6_a_substitute_who_is_a_member_at_the_instant_is_not_offered() ->
     assert (seat.substitute.person_id, seat.substitute.reason) == (None, Reason.SUBSTITUTE_IS_MEMBER)
 
 
+def test_r_mem_6_a_new_viceborgmester_who_is_an_old_members_personal_substitute_is_reported() -> None:
+    # From 1 January sub-2 is Brønderslev's new viceborgmester and still elected-2's personal substitute.
+    new = [m.model_copy(update={"vice_mayors": ("sub-2",)}) if m.person_id == "mayor-b-2030" else m for m in NEW]
+    council = council_at(OLD, new, TERM_BEGINS, term_begins=TERM_BEGINS, constituent_start=CONSTITUENT)
+    assert [(p.member, p.substitute, p.reason, p.other) for p in council.problems] == [
+        ("elected-2", "sub-2", Reason.VICE_MAYOR_IS_PERSONAL_SUBSTITUTE, "mayor-b-2030")
+    ]
+    assert not crossing(TERM_BEGINS).problems
+
+
 def test_the_crossing_refuses_a_term_that_starts_after_the_meeting() -> None:
     with pytest.raises(InvalidInput):
         council_at(OLD, NEW, TERM_BEGINS, term_begins=CONSTITUENT, constituent_start=TERM_BEGINS)
