@@ -203,6 +203,12 @@ class Conversation:
         """The current period's data, by the clock (R-PER-1)."""
         return self.dataset_at(self.clock())
 
+    @dataset.setter
+    def dataset(self, dataset: Dataset) -> None:
+        """Replaces the data of the period the bot was started with (a test's variant of the data file)."""
+        self.first_dataset = dataset
+        self._merged = {}
+
     def dataset_at(self, now: datetime, *, with_next: bool = True) -> Dataset:
         """The data of the period current at `now` (R-PER-1), its plan with the plans of the periods before it in
         front, so earlier meetings keep their minutes, and (`with_next`) a loaded next period's plan after it: its
