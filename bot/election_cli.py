@@ -191,7 +191,7 @@ def _dump(data: Any) -> str:
 async def _election(conn: Any, conversation: Conversation, args: argparse.Namespace, tz: ZoneInfo) -> str:
     now = conversation.clock()
     dataset = conversation.dataset_at(now)
-    meeting = period_constituent_meeting(await plan(conn, dataset), conversation.opened_at(now))
+    meeting = period_constituent_meeting(await plan(conn, dataset), conversation.opened)
     if meeting is None:
         raise ElectionError("there is no constituent meeting in this period's plan")
     if args.election_command == "alliances":

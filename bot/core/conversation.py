@@ -189,6 +189,7 @@ class Conversation:
         self._periods_version: int | None = None
         self._merged: dict[tuple[str | None, str | None], Dataset] = {}
         self._councils: dict[str, Roster] = {}
+        self._opened: frozenset[str] | None = None
         # The roster of the window between the terms, with the key and the roster it was made from (kept alive,
         # so that the id in the key is not reused).
         self._window: tuple[tuple[int, str], Roster, Roster] | None = None
@@ -208,6 +209,7 @@ class Conversation:
         """Replaces the data of the period the bot was started with (a test's variant of the data file)."""
         self.first_dataset = dataset
         self._merged = {}
+        self._opened = None
 
     def dataset_at(self, now: datetime, *, with_next: bool = True) -> Dataset:
         """The data of the period current at `now` (R-PER-1), its plan with the plans of the periods before it in
@@ -236,11 +238,14 @@ class Conversation:
             self._councils[period.name] = Roster(period.people)
         return self._councils[period.name]
 
-    def opened_at(self, now: datetime) -> frozenset[str]:
-        """The ids of the constituent meetings whose period's data the bot holds and acts on at `now`: the first
-        period's, each loaded period's once it has begun, and a loaded next period's (its council acts for it)."""
-        first = [m.id for m in self.first_dataset.meetings if m.kind is MeetingKind.CONSTITUENT][:1]
-        return frozenset([*first, *(p.constituent.id for p in self.periods)])
+    @property
+    def opened(self) -> frozenset[str]:
+        """The ids of the constituent meetings whose period's data the bot holds and acts on: the first period's and
+        every loaded period's (a next one's too: its council acts for its constituent meeting)."""
+        if self._opened is None:
+            first = [m.id for m in self.first_dataset.meetings if m.kind is MeetingKind.CONSTITUENT][:1]
+            self._opened = frozenset([*first, *(p.constituent.id for p in self.periods)])
+        return self._opened
 
     async def refresh_periods(self, conn: aiosqlite.Connection, version: int | None = None) -> None:
         """Reads the stored periods again when the roster's version changed (a period's load or crossing counts as
@@ -251,6 +256,7 @@ class Conversation:
         if version is None or version != self._periods_version:
             self.periods = await stored_periods(conn)
             self._merged = {}
+            self._opened = None
             self._councils = {}
             self._periods_version = version
 

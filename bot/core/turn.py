@@ -45,7 +45,7 @@ class Turn:
     @property
     def opened(self) -> frozenset[str]:
         """The constituent meetings whose period's data the bot holds and acts on (`bot.core.usecases.period`)."""
-        return self.conversation.opened_at(self.now)
+        return self.conversation.opened
 
     @property
     def settings(self) -> Settings:

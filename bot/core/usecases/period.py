@@ -8,7 +8,8 @@ reason, until the next period's data is loaded.
 
 `in_loaded_period` is the hook for that loading (issue 24): `opened` names the constituent meetings whose period's
 data the bot holds and acts on (`Turn.opened`: the period it was started with, and each period loaded with
-`kkrbot period load` once its constituent meeting has started, bot/storage/periods.py), and every caller follows.
+`kkrbot period load`, bot/storage/periods.py), and every caller follows; `council_for` says whose council a
+meeting is (a loaded next period's for its constituent meeting, before it starts).
 """
 
 from __future__ import annotations
