@@ -13,6 +13,7 @@ from pathlib import Path
 from bot.cli import invites
 from bot.exports import minutes_export
 from bot.period_cli import load_period
+from bot.storage.composition_lots import composition_lots, record_composition_lot
 from tests.conftest import COPENHAGEN, RunningBot
 from tests.test_elections_e2e import stored, text
 
@@ -202,3 +203,19 @@ async def test_r_mem_1_r_mem_5_from_1_january_2030_the_new_mayor_is_a_member_and
     assert "Frida Testrup" not in january  # R-MEM-5: no longer mayor
     assert "Henning Prøvesen" in january  # her viceborgmester of the new term (R-MEM-2)
     assert "Du er ikke medlem af rådet ved de kommende møder" in text(await kkrbot.ask(LOST, "/afbud"))
+
+
+async def test_r_comp_6_a_lot_settles_a_tie_in_its_own_periods_composition_only(kkrbot: RunningBot) -> None:
+    await setup(kkrbot)
+    first = kkrbot.conversation.dataset
+    await load(kkrbot, dry_run=False)
+    async with kkrbot.conversation.db.transaction() as conn:
+        await kkrbot.conversation.refresh_periods(conn)
+        coming = kkrbot.conversation.next_period_at(kkrbot.clock())
+        assert coming is not None
+        await conn.execute("INSERT INTO composition_lots (winners, recorded_at) VALUES ('B', '2026-01-05')")
+        await record_composition_lot(conn, first, ["Ø"], "sekretariat-1", kkrbot.clock())
+        await record_composition_lot(conn, coming.dataset, ["I"], "sekretariat-1", kkrbot.clock())
+
+        assert await composition_lots(conn, first) == (("B",), ("Ø",))  # a lot from before periods: the first's
+        assert await composition_lots(conn, coming.dataset) == (("I",),)

@@ -544,6 +544,8 @@ MIGRATIONS: tuple[str, ...] = (
     # and act for the new council; they join the roster at the crossing.
     """
     ALTER TABLE persons ADD COLUMN joins_period TEXT;
+    -- A lot settles a tie in one period's composition (NULL: the period the bot was started with).
+    ALTER TABLE composition_lots ADD COLUMN period TEXT;
     CREATE TABLE periods (
         name TEXT PRIMARY KEY,
         dataset TEXT NOT NULL,
