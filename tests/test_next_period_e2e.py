@@ -203,6 +203,7 @@ async def test_r_mem_1_r_mem_5_from_1_january_2030_the_new_mayor_is_a_member_and
     assert "Frida Testrup" not in january  # R-MEM-5: no longer mayor
     assert "Henning Prøvesen" in january  # her viceborgmester of the new term (R-MEM-2)
     assert "Du er ikke medlem af rådet ved de kommende møder" in text(await kkrbot.ask(LOST, "/afbud"))
+    assert "Du er hverken medlem eller stedfortræder" in text(await kkrbot.ask(LOST, "/stedfortraeder"))
 
 
 async def test_r_comp_6_a_lot_settles_a_tie_in_its_own_periods_composition_only(kkrbot: RunningBot) -> None:
