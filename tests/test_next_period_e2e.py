@@ -68,6 +68,9 @@ async def test_r_per_1_the_dry_run_shows_the_new_council_and_stores_nothing_the_
 async def test_r_per_1_r_mem_5_when_the_constituent_meeting_starts_the_new_period_is_current_and_the_leavers_go(
     kkrbot: RunningBot,
 ) -> None:
+    kkrbot.clock.now = datetime(2027, 2, 1, 9, 0, tzinfo=COPENHAGEN)
+    await kkrbot.bind(LOST, "hjoerring-borgmester")
+    assert "er registreret" in text(await kkrbot.ask(LOST, "/afbud 2027-02-12 ok", count=1))
     await setup(kkrbot)
     minutes_2027 = await minutes_export(
         kkrbot.conversation.db, kkrbot.conversation.dataset, kkrbot.settings, "12.02.2027", "md", kkrbot.clock()
@@ -93,6 +96,7 @@ async def test_r_per_1_r_mem_5_when_the_constituent_meeting_starts_the_new_perio
     assert "22. marts 2030" in after  # the new period's plan: its binding stayed
     secretariat = [text(m) for m in kkrbot.tg.sent_to(SECRETARY)]
     assert any("Valgperioden 2030–2034 er begyndt" in m for m in secretariat)
+    assert "Frida Testrup" in minutes_2027
     assert (
         await minutes_export(
             kkrbot.conversation.db, kkrbot.conversation.dataset, kkrbot.settings, "12.02.2027", "md", kkrbot.clock()
