@@ -76,7 +76,10 @@ async def open_conversation(
     db = await Database.open(settings.database)
     await seed_example_roster(db, dataset)
     preload(settings.tz)
-    return Conversation(db, dataset, settings, clock, router)
+    conversation = Conversation(db, dataset, settings, clock, router)
+    async with db.read() as conn:
+        await conversation.refresh_periods(conn)
+    return conversation
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:

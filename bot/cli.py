@@ -52,6 +52,8 @@ from bot.election_cli import run as run_election
 from bot.exports import ExportError, attendance_export, minutes_export, record_attendance_command
 from bot.i18n import compile_all, translator
 from bot.invite_mail_cli import InviteMailError, invites_by_email
+from bot.period_cli import add_parsers as add_period_parsers
+from bot.period_cli import load_period
 from bot.storage import broadcasts as store
 from bot.storage.accounts import emulator_invite, issue_invites, teams_invite_link
 from bot.storage.backup import (
@@ -67,6 +69,7 @@ from bot.storage.faults import Unrecoverable
 from bot.storage.health import assess, read_health
 from bot.storage.lock import DatabaseInUse, exclusive, holder
 from bot.storage.meeting_changes import plan
+from bot.storage.periods import PeriodError
 from bot.storage.restore_report import lacking_in_backup
 from bot.storage.roster import (
     Person,
@@ -122,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     invite = commands.add_parser("invite", help="single-use invite links: PERSON-ID<TAB>LINK")
     who = invite.add_mutually_exclusive_group(required=True)
     who.add_argument("person_id", nargs="?")
-    who.add_argument("--all", action="store_true", help="everyone not yet bound")
+    who.add_argument("--all", action="store_true", help="everyone not yet bound (new people of a loaded period too)")
     invite.add_argument(
         "--channel", choices=("telegram", "teams"), default="telegram", help="whose deep link (default telegram)"
     )
@@ -171,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_json(broadcast, "list: [{id, audience, meeting, sent_at, recipients, delivered, ...}]; show: one of those")
     add_yes(broadcast)
     add_election_parsers(commands)
+    add_period_parsers(commands)
     meeting = commands.add_parser(
         "meeting",
         help="the meeting plan with its changes; move, cancel or add a meeting (the running bot tells people)",
@@ -272,9 +276,9 @@ async def invites(
             roster = await Roster.load(conn)
             bound = await bound_people(conn, channel)
             if everyone:
-                people = [p for p in roster.people if p.id not in bound]
-            elif person_id in roster.by_id:
-                people = [roster.by_id[person_id]]
+                people = [p for p in roster.invitable if p.id not in bound]
+            elif person_id in (invitable := {p.id: p for p in roster.invitable}):
+                people = [invitable[person_id]]
             else:
                 raise UsageError(f"no person with id {person_id!r} in the roster (see: kkrbot roster list)")
             links = await issue_invites(
@@ -755,6 +759,9 @@ def _main(args: argparse.Namespace) -> int:
         if args.command in ("minutes", "attendance"):
             say(asyncio.run(export(settings, args)))
             return 0
+        if args.command == "period":
+            print(asyncio.run(load_period(settings, args)))
+            return 0
         if args.command in ("election", "forum", "chair"):
             print(asyncio.run(run_election(settings, args)))
             return 0
@@ -774,6 +781,7 @@ def _main(args: argparse.Namespace) -> int:
         Unrecoverable,
         ElectionError,
         InviteMailError,
+        PeriodError,
     ) as exc:
         print(f"kkrbot: {exc}", file=sys.stderr)
         return 2

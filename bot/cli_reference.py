@@ -27,6 +27,7 @@ EXAMPLES = {
     "forum": "kkrbot forum list --json",
     "chair": "kkrbot chair record aalborg-borgmester jammerbugt-borgmester",
     "meeting": "kkrbot meeting move 12.02.2027 --to 19.02.2027 --yes",
+    "period": "kkrbot period load kkr-2030-2034.json roster-2030.xlsx --dry-run",
 }
 
 # The shapes of the `--json` answers, as `--help` documents them.

@@ -114,7 +114,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> str:
             return await _forum_action(conversation, args)
         async with conversation.db.transaction() as conn:
             if args.command == "election":
-                return await _election(conn, conversation.dataset, args, settings.tz)
+                return await _election(conn, conversation, args, settings.tz)
             return await _forum(conn, args)
     finally:
         await conversation.db.close()
@@ -170,7 +170,7 @@ async def _record_chair(conversation: Conversation, args: argparse.Namespace) ->
     words = ["registrer", args.chair, args.vice_chair]
 
     async def record(turn: Turn) -> None:
-        meeting = period_constituent_meeting(await turn.meetings())
+        meeting = period_constituent_meeting(await turn.meetings(), turn.opened)
         if meeting is None:
             raise ChairRecordError("there is no constituent meeting in this period's plan")
         draft = await draft_chair_record(turn, meeting, args.chair, args.vice_chair)
@@ -188,8 +188,10 @@ def _dump(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2)
 
 
-async def _election(conn: Any, dataset: Any, args: argparse.Namespace, tz: ZoneInfo) -> str:
-    meeting = period_constituent_meeting(await plan(conn, dataset))
+async def _election(conn: Any, conversation: Conversation, args: argparse.Namespace, tz: ZoneInfo) -> str:
+    now = conversation.clock()
+    dataset = conversation.dataset_at(now)
+    meeting = period_constituent_meeting(await plan(conn, dataset), conversation.opened)
     if meeting is None:
         raise ElectionError("there is no constituent meeting in this period's plan")
     if args.election_command == "alliances":

@@ -35,9 +35,9 @@ async def invites_by_email(
             roster = await Roster.load(conn)
             bound = {row[0] for row in await rows(conn, "SELECT DISTINCT person_id FROM accounts")}
         if everyone:
-            people = [p for p in roster.people if p.id not in bound]
-        elif person_id in roster.by_id:
-            people = [roster.by_id[person_id]]
+            people = [p for p in roster.invitable if p.id not in bound]
+        elif person_id in (invitable := {p.id: p for p in roster.invitable}):
+            people = [invitable[person_id]]
         else:
             raise InviteMailError(f"no person with id {person_id!r} in the roster (see: kkrbot roster list)")
         without = [p.id for p in people if not p.email]

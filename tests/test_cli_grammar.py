@@ -34,6 +34,7 @@ NON_CREATING = {
     "election": ("election", "alliances"),
     "forum": ("forum", "list"),
     "chair": ("chair", "record", "aalborg-borgmester", "jammerbugt-borgmester"),
+    "period": ("period", "load", "next.json", "roster.csv"),
 }
 
 

@@ -28,6 +28,7 @@ from bot.core.usecases import (
     chair_record,
     channel_choice,
     composition,
+    crossing,
     departures,
     elections,
     fora,
@@ -42,6 +43,7 @@ from bot.core.usecases import (
     status,
     typed_answers,
 )
+from bot.core.usecases.period import roster_in_window, term_begins
 from bot.delivery.inbox import mark_processed
 from bot.delivery.message import Message
 from bot.delivery.outbox import ATTEMPTS_USED, DEADLINE_PASSED, UNSENDABLE, DeliveryResult, OutboxItem, enqueue
@@ -58,8 +60,9 @@ from bot.storage.backup import (
 from bot.storage.broadcasts import is_broadcast_row
 from bot.storage.db import Database, first_row, utc_text
 from bot.storage.health import PROCESSOR, beat, channel_beat
+from bot.storage.periods import StoredPeriod, current_row, next_row, stored_periods
 from bot.storage.roster import Asker, Role, Roster, RosterCache, find_asker
-from kkrcore.models import Dataset
+from kkrcore.models import Dataset, MeetingKind
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +100,7 @@ USE_CASES: Mapping[str, UseCase] = {
 
 # What runs on every tick of the clock, in this order.
 SCHEDULED: tuple[UseCase, ...] = (
+    crossing.cross_into_period,  # first: the rest of the tick works for the period that has begun
     scheduled.send_reminders,
     scheduled.escalate_unanswered,
     absence_notices.tell_changed_answers,
@@ -179,12 +183,82 @@ class Conversation:
         router: Router | None = None,
     ) -> None:
         self.db = db
-        self.dataset = dataset
+        # The data file the bot was started with: the first period's, until a loaded period begins (R-PER-1).
+        self.first_dataset = dataset
+        self.periods: tuple[StoredPeriod, ...] = ()
+        self._periods_version: int | None = None
+        self._merged: dict[tuple[str | None, str | None], Dataset] = {}
+        self._councils: dict[str, Roster] = {}
+        self._opened: frozenset[str] | None = None
+        # The roster of the window between the terms, with the key and the roster it was made from (kept alive,
+        # so that the id in the key is not reused).
+        self._window: tuple[tuple[int, str], Roster, Roster] | None = None
         self.settings = settings
         self.clock = clock
         self.router: Router = router or AccountRouter(email=settings.email_enabled)
         self._after_commit: list[Callable[[], None]] = []
         self._rosters = RosterCache()
+
+    @property
+    def dataset(self) -> Dataset:
+        """The current period's data, by the clock (R-PER-1)."""
+        return self.dataset_at(self.clock())
+
+    @dataset.setter
+    def dataset(self, dataset: Dataset) -> None:
+        """Replaces the data of the period the bot was started with (a test's variant of the data file)."""
+        self.first_dataset = dataset
+        self._merged = {}
+        self._opened = None
+
+    def dataset_at(self, now: datetime, *, with_next: bool = True) -> Dataset:
+        """The data of the period current at `now` (R-PER-1), its plan with the plans of the periods before it in
+        front, so earlier meetings keep their minutes, and (`with_next`) a loaded next period's plan after it: its
+        constituent meeting as the new data file has it, and its meetings as far as known."""
+        row = current_row(self.periods, now)
+        coming = next_row(self.periods, now) if with_next else None
+        key = (row.name if row else None, coming.name if coming else None)
+        if key not in self._merged:
+            meetings = list(self.first_dataset.meetings)
+            for period in self.periods:
+                if period is row or period is coming or period.constituent.start < (row or period).constituent.start:
+                    start = period.constituent.start
+                    meetings = [*(m for m in meetings if m.start < start), *period.dataset.meetings]
+            base = row.dataset if row else self.first_dataset
+            self._merged[key] = base.model_copy(update={"meetings": meetings}) if row or coming else base
+        return self._merged[key]
+
+    def next_period_at(self, now: datetime) -> StoredPeriod | None:
+        """The loaded period whose constituent meeting is still to come, if one is loaded."""
+        return next_row(self.periods, now)
+
+    def council_roster(self, period: StoredPeriod) -> Roster:
+        """A loaded period's roster, as its council: for its constituent meeting before the crossing."""
+        if period.name not in self._councils:
+            self._councils[period.name] = Roster(period.people)
+        return self._councils[period.name]
+
+    @property
+    def opened(self) -> frozenset[str]:
+        """The ids of the constituent meetings whose period's data the bot holds and acts on: the first period's and
+        every loaded period's (a next one's too: its council acts for its constituent meeting)."""
+        if self._opened is None:
+            first = [m.id for m in self.first_dataset.meetings if m.kind is MeetingKind.CONSTITUENT][:1]
+            self._opened = frozenset([*first, *(p.constituent.id for p in self.periods)])
+        return self._opened
+
+    async def refresh_periods(self, conn: aiosqlite.Connection, version: int | None = None) -> None:
+        """Reads the stored periods again when the roster's version changed (a period's load or crossing counts as
+        a roster change, migration 23), from any process."""
+        if version is None:
+            row = await first_row(conn, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'roster_version'")
+            version = row[0] if row else None
+        if version is None or version != self._periods_version:
+            self.periods = await stored_periods(conn)
+            self._merged = {}
+            self._opened = None
+            self._councils = {}
+            self._periods_version = version
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Outbox workers register here to be woken when there is something new to send."""
@@ -214,9 +288,20 @@ class Conversation:
     ) -> Translator:
         return translator(await self.language_of(conn, person_id, hint), self.settings.tz)
 
-    async def roster(self, conn: aiosqlite.Connection, version: int | None = None) -> Roster:
-        """The roster as `conn` sees it, loaded again only after it changed (RosterCache)."""
-        return await self._rosters.get(conn, version)
+    async def roster(
+        self, conn: aiosqlite.Connection, version: int | None = None, now: datetime | None = None
+    ) -> Roster:
+        """The roster as `conn` sees it, loaded again only after it changed (RosterCache); with a next period
+        loaded, from the municipal term's start (`now`, the turn's clock) the council of the window between the
+        terms (R-MEM-1, R-MEM-5, `roster_in_window`)."""
+        roster = await self._rosters.get(conn, version)
+        coming = self.next_period_at(now or self.clock())
+        if coming is None or (now or self.clock()) < term_begins(coming):
+            return roster
+        key = (id(roster), coming.name)
+        if self._window is None or self._window[0] != key:
+            self._window = (key, roster, roster_in_window(roster, coming))
+        return self._window[2]
 
     async def _asker(self, conn: aiosqlite.Connection, request: Request) -> tuple[Request, Asker, Translator]:
         """Who asks and in which language, in one read inside the request's transaction: a request without
@@ -245,6 +330,7 @@ class Conversation:
     async def _turn(self, conn: aiosqlite.Connection, request: Request) -> Turn:
         """The turn for a request: who asks, in their language, with the roster's version read with them."""
         request, asker, _ = await self._asker(conn, request)
+        await self.refresh_periods(conn, asker.roster_version)
         return Turn(
             conn=conn,
             request=request,
@@ -294,6 +380,7 @@ class Conversation:
     async def tick(self) -> None:
         """Reminders, escalations and retention; channels call this every `TICK_SECONDS`."""
         async with self.db.transaction() as conn:
+            await self.refresh_periods(conn)
             turn = self._system_turn(conn, "tick")
             for use_case in SCHEDULED:
                 await use_case(turn)

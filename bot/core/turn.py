@@ -39,7 +39,13 @@ class Turn:
 
     @property
     def dataset(self) -> Dataset:
-        return self.conversation.dataset
+        """The data of the period current at this turn's clock (R-PER-1)."""
+        return self.conversation.dataset_at(self.now)
+
+    @property
+    def opened(self) -> frozenset[str]:
+        """The constituent meetings whose period's data the bot holds and acts on (`bot.core.usecases.period`)."""
+        return self.conversation.opened
 
     @property
     def settings(self) -> Settings:
@@ -68,7 +74,7 @@ class Turn:
 
     async def roster(self) -> Roster:
         if self._roster is None:
-            self._roster = await self.conversation.roster(self.conn, self.roster_version)
+            self._roster = await self.conversation.roster(self.conn, self.roster_version, self.now)
         return self._roster
 
     def reply(

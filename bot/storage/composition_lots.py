@@ -23,18 +23,25 @@ LOT_JOINER = ","
 _computed: dict[tuple[int, tuple[tuple[str, ...], ...]], tuple[Dataset, Composition]] = {}
 
 
-async def composition_lots(conn: aiosqlite.Connection) -> tuple[tuple[str, ...], ...]:
-    """The recorded lots, oldest first; each names the winners of one tie."""
-    found = await rows(conn, "SELECT winners FROM composition_lots ORDER BY id")
+async def composition_lots(conn: aiosqlite.Connection, dataset: Dataset) -> tuple[tuple[str, ...], ...]:
+    """The lots recorded for `dataset`'s composition, oldest first; each names the winners of one tie. A lot
+    belongs to one period's composition (migration 23): those recorded before periods were stored (no period)
+    are the lots of the period the bot was started with, which is not a loaded one."""
+    found = await rows(
+        conn,
+        "SELECT winners FROM composition_lots WHERE period = ? "
+        "OR (period IS NULL AND NOT EXISTS (SELECT 1 FROM periods WHERE name = ?)) ORDER BY id",
+        (dataset.period, dataset.period),
+    )
     return tuple(tuple(str(row[0]).split(LOT_JOINER)) for row in found)
 
 
 async def record_composition_lot(
-    conn: aiosqlite.Connection, winners: Sequence[str], person_id: str | None, now: datetime
+    conn: aiosqlite.Connection, dataset: Dataset, winners: Sequence[str], person_id: str | None, now: datetime
 ) -> None:
     await conn.execute(
-        "INSERT INTO composition_lots (winners, recorded_by, recorded_at) VALUES (?, ?, ?)",
-        (LOT_JOINER.join(winners), person_id, utc_text(now)),
+        "INSERT INTO composition_lots (winners, recorded_by, recorded_at, period) VALUES (?, ?, ?, ?)",
+        (LOT_JOINER.join(winners), person_id, utc_text(now), dataset.period),
     )
 
 
@@ -53,7 +60,7 @@ def composition_with_lots(dataset: Dataset, lots: tuple[tuple[str, ...], ...]) -
 
 async def council_composition(conn: aiosqlite.Connection, dataset: Dataset) -> Composition:
     """The council's composition with the lots recorded so far (raises `TieUnresolved` while one is missing)."""
-    return composition_with_lots(dataset, await composition_lots(conn))
+    return composition_with_lots(dataset, await composition_lots(conn, dataset))
 
 
 async def council_seats(conn: aiosqlite.Connection, dataset: Dataset, members: int) -> int:

@@ -537,4 +537,32 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE broadcasts SET number = id;
     CREATE UNIQUE INDEX broadcasts_number ON broadcasts (number);
     """,
+    # 23 (issue 24): the council periods the bot has been given beyond the bundled one: each period's data file and
+    # roster, as loaded with `kkrbot period load` (bot/storage/periods.py). A change counts as a roster change
+    # (meta's roster_version), so a running bot reads the periods again with the roster. A person new in a loaded
+    # period is in `persons` before it begins, marked with the period (`joins_period`), so they can be invited
+    # and act for the new council; they join the roster at the crossing.
+    """
+    ALTER TABLE persons ADD COLUMN joins_period TEXT;
+    -- A lot settles a tie in one period's composition (NULL: the period the bot was started with).
+    ALTER TABLE composition_lots ADD COLUMN period TEXT;
+    CREATE TABLE periods (
+        name TEXT PRIMARY KEY,
+        dataset TEXT NOT NULL,
+        roster TEXT NOT NULL,
+        constituent_id TEXT NOT NULL,
+        constituent_start TEXT NOT NULL,
+        loaded_at TEXT NOT NULL,
+        crossed_at TEXT
+    );
+    CREATE TRIGGER periods_inserted AFTER INSERT ON periods BEGIN
+        UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'roster_version';
+    END;
+    CREATE TRIGGER periods_updated AFTER UPDATE ON periods BEGIN
+        UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'roster_version';
+    END;
+    CREATE TRIGGER periods_deleted AFTER DELETE ON periods BEGIN
+        UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'roster_version';
+    END;
+    """,
 )

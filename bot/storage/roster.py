@@ -39,7 +39,7 @@ from bot.storage.roster_seats import seat_problems
 from bot.storage.text_fields import NAME_LIMIT, PLACE_LIMIT, FieldRefused, clean_fields
 from kkrcore.composition import Composition
 from kkrcore.draw import TieUnresolved
-from kkrcore.membership import mayor_substitute, substitute_structure
+from kkrcore.membership import Member, mayor_substitute, substitute_structure
 from kkrcore.models import Dataset
 from kkrcore.reasons import Reason
 
@@ -272,6 +272,24 @@ def vice_mayor_of(mayor: Person, people: Sequence[Person], member_ids: Collectio
     return mayor_substitute([p.id for p in ranked], member_ids).person_id
 
 
+def as_members(people: Sequence[Person]) -> list[Member]:
+    """The roster's members as kkrcore's membership rules see them, each mayor with the municipality's ranked
+    viceborgmestre (R-MEM-2)."""
+    ranked = sorted((p for p in people if p.vice_mayor_rank), key=lambda p: p.vice_mayor_rank or 0)
+    return [
+        Member(
+            person_id=p.id,
+            municipality=p.municipality or "",
+            party=p.party or "",
+            mayor=p.mayor,
+            personal_substitute=p.substitute_id,
+            vice_mayors=tuple(v.id for v in ranked if v.municipality == p.municipality) if p.mayor else (),
+        )
+        for p in people
+        if p.role is Role.MEMBER
+    ]
+
+
 # R-MEM-6 in words, for the one line the CLI prints.
 _STRUCTURE_PROBLEMS = {
     Reason.SUBSTITUTES_FOR_SELF: "a member cannot be their own substitute (R-MEM-6)",
@@ -318,7 +336,9 @@ def load_roster_file(
 
 
 _COLUMNS = tuple(Person.model_fields)
-_CURRENT = "archived_at IS NULL"
+_CURRENT = "archived_at IS NULL AND joins_period IS NULL"
+# Who may talk to the bot: the roster, and the people of a loaded next period (bot/storage/periods.py).
+_ACTIVE = "archived_at IS NULL"
 
 
 @dataclass(frozen=True)
@@ -381,7 +401,7 @@ async def replace_roster(conn: aiosqlite.Connection, people: Iterable[Person], n
     updates = ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS if c != "id")
     await conn.executemany(
         f"INSERT INTO persons ({', '.join(_COLUMNS)}) VALUES ({placeholders}) "
-        f"ON CONFLICT (id) DO UPDATE SET {updates}, archived_at = NULL",
+        f"ON CONFLICT (id) DO UPDATE SET {updates}, archived_at = NULL, joins_period = NULL",
         [tuple(_to_sql(getattr(p, c)) for c in _COLUMNS) for p in people if current.get(p.id) != p],
     )
     removed = [person_id for person_id in current if person_id not in incoming]
@@ -392,6 +412,28 @@ async def replace_roster(conn: aiosqlite.Connection, people: Iterable[Person], n
         removed=len(removed),
         restored=len(incoming & archived),
     )
+
+
+async def stage_people(conn: aiosqlite.Connection, people: Iterable[Person], period: str, now: datetime) -> None:
+    """The people of a loaded next period who are not in the roster: stored with `joins_period`, so they can be
+    invited and act for the new council before it meets, and join the roster at the crossing (`replace_roster`).
+    People staged by an earlier load of the period who are not in this one are archived: what they did stays."""
+    current = {p.id for p in await all_people(conn)}
+    staged = [p for p in people if p.id not in current]
+    placeholders = ", ".join("?" for _ in _COLUMNS)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS if c != "id")
+    await conn.executemany(
+        f"INSERT INTO persons ({', '.join(_COLUMNS)}, joins_period) VALUES ({placeholders}, ?) "
+        f"ON CONFLICT (id) DO UPDATE SET {updates}, archived_at = NULL, joins_period = excluded.joins_period",
+        [(*(_to_sql(getattr(p, c)) for c in _COLUMNS), period) for p in staged],
+    )
+    keep = {p.id for p in staged}
+    dropped = [
+        row[0]
+        for row in await rows(conn, "SELECT id FROM persons WHERE joins_period IS NOT NULL AND archived_at IS NULL")
+        if row[0] not in keep
+    ]
+    await archive_people(conn, dropped, now)
 
 
 async def archive_people(conn: aiosqlite.Connection, person_ids: Sequence[str], now: datetime) -> None:
@@ -502,7 +544,7 @@ async def find_asker(conn: aiosqlite.Connection, person_id: str | None, channel:
     found = await first_row(
         conn,
         f"SELECT {columns}, l.language AS chosen, v.version FROM (SELECT {_ROSTER_VERSION} AS version) v "
-        f"LEFT JOIN persons p ON {where} AND p.{_CURRENT} LEFT JOIN language_choices l ON l.person_id = p.id",
+        f"LEFT JOIN persons p ON {where} AND p.{_ACTIVE} LEFT JOIN language_choices l ON l.person_id = p.id",
         params,
     )
     assert found is not None
@@ -514,11 +556,16 @@ async def find_asker(conn: aiosqlite.Connection, person_id: str | None, channel:
 class Roster:
     """A snapshot of everyone, with the substitute relation computed once (R-MEM-2, R-MEM-3)."""
 
-    def __init__(self, people: Sequence[Person], archived: Sequence[Person] = ()) -> None:
+    def __init__(
+        self, people: Sequence[Person], archived: Sequence[Person] = (), pending: Sequence[Person] = ()
+    ) -> None:
         self.people = list(people)
         self.by_id = {p.id: p for p in self.people}
         # Past absences name people who have since left the roster; the minutes still need their names.
         self.ever_by_id = {**{p.id: p for p in archived}, **self.by_id}
+        self.archived = list(archived)
+        # The people new in a loaded next period: invited and acting for the new council before they join.
+        self.pending = list(pending)
         members = {p.id for p in self.people if p.role is Role.MEMBER}
         self.substitute_of: dict[str, str | None] = {}
         for person in self.people:
@@ -529,14 +576,23 @@ class Roster:
             else:
                 # A substitute who left the KKR (archived) substitutes for nobody until a new one is imported.
                 self.substitute_of[person.id] = person.substitute_id if person.substitute_id in self.by_id else None
+        # Found by id (who they are, in a greeting or a list), but no member, substitute or secretariat yet.
+        self.by_id.update({p.id: p for p in self.pending if p.id not in self.by_id})
+        self.ever_by_id.update({p.id: p for p in self.pending if p.id not in self.ever_by_id})
 
     @classmethod
     async def load(cls, conn: aiosqlite.Connection) -> Roster:
-        found = await rows(conn, f"SELECT {', '.join(_COLUMNS)}, archived_at FROM persons ORDER BY rowid")
+        found = await rows(conn, f"SELECT {', '.join(_COLUMNS)}, archived_at, joins_period FROM persons ORDER BY rowid")
         return cls(
-            [_person_from_row(row) for row in found if row["archived_at"] is None],
-            [_person_from_row(row) for row in found if row["archived_at"] is not None],
+            [_person_from_row(r) for r in found if r["archived_at"] is None and r["joins_period"] is None],
+            [_person_from_row(r) for r in found if r["archived_at"] is not None],
+            [_person_from_row(r) for r in found if r["archived_at"] is None and r["joins_period"] is not None],
         )
+
+    @property
+    def invitable(self) -> list[Person]:
+        """Everyone who can be invited: the roster and the people new in a loaded next period."""
+        return [*self.people, *self.pending]
 
     @property
     def members(self) -> list[Person]:

@@ -25,7 +25,7 @@ from bot.core.usecases.meetings import (
     meeting_on,
     meeting_when,
 )
-from bot.core.usecases.period import in_loaded_period
+from bot.core.usecases.period import council_for, in_loaded_period, member_at, opening_of, period_name
 from bot.core.usecases.seats import vacant_seats_line
 from bot.core.usecases.standing import answer_buttons, change_answer_button, standing_of, substitute_status
 from bot.delivery.message import Button, Message
@@ -67,7 +67,9 @@ def contact(person: Person, _: Translator) -> str:
 
 
 async def forecast(turn: Turn, meeting: Meeting) -> Quorum:
-    return await quorum_for(turn.conn, await turn.roster(), meeting, turn.dataset)
+    """The quorum forecast of the council that meets: a loaded next period's for its constituent meeting."""
+    council = await council_for(turn, meeting)
+    return await quorum_for(turn.conn, council.roster, meeting, council.dataset)
 
 
 async def quorum_for(conn: aiosqlite.Connection, roster: Roster, meeting: Meeting, dataset: Dataset) -> Quorum:
@@ -137,7 +139,20 @@ async def absent_case(turn: Turn) -> None:
             buttons=[[turn.button(_("Withdraw absence"), f"undo {existing.id}")]],
         )
         return
-    roster = await turn.roster()
+    roster = (await council_for(turn, meeting)).roster
+    seat = next((m for m in roster.members if m.id == member.id), None)
+    if seat is None:  # not `member_at`: the seat, as the council that meets has it, is used below
+        turn.reply(
+            _(
+                "The meeting {when} is a meeting of the council of {period}, and you are not among its members, "
+                "so you cannot report absence for it.",
+                when=meeting_when(meeting, _),
+                period=period_name(opening_of(meeting, await turn.meetings()) or meeting),
+            ),
+            buttons=main_menu(turn),
+        )
+        return
+    member = seat  # as the council that meets has them (a member re-elected as mayor sits as mayor)
     substitute = roster.by_id.get(roster.substitute_of.get(member.id) or "")
     if step == "no":
         turn.reply(_("All right, no absence was reported."), buttons=main_menu(turn))
@@ -166,13 +181,25 @@ async def absent_case(turn: Turn) -> None:
 async def absence_choices(turn: Turn) -> list[Meeting]:
     """The meetings a member can report absence for: coming (not cancelled), and of this council."""
     meetings = await turn.meetings()
-    return [m for m in upcoming_meetings(meetings, turn.now) if in_loaded_period(m, meetings)]
+    return [m for m in upcoming_meetings(meetings, turn.now) if in_loaded_period(m, meetings, turn.opened)]
+
+
+async def own_choices(turn: Turn) -> list[Meeting]:
+    """The meetings to offer: those of a council the member sits in (R-PER-1, R-MEM-5: a mayor who lost the
+    election is no member of the council that meets on 25 January 2030)."""
+    return [m for m in await absence_choices(turn) if await member_at(turn, m)]
 
 
 async def _offer_meetings(turn: Turn, start: int = 0) -> None:
     """The coming meetings, a page at a time, with a button for the next page; my absences are marked."""
     _ = turn._
-    coming = await absence_choices(turn)
+    coming = await own_choices(turn)
+    if not coming and await absence_choices(turn):
+        turn.reply(
+            _("You are not a member of the council at the coming meetings, so there is no absence to report."),
+            buttons=main_menu(turn),
+        )
+        return
     if not coming:
         turn.reply(_("There are no more meetings planned in this period."), buttons=main_menu(turn))
         return
@@ -213,7 +240,7 @@ async def _requested_meeting(turn: Turn) -> tuple[Meeting, tuple[str, ...]] | No
             buttons=meeting_choices(turn, "absent", choices),
         )
         return None
-    if not in_loaded_period(meeting, await turn.meetings()):
+    if not in_loaded_period(meeting, await turn.meetings(), turn.opened):
         turn.reply(
             _(
                 "The constituent meeting {when} is the next council's first meeting, after the municipal "
@@ -588,7 +615,7 @@ async def show_attendance_from_notices(turn: Turn, meeting: Meeting) -> None:
     """/fremmoede for a meeting without an attendance of record: the notices and answers, and what they let
     expect."""
     _ = turn._
-    if not in_loaded_period(meeting, await turn.meetings()):  # R-PER-1: not today's members' meeting
+    if not in_loaded_period(meeting, await turn.meetings(), turn.opened):  # R-PER-1: not today's members' meeting
         turn.reply(
             _(
                 "The constituent meeting {when} is the next council's first meeting, after the municipal "
@@ -600,7 +627,7 @@ async def show_attendance_from_notices(turn: Turn, meeting: Meeting) -> None:
             buttons=main_menu(turn),
         )
         return
-    records = await absence_records(turn.conn, await turn.roster(), meeting)
+    records = await absence_records(turn.conn, (await council_for(turn, meeting)).roster, meeting)
     lines = []
     for record in records:
         member, substitute = record.member, record.substitute

@@ -21,7 +21,7 @@ from bot.core.usecases.elections import (
     inferred_mechanics,
     valgforbund_decided,
 )
-from bot.core.usecases.period import next_period_meeting, next_period_refusal, period_name
+from bot.core.usecases.period import council_for, next_period_meeting, next_period_refusal, period_name
 from bot.delivery.message import Button
 from bot.i18n import Translator
 from bot.storage import elections as store
@@ -50,7 +50,7 @@ async def chair_case(turn: Turn) -> None:
     if meeting.start <= turn.now:
         await period_chair_case(turn, meeting, await turn.meetings())
         return
-    await expected_chair_case(turn, meeting, convener_text(await turn.roster(), turn._))
+    await expected_chair_case(turn, meeting, convener_text((await council_for(turn, meeting)).roster, turn._))
 
 
 class ChairRecordError(Exception):
@@ -92,7 +92,7 @@ async def computed(turn: Turn, meeting: Meeting) -> ChairElection | None:
         return ChairElection.model_validate(stored)
     alliances, _pending = await valgforbund_decided(turn.conn, meeting)
     try:
-        return compute_chair(turn.dataset, alliances, [])
+        return compute_chair((await council_for(turn, meeting)).dataset, alliances, [])
     except TieUnresolved:
         return None
 
@@ -168,7 +168,7 @@ async def period_chair_case(turn: Turn, meeting: Meeting, meetings: Sequence[Mee
             lines.append(_("Record them: {command} {record} CHAIR-ID VICE-CHAIR-ID", command=turn.command("chair"),
                            record=RECORD[0] if _.language == "da" else RECORD[1]))  # fmt: skip
         lines += ["", computed_text(result, alliances, _)]
-    coming = next_period_meeting(meetings)
+    coming = next_period_meeting(meetings, turn.opened)
     if coming is not None:
         lines += ["", next_period_refusal(coming, _)]
     turn.reply(

@@ -148,7 +148,7 @@ async def _record_lot(turn: Turn) -> None:
     winners = [w.strip().upper() for w in " ".join(turn.args[1:]).replace(" ", ",").split(",") if w.strip()]
     waiting: TieUnresolved | None = None
     try:
-        composition_with_lots(turn.dataset, await composition_lots(turn.conn))
+        composition_with_lots(turn.dataset, await composition_lots(turn.conn, turn.dataset))
     except TieUnresolved as tie:
         waiting = tie
     if waiting is None:
@@ -159,7 +159,7 @@ async def _record_lot(turn: Turn) -> None:
         turn.reply(_("The lot must name {count} of the tied: {tied}.", count=waiting.report.seats, tied=tied),
                    buttons=again)  # fmt: skip
         return
-    await record_composition_lot(turn.conn, winners, turn.person.id if turn.person else None, turn.now)
+    await record_composition_lot(turn.conn, turn.dataset, winners, turn.person.id if turn.person else None, turn.now)
     await composition_case_after_lot(turn)
 
 

@@ -13,13 +13,13 @@ from collections.abc import Sequence
 from bot.core.turn import Turn, _p, display_name, quoted
 from bot.core.usecases.absence_notices import check_quorum
 from bot.core.usecases.meetings import meeting_when
-from bot.core.usecases.period import period_constituent_meeting
+from bot.core.usecases.period import in_loaded_period, period_constituent_meeting
 from bot.delivery.message import Message
 from bot.i18n import Translator
 from bot.storage import elections as store
 from bot.storage.absences import close_for_departure
 from bot.storage.roster import Person, Role, Roster, archive_people, become_substitute
-from kkrcore.meetings import of_next_council, upcoming_meetings
+from kkrcore.meetings import upcoming_meetings
 from kkrcore.membership import Tenure, tenure_after_change
 from kkrcore.models import Meeting
 
@@ -33,7 +33,7 @@ async def vacated_posts(turn: Turn, person: Person) -> list[str]:
     recorded them (R-ELEC-1: the chair and vice-chair are among the members). The record stays as history;
     /formandsvalg shows the post as vacant once its holder is no longer a member."""
     _ = turn._
-    constituent = period_constituent_meeting(await turn.meetings())
+    constituent = period_constituent_meeting(await turn.meetings(), turn.opened)
     record = await store.chair_record(turn.conn, constituent.id) if constituent is not None else None
     if record is None:
         return []
@@ -104,7 +104,7 @@ async def departure_case(turn: Turn) -> None:
 async def _coming(turn: Turn) -> list[Meeting]:
     """The meetings of this period still to come: what a departure closes (held ones stay for the minutes)."""
     meetings = await turn.meetings()
-    return [m for m in upcoming_meetings(meetings, turn.now) if not of_next_council(m, meetings)]
+    return [m for m in upcoming_meetings(meetings, turn.now) if in_loaded_period(m, meetings, turn.opened)]
 
 
 async def _member_leaves(turn: Turn, member: Person, kind: str, tenure: Tenure, departure: int, roster: Roster) -> None:

@@ -16,7 +16,13 @@ import aiosqlite
 from bot.core.commands import is_number
 from bot.core.turn import Turn, _p, display_name
 from bot.core.usecases.meetings import local_today
-from bot.core.usecases.period import next_period_meeting, next_period_refusal, period_constituent_meeting, period_name
+from bot.core.usecases.period import (
+    council_for,
+    next_period_meeting,
+    next_period_refusal,
+    period_constituent_meeting,
+    period_name,
+)
 from bot.delivery.message import Button, Message
 from bot.i18n import Translator
 from bot.storage import elections as store
@@ -83,7 +89,7 @@ def next_constituent_meeting(meetings: Sequence[Meeting], now: datetime) -> Meet
 async def constituent_meeting_or_say_none(turn: Turn) -> Meeting | None:
     """The constituent meeting of the period the bot holds (R-PER-1), which the valgforbund and the chair election
     are for; without one, the person is told."""
-    meeting = period_constituent_meeting(await turn.meetings())
+    meeting = period_constituent_meeting(await turn.meetings(), turn.opened)
     if meeting is None:
         turn.reply(
             turn._("There is no constituent meeting in this period's plan."),
@@ -135,7 +141,7 @@ async def _held(turn: Turn, meeting: Meeting, *, refused: bool) -> None:
         if approved
         else _("No approved valgforbund is recorded in the bot.")
     )
-    coming = next_period_meeting(await turn.meetings())
+    coming = next_period_meeting(await turn.meetings(), turn.opened)
     if coming is not None:
         lines += ["", next_period_refusal(coming, _)]
     turn.reply("\n".join(lines), title=_("Valgforbund"), buttons=[[turn.button(_("Chair election"), "chair")]])
@@ -183,7 +189,11 @@ async def _notify(turn: Turn, meeting: Meeting, text: str) -> None:
     _ = turn._
     assert turn.person is not None
     retry = [[turn.button(_("Approved valgforbund"), "valgforbund"), turn.button(_("Help"), "help")]]
-    if turn.person.role.value != "member":
+    # R-PER-1: the members of the council that meets (a loaded next period's, for its constituent meeting); the
+    # secretariat registers a notice it received by mail.
+    council = await council_for(turn, meeting)
+    notifier = next((m for m in council.roster.members if m.id == turn.person.id), None)
+    if notifier is None and not turn.is_secretariat:
         turn.reply(_("Only members of the KKR can notify a valgforbund."), buttons=retry)
         return
     deadline = valgforbund_deadline(meeting.start.date())
@@ -200,21 +210,20 @@ async def _notify(turn: Turn, meeting: Meeting, text: str) -> None:
         return
     parties = tuple(p for p in text.split("+") if p)
     existing = [n for n in await store.valgforbund_for(turn.conn, meeting.id) if n.status != "rejected"]
+    dataset = council.dataset
     try:
-        unknown = [party for party in parties if party not in turn.dataset.votes[0]]
+        unknown = [party for party in parties if party not in dataset.votes[0]]
         if unknown:
             raise InvalidInput(Reason.UNKNOWN_PARTY, unknown[0])
         if len(parties) < 2:
             raise InvalidInput(Reason.EMPTY_ALLIANCE)
-        if turn.person.party not in parties:
+        if notifier is not None and notifier.party not in parties:  # (inferred: a notifier speaks for their party)
             turn.reply(
-                _("You can notify a valgforbund that your own party, {party}, is part of.", party=turn.person.party),
+                _("You can notify a valgforbund that your own party, {party}, is part of.", party=notifier.party),
                 buttons=retry,
             )
             return
-        alliance_groups(
-            turn.dataset.votes[0], eligible_parties(turn.dataset), [*(n.parties for n in existing), parties]
-        )
+        alliance_groups(dataset.votes[0], eligible_parties(dataset), [*(n.parties for n in existing), parties])
     except InvalidInput as exc:
         turn.reply(
             _("Valgforbund {parties} not recorded.", parties="+".join(parties) or text)
@@ -227,6 +236,19 @@ async def _notify(turn: Turn, meeting: Meeting, text: str) -> None:
         return
     notice_id = await store.add_valgforbund(turn.conn, meeting.id, parties, turn.person.id, turn.now)
     name = "+".join(parties)
+    if notifier is None:
+        turn.reply(
+            _(
+                "Valgforbund {parties} is registered as a notice the secretariat received (no. {id}), in time for "
+                "the deadline {deadline}. Record the council's decision at the constituent meeting {when}.",
+                parties=name,
+                id=notice_id,
+                deadline=_.date(deadline),
+                when=_.date(meeting.start),
+            ),
+            buttons=[decision_buttons(_, notice_id, name)],
+        )
+        return
     turn.reply(
         _(
             "Valgforbund {parties} is notified to the secretariat (no. {id}), in time for the deadline {deadline}. "
@@ -430,14 +452,15 @@ async def expected_chair_case(turn: Turn, meeting: Meeting, leader: str) -> None
         return
     args = turn.args
     alliances, pending = await valgforbund_decided(turn.conn, meeting)
+    dataset = (await council_for(turn, meeting)).dataset  # R-PER-1: the votes of the council that meets
     try:
         lots, places = recorded_lots(
             args[1:] if args and args[0].lower() in LOT else (),
-            lambda lots: compute_chair(turn.dataset, alliances, lots),
+            lambda lots: compute_chair(dataset, alliances, lots),
         )
         result = await elect_chair(
             turn.conn,
-            turn.dataset,
+            dataset,
             meeting,
             alliances,
             pending,

@@ -11,7 +11,7 @@ from icalendar import Calendar, Event, vCalAddress, vText
 
 from bot.core.dates import impossible_date, parse_date, read_date
 from bot.core.turn import Turn, capitalised, quoted
-from bot.core.usecases.period import in_loaded_period
+from bot.core.usecases.period import in_loaded_period, member_at
 from bot.core.usecases.standing import answer_buttons, meeting_marks, standing_of
 from bot.delivery.message import Button, Document
 from bot.i18n import Translator
@@ -223,7 +223,8 @@ async def show_meeting(turn: Turn, meeting: Meeting, title: str, *, exclude: str
         and turn.person.role is Role.MEMBER
         and meeting.start > turn.now
         and not meeting.cancelled
-        and in_loaded_period(meeting, await turn.meetings())  # the next council's members are elected there
+        and in_loaded_period(meeting, await turn.meetings(), turn.opened)  # R-PER-1: the next council's members
+        and await member_at(turn, meeting)
     ):
         buttons.append([turn.button(_("Report absence"), f"absent {meeting.id}")])
     buttons.extend(answer_buttons(a, _) for a in standing.covering.get(meeting.id, []) if a.answer is None)

@@ -90,7 +90,7 @@ async def invite_case(turn: Turn) -> None:
     link = (partial(teams_invite_link, app_id) if app_id else emulator_invite) if on_teams else None
     bound = await bound_people(turn.conn, "teams" if on_teams else "telegram")
     if not turn.args:
-        waiting = [p for p in roster.people if p.id not in bound]
+        waiting = [p for p in roster.invitable if p.id not in bound]
         width = max((len(p.id) for p in waiting), default=0)
         turn.reply(
             _("Write /invite PERSON-ID for one person, or /invite all for everyone who is not connected yet."),
@@ -100,7 +100,7 @@ async def invite_case(turn: Turn) -> None:
         return
     target = turn.args[0]
     if target.lower() in ("all", "alle"):
-        people = [p for p in roster.people if p.id not in bound]
+        people = [p for p in roster.invitable if p.id not in bound]
         if not people:
             turn.reply(_("Everyone in the roster is already connected."))
             return

@@ -50,12 +50,14 @@ async def substitute_case(turn: Turn) -> None:
     assert turn.person is not None
     roster = await turn.roster()
     lines = []
-    if turn.person.role is Role.MEMBER:
+    # A member as the roster has them now (R-MEM-1, R-MEM-5: from 1 January after the election a new mayor is
+    # one and a mayor who lost is not, bot/core/usecases/period.py roster_in_window).
+    if turn.person.id in roster.substitute_of:
         substitute_id = roster.substitute_of.get(turn.person.id)
         substitute = roster.by_id.get(substitute_id) if substitute_id else None
         if substitute is None:
             lines.append(_("You have no substitute in the roster. Please contact the secretariat."))
-        elif turn.person.mayor:
+        elif roster.by_id[turn.person.id].mayor:
             lines.append(_mayor_substitute(turn, substitute, roster))
         else:
             lines.append(_("Your personal substitute is {person}.", person=who(substitute, _)))
@@ -75,13 +77,14 @@ def _mayor_substitute(turn: Turn, substitute: Person, roster: Roster) -> str:
     which, and why, so a mayor is not surprised that it is not the deputy mayor she knows."""
     _ = turn._
     assert turn.person is not None
+    mayor = roster.by_id[turn.person.id]
     if (substitute.vice_mayor_rank or 1) == 1:
         return _("As mayor you are substituted by {person}.", person=who(substitute, _))
     first = next(
         (
             p
             for p in roster.people
-            if p.municipality == turn.person.municipality and p.vice_mayor_rank == 1 and p.role is Role.MEMBER
+            if p.municipality == mayor.municipality and p.vice_mayor_rank == 1 and p.role is Role.MEMBER
         ),
         None,
     )

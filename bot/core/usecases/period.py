@@ -6,43 +6,119 @@ belongs to the next council: its valgforbund, its chair election and its members
 votes and on the members elected there, not on today's council. So everything about it is refused, with the
 reason, until the next period's data is loaded.
 
-`in_loaded_period` is the hook for that loading (issue 24): today it says "every meeting but the next
-council's constituent meeting"; once periods are stored, it answers from them, and every caller follows.
+`in_loaded_period` is the hook for that loading (issue 24): `opened` names the constituent meetings whose period's
+data the bot holds and acts on (`Turn.opened`: the period it was started with, and each period loaded with
+`kkrbot period load`, bot/storage/periods.py), and every caller follows; `council_for` says whose council a
+meeting is (a loaded next period's for its constituent meeting, before it starts).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from bot.i18n import Translator
+from bot.storage.periods import StoredPeriod
+from bot.storage.roster import Person, Role, Roster, as_members
 from kkrcore.days import municipal_election_date
-from kkrcore.meetings import of_next_council
-from kkrcore.models import Meeting, MeetingKind
+from kkrcore.models import Dataset, Meeting, MeetingKind
+from kkrcore.periods import council_at, term_start_at
+
+if TYPE_CHECKING:
+    from bot.core.turn import Turn
 
 PERIOD_YEARS = 4
 """R-DAY-2: a municipal election every four years; a council period runs from one constituent meeting to the next."""
 
 
-def in_loaded_period(meeting: Meeting, meetings: Sequence[Meeting]) -> bool:
+def opening_of(meeting: Meeting, meetings: Sequence[Meeting]) -> Meeting | None:
+    """The constituent meeting that opens the period `meeting` belongs to: the last one at or before it (itself,
+    for a constituent meeting), or None for a meeting before the plan's first constituent meeting."""
+    openings = [m for m in meetings if m.kind is MeetingKind.CONSTITUENT and m.start <= meeting.start]
+    return meeting if meeting.kind is MeetingKind.CONSTITUENT else max(openings, key=lambda m: m.start, default=None)
+
+
+def in_loaded_period(meeting: Meeting, meetings: Sequence[Meeting], opened: Collection[str]) -> bool:
     """R-PER-1: whether the bot holds the data of the period `meeting` belongs to (its votes and members)."""
-    return not of_next_council(meeting, meetings)
+    opening = opening_of(meeting, meetings)
+    return opening is None or opening.id in opened
 
 
-def period_constituent_meeting(meetings: Sequence[Meeting]) -> Meeting | None:
-    """The constituent meeting that opened (or, before it, opens) the period whose data the bot holds."""
-    return next(
-        (
-            m
-            for m in sorted(meetings, key=lambda m: m.start)
-            if m.kind is MeetingKind.CONSTITUENT and in_loaded_period(m, meetings)
-        ),
-        None,
-    )
+def period_constituent_meeting(meetings: Sequence[Meeting], opened: Collection[str]) -> Meeting | None:
+    """The constituent meeting that opened (or, before it, opens) the period whose data the bot acts on: the
+    latest one it holds."""
+    held = [m for m in meetings if m.kind is MeetingKind.CONSTITUENT and m.id in opened]
+    return max(held, key=lambda m: m.start, default=None)
 
 
-def next_period_meeting(meetings: Sequence[Meeting]) -> Meeting | None:
+def next_period_meeting(meetings: Sequence[Meeting], opened: Collection[str]) -> Meeting | None:
     """The first meeting of a period whose data is not loaded (the next constituent meeting), if the plan has one."""
-    return next((m for m in sorted(meetings, key=lambda m: m.start) if not in_loaded_period(m, meetings)), None)
+    return next((m for m in sorted(meetings, key=lambda m: m.start) if not in_loaded_period(m, meetings, opened)), None)
+
+
+@dataclass(frozen=True)
+class Council:
+    """The council a meeting belongs to: its roster (members, substitutes, secretariat) and its data (votes,
+    composition). `incoming`: a loaded next period's council, for its constituent meeting before it starts."""
+
+    roster: Roster
+    dataset: Dataset
+    incoming: bool
+
+
+async def council_for(turn: Turn, meeting: Meeting) -> Council:
+    """R-PER-1: a loaded next period's constituent meeting (and its later meetings) belong to the new council, its
+    members and its votes; every other meeting to the council of the current period."""
+    coming = turn.conversation.next_period_at(turn.now)
+    if coming is not None:
+        opening = opening_of(meeting, await turn.meetings())
+        if opening is not None and opening.id == coming.constituent.id:
+            return Council(turn.conversation.council_roster(coming), coming.dataset, incoming=True)
+    return Council(await turn.roster(), turn.dataset, incoming=False)
+
+
+async def member_at(turn: Turn, meeting: Meeting) -> bool:
+    """Whether the asker is a member of the council that meets (R-PER-1): who may report absence for it."""
+    person = turn.person
+    return person is not None and any(m.id == person.id for m in (await council_for(turn, meeting)).roster.members)
+
+
+def term_begins(coming: StoredPeriod) -> datetime:
+    """When the municipal term of a loaded next period's election starts: 1 January after it (kkrcore.periods)."""
+    return term_start_at(coming.dataset.election_date, ZoneInfo(coming.dataset.timezone))
+
+
+def roster_in_window(current: Roster, coming: StoredPeriod) -> Roster:
+    """R-MEM-1, R-MEM-5 between the municipal term's start and the constituent meeting (kkrcore.periods.council_at,
+    inferred where the seeds are silent): the new mayors are members, with the new viceborgmestre as their
+    substitutes; an old mayor who is not a mayor of the new term has left; the old elected members stay, with
+    their personal substitutes, until the constituent meeting. Whoever is in no seat is still found by id (their
+    history, their own questions), as a loaded period's new people are."""
+    council = council_at(
+        as_members(current.people),
+        as_members(coming.people),
+        term_begins(coming),
+        term_begins=term_begins(coming),
+        constituent_start=coming.constituent.start,
+    )
+    new = {p.id: p for p in coming.people}
+    old = current.by_id
+    people: dict[str, Person] = {p.id: p for p in current.secretariat}
+    for seat in council.seats:
+        member = seat.member
+        source = new if member.mayor else old
+        people.setdefault(member.person_id, source[member.person_id])
+        if member.mayor:  # the municipality's viceborgmestre of the new term (R-MEM-2)
+            for vice in coming.people:
+                if vice.municipality == member.municipality and vice.vice_mayor_rank and vice.id not in people:
+                    people[vice.id] = vice.model_copy(update={"role": Role.SUBSTITUTE, "mayor": False})
+        elif member.personal_substitute in old and member.personal_substitute not in people:
+            people[member.personal_substitute] = old[member.personal_substitute]
+    others = [p for p in [*current.people, *current.pending] if p.id not in people]
+    return Roster(list(people.values()), current.archived, others)
 
 
 def period_name(constituent: Meeting) -> str:

@@ -9,32 +9,33 @@ from datetime import timedelta
 from bot.core.turn import Turn, display_name
 from bot.core.usecases.absence_notices import contact, has_started, where
 from bot.core.usecases.meetings import meeting_when
+from bot.core.usecases.period import council_for, in_loaded_period
 from bot.delivery.message import Button, Message
 from bot.delivery.outbox import Lane
 from bot.delivery.retention import forget_old_contents
 from bot.i18n import Translator
 from bot.storage.absences import Answer, active_absences_for, claim_reminder, mark_escalated, unanswered_absences
 from bot.storage.roster import Person
-from kkrcore.meetings import of_next_council, upcoming_meetings
+from kkrcore.meetings import upcoming_meetings
 from kkrcore.models import Meeting
 
 
 async def send_reminders(turn: Turn) -> None:
     """Before each meeting of this council: the members who have not reported absence (with the button to do so)
     and the substitutes who accepted to attend. A move to a new time clears the claims, so the reminder comes
-    again before the new time. The next council's constituent meeting has none: its members are not this
-    council's (R-PER-1), and the bot would refuse the absence its button offers."""
+    again before the new time. The next council's constituent meeting has none until its period is loaded; then
+    its reminders go to its own members and substitutes (R-PER-1)."""
     lead = timedelta(days=turn.settings.reminder_days)
     meetings = await turn.meetings()
     due = [
         m
         for m in upcoming_meetings(meetings, turn.now)
-        if m.start - lead <= turn.now and not of_next_council(m, meetings)
+        if m.start - lead <= turn.now and in_loaded_period(m, meetings, turn.opened)
     ]
     if not due:
         return
-    roster = await turn.roster()
     for meeting in due:
+        roster = (await council_for(turn, meeting)).roster
         absences = await active_absences_for(turn.conn, meeting.id)
         absent = {a.member_id for a in absences}
         for member in roster.members:
