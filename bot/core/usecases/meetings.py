@@ -265,7 +265,12 @@ async def all_meetings_case(turn: Turn) -> None:
         if meeting.start.year != year:
             year = meeting.start.year
             lines.append(f"\n{year}")
-        mark = "✗" if meeting.cancelled else "•" if meeting.id in upcoming else "✓"
+        if meeting.cancelled:
+            mark = "✗"
+        elif meeting.id in upcoming:
+            mark = "•"
+        else:
+            mark = "✓" if is_over(meeting, turn.now) else "▸"  # under way is not held yet
         note = _(" (constituent)") if meeting.kind is MeetingKind.CONSTITUENT else ""
         note += _(" (extra)") if meeting.extra else ""
         note += _(" (cancelled)") if meeting.cancelled else ""
@@ -274,7 +279,12 @@ async def all_meetings_case(turn: Turn) -> None:
         lines.append(f"{mark} {meeting_when(meeting, _)}, {meeting.place}{note}")
         if meeting.id in upcoming:
             lines.extend(f"   → {line}" for line in meeting_marks(standing, meeting.id, roster, _))
-    legend = _("✓ held   • coming") + ("   " + _("✗ cancelled") if any(m.cancelled for m in meetings) else "")
+    under_way = any(not m.cancelled and m.start <= turn.now < m.end for m in meetings)
+    legend = (
+        _("✓ held   • coming")
+        + ("   " + _("▸ under way") if under_way else "")
+        + ("   " + _("✗ cancelled") if any(m.cancelled for m in meetings) else "")
+    )
     turn.reply(
         "\n".join(lines).strip() + "\n\n" + legend,
         title=_("Meetings of KKR Nordjylland {period}", period=turn.dataset.period),
