@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from tests.conftest import COPENHAGEN, RunningBot
-from tests.test_absence_e2e import MEMBER, council, text
+from tests.test_absence_e2e import MEMBER, SUBSTITUTE, council, message_to, names, report_absence, text
+from tests.test_status_e2e import labels
 
 __all__ = ["council"]  # the fixture, shared with the absence tests
 
@@ -24,3 +25,27 @@ async def test_r_meet_1_a_meeting_under_way_is_not_listed_as_held(council: Runni
     assert "✓ fredag den 12. februar 2027" not in listed
     assert "▸ i gang" in listed
     assert "✓ fredag den 20. november 2026" in listed  # a meeting that is over is held
+
+
+async def test_r_meet_4_after_the_meeting_its_view_tells_what_the_substitute_had_said_not_who_came(
+    council: RunningBot,
+) -> None:
+    """Who came is what the secretariat records; a member looking back at the meeting reads the answer as an
+    answer, and is offered no withdrawal or answer any more."""
+    people = await names(council)
+    await report_absence(council)
+    alert = (await message_to(council, SUBSTITUTE, "har meldt afbud"))[-1]
+    await council.press(SUBSTITUTE, alert, "Jeg deltager")
+    await message_to(council, MEMBER, "deltager i mødet")  # the answer has reached the member
+    council.clock.now = AFTER_THE_MEETING
+
+    member_view = await council.ask(MEMBER, "/moeder 12.02.2027")
+    substitute_view = await council.ask(SUBSTITUTE, "/moeder 12.02.2027")
+
+    substitute = f"{people['a-stedfortraeder-1']} (eksempel)"
+    member = f"{people['a-medlem-1']} (eksempel)"
+    assert f"Du har meldt afbud; din stedfortræder, {substitute}, havde sagt ja til at deltage." in text(member_view)
+    assert "Fortryd afbud" not in labels(member_view)
+    assert f"{member} havde bedt dig deltage i sit sted; du havde sagt ja til at deltage." in text(substitute_view)
+    assert "Du deltager" not in text(substitute_view)
+    assert "Jeg kan alligevel ikke" not in " ".join(labels(substitute_view))

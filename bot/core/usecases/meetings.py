@@ -215,18 +215,20 @@ async def show_meeting(turn: Turn, meeting: Meeting, title: str, *, exclude: str
     agenda = await latest_agenda(turn.conn, meeting.id)
     buttons = meetings_buttons(turn, exclude=exclude)
     standing = await standing_of(turn)
-    marks = meeting_marks(standing, meeting.id, await turn.roster(), _)
+    marks = meeting_marks(standing, meeting.id, await turn.roster(), _, held=is_over(meeting, turn.now))
+    coming = meeting.start > turn.now  # once it has started, nothing can be withdrawn or answered any more
     if own := standing.own.get(meeting.id):
-        buttons.append([turn.button(_("Withdraw absence"), f"undo {own.id}")])
+        if coming:
+            buttons.append([turn.button(_("Withdraw absence"), f"undo {own.id}")])
     elif (
         turn.person is not None
         and turn.person.role is Role.MEMBER
-        and meeting.start > turn.now
+        and coming
         and not meeting.cancelled
         and in_loaded_period(meeting, await turn.meetings())  # the next council's members are elected there
     ):
         buttons.append([turn.button(_("Report absence"), f"absent {meeting.id}")])
-    buttons.extend(answer_buttons(a, _) for a in standing.covering.get(meeting.id, []) if a.answer is None)
+    buttons.extend(answer_buttons(a, _) for a in standing.covering.get(meeting.id, []) if coming and a.answer is None)
     body = describe_meeting(meeting, _, agenda, turn.now)
     turn.reply("\n".join(marks) + "\n\n" + body if marks else body, title=title, buttons=buttons)
     if (document := agenda_document(agenda)) and turn.request.channel == TELEGRAM:
