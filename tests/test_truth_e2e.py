@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from tests.conftest import COPENHAGEN, RunningBot
-from tests.test_absence_e2e import MEMBER, SUBSTITUTE, council, message_to, names, report_absence, text
+from tests.test_absence_e2e import MEMBER, SECRETARY, SUBSTITUTE, council, message_to, names, report_absence, text
 from tests.test_status_e2e import labels
 
 __all__ = ["council"]  # the fixture, shared with the absence tests
@@ -49,3 +49,22 @@ async def test_r_meet_4_after_the_meeting_its_view_tells_what_the_substitute_had
     assert f"{member} havde bedt dig deltage i sit sted; du havde sagt ja til at deltage." in text(substitute_view)
     assert "Du deltager" not in text(substitute_view)
     assert "Jeg kan alligevel ikke" not in " ".join(labels(substitute_view))
+
+
+async def test_r_per_1_the_next_councils_constituent_meeting_is_neither_minuted_nor_recorded_for_todays_council(
+    council: RunningBot,
+) -> None:
+    """On 1 February 2030 the meeting of 25 January 2030 was the next council's (no next period loaded): today's
+    roster did not sit there, so the bot neither writes minutes nor records attendance for it, and the last
+    meeting held of this period is the default."""
+    council.clock.now = datetime(2030, 2, 1, 9, 0, tzinfo=COPENHAGEN)
+
+    minutes = text(await council.ask(SECRETARY, "/referat 25.01.2030"))
+    record = text(await council.ask(SECRETARY, "/fremmoede registrer 25.01.2030"))
+    last = text(await council.ask(SECRETARY, "/referat"))
+
+    for refusal in (minutes, record):
+        assert "Det konstituerende møde fredag den 25. januar 2030 indleder næste valgperiode, 2030–2034." in refusal
+        assert "Til brug for KL's referat" not in refusal
+        assert "pladser besat" not in refusal
+    assert "Til referatet: fredag den 26. oktober 2029" in last

@@ -6,6 +6,7 @@ No reason for the absence is asked for or stored: a reason can be health data.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -523,7 +524,7 @@ async def meeting_for_secretariat(turn: Turn, command: str, *, default_held: boo
     minutes, the next one for attendance. The choices offered include the last one held."""
     _ = turn._
     meetings = await turn.meetings()
-    held = [m for m in meetings if has_started(m, turn.now) and not m.cancelled]
+    held = held_in_period(meetings, turn.now)
     coming = upcoming_meetings(meetings, turn.now)
     choices = held[-1:] + coming
     if turn.args:
@@ -537,6 +538,12 @@ async def meeting_for_secretariat(turn: Turn, command: str, *, default_held: boo
         )
         return None
     return coming[0]
+
+
+def held_in_period(meetings: Sequence[Meeting], now: datetime) -> list[Meeting]:
+    """The meetings begun and not cancelled, of the period whose members the bot holds: the next council's
+    constituent meeting is not today's council's to record or minute (R-PER-1)."""
+    return [m for m in meetings if has_started(m, now) and not m.cancelled and in_loaded_period(m, meetings)]
 
 
 def too_late(meeting: Meeting, now: datetime, _: Translator) -> str:

@@ -20,13 +20,16 @@ from bot.core.turn import Turn, display_name
 from bot.core.usecases.absence_notices import (
     absence_records,
     has_started,
+    held_in_period,
     meeting_for_secretariat,
     minutes_line,
     minutes_name,
     no_absences_line,
     show_attendance_from_notices,
 )
+from bot.core.usecases.general import main_menu
 from bot.core.usecases.meetings import is_over, meeting_choices, meeting_from_words, meeting_when
+from bot.core.usecases.period import in_loaded_period, next_period_refusal
 from bot.i18n import Translator
 from bot.storage.absences import Answer, active_absences_for
 from bot.storage.attendance import (
@@ -216,6 +219,9 @@ async def minutes_case(turn: Turn) -> None:
     meeting = await meeting_for_secretariat(turn, "minutes", default_held=True)
     if meeting is None:
         return
+    if not in_loaded_period(meeting, await turn.meetings()):  # R-PER-1: not today's council's meeting
+        turn.reply(next_period_refusal(meeting, _), buttons=main_menu(turn))
+        return
     lines = await minutes_lines(turn.conn, await turn.roster(), meeting, is_over(meeting, turn.now), _)
     turn.reply(
         "\n".join(lines),
@@ -293,7 +299,7 @@ async def record_attendance(turn: Turn, words: Sequence[str], *, save_now: bool)
     False when nothing could be recorded or previewed (the reply says why)."""
     _ = turn._
     meetings = await turn.meetings()
-    held = [m for m in meetings if has_started(m, turn.now) and not m.cancelled]
+    held = held_in_period(meetings, turn.now)
     if not words and not held:
         turn.reply(_("No meeting has been held yet, so there is no attendance to record."))
         return False
@@ -303,6 +309,9 @@ async def record_attendance(turn: Turn, words: Sequence[str], *, save_now: bool)
         if found is None:
             return False
         meeting, rest = found
+    if not in_loaded_period(meeting, meetings):  # R-PER-1: today's council did not sit at the next one's meeting
+        turn.reply(next_period_refusal(meeting, _), buttons=meeting_choices(turn, "attendance record", held[-3:][::-1]))
+        return False
     if meeting.cancelled or not has_started(meeting, turn.now):
         turn.reply(
             _("The meeting {when} is cancelled, so nobody attended it.", when=meeting_when(meeting, _))
