@@ -68,3 +68,21 @@ async def test_r_per_1_the_next_councils_constituent_meeting_is_neither_minuted_
         assert "Til brug for KL's referat" not in refusal
         assert "pladser besat" not in refusal
     assert "Til referatet: fredag den 26. oktober 2029" in last
+
+
+async def test_r_per_1_after_the_municipal_election_the_refusal_does_not_say_it_is_still_to_come(
+    council: RunningBot,
+) -> None:
+    """On 3 December 2029 the election of 20 November 2029 (R-DAY-2) is over: "its members will be elected then"
+    would be false. The reason names the election, which is true before it and after."""
+    council.clock.now = datetime(2029, 12, 3, 10, 0, tzinfo=COPENHAGEN)
+
+    refused = text(await council.ask(MEMBER, "/afbud 25.01.2030"))
+    attendance = text(await council.ask(SECRETARY, "/fremmoede 25.01.2030"))
+
+    for answer in (refused, attendance):
+        assert "næste KKR's første møde" in answer
+        assert "afhænger af kommunalvalget tirsdag den 20. november 2029" in answer
+        assert "vælges først da" not in answer
+    assert "Derfor kan du ikke melde afbud til det." in refused
+    assert "forventer intet fremmøde af det nuværende råd" in attendance

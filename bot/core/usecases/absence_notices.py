@@ -47,6 +47,7 @@ from bot.storage.accounts import EMAIL
 from bot.storage.answer_notices import changed_since_told, last_told, record_told
 from bot.storage.composition_lots import council_seats
 from bot.storage.roster import Person, Roster
+from kkrcore.days import municipal_election_date
 from kkrcore.meetings import Quorum, quorum_forecast, upcoming_meetings
 from kkrcore.models import Dataset, Meeting
 
@@ -216,11 +217,7 @@ async def _requested_meeting(turn: Turn) -> tuple[Meeting, tuple[str, ...]] | No
         return None
     if not in_loaded_period(meeting, await turn.meetings()):
         turn.reply(
-            _(
-                "The constituent meeting {when} is the next council's first meeting, after the municipal "
-                "election; its members will be elected then, so you cannot report absence for it.",
-                when=meeting_when(meeting, _),
-            ),
+            next_council_line(meeting, _) + " " + _("So you cannot report absence for it."),
             buttons=meeting_choices(turn, "absent", choices),
         )
         return None
@@ -540,6 +537,17 @@ async def meeting_for_secretariat(turn: Turn, command: str, *, default_held: boo
     return coming[0]
 
 
+def next_council_line(meeting: Meeting, _: Translator) -> str:
+    """Whose meeting the next constituent meeting is (R-PER-1), true on every day: before the municipal election
+    and after it, when the new councils are elected but the KKR's members are not yet chosen."""
+    return _(
+        "The constituent meeting {when} is the next council's first meeting; its members depend on the municipal "
+        "election of {election}, not on today's council.",
+        when=meeting_when(meeting, _),
+        election=_.date(municipal_election_date(meeting.start.year - 1)),
+    )
+
+
 def held_in_period(meetings: Sequence[Meeting], now: datetime) -> list[Meeting]:
     """The meetings begun and not cancelled, of the period whose members the bot holds: the next council's
     constituent meeting is not today's council's to record or minute (R-PER-1)."""
@@ -597,12 +605,9 @@ async def show_attendance_from_notices(turn: Turn, meeting: Meeting) -> None:
     _ = turn._
     if not in_loaded_period(meeting, await turn.meetings()):  # R-PER-1: not today's members' meeting
         turn.reply(
-            _(
-                "The constituent meeting {when} is the next council's first meeting, after the municipal "
-                "election; its members are elected then, so the bot has no absences for it and expects no "
-                "attendance from today's council.",
-                when=meeting_when(meeting, _),
-            ),
+            next_council_line(meeting, _)
+            + " "
+            + _("So the bot has no absences for it and expects no attendance from today's council."),
             title=_("Attendance: {when}", when=meeting_when(meeting, _)),
             buttons=main_menu(turn),
         )
