@@ -86,3 +86,18 @@ async def test_r_per_1_after_the_municipal_election_the_refusal_does_not_say_it_
         assert "vælges først da" not in answer
     assert "Derfor kan du ikke melde afbud til det." in refused
     assert "forventer intet fremmøde af det nuværende råd" in attendance
+
+
+async def test_r_comp_2_after_the_next_election_the_composition_names_the_election_it_rests_on(
+    council: RunningBot,
+) -> None:
+    """On 3 December 2029 "the municipal election" would read as the one of 20 November 2029; today's council
+    rests on the one of 18 November 2025 (R-DAY-2) until the next council is constituted (R-PER-1)."""
+    council.clock.now = datetime(2029, 12, 3, 10, 0, tzinfo=COPENHAGEN)
+
+    danish = text(await council.ask(MEMBER, "/sammensaetning"))
+    await council.ask(MEMBER, "/sprog en")
+    english = text(await council.ask(MEMBER, "/composition"))
+
+    assert "i regionen ved kommunalvalget tirsdag den 18. november 2025, efter største brøks metode" in danish
+    assert "at the municipal election of Tuesday 18 November 2025, by largest remainder" in english
