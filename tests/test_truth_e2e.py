@@ -101,3 +101,14 @@ async def test_r_comp_2_after_the_next_election_the_composition_names_the_electi
 
     assert "i regionen ved kommunalvalget tirsdag den 18. november 2025, efter største brøks metode" in danish
     assert "at the municipal election of Tuesday 18 November 2025, by largest remainder" in english
+
+
+async def test_a_saved_agenda_says_members_see_it_when_they_look_the_meeting_up_not_during_it(
+    council: RunningBot,
+) -> None:
+    """"Medlemmerne ser den under mødet" reads in Danish as "during the meeting"; they see it at once, in the
+    meeting's view, and nobody is sent it before the secretariat says so."""
+    saved = text(await council.ask(SECRETARY, "/dagsorden 12.02.2027\n1. Velkomst"))
+
+    assert "Medlemmerne ser den, når de slår mødet op; den er ikke sendt til nogen endnu." in saved
+    assert "under mødet" not in saved

@@ -465,7 +465,12 @@ async def set_agenda_case(turn: Turn) -> None:
         else _("The agenda for {when} is saved.", when=meeting_when(meeting, _))
     )
     turn.reply(
-        saved + " " + _("Members see it under the meeting. Shall I tell everyone concerned?"),
+        saved
+        + " "
+        + _(
+            "Members see it when they look up the meeting; it is not sent to anyone yet. "
+            "Shall I tell everyone concerned?"
+        ),
         buttons=[
             [
                 turn.button(_("Tell everyone concerned"), f"broadcast agenda {meeting.id}"),
