@@ -106,9 +106,19 @@ async def test_r_comp_2_after_the_next_election_the_composition_names_the_electi
 async def test_a_saved_agenda_says_members_see_it_when_they_look_the_meeting_up_not_during_it(
     council: RunningBot,
 ) -> None:
-    """"Medlemmerne ser den under mødet" reads in Danish as "during the meeting"; they see it at once, in the
+    """Danish "Medlemmerne ser den under mødet" reads in Danish as "during the meeting"; they see it at once, in the
     meeting's view, and nobody is sent it before the secretariat says so."""
     saved = text(await council.ask(SECRETARY, "/dagsorden 12.02.2027\n1. Velkomst"))
 
     assert "Medlemmerne ser den, når de slår mødet op; den er ikke sendt til nogen endnu." in saved
     assert "under mødet" not in saved
+
+
+async def test_r_per_1_the_danish_says_kommunalvalget_as_everywhere_else(council: RunningBot) -> None:
+    """One word for one thing: the bot says "kommunalvalget" in every other answer."""
+    council.clock.now = datetime(2029, 12, 3, 10, 0, tzinfo=COPENHAGEN)
+
+    answer = text(await council.ask(MEMBER, "/formandsvalg"))
+
+    assert "bygger på kommunalvalget tirsdag den 20. november 2029" in answer
+    assert "kommunevalg" not in answer
