@@ -122,3 +122,20 @@ async def test_r_per_1_the_danish_says_kommunalvalget_as_everywhere_else(council
 
     assert "bygger på kommunalvalget tirsdag den 20. november 2029" in answer
     assert "kommunevalg" not in answer
+
+
+async def test_r_meet_4_a_cancelled_meeting_has_no_attendance_forecast_and_no_minutes(council: RunningBot) -> None:
+    """Found on 28 April 2027 for the cancelled 25 June 2027: /fremmoede forecast "22 af 22" and /referat wrote
+    "Mødet er ikke holdt endnu" for a meeting that will not be held."""
+    preview = await council.ask(SECRETARY, "/moede aflys 12.02.2027 Formandskabet er forhindret")
+    [send] = [label for label in labels(preview) if label.startswith("Send til")]
+    await council.press(SECRETARY, preview, send)
+    await message_to(council, MEMBER, "er aflyst")
+
+    attendance = text(await council.ask(SECRETARY, "/fremmoede 12.02.2027"))
+    minutes = text(await council.ask(SECRETARY, "/referat 12.02.2027"))
+
+    for answer in (attendance, minutes):
+        assert "Mødet fredag den 12. februar 2027 kl. 10.00–12.00 er aflyst" in answer
+        assert "Forventet fremmøde" not in answer
+        assert "ikke holdt endnu" not in answer

@@ -526,6 +526,16 @@ async def meeting_for_secretariat(turn: Turn, command: str, *, default_held: boo
     choices = held[-1:] + coming
     if turn.args:
         found = await meeting_from_words(turn, command, turn.args, choices)
+        if found and found[0].cancelled:  # no forecast of 22 of 22, no minutes "not held yet", for a cancelled one
+            turn.reply(
+                _(
+                    "The meeting {when} is cancelled: there is no attendance to expect or record, and nothing for "
+                    "the minutes.",
+                    when=meeting_when(found[0], _),
+                ),
+                buttons=meeting_choices(turn, command, choices),
+            )
+            return None
         return found[0] if found else None
     if default_held and held:
         return held[-1]
