@@ -139,3 +139,20 @@ async def test_r_meet_4_a_cancelled_meeting_has_no_attendance_forecast_and_no_mi
         assert "Mødet fredag den 12. februar 2027 kl. 10.00–12.00 er aflyst" in answer
         assert "Forventet fremmøde" not in answer
         assert "ikke holdt endnu" not in answer
+
+
+async def test_a_moved_meeting_is_still_named_by_its_planned_day_after_that_day_has_passed(
+    council: RunningBot,
+) -> None:
+    """Found on 28 April 2027 (/moeder 23.04, the meeting moved to 30 April): the bot answered that there is no
+    meeting on Sunday 23 April 2028. The planned day names the moved meeting, as before that day."""
+    preview = await council.ask(SECRETARY, "/moede flyt 12.02.2027 19.02.2027")
+    [send] = [label for label in labels(preview) if label.startswith("Send til")]
+    await council.press(SECRETARY, preview, send)
+    await message_to(council, MEMBER, "er ændret")
+    council.clock.now = datetime(2027, 2, 16, 9, 0, tzinfo=COPENHAGEN)
+
+    shown = text(await council.ask(MEMBER, "/moeder 12.02"))
+
+    assert "fredag den 19. februar 2027 kl. 10.00–12.00" in shown
+    assert "2028" not in shown

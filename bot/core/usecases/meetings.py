@@ -37,13 +37,19 @@ def meeting_on(meetings: Sequence[Meeting], day: date) -> Meeting | None:
     return that_day[0] if that_day else None
 
 
+def meeting_days(meetings: Sequence[Meeting]) -> list[date]:
+    """The days a date without a year may name: each meeting's day, and a moved meeting's planned day (its id),
+    so "23.04" after the meeting of 23 April was moved still names it, not 23 April a year later."""
+    return [m.start.date() for m in meetings] + [date.fromisoformat(m.id) for m in meetings if is_moved(m)]
+
+
 def meeting_named(meetings: Sequence[Meeting], text: str, today: date | None = None) -> Meeting | None:
     """The meeting `text` names: its id (as buttons write it: the planned date, `DATE-extra` for an extra
     meeting), or the day it is held, read by the one date parser. Without `today` (the command line) it is
     the machine's date."""
     if found := meeting_by_id(meetings, text.strip()):
         return found
-    day = parse_date(text, today or date.today(), [m.start.date() for m in meetings])
+    day = parse_date(text, today or date.today(), meeting_days(meetings))
     if day is None:
         return None
     # A moved meeting is also known by the day it was planned for, its id (issue 23).
@@ -100,7 +106,7 @@ async def meeting_from_words(
     buttons = meeting_choices(turn, command, choices)
     if words and (by_id := meeting_by_id(meetings, words[0])):
         return by_id, tuple(words[1:])
-    day, used = read_date(words, local_today(turn), [m.start.date() for m in meetings])
+    day, used = read_date(words, local_today(turn), meeting_days(meetings))
     if day is None:
         written = example or turn.command(command)
         problem = impossible_date(date_attempt(words)) if words else None
