@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.storage.roster import Roster
 from tests.conftest import COPENHAGEN, RunningBot
 from tests.test_absence_e2e import MEMBER, SECRETARY, SUBSTITUTE, council, message_to, names, report_absence, text
 from tests.test_status_e2e import labels
@@ -156,3 +157,26 @@ async def test_a_moved_meeting_is_still_named_by_its_planned_day_after_that_day_
 
     assert "fredag den 19. februar 2027 kl. 10.00–12.00" in shown
     assert "2028" not in shown
+
+
+async def test_r_meet_4_when_the_risk_is_over_the_secretariat_reads_a_forecast_not_that_quorum_is_restored(
+    council: RunningBot,
+) -> None:
+    """Found on 5 February 2027: after 12 absences and one substitute's yes, the title said "Beslutningsdygtigheden
+    er genoprettet", as if settled; it is still only expected from notices and answers."""
+    async with council.conversation.db.read() as conn:
+        members = [m.id for m in (await Roster.load(conn)).members if m.id != "a-medlem-1"]
+    await report_absence(council)  # a-medlem-1, whose substitute is bound
+    for index, member in enumerate(members[:11]):
+        user = 3000 + index
+        await council.bind(user, member)
+        await council.ask(user, "/afbud 12.02.2027 ok")
+    await message_to(council, SECRETARY, "Beslutningsdygtigheden er i fare")
+    alert = (await message_to(council, SUBSTITUTE, "har meldt afbud"))[-1]
+
+    await council.press(SUBSTITUTE, alert, "Jeg deltager")
+
+    [over] = await council.tg.wait_for(lambda m: m.chat_id == SECRETARY and "igen:" in text(m))
+    assert text(over).startswith("Forventet beslutningsdygtigt igen: fredag den 12. februar 2027")
+    assert "Forventet fremmøde: 11 af 22" in text(over)
+    assert "genoprettet" not in text(over)

@@ -102,7 +102,7 @@ async def check_quorum(turn: Turn, meeting: Meeting) -> None:
 
     def compose(_: Translator) -> Message:
         if q.quorate:
-            title = _("Quorum restored: {when}", when=meeting_when(meeting, _))
+            title = _("Quorum expected again: {when}", when=meeting_when(meeting, _))  # a forecast (R-MEET-4)
         else:
             title = _("Quorum at risk: {when}", when=meeting_when(meeting, _))
         return Message(
