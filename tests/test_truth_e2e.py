@@ -180,3 +180,18 @@ async def test_r_meet_4_when_the_risk_is_over_the_secretariat_reads_a_forecast_n
     assert text(over).startswith("Forventet beslutningsdygtigt igen: fredag den 12. februar 2027")
     assert "Forventet fremmøde: 11 af 22" in text(over)
     assert "genoprettet" not in text(over)
+
+
+async def test_the_substitutes_to_chase_are_told_apart_from_their_phone_numbers(council: RunningBot) -> None:
+    """Found on 5 February 2027 with twelve alerts unanswered: "Mangler svar: A, +45 …, B, +45 …" ran names and
+    numbers together; a secretary calling them needs to see where one person ends."""
+    people = await names(council)
+    await council.bind(3001, "a-medlem-2")
+    await report_absence(council)
+    await council.ask(3001, "/afbud 12.02.2027 ok")
+    await message_to(council, SECRETARY, "har meldt afbud", count=2)
+
+    attendance = text(await council.ask(SECRETARY, "/fremmoede 12.02.2027"))
+
+    first, second = people["a-stedfortraeder-1"], people["a-stedfortraeder-2"]
+    assert f"Mangler svar: {first} (eksempel), +45 20 00 15 45; {second} (eksempel), +45" in attendance

@@ -647,7 +647,8 @@ async def show_attendance_from_notices(turn: Turn, meeting: Meeting) -> None:
         lines.append(
             _(
                 "Not answered yet: {names}.",
-                names=", ".join(f"{display_name(p, _)}, {p.phone or _('unknown')}" for p in silent),
+                # "; " between people: a comma already parts each name from its phone
+                names="; ".join(f"{display_name(p, _)}, {p.phone or _('unknown')}" for p in silent),
             )
         )
     lines.append("")
