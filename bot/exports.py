@@ -29,6 +29,7 @@ from bot.core.usecases.attendance_record import (
     seat_line,
 )
 from bot.core.usecases.meetings import is_over, meeting_named, meeting_when
+from bot.core.usecases.period import in_loaded_period
 from bot.election_cli import secretariat_actor
 from bot.i18n import Translator, translator
 from bot.storage.absences import Answer
@@ -59,10 +60,18 @@ class Records(NamedTuple):
 
 async def _records(db: Database, dataset: Dataset, date_text: str) -> Records:
     async with db.read() as conn:
-        meeting = meeting_named(await plan(conn, dataset), date_text)
+        meetings = await plan(conn, dataset)
+        meeting = meeting_named(meetings, date_text)
         if meeting is None:
             raise ExportError(
                 f"no KKR meeting on {date_text!r} (write the meeting's date, e.g. 20.11.2026 or 2026-11-20)"
+            )
+        if meeting.cancelled:  # the chat's /referat and /fremmoede refuse it too
+            raise ExportError(f"the meeting {meeting.id} is cancelled: no attendance and nothing for the minutes")
+        if not in_loaded_period(meeting, meetings):
+            raise ExportError(
+                f"the meeting {meeting.id} is the next council's constituent meeting, whose members are not in this "
+                "period's data (R-PER-1): nothing to export for today's council"
             )
         roster = await Roster.load(conn)
         record = await latest_record(conn, meeting.id)

@@ -5,10 +5,12 @@ day a walk through the period (console under faketime) found a sentence that rea
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 from bot.storage.roster import Roster
 from tests.conftest import COPENHAGEN, RunningBot
 from tests.test_absence_e2e import MEMBER, SECRETARY, SUBSTITUTE, council, message_to, names, report_absence, text
+from tests.test_cli import kkrbot, new_database
 from tests.test_status_e2e import labels
 
 __all__ = ["council"]  # the fixture, shared with the absence tests
@@ -195,3 +197,21 @@ async def test_the_substitutes_to_chase_are_told_apart_from_their_phone_numbers(
 
     first, second = people["a-stedfortraeder-1"], people["a-stedfortraeder-2"]
     assert f"Mangler svar: {first} (eksempel), +45 20 00 15 45; {second} (eksempel), +45" in attendance
+
+
+def test_r_per_1_the_exports_refuse_a_cancelled_meeting_and_the_next_councils_constituent_meeting(
+    tmp_path: Path,
+) -> None:
+    """`kkrbot minutes` and `kkrbot attendance` read as /referat and /fremmoede: on 1 February 2030 they exported
+    minutes of 25 January 2030 for today's council, and "ventedes 22 af 22" for a cancelled meeting."""
+    new_database(tmp_path)
+    assert kkrbot(tmp_path, "meeting", "cancel", "26.10.2029", "--yes").returncode == 0
+
+    for command in ("minutes", "attendance"):
+        cancelled = kkrbot(tmp_path, command, "26.10.2029")
+        next_council = kkrbot(tmp_path, command, "25.01.2030")
+
+        assert (cancelled.returncode, next_council.returncode) == (2, 2)
+        assert "is cancelled: no attendance and nothing for the minutes" in cancelled.stderr
+        assert "the next council's constituent meeting" in next_council.stderr
+        assert "22 af 22" not in cancelled.stdout + next_council.stdout
