@@ -215,3 +215,16 @@ def test_r_per_1_the_exports_refuse_a_cancelled_meeting_and_the_next_councils_co
         assert "is cancelled: no attendance and nothing for the minutes" in cancelled.stderr
         assert "the next council's constituent meeting" in next_council.stderr
         assert "22 af 22" not in cancelled.stdout + next_council.stdout
+
+
+async def test_r_elec_3_the_quotient_table_says_its_votes_are_shares_when_the_data_set_has_no_counts(
+    council: RunningBot,
+) -> None:
+    """Found on 14 January 2026: "A 1 276,0" under "Partiernes stemmer i regionen" reads as 276 votes; the
+    bundled data set has only the shares of KV25 in tenths of a percentage point (R-COMP-1's table)."""
+    council.clock.now = datetime(2026, 1, 14, 9, 0, tzinfo=COPENHAGEN)
+
+    preview = text(await council.ask(SECRETARY, "/formandsvalg"))
+
+    assert "276,0" in preview
+    assert "Datasættet har ikke stemmetallene, kun hvert partis andel i promille (276 = 27,6 %)" in preview
