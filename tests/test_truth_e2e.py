@@ -228,3 +228,16 @@ async def test_r_elec_3_the_quotient_table_says_its_votes_are_shares_when_the_da
 
     assert "276,0" in preview
     assert "Datasættet har ikke stemmetallene, kun hvert partis andel i promille (276 = 27,6 %)" in preview
+
+
+async def test_r_mem_2_the_2nd_viceborgmester_reads_that_standing_in_for_the_mayor_is_inferred(
+    council: RunningBot,
+) -> None:
+    """Found on 1 February 2027 as aalborg-2-viceborgmester: the mayor's /stedfortraeder says the 2nd
+    viceborgmester's turn is inferred, the 2nd viceborgmester's own said it as fact."""
+    await council.bind(3002, "aalborg-2-viceborgmester")
+
+    answer = text(await council.ask(3002, "/stedfortraeder"))
+
+    assert "Du er stedfortræder for" in answer
+    assert "Som 2. viceborgmester, fordi 1. viceborgmester selv er medlem af KKR (udledt:" in answer
