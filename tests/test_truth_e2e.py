@@ -241,3 +241,19 @@ async def test_r_mem_2_the_2nd_viceborgmester_reads_that_standing_in_for_the_may
 
     assert "Du er stedfortræder for" in answer
     assert "Som 2. viceborgmester, fordi 1. viceborgmester selv er medlem af KKR (udledt:" in answer
+
+
+async def test_r_per_1_during_the_constituent_meeting_the_chair_is_not_said_to_be_elected_yet(
+    council: RunningBot,
+) -> None:
+    """Found on 23 January 2026 at 10:45, a quarter of an hour into the constituent meeting (R-MEET-1): /formandsvalg
+    said the chair and vice-chair "blev valgt", before anyone could know."""
+    council.clock.now = datetime(2026, 1, 23, 10, 45, tzinfo=COPENHAGEN)
+
+    during = text(await council.ask(MEMBER, "/formandsvalg"))
+    council.clock.now = datetime(2026, 1, 23, 13, 0, tzinfo=COPENHAGEN)
+    after = text(await council.ask(MEMBER, "/formandsvalg"))
+
+    assert "vælges på det konstituerende møde fredag den 23. januar 2026, som er i gang" in during
+    assert "blev valgt" not in during
+    assert "blev valgt på det konstituerende møde fredag den 23. januar 2026" in after
