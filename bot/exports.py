@@ -83,11 +83,13 @@ async def _records(db: Database, dataset: Dataset, date_text: str) -> Records:
         return Records(meeting, await absence_records(conn, roster, meeting), quorum, roster, record)
 
 
-async def _minutes_text(db: Database, dataset: Dataset, date_text: str, held: bool, _: Translator) -> list[str]:
+async def _minutes_text(
+    db: Database, dataset: Dataset, date_text: str, held: bool, _: Translator, *, under_way: bool
+) -> list[str]:
     async with db.read() as conn:
         meeting = meeting_named(await plan(conn, dataset), date_text)
         assert meeting is not None
-        return await minutes_lines(conn, await Roster.load(conn), meeting, held, _)
+        return await minutes_lines(conn, await Roster.load(conn), meeting, held, _, under_way=under_way)
 
 
 def _translator(settings: Settings) -> Translator:
@@ -172,7 +174,7 @@ async def minutes_export(
                 ]
             )
         return csv_text(rows).rstrip("\n")
-    text = await _minutes_text(db, dataset, date_text, held, _)
+    text = await _minutes_text(db, dataset, date_text, held, _, under_way=meeting.start <= now and not held)
     heading = f"## {_('For the minutes: {when}', when=meeting_when(meeting, _))}"
     # The label and what the text rests on, then one sentence a line (minutes_lines puts a blank line between).
     gap = text.index("")

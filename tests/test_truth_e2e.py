@@ -30,6 +30,17 @@ async def test_r_meet_1_a_meeting_under_way_is_not_listed_as_held(council: Runni
     assert "✓ fredag den 20. november 2026" in listed  # a meeting that is over is held
 
 
+async def test_r_meet_1_the_minutes_of_a_meeting_under_way_say_so_not_that_it_is_not_held_yet(
+    council: RunningBot,
+) -> None:
+    council.clock.now = DURING_THE_MEETING
+
+    minutes = text(await council.ask(SECRETARY, "/referat 12.02.2027"))
+
+    assert "Mødet er i gang; sådan ser teksten ud nu." in minutes
+    assert "ikke holdt endnu" not in minutes
+
+
 async def test_r_meet_4_after_the_meeting_its_view_tells_what_the_substitute_had_said_not_who_came(
     council: RunningBot,
 ) -> None:

@@ -199,7 +199,7 @@ def minutes_lines_of_record(record: AttendanceRecord, roster: Roster, _: Transla
 
 
 async def minutes_lines(
-    conn: aiosqlite.Connection, roster: Roster, meeting: Meeting, held: bool, _: Translator
+    conn: aiosqlite.Connection, roster: Roster, meeting: Meeting, held: bool, _: Translator, *, under_way: bool = False
 ) -> list[str]:
     """The minutes text, the same in the chat and `kkrbot minutes`: labelled as input to KL's minutes
     (R-MEET-3), then what it rests on, then one sentence a seat or absence."""
@@ -207,7 +207,9 @@ async def minutes_lines(
     record = await latest_record(conn, meeting.id)
     if record is not None:
         return [*lines, basis_line(record, roster, _), "", *minutes_lines_of_record(record, roster, _)]
-    if not held:
+    if under_way:  # /moeder marks it "under way" too: neither held nor still to come
+        lines.append(_("The meeting is under way; this is the text as it stands now."))
+    elif not held:
         lines.append(_("The meeting has not been held yet; this is the text as it stands now."))
     lines.append(basis_line(None, roster, _))
     texts = [minutes_line(r, _, held=held) for r in await absence_records(conn, roster, meeting)]
@@ -222,7 +224,9 @@ async def minutes_case(turn: Turn) -> None:
     if not in_loaded_period(meeting, await turn.meetings()):  # R-PER-1: not today's council's meeting
         turn.reply(next_period_refusal(meeting, _), buttons=main_menu(turn))
         return
-    lines = await minutes_lines(turn.conn, await turn.roster(), meeting, is_over(meeting, turn.now), _)
+    held = is_over(meeting, turn.now)
+    under_way = has_started(meeting, turn.now) and not held
+    lines = await minutes_lines(turn.conn, await turn.roster(), meeting, held, _, under_way=under_way)
     turn.reply(
         "\n".join(lines),
         title=_("For the minutes: {when}", when=meeting_when(meeting, _)),
