@@ -268,3 +268,18 @@ async def test_r_per_1_during_the_constituent_meeting_the_chair_is_not_said_to_b
     assert "vælges på det konstituerende møde fredag den 23. januar 2026, som er i gang" in during
     assert "blev valgt" not in during
     assert "blev valgt på det konstituerende møde fredag den 23. januar 2026" in after
+
+
+async def test_r_per_1_the_next_councils_constituent_meeting_shown_as_next_says_whose_meeting_it_is(
+    council: RunningBot,
+) -> None:
+    """Found on 3 December 2029: /naeste showed "Konstituerende møde … 25. januar 2030" to today's members as their
+    next meeting, without a word that it is the next council's (its members are not today's)."""
+    council.clock.now = datetime(2029, 12, 3, 10, 0, tzinfo=COPENHAGEN)
+
+    answer = await council.ask(MEMBER, "/naeste")
+
+    shown = text(answer)
+    assert "fredag den 25. januar 2030" in shown
+    assert "er det næste KKR's første møde; dets medlemmer afhænger af kommunalvalget tirsdag den 20. november" in shown
+    assert "Meld afbud" not in labels(answer)

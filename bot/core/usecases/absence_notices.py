@@ -25,6 +25,7 @@ from bot.core.usecases.meetings import (
     meeting_from_words,
     meeting_on,
     meeting_when,
+    next_council_line,
 )
 from bot.core.usecases.period import in_loaded_period
 from bot.core.usecases.seats import vacant_seats_line
@@ -47,7 +48,6 @@ from bot.storage.accounts import EMAIL
 from bot.storage.answer_notices import changed_since_told, last_told, record_told
 from bot.storage.composition_lots import council_seats
 from bot.storage.roster import Person, Roster
-from kkrcore.days import municipal_election_date
 from kkrcore.meetings import Quorum, quorum_forecast, upcoming_meetings
 from kkrcore.models import Dataset, Meeting
 
@@ -545,17 +545,6 @@ async def meeting_for_secretariat(turn: Turn, command: str, *, default_held: boo
         )
         return None
     return coming[0]
-
-
-def next_council_line(meeting: Meeting, _: Translator) -> str:
-    """Whose meeting the next constituent meeting is (R-PER-1), true on every day: before the municipal election
-    and after it, when the new councils are elected but the KKR's members are not yet chosen."""
-    return _(
-        "The constituent meeting {when} is the next council's first meeting; its members depend on the municipal "
-        "election of {election}, not on today's council.",
-        when=meeting_when(meeting, _),
-        election=_.date(municipal_election_date(meeting.start.year - 1)),
-    )
 
 
 def held_in_period(meetings: Sequence[Meeting], now: datetime) -> list[Meeting]:

@@ -17,6 +17,7 @@ from bot.delivery.message import Button, Document
 from bot.i18n import Translator
 from bot.storage.agendas import Agenda, add_agenda_version, latest_agenda
 from bot.storage.roster import Role
+from kkrcore.days import municipal_election_date
 from kkrcore.meetings import next_meeting, upcoming_meetings
 from kkrcore.models import Meeting, MeetingKind
 
@@ -215,6 +216,17 @@ def meetings_buttons(turn: Turn, *, exclude: str) -> list[list[Button]]:
     return [[turn.button(label, action) for action, label in options if action != exclude]]
 
 
+def next_council_line(meeting: Meeting, _: Translator) -> str:
+    """Whose meeting the next constituent meeting is (R-PER-1), true on every day: before the municipal election
+    and after it, when the new councils are elected but the KKR's members are not yet chosen."""
+    return _(
+        "The constituent meeting {when} is the next council's first meeting; its members depend on the municipal "
+        "election of {election}, not on today's council.",
+        when=meeting_when(meeting, _),
+        election=_.date(municipal_election_date(meeting.start.year - 1)),
+    )
+
+
 async def show_meeting(turn: Turn, meeting: Meeting, title: str, *, exclude: str) -> None:
     """A meeting's own view: when, where, the group-meeting window and the latest agenda (with its document)."""
     _ = turn._
@@ -236,6 +248,8 @@ async def show_meeting(turn: Turn, meeting: Meeting, title: str, *, exclude: str
         buttons.append([turn.button(_("Report absence"), f"absent {meeting.id}")])
     buttons.extend(answer_buttons(a, _) for a in standing.covering.get(meeting.id, []) if coming and a.answer is None)
     body = describe_meeting(meeting, _, agenda, turn.now)
+    if not in_loaded_period(meeting, await turn.meetings()):  # not today's council's meeting: say so (R-PER-1)
+        marks = [*marks, next_council_line(meeting, _)]
     turn.reply("\n".join(marks) + "\n\n" + body if marks else body, title=title, buttons=buttons)
     if (document := agenda_document(agenda)) and turn.request.channel == TELEGRAM:
         # The PDF is Telegram's (its file_id); other channels get its name in the text above.
