@@ -58,7 +58,7 @@ async def test_r_meet_4_after_the_meeting_its_view_tells_what_the_substitute_had
 
     substitute = f"{people['a-stedfortraeder-1']} (eksempel)"
     member = f"{people['a-medlem-1']} (eksempel)"
-    assert f"Du har meldt afbud; din stedfortræder, {substitute}, havde sagt ja til at deltage." in text(member_view)
+    assert f"Du havde meldt afbud; din stedfortræder, {substitute}, havde sagt ja til at deltage." in text(member_view)
     assert "Fortryd afbud" not in labels(member_view)
     assert f"{member} havde bedt dig deltage i sit sted; du havde sagt ja til at deltage." in text(substitute_view)
     assert "Du deltager" not in text(substitute_view)

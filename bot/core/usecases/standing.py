@@ -59,11 +59,17 @@ def own_absence_line(absence: Absence, roster: Roster, _: Translator, *, held: b
     """My notice; after the meeting (`held`), the substitute's answer as what they had said (R-MEET-4)."""
     substitute = roster.by_id.get(absence.substitute_id or "")
     if substitute is None:
-        return _("You have reported absence.")
+        return _("You had reported absence.") if held else _("You have reported absence.")
+    if held:
+        return _(
+            "You had reported absence; your substitute, {substitute}, {status}.",
+            substitute=display_name(substitute, _),
+            status=substitute_status(absence, _, held=True),
+        )
     return _(
         "You have reported absence; your substitute, {substitute}, {status}.",
         substitute=display_name(substitute, _),
-        status=substitute_status(absence, _, held=held),
+        status=substitute_status(absence, _),
     )
 
 
