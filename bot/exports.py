@@ -29,6 +29,7 @@ from bot.core.usecases.attendance_record import (
     seat_line,
 )
 from bot.core.usecases.meetings import is_over, meeting_named, meeting_when
+from bot.core.usecases.period import in_loaded_period
 from bot.election_cli import secretariat_actor
 from bot.i18n import Translator, translator
 from bot.storage.absences import Answer
@@ -36,6 +37,7 @@ from bot.storage.attendance import AttendanceRecord, Presence, latest_record
 from bot.storage.db import Database
 from bot.storage.files import csv_text
 from bot.storage.meeting_changes import plan
+from bot.storage.periods import opened_ids, stored_periods
 from bot.storage.roster import Roster
 from kkrcore.meetings import Quorum
 from kkrcore.models import Dataset, Meeting
@@ -59,10 +61,18 @@ class Records(NamedTuple):
 
 async def _records(db: Database, dataset: Dataset, date_text: str) -> Records:
     async with db.read() as conn:
-        meeting = meeting_named(await plan(conn, dataset), date_text)
+        meetings = await plan(conn, dataset)
+        meeting = meeting_named(meetings, date_text)
         if meeting is None:
             raise ExportError(
                 f"no KKR meeting on {date_text!r} (write the meeting's date, e.g. 20.11.2026 or 2026-11-20)"
+            )
+        if meeting.cancelled:  # the chat's /referat and /fremmoede refuse it too
+            raise ExportError(f"the meeting {meeting.id} is cancelled: no attendance and nothing for the minutes")
+        if not in_loaded_period(meeting, meetings, opened_ids(dataset, await stored_periods(conn))):
+            raise ExportError(
+                f"the meeting {meeting.id} is the next council's constituent meeting, whose members are not in this "
+                "period's data (R-PER-1): nothing to export for today's council"
             )
         roster = await Roster.load(conn)
         record = await latest_record(conn, meeting.id)
@@ -74,11 +84,13 @@ async def _records(db: Database, dataset: Dataset, date_text: str) -> Records:
         return Records(meeting, await absence_records(conn, roster, meeting), quorum, roster, record)
 
 
-async def _minutes_text(db: Database, dataset: Dataset, date_text: str, held: bool, _: Translator) -> list[str]:
+async def _minutes_text(
+    db: Database, dataset: Dataset, date_text: str, held: bool, _: Translator, *, under_way: bool
+) -> list[str]:
     async with db.read() as conn:
         meeting = meeting_named(await plan(conn, dataset), date_text)
         assert meeting is not None
-        return await minutes_lines(conn, await Roster.load(conn), meeting, held, _)
+        return await minutes_lines(conn, await Roster.load(conn), meeting, held, _, under_way=under_way)
 
 
 def _translator(settings: Settings) -> Translator:
@@ -163,7 +175,7 @@ async def minutes_export(
                 ]
             )
         return csv_text(rows).rstrip("\n")
-    text = await _minutes_text(db, dataset, date_text, held, _)
+    text = await _minutes_text(db, dataset, date_text, held, _, under_way=meeting.start <= now and not held)
     heading = f"## {_('For the minutes: {when}', when=meeting_when(meeting, _))}"
     # The label and what the text rests on, then one sentence a line (minutes_lines puts a blank line between).
     gap = text.index("")

@@ -84,7 +84,7 @@ async def test_r_per_1_a_valgforbund_for_the_2030_constituent_meeting_is_refused
 
     assert "Intet blev registreret" in answer
     assert "næste valgperiode, 2030–2034" in answer
-    assert "kommunevalget tirsdag den 20. november 2029" in answer
+    assert "kommunalvalget tirsdag den 20. november 2029" in answer
     assert await stored(kkrbot, "SELECT * FROM valgforbund") == []
     kkrbot.clock.now = AFTER_THE_2030_DEADLINE
     chair = text(await kkrbot.ask(SECRETARY, "/formandsvalg"))

@@ -60,9 +60,9 @@ from bot.storage.backup import (
 from bot.storage.broadcasts import is_broadcast_row
 from bot.storage.db import Database, first_row, utc_text
 from bot.storage.health import PROCESSOR, beat, channel_beat
-from bot.storage.periods import StoredPeriod, current_row, next_row, stored_periods
+from bot.storage.periods import StoredPeriod, current_row, next_row, opened_ids, stored_periods
 from bot.storage.roster import Asker, Role, Roster, RosterCache, find_asker
-from kkrcore.models import Dataset, MeetingKind
+from kkrcore.models import Dataset
 
 log = logging.getLogger(__name__)
 
@@ -243,8 +243,7 @@ class Conversation:
         """The ids of the constituent meetings whose period's data the bot holds and acts on: the first period's and
         every loaded period's (a next one's too: its council acts for its constituent meeting)."""
         if self._opened is None:
-            first = [m.id for m in self.first_dataset.meetings if m.kind is MeetingKind.CONSTITUENT][:1]
-            self._opened = frozenset([*first, *(p.constituent.id for p in self.periods)])
+            self._opened = opened_ids(self.first_dataset, self.periods)
         return self._opened
 
     async def refresh_periods(self, conn: aiosqlite.Connection, version: int | None = None) -> None:

@@ -64,6 +64,14 @@ def opening_meeting(dataset: Dataset) -> Meeting:
     return opening
 
 
+def opened_ids(first: Dataset, periods: Sequence[StoredPeriod]) -> frozenset[str]:
+    """The ids of the constituent meetings whose period's data the bot holds and acts on: the first period's (the
+    data file the bot was started with) and every loaded period's (a next one's too: its council acts for its
+    constituent meeting)."""
+    opening = kkrcore_opening(first)
+    return frozenset([*([opening.id] if opening else []), *(p.constituent.id for p in periods)])
+
+
 async def stored_periods(conn: aiosqlite.Connection) -> tuple[StoredPeriod, ...]:
     """Every stored period, the earliest constituent meeting first."""
     found = await rows(

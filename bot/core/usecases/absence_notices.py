@@ -6,6 +6,7 @@ No reason for the absence is asked for or stored: a reason can be health data.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,6 +25,7 @@ from bot.core.usecases.meetings import (
     meeting_from_words,
     meeting_on,
     meeting_when,
+    next_council_line,
 )
 from bot.core.usecases.period import council_for, in_loaded_period, member_at, opening_of, period_name
 from bot.core.usecases.seats import vacant_seats_line
@@ -102,7 +104,7 @@ async def check_quorum(turn: Turn, meeting: Meeting) -> None:
 
     def compose(_: Translator) -> Message:
         if q.quorate:
-            title = _("Quorum restored: {when}", when=meeting_when(meeting, _))
+            title = _("Quorum expected again: {when}", when=meeting_when(meeting, _))  # a forecast (R-MEET-4)
         else:
             title = _("Quorum at risk: {when}", when=meeting_when(meeting, _))
         return Message(
@@ -242,11 +244,7 @@ async def _requested_meeting(turn: Turn) -> tuple[Meeting, tuple[str, ...]] | No
         return None
     if not in_loaded_period(meeting, await turn.meetings(), turn.opened):
         turn.reply(
-            _(
-                "The constituent meeting {when} is the next council's first meeting, after the municipal "
-                "election; its members will be elected then, so you cannot report absence for it.",
-                when=meeting_when(meeting, _),
-            ),
+            next_council_line(meeting, _) + " " + _("So you cannot report absence for it."),
             buttons=meeting_choices(turn, "absent", choices),
         )
         return None
@@ -550,11 +548,21 @@ async def meeting_for_secretariat(turn: Turn, command: str, *, default_held: boo
     minutes, the next one for attendance. The choices offered include the last one held."""
     _ = turn._
     meetings = await turn.meetings()
-    held = [m for m in meetings if has_started(m, turn.now) and not m.cancelled]
+    held = held_in_period(meetings, turn.now, turn.opened)
     coming = upcoming_meetings(meetings, turn.now)
     choices = held[-1:] + coming
     if turn.args:
         found = await meeting_from_words(turn, command, turn.args, choices)
+        if found and found[0].cancelled:  # no forecast of 22 of 22, no minutes "not held yet", for a cancelled one
+            turn.reply(
+                _(
+                    "The meeting {when} is cancelled: there is no attendance to expect or record, and nothing for "
+                    "the minutes.",
+                    when=meeting_when(found[0], _),
+                ),
+                buttons=meeting_choices(turn, command, choices),
+            )
+            return None
         return found[0] if found else None
     if default_held and held:
         return held[-1]
@@ -564,6 +572,12 @@ async def meeting_for_secretariat(turn: Turn, command: str, *, default_held: boo
         )
         return None
     return coming[0]
+
+
+def held_in_period(meetings: Sequence[Meeting], now: datetime, opened: Collection[str]) -> list[Meeting]:
+    """The meetings begun and not cancelled, of the period whose members the bot holds: the next council's
+    constituent meeting is not today's council's to record or minute (R-PER-1)."""
+    return [m for m in meetings if has_started(m, now) and not m.cancelled and in_loaded_period(m, meetings, opened)]
 
 
 def too_late(meeting: Meeting, now: datetime, _: Translator) -> str:
@@ -617,12 +631,9 @@ async def show_attendance_from_notices(turn: Turn, meeting: Meeting) -> None:
     _ = turn._
     if not in_loaded_period(meeting, await turn.meetings(), turn.opened):  # R-PER-1: not today's members' meeting
         turn.reply(
-            _(
-                "The constituent meeting {when} is the next council's first meeting, after the municipal "
-                "election; its members are elected then, so the bot has no absences for it and expects no "
-                "attendance from today's council.",
-                when=meeting_when(meeting, _),
-            ),
+            next_council_line(meeting, _)
+            + " "
+            + _("So the bot has no absences for it and expects no attendance from today's council."),
             title=_("Attendance: {when}", when=meeting_when(meeting, _)),
             buttons=main_menu(turn),
         )
@@ -652,7 +663,8 @@ async def show_attendance_from_notices(turn: Turn, meeting: Meeting) -> None:
         lines.append(
             _(
                 "Not answered yet: {names}.",
-                names=", ".join(f"{display_name(p, _)}, {p.phone or _('unknown')}" for p in silent),
+                # "; " between people: a comma already parts each name from its phone
+                names="; ".join(f"{display_name(p, _)}, {p.phone or _('unknown')}" for p in silent),
             )
         )
     lines.append("")

@@ -20,13 +20,16 @@ from bot.core.turn import Turn, display_name
 from bot.core.usecases.absence_notices import (
     absence_records,
     has_started,
+    held_in_period,
     meeting_for_secretariat,
     minutes_line,
     minutes_name,
     no_absences_line,
     show_attendance_from_notices,
 )
+from bot.core.usecases.general import main_menu
 from bot.core.usecases.meetings import is_over, meeting_choices, meeting_from_words, meeting_when
+from bot.core.usecases.period import in_loaded_period, next_period_refusal
 from bot.i18n import Translator
 from bot.storage.absences import Answer, active_absences_for
 from bot.storage.attendance import (
@@ -196,7 +199,7 @@ def minutes_lines_of_record(record: AttendanceRecord, roster: Roster, _: Transla
 
 
 async def minutes_lines(
-    conn: aiosqlite.Connection, roster: Roster, meeting: Meeting, held: bool, _: Translator
+    conn: aiosqlite.Connection, roster: Roster, meeting: Meeting, held: bool, _: Translator, *, under_way: bool = False
 ) -> list[str]:
     """The minutes text, the same in the chat and `kkrbot minutes`: labelled as input to KL's minutes
     (R-MEET-3), then what it rests on, then one sentence a seat or absence."""
@@ -204,7 +207,9 @@ async def minutes_lines(
     record = await latest_record(conn, meeting.id)
     if record is not None:
         return [*lines, basis_line(record, roster, _), "", *minutes_lines_of_record(record, roster, _)]
-    if not held:
+    if under_way:  # /moeder marks it "under way" too: neither held nor still to come
+        lines.append(_("The meeting is under way; this is the text as it stands now."))
+    elif not held:
         lines.append(_("The meeting has not been held yet; this is the text as it stands now."))
     lines.append(basis_line(None, roster, _))
     texts = [minutes_line(r, _, held=held) for r in await absence_records(conn, roster, meeting)]
@@ -216,7 +221,12 @@ async def minutes_case(turn: Turn) -> None:
     meeting = await meeting_for_secretariat(turn, "minutes", default_held=True)
     if meeting is None:
         return
-    lines = await minutes_lines(turn.conn, await turn.roster(), meeting, is_over(meeting, turn.now), _)
+    if not in_loaded_period(meeting, await turn.meetings(), turn.opened):  # R-PER-1: not today's council's meeting
+        turn.reply(next_period_refusal(meeting, _), buttons=main_menu(turn))
+        return
+    held = is_over(meeting, turn.now)
+    under_way = has_started(meeting, turn.now) and not held
+    lines = await minutes_lines(turn.conn, await turn.roster(), meeting, held, _, under_way=under_way)
     turn.reply(
         "\n".join(lines),
         title=_("For the minutes: {when}", when=meeting_when(meeting, _)),
@@ -293,7 +303,7 @@ async def record_attendance(turn: Turn, words: Sequence[str], *, save_now: bool)
     False when nothing could be recorded or previewed (the reply says why)."""
     _ = turn._
     meetings = await turn.meetings()
-    held = [m for m in meetings if has_started(m, turn.now) and not m.cancelled]
+    held = held_in_period(meetings, turn.now, turn.opened)
     if not words and not held:
         turn.reply(_("No meeting has been held yet, so there is no attendance to record."))
         return False
@@ -303,6 +313,10 @@ async def record_attendance(turn: Turn, words: Sequence[str], *, save_now: bool)
         if found is None:
             return False
         meeting, rest = found
+    # R-PER-1: today's council did not sit at the next one's meeting
+    if not in_loaded_period(meeting, meetings, turn.opened):
+        turn.reply(next_period_refusal(meeting, _), buttons=meeting_choices(turn, "attendance record", held[-3:][::-1]))
+        return False
     if meeting.cancelled or not has_started(meeting, turn.now):
         turn.reply(
             _("The meeting {when} is cancelled, so nobody attended it.", when=meeting_when(meeting, _))

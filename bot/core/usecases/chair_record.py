@@ -155,6 +155,15 @@ async def period_chair_case(turn: Turn, meeting: Meeting, meetings: Sequence[Mee
             computed_text(result, alliances, _),
             *mismatches(result, chair, vice, _),
         ]
+    elif meeting.end > turn.now:  # under way: the election may not have been held yet
+        lines += [
+            _(
+                "The chair and vice-chair of {period} are elected at the constituent meeting {when}, which is under "
+                "way; the election is not recorded in the bot yet.",
+                period=period_name(meeting),
+                when=_.date(meeting.start),
+            )
+        ]
     else:
         lines += [
             _(

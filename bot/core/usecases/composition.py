@@ -72,9 +72,10 @@ async def composition_case(turn: Turn) -> None:
         return
     lines = [
         _(
-            "The seats are shared in proportion to the parties' votes in the region at the municipal election, "
-            "by {method} (inferred: the sources do not name the method; it reproduces the published table). "
-            "Every mayor is a member and counts inside their party's share.",
+            "The seats are shared in proportion to the parties' votes in the region at the municipal election of "
+            "{election}, by {method} (inferred: the sources do not name the method; it reproduces the published "
+            "table). Every mayor is a member and counts inside their party's share.",
+            election=_.date(turn.dataset.election_date),  # after the next election, "the election" is ambiguous
             method=method_name(composition.method, _),
         )
     ]

@@ -343,8 +343,9 @@ def inferred_mechanics(_: Translator) -> str:
     )
 
 
-def chair_text(result: ChairElection, _: Translator) -> tuple[str, str]:
-    """The posts and the quotient table that decided them."""
+def chair_text(result: ChairElection, _: Translator, *, shares: bool) -> tuple[str, str]:
+    """The posts and the quotient table that decided them; with `shares` (a data set without absolute vote
+    counts) the table's "votes" are the shares in tenths of a percentage point, and the text says so."""
     lines = [
         _("Chair's post: {group}", group=result.chair),
         _("Vice-chair's post: {group}", group=result.vice_chair),
@@ -359,6 +360,13 @@ def chair_text(result: ChairElection, _: Translator) -> tuple[str, str]:
             "takes the chair, the next the vice-chair (inferred: the sources do not spell out how)."
         )
     )
+    if shares:
+        lines.append(
+            _(
+                "The data set has no vote counts, only each party's share in tenths of a percentage point "
+                "(276 = 27.6 %): the quotients are computed from those."
+            )
+        )
     group_label, divisor_label, quotient_label = _("Group"), _("Divisor"), _("Quotient")
     table = [f"{group_label:<14}{divisor_label:>8}{quotient_label:>10}"]
     table += [f"{q.group:<14}{q.divisor:>8}{_.decimal(float(q.value)):>10}" for q in result.quotients]
@@ -443,7 +451,7 @@ async def expected_chair_case(turn: Turn, meeting: Meeting, leader: str) -> None
     )
     stored = await store.chair_result(turn.conn, meeting.id)
     if stored is not None:
-        text, table = chair_text(ChairElection.model_validate(stored), _)
+        text, table = chair_text(ChairElection.model_validate(stored), _, shares=turn.dataset.vote_counts is None)
         turn.reply(expected + "\n\n" + text + "\n\n" + leader, title=_("Chair election: expected result"),
                    pre=table, buttons=buttons)  # fmt: skip
         return
@@ -490,7 +498,7 @@ async def expected_chair_case(turn: Turn, meeting: Meeting, leader: str) -> None
     except InvalidInput as exc:
         turn.reply(reason_text(exc.reason, exc.detail, _), buttons=[[turn.button(_("Chair election"), "chair")]])
         return
-    text, table = chair_text(result, _)
+    text, table = chair_text(result, _, shares=turn.dataset.vote_counts is None)
     deadline = valgforbund_deadline(meeting.start.date())
     if local_today(turn) <= deadline:
         note = _(

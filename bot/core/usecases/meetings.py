@@ -17,6 +17,7 @@ from bot.delivery.message import Button, Document
 from bot.i18n import Translator
 from bot.storage.agendas import Agenda, add_agenda_version, latest_agenda
 from bot.storage.roster import Role
+from kkrcore.days import municipal_election_date
 from kkrcore.meetings import next_meeting, upcoming_meetings
 from kkrcore.models import Meeting, MeetingKind
 
@@ -37,13 +38,19 @@ def meeting_on(meetings: Sequence[Meeting], day: date) -> Meeting | None:
     return that_day[0] if that_day else None
 
 
+def meeting_days(meetings: Sequence[Meeting]) -> list[date]:
+    """The days a date without a year may name: each meeting's day, and a moved meeting's planned day (its id),
+    so "23.04" after the meeting of 23 April was moved still names it, not 23 April a year later."""
+    return [m.start.date() for m in meetings] + [date.fromisoformat(m.id) for m in meetings if is_moved(m)]
+
+
 def meeting_named(meetings: Sequence[Meeting], text: str, today: date | None = None) -> Meeting | None:
     """The meeting `text` names: its id (as buttons write it: the planned date, `DATE-extra` for an extra
     meeting), or the day it is held, read by the one date parser. Without `today` (the command line) it is
     the machine's date."""
     if found := meeting_by_id(meetings, text.strip()):
         return found
-    day = parse_date(text, today or date.today(), [m.start.date() for m in meetings])
+    day = parse_date(text, today or date.today(), meeting_days(meetings))
     if day is None:
         return None
     # A moved meeting is also known by the day it was planned for, its id (issue 23).
@@ -100,7 +107,7 @@ async def meeting_from_words(
     buttons = meeting_choices(turn, command, choices)
     if words and (by_id := meeting_by_id(meetings, words[0])):
         return by_id, tuple(words[1:])
-    day, used = read_date(words, local_today(turn), [m.start.date() for m in meetings])
+    day, used = read_date(words, local_today(turn), meeting_days(meetings))
     if day is None:
         written = example or turn.command(command)
         problem = impossible_date(date_attempt(words)) if words else None
@@ -209,26 +216,42 @@ def meetings_buttons(turn: Turn, *, exclude: str) -> list[list[Button]]:
     return [[turn.button(label, action) for action, label in options if action != exclude]]
 
 
+def next_council_line(meeting: Meeting, _: Translator) -> str:
+    """Whose meeting the next constituent meeting is (R-PER-1), true on every day: before the municipal election
+    and after it, when the new councils are elected but the KKR's members are not yet chosen."""
+    return _(
+        "The constituent meeting {when} is the next council's first meeting; its members depend on the municipal "
+        "election of {election}, not on today's council.",
+        when=meeting_when(meeting, _),
+        election=_.date(municipal_election_date(meeting.start.year - 1)),
+    )
+
+
 async def show_meeting(turn: Turn, meeting: Meeting, title: str, *, exclude: str) -> None:
     """A meeting's own view: when, where, the group-meeting window and the latest agenda (with its document)."""
     _ = turn._
     agenda = await latest_agenda(turn.conn, meeting.id)
     buttons = meetings_buttons(turn, exclude=exclude)
     standing = await standing_of(turn)
-    marks = meeting_marks(standing, meeting.id, await turn.roster(), _)
+    marks = meeting_marks(standing, meeting.id, await turn.roster(), _, held=is_over(meeting, turn.now))
+    coming = meeting.start > turn.now  # once it has started, nothing can be withdrawn or answered any more
     if own := standing.own.get(meeting.id):
-        buttons.append([turn.button(_("Withdraw absence"), f"undo {own.id}")])
+        if coming:
+            buttons.append([turn.button(_("Withdraw absence"), f"undo {own.id}")])
     elif (
         turn.person is not None
         and turn.person.role is Role.MEMBER
-        and meeting.start > turn.now
+        and coming
         and not meeting.cancelled
         and in_loaded_period(meeting, await turn.meetings(), turn.opened)  # R-PER-1: the next council's members
         and await member_at(turn, meeting)
     ):
         buttons.append([turn.button(_("Report absence"), f"absent {meeting.id}")])
-    buttons.extend(answer_buttons(a, _) for a in standing.covering.get(meeting.id, []) if a.answer is None)
+    buttons.extend(answer_buttons(a, _) for a in standing.covering.get(meeting.id, []) if coming and a.answer is None)
     body = describe_meeting(meeting, _, agenda, turn.now)
+    # not today's council's meeting: say so (R-PER-1)
+    if not in_loaded_period(meeting, await turn.meetings(), turn.opened):
+        marks = [*marks, next_council_line(meeting, _)]
     turn.reply("\n".join(marks) + "\n\n" + body if marks else body, title=title, buttons=buttons)
     if (document := agenda_document(agenda)) and turn.request.channel == TELEGRAM:
         # The PDF is Telegram's (its file_id); other channels get its name in the text above.
@@ -266,7 +289,12 @@ async def all_meetings_case(turn: Turn) -> None:
         if meeting.start.year != year:
             year = meeting.start.year
             lines.append(f"\n{year}")
-        mark = "✗" if meeting.cancelled else "•" if meeting.id in upcoming else "✓"
+        if meeting.cancelled:
+            mark = "✗"
+        elif meeting.id in upcoming:
+            mark = "•"
+        else:
+            mark = "✓" if is_over(meeting, turn.now) else "▸"  # under way is not held yet
         note = _(" (constituent)") if meeting.kind is MeetingKind.CONSTITUENT else ""
         note += _(" (extra)") if meeting.extra else ""
         note += _(" (cancelled)") if meeting.cancelled else ""
@@ -275,7 +303,12 @@ async def all_meetings_case(turn: Turn) -> None:
         lines.append(f"{mark} {meeting_when(meeting, _)}, {meeting.place}{note}")
         if meeting.id in upcoming:
             lines.extend(f"   → {line}" for line in meeting_marks(standing, meeting.id, roster, _))
-    legend = _("✓ held   • coming") + ("   " + _("✗ cancelled") if any(m.cancelled for m in meetings) else "")
+    under_way = any(not m.cancelled and m.start <= turn.now < m.end for m in meetings)
+    legend = (
+        _("✓ held   • coming")
+        + ("   " + _("▸ under way") if under_way else "")
+        + ("   " + _("✗ cancelled") if any(m.cancelled for m in meetings) else "")
+    )
     turn.reply(
         "\n".join(lines).strip() + "\n\n" + legend,
         title=_("Meetings of KKR Nordjylland {period}", period=turn.dataset.period),
@@ -454,7 +487,12 @@ async def set_agenda_case(turn: Turn) -> None:
         else _("The agenda for {when} is saved.", when=meeting_when(meeting, _))
     )
     turn.reply(
-        saved + " " + _("Members see it under the meeting. Shall I tell everyone concerned?"),
+        saved
+        + " "
+        + _(
+            "Members see it when they look up the meeting; it is not sent to anyone yet. "
+            "Shall I tell everyone concerned?"
+        ),
         buttons=[
             [
                 turn.button(_("Tell everyone concerned"), f"broadcast agenda {meeting.id}"),

@@ -62,7 +62,13 @@ async def substitute_case(turn: Turn) -> None:
         else:
             lines.append(_("Your personal substitute is {person}.", person=who(substitute, _)))
     for member in roster.substitutes_for(turn.person.id):
-        lines.append(_("You substitute for {person}.", person=who(member, _)))
+        line = _("You substitute for {person}.", person=who(member, _))
+        if member.mayor and (turn.person.vice_mayor_rank or 1) > 1:  # R-MEM-2's second half is inferred
+            line += " " + _(
+                "As 2nd deputy mayor, because the 1st deputy mayor is a member of the KKR already (inferred: the "
+                "sources name only the deputy mayor; one known case had the 2nd stand in)."
+            )
+        lines.append(line)
     if not lines:
         lines.append(_("You are neither a member nor a substitute."))
     turn.reply(

@@ -55,10 +55,17 @@ def _held_status(absence: Absence, _: Translator) -> str:
     return _("had not answered")
 
 
-def own_absence_line(absence: Absence, roster: Roster, _: Translator) -> str:
+def own_absence_line(absence: Absence, roster: Roster, _: Translator, *, held: bool = False) -> str:
+    """My notice; after the meeting (`held`), the substitute's answer as what they had said (R-MEET-4)."""
     substitute = roster.by_id.get(absence.substitute_id or "")
     if substitute is None:
-        return _("You have reported absence.")
+        return _("You had reported absence.") if held else _("You have reported absence.")
+    if held:
+        return _(
+            "You had reported absence; your substitute, {substitute}, {status}.",
+            substitute=display_name(substitute, _),
+            status=substitute_status(absence, _, held=True),
+        )
     return _(
         "You have reported absence; your substitute, {substitute}, {status}.",
         substitute=display_name(substitute, _),
@@ -66,9 +73,15 @@ def own_absence_line(absence: Absence, roster: Roster, _: Translator) -> str:
     )
 
 
-def cover_line(absence: Absence, roster: Roster, _: Translator) -> str:
+def cover_line(absence: Absence, roster: Roster, _: Translator, *, held: bool = False) -> str:
     member = roster.ever_by_id.get(absence.member_id)  # a member who left keeps their name, never a raw id
     name = display_name(member, _) if member else absence.member_id
+    if held:  # who came is the secretariat's record, not the answer (R-MEET-4)
+        return _(
+            "{member} had asked you to attend in their place; you {status}.",
+            member=name,
+            status=_held_answer(absence, _),
+        )
     if absence.answer is Answer.ACCEPTED:
         return _("You attend in place of {member}.", member=name)
     if absence.answer is Answer.DECLINED:
@@ -78,12 +91,23 @@ def cover_line(absence: Absence, roster: Roster, _: Translator) -> str:
     return _("{member} has asked you to attend in their place; please answer.", member=name)
 
 
-def meeting_marks(standing: Standing, meeting_id: str, roster: Roster, _: Translator) -> list[str]:
-    """One line per thing the person has to do with this meeting (none: they simply attend, or not)."""
+def _held_answer(absence: Absence, _: Translator) -> str:
+    if absence.answer is Answer.ACCEPTED:
+        return _("had said you would attend")
+    if absence.answer is Answer.DECLINED:
+        return _("had said you could not attend")
+    return _("had not answered")
+
+
+def meeting_marks(
+    standing: Standing, meeting_id: str, roster: Roster, _: Translator, *, held: bool = False
+) -> list[str]:
+    """One line per thing the person has to do with this meeting (none: they simply attend, or not); after
+    the meeting (`held`), what they had said."""
     lines = []
     if own := standing.own.get(meeting_id):
-        lines.append(own_absence_line(own, roster, _))
-    lines.extend(cover_line(a, roster, _) for a in standing.covering.get(meeting_id, []))
+        lines.append(own_absence_line(own, roster, _, held=held))
+    lines.extend(cover_line(a, roster, _, held=held) for a in standing.covering.get(meeting_id, []))
     return lines
 
 
