@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -54,7 +55,9 @@ def instructions(out_file: Path) -> int:
     return int(found.group(1))
 
 
-async def measure(tg: FakeTelegram, users: list[int], questions: int, text: str, start: CountedProcess) -> int:
+async def measure(
+    tg: FakeTelegram, users: list[int], questions: int, text: str, start: CountedProcess, keep: Path | None
+) -> int:
     """Instructions per answer of one bot process, counted over `questions` answers after the warm-up."""
     out_file = start.log.with_suffix(".callgrind")
     calls = tg.get_updates_calls
@@ -71,6 +74,8 @@ async def measure(tg: FakeTelegram, users: list[int], questions: int, text: str,
             raise RuntimeError(f"{result.unanswered} questions unanswered")
     finally:
         await start.terminate_slowly()
+    if keep is not None:
+        shutil.copy(out_file, keep / out_file.name)
     return instructions(out_file) // result.answered
 
 
@@ -115,7 +120,7 @@ class CountedProcess(BotProcess):
         await asyncio.wait_for(self.process.wait(), START_TIMEOUT)
 
 
-async def main(questions: int, only: str) -> None:
+async def main(questions: int, only: str, keep: Path | None) -> None:
     counted: dict[str, int] = {}
     async with FakeTelegram() as tg:
         with tempfile.TemporaryDirectory() as workdir:
@@ -127,13 +132,13 @@ async def main(questions: int, only: str) -> None:
                     tg, database, Path(workdir) / "echo.log",
                     argv=["-m", "bench.echo_process", tg.token, tg.base_url, tg.base_file_url],
                 )  # fmt: skip
-                counted["echo"] = await measure(tg, users, questions, "question", echo)
+                counted["echo"] = await measure(tg, users, questions, "question", echo, keep)
                 print(f"echo bot (no limiter): {counted['echo']:,} instructions per answer", flush=True)
             if only in ("", "kkrbot"):
                 bot = CountedProcess(
                     tg, database, Path(workdir) / "kkrbot.log", KKRBOT_TELEGRAM_MAX_MESSAGES_PER_SECOND="0"
                 )
-                counted["kkrbot"] = await measure(tg, users, questions, "/naeste", bot)
+                counted["kkrbot"] = await measure(tg, users, questions, "/naeste", bot, keep)
                 print(f"kkrbot, pacing off (/naeste): {counted['kkrbot']:,} instructions per answer", flush=True)
     if len(counted) == 2:
         print(f"kkrbot / echo bot: {counted['kkrbot'] / counted['echo']:.2f}x (goal <= 1.2), {questions} answers each")
@@ -143,5 +148,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=int, default=300)
     parser.add_argument("--only", choices=["echo", "kkrbot"], default="")
+    parser.add_argument(
+        "--keep", type=Path, help="a folder to keep callgrind's files in (callgrind_annotate reads them)"
+    )
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.questions, arguments.only))
+    asyncio.run(main(arguments.questions, arguments.only, arguments.keep))

@@ -22,10 +22,7 @@ from telegram import (
     BotCommandScope,
     BotCommandScopeChat,
     BotCommandScopeDefault,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
     InputFile,
-    LinkPreviewOptions,
     Update,
 )
 from telegram import Message as TelegramMessage
@@ -76,7 +73,8 @@ from bot.storage.roster import Role, Roster
 log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+# The Bot API's JSON for LinkPreviewOptions(is_disabled=True), as it is sent (see keyboard).
+NO_PREVIEW = {"is_disabled": True}
 ALLOWED_UPDATES = ["message", "callback_query"]
 GET_UPDATES = "getUpdates"
 SEND_MESSAGE = "sendMessage"
@@ -544,12 +542,12 @@ def render(message: Message) -> str:
     return "\n\n".join(part for part in parts if part)
 
 
-def keyboard(message: Message) -> InlineKeyboardMarkup | None:
+def keyboard(message: Message) -> dict[str, Any] | None:
+    """The inline keyboard as the Bot API's JSON (an InlineKeyboardMarkup), built as such: PTB's objects would be
+    built only to be turned back into this dict at every send."""
     if not message.buttons:
         return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.label, callback_data=b.action) for b in row] for row in message.buttons]
-    )
+    return {"inline_keyboard": [[{"text": b.label, "callback_data": b.action} for b in row] for row in message.buttons]}
 
 
 class StoredUploads:
@@ -601,7 +599,7 @@ def telegram_delivery(application: KkrApplication) -> Any:
                         document=file,
                         caption=render(message),  # within 1,024 characters: Message.parts split it when queued
                         parse_mode=ParseMode.HTML,
-                        reply_markup=keyboard(message),
+                        api_kwargs={"reply_markup": keyboard(message)},
                     )
 
                 if document.stored_id is not None and not document.file_id:
