@@ -51,6 +51,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
+from bot.channels.telegram_request import JsonRequest
 from bot.channels.telegram_side_calls import call_until_done, in_background, retry_after_seconds
 from bot.channels.telegram_update import why_malformed
 from bot.config import DEFAULT_TELEGRAM_IN_FLIGHT, LANGUAGES, Language
@@ -749,15 +750,16 @@ def build_application(
     max_messages_per_second: float = 30,
     in_flight: int = DEFAULT_TELEGRAM_IN_FLIGHT,
 ) -> KkrApplication:
-    """The Application, without PTB's rate limiter: the outbox paces (bot/delivery/pacing.py says why)."""
+    """The Application, without PTB's rate limiter: the outbox paces (bot/delivery/pacing.py says why); its
+    requests go as JSON (telegram_request), with PTB's pool of 256 connections."""
     builder = (
         ApplicationBuilder()
         .token(token)
         .base_url(base_url)
         .base_file_url(base_file_url)
         .updater(None)
-        .read_timeout(SEND_READ_TIMEOUT)
-        .write_timeout(SEND_READ_TIMEOUT)
+        .request(JsonRequest(connection_pool_size=256, read_timeout=SEND_READ_TIMEOUT, write_timeout=SEND_READ_TIMEOUT))
+        .get_updates_request(JsonRequest(connection_pool_size=1))
         .context_types(ContextTypes(context=KkrContext))
         .post_init(post_init)
         .post_stop(post_stop)
