@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from bot.storage.account_languages import ACCOUNT_LANGUAGE, person_account_language_sql
@@ -151,6 +150,9 @@ def _clean_csv_row(row: dict[str, str | None]) -> dict[str, Any]:
 def parse_roster(text: str, source: str) -> list[dict[str, Any]]:
     """CSV with a header, or YAML (a list of people, or `{people: [...]}`), by the file's suffix."""
     if source.lower().endswith((".yaml", ".yml")):
+        # YAML is read and written only here and in roster_bytes: the running bot never needs it (issue 25).
+        import yaml
+
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
@@ -428,6 +430,8 @@ def roster_bytes(people: Sequence[Person], fmt: str) -> bytes:
     """The roster as a file of one of `roster_files.FORMATS` (CSV with a header, semicolon CSV, a workbook,
     YAML), as an import reads it back."""
     if fmt == "yaml":
+        import yaml  # as in parse_roster
+
         data = {"people": [p.model_dump(mode="json", exclude_defaults=True) for p in people]}
         return yaml.safe_dump(data, allow_unicode=True, sort_keys=False).encode("utf-8")
     cells = [[_to_cell(getattr(person, c)) for c in _COLUMNS] for person in people]
