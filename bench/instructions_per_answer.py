@@ -7,6 +7,10 @@ asked once (`bench_delivery.warm_up`), and off after the measured questions were
 not in the count. What the kernel does for the process (the disk syncs, the sockets) is not counted: the commits
 per answer (`bench.loopback_cost`) say how many syncs each answer takes.
 
+Not quite independent of the machine, all the same: how many updates one getUpdates brings, and how many sends
+share one sent mark, depend on timing, and each poll or commit fewer is work saved per answer. The bench prints the
+getUpdates calls per answer beside the count; runs on a busy machine (load 6) moved kkrbot's count by up to 3 %.
+
 Loopback as `bench_delivery` scenario 4: no added latency, no flood limits, kkrbot's pacing off, the echo bot
 without AIORateLimiter; kkrbot answers `/naeste` from the 46 bound roster people, the echo bot echoes. Under
 callgrind a process runs 50-100 times slower, so the default is a few hundred questions (about 2-4 minutes).
@@ -68,7 +72,9 @@ async def measure(
         await up(tg, calls)
         await warm_up_slowly(tg, users)
         await asyncio.to_thread(callgrind_control, "-i", "on", pid)
+        polls = tg.get_updates_calls
         result = await run_load(tg, users, questions, lambda u, n: text, timeout=LOAD_TIMEOUT)
+        polls = tg.get_updates_calls - polls
         await asyncio.to_thread(callgrind_control, "-i", "off", pid)
         if result.unanswered:
             raise RuntimeError(f"{result.unanswered} questions unanswered")
@@ -76,6 +82,7 @@ async def measure(
         await start.terminate_slowly()
     if keep is not None:
         shutil.copy(out_file, keep / out_file.name)
+    print(f"  ({polls / result.answered:.2f} getUpdates calls per answer)", flush=True)
     return instructions(out_file) // result.answered
 
 
