@@ -63,19 +63,21 @@ def latency_figures(latencies: list[float]) -> dict[str, str]:
     return {"p50 ms": ms(statistics.median(latencies)), "p99 ms": ms(percentile(latencies, 99))}
 
 
-async def echo_bot(tg: FakeTelegram, rate_limiter: bool) -> asyncio.subprocess.Process:
+async def echo_bot(tg: FakeTelegram, rate_limiter: bool, cpus: str | None = None) -> asyncio.subprocess.Process:
+    """The echo bot's process, polling; with `cpus`, on those cores only (`taskset -c`)."""
     calls = tg.get_updates_calls
     args = [tg.token, tg.base_url, tg.base_file_url] + (["--rate-limiter"] if rate_limiter else [])
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bench.echo_process", *args)
+    pinned = ["taskset", "-c", cpus] if cpus else []
+    process = await asyncio.create_subprocess_exec(*pinned, sys.executable, "-m", "bench.echo_process", *args)
     await wait_until_polling(tg, calls)
     return process
 
 
-async def kkrbot(tg: FakeTelegram, workdir: Path, **env: str) -> BotProcess:
+async def kkrbot(tg: FakeTelegram, workdir: Path, cpus: str | None = None, **env: str) -> BotProcess:
     database = workdir / "kkrbot.sqlite3"
     if not database.exists():
         await bind_everyone(database)
-    bot = BotProcess(tg, database, workdir / "kkrbot.log", **env)
+    bot = BotProcess(tg, database, workdir / "kkrbot.log", cpus=cpus, **env)
     calls = tg.get_updates_calls
     await bot.start()
     await wait_until_polling(tg, calls)

@@ -4,7 +4,9 @@ Run as `python -m bench.bot_variants run` with BENCH_VARIANT set:
 - `no-fsync`: SQLite with synchronous=OFF, to see how much of kkrbot's cost the durable commits are;
 - `lock-timing`: reports, at exit, how long the database lock was held, to see whether it is the bottleneck;
 - `statements`: reports, at exit, the statements run, the commits among them and the calls to aiosqlite's thread
-  (bench/loopback_cost.py).
+  (bench/loopback_cost.py);
+- `profile`: cProfile (the event loop's thread's CPU time) of the whole run, start-up included, written at exit to
+  the file BENCH_PROFILE names (read it with `python -m pstats FILE`): which Python functions an answer runs.
 """
 
 from __future__ import annotations
@@ -94,8 +96,18 @@ def statements() -> None:
     atexit.register(lambda: print(f"statements: {dict(counts.most_common())}", file=sys.stderr, flush=True))
 
 
+def profile() -> None:
+    import cProfile
+
+    # CPU time of the event loop's thread, not wall time: a busy machine does not move the figures, and a disk sync
+    # costs what it costs the CPU, not how long the disk took.
+    profiler = cProfile.Profile(time.thread_time)
+    profiler.enable()
+    atexit.register(lambda: (profiler.disable(), profiler.dump_stats(os.environ["BENCH_PROFILE"])))
+
+
 THREAD = "calls to aiosqlite's thread"
-VARIANTS = {"no-fsync": no_fsync, "lock-timing": lock_timing, "statements": statements}
+VARIANTS = {"no-fsync": no_fsync, "lock-timing": lock_timing, "statements": statements, "profile": profile}
 
 if __name__ == "__main__":
     VARIANTS[os.environ["BENCH_VARIANT"]]()

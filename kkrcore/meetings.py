@@ -30,7 +30,19 @@ def upcoming_meetings(meetings: Iterable[Meeting], at: datetime) -> list[Meeting
     """Meetings starting after `at`, earliest first; a meeting under way is no longer upcoming, and a cancelled
     one is not coming at all (no question, reminder, absence or quorum counts it)."""
     _aware(at)
-    return sorted((m for m in meetings if m.start > at and not m.cancelled), key=lambda m: m.start)
+    # `at` in each meeting's own zone, once: two times of one zone (the same tzinfo object) compare by their fields,
+    # while two of different zones ask each for its offset, a lookup by name that took most of what an answer spent
+    # here. (Within one zone Python compares wall times, as it always does; only a meeting in the very hour that
+    # repeats when the clocks go back could be misplaced, and meetings are held by day.)
+    local: dict[object, datetime] = {}
+
+    def after_at(meeting: Meeting) -> bool:
+        zone = meeting.start.tzinfo
+        if zone not in local:
+            local[zone] = at.astimezone(zone)
+        return meeting.start > local[zone]
+
+    return sorted((m for m in meetings if not m.cancelled and after_at(m)), key=lambda m: m.start)
 
 
 def next_meeting(meetings: Iterable[Meeting], at: datetime) -> Meeting | None:

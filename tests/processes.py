@@ -117,8 +117,12 @@ def peak_memory_kib(pid: int) -> int:
 
 
 class BotProcess:
-    def __init__(self, tg: FakeTelegram, database: Path, log: Path, module: str = "bot", **env: str) -> None:
+    def __init__(
+        self, tg: FakeTelegram, database: Path, log: Path, module: str = "bot", cpus: str | None = None, **env: str
+    ) -> None:
         self.tg = tg
+        # `taskset -c CPUS`: the benches run the bot on one core and the fake server on the other (bench.bench_cost).
+        self.cpus = cpus
         self.module = module
         self.database = database
         self.log = log
@@ -139,6 +143,7 @@ class BotProcess:
         )
         with self.log.open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(
+                *(["taskset", "-c", self.cpus] if self.cpus else []),
                 sys.executable,
                 "-m",
                 self.module,

@@ -63,6 +63,15 @@ def test_r_meet_1_an_instant_in_another_zone_compares_as_the_same_instant() -> N
     assert meeting.id == "2027-02-12"
 
 
+def test_r_meet_1_a_meeting_has_started_at_its_start_told_in_utc_in_winter_and_in_summer() -> None:
+    for start in (datetime(2027, 2, 12, 10, 0, tzinfo=CPH), datetime(2026, 6, 19, 10, 0, tzinfo=CPH)):
+        utc = start.astimezone(ZoneInfo("UTC"))  # 09:00 in winter, 08:00 in summer
+        just_before, at_start = next_meeting(MEETINGS, utc - timedelta(minutes=1)), next_meeting(MEETINGS, utc)
+        assert just_before is not None
+        assert at_start is not None
+        assert (just_before.start, at_start.start > start) == (start, True)
+
+
 def test_r_meet_1_five_meetings_a_year_on_fridays_ordinary_ones_10_to_12_in_aalborg() -> None:
     per_year = Counter(m.start.year for m in MEETINGS)
     assert [per_year[y] for y in (2026, 2027, 2028, 2029, 2030)] == [5, 5, 5, 5, 1]

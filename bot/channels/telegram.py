@@ -22,10 +22,7 @@ from telegram import (
     BotCommandScope,
     BotCommandScopeChat,
     BotCommandScopeDefault,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
     InputFile,
-    LinkPreviewOptions,
     Update,
 )
 from telegram import Message as TelegramMessage
@@ -54,6 +51,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
+from bot.channels.telegram_request import JsonRequest
 from bot.channels.telegram_side_calls import call_until_done, in_background, retry_after_seconds
 from bot.channels.telegram_update import why_malformed
 from bot.config import DEFAULT_TELEGRAM_IN_FLIGHT, LANGUAGES, Language
@@ -76,7 +74,8 @@ from bot.storage.roster import Role, Roster
 log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+# The Bot API's JSON for LinkPreviewOptions(is_disabled=True), as it is sent (see keyboard).
+NO_PREVIEW = {"is_disabled": True}
 ALLOWED_UPDATES = ["message", "callback_query"]
 GET_UPDATES = "getUpdates"
 SEND_MESSAGE = "sendMessage"
@@ -544,12 +543,12 @@ def render(message: Message) -> str:
     return "\n\n".join(part for part in parts if part)
 
 
-def keyboard(message: Message) -> InlineKeyboardMarkup | None:
+def keyboard(message: Message) -> dict[str, Any] | None:
+    """The inline keyboard as the Bot API's JSON (an InlineKeyboardMarkup), built as such: PTB's objects would be
+    built only to be turned back into this dict at every send."""
     if not message.buttons:
         return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.label, callback_data=b.action) for b in row] for row in message.buttons]
-    )
+    return {"inline_keyboard": [[{"text": b.label, "callback_data": b.action} for b in row] for row in message.buttons]}
 
 
 class StoredUploads:
@@ -601,7 +600,7 @@ def telegram_delivery(application: KkrApplication) -> Any:
                         document=file,
                         caption=render(message),  # within 1,024 characters: Message.parts split it when queued
                         parse_mode=ParseMode.HTML,
-                        reply_markup=keyboard(message),
+                        api_kwargs={"reply_markup": keyboard(message)},
                     )
 
                 if document.stored_id is not None and not document.file_id:
@@ -751,15 +750,16 @@ def build_application(
     max_messages_per_second: float = 30,
     in_flight: int = DEFAULT_TELEGRAM_IN_FLIGHT,
 ) -> KkrApplication:
-    """The Application, without PTB's rate limiter: the outbox paces (bot/delivery/pacing.py says why)."""
+    """The Application, without PTB's rate limiter: the outbox paces (bot/delivery/pacing.py says why); its
+    requests go as JSON (telegram_request), with PTB's pool of 256 connections."""
     builder = (
         ApplicationBuilder()
         .token(token)
         .base_url(base_url)
         .base_file_url(base_file_url)
         .updater(None)
-        .read_timeout(SEND_READ_TIMEOUT)
-        .write_timeout(SEND_READ_TIMEOUT)
+        .request(JsonRequest(connection_pool_size=256, read_timeout=SEND_READ_TIMEOUT, write_timeout=SEND_READ_TIMEOUT))
+        .get_updates_request(JsonRequest(connection_pool_size=1))
         .context_types(ContextTypes(context=KkrContext))
         .post_init(post_init)
         .post_stop(post_stop)

@@ -157,16 +157,21 @@ async def with_stored_content(db: Database, message: Message) -> Message:
 
 
 async def due_items(conn: aiosqlite.Connection, channel: str, now: datetime, limit: int = 50) -> list[OutboxItem]:
-    """Only the oldest unsent message of each recipient can be due, which keeps each recipient's order. Each
-    recipient's queue is read from the outbox_queue index (one entry per unsent message), once."""
+    """Only the oldest unsent message of each recipient can be due, which keeps each recipient's order. Unsent rows
+    are read in the order they go (outbox_due: interactive first, then oldest first), each one skipped if its
+    recipient has an older unsent row (outbox_queue), until `limit` are found: the cost follows the rows read, not
+    the rows queued (a broadcast to thousands waits in the outbox while every answer's commit reads it again)."""
     found = await rows(
         conn,
         """
-        SELECT o.id, o.channel, o.address, o.person_id, o.payload, o.attempts, o.lane, q.queued, o.deadline FROM
-          (SELECT min(id) AS id, count(*) AS queued FROM outbox INDEXED BY outbox_queue
-           WHERE channel = ? AND sent_at IS NULL AND failed_at IS NULL GROUP BY address) q
-        JOIN outbox o ON o.id = q.id
-        WHERE o.not_before <= ?
+        SELECT o.id, o.channel, o.address, o.person_id, o.payload, o.attempts, o.lane,
+          EXISTS (SELECT 1 FROM outbox n INDEXED BY outbox_queue WHERE n.channel = o.channel
+                  AND n.address = o.address AND n.id > o.id AND n.sent_at IS NULL AND n.failed_at IS NULL),
+          o.deadline
+        FROM outbox o INDEXED BY outbox_due
+        WHERE o.channel = ? AND o.sent_at IS NULL AND o.failed_at IS NULL AND o.not_before <= ?
+          AND NOT EXISTS (SELECT 1 FROM outbox p INDEXED BY outbox_queue WHERE p.channel = o.channel
+                          AND p.address = o.address AND p.id < o.id AND p.sent_at IS NULL AND p.failed_at IS NULL)
         ORDER BY o.lane = 'bulk', o.id LIMIT ?
         """,
         (channel, utc_text(now), limit),
@@ -180,7 +185,7 @@ async def due_items(conn: aiosqlite.Connection, channel: str, now: datetime, lim
             row[4],
             row[5],
             Lane(row[6]),
-            row[7] > 1,
+            bool(row[7]),
             from_utc_text(row[8]) if row[8] else None,
         )
         for row in found

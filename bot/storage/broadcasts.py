@@ -301,7 +301,8 @@ async def blocked_people(conn: aiosqlite.Connection, person_ids: list[str]) -> s
 
 async def finished_unreported(conn: aiosqlite.Connection, outbox_ids: Sequence[int] | None = None) -> list[int]:
     """Sent broadcasts with nothing left to deliver whose sender has not had the report; with `outbox_ids`, only
-    those these outbox rows belong to (the rows just marked sent or given up)."""
+    those these outbox rows belong to (the rows just marked sent or given up). A broadcast's rows are walked newest
+    first: the outbox sends them oldest first, so while it is under way the first row walked is usually unsent."""
     among = ""
     if outbox_ids is not None:
         among = (
@@ -311,9 +312,11 @@ async def finished_unreported(conn: aiosqlite.Connection, outbox_ids: Sequence[i
     found = await rows(
         conn,
         f"""
-        SELECT b.id FROM broadcasts b WHERE b.sent_at IS NOT NULL AND b.reported_at IS NULL {among} AND NOT EXISTS (
-            SELECT 1 FROM broadcast_recipients r JOIN outbox o ON o.id = r.outbox_id
-            WHERE r.broadcast_id = b.id AND o.sent_at IS NULL AND o.failed_at IS NULL)
+        SELECT b.id FROM broadcasts b WHERE b.sent_at IS NOT NULL AND b.reported_at IS NULL {among} AND (
+            SELECT r.outbox_id FROM broadcast_recipients r INDEXED BY broadcast_recipients_rows
+            JOIN outbox o ON o.id = r.outbox_id
+            WHERE r.broadcast_id = b.id AND o.sent_at IS NULL AND o.failed_at IS NULL
+            ORDER BY r.outbox_id DESC LIMIT 1) IS NULL
         ORDER BY b.id
         """,
         tuple(outbox_ids or ()),

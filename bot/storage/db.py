@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -54,12 +54,16 @@ def from_utc_text(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-async def rows(conn: aiosqlite.Connection, sql: str, params: tuple[object, ...] = ()) -> list[aiosqlite.Row]:
+# Positional (?) or named (:name) parameters.
+Params = tuple[object, ...] | Mapping[str, object]
+
+
+async def rows(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
     """All rows in one round trip to SQLite's thread (a cursor takes three: execute, fetch, close)."""
     return list(await conn.execute_fetchall(sql, params))
 
 
-async def first_row(conn: aiosqlite.Connection, sql: str, params: tuple[object, ...] = ()) -> aiosqlite.Row | None:
+async def first_row(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> aiosqlite.Row | None:
     found = await rows(conn, sql, params)
     return found[0] if found else None
 

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from bot.storage.account_languages import ACCOUNT_LANGUAGE, person_account_language_sql
 from bot.storage.composition_lots import composition_with_lots, council_composition
 from bot.storage.db import first_row, rows, utc_text
 from bot.storage.files import from_csv_cell, write_private
@@ -150,6 +150,9 @@ def _clean_csv_row(row: dict[str, str | None]) -> dict[str, Any]:
 def parse_roster(text: str, source: str) -> list[dict[str, Any]]:
     """CSV with a header, or YAML (a list of people, or `{people: [...]}`), by the file's suffix."""
     if source.lower().endswith((".yaml", ".yml")):
+        # YAML is read and written only here and in roster_bytes: the running bot never needs it (issue 25).
+        import yaml
+
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
@@ -469,6 +472,8 @@ def roster_bytes(people: Sequence[Person], fmt: str) -> bytes:
     """The roster as a file of one of `roster_files.FORMATS` (CSV with a header, semicolon CSV, a workbook,
     YAML), as an import reads it back."""
     if fmt == "yaml":
+        import yaml  # as in parse_roster
+
         data = {"people": [p.model_dump(mode="json", exclude_defaults=True) for p in people]}
         return yaml.safe_dump(data, allow_unicode=True, sort_keys=False).encode("utf-8")
     cells = [[_to_cell(getattr(person, c)) for c in _COLUMNS] for person in people]
@@ -523,11 +528,15 @@ _ROSTER_VERSION = "(SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'roster_
 @dataclass(frozen=True)
 class Asker:
     """Who asks (None: an account bound to nobody), the language they chose (None: not chosen), and the
-    roster's version, read with them so that the roster can come from `RosterCache` without another read."""
+    roster's version, read with them so that the roster can come from `RosterCache` without another read; and,
+    read in the same round trip, the languages their chat accounts said (account_languages): the asking
+    account's, and the person's first (None: none)."""
 
     person: Person | None
     chosen_language: str | None
     roster_version: int | None
+    account_language: str | None = None
+    person_account_language: str | None = None
 
 
 async def find_asker(conn: aiosqlite.Connection, person_id: str | None, channel: str, address: str) -> Asker:
@@ -535,22 +544,30 @@ async def find_asker(conn: aiosqlite.Connection, person_id: str | None, channel:
     One round trip, inside the request's transaction."""
     columns = ", ".join(f"p.{column}" for column in _COLUMNS)
     where = (
-        "p.id = ?"
+        "p.id = :person_id"
         if person_id is not None
-        else "p.id = (SELECT person_id FROM accounts WHERE channel = ? AND address = ?)"
+        else "p.id = (SELECT person_id FROM accounts WHERE channel = :channel AND address = :address)"
     )
-    params: tuple[str, ...] = (person_id,) if person_id is not None else (channel, address)
+    params = {"person_id": person_id, "channel": channel, "address": address}
     # The version comes even when nobody matches: the one row is the version's, the person's joined to it.
     found = await first_row(
         conn,
-        f"SELECT {columns}, l.language AS chosen, v.version FROM (SELECT {_ROSTER_VERSION} AS version) v "
+        f"SELECT {columns}, l.language AS chosen, v.version, {ACCOUNT_LANGUAGE} AS account_language, "
+        f"{person_account_language_sql('p.id')} AS person_account_language "
+        f"FROM (SELECT {_ROSTER_VERSION} AS version) v "
         f"LEFT JOIN persons p ON {where} AND p.{_ACTIVE} LEFT JOIN language_choices l ON l.person_id = p.id",
         params,
     )
     assert found is not None
     if found["id"] is None:
-        return Asker(None, None, found["version"])
-    return Asker(_person_from_row(found), found["chosen"], found["version"])
+        return Asker(None, None, found["version"], found["account_language"])
+    return Asker(
+        _person_from_row(found),
+        found["chosen"],
+        found["version"],
+        found["account_language"],
+        found["person_account_language"],
+    )
 
 
 class Roster:

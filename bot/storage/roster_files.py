@@ -13,9 +13,6 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
-
 from bot.storage.files import csv_cell
 
 FORMATS = ("csv", "semicolon", "xlsx", "yaml")
@@ -77,6 +74,11 @@ def _cell_text(value: object) -> str | None:
 def xlsx_records(raw: bytes, source: str) -> list[dict[str, str | None]]:
     """The first sheet as CSV-like records: row 1 the header, each later row one person (trailing empty rows
     dropped, empty rows between kept so the row numbers in a refusal are the sheet's)."""
+    # Imported where a workbook is read or written: openpyxl is the heaviest import of all, and the running bot
+    # never reads a workbook (issue 25: start and memory).
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         workbook = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except (InvalidFileException, OSError, KeyError, ValueError) as exc:
@@ -104,6 +106,8 @@ def xlsx_records(raw: bytes, source: str) -> list[dict[str, str | None]]:
 def xlsx_bytes(header: Sequence[str], rows: Sequence[Sequence[str]]) -> bytes:
     """A workbook with one sheet, "roster": the header row, then one row per person, every cell text (so a
     phone number or an id keeps its leading zeros and "+")."""
+    from openpyxl import Workbook  # where it is used, as in xlsx_records
+
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from babel.dates import get_month_names
-from icalendar import Calendar, Event, vCalAddress, vText
 
 from bot.core.dates import impossible_date, parse_date, read_date
 from bot.core.turn import Turn, capitalised, quoted
@@ -337,6 +336,9 @@ def build_calendar(
     STATUS:CANCELLED, which is how a calendar learns to remove it. Date, time and place only: the meetings are
     not public (R-MEET-3), and a calendar is shared and published (`kkrbot calendar` is for the website), so no
     agenda, name or attendance goes in; members read the agenda in the chat."""
+    # Imported when a calendar is built: most runs never build one, and icalendar is a slow import (issue 25).
+    from icalendar import Calendar, Event, vCalAddress, vText
+
     calendar = Calendar()
     calendar.add("prodid", "-//KKR Nordjylland//kkrbot//DA")
     calendar.add("version", "2.0")

@@ -1,0 +1,162 @@
+"""CPU per answer as instruction counts, kkrbot beside the bare echo bot (issue 25's first goal: at most 1.2x).
+
+It counts instructions, not seconds: each bot runs as its own process under valgrind's callgrind, which counts
+every instruction the process executes in user space (all its threads: aiosqlite's too), the same however busy
+the machine is. Counting is switched on (`callgrind_control -i on`) after the bot is up and every account has
+asked once (`bench_delivery.warm_up`), and off after the measured questions were all answered, so start-up is
+not in the count. What the kernel does for the process (the disk syncs, the sockets) is not counted: the commits
+per answer (`bench.loopback_cost`) say how many syncs each answer takes.
+
+Not quite independent of the machine, all the same: how many updates one getUpdates brings, and how many sends
+share one sent mark, depend on timing, and each poll or commit fewer is work saved per answer. The bench prints the
+getUpdates calls per answer beside the count; runs on a busy machine (load 6) moved kkrbot's count by up to 3 %.
+
+Loopback as `bench_delivery` scenario 4: no added latency, no flood limits, kkrbot's pacing off, the echo bot
+without AIORateLimiter; kkrbot answers `/naeste` from the 46 bound roster people, the echo bot echoes. Under
+callgrind a process runs 50-100 times slower, so the default is a few hundred questions (about 2-4 minutes).
+
+Run from the project root: .venv/bin/python -m bench.instructions_per_answer  (--questions N, --only kkrbot)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.loadgen import run_load
+from tests.fake_telegram import FakeTelegram
+from tests.processes import PROJECT_ROOT, BotProcess, bind_everyone
+
+# Under callgrind, start-up takes tens of seconds, and an answer tens of milliseconds.
+START_TIMEOUT = 600.0
+LOAD_TIMEOUT = 1800.0
+VALGRIND = ["valgrind", "--tool=callgrind", "--instr-atstart=no", "--vgdb=yes"]
+
+
+async def up(tg: FakeTelegram, calls_before: int) -> None:
+    async with asyncio.timeout(START_TIMEOUT):
+        while tg.get_updates_calls <= calls_before:  # noqa: ASYNC110 - the poller is another process
+            await asyncio.sleep(0.1)
+
+
+def callgrind_control(*args: str) -> None:
+    subprocess.run(["callgrind_control", *args], check=True, capture_output=True, timeout=300)
+
+
+def instructions(out_file: Path) -> int:
+    """The instructions counted: the `totals:` line of callgrind's output (its `summary:` line holds only what
+    was counted since the last switch, 0 once counting is off)."""
+    found = re.search(r"^totals: (\d+)", out_file.read_text(), re.MULTILINE)
+    if found is None:
+        raise RuntimeError(f"no instruction count in {out_file}")
+    return int(found.group(1))
+
+
+async def measure(
+    tg: FakeTelegram, users: list[int], questions: int, text: str, start: CountedProcess, keep: Path | None
+) -> int:
+    """Instructions per answer of one bot process, counted over `questions` answers after the warm-up."""
+    out_file = start.log.with_suffix(".callgrind")
+    calls = tg.get_updates_calls
+    await start.start()
+    assert start.process is not None
+    pid = str(start.process.pid)
+    try:
+        await up(tg, calls)
+        await warm_up_slowly(tg, users)
+        await asyncio.to_thread(callgrind_control, "-i", "on", pid)
+        polls = tg.get_updates_calls
+        result = await run_load(tg, users, questions, lambda u, n: text, timeout=LOAD_TIMEOUT)
+        polls = tg.get_updates_calls - polls
+        await asyncio.to_thread(callgrind_control, "-i", "off", pid)
+        if result.unanswered:
+            raise RuntimeError(f"{result.unanswered} questions unanswered")
+    finally:
+        await start.terminate_slowly()
+    if keep is not None:
+        shutil.copy(out_file, keep / out_file.name)
+    print(f"  ({polls / result.answered:.2f} getUpdates calls per answer)", flush=True)
+    return instructions(out_file) // result.answered
+
+
+async def warm_up_slowly(tg: FakeTelegram, users: list[int]) -> None:
+    """`bench_delivery.warm_up` with callgrind's patience: every account has asked once, every answer is out."""
+    async with asyncio.timeout(START_TIMEOUT):
+        already = len(tg.sent)
+        for user in users:
+            tg.inject_message(user, "/hjaelp")
+        await tg.wait_for(lambda m: True, count=already + len(users), timeout=START_TIMEOUT)
+
+
+class CountedProcess(BotProcess):
+    """A bot process run under callgrind: `kkrbot run`, or with `argv` another module (the echo bot)."""
+
+    def __init__(self, tg: FakeTelegram, database: Path, log: Path, argv: list[str] | None = None, **env: str):
+        super().__init__(tg, database, log, **env)
+        self.argv = argv
+
+    async def start(self) -> None:
+        out_file = self.log.with_suffix(".callgrind")
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("KKRBOT_")}
+        environment.update(
+            KKRBOT_TELEGRAM_TOKEN=self.tg.token,
+            KKRBOT_TELEGRAM_API_URL=self.tg.base_url,
+            KKRBOT_TELEGRAM_FILE_URL=self.tg.base_file_url,
+            KKRBOT_DATABASE=str(self.database),
+            KKRBOT_POLL_TIMEOUT="1",
+            PYTHONPATH=str(PROJECT_ROOT),
+            **self.env,
+        )
+        argv = self.argv or ["-m", "bot", "run"]
+        with self.log.open("ab") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                *VALGRIND, f"--callgrind-out-file={out_file}", sys.executable, *argv,
+                env=environment, stdout=log, stderr=log, cwd=PROJECT_ROOT if self.argv else self.database.parent,
+            )  # fmt: skip
+
+    async def terminate_slowly(self) -> None:
+        assert self.process is not None
+        self.process.terminate()
+        await asyncio.wait_for(self.process.wait(), START_TIMEOUT)
+
+
+async def main(questions: int, only: str, keep: Path | None) -> None:
+    counted: dict[str, int] = {}
+    async with FakeTelegram() as tg:
+        with tempfile.TemporaryDirectory() as workdir:
+            database = Path(workdir) / "kkrbot.sqlite3"
+            _roster, accounts = await bind_everyone(database)
+            users = list(accounts.values())
+            if only in ("", "echo"):
+                echo = CountedProcess(
+                    tg, database, Path(workdir) / "echo.log",
+                    argv=["-m", "bench.echo_process", tg.token, tg.base_url, tg.base_file_url],
+                )  # fmt: skip
+                counted["echo"] = await measure(tg, users, questions, "question", echo, keep)
+                print(f"echo bot (no limiter): {counted['echo']:,} instructions per answer", flush=True)
+            if only in ("", "kkrbot"):
+                bot = CountedProcess(
+                    tg, database, Path(workdir) / "kkrbot.log", KKRBOT_TELEGRAM_MAX_MESSAGES_PER_SECOND="0"
+                )
+                counted["kkrbot"] = await measure(tg, users, questions, "/naeste", bot, keep)
+                print(f"kkrbot, pacing off (/naeste): {counted['kkrbot']:,} instructions per answer", flush=True)
+    if len(counted) == 2:
+        print(f"kkrbot / echo bot: {counted['kkrbot'] / counted['echo']:.2f}x (goal <= 1.2), {questions} answers each")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--questions", type=int, default=300)
+    parser.add_argument("--only", choices=["echo", "kkrbot"], default="")
+    parser.add_argument(
+        "--keep", type=Path, help="a folder to keep callgrind's files in (callgrind_annotate reads them)"
+    )
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.questions, arguments.only, arguments.keep))
