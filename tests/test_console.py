@@ -3,13 +3,13 @@ and a substitute's answer buttons stay pressable after they type something else.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from tests.process_clock import kkrbot_environment
 from tests.test_cli import kkrbot
 
 
@@ -34,8 +34,7 @@ def test_a_superscript_digit_is_no_button_and_the_console_goes_on(tmp_path: Path
 def test_a_line_cut_inside_a_letter_is_answered_and_the_console_goes_on(tmp_path: Path) -> None:
     """An agenda line cut after the first byte of 'æ' (0xC3 0xA6): the half letter is stored and shown as
     U+FFFD (a surrogate could not be written to the database)."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("KKRBOT_")}
-    environment["KKRBOT_DATABASE"] = str(tmp_path / "kkrbot.sqlite3")
+    environment = kkrbot_environment(tmp_path / "kkrbot.sqlite3")
     result = subprocess.run(
         [sys.executable, "-m", "bot", "console"],
         cwd=tmp_path,
@@ -52,8 +51,7 @@ def test_a_line_cut_inside_a_letter_is_answered_and_the_console_goes_on(tmp_path
 
 
 def test_ctrl_c_quits_at_once_without_another_line(tmp_path: Path) -> None:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("KKRBOT_")}
-    environment["KKRBOT_DATABASE"] = str(tmp_path / "kkrbot.sqlite3")
+    environment = kkrbot_environment(tmp_path / "kkrbot.sqlite3")
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "console"],
         cwd=tmp_path,
