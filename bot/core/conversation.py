@@ -16,7 +16,7 @@ from typing import Protocol
 import aiosqlite
 
 from bot.config import Language, Settings
-from bot.core.commands import INVALID_BUTTON, find_command
+from bot.core.commands import BY_NAME, INVALID_BUTTON, find_command
 from bot.core.messages import Outcome, Request
 from bot.core.turn import Turn, UseCase, display_name
 from bot.core.usecases import (
@@ -107,6 +107,7 @@ SCHEDULED: tuple[UseCase, ...] = (
 )
 
 TICK_SECONDS = 60
+ABSENT = BY_NAME["absent"]
 
 # Not commands: what a channel sends for anything that is not one.
 FREE_TEXT = "__text__"
@@ -245,7 +246,7 @@ class Conversation:
     async def _turn(self, conn: aiosqlite.Connection, request: Request) -> Turn:
         """The turn for a request: who asks, in their language, with the roster's version read with them."""
         request, asker, _ = await self._asker(conn, request)
-        return Turn(
+        turn = Turn(
             conn=conn,
             request=request,
             person=asker.person,
@@ -254,6 +255,9 @@ class Conversation:
             conversation=self,
             roster_version=asker.roster_version,
         )
+        if turn.person is not None and ABSENT.allows(turn.person.role):
+            turn.absence_open = bool(await absence_notices.absence_choices(turn))
+        return turn
 
     async def handle(self, request: Request, *, update_id: int | None = None) -> Outcome:
         """Answers one request. With `update_id`, a replayed update that was already handled is skipped."""

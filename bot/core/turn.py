@@ -36,6 +36,9 @@ class Turn:
     roster_version: int | None = None
     _roster: Roster | None = None
     _meetings: tuple[Meeting, ...] | None = None
+    # Whether the asker has a meeting they may report absence for (absence_notices.absence_choices, asked once
+    # per turn by the conversation): the main menu offers "Report absence" only then.
+    absence_open: bool = False
 
     @property
     def dataset(self) -> Dataset:
