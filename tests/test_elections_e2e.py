@@ -60,12 +60,13 @@ async def approve_all(kkrbot: RunningBot) -> None:
         await kkrbot.ask(SECRETARY, f"/valgforbund godkend {notice_id}")
 
 
-async def recorded(kkrbot: RunningBot, line: str) -> Any:
-    """A round or list typed by the secretariat: its preview, then Send; a refusal comes at once, with no Send."""
-    preview = await kkrbot.ask(SECRETARY, line)
+async def recorded(kkrbot: RunningBot, line: str, secretary: int = SECRETARY) -> Any:
+    """A round, list or departure typed by the secretariat: its preview, then Send; a refusal comes at once, with
+    no Send."""
+    preview = await kkrbot.ask(secretary, line)
     if "Intet registreres, før du trykker Send" not in text(preview):
         return preview
-    return await kkrbot.press(SECRETARY, preview, "Send")
+    return await kkrbot.press(secretary, preview, "Send")
 
 
 def kkrcore_json(*args: str) -> Any:
@@ -496,12 +497,12 @@ async def test_r_mem_5_a_member_who_leaves_the_party_gives_the_seat_back_and_end
     await kkrbot.ask(SECRETARY, "/forum ny trafik 1 Trafikforum")
     await recorded(kkrbot, "/forum stemmer trafik 22 a-medlem-2=12")
 
-    answer = await kkrbot.ask(SECRETARY, "/udtraedelse a-medlem-2 parti")
+    answer = await recorded(kkrbot, "/udtraedelse a-medlem-2 parti")
 
     assert "udtræder af KKR" in text(answer)
     assert "vælger et nyt medlem" not in text(answer)  # in no source (R-MEM-7)
     assert "Trafikforum" in text(answer)
-    mayor = await kkrbot.ask(SECRETARY, "/udtraedelse aalborg-borgmester parti")
+    mayor = await recorded(kkrbot, "/udtraedelse aalborg-borgmester parti")
     assert "borgmester" in text(mayor)
     assert await stored(kkrbot, "SELECT * FROM appointments WHERE ended_at IS NULL") == []
 
@@ -514,14 +515,14 @@ async def test_r_mem_5_a_member_who_left_is_answered_as_nobody_their_substitute_
     await kkrbot.bind(substitute, "a-stedfortraeder-2")
     before = len(kkrbot.tg.sent_to(substitute))
 
-    await kkrbot.ask(SECRETARY, "/udtraedelse a-medlem-2 parti")
+    await recorded(kkrbot, "/udtraedelse a-medlem-2 parti")
 
     told = (await kkrbot.tg.wait_for_messages(substitute, before + 1))[-1]
     assert "Pia Fiktivsen (eksempel) er udtrådt af KKR" in text(told)
     assert "personligt invitationslink" in text(await kkrbot.ask(MEMBER, "/naeste"))
     assert "Pia Fiktivsen" not in text(await kkrbot.ask(substitute, "/stedfortraeder"))
     assert "Pia Fiktivsen" not in text(await kkrbot.ask(SECRETARY, "/medlemmer A"))
-    again = await kkrbot.ask(SECRETARY, "/udtraedelse a-medlem-2 parti")
+    again = await recorded(kkrbot, "/udtraedelse a-medlem-2 parti")
     assert "har allerede forladt medlemslisten" in text(again)
     assert len(await stored(kkrbot, "SELECT * FROM departures")) == 1
 
@@ -532,7 +533,7 @@ async def test_r_mem_5_when_a_mayor_leaves_the_viceborgmester_stays_and_is_told_
     await kkrbot.bind(viceborgmester, "thisted-viceborgmester")
     before = len(kkrbot.tg.sent_to(viceborgmester))
 
-    await kkrbot.ask(SECRETARY, "/udtraedelse thisted-borgmester byraad")
+    await recorded(kkrbot, "/udtraedelse thisted-borgmester byraad")
 
     told = (await kkrbot.tg.wait_for_messages(viceborgmester, before + 1))[-1]
     assert "Kommunens nye borgmester bliver medlem, og viceborgmesteren er borgmesterens stedfortræder" in text(told)

@@ -219,6 +219,11 @@ class Conversation:
         """The roster as `conn` sees it, loaded again only after it changed (RosterCache)."""
         return await self._rosters.get(conn, version)
 
+    def forget_roster(self) -> None:
+        """After a change to `persons` was rolled back (a preview, `Turn.rehearse`): the version it counted up to
+        will be counted again by another change, so the roster loaded under it must not be kept."""
+        self._rosters = RosterCache()
+
     async def _asker(self, conn: aiosqlite.Connection, request: Request) -> tuple[Request, Asker, Translator]:
         """Who asks and in which language, in one read inside the request's transaction: a request without
         `person_id` is identified by the account it came from (the bindings made by invites)."""

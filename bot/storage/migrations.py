@@ -537,4 +537,15 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE broadcasts SET number = id;
     CREATE UNIQUE INDEX broadcasts_number ON broadcasts (number);
     """,
+    # 23: a departure the secretariat typed, previewed and recorded only on Send (bot/storage/departure_drafts.py).
+    """
+    CREATE TABLE departure_drafts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        words TEXT NOT NULL,
+        created_by TEXT,
+        created_at TEXT NOT NULL,
+        settled TEXT CHECK (settled IN ('sent', 'cancelled')),
+        settled_at TEXT
+    );
+    """,
 )

@@ -189,15 +189,7 @@ async def _preview(turn: Turn, args: Sequence[str]) -> None:
     """What a round or list would record and what follows, worked out inside a savepoint that is rolled back;
     Send records it (`_settle`). A mistake the rules refuse is answered at once, as before."""
     _ = turn._
-    before = len(turn.outcome.replies)
-    await turn.conn.execute("SAVEPOINT forum_preview")
-    try:
-        await forum_action(turn, args)
-    finally:
-        await turn.conn.execute("ROLLBACK TO forum_preview")
-        await turn.conn.execute("RELEASE forum_preview")
-    shown = [reply.text for reply in turn.outcome.replies[before:]]
-    del turn.outcome.replies[before:]
+    shown = [reply.text for reply in (await turn.rehearse(lambda: forum_action(turn, args)))[0]]
     draft_id = await store.add_forum_draft(
         turn.conn, args[1].lower(), list(args), turn.person.id if turn.person else None, turn.now
     )
