@@ -94,6 +94,24 @@ def test_a_substitutes_answer_buttons_survive_another_question(tmp_path: Path) -
     assert "og sekretariatet får besked om, at du deltager" in after_next
 
 
+def test_an_alerts_answer_buttons_are_gone_once_the_absence_is_withdrawn(tmp_path: Path) -> None:
+    """R-MEET-5: the alert's answers are held open only while the alert can still be answered. Once the member
+    withdraws the absence they are no longer offered, and the number they had presses nothing."""
+    typed = (
+        "/as a-medlem-2\n/afbud 12.02.2027 ok\n/as a-stedfortraeder-2\n/naeste\n"
+        "/as a-medlem-2\n/fortryd\n1\n/as a-stedfortraeder-2\n/naeste\n3\n/quit\n"
+    )
+
+    result = kkrbot(tmp_path, "console", typed=typed)
+
+    assert result.returncode == 0, result.stderr
+    held, withdrawn = result.stdout.split("Dit afbud til fredag den 12. februar 2027 kl. 10.00–12.00 er trukket")
+    assert "[3] Jeg deltager  [4] Jeg kan ikke" in held
+    assert "Jeg deltager" not in withdrawn
+    assert "Jeg kan ikke" not in withdrawn
+    assert "Der er ingen knap 3; vælg 1–2." in withdrawn
+
+
 def test_the_consoles_own_words_follow_the_language_of_the_person_it_acts_as(tmp_path: Path) -> None:
     result = kkrbot(tmp_path, "console", typed="/naeste\n9\n/sprog en\n9\n/as sekretariat-1\n/naeste\n9\n/quit\n")
 
