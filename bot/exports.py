@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
 
+from bot.cli_grammar import no_meeting
 from bot.config import Settings
 from bot.core.conversation import Conversation
 from bot.core.turn import Turn
@@ -61,9 +62,7 @@ async def _records(db: Database, dataset: Dataset, date_text: str) -> Records:
     async with db.read() as conn:
         meeting = meeting_named(await plan(conn, dataset), date_text)
         if meeting is None:
-            raise ExportError(
-                f"no KKR meeting on {date_text!r} (write the meeting's date, e.g. 20.11.2026 or 2026-11-20)"
-            )
+            raise ExportError(no_meeting(date_text))
         roster = await Roster.load(conn)
         record = await latest_record(conn, meeting.id)
         quorum = (
