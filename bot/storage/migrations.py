@@ -548,4 +548,11 @@ MIGRATIONS: tuple[str, ...] = (
         settled_at TEXT
     );
     """,
+    # 24: an account's language (account_languages) goes with its binding, in the same transaction, whichever code
+    # unbinds it (a new invite for another phone, a person archived, the Teams emulator's bindings).
+    """
+    CREATE TRIGGER account_unbound AFTER DELETE ON accounts BEGIN
+        DELETE FROM account_languages WHERE channel = OLD.channel AND address = OLD.address;
+    END;
+    """,
 )
