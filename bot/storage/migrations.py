@@ -555,4 +555,28 @@ MIGRATIONS: tuple[str, ...] = (
         DELETE FROM account_languages WHERE channel = OLD.channel AND address = OLD.address;
     END;
     """,
+    # 25: an update stored processed already (one that cannot be parsed, kept aside as malformed) is never marked
+    # processed later, so migration 17's trigger never scrubbed its `/start TOKEN`: the same scrub on insert.
+    """
+    CREATE TRIGGER inbox_forget_invite_tokens_of_the_set_aside AFTER INSERT ON inbox
+    WHEN NEW.processed_at IS NOT NULL
+    BEGIN
+        UPDATE inbox SET payload = json_set(payload, '$.message.text', '/start')
+        WHERE channel = NEW.channel AND update_id = NEW.update_id AND CASE WHEN json_valid(payload) THEN
+            lower(ltrim(json_extract(payload, '$.message.text'))) GLOB '/start[ @]*'
+            OR lower(ltrim(json_extract(payload, '$.message.text'))) GLOB 'start *' ELSE 0 END;
+        UPDATE inbox SET payload = json_set(payload, '$.text', 'start')
+        WHERE channel = NEW.channel AND update_id = NEW.update_id AND CASE WHEN json_valid(payload) THEN
+            lower(ltrim(json_extract(payload, '$.text'))) GLOB '/start[ @]*'
+            OR lower(ltrim(json_extract(payload, '$.text'))) GLOB 'start *' ELSE 0 END;
+    END;
+    UPDATE inbox SET payload = json_set(payload, '$.message.text', '/start')
+    WHERE malformed IS NOT NULL AND CASE WHEN json_valid(payload) THEN
+        lower(ltrim(json_extract(payload, '$.message.text'))) GLOB '/start[ @]*'
+        OR lower(ltrim(json_extract(payload, '$.message.text'))) GLOB 'start *' ELSE 0 END;
+    UPDATE inbox SET payload = json_set(payload, '$.text', 'start')
+    WHERE malformed IS NOT NULL AND CASE WHEN json_valid(payload) THEN
+        lower(ltrim(json_extract(payload, '$.text'))) GLOB '/start[ @]*'
+        OR lower(ltrim(json_extract(payload, '$.text'))) GLOB 'start *' ELSE 0 END;
+    """,
 )
