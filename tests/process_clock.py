@@ -37,7 +37,6 @@ def clock_environment(at: datetime | None = None) -> dict[str, str]:
         "LD_PRELOAD": "libfaketime.so.1",
         "LD_LIBRARY_PATH": f"{library}:{inherited}" if inherited else library,
         "FAKETIME": start.strftime("@%Y-%m-%d %H:%M:%S"),
-        "FAKETIME_NO_CACHE": "1",
         "DONT_FAKE_MONOTONIC": "1",
         "FAKETIME_DONT_FAKE_MONOTONIC": "1",
     }
