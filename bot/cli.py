@@ -32,6 +32,8 @@ from bot.cli_grammar import (
     confirm,
     dump_json,
     is_stdout,
+    no_meeting,
+    not_a_date,
     require_database,
     write_output,
 )
@@ -148,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     attendance = commands.add_parser(
         "attendance",
         help="a meeting's attendance and quorum; `attendance record DATE [absent|present|substitute IDS]` records "
-        "who came (R-MEET-4)",
+        "who came, the attendance the quorum is counted from",
     )
     attendance.add_argument("date", nargs="+", help="the meeting's date, e.g. 12.02.2027 (or: record DATE ...)")
     attendance.add_argument("--as", dest="actor", help="the secretariat person recording (default: the first one)")
@@ -442,7 +444,7 @@ async def _queue_broadcast(settings: Settings, conversation: Conversation, args:
         async with conversation.db.read() as conn:
             meeting = meeting_named(await plan(conn, conversation.dataset), args.meeting)
         if meeting is None:
-            raise UsageError(f"there is no KKR meeting on {args.meeting}")
+            raise UsageError(no_meeting(args.meeting))
         meeting_id = meeting.id
     async with conversation.db.read() as conn:
         audience = _audience(await Roster.load(conn), args, conversation.dataset)
@@ -545,7 +547,7 @@ async def meeting_command(settings: Settings, args: argparse.Namespace) -> str:
             if args.date is not None:
                 named = meeting_named(meetings, args.date, utc_now().astimezone(settings.tz).date())
                 if named is None:
-                    raise UsageError(f"there is no KKR meeting on {args.date}")
+                    raise UsageError(no_meeting(args.date))
                 meetings = (named,)
             if args.json:
                 return dump_json([_meeting_json(m) for m in meetings])
@@ -563,7 +565,7 @@ async def meeting_command(settings: Settings, args: argparse.Namespace) -> str:
         if args.action == "add":
             day = parse_date(args.date, now.astimezone(zone).date())
             if day is None:
-                raise UsageError(f"cannot read {args.date!r} as a date")
+                raise UsageError(not_a_date(args.date))
             if start is None or end is None or not args.place:
                 raise UsageError("an extra meeting needs --start, --end and --place")
             change = AddMeeting(
@@ -576,13 +578,13 @@ async def meeting_command(settings: Settings, args: argparse.Namespace) -> str:
         else:
             meeting = meeting_named(meetings, args.date, now.astimezone(zone).date())
             if meeting is None:
-                raise UsageError(f"there is no KKR meeting on {args.date}")
+                raise UsageError(no_meeting(args.date))
             if args.action == "cancel":
                 change = CancelMeeting(meeting_id=meeting.id, made_at=now)
             else:
                 to_day = parse_date(args.to, now.astimezone(zone).date()) if args.to else None
                 if args.to and to_day is None:
-                    raise UsageError(f"cannot read {args.to!r} as a date")
+                    raise UsageError(not_a_date(args.to))
                 change = move_from(meeting, zone, now, to_day, start, end, args.place, args.address)
         actor = await secretariat_actor(conversation, args.actor)
         confirm(_change_question(args, meetings, change), yes=args.yes)

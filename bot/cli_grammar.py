@@ -11,9 +11,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot.core.dates import parse_date
 from bot.storage.files import write_private
 
 # `-` as a file name means standard output, as in most Unix tools.
@@ -24,6 +26,19 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 
 class UsageError(Exception):
     """A mistake the person at the terminal can fix; the message is the whole explanation."""
+
+
+def not_a_date(text: str) -> str:
+    """What a date the command line cannot read (31.02.2027, "tomorrow") is told, with the form expected."""
+    return f"{text!r} is not a valid date: write it as DD.MM.YYYY, e.g. 12.02.2027, or YYYY-MM-DD"
+
+
+def no_meeting(text: str) -> str:
+    """Why `text` names no meeting: a day that does not exist (31.02.2027) is no date at all, and the operator is
+    told the form expected rather than sent looking for a meeting on it."""
+    if parse_date(text, date.today()) is None:
+        return not_a_date(text)
+    return f"there is no KKR meeting on {text}"
 
 
 def add_json(parser: argparse.ArgumentParser, shape: str) -> None:

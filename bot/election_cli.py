@@ -34,7 +34,7 @@ class ElectionError(Exception):
 
 
 def add_parsers(commands: Any) -> None:
-    election = commands.add_parser("election", help="valgforbund and the chair election (R-ELEC-1..4)")
+    election = commands.add_parser("election", help="valgforbund and the election of chair and vice-chair")
     sub = election.add_subparsers(dest="election_command", required=True)
     listing = sub.add_parser("alliances", help="the valgforbund notified for this period's constituent meeting")
     listing.add_argument("--json", action="store_true")
@@ -43,13 +43,14 @@ def add_parsers(commands: Any) -> None:
     decide.add_argument("decision", choices=["approve", "reject"])
     chair = sub.add_parser(
         "chair",
-        help="elect chair and vice-chair with the approved valgforbund; stored after the R-ELEC-4 deadline, "
+        help="elect chair and vice-chair with the approved valgforbund; stored once the deadline for "
+        "notifying valgforbund (three working days before the constituent meeting) has passed, "
         "with every notice decided",
     )
     chair.add_argument("--lot", action="append", default=[], help="the group that won a drawn lot, in order")
     chair.add_argument("--json", action="store_true")
 
-    chair_record = commands.add_parser("chair", help="the chair and vice-chair the council elected (R-ELEC-1)")
+    chair_record = commands.add_parser("chair", help="the chair and vice-chair the council elected")
     sub = chair_record.add_subparsers(dest="chair_command", required=True)
     record = sub.add_parser(
         "record",
@@ -60,7 +61,7 @@ def add_parsers(commands: Any) -> None:
     record.add_argument("vice_chair", metavar="VICE-CHAIR-ID")
     record.add_argument("--as", dest="actor", help="the secretariat person acting (default: the first one)")
 
-    forum = commands.add_parser("forum", help="regional fora and appointments (R-ELEC-5..7)")
+    forum = commands.add_parser("forum", help="regional fora and appointments")
     sub = forum.add_subparsers(dest="forum_command", required=True)
     listing = sub.add_parser("list", help="the fora, their seats and who is appointed")
     listing.add_argument("--json", action="store_true")
@@ -74,7 +75,7 @@ def add_parsers(commands: Any) -> None:
     new.add_argument("name", nargs="+")
     new.add_argument("--substitutes", action="store_true", help="personal substitutes are appointed as well")
     new.add_argument("--gender", action="store_true", help="gender balance is required")
-    votes = sub.add_parser("votes", help="record the next round of a flertalsvalg (R-ELEC-5)")
+    votes = sub.add_parser("votes", help="record the next round of a flertalsvalg")
     votes.add_argument("forum")
     votes.add_argument("present", type=int, help="members present")
     votes.add_argument("votes", nargs="+", metavar="PERSON=VOTES")
@@ -84,19 +85,19 @@ def add_parsers(commands: Any) -> None:
     correct.add_argument("votes", nargs="+", metavar="PERSON=VOTES")
     candidate = sub.add_parser(
         "candidate",
-        help="a council member of the region who is not in the roster, as a candidate (R-ELEC-7); the municipality "
+        help="a council member of the region who is not in the roster, as a candidate; the municipality "
         "is checked, council membership cannot be",
     )
     candidate.add_argument("id", help="a new id: lower-case letters, digits and '-'")
     candidate.add_argument("municipality")
     candidate.add_argument("party", help="the party letter")
     candidate.add_argument("name", nargs="+")
-    group = sub.add_parser("group", help="record a group's list for a forholdstalsvalg (R-ELEC-6)")
+    group = sub.add_parser("group", help="record a group's list for a forholdstalsvalg")
     group.add_argument("forum")
     group.add_argument("group")
     group.add_argument("members", type=int, help="the group's members")
     group.add_argument("candidates", help="PERSON,PERSON,... in the list's order")
-    allocate = sub.add_parser("allocate", help="share the seats on the recorded lists (R-ELEC-6)")
+    allocate = sub.add_parser("allocate", help="share the seats on the recorded lists (d'Hondt)")
     allocate.add_argument("forum")
     lot = sub.add_parser("lot", help="record the lot drawn at a tie, by the winner's name")
     lot.add_argument("forum")

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
 
+from bot.cli_grammar import no_meeting
 from bot.config import Settings
 from bot.core.conversation import Conversation
 from bot.core.turn import Turn
@@ -64,9 +65,7 @@ async def _records(db: Database, dataset: Dataset, date_text: str) -> Records:
         meetings = await plan(conn, dataset)
         meeting = meeting_named(meetings, date_text)
         if meeting is None:
-            raise ExportError(
-                f"no KKR meeting on {date_text!r} (write the meeting's date, e.g. 20.11.2026 or 2026-11-20)"
-            )
+            raise ExportError(no_meeting(date_text))
         if meeting.cancelled:  # the chat's /referat and /fremmoede refuse it too
             raise ExportError(f"the meeting {meeting.id} is cancelled: no attendance and nothing for the minutes")
         if not in_loaded_period(meeting, meetings, opened_ids(dataset, await stored_periods(conn))):

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -18,10 +17,9 @@ from bot.config import Settings
 from bot.core.conversation import Conversation
 from bot.storage.accounts import create_invite
 from tests.fake_telegram import FakeTelegram, SentMessage
+from tests.process_clock import COPENHAGEN, REFERENCE_NOW
 
-COPENHAGEN = ZoneInfo("Europe/Copenhagen")
-# The reference instant: asked on Monday 23 November 2026, the next meeting is 12 February 2027.
-REFERENCE_NOW = datetime(2026, 11, 23, 9, 0, tzinfo=COPENHAGEN)
+__all__ = ["COPENHAGEN", "REFERENCE_NOW", "Clock", "RunningBot", "start_bot"]
 
 
 class Clock:

@@ -83,6 +83,9 @@ class FakeConnector:
     # The channels each key is endorsed for; None publishes keys without the list (Microsoft's validator
     # refuses such a key).
     endorsements: list[str] | None = field(default_factory=lambda: ["msteams"])
+    # The clock the tokens are signed by: the one of the bot that checks them (a bot process in a test runs on
+    # tests/process_clock.py's, two weeks before today).
+    clock: Callable[[], float] = time.time
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _runner: web.AppRunner | None = None
@@ -157,7 +160,7 @@ class FakeConnector:
         service_url: str | None = None,
         with_service_url: bool = True,
     ) -> str:
-        now = time.time()
+        now = self.clock()
         claims: dict[str, Any] = {"iss": issuer, "aud": audience, "nbf": int(now - 10), "exp": int(now + expires_in)}
         if with_service_url:
             claims["serviceurl"] = service_url or self.base_url

@@ -9,7 +9,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 
 import aiosqlite
@@ -19,6 +19,7 @@ from bot.app import open_conversation
 from bot.config import Settings
 from bot.storage.roster import Roster
 from tests.fake_telegram import FakeTelegram
+from tests.process_clock import kkrbot_environment, process_now
 
 FIRST_USER_ID = 70_000
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -35,7 +36,7 @@ async def bind_everyone(database: Path) -> tuple[Roster, dict[str, int]]:
             users[person.id] = FIRST_USER_ID + index
             await conn.execute(
                 "INSERT INTO accounts (channel, address, person_id, bound_at) VALUES ('telegram', ?, ?, ?)",
-                (str(users[person.id]), person.id, datetime.now(UTC).isoformat()),
+                (str(users[person.id]), person.id, process_now().astimezone(UTC).isoformat()),
             )
     await conversation.db.close()
     return roster, users
@@ -88,8 +89,7 @@ async def drained(database: Path, timeout: float = 60) -> None:  # noqa: ASYNC10
 def kkrbot_cli(database: Path, *args: str, typed: str | None = None) -> subprocess.CompletedProcess[str]:
     """`kkrbot ARGS` as the secretariat's scripts run it, against the database (of a running bot, perhaps):
     without a terminal, so with `--yes` for the commands that tell people (issue 23)."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("KKRBOT_")}
-    environment["KKRBOT_DATABASE"] = str(database)
+    environment = kkrbot_environment(database)
     confirmed = ("--yes",) if args[:1] in (("broadcast",), ("meeting",)) else ()
     return subprocess.run(
         [sys.executable, "-m", "bot", *args, *confirmed],
@@ -130,12 +130,11 @@ class BotProcess:
         self.process: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
-        environment = {k: v for k, v in os.environ.items() if not k.startswith("KKRBOT_")}
-        environment.update(
+        environment = kkrbot_environment(
+            self.database,
             KKRBOT_TELEGRAM_TOKEN=self.tg.token,
             KKRBOT_TELEGRAM_API_URL=self.tg.base_url,
             KKRBOT_TELEGRAM_FILE_URL=self.tg.base_file_url,
-            KKRBOT_DATABASE=str(self.database),
             KKRBOT_POLL_TIMEOUT="1",
             # The process runs in the database's folder; the project's own modules (bench/) stay importable.
             PYTHONPATH=str(PROJECT_ROOT),

@@ -247,3 +247,26 @@ async def test_reminders_survive_a_restart_without_repeating(tg: FakeTelegram, t
         await second.stop()
 
     assert len([m for m in tg.sent_to(MEMBER) if "Påmindelse" in text(m)]) == 1
+
+
+def labels(message: SentMessage) -> list[str]:
+    return [button["text"] for row in message.buttons for button in row]
+
+
+async def test_r_per_1_the_menu_offers_no_absence_when_no_meeting_takes_one(council: RunningBot) -> None:
+    """On 21 January 2030 the only meeting left is the next council's constituent meeting, which /afbud refuses:
+    neither the main menu nor /afbud's own answer may offer "Meld afbud", in either language; in December 2026 a
+    meeting of this council still takes one."""
+    council.clock.now = datetime(2030, 1, 21, 9, 0, tzinfo=COPENHAGEN)
+
+    assert "Meld afbud" not in labels(await council.ask(MEMBER, "/hjaelp"))
+    offered = await council.ask(MEMBER, "/afbud")
+    assert "Der er ikke planlagt flere møder" in text(offered)
+    assert "Meld afbud" not in labels(offered)
+    assert "Næste møde" in labels(offered)
+    await council.ask(MEMBER, "/sprog en")
+    assert "Report absence" not in labels(await council.ask(MEMBER, "/help"))
+    assert "Report absence" not in labels(await council.ask(MEMBER, "/absent"))
+
+    council.clock.now = datetime(2026, 12, 7, 10, 0, tzinfo=COPENHAGEN)
+    assert "Report absence" in labels(await council.ask(MEMBER, "/help"))

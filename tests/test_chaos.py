@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import sqlite3
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.fake_telegram import FakeTelegram
+from tests.process_clock import kkrbot_environment
 from tests.processes import PROJECT_ROOT, BotProcess, bind_everyone, drained, run_as_root, wait_until_polling
 
 MEETING = "2027-02-12"
@@ -290,9 +290,8 @@ HEALTH_MAX_AGE = "12"
 
 
 def kkrbot_health(database: Path, tg: FakeTelegram) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("KKRBOT_")}
-    environment.update(
-        KKRBOT_DATABASE=str(database),
+    environment = kkrbot_environment(
+        database,
         KKRBOT_TELEGRAM_TOKEN=tg.token,
         KKRBOT_HEALTH_MAX_AGE_SECONDS=HEALTH_MAX_AGE,
         PYTHONPATH=str(PROJECT_ROOT),

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import stat
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.process_clock import kkrbot_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,9 +20,7 @@ def kkrbot(
 ) -> subprocess.CompletedProcess[str]:
     """Runs `kkrbot ARGS` on a database of its own, with none of the caller's KKRBOT_ settings; `typed` is
     what the person types at the console."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("KKRBOT_")}
-    environment["KKRBOT_DATABASE"] = str(tmp_path / "kkrbot.sqlite3")
-    environment.update(env or {})
+    environment = kkrbot_environment(tmp_path / "kkrbot.sqlite3", **(env or {}))
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         cwd=tmp_path,

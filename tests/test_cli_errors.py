@@ -3,14 +3,18 @@ what they claim, and a database the machine will not let the bot write (issue #7
 
 from __future__ import annotations
 
+import argparse
+import re
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from bot.cli import build_parser
 from tests.processes import run_as_root
-from tests.test_cli import kkrbot
+from tests.test_cli import kkrbot, new_database
 
 TOKEN = {"KKRBOT_TELEGRAM_TOKEN": "123456:TEST-token", "KKRBOT_TELEGRAM_API_URL": "http://127.0.0.1:9/bot"}
 
@@ -90,3 +94,45 @@ def test_run_with_a_read_only_database_file_stops_in_one_line(tmp_path: Path) ->
         subprocess.run(["chattr", "-i", str(database)], check=False)
 
     assert str(database) in line
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("minutes", "31.02.2027"),
+        ("attendance", "31.02.2027"),
+        ("meeting", "cancel", "31.02.2027", "--yes"),
+        ("meeting", "list", "31.02.2027"),
+        ("broadcast", "--audience", "all", "--text", "Hej", "--meeting", "31.02.2027", "--yes"),
+    ],
+)
+def test_a_date_that_does_not_exist_is_said_to_be_no_date_with_the_form_expected(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    """31 February is no date at all: not "no KKR meeting on it", which sends the operator looking for one."""
+    new_database(tmp_path)
+
+    line = one_line(kkrbot(tmp_path, *args))
+
+    assert "'31.02.2027' is not a valid date" in line
+    assert "DD.MM.YYYY" in line
+    assert "no KKR meeting" not in line
+
+
+def every_help(parser: argparse.ArgumentParser) -> Iterator[str]:
+    yield parser.format_help()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command in action.choices.values():
+                yield from every_help(command)
+
+
+def test_the_help_names_no_rule_ids() -> None:
+    """Rule ids are for the developers' tests; the operator reads what the rule says, in `kkrbot --help` (which
+    docs/cli.md copies) and in every command's own --help."""
+    result = subprocess.run([sys.executable, "-m", "bot", "--help"], capture_output=True, text=True, timeout=60)
+
+    assert result.returncode == 0, result.stderr
+    assert not re.search(r"R-[A-Z]+-\d", result.stdout), result.stdout
+    for text in every_help(build_parser()):
+        assert not re.search(r"R-[A-Z]+-\d", text), text

@@ -16,6 +16,7 @@ from openpyxl import Workbook, load_workbook
 from bot.cli import build_parser
 from bot.cli_grammar import CREATING_COMMANDS, NO_DATABASE_COMMANDS, UsageError, confirm
 from bot.cli_reference import EXAMPLES, _subparsers
+from tests.process_clock import clock_environment
 from tests.processes import example_database
 from tests.test_cli import kkrbot
 from tests.test_cli_errors import one_line
@@ -125,7 +126,7 @@ def test_a_dash_as_the_file_means_standard_output(tmp_path: Path, args: tuple[st
     result = subprocess.run(
         [sys.executable, "-m", "bot", *args],
         cwd=tmp_path,
-        env={"KKRBOT_DATABASE": str(tmp_path / "kkrbot.sqlite3"), "PATH": "/usr/bin:/bin"},
+        env={"KKRBOT_DATABASE": str(tmp_path / "kkrbot.sqlite3"), "PATH": "/usr/bin:/bin", **clock_environment()},
         capture_output=True,
         timeout=60,
     )
@@ -267,7 +268,7 @@ def test_a_closed_pipe_ends_the_command_quietly(tmp_path: Path) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "roster", "list", "--json"],
         cwd=tmp_path,
-        env={"KKRBOT_DATABASE": str(tmp_path / "kkrbot.sqlite3"), "PATH": "/usr/bin:/bin"},
+        env={"KKRBOT_DATABASE": str(tmp_path / "kkrbot.sqlite3"), "PATH": "/usr/bin:/bin", **clock_environment()},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )

@@ -3,13 +3,13 @@ and a substitute's answer buttons stay pressable after they type something else.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from tests.process_clock import kkrbot_environment
 from tests.test_cli import kkrbot
 
 
@@ -34,8 +34,7 @@ def test_a_superscript_digit_is_no_button_and_the_console_goes_on(tmp_path: Path
 def test_a_line_cut_inside_a_letter_is_answered_and_the_console_goes_on(tmp_path: Path) -> None:
     """An agenda line cut after the first byte of 'æ' (0xC3 0xA6): the half letter is stored and shown as
     U+FFFD (a surrogate could not be written to the database)."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("KKRBOT_")}
-    environment["KKRBOT_DATABASE"] = str(tmp_path / "kkrbot.sqlite3")
+    environment = kkrbot_environment(tmp_path / "kkrbot.sqlite3")
     result = subprocess.run(
         [sys.executable, "-m", "bot", "console"],
         cwd=tmp_path,
@@ -52,8 +51,7 @@ def test_a_line_cut_inside_a_letter_is_answered_and_the_console_goes_on(tmp_path
 
 
 def test_ctrl_c_quits_at_once_without_another_line(tmp_path: Path) -> None:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("KKRBOT_")}
-    environment["KKRBOT_DATABASE"] = str(tmp_path / "kkrbot.sqlite3")
+    environment = kkrbot_environment(tmp_path / "kkrbot.sqlite3")
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "console"],
         cwd=tmp_path,
@@ -94,6 +92,24 @@ def test_a_substitutes_answer_buttons_survive_another_question(tmp_path: Path) -
     after_next = result.stdout.split("NÆSTE MØDE")[1]
     assert "[1] Alle møder  [2] Føj til kalender  [3] Jeg deltager  [4] Jeg kan ikke" in after_next
     assert "og sekretariatet får besked om, at du deltager" in after_next
+
+
+def test_an_alerts_answer_buttons_are_gone_once_the_absence_is_withdrawn(tmp_path: Path) -> None:
+    """R-MEET-5: the alert's answers are held open only while the alert can still be answered. Once the member
+    withdraws the absence they are no longer offered, and the number they had presses nothing."""
+    typed = (
+        "/as a-medlem-2\n/afbud 12.02.2027 ok\n/as a-stedfortraeder-2\n/naeste\n"
+        "/as a-medlem-2\n/fortryd\n1\n/as a-stedfortraeder-2\n/naeste\n3\n/quit\n"
+    )
+
+    result = kkrbot(tmp_path, "console", typed=typed)
+
+    assert result.returncode == 0, result.stderr
+    held, withdrawn = result.stdout.split("Dit afbud til fredag den 12. februar 2027 kl. 10.00–12.00 er trukket")
+    assert "[3] Jeg deltager  [4] Jeg kan ikke" in held
+    assert "Jeg deltager" not in withdrawn
+    assert "Jeg kan ikke" not in withdrawn
+    assert "Der er ingen knap 3; vælg 1–2." in withdrawn
 
 
 def test_the_consoles_own_words_follow_the_language_of_the_person_it_acts_as(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from tests.conftest import COPENHAGEN, RunningBot
 from tests.fake_telegram import SentMessage
+from tests.test_elections_e2e import recorded, stored
 
 SECRETARY, MEMBER, SUBSTITUTE, OTHER, OTHER_SUBSTITUTE = 3001, 3002, 3003, 3004, 3005
 EARLY_FEBRUARY = datetime(2027, 2, 1, 9, 0, tzinfo=COPENHAGEN)  # before the meeting of Friday 12 February 2027
@@ -45,7 +46,7 @@ async def test_r_mem_5_a_departure_closes_the_members_absence_and_tells_the_subs
     await absent_with_substitute_attending(kkrbot, MEMBER, SUBSTITUTE)
     before = len(kkrbot.tg.sent_to(SUBSTITUTE))
 
-    answer = await kkrbot.ask(SECRETARY, "/udtraedelse a-medlem-2 parti")
+    answer = await recorded(kkrbot, "/udtraedelse a-medlem-2 parti", SECRETARY)
 
     assert "afbud til et kommende møde er lukket" in text(answer)
     told = await kkrbot.tg.wait_for(
@@ -64,8 +65,8 @@ async def test_r_mem_5_a_departure_closes_the_members_absence_and_tells_the_subs
 
 async def test_r_meet_4_r_mem_7_quorum_is_11_of_22_after_two_departures(kkrbot: RunningBot) -> None:
     await council(kkrbot)
-    await kkrbot.ask(SECRETARY, "/udtraedelse a-medlem-2 parti")
-    await kkrbot.ask(SECRETARY, "/udtraedelse f-medlem-1 byraad")
+    await recorded(kkrbot, "/udtraedelse a-medlem-2 parti", SECRETARY)
+    await recorded(kkrbot, "/udtraedelse f-medlem-1 byraad", SECRETARY)
 
     attendance = text(await kkrbot.ask(SECRETARY, "/fremmoede 12.02.2027"))
     composition = text(await kkrbot.ask(SECRETARY, "/sammensaetning"))
@@ -82,7 +83,7 @@ async def test_r_mem_5_a_substitute_who_leaves_leaves_the_member_without_one_and
     await absent_with_substitute_attending(kkrbot, OTHER, OTHER_SUBSTITUTE)
     before = len(kkrbot.tg.sent_to(OTHER))
 
-    answer = await kkrbot.ask(SECRETARY, "/udtraedelse f-stedfortraeder-1 byraad")
+    answer = await recorded(kkrbot, "/udtraedelse f-stedfortraeder-1 byraad", SECRETARY)
 
     assert "har ingen stedfortræder" in text(answer)
     told = (await kkrbot.tg.wait_for_messages(OTHER, before + 1, timeout=30))[-1]
@@ -99,7 +100,7 @@ async def test_r_mem_1_a_mayor_who_stops_being_mayor_leaves_and_the_viceborgmest
     await kkrbot.bind(vice, "thisted-viceborgmester")
     before = len(kkrbot.tg.sent_to(vice))
 
-    answer = await kkrbot.ask(SECRETARY, "/udtraedelse thisted-borgmester borgmester")
+    answer = await recorded(kkrbot, "/udtraedelse thisted-borgmester borgmester", SECRETARY)
 
     assert "er ikke længere borgmester i Thisted" in text(answer)
     told = (await kkrbot.tg.wait_for_messages(vice, before + 1, timeout=30))[-1]
@@ -115,11 +116,40 @@ async def test_r_mem_2_a_viceborgmester_who_leaves_as_member_becomes_the_mayors_
     await kkrbot.bind(mayor, "aalborg-borgmester")
     before = len(kkrbot.tg.sent_to(mayor))
 
-    answer = await kkrbot.ask(SECRETARY, "/udtraedelse a-medlem-1 parti")
+    answer = await recorded(kkrbot, "/udtraedelse a-medlem-1 parti", SECRETARY)
 
     assert "bliver på medlemslisten som viceborgmester i Aalborg" in text(answer)
     told = (await kkrbot.tg.wait_for_messages(mayor, before + 1, timeout=30))[-1]
     assert "Din stedfortræder er nu Nina Prøvegaard (eksempel)" in text(told)
     assert "Nina Prøvegaard (eksempel), viceborgmester i Aalborg" in text(await kkrbot.ask(mayor, "/stedfortraeder"))
-    again = await kkrbot.ask(SECRETARY, "/udtraedelse a-medlem-1 parti")
+    again = await recorded(kkrbot, "/udtraedelse a-medlem-1 parti", SECRETARY)
     assert "har allerede forladt partiet" in text(again)
+
+
+async def test_r_mem_5_a_departure_is_previewed_and_recorded_only_on_send_and_once(kkrbot: RunningBot) -> None:
+    """`/udtraedelse` closes what the member had standing and tells people: like every other change the
+    secretariat types, it shows what would follow and records nothing until Send."""
+    await council(kkrbot)
+    before = len(kkrbot.tg.sent_to(SUBSTITUTE))
+
+    preview = await kkrbot.ask(SECRETARY, "/udtraedelse a-medlem-2 parti")
+
+    assert "Intet registreres, før du trykker Send" in text(preview)
+    assert "Pia Fiktivsen (eksempel) udtræder af KKR" in text(preview)
+    assert await stored(kkrbot, "SELECT * FROM departures") == []
+    assert "Pia Fiktivsen" in text(await kkrbot.ask(SECRETARY, "/medlemmer A"))
+    cancelled = await kkrbot.press(SECRETARY, preview, "Annuller")
+    assert "Intet blev registreret" in text(cancelled)
+    assert await stored(kkrbot, "SELECT * FROM departures") == []
+
+    await kkrbot.ask(SECRETARY, "/sprog en")
+    preview = await kkrbot.ask(SECRETARY, "/departure a-medlem-2 party")
+    assert "Nothing is recorded until you press Send" in text(preview)
+    recorded_now = await kkrbot.press(SECRETARY, preview, "Send")
+    assert "Pia Fiktivsen (example) leaves the KKR" in text(recorded_now)
+    await kkrbot.tg.wait_for(lambda m: m.chat_id == SUBSTITUTE and "udtrådt" in text(m), timeout=30)
+    assert len(kkrbot.tg.sent_to(SUBSTITUTE)) == before + 1
+    draft = (await stored(kkrbot, "SELECT id FROM departure_drafts WHERE settled = 'sent'"))[0][0]
+    again = await kkrbot.ask(SECRETARY, f"/departure send {draft}")
+    assert "That preview is settled already" in text(again)
+    assert len(await stored(kkrbot, "SELECT * FROM departures")) == 1

@@ -4,13 +4,14 @@ a line ending in `...` is cut short there)."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.process_clock import kkrbot_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXT_BLOCK = re.compile(r"^```text\n(.*?)^```$", re.MULTILINE | re.DOTALL)
@@ -54,8 +55,7 @@ def as_pattern(printed: list[str]) -> re.Pattern[str]:
 
 
 def console(tmp_path: Path, typed: list[str]) -> str:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("KKRBOT_")}
-    environment["KKRBOT_DATABASE"] = str(tmp_path / "kkrbot.sqlite3")
+    environment = kkrbot_environment(tmp_path / "kkrbot.sqlite3")
     result = subprocess.run(
         [sys.executable, "-m", "bot", "run"],
         cwd=tmp_path,

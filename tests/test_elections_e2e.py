@@ -60,12 +60,13 @@ async def approve_all(kkrbot: RunningBot) -> None:
         await kkrbot.ask(SECRETARY, f"/valgforbund godkend {notice_id}")
 
 
-async def recorded(kkrbot: RunningBot, line: str) -> Any:
-    """A round or list typed by the secretariat: its preview, then Send; a refusal comes at once, with no Send."""
-    preview = await kkrbot.ask(SECRETARY, line)
+async def recorded(kkrbot: RunningBot, line: str, secretary: int = SECRETARY) -> Any:
+    """A round, list or departure typed by the secretariat: its preview, then Send; a refusal comes at once, with
+    no Send."""
+    preview = await kkrbot.ask(secretary, line)
     if "Intet registreres, før du trykker Send" not in text(preview):
         return preview
-    return await kkrbot.press(SECRETARY, preview, "Send")
+    return await kkrbot.press(secretary, preview, "Send")
 
 
 def kkrcore_json(*args: str) -> Any:
@@ -281,7 +282,9 @@ async def test_r_elec_5_a_tie_in_round_3_is_settled_by_the_lot_button_naming_the
 
     tie = await recorded(kkrbot, "/forum stemmer miljoe 5 a-medlem-1=2 b-medlem-1=2")
     assert "Nina Prøvegaard (eksempel) og Ulla Mønstergaard (eksempel) står lige" in text(tie)
-    decided = await kkrbot.press(SECRETARY, tie, "Lod: Ulla Mønstergaard (eksempel)")
+    preview = await kkrbot.press(SECRETARY, tie, "Lod: Ulla Mønstergaard (eksempel)")
+    assert await stored(kkrbot, "SELECT person_id FROM appointments") == []
+    decided = await kkrbot.press(SECRETARY, preview, "Send")
 
     assert "Ulla Mønstergaard (eksempel) er udpeget til Miljøforum i runde 3" in text(decided)
     assert [row[0] for row in await stored(kkrbot, "SELECT person_id FROM appointments")] == ["b-medlem-1"]
@@ -356,7 +359,7 @@ async def test_r_elec_6_a_forholdstalsvalg_for_three_seats_on_the_groups_lists(
     await recorded(kkrbot, "/forum liste vaekst blaa 12 broenderslev-borgmester,c-medlem-1,i-medlem-1")
     await recorded(kkrbot, "/forum liste vaekst roed 10 a-medlem-2,b-medlem-1")
 
-    answer = await kkrbot.ask(SECRETARY, "/forum fordel vaekst")
+    answer = await recorded(kkrbot, "/forum fordel vaekst")
 
     # d'Hondt: 12, 10, 6 | 5: blue 2 seats, red 1.
     assert "blaa: 2 pladser" in text(answer)
@@ -374,16 +377,23 @@ async def test_r_elec_6_a_forholdstalsvalg_for_three_seats_on_the_groups_lists(
 async def test_r_elec_6_a_tie_for_the_last_seat_is_settled_by_the_lot_button_even_for_a_group_named_oe(
     kkrbot: RunningBot,
 ) -> None:
+    """The lot, like the allocation, appoints people: what it decides is previewed and recorded only on Send."""
     # d'Hondt on 10 and 10 for three seats: 10, 10, then 5 and 5 tie for the third seat.
     await setup(kkrbot, ON_TIME)
     await kkrbot.ask(SECRETARY, "/forum ny klima 3 Klimaforum")
     await recorded(kkrbot, "/forum liste klima Ø 10 a-medlem-2,b-medlem-1")
     await recorded(kkrbot, "/forum liste klima V 10 c-medlem-1,i-medlem-1")
 
-    tie = await kkrbot.ask(SECRETARY, "/forum fordel klima")
+    tie = await kkrbot.ask(SECRETARY, "/forum fordel klima")  # records nothing: asked at once, with the lot buttons
     assert "V og Ø" in text(tie)
     assert await stored(kkrbot, "SELECT * FROM appointments") == []
-    decided = await kkrbot.press(SECRETARY, tie, "Lod: Ø")
+    preview = await kkrbot.press(SECRETARY, tie, "Lod: Ø")
+    assert "Intet registreres, før du trykker Send" in text(preview)
+    assert "Ø: 2" in text(preview)
+    assert await stored(kkrbot, "SELECT * FROM appointments") == []
+    assert "Intet blev registreret" in text(await kkrbot.press(SECRETARY, preview, "Annuller"))
+    assert await stored(kkrbot, "SELECT * FROM appointments") == []
+    decided = await kkrbot.press(SECRETARY, await kkrbot.ask(SECRETARY, "/forum lod klima Ø"), "Send")
 
     assert "Ø: 2" in text(decided)
     appointed = await stored(kkrbot, "SELECT person_id FROM appointments ORDER BY person_id")
@@ -445,7 +455,7 @@ async def test_r_ehus_1_the_chair_seat_and_the_three_municipal_seats_are_recorde
     await recorded(kkrbot, "/forum stemmer ehus-formand 22 broenderslev-borgmester=12 a-medlem-2=10")
     await recorded(kkrbot, "/forum liste ehus-kommunale blaa 12 thisted-borgmester,c-medlem-1")
     await recorded(kkrbot, "/forum liste ehus-kommunale roed 10 a-medlem-2,b-medlem-1")
-    await kkrbot.ask(SECRETARY, "/forum fordel ehus-kommunale")
+    await recorded(kkrbot, "/forum fordel ehus-kommunale")
 
     overview = await kkrbot.ask(SECRETARY, "/indstilling")
 
@@ -496,12 +506,12 @@ async def test_r_mem_5_a_member_who_leaves_the_party_gives_the_seat_back_and_end
     await kkrbot.ask(SECRETARY, "/forum ny trafik 1 Trafikforum")
     await recorded(kkrbot, "/forum stemmer trafik 22 a-medlem-2=12")
 
-    answer = await kkrbot.ask(SECRETARY, "/udtraedelse a-medlem-2 parti")
+    answer = await recorded(kkrbot, "/udtraedelse a-medlem-2 parti")
 
     assert "udtræder af KKR" in text(answer)
     assert "vælger et nyt medlem" not in text(answer)  # in no source (R-MEM-7)
     assert "Trafikforum" in text(answer)
-    mayor = await kkrbot.ask(SECRETARY, "/udtraedelse aalborg-borgmester parti")
+    mayor = await recorded(kkrbot, "/udtraedelse aalborg-borgmester parti")
     assert "borgmester" in text(mayor)
     assert await stored(kkrbot, "SELECT * FROM appointments WHERE ended_at IS NULL") == []
 
@@ -514,14 +524,14 @@ async def test_r_mem_5_a_member_who_left_is_answered_as_nobody_their_substitute_
     await kkrbot.bind(substitute, "a-stedfortraeder-2")
     before = len(kkrbot.tg.sent_to(substitute))
 
-    await kkrbot.ask(SECRETARY, "/udtraedelse a-medlem-2 parti")
+    await recorded(kkrbot, "/udtraedelse a-medlem-2 parti")
 
     told = (await kkrbot.tg.wait_for_messages(substitute, before + 1))[-1]
     assert "Pia Fiktivsen (eksempel) er udtrådt af KKR" in text(told)
     assert "personligt invitationslink" in text(await kkrbot.ask(MEMBER, "/naeste"))
     assert "Pia Fiktivsen" not in text(await kkrbot.ask(substitute, "/stedfortraeder"))
     assert "Pia Fiktivsen" not in text(await kkrbot.ask(SECRETARY, "/medlemmer A"))
-    again = await kkrbot.ask(SECRETARY, "/udtraedelse a-medlem-2 parti")
+    again = await recorded(kkrbot, "/udtraedelse a-medlem-2 parti")
     assert "har allerede forladt medlemslisten" in text(again)
     assert len(await stored(kkrbot, "SELECT * FROM departures")) == 1
 
@@ -532,7 +542,7 @@ async def test_r_mem_5_when_a_mayor_leaves_the_viceborgmester_stays_and_is_told_
     await kkrbot.bind(viceborgmester, "thisted-viceborgmester")
     before = len(kkrbot.tg.sent_to(viceborgmester))
 
-    await kkrbot.ask(SECRETARY, "/udtraedelse thisted-borgmester byraad")
+    await recorded(kkrbot, "/udtraedelse thisted-borgmester byraad")
 
     told = (await kkrbot.tg.wait_for_messages(viceborgmester, before + 1))[-1]
     assert "Kommunens nye borgmester bliver medlem, og viceborgmesteren er borgmesterens stedfortræder" in text(told)

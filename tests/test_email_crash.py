@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +22,7 @@ from bot.app import open_conversation
 from bot.config import Settings
 from tests.fake_smtp import FakeSmtp, plain_text
 from tests.fake_telegram import FakeTelegram
+from tests.process_clock import kkrbot_environment
 from tests.processes import BotProcess, drained, wait_until_polling
 
 pytestmark = pytest.mark.crash
@@ -61,8 +61,7 @@ async def test_sigkill_during_an_email_broadcast_reaches_everyone_with_repeats_u
         )
     await conversation.db.close()
     async with FakeSmtp() as smtp:
-        environment = {k: v for k, v in os.environ.items() if not k.startswith("KKRBOT_")}
-        environment.update(KKRBOT_DATABASE=str(database), **mail_settings(smtp))
+        environment = kkrbot_environment(database, **mail_settings(smtp))
         queued = await asyncio.to_thread(
             subprocess.run,
             [sys.executable, "-m", "bot", "broadcast", "--audience", "substitutes", "--text", TEXT, "--yes"],

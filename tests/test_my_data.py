@@ -70,3 +70,28 @@ async def test_a_substitute_sees_the_alerts_they_were_sent_and_nobody_elses_data
     assert any("har meldt afbud" in m["payload"]["text"] for m in tables["outbox"])
     assert {m["person_id"] for m in tables["outbox"]} == {"a-stedfortraeder-1"}
     assert {a["address"] for a in tables["accounts"]} == {str(SUBSTITUTE)}
+
+
+async def account_languages(council: RunningBot) -> list[tuple[str, str]]:
+    async with council.conversation.db.read() as conn:
+        cursor = await conn.execute("SELECT channel, address FROM account_languages ORDER BY address")
+        return [(str(row[0]), str(row[1])) for row in await cursor.fetchall()]
+
+
+async def test_an_unbound_accounts_language_is_deleted_with_the_binding(council: RunningBot) -> None:
+    """The language an account first said is personal data of its binding: when the binding goes (a new invite
+    binds another phone, the person leaves the roster), so does the language, in the same transaction."""
+    assert ("telegram", str(MEMBER)) in await account_languages(council)
+
+    new_phone = 2999
+    await council.bind(new_phone, "a-medlem-1", language="en")
+
+    assert ("telegram", str(MEMBER)) not in await account_languages(council)
+    assert ("telegram", str(new_phone)) in await account_languages(council)
+    await council.ask(new_phone, "/naeste")  # the same account answered again keeps its language
+    assert ("telegram", str(new_phone)) in await account_languages(council)
+
+    preview = await council.ask(SECRETARY, "/udtraedelse a-stedfortraeder-1 byraad")
+    await council.press(SECRETARY, preview, "Send")
+
+    assert ("telegram", str(SUBSTITUTE)) not in await account_languages(council)

@@ -126,3 +126,25 @@ async def test_a_processed_teams_start_keeps_no_token(tmp_path: Path) -> None:
         assert holding("SECRETTOKEN123", tmp_path / "kkrbot.sqlite3") == []
     finally:
         await db.close()
+
+
+async def test_a_start_with_no_valid_invite_keeps_no_token_in_the_inbox(
+    tg: FakeTelegram, tmp_path: Path, clock: Clock
+) -> None:
+    """A `/start TOKEN` whose token is no invite (mistyped, expired), and one in an update the bot cannot parse
+    (kept aside as malformed, never processed), are scrubbed as a processed one is: the inbox keeps its 30 days
+    of updates, not what the token might be."""
+    kkrbot, database = await bound_secretary(tg, tmp_path, clock)
+    try:
+        unknown = "notAnInvite0123456789abcdefXYZ"
+        malformed = "malformedInvite9876543210zyxwvU"
+        refused = await kkrbot.ask(MEMBER, f"/start {unknown}")
+        tg.inject_message(MEMBER + 1, f"/start {malformed}", first_name="x" * 300)  # a name no Telegram client sends
+        await kkrbot.ask(MEMBER, "/naeste")  # after the malformed update, in the same order
+
+        await asyncio.sleep(SECONDS_AFTER)
+
+        assert "invitation" in (refused.plain_text or "").lower()
+        assert (holding(unknown, database), holding(malformed, database)) == ([], [])
+    finally:
+        await kkrbot.stop()

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from bot.storage.accounts import hash_token
 from tests.fake_telegram import FakeTelegram
+from tests.process_clock import process_now
 from tests.processes import BotProcess
 
 USER = 4242
 
 
 def add_invite(database: Path, person_id: str, token: str) -> None:
-    now = datetime.now(UTC)
+    now = process_now()
     with sqlite3.connect(database) as conn:
         conn.execute(
             "INSERT INTO invites (token_hash, person_id, created_at, expires_at) VALUES (?, ?, ?, ?)",

@@ -14,7 +14,7 @@ import random
 import socket
 import sqlite3
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from bot.config import Settings
 from bot.storage.roster import Role, Roster
 from tests.fake_teams import APP_ID, APP_SECRET, TENANT_ID, FakeConnector, conversation_of
 from tests.fake_telegram import FakeTelegram
+from tests.process_clock import process_now
 from tests.processes import BotProcess
 
 pytestmark = pytest.mark.crash
@@ -44,7 +45,7 @@ def free_port() -> int:
 async def bind_everyone_on_teams(database: Path, service_url: str) -> Roster:
     """Everyone has used an invite in Teams and written once, so the bot knows their conversation."""
     conversation = await open_conversation(Settings(_env_file=None, database=database))
-    now = datetime.now(UTC).isoformat()
+    now = process_now().astimezone(UTC).isoformat()
     async with conversation.db.transaction() as conn:
         roster = await Roster.load(conn)
         for person in roster.people:
@@ -82,7 +83,7 @@ async def test_sigkill_while_teams_activities_are_stored_and_answered_loses_noth
 ) -> None:
     rng = random.Random(20261123)
     database, log = tmp_path / "kkrbot.sqlite3", tmp_path / "bot.log"
-    async with FakeConnector() as bc:
+    async with FakeConnector(clock=lambda: process_now().timestamp()) as bc:
         roster = await bind_everyone_on_teams(database, bc.base_url)
         # Twelve members, two afbud each: the secretariat's notices then take Teams' pace for one conversation
         # (a burst of 7, then about one every two seconds), which keeps the test short.

@@ -17,10 +17,11 @@ from typing import TextIO
 
 import aiosqlite
 
-from bot.core.commands import is_number, word
+from bot.core.commands import INVALID_BUTTON, is_number, word
 from bot.core.conversation import FREE_TEXT, TICK_SECONDS, Conversation
 from bot.core.messages import Request
 from bot.core.turn import describe_role, display_name
+from bot.core.usecases.typed_answers import is_open
 from bot.delivery.message import Button, Message
 from bot.delivery.outbox import Delivery, DeliveryResult, OutboxItem, OutboxWorker, with_stored_content
 from bot.i18n import Translator
@@ -36,8 +37,9 @@ class ConsoleRouter:
         return [*await accounts_of(conn, person_id), (CHANNEL, person_id)]
 
 
-# Buttons that answer a question put to this person: they stay pressable after other messages arrive,
-# until pressed (a substitute asked to attend can look at the next meeting first, then answer).
+# Buttons that answer a question put to this person: they stay pressable after other messages arrive, while
+# the question is open (a substitute asked to attend can look at the next meeting first, then answer); once it is
+# settled (answered, withdrawn), they go (typed_answers.is_open).
 ANSWER_COMMANDS = frozenset({"cover"})
 
 
@@ -142,6 +144,7 @@ class Console:
         answers = [b for b in self.buttons[item.address] if b.action.split()[0] in ANSWER_COMMANDS]
         held = [b for b in self.open_answers.get(item.address, []) if b not in answers]
         self.open_answers[item.address] = held + answers
+        await self.forget_settled(item.address)
         if item.address != (self.person.id if self.person else None):
             recipient = self.roster.by_id.get(item.address)
             self.say("\n" + self._("── delivered to {name} ──", name=recipient.name if recipient else item.address))
@@ -172,6 +175,22 @@ class Console:
         if buttons := self.pressable(person_id):
             self.say("  ".join(f"[{i}] {b.label}" for i, b in enumerate(buttons, 1)))
 
+    async def settled(self, person_id: str, button: Button) -> bool:
+        """Whether the question a held answer button belongs to is settled (typed_answers.is_open)."""
+        async with self.conversation.db.read() as conn:
+            return not await is_open(conn, person_id, button.action.split())
+
+    async def spent(self, person_id: str, button: Button) -> bool:
+        """A held answer (not one of the last message's own buttons) whose question was settled since it was shown."""
+        held = button in self.open_answers.get(person_id, []) and button not in self.buttons.get(person_id, [])
+        return held and await self.settled(person_id, button)
+
+    async def forget_settled(self, person_id: str) -> None:
+        """Held answers whose question is settled are offered no more (the last message's own buttons stay)."""
+        self.open_answers[person_id] = [
+            b for b in self.open_answers.get(person_id, []) if not await self.settled(person_id, b)
+        ]
+
     def answered(self, person_id: str, command: str, args: list[str]) -> None:
         """An answer to an alert closes that alert's answer buttons, whichever way it was given."""
         if command in ANSWER_COMMANDS and args:
@@ -188,6 +207,7 @@ class Console:
             return False
         self.person = person
         await self.follow_language()
+        await self.forget_settled(person.id)
         self.say(self._("You are now {name} ({id}).", name=person.name, id=person.id))
         self.show_buttons(person.id)
         return True
@@ -281,6 +301,10 @@ class Console:
                     self.show_buttons(self.person.id)
                     continue
                 command, args, text = self.parse(line)
+                pressed = shown[int(line) - 1] if is_number(line) and 1 <= int(line) <= len(shown) else None
+                if pressed is not None and await self.spent(self.person.id, pressed):
+                    # Settled since it was shown (answered on another channel): what a spent button gets there.
+                    command, args, text = INVALID_BUTTON, [], ""
                 self.answered(self.person.id, command, args)
                 await self.conversation.handle(
                     Request(

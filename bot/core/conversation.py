@@ -16,7 +16,7 @@ from typing import Protocol
 import aiosqlite
 
 from bot.config import Language, Settings
-from bot.core.commands import INVALID_BUTTON, find_command
+from bot.core.commands import BY_NAME, INVALID_BUTTON, find_command
 from bot.core.messages import Outcome, Request
 from bot.core.turn import Turn, UseCase, display_name
 from bot.core.usecases import (
@@ -115,6 +115,7 @@ TICK_SECONDS = 60
 # often: under load, a beat with every answer was a statement per answer that told health nothing new, and health's
 # limit (KKRBOT_HEALTH_MAX_AGE_SECONDS) is far longer.
 PROCESSOR_BEAT_SECONDS = 1.0
+ABSENT = BY_NAME["absent"]
 
 # Not commands: what a channel sends for anything that is not one.
 FREE_TEXT = "__text__"
@@ -308,6 +309,11 @@ class Conversation:
             self._window = (key, roster, roster_in_window(roster, coming))
         return self._window[2]
 
+    def forget_roster(self) -> None:
+        """After a change to `persons` was rolled back (a preview, `Turn.rehearse`): the version it counted up to
+        will be counted again by another change, so the roster loaded under it must not be kept."""
+        self._rosters = RosterCache()
+
     async def _asker(self, conn: aiosqlite.Connection, request: Request) -> tuple[Request, Asker, Translator]:
         """Who asks and in which language, in one read inside the request's transaction: a request without
         `person_id` is identified by the account it came from (the bindings made by invites)."""
@@ -341,7 +347,7 @@ class Conversation:
         """The turn for a request: who asks, in their language, with the roster's version read with them."""
         request, asker, _ = await self._asker(conn, request)
         await self.refresh_periods(conn, asker.roster_version)
-        return Turn(
+        turn = Turn(
             conn=conn,
             request=request,
             person=asker.person,
@@ -350,6 +356,9 @@ class Conversation:
             conversation=self,
             roster_version=asker.roster_version,
         )
+        if turn.person is not None and ABSENT.allows(turn.person.role):
+            turn.absence_open = bool(await absence_notices.absence_choices(turn))
+        return turn
 
     async def handle(self, request: Request, *, update_id: int | None = None) -> Outcome:
         """Answers one request. With `update_id`, a replayed update that was already handled is skipped."""

@@ -36,6 +36,9 @@ class Turn:
     roster_version: int | None = None
     _roster: Roster | None = None
     _meetings: tuple[Meeting, ...] | None = None
+    # Whether the asker has a meeting they may report absence for (absence_notices.absence_choices, asked once
+    # per turn by the conversation): the main menu offers "Report absence" only then.
+    absence_open: bool = False
 
     @property
     def dataset(self) -> Dataset:
@@ -111,6 +114,28 @@ class Turn:
         """Tells everyone in the secretariat, each in their own language: where failures and decisions end up."""
         for person in (await self.roster()).secretariat:
             await self.notify(person.id, compose, lane=lane)
+
+    async def rehearse(self, action: Callable[[], Awaitable[None]]) -> tuple[list[Message], bool]:
+        """Runs `action` inside a savepoint that is rolled back, for a preview: the replies it would give, and
+        whether it would change anything (a refusal changes nothing, and needs no Send). What it would tell
+        others is not sent, and the roster and plan are read again afterwards."""
+        replies, notifications = len(self.outcome.replies), len(self.outcome.notifications)
+        used = self.outcome.buttons_used
+        before = self.conn.total_changes
+        await self.conn.execute("SAVEPOINT rehearsal")
+        try:
+            await action()
+        finally:
+            changed = self.conn.total_changes != before
+            await self.conn.execute("ROLLBACK TO rehearsal")
+            await self.conn.execute("RELEASE rehearsal")
+            shown = self.outcome.replies[replies:]
+            del self.outcome.replies[replies:]
+            del self.outcome.notifications[notifications:]
+            self.outcome.buttons_used = used
+            self._roster, self._meetings = None, None
+            self.conversation.forget_roster()
+        return shown, changed
 
     def buttons_used(self) -> None:
         """The question this request answered is settled; its buttons should not stay pressable."""

@@ -97,8 +97,11 @@ async def redeem_invite(
         return (Redemption.USED if invite["used_at"] is not None else Redemption.EXPIRED), None
     person_id: str = invite["person_id"]
     await conn.execute("UPDATE invites SET used_at = ? WHERE token_hash = ?", (utc_text(now), hash_token(token)))
-    # One account per person and channel: a new invite (a new phone) replaces the old binding.
-    await conn.execute("DELETE FROM accounts WHERE channel = ? AND person_id = ?", (channel, person_id))
+    # One account per person and channel: a new invite (a new phone) replaces the old binding (and, by migration
+    # 24's trigger, its language); the same account bound again keeps its row, and its language.
+    await conn.execute(
+        "DELETE FROM accounts WHERE channel = ? AND person_id = ? AND address <> ?", (channel, person_id, address)
+    )
     await conn.execute(
         "INSERT INTO accounts (channel, address, person_id, bound_at) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (channel, address) DO UPDATE SET person_id = excluded.person_id, bound_at = excluded.bound_at",

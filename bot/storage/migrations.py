@@ -576,4 +576,46 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX outbox_due ON outbox (channel, lane = 'bulk', id) WHERE sent_at IS NULL AND failed_at IS NULL;
     CREATE INDEX broadcast_recipients_rows ON broadcast_recipients (broadcast_id, outbox_id);
     """,
+    # 25: a departure the secretariat typed, previewed and recorded only on Send (bot/storage/departure_drafts.py).
+    """
+    CREATE TABLE departure_drafts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        words TEXT NOT NULL,
+        created_by TEXT,
+        created_at TEXT NOT NULL,
+        settled TEXT CHECK (settled IN ('sent', 'cancelled')),
+        settled_at TEXT
+    );
+    """,
+    # 26: an account's language (account_languages) goes with its binding, in the same transaction, whichever code
+    # unbinds it (a new invite for another phone, a person archived, the Teams emulator's bindings).
+    """
+    CREATE TRIGGER account_unbound AFTER DELETE ON accounts BEGIN
+        DELETE FROM account_languages WHERE channel = OLD.channel AND address = OLD.address;
+    END;
+    """,
+    # 27: an update stored processed already (one that cannot be parsed, kept aside as malformed) is never marked
+    # processed later, so migration 17's trigger never scrubbed its `/start TOKEN`: the same scrub on insert.
+    """
+    CREATE TRIGGER inbox_forget_invite_tokens_of_the_set_aside AFTER INSERT ON inbox
+    WHEN NEW.processed_at IS NOT NULL
+    BEGIN
+        UPDATE inbox SET payload = json_set(payload, '$.message.text', '/start')
+        WHERE channel = NEW.channel AND update_id = NEW.update_id AND CASE WHEN json_valid(payload) THEN
+            lower(ltrim(json_extract(payload, '$.message.text'))) GLOB '/start[ @]*'
+            OR lower(ltrim(json_extract(payload, '$.message.text'))) GLOB 'start *' ELSE 0 END;
+        UPDATE inbox SET payload = json_set(payload, '$.text', 'start')
+        WHERE channel = NEW.channel AND update_id = NEW.update_id AND CASE WHEN json_valid(payload) THEN
+            lower(ltrim(json_extract(payload, '$.text'))) GLOB '/start[ @]*'
+            OR lower(ltrim(json_extract(payload, '$.text'))) GLOB 'start *' ELSE 0 END;
+    END;
+    UPDATE inbox SET payload = json_set(payload, '$.message.text', '/start')
+    WHERE malformed IS NOT NULL AND CASE WHEN json_valid(payload) THEN
+        lower(ltrim(json_extract(payload, '$.message.text'))) GLOB '/start[ @]*'
+        OR lower(ltrim(json_extract(payload, '$.message.text'))) GLOB 'start *' ELSE 0 END;
+    UPDATE inbox SET payload = json_set(payload, '$.text', 'start')
+    WHERE malformed IS NOT NULL AND CASE WHEN json_valid(payload) THEN
+        lower(ltrim(json_extract(payload, '$.text'))) GLOB '/start[ @]*'
+        OR lower(ltrim(json_extract(payload, '$.text'))) GLOB 'start *' ELSE 0 END;
+    """,
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.core.commands import is_number
 from bot.core.turn import Turn, _p, display_name, quoted
 from bot.core.usecases.absence_notices import check_quorum
 from bot.core.usecases.meetings import meeting_when
@@ -18,6 +19,7 @@ from bot.delivery.message import Message
 from bot.i18n import Translator
 from bot.storage import elections as store
 from bot.storage.absences import close_for_departure
+from bot.storage.departure_drafts import add_departure_draft, settle_departure_draft
 from bot.storage.roster import Person, Role, Roster, archive_people, become_substitute
 from kkrcore.meetings import upcoming_meetings
 from kkrcore.membership import Tenure, tenure_after_change
@@ -26,6 +28,8 @@ from kkrcore.models import Meeting
 COUNCIL = ("byraad", "byråd", "council")
 PARTY = ("parti", "party")
 MAYORALTY = ("borgmester", "mayor")
+SEND = ("send",)
+CANCEL = ("annuller", "cancel")
 
 
 async def vacated_posts(turn: Turn, person: Person) -> list[str]:
@@ -47,7 +51,44 @@ def kind_of(word: str) -> str:
 
 
 async def departure_case(turn: Turn) -> None:
-    """`/udtraedelse PERSON-ID byraad|parti|borgmester`: a member or a substitute leaves the KKR."""
+    """`/udtraedelse PERSON-ID byraad|parti|borgmester`: a preview of what follows, recorded only on Send
+    (`… send N`) and dropped on Cancel (`… annuller N`), once; a refusal is answered at once."""
+    _ = turn._
+    args = turn.args
+    if len(args) == 2 and args[0].lower() in SEND + CANCEL and is_number(args[1]):
+        await _settle(turn, int(args[1]), send=args[0].lower() in SEND)
+        return
+    shown, changes = await turn.rehearse(lambda: _depart(turn, args))
+    if not changes:
+        turn.outcome.replies.extend(shown)
+        return
+    by = turn.person.id if turn.person else None
+    draft_id = await add_departure_draft(turn.conn, args, by, turn.now)
+    turn.reply(
+        "\n\n".join([_("Nothing is recorded until you press Send. If it is recorded, the bot answers:"),
+                      *(reply.text for reply in shown)]),
+        title=_("Check before recording"),
+        buttons=[[turn.button(_("Send"), f"departure send {draft_id}"),
+                  turn.button(_("Cancel"), f"departure annuller {draft_id}")]],
+    )  # fmt: skip
+
+
+async def _settle(turn: Turn, draft_id: int, *, send: bool) -> None:
+    _ = turn._
+    words = await settle_departure_draft(turn.conn, draft_id, "sent" if send else "cancelled", turn.now)
+    if words is None:
+        turn.reply(_("That preview is settled already, or I cannot find it."),
+                   buttons=[[turn.button(_("Members"), "members parti")]])  # fmt: skip
+        return
+    turn.buttons_used()
+    if send:
+        await _depart(turn, words)
+    else:
+        turn.reply(_("Nothing was recorded."), buttons=[[turn.button(_("Members"), "members parti")]])
+
+
+async def _depart(turn: Turn, args: Sequence[str]) -> None:
+    """A member or a substitute leaves the KKR."""
     _ = turn._
     assert turn.person is not None
     roster = await turn.roster()
@@ -56,9 +97,9 @@ async def departure_case(turn: Turn) -> None:
         "Record that someone leaves the KKR: /udtraedelse PERSON-ID byraad (left the municipal council), parti "
         "(left the party) or borgmester (a mayor who is no longer mayor). It works for members and substitutes."
     )
-    person = roster.by_id.get(turn.args[0]) if turn.args else None
-    kind = kind_of(turn.args[1]) if len(turn.args) > 1 else ""
-    gone = roster.ever_by_id.get(turn.args[0]) if turn.args and person is None else None
+    person = roster.by_id.get(args[0]) if args else None
+    kind = kind_of(args[1]) if len(args) > 1 else ""
+    gone = roster.ever_by_id.get(args[0]) if args and person is None else None
     if gone is not None:
         turn.reply(
             _("{name} has already left the roster; nothing was recorded again.", name=display_name(gone, _)),
@@ -67,8 +108,8 @@ async def departure_case(turn: Turn) -> None:
         return
     if person is None or person.role is Role.SECRETARIAT or not kind or (kind == "mayoralty" and not person.mayor):
         # The reason first where it is known, then how to write it.
-        if turn.args and person is None:
-            usage = _("There is nobody with the id “{id}” in the roster.", id=quoted(turn.args[0])) + " " + usage
+        if args and person is None:
+            usage = _("There is nobody with the id “{id}” in the roster.", id=quoted(args[0])) + " " + usage
         elif person is not None and person.role is Role.SECRETARIAT:
             usage = _("{name} is not a member of the KKR.", name=display_name(person, _)) + " " + usage
         elif person is not None and kind == "mayoralty":

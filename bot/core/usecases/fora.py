@@ -30,8 +30,9 @@ CORRECT = ("ret", "correct")
 CANDIDATE = ("kandidat", "candidate")
 SEND = ("send",)
 CANCEL = ("annuller", "cancel")
-PREVIEWED = VOTES + LIST + CORRECT
-"""Votes and lists are what the secretariat types from the meeting: each is previewed, and recorded only on Send."""
+PREVIEWED = VOTES + LIST + CORRECT + ALLOCATE + LOT
+"""What records a forum's votes, lists and appointments (the seats allocated, a lot drawn): each is previewed, and
+recorded only on Send."""
 _FORUM_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")  # a word of a button's data (commands.parse_action)
 _VOTE = re.compile(r"^(.+)=(\d+)$")
 
@@ -186,18 +187,15 @@ async def _new(turn: Turn, args: Sequence[str]) -> None:
 
 
 async def _preview(turn: Turn, args: Sequence[str]) -> None:
-    """What a round or list would record and what follows, worked out inside a savepoint that is rolled back;
-    Send records it (`_settle`). A mistake the rules refuse is answered at once, as before."""
+    """What a round, list, allocation or lot would record and what follows, worked out inside a savepoint that is
+    rolled back (`Turn.rehearse`); Send records it (`_settle`). A mistake the rules refuse is answered at once, as
+    before, and so is what records nothing (a tie, which asks for the lot with its buttons)."""
     _ = turn._
-    before = len(turn.outcome.replies)
-    await turn.conn.execute("SAVEPOINT forum_preview")
-    try:
-        await forum_action(turn, args)
-    finally:
-        await turn.conn.execute("ROLLBACK TO forum_preview")
-        await turn.conn.execute("RELEASE forum_preview")
-    shown = [reply.text for reply in turn.outcome.replies[before:]]
-    del turn.outcome.replies[before:]
+    replies, changes = await turn.rehearse(lambda: forum_action(turn, args))
+    if not changes:
+        turn.outcome.replies.extend(replies)
+        return
+    shown = [reply.text for reply in replies]
     draft_id = await store.add_forum_draft(
         turn.conn, args[1].lower(), list(args), turn.person.id if turn.person else None, turn.now
     )
@@ -211,7 +209,8 @@ async def _preview(turn: Turn, args: Sequence[str]) -> None:
 
 
 async def _settle(turn: Turn, draft_id: int, *, send: bool) -> None:
-    """Send or Cancel a previewed round or list, once (a second press or a replayed update records nothing)."""
+    """Send or Cancel a previewed round, list, allocation or lot, once (a second press or a replayed update
+    records nothing)."""
     _ = turn._
     words = await store.open_forum_draft(turn.conn, draft_id)
     if words is None:

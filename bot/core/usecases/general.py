@@ -22,10 +22,15 @@ LANGUAGE_WORDS: dict[str, Language] = {
 
 
 def main_menu(turn: Turn) -> list[list[Button]]:
-    """The main commands this person can use, two buttons a row."""
+    """The main commands this person can use, two buttons a row; "Report absence" only while they have a meeting
+    to report absence for (`Turn.absence_open`)."""
     _ = turn._
     role = turn.person.role if turn.person else None
-    buttons = [turn.button(_(label), command.name) for command, label in main_commands(role)]
+    buttons = [
+        turn.button(_(label), command.name)
+        for command, label in main_commands(role)
+        if command.name != "absent" or turn.absence_open
+    ]
     return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
 
 

@@ -10,8 +10,10 @@ one says so, and nothing happens twice.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
+
+import aiosqlite
 
 from bot.core.turn import Turn
 from bot.delivery.message import Button, Message
@@ -49,7 +51,8 @@ async def open_questions(turn: Turn) -> list[tuple[Button, Button]]:
         except (ValueError, KeyError, TypeError):
             continue  # a payload emptied by retention, or not a message
         pair = yes_no(message)
-        if pair is not None and pair not in questions and await is_open(turn, pair[0].action.split()):
+        person = turn.person.id if turn.person else ""
+        if pair is not None and pair not in questions and await is_open(turn.conn, person, pair[0].action.split()):
             questions.append(pair)
     return questions
 
@@ -63,15 +66,16 @@ _SETTLED = {
 }
 
 
-async def is_open(turn: Turn, action: list[str]) -> bool:
+async def is_open(conn: aiosqlite.Connection, person_id: str, action: Sequence[str]) -> bool:
     """A question nobody has settled yet (an absence not yet reported, an alert not answered, a preview neither
-    sent nor cancelled); one of another kind counts as open, and its use case says if it is not."""
+    sent nor cancelled), asked by `person_id`; one of another kind counts as open, and its use case says if it is
+    not. The console holds an alert's answers open by it too."""
     command = action[0]
     if command not in _SETTLED or len(action) < 2:
         return True
     key = action[1] if command in ("absent", "cover") else action[2] if len(action) > 2 else ""
-    params: tuple[object, ...] = (key, turn.person.id if turn.person else "") if command == "absent" else (key,)
-    return not await rows(turn.conn, _SETTLED[command], params)
+    params: tuple[object, ...] = (key, person_id) if command == "absent" else (key,)
+    return not await rows(conn, _SETTLED[command], params)
 
 
 async def answered(turn: Turn, dispatch: Callable[[Turn], Awaitable[None]]) -> bool:
