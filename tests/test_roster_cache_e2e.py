@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
+from bot.core.turn import Turn
 from bot.storage.db import Database
 from bot.storage.roster import all_people, replace_roster
 from tests.conftest import RunningBot
@@ -44,3 +47,26 @@ async def test_an_answer_after_a_roster_change_by_the_bots_own_connection_uses_t
     after = await kkrbot.ask(SUBSTITUTE, "/stedfortraeder")
 
     assert "Du er stedfortræder for Anden Navnesen" in (after.plain_text or "")
+
+
+async def test_a_roster_change_rolled_back_with_a_failed_answer_is_not_kept(
+    kkrbot: RunningBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A use case that changed `persons` and then failed is rolled back; the roster it read after its change was
+    counted under a version the next real change counts again, so it must not be kept."""
+    await kkrbot.bind(SUBSTITUTE, "a-stedfortraeder-1")
+    conversation = kkrbot.conversation
+
+    async def changes_the_roster_then_fails(turn: Turn) -> None:
+        await turn.conn.execute("UPDATE persons SET name = 'Forkastet Navn' WHERE id = 'a-medlem-1'")
+        await conversation.roster(turn.conn)  # read after the change, under the version it counted up to
+        raise RuntimeError("the use case failed after its change")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(conversation, "_dispatch", changes_the_roster_then_fails)
+        await kkrbot.ask(SUBSTITUTE, "/stedfortraeder")  # the bot apologises; nothing of the turn is kept
+
+    await rename(conversation.db, "a-medlem-1", "Rigtig Navnesen")  # counts the same version up again
+    after = await kkrbot.ask(SUBSTITUTE, "/stedfortraeder")
+
+    assert "Du er stedfortræder for Rigtig Navnesen" in (after.plain_text or "")

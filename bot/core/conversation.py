@@ -313,6 +313,7 @@ class Conversation:
         """After a change to `persons` was rolled back (a preview, `Turn.rehearse`): the version it counted up to
         will be counted again by another change, so the roster loaded under it must not be kept."""
         self._rosters = RosterCache()
+        self._periods_version = None
 
     async def _asker(self, conn: aiosqlite.Connection, request: Request) -> tuple[Request, Asker, Translator]:
         """Who asks and in which language, in one read inside the request's transaction: a request without
@@ -364,15 +365,19 @@ class Conversation:
         """Answers one request. With `update_id`, a replayed update that was already handled is skipped."""
         started = asyncio.get_running_loop().time()
         beat_due = started - self._beaten.get(request.channel, -PROCESSOR_BEAT_SECONDS) >= PROCESSOR_BEAT_SECONDS
-        async with self.db.transaction() as conn:
-            # Marking first is the replay check too: an update that was handled before changes no row.
-            if update_id is not None and not await mark_processed(conn, request.channel, update_id, self.clock()):
-                return Outcome()
-            if beat_due:
-                await beat(conn, channel_beat(request.channel, PROCESSOR), datetime.now(UTC))
-            turn = await self._turn(conn, request)
-            await self._dispatch(turn)
-            await self._persist(conn, turn)
+        try:
+            async with self.db.transaction() as conn:
+                # Marking first is the replay check too: an update that was handled before changes no row.
+                if update_id is not None and not await mark_processed(conn, request.channel, update_id, self.clock()):
+                    return Outcome()
+                if beat_due:
+                    await beat(conn, channel_beat(request.channel, PROCESSOR), datetime.now(UTC))
+                turn = await self._turn(conn, request)
+                await self._dispatch(turn)
+                await self._persist(conn, turn)
+        except BaseException:
+            self.forget_roster()  # what the failed turn read after a change of its own was rolled back with it
+            raise
         if beat_due:
             self._beaten[request.channel] = started
         self._committed()
