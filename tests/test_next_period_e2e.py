@@ -210,6 +210,24 @@ async def test_r_mem_1_r_mem_5_from_1_january_2030_the_new_mayor_is_a_member_and
     assert "Du er hverken medlem eller stedfortræder" in text(await kkrbot.ask(LOST, "/stedfortraeder"))
 
 
+async def test_r_mem_2_r_mem_3_from_1_january_2030_an_elected_member_who_is_also_viceborgmester_stays_a_member(
+    kkrbot: RunningBot,
+) -> None:
+    # Aalborg's 1st viceborgmester, Nina Prøvegaard (a-medlem-1), is an elected member in both periods, so the
+    # mayor is substituted by the 2nd viceborgmester (R-MEM-2), and Nina stays a member until the meeting (R-MEM-3).
+    await setup(kkrbot)
+    await load(kkrbot, dry_run=False)
+    december = text(await kkrbot.ask(SECRETARY, "/medlemmer Aalborg"))
+
+    kkrbot.clock.now = NEW_YEAR
+    january = text(await kkrbot.ask(SECRETARY, "/medlemmer Aalborg"))
+
+    assert "Nina Prøvegaard (eksempel) (A, Aalborg, valgt)" in december
+    assert "Nina Prøvegaard (eksempel) (A, Aalborg, valgt)" in january
+    assert "stedfortræder: Nanna Attrapgaard" in january  # the mayor's, not Nina's: she is a member
+    assert "stedfortræder: Nina Prøvegaard" not in january
+
+
 async def test_r_comp_6_a_lot_settles_a_tie_in_its_own_periods_composition_only(kkrbot: RunningBot) -> None:
     await setup(kkrbot)
     first = kkrbot.conversation.dataset

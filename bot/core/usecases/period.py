@@ -107,10 +107,10 @@ def roster_in_window(current: Roster, coming: StoredPeriod) -> Roster:
     new = {p.id: p for p in coming.people}
     old = current.by_id
     people: dict[str, Person] = {p.id: p for p in current.secretariat}
+    for seat in council.seats:  # the members first: a viceborgmester may be an elected member too (R-MEM-2)
+        people[seat.member.person_id] = (new if seat.member.mayor else old)[seat.member.person_id]
     for seat in council.seats:
         member = seat.member
-        source = new if member.mayor else old
-        people.setdefault(member.person_id, source[member.person_id])
         if member.mayor:  # the municipality's viceborgmestre of the new term (R-MEM-2)
             for vice in coming.people:
                 if vice.municipality == member.municipality and vice.vice_mayor_rank and vice.id not in people:
