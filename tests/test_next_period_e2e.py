@@ -188,6 +188,35 @@ async def test_r_per_1_r_elec_4_the_new_council_notifies_valgforbund_reports_abs
     assert "Formandsposten: A\nNæstformandsposten: V+I" in expected
 
 
+async def test_r_elec_4_a_notice_received_by_mail_in_time_is_registered_after_the_deadline_one_received_late_is_not(
+    kkrbot: RunningBot,
+) -> None:
+    # R-ELEC-4: a notice is on time by the day the secretariat received it, not the day it is typed in.
+    await setup(kkrbot)
+    await load(kkrbot, dry_run=False)
+    await kkrbot.bind(NEW_MEMBER, "a-medlem-2030-1")
+    kkrbot.clock.now = AFTER_THE_DEADLINE  # Wednesday 23 January; the deadline was Tuesday 22 January
+
+    typed_late = text(await kkrbot.ask(SECRETARY, "/valgforbund V+I"))
+    on_time = text(await kkrbot.ask(SECRETARY, "/valgforbund V+I modtaget 22.01.2030"))
+    received_late = text(await kkrbot.ask(SECRETARY, "/valgforbund C+B modtaget 23.01.2030"))
+    not_yet = text(await kkrbot.ask(SECRETARY, "/valgforbund C+B modtaget 24.01.2030"))
+    unreadable = text(await kkrbot.ask(SECRETARY, "/valgforbund C+B modtaget i går"))
+    member = text(await kkrbot.ask(NEW_MEMBER, "/valgforbund A+F modtaget 21.01.2030"))
+
+    assert "For sent" in typed_late
+    assert "/valgforbund V+I modtaget" in typed_late  # the next step: give the day it was received
+    assert "modtaget tirsdag den 22. januar 2030" in on_time
+    assert "inden fristen" in on_time
+    assert "For sent" in received_late
+    assert "onsdag den 23. januar 2030" in received_late
+    assert "efter i dag" in not_yet
+    assert "DD.MM.ÅÅÅÅ" in unreadable
+    assert "Kun sekretariatet" in member
+    notices = [tuple(r) for r in await stored(kkrbot, "SELECT parties, notified_by, notified_at FROM valgforbund")]
+    assert notices == [("V+I", "sekretariat-1", "2030-01-21T23:00:00.000000+00:00")]  # 22 January, Copenhagen
+
+
 NEW_YEAR = datetime(2030, 1, 2, 9, 0, tzinfo=COPENHAGEN)
 
 
