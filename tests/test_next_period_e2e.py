@@ -217,6 +217,31 @@ async def test_r_elec_4_a_notice_received_by_mail_in_time_is_registered_after_th
     assert notices == [("V+I", "sekretariat-1", "2030-01-21T23:00:00.000000+00:00")]  # 22 January, Copenhagen
 
 
+async def test_item_1_3_the_council_approves_valgforbund_at_the_meeting_so_the_secretariat_records_it_after_the_start(
+    kkrbot: RunningBot,
+) -> None:
+    # Seed item 1.3: the council approves the valgforbund AT the constituent meeting, so its decision can only be
+    # typed in once the meeting has started; until then the notice waits, and the chair computation says so.
+    await setup(kkrbot)
+    await load(kkrbot, dry_run=False)
+    await kkrbot.bind(NEW_MEMBER, "a-medlem-2030-1")
+    kkrbot.clock.now = BEFORE_THE_DEADLINE
+    await kkrbot.ask(NEW_MEMBER, "/valgforbund A+F")
+    await kkrbot.tg.wait_for(lambda m: m.chat_id == SECRETARY and "valgforbundet A+F" in text(m))
+    kkrbot.clock.now = MEETING_STARTED
+    await kkrbot.conversation.tick()
+    await kkrbot.tg.wait_for(lambda m: m.chat_id == SECRETARY and "Valgperioden 2030–2034 er begyndt" in text(m))
+
+    waiting = await kkrbot.ask(SECRETARY, "/valgforbund")
+    approved = text(await kkrbot.press(SECRETARY, waiting, "KKR godkendte A+F"))
+    listed = text(await kkrbot.ask(NEW_MEMBER, "/valgforbund"))
+
+    assert "Afventer KKR's afgørelse: nr. 1: A+F" in text(waiting), text(waiting)
+    assert "KKR's godkendelse af valgforbund A+F er registreret" in approved
+    assert "A+F" in listed
+    assert [tuple(r) for r in await stored(kkrbot, "SELECT parties, status FROM valgforbund")] == [("A+F", "approved")]
+
+
 NEW_YEAR = datetime(2030, 1, 2, 9, 0, tzinfo=COPENHAGEN)
 
 

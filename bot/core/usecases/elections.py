@@ -115,10 +115,11 @@ async def valgforbund_case(turn: Turn) -> None:
     if meeting is None:
         return
     args = turn.args
-    if meeting.start <= turn.now:
-        await _held(turn, meeting, refused=bool(args))
-    elif args and args[0].lower() in APPROVE + REJECT:
+    if args and args[0].lower() in APPROVE + REJECT:
+        # The council decides at the constituent meeting (item 1.3), so the decision is recorded also after it starts.
         await _decide(turn, meeting, args)
+    elif meeting.start <= turn.now:
+        await _held(turn, meeting, refused=bool(args))
     elif args:
         # A+V as the rules write it, and A,V or A V as people also do (/udsend takes commas).
         at = next((i for i, arg in enumerate(args) if arg.lower() in RECEIVED), len(args))
@@ -146,10 +147,33 @@ async def _held(turn: Turn, meeting: Meeting, *, refused: bool) -> None:
         if approved
         else _("No approved valgforbund is recorded in the bot.")
     )
+    buttons = _pending(turn, lines, await store.valgforbund_for(turn.conn, meeting.id))
     coming = next_period_meeting(await turn.meetings(), turn.opened)
     if coming is not None:
         lines += ["", next_period_refusal(coming, _)]
-    turn.reply("\n".join(lines), title=_("Valgforbund"), buttons=[[turn.button(_("Chair election"), "chair")]])
+    turn.reply(
+        "\n".join(lines), title=_("Valgforbund"), buttons=[*buttons, [turn.button(_("Chair election"), "chair")]]
+    )
+
+
+def _pending(turn: Turn, lines: list[str], notices: Sequence[store.Valgforbund]) -> list[list[Button]]:
+    """For the secretariat: the notices awaiting the council's decision, a line and a pair of buttons each."""
+    _ = turn._
+    buttons: list[list[Button]] = []
+    if not turn.is_secretariat:
+        return buttons
+    for notice in notices:
+        if notice.status == "pending":
+            lines.append(_("Awaiting the council's decision: no. {id}: {parties}", id=notice.id, parties=notice.name))
+            buttons.append(
+                [
+                    turn.button(
+                        _("Council approved {parties}", parties=notice.name), f"valgforbund godkend {notice.id}"
+                    ),
+                    turn.button(_("Council rejected {parties}", parties=notice.name), f"valgforbund afvis {notice.id}"),
+                ]
+            )
+    return buttons
 
 
 async def _list(turn: Turn, meeting: Meeting) -> None:
@@ -169,23 +193,7 @@ async def _list(turn: Turn, meeting: Meeting) -> None:
         if approved
         else _("No valgforbund approved by the council yet."),
     ]
-    buttons: list[list[Button]] = []
-    if turn.is_secretariat:
-        for notice in notices:
-            if notice.status == "pending":
-                lines.append(
-                    _("Awaiting the council's decision: no. {id}: {parties}", id=notice.id, parties=notice.name)
-                )
-                buttons.append(
-                    [
-                        turn.button(
-                            _("Council approved {parties}", parties=notice.name), f"valgforbund godkend {notice.id}"
-                        ),
-                        turn.button(
-                            _("Council rejected {parties}", parties=notice.name), f"valgforbund afvis {notice.id}"
-                        ),
-                    ]
-                )
+    buttons = _pending(turn, lines, notices)
     buttons.append([turn.button(_("Chair election"), "chair")])
     turn.reply("\n".join(lines), title=_("Valgforbund"), buttons=buttons)
 
