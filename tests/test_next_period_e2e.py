@@ -242,6 +242,23 @@ async def test_item_1_3_the_council_approves_valgforbund_at_the_meeting_so_the_s
     assert [tuple(r) for r in await stored(kkrbot, "SELECT parties, status FROM valgforbund")] == [("A+F", "approved")]
 
 
+async def test_r_per_1_all_meetings_lists_the_period_its_title_names(kkrbot: RunningBot) -> None:
+    await setup(kkrbot)
+    await load(kkrbot, dry_run=False)
+    december = text(await kkrbot.ask(CONTINUING, "/moeder"))
+    kkrbot.clock.now = MEETING_STARTED
+    await kkrbot.conversation.tick()
+    after = text(await kkrbot.ask(CONTINUING, "/moeder"))
+
+    assert "2026-2030" in december
+    assert "fredag den 23. januar 2026" in december
+    assert "fredag den 25. januar 2030" in december  # the constituent meeting that ends the period
+    assert "22. marts 2030" not in december  # the next council's
+    assert "2030-2034" in after
+    assert "fredag den 25. januar 2030" in after
+    assert "2026" not in after.replace("2026-2030", "")  # the old period's meetings: in its minutes, not here
+
+
 NEW_YEAR = datetime(2030, 1, 2, 9, 0, tzinfo=COPENHAGEN)
 
 

@@ -11,7 +11,7 @@ from icalendar import Calendar, Event, vCalAddress, vText
 
 from bot.core.dates import impossible_date, parse_date, read_date
 from bot.core.turn import Turn, capitalised, quoted
-from bot.core.usecases.period import in_loaded_period, member_at
+from bot.core.usecases.period import current_period_meetings, in_loaded_period, member_at
 from bot.core.usecases.standing import answer_buttons, meeting_marks, standing_of
 from bot.delivery.message import Button, Document
 from bot.i18n import Translator
@@ -256,7 +256,7 @@ async def all_meetings_case(turn: Turn) -> None:
         if found is not None:
             await show_meeting(turn, found[0], meeting_title(found[0], _), exclude="")
         return
-    meetings = await turn.meetings()
+    meetings = current_period_meetings(await turn.meetings(), turn.now)  # the period the title names
     upcoming = {m.id for m in upcoming_meetings(meetings, turn.now)}
     standing = await standing_of(turn)
     roster = await turn.roster()

@@ -41,6 +41,19 @@ def opening_of(meeting: Meeting, meetings: Sequence[Meeting]) -> Meeting | None:
     return meeting if meeting.kind is MeetingKind.CONSTITUENT else max(openings, key=lambda m: m.start, default=None)
 
 
+def current_period_meetings(meetings: Sequence[Meeting], now: datetime) -> list[Meeting]:
+    """R-PER-1: the meetings of the current period (the one whose constituent meeting started last) and the
+    constituent meeting that ends it; not the earlier periods' meetings, nor a loaded next period's later ones."""
+    started = [m for m in meetings if m.kind is MeetingKind.CONSTITUENT and m.start <= now]
+    current = max(started, key=lambda m: m.start, default=None)
+    ending = min(
+        (m for m in meetings if m.kind is MeetingKind.CONSTITUENT and m.start > now),
+        key=lambda m: m.start,
+        default=None,
+    )
+    return [m for m in meetings if m is ending or opening_of(m, meetings) == current]
+
+
 def in_loaded_period(meeting: Meeting, meetings: Sequence[Meeting], opened: Collection[str]) -> bool:
     """R-PER-1: whether the bot holds the data of the period `meeting` belongs to (its votes and members)."""
     opening = opening_of(meeting, meetings)
