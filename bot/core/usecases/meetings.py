@@ -256,13 +256,13 @@ async def all_meetings_case(turn: Turn) -> None:
         if found is not None:
             await show_meeting(turn, found[0], meeting_title(found[0], _), exclude="")
         return
-    meetings = current_period_meetings(await turn.meetings(), turn.now)  # the period the title names
-    upcoming = {m.id for m in upcoming_meetings(meetings, turn.now)}
+    listed = current_period_meetings(await turn.meetings(), turn.now)  # the period the title names
+    upcoming = {m.id for m in upcoming_meetings(listed, turn.now)}
     standing = await standing_of(turn)
     roster = await turn.roster()
     lines = []
     year = None
-    for meeting in meetings:
+    for meeting in listed:
         if meeting.start.year != year:
             year = meeting.start.year
             lines.append(f"\n{year}")
@@ -275,7 +275,7 @@ async def all_meetings_case(turn: Turn) -> None:
         lines.append(f"{mark} {meeting_when(meeting, _)}, {meeting.place}{note}")
         if meeting.id in upcoming:
             lines.extend(f"   → {line}" for line in meeting_marks(standing, meeting.id, roster, _))
-    legend = _("✓ held   • coming") + ("   " + _("✗ cancelled") if any(m.cancelled for m in meetings) else "")
+    legend = _("✓ held   • coming") + ("   " + _("✗ cancelled") if any(m.cancelled for m in listed) else "")
     turn.reply(
         "\n".join(lines).strip() + "\n\n" + legend,
         title=_("Meetings of KKR Nordjylland {period}", period=turn.dataset.period),
