@@ -259,6 +259,19 @@ async def test_r_per_1_all_meetings_lists_the_period_its_title_names(kkrbot: Run
     assert "2026" not in after.replace("2026-2030", "")  # the old period's meetings: in its minutes, not here
 
 
+async def test_r_per_1_without_a_loaded_next_period_all_meetings_stays_with_2026_2030_after_25_january_2030(
+    kkrbot: RunningBot,
+) -> None:
+    await setup(kkrbot)  # nothing loaded: the bot still works for 2026-2030 when the constituent meeting starts
+    kkrbot.clock.now = MEETING_STARTED
+
+    listed = text(await kkrbot.ask(CONTINUING, "/moeder"))
+
+    assert "2026-2030" in listed
+    assert "fredag den 23. januar 2026" in listed
+    assert "fredag den 25. januar 2030" in listed
+
+
 NEW_YEAR = datetime(2030, 1, 2, 9, 0, tzinfo=COPENHAGEN)
 
 

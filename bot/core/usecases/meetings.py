@@ -256,7 +256,7 @@ async def all_meetings_case(turn: Turn) -> None:
         if found is not None:
             await show_meeting(turn, found[0], meeting_title(found[0], _), exclude="")
         return
-    listed = current_period_meetings(await turn.meetings(), turn.now)  # the period the title names
+    listed = current_period_meetings(await turn.meetings(), turn.now, turn.opened)  # the period the title names
     upcoming = {m.id for m in upcoming_meetings(listed, turn.now)}
     standing = await standing_of(turn)
     roster = await turn.roster()

@@ -41,16 +41,14 @@ def opening_of(meeting: Meeting, meetings: Sequence[Meeting]) -> Meeting | None:
     return meeting if meeting.kind is MeetingKind.CONSTITUENT else max(openings, key=lambda m: m.start, default=None)
 
 
-def current_period_meetings(meetings: Sequence[Meeting], now: datetime) -> list[Meeting]:
-    """R-PER-1: the meetings of the current period (the one whose constituent meeting started last) and the
-    constituent meeting that ends it; not the earlier periods' meetings, nor a loaded next period's later ones."""
-    started = [m for m in meetings if m.kind is MeetingKind.CONSTITUENT and m.start <= now]
-    current = max(started, key=lambda m: m.start, default=None)
-    ending = min(
-        (m for m in meetings if m.kind is MeetingKind.CONSTITUENT and m.start > now),
-        key=lambda m: m.start,
-        default=None,
-    )
+def current_period_meetings(meetings: Sequence[Meeting], now: datetime, opened: Collection[str]) -> list[Meeting]:
+    """R-PER-1: the meetings of the current period (of those whose data the bot holds, `opened`, the one whose
+    constituent meeting started last) and the constituent meeting that ends it; not the earlier periods'
+    meetings, nor a loaded next period's later ones. Without a loaded next period, the bot stays with its period
+    after the next constituent meeting has started."""
+    constituent = sorted((m for m in meetings if m.kind is MeetingKind.CONSTITUENT), key=lambda m: m.start)
+    current = max((m for m in constituent if m.id in opened and m.start <= now), key=lambda m: m.start, default=None)
+    ending = next((m for m in constituent if current is None or m.start > current.start), None)
     return [m for m in meetings if m is ending or opening_of(m, meetings) == current]
 
 
