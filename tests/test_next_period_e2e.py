@@ -272,6 +272,27 @@ async def test_r_per_1_without_a_loaded_next_period_all_meetings_stays_with_2026
     assert "fredag den 25. januar 2030" in listed
 
 
+async def test_r_mem_5_a_person_of_the_next_council_cannot_leave_the_roster_before_joining_it(
+    kkrbot: RunningBot,
+) -> None:
+    # R-MEM-5 is about members who leave; a new member of the loaded next period is not in the roster yet, so her
+    # departure is refused with what to do, and her absence for 25 January and her substitute's request stay.
+    await setup(kkrbot)
+    await load(kkrbot, dry_run=False)
+    await kkrbot.bind(NEW_MEMBER, "a-medlem-2030-1")
+    await kkrbot.ask(NEW_MEMBER, "/afbud 25.01.2030 ok")
+    await kkrbot.tg.wait_for(lambda m: m.chat_id == SECRETARY and "har meldt afbud" in text(m))
+
+    refused = text(await kkrbot.ask(SECRETARY, "/udtraedelse a-medlem-2030-1 byraad"))
+
+    assert "Inge Opdigtsgaard (eksempel) er ikke i medlemslisten endnu" in refused
+    assert "kkrbot period load" in refused
+    assert await stored(kkrbot, "SELECT * FROM departures") == []
+    assert [tuple(r) for r in await stored(kkrbot, "SELECT member_id, withdrawn_at, closed FROM absences")] == [
+        ("a-medlem-2030-1", None, None)
+    ]
+
+
 NEW_YEAR = datetime(2030, 1, 2, 9, 0, tzinfo=COPENHAGEN)
 
 
