@@ -31,7 +31,7 @@ MEETING_STARTED = datetime(2030, 1, 25, 10, 1, tzinfo=COPENHAGEN)
 
 
 async def load(kkrbot: RunningBot, *, dry_run: bool, roster: Path = NEXT_ROSTER) -> str:
-    args = argparse.Namespace(data=NEXT_PERIOD, roster=roster, dry_run=dry_run, force=False, json=False)
+    args = argparse.Namespace(data=NEXT_PERIOD, roster=roster, dry_run=dry_run, force=False, json=False, lot=[])
     return await load_period(kkrbot.settings, args, kkrbot.clock())
 
 
