@@ -333,6 +333,22 @@ async def test_r_mem_2_r_mem_3_from_1_january_2030_an_elected_member_who_is_also
     assert "stedfortræder: Nina Prøvegaard" not in january
 
 
+async def test_r_mem_7_from_1_january_2030_the_seat_of_a_member_who_became_mayor_is_vacant_until_the_meeting(
+    kkrbot: RunningBot,
+) -> None:
+    # f-medlem-2, an elected F member, is mayor of Mariagerfjord from 1 January: her elected seat stands empty
+    # (R-MEM-7, inferred) until the new council meets; there is no new member for the secretariat to record.
+    await setup(kkrbot)
+    await load(kkrbot, dry_run=False)
+    kkrbot.clock.now = NEW_YEAR
+
+    listed = text(await kkrbot.ask(SECRETARY, "/medlemmer F"))
+
+    assert "Ditte Prøvegaard (eksempel) (F, Mariagerfjord, borgmester)" in listed
+    assert "1 plads står tom indtil det konstituerende møde fredag den 25. januar 2030" in listed
+    assert "indtil sekretariatet registrerer" not in listed
+
+
 async def test_r_comp_6_a_lot_settles_a_tie_in_its_own_periods_composition_only(kkrbot: RunningBot) -> None:
     await setup(kkrbot)
     first = kkrbot.conversation.dataset
