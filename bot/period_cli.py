@@ -19,7 +19,7 @@ from typing import Any
 from bot.app import open_conversation, utc_now
 from bot.cli_grammar import add_json, dump_json
 from bot.config import Settings
-from bot.storage.composition_lots import composition_with_lots
+from bot.storage.composition_lots import LOT_JOINER, composition_with_lots, replace_composition_lots
 from bot.storage.meeting_changes import plan
 from bot.storage.periods import PeriodError, store_next_period
 from bot.storage.roster import Person, Role, RosterError, all_people, import_refusal, load_roster_file, vice_mayor_of
@@ -28,6 +28,7 @@ from kkrcore.dataset import load_model
 from kkrcore.draw import TieUnresolved
 from kkrcore.models import Dataset
 from kkrcore.periods import check_next_period, constituent_meeting, describe_problem
+from kkrcore.reasons import InvalidInput
 
 PERIOD_JSON = (
     '{"period", "stored", "replaced", "notices", "composition": {PARTY: {"mayors", "supplementary", "total"}}, '
@@ -48,6 +49,14 @@ def add_parsers(commands: Any) -> None:
     )
     load.add_argument(
         "--force", action="store_true", help="as roster import --force (fewer members, a substitute of another party)"
+    )
+    load.add_argument(
+        "--lot",
+        action="append",
+        default=[],
+        metavar="WINNER",
+        help="the party that won the lot drawn for a tie in the new composition (R-COMP-6); one --lot per tie, "
+        "a tie for two seats as B,Ø",
     )
     add_json(load, PERIOD_JSON)
 
@@ -75,14 +84,26 @@ def changes(current: Sequence[Person], incoming: Sequence[Person]) -> Changes:
     )
 
 
-def next_composition(dataset: Dataset) -> Composition:
+def next_composition(dataset: Dataset, lots: tuple[tuple[str, ...], ...] = ()) -> Composition:
+    """The new composition, a tie settled by the lots drawn (`--lot`, R-COMP-6): the next period's lots are
+    recorded with it at the load, since its composition must be known to check its roster."""
     try:
-        return composition_with_lots(dataset, ())
+        composition = composition_with_lots(dataset, lots)
     except TieUnresolved as tie:
         raise RosterError(
             f"refused, nothing stored: the new composition has a tie that only a lot can settle "
-            f"({', '.join(tie.report.tied)} for {tie.report.seats} seat(s))"
+            f"({', '.join(tie.report.tied)} for {tie.report.seats} seat(s)); draw the lot and load again with "
+            f"--lot WINNER (one --lot per tie)"
         ) from None
+    except InvalidInput as wrong:
+        raise RosterError(f"refused, nothing stored: --lot does not fit the tie ({wrong.detail})") from None
+    if lots:
+        try:
+            composition_with_lots(dataset, lots[:-1])
+        except TieUnresolved:
+            return composition  # every lot given settles a tie
+        raise RosterError(f"refused, nothing stored: --lot {LOT_JOINER.join(lots[-1])}: no tie needs this lot")
+    return composition
 
 
 async def load_period(settings: Settings, args: argparse.Namespace, now: datetime | None = None) -> str:
@@ -98,7 +119,10 @@ async def load_period(settings: Settings, args: argparse.Namespace, now: datetim
         if blocking := [p for p in problems if p.blocking]:
             raise PeriodError(f"{describe_problem(args.data.name, blocking[0])} (not the next period; nothing stored)")
         notices = [describe_problem(args.data.name, p) for p in problems]
-        composition = next_composition(dataset)
+        lots = tuple(tuple(w.strip() for w in lot.replace("+", ",").split(",") if w.strip()) for lot in args.lot)
+        composition = next_composition(dataset, lots)
+        if lots:
+            notices.append(f"composition tie settled by the lot drawn: {'; '.join(LOT_JOINER.join(w) for w in lots)}")
         people = load_roster_file(args.roster, dataset, composition=composition, force=args.force)
         refusal = import_refusal((), people, composition.size, force=args.force)
         if refusal:
@@ -108,6 +132,7 @@ async def load_period(settings: Settings, args: argparse.Namespace, now: datetim
             replaced = False
             if not args.dry_run:
                 replaced = await store_next_period(conn, dataset, people, now)
+                await replace_composition_lots(conn, dataset, lots, now)
     finally:
         await conversation.db.close()
     found = changes(current, people)

@@ -31,7 +31,7 @@ MEETING_STARTED = datetime(2030, 1, 25, 10, 1, tzinfo=COPENHAGEN)
 
 
 async def load(kkrbot: RunningBot, *, dry_run: bool, roster: Path = NEXT_ROSTER) -> str:
-    args = argparse.Namespace(data=NEXT_PERIOD, roster=roster, dry_run=dry_run, force=False, json=False)
+    args = argparse.Namespace(data=NEXT_PERIOD, roster=roster, dry_run=dry_run, force=False, json=False, lot=[])
     return await load_period(kkrbot.settings, args, kkrbot.clock())
 
 
@@ -188,6 +188,111 @@ async def test_r_per_1_r_elec_4_the_new_council_notifies_valgforbund_reports_abs
     assert "Formandsposten: A\nNæstformandsposten: V+I" in expected
 
 
+async def test_r_elec_4_a_notice_received_by_mail_in_time_is_registered_after_the_deadline_one_received_late_is_not(
+    kkrbot: RunningBot,
+) -> None:
+    # R-ELEC-4: a notice is on time by the day the secretariat received it, not the day it is typed in.
+    await setup(kkrbot)
+    await load(kkrbot, dry_run=False)
+    await kkrbot.bind(NEW_MEMBER, "a-medlem-2030-1")
+    kkrbot.clock.now = AFTER_THE_DEADLINE  # Wednesday 23 January; the deadline was Tuesday 22 January
+
+    typed_late = text(await kkrbot.ask(SECRETARY, "/valgforbund V+I"))
+    on_time = text(await kkrbot.ask(SECRETARY, "/valgforbund V+I modtaget 22.01.2030"))
+    received_late = text(await kkrbot.ask(SECRETARY, "/valgforbund C+B modtaget 23.01.2030"))
+    not_yet = text(await kkrbot.ask(SECRETARY, "/valgforbund C+B modtaget 24.01.2030"))
+    unreadable = text(await kkrbot.ask(SECRETARY, "/valgforbund C+B modtaget i går"))
+    member = text(await kkrbot.ask(NEW_MEMBER, "/valgforbund A+F modtaget 21.01.2030"))
+
+    assert "For sent" in typed_late
+    assert "/valgforbund V+I modtaget" in typed_late  # the next step: give the day it was received
+    assert "modtaget tirsdag den 22. januar 2030" in on_time
+    assert "inden fristen" in on_time
+    assert "For sent" in received_late
+    assert "onsdag den 23. januar 2030" in received_late
+    assert "efter i dag" in not_yet
+    assert "DD.MM.ÅÅÅÅ" in unreadable
+    assert "Kun sekretariatet" in member
+    notices = [tuple(r) for r in await stored(kkrbot, "SELECT parties, notified_by, notified_at FROM valgforbund")]
+    assert notices == [("V+I", "sekretariat-1", "2030-01-21T23:00:00.000000+00:00")]  # 22 January, Copenhagen
+
+
+async def test_item_1_3_the_council_approves_valgforbund_at_the_meeting_so_the_secretariat_records_it_after_the_start(
+    kkrbot: RunningBot,
+) -> None:
+    # Seed item 1.3: the council approves the valgforbund AT the constituent meeting, so its decision can only be
+    # typed in once the meeting has started; until then the notice waits, and the chair computation says so.
+    await setup(kkrbot)
+    await load(kkrbot, dry_run=False)
+    await kkrbot.bind(NEW_MEMBER, "a-medlem-2030-1")
+    kkrbot.clock.now = BEFORE_THE_DEADLINE
+    await kkrbot.ask(NEW_MEMBER, "/valgforbund A+F")
+    await kkrbot.tg.wait_for(lambda m: m.chat_id == SECRETARY and "valgforbundet A+F" in text(m))
+    kkrbot.clock.now = MEETING_STARTED
+    await kkrbot.conversation.tick()
+    await kkrbot.tg.wait_for(lambda m: m.chat_id == SECRETARY and "Valgperioden 2030–2034 er begyndt" in text(m))
+
+    waiting = await kkrbot.ask(SECRETARY, "/valgforbund")
+    approved = text(await kkrbot.press(SECRETARY, waiting, "KKR godkendte A+F"))
+    listed = text(await kkrbot.ask(NEW_MEMBER, "/valgforbund"))
+
+    assert "Afventer KKR's afgørelse: nr. 1: A+F" in text(waiting), text(waiting)
+    assert "KKR's godkendelse af valgforbund A+F er registreret" in approved
+    assert "A+F" in listed
+    assert [tuple(r) for r in await stored(kkrbot, "SELECT parties, status FROM valgforbund")] == [("A+F", "approved")]
+
+
+async def test_r_per_1_all_meetings_lists_the_period_its_title_names(kkrbot: RunningBot) -> None:
+    await setup(kkrbot)
+    await load(kkrbot, dry_run=False)
+    december = text(await kkrbot.ask(CONTINUING, "/moeder"))
+    kkrbot.clock.now = MEETING_STARTED
+    await kkrbot.conversation.tick()
+    after = text(await kkrbot.ask(CONTINUING, "/moeder"))
+
+    assert "2026-2030" in december
+    assert "fredag den 23. januar 2026" in december
+    assert "fredag den 25. januar 2030" in december  # the constituent meeting that ends the period
+    assert "22. marts 2030" not in december  # the next council's
+    assert "2030-2034" in after
+    assert "fredag den 25. januar 2030" in after
+    assert "2026" not in after.replace("2026-2030", "")  # the old period's meetings: in its minutes, not here
+
+
+async def test_r_per_1_without_a_loaded_next_period_all_meetings_stays_with_2026_2030_after_25_january_2030(
+    kkrbot: RunningBot,
+) -> None:
+    await setup(kkrbot)  # nothing loaded: the bot still works for 2026-2030 when the constituent meeting starts
+    kkrbot.clock.now = MEETING_STARTED
+
+    listed = text(await kkrbot.ask(CONTINUING, "/moeder"))
+
+    assert "2026-2030" in listed
+    assert "fredag den 23. januar 2026" in listed
+    assert "fredag den 25. januar 2030" in listed
+
+
+async def test_r_mem_5_a_person_of_the_next_council_cannot_leave_the_roster_before_joining_it(
+    kkrbot: RunningBot,
+) -> None:
+    # R-MEM-5 is about members who leave; a new member of the loaded next period is not in the roster yet, so her
+    # departure is refused with what to do, and her absence for 25 January and her substitute's request stay.
+    await setup(kkrbot)
+    await load(kkrbot, dry_run=False)
+    await kkrbot.bind(NEW_MEMBER, "a-medlem-2030-1")
+    await kkrbot.ask(NEW_MEMBER, "/afbud 25.01.2030 ok")
+    await kkrbot.tg.wait_for(lambda m: m.chat_id == SECRETARY and "har meldt afbud" in text(m))
+
+    refused = text(await kkrbot.ask(SECRETARY, "/udtraedelse a-medlem-2030-1 byraad"))
+
+    assert "Inge Opdigtsgaard (eksempel) er ikke i medlemslisten endnu" in refused
+    assert "kkrbot period load" in refused
+    assert await stored(kkrbot, "SELECT * FROM departures") == []
+    assert [tuple(r) for r in await stored(kkrbot, "SELECT member_id, withdrawn_at, closed FROM absences")] == [
+        ("a-medlem-2030-1", None, None)
+    ]
+
+
 NEW_YEAR = datetime(2030, 1, 2, 9, 0, tzinfo=COPENHAGEN)
 
 
@@ -208,6 +313,40 @@ async def test_r_mem_1_r_mem_5_from_1_january_2030_the_new_mayor_is_a_member_and
     assert "Henning Prøvesen" in january  # her viceborgmester of the new term (R-MEM-2)
     assert "Du er ikke medlem af rådet ved de kommende møder" in text(await kkrbot.ask(LOST, "/afbud"))
     assert "Du er hverken medlem eller stedfortræder" in text(await kkrbot.ask(LOST, "/stedfortraeder"))
+
+
+async def test_r_mem_2_r_mem_3_from_1_january_2030_an_elected_member_who_is_also_viceborgmester_stays_a_member(
+    kkrbot: RunningBot,
+) -> None:
+    # Aalborg's 1st viceborgmester, Nina Prøvegaard (a-medlem-1), is an elected member in both periods, so the
+    # mayor is substituted by the 2nd viceborgmester (R-MEM-2), and Nina stays a member until the meeting (R-MEM-3).
+    await setup(kkrbot)
+    await load(kkrbot, dry_run=False)
+    december = text(await kkrbot.ask(SECRETARY, "/medlemmer Aalborg"))
+
+    kkrbot.clock.now = NEW_YEAR
+    january = text(await kkrbot.ask(SECRETARY, "/medlemmer Aalborg"))
+
+    assert "Nina Prøvegaard (eksempel) (A, Aalborg, valgt)" in december
+    assert "Nina Prøvegaard (eksempel) (A, Aalborg, valgt)" in january
+    assert "stedfortræder: Nanna Attrapgaard" in january  # the mayor's, not Nina's: she is a member
+    assert "stedfortræder: Nina Prøvegaard" not in january
+
+
+async def test_r_mem_7_from_1_january_2030_the_seat_of_a_member_who_became_mayor_is_vacant_until_the_meeting(
+    kkrbot: RunningBot,
+) -> None:
+    # f-medlem-2, an elected F member, is mayor of Mariagerfjord from 1 January: her elected seat stands empty
+    # (R-MEM-7, inferred) until the new council meets; there is no new member for the secretariat to record.
+    await setup(kkrbot)
+    await load(kkrbot, dry_run=False)
+    kkrbot.clock.now = NEW_YEAR
+
+    listed = text(await kkrbot.ask(SECRETARY, "/medlemmer F"))
+
+    assert "Ditte Prøvegaard (eksempel) (F, Mariagerfjord, borgmester)" in listed
+    assert "1 plads står tom indtil det konstituerende møde fredag den 25. januar 2030" in listed
+    assert "indtil sekretariatet registrerer" not in listed
 
 
 async def test_r_comp_6_a_lot_settles_a_tie_in_its_own_periods_composition_only(kkrbot: RunningBot) -> None:

@@ -9,10 +9,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import bot
-from bot.storage.roster import Person, Role, load_roster_file, vice_mayor_of
+from bot.storage.roster import Role, as_members, load_roster_file, vice_mayor_of
 from kkrcore.composition import CompositionInput, compute_composition
 from kkrcore.dataset import load_dataset
-from kkrcore.membership import Member, substitute_structure
+from kkrcore.membership import substitute_structure
 from kkrcore.models import MeetingKind
 from kkrcore.periods import constituent_meeting, council_at, term_start_at
 from kkrcore.reasons import Reason
@@ -84,28 +84,11 @@ def test_r_mem_1_r_mem_5_the_example_roster_continues_some_people_and_replaces_a
     )
 
 
-def members(people: list[Person]) -> list[Member]:
-    """The roster's members as kkrcore sees them, each mayor with the municipality's ranked viceborgmestre."""
-    ranked = sorted((p for p in people if p.vice_mayor_rank), key=lambda p: p.vice_mayor_rank or 0)
-    return [
-        Member(
-            person_id=p.id,
-            municipality=p.municipality or "",
-            party=p.party or "",
-            mayor=p.mayor,
-            personal_substitute=p.substitute_id,
-            vice_mayors=tuple(v.id for v in ranked if v.municipality == p.municipality) if p.mayor else (),
-        )
-        for p in people
-        if p.role is Role.MEMBER
-    ]
-
-
 def test_r_mem_1_r_mem_5_the_example_crossing_on_1_january_2030() -> None:
     nxt = load_dataset(NEXT_DATA)
     zone = ZoneInfo(nxt.timezone)
-    old = members(load_roster_file(OLD_ROSTER, load_dataset()))
-    new = members(load_roster_file(NEXT_ROSTER, nxt))
+    old = as_members(load_roster_file(OLD_ROSTER, load_dataset()))
+    new = as_members(load_roster_file(NEXT_ROSTER, nxt))
     opening = constituent_meeting(nxt).meeting.start
     term = term_start_at(nxt.election_date, zone)
     assert term == TERM_BEGINS

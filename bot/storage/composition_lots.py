@@ -45,6 +45,15 @@ async def record_composition_lot(
     )
 
 
+async def replace_composition_lots(
+    conn: aiosqlite.Connection, dataset: Dataset, lots: Sequence[Sequence[str]], now: datetime
+) -> None:
+    """A loaded next period's lots, given at its load (`kkrbot period load --lot`): a reload replaces them."""
+    await conn.execute("DELETE FROM composition_lots WHERE period = ?", (dataset.period,))
+    for winners in lots:
+        await record_composition_lot(conn, dataset, winners, None, now)
+
+
 def composition_with_lots(dataset: Dataset, lots: tuple[tuple[str, ...], ...]) -> Composition:
     """The composition of `dataset` with the recorded lots; raises kkrcore's `TieUnresolved` while a tie still
     needs one (and `InvalidInput` when a lot does not fit its tie). Kept per data set and lots: the quorum asks

@@ -14,7 +14,7 @@ from bot.core.commands import is_number
 from bot.core.turn import Turn, _p, display_name, quoted
 from bot.core.usecases.absence_notices import check_quorum
 from bot.core.usecases.meetings import meeting_when
-from bot.core.usecases.period import in_loaded_period, period_constituent_meeting
+from bot.core.usecases.period import in_loaded_period, period_constituent_meeting, period_name
 from bot.delivery.message import Message
 from bot.i18n import Translator
 from bot.storage import elections as store
@@ -103,6 +103,22 @@ async def _depart(turn: Turn, args: Sequence[str]) -> None:
     if gone is not None:
         turn.reply(
             _("{name} has already left the roster; nothing was recorded again.", name=display_name(gone, _)),
+            buttons=buttons,
+        )
+        return
+    coming = turn.conversation.next_period_at(turn.now)
+    if person is not None and coming is not None and person.id in {p.id for p in roster.pending}:
+        # A person of the loaded next council who has not joined the roster yet (R-PER-1) cannot leave it: what
+        # changes is the next period's roster.
+        turn.reply(
+            _(
+                "{name} is not in the roster yet: they join it with the council of {period} at the constituent "
+                "meeting {when}. Nothing was recorded. If they will not, correct the next period's roster file and "
+                "load it again: kkrbot period load DATA ROSTER (it replaces what was loaded).",
+                name=display_name(person, _),
+                period=period_name(coming.constituent),
+                when=_.date(coming.constituent.start),
+            ),
             buttons=buttons,
         )
         return

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 import aiosqlite
 
 from bot.core.commands import is_number
+from bot.core.commands import word as command_word
+from bot.core.dates import parse_date
 from bot.core.turn import Turn, _p, display_name
 from bot.core.usecases.meetings import local_today
 from bot.core.usecases.period import (
@@ -35,6 +37,8 @@ from kkrcore.reasons import InvalidInput, Reason
 
 APPROVE = ("godkend", "approve")
 REJECT = ("afvis", "reject")
+RECEIVED = ("modtaget", "received")
+"""`/valgforbund A+F modtaget 22.01.2030`: the secretariat registers a notice by the day it received it (R-ELEC-4)."""
 LOT = ("lod", "lot")
 
 
@@ -111,13 +115,15 @@ async def valgforbund_case(turn: Turn) -> None:
     if meeting is None:
         return
     args = turn.args
-    if meeting.start <= turn.now:
-        await _held(turn, meeting, refused=bool(args))
-    elif args and args[0].lower() in APPROVE + REJECT:
+    if args and args[0].lower() in APPROVE + REJECT:
+        # The council decides at the constituent meeting (item 1.3), so the decision is recorded also after it starts.
         await _decide(turn, meeting, args)
+    elif meeting.start <= turn.now:
+        await _held(turn, meeting, refused=bool(args))
     elif args:
         # A+V as the rules write it, and A,V or A V as people also do (/udsend takes commas).
-        await _notify(turn, meeting, "+".join(args).replace(",", "+").upper())
+        at = next((i for i, arg in enumerate(args) if arg.lower() in RECEIVED), len(args))
+        await _notify(turn, meeting, "+".join(args[:at]).replace(",", "+").upper(), received=args[at + 1 :])
     else:
         await _list(turn, meeting)
 
@@ -141,10 +147,33 @@ async def _held(turn: Turn, meeting: Meeting, *, refused: bool) -> None:
         if approved
         else _("No approved valgforbund is recorded in the bot.")
     )
+    buttons = _pending(turn, lines, await store.valgforbund_for(turn.conn, meeting.id))
     coming = next_period_meeting(await turn.meetings(), turn.opened)
     if coming is not None:
         lines += ["", next_period_refusal(coming, _)]
-    turn.reply("\n".join(lines), title=_("Valgforbund"), buttons=[[turn.button(_("Chair election"), "chair")]])
+    turn.reply(
+        "\n".join(lines), title=_("Valgforbund"), buttons=[*buttons, [turn.button(_("Chair election"), "chair")]]
+    )
+
+
+def _pending(turn: Turn, lines: list[str], notices: Sequence[store.Valgforbund]) -> list[list[Button]]:
+    """For the secretariat: the notices awaiting the council's decision, a line and a pair of buttons each."""
+    _ = turn._
+    buttons: list[list[Button]] = []
+    if not turn.is_secretariat:
+        return buttons
+    for notice in notices:
+        if notice.status == "pending":
+            lines.append(_("Awaiting the council's decision: no. {id}: {parties}", id=notice.id, parties=notice.name))
+            buttons.append(
+                [
+                    turn.button(
+                        _("Council approved {parties}", parties=notice.name), f"valgforbund godkend {notice.id}"
+                    ),
+                    turn.button(_("Council rejected {parties}", parties=notice.name), f"valgforbund afvis {notice.id}"),
+                ]
+            )
+    return buttons
 
 
 async def _list(turn: Turn, meeting: Meeting) -> None:
@@ -164,28 +193,15 @@ async def _list(turn: Turn, meeting: Meeting) -> None:
         if approved
         else _("No valgforbund approved by the council yet."),
     ]
-    buttons: list[list[Button]] = []
-    if turn.is_secretariat:
-        for notice in notices:
-            if notice.status == "pending":
-                lines.append(
-                    _("Awaiting the council's decision: no. {id}: {parties}", id=notice.id, parties=notice.name)
-                )
-                buttons.append(
-                    [
-                        turn.button(
-                            _("Council approved {parties}", parties=notice.name), f"valgforbund godkend {notice.id}"
-                        ),
-                        turn.button(
-                            _("Council rejected {parties}", parties=notice.name), f"valgforbund afvis {notice.id}"
-                        ),
-                    ]
-                )
+    buttons = _pending(turn, lines, notices)
     buttons.append([turn.button(_("Chair election"), "chair")])
     turn.reply("\n".join(lines), title=_("Valgforbund"), buttons=buttons)
 
 
-async def _notify(turn: Turn, meeting: Meeting, text: str) -> None:
+async def _notify(turn: Turn, meeting: Meeting, text: str, *, received: Sequence[str] = ()) -> None:
+    """A member notifies a valgforbund; the secretariat registers one it received by mail, on time by the day it
+    received it (`received`: the words after "modtaget", empty for today), so that a notice typed in after the
+    deadline but received before it counts (R-ELEC-4)."""
     _ = turn._
     assert turn.person is not None
     retry = [[turn.button(_("Approved valgforbund"), "valgforbund"), turn.button(_("Help"), "help")]]
@@ -197,16 +213,41 @@ async def _notify(turn: Turn, meeting: Meeting, text: str) -> None:
         turn.reply(_("Only members of the KKR can notify a valgforbund."), buttons=retry)
         return
     deadline = valgforbund_deadline(meeting.start.date())
-    if local_today(turn) > deadline:
+    today = local_today(turn)
+    day = parse_date(" ".join(received), today) if received else today
+    keyword = _("received")  # RECEIVED has it in both languages
+    example = f"/{command_word('alliance', _.language)} {text or 'A+F'} {keyword} {deadline:%d.%m.%Y}"
+    if received and not turn.is_secretariat:
+        turn.reply(_("Only the secretariat registers a notice it received by mail."), buttons=retry)
+        return
+    if day is None:
         turn.reply(
+            _("Write the day the notice was received as DD.MM.YYYY, e.g. {example}", example=example), buttons=retry
+        )
+        return
+    if day > today:
+        turn.reply(_("The day received, {day}, is after today. Nothing was recorded.", day=_.date(day)), buttons=retry)
+        return
+    if day > deadline:
+        lines = [
             _(
                 "Too late: a valgforbund had to be notified by {deadline}, three working days before the "
                 "constituent meeting {when}. Nothing was recorded.",
                 deadline=_.date(deadline),
                 when=_.date(meeting.start),
-            ),
-            buttons=retry,
-        )
+            )
+        ]
+        if received:
+            lines.append(_("It was received {day}.", day=_.date(day)))
+        elif turn.is_secretariat:
+            lines.append(
+                _(
+                    "If the secretariat received it by {deadline}, give the day it was received: {example}",
+                    deadline=_.date(deadline),
+                    example=example,
+                )
+            )
+        turn.reply(" ".join(lines), buttons=retry)
         return
     parties = tuple(p for p in text.split("+") if p)
     existing = [n for n in await store.valgforbund_for(turn.conn, meeting.id) if n.status != "rejected"]
@@ -234,17 +275,32 @@ async def _notify(turn: Turn, meeting: Meeting, text: str) -> None:
             buttons=retry,
         )
         return
-    notice_id = await store.add_valgforbund(turn.conn, meeting.id, parties, turn.person.id, turn.now)
+    # A notice received on an earlier day is stored as made at that day's start: the deadline counts days.
+    made = turn.now if day == today else datetime.combine(day, time(), turn.now.tzinfo)
+    notice_id = await store.add_valgforbund(turn.conn, meeting.id, parties, turn.person.id, made)
     name = "+".join(parties)
     if notifier is None:
         turn.reply(
-            _(
-                "Valgforbund {parties} is registered as a notice the secretariat received (no. {id}), in time for "
-                "the deadline {deadline}. Record the council's decision at the constituent meeting {when}.",
-                parties=name,
-                id=notice_id,
-                deadline=_.date(deadline),
-                when=_.date(meeting.start),
+            (
+                _(
+                    "Valgforbund {parties} is registered as a notice the secretariat received (no. {id}), in time "
+                    "for the deadline {deadline}. Record the council's decision at the constituent meeting {when}.",
+                    parties=name,
+                    id=notice_id,
+                    deadline=_.date(deadline),
+                    when=_.date(meeting.start),
+                )
+                if day == today
+                else _(
+                    "Valgforbund {parties} is registered as a notice the secretariat received {day} (no. {id}), in "
+                    "time for the deadline {deadline}. Record the council's decision at the constituent meeting "
+                    "{when}.",
+                    parties=name,
+                    day=_.date(day),
+                    id=notice_id,
+                    deadline=_.date(deadline),
+                    when=_.date(meeting.start),
+                )
             ),
             buttons=[decision_buttons(_, notice_id, name)],
         )

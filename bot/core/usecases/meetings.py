@@ -10,7 +10,7 @@ from babel.dates import get_month_names
 
 from bot.core.dates import impossible_date, parse_date, read_date
 from bot.core.turn import Turn, capitalised, quoted
-from bot.core.usecases.period import in_loaded_period, member_at
+from bot.core.usecases.period import current_period_meetings, in_loaded_period, member_at
 from bot.core.usecases.standing import answer_buttons, meeting_marks, standing_of
 from bot.delivery.message import Button, Document
 from bot.i18n import Translator
@@ -278,13 +278,13 @@ async def all_meetings_case(turn: Turn) -> None:
         if found is not None:
             await show_meeting(turn, found[0], meeting_title(found[0], _), exclude="")
         return
-    meetings = await turn.meetings()
-    upcoming = {m.id for m in upcoming_meetings(meetings, turn.now)}
+    listed = current_period_meetings(await turn.meetings(), turn.now, turn.opened)  # the period the title names
+    upcoming = {m.id for m in upcoming_meetings(listed, turn.now)}
     standing = await standing_of(turn)
     roster = await turn.roster()
     lines = []
     year = None
-    for meeting in meetings:
+    for meeting in listed:
         if meeting.start.year != year:
             year = meeting.start.year
             lines.append(f"\n{year}")
@@ -302,11 +302,11 @@ async def all_meetings_case(turn: Turn) -> None:
         lines.append(f"{mark} {meeting_when(meeting, _)}, {meeting.place}{note}")
         if meeting.id in upcoming:
             lines.extend(f"   → {line}" for line in meeting_marks(standing, meeting.id, roster, _))
-    under_way = any(not m.cancelled and m.start <= turn.now < m.end for m in meetings)
+    under_way = any(not m.cancelled and m.start <= turn.now < m.end for m in listed)
     legend = (
         _("✓ held   • coming")
         + ("   " + _("▸ under way") if under_way else "")
-        + ("   " + _("✗ cancelled") if any(m.cancelled for m in meetings) else "")
+        + ("   " + _("✗ cancelled") if any(m.cancelled for m in listed) else "")
     )
     turn.reply(
         "\n".join(lines).strip() + "\n\n" + legend,

@@ -41,6 +41,17 @@ def opening_of(meeting: Meeting, meetings: Sequence[Meeting]) -> Meeting | None:
     return meeting if meeting.kind is MeetingKind.CONSTITUENT else max(openings, key=lambda m: m.start, default=None)
 
 
+def current_period_meetings(meetings: Sequence[Meeting], now: datetime, opened: Collection[str]) -> list[Meeting]:
+    """R-PER-1: the meetings of the current period (of those whose data the bot holds, `opened`, the one whose
+    constituent meeting started last) and the constituent meeting that ends it; not the earlier periods'
+    meetings, nor a loaded next period's later ones. Without a loaded next period, the bot stays with its period
+    after the next constituent meeting has started."""
+    constituent = sorted((m for m in meetings if m.kind is MeetingKind.CONSTITUENT), key=lambda m: m.start)
+    current = max((m for m in constituent if m.id in opened and m.start <= now), key=lambda m: m.start, default=None)
+    ending = next((m for m in constituent if current is None or m.start > current.start), None)
+    return [m for m in meetings if m is ending or opening_of(m, meetings) == current]
+
+
 def in_loaded_period(meeting: Meeting, meetings: Sequence[Meeting], opened: Collection[str]) -> bool:
     """R-PER-1: whether the bot holds the data of the period `meeting` belongs to (its votes and members)."""
     opening = opening_of(meeting, meetings)
@@ -107,10 +118,10 @@ def roster_in_window(current: Roster, coming: StoredPeriod) -> Roster:
     new = {p.id: p for p in coming.people}
     old = current.by_id
     people: dict[str, Person] = {p.id: p for p in current.secretariat}
+    for seat in council.seats:  # the members first: a viceborgmester may be an elected member too (R-MEM-2)
+        people[seat.member.person_id] = (new if seat.member.mayor else old)[seat.member.person_id]
     for seat in council.seats:
         member = seat.member
-        source = new if member.mayor else old
-        people.setdefault(member.person_id, source[member.person_id])
         if member.mayor:  # the municipality's viceborgmestre of the new term (R-MEM-2)
             for vice in coming.people:
                 if vice.municipality == member.municipality and vice.vice_mayor_rank and vice.id not in people:

@@ -8,6 +8,7 @@ A seat whose elected member left stays the party's and is vacant until the secre
 from __future__ import annotations
 
 from bot.core.turn import Turn, _p
+from bot.core.usecases.period import term_begins
 from bot.storage.composition_lots import council_seats
 
 
@@ -22,6 +23,19 @@ async def vacant_seats_line(turn: Turn) -> str:
     vacant = await vacant_seats(turn)
     if vacant <= 0:
         return ""
+    coming = turn.conversation.next_period_at(turn.now)
+    if coming is not None and turn.now >= term_begins(coming):
+        # From the term's start the seats are the window's (kkrcore.periods.council_at): a seat vacated then is
+        # filled by the new council at its constituent meeting, not by a member the secretariat records.
+        return _p(
+            turn,
+            "1 seat is vacant until the constituent meeting {when}, when the new council meets, and still counts "
+            "for the quorum (inferred: the sources do not say how a seat is filled).",
+            "{count} seats are vacant until the constituent meeting {when}, when the new council meets, and still "
+            "count for the quorum (inferred: the sources do not say how a seat is filled).",
+            vacant,
+            when=turn._.date(coming.constituent.start),
+        )
     return _p(
         turn,
         "1 seat is vacant until the secretariat records the new member, and still counts for the quorum "
