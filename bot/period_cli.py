@@ -171,7 +171,8 @@ def report(
         f"by {opening.valgforbund_deadline:%d.%m.%Y}",
         f"composition ({composition.size} seats, computed from the votes of {dataset.election_date:%d.%m.%Y}): "
         + ", ".join(
-            f"{letter} {seats.total} ({seats.mayors} mayors)" for letter, seats in sorted(composition.parties.items())
+            f"{letter} {seats.total} ({seats.mayors} mayor{'' if seats.mayors == 1 else 's'})"
+            for letter, seats in sorted(composition.parties.items())
         ),
         "members and substitutes:",
     ]
