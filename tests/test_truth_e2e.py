@@ -283,3 +283,29 @@ async def test_r_per_1_the_next_councils_constituent_meeting_shown_as_next_says_
     assert "fredag den 25. januar 2030" in shown
     assert "er det næste KKR's første møde; dets medlemmer afhænger af kommunalvalget tirsdag den 20. november" in shown
     assert "Meld afbud" not in labels(answer)
+
+
+async def test_r_mem_2_the_2nd_viceborgmester_is_alerted_as_2nd_viceborgmester(council: RunningBot) -> None:
+    """Found by the first walk: the alert to Aalborg's 2nd viceborgmester said "Som viceborgmester kan du deltage":
+    she stands in as the 2nd (R-MEM-2, inferred), since the 1st is a member himself."""
+    await council.bind(3003, "aalborg-borgmester")
+    await council.bind(3004, "aalborg-2-viceborgmester")
+    await report_absence(council, 3003)
+
+    [alert] = await message_to(council, 3004, "har meldt afbud")
+
+    assert "Som 2. viceborgmester kan du deltage i borgmesterens sted." in text(alert)
+
+
+async def test_item_1_3_a_member_is_told_only_the_secretariat_records_the_councils_approval(
+    council: RunningBot,
+) -> None:
+    """Found by the first walk: a member's `/valgforbund godkend 1` answered "Intet blev registreret" with the
+    overview, not why: the council approves valgforbund, and the secretariat records it."""
+    council.clock.now = datetime(2026, 1, 14, 9, 0, tzinfo=COPENHAGEN)  # before the constituent meeting
+    before = text(await council.ask(MEMBER, "/valgforbund godkend 1"))
+    council.clock.now = datetime(2027, 2, 1, 9, 0, tzinfo=COPENHAGEN)  # after it
+    after = text(await council.ask(MEMBER, "/valgforbund godkend 1"))
+
+    for answer in (before, after):
+        assert "Kun sekretariatet registrerer rådets godkendelse eller afvisning af et valgforbund." in answer

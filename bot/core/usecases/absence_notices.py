@@ -14,7 +14,7 @@ import aiosqlite
 
 from bot.core.commands import is_number
 from bot.core.dates import read_date
-from bot.core.turn import Turn, display_name
+from bot.core.turn import Turn, display_name, vice_title
 from bot.core.usecases.general import main_menu
 from bot.core.usecases.meetings import (
     MEETINGS_OFFERED,
@@ -260,7 +260,8 @@ async def _record(turn: Turn, member: Person, meeting: Meeting, substitute: Pers
         channel for channel, _address in await turn.conversation.router.routes(turn.conn, substitute.id)
     } == {EMAIL}
     if substitute is not None and substitute_reachable:
-        await turn.notify(substitute.id, lambda _: substitute_alert(absence, member, meeting, _))
+        rank = substitute.vice_mayor_rank
+        await turn.notify(substitute.id, lambda _: substitute_alert(absence, member, meeting, _, vice_rank=rank))
         told = _("We have alerted your substitute, {substitute}.", substitute=display_name(substitute, _))
     else:
         told = _("Your substitute cannot be reached through the bot, so the secretariat will contact them.")
@@ -304,15 +305,20 @@ async def _record(turn: Turn, member: Person, meeting: Meeting, substitute: Pers
     await check_quorum(turn, meeting)
 
 
-def substitute_alert(absence: Absence, member: Person, meeting: Meeting, _: Translator) -> Message:
+def substitute_alert(
+    absence: Absence, member: Person, meeting: Meeting, _: Translator, *, vice_rank: int | None = None
+) -> Message:
+    """The question to the substitute; a mayor's is asked as the viceborgmester they are, the 2nd when the 1st is
+    a member himself (R-MEM-2, inferred)."""
     return Message(
         title=_("Can you attend in {member}'s place?", member=display_name(member, _)),
         text=_(
-            "{member} has reported absence for the KKR meeting {when}, {place}. As the deputy mayor you can attend "
-            "in the mayor's place. Please answer below.",
+            "{member} has reported absence for the KKR meeting {when}, {place}. As {title} you can attend in the "
+            "mayor's place. Please answer below.",
             member=display_name(member, _),
             when=meeting_when(meeting, _),
             place=where(meeting),
+            title=vice_title(vice_rank or 1, _),
         )
         if member.mayor
         else _(

@@ -111,7 +111,15 @@ async def valgforbund_case(turn: Turn) -> None:
     if meeting is None:
         return
     args = turn.args
-    if meeting.start <= turn.now:
+    if args and args[0].lower() in APPROVE + REJECT and not turn.is_secretariat:
+        # Item 1.3: the council decides a notice at its constituent meeting; only the secretariat records it.
+        turn.reply(
+            _("Only the secretariat records the council's approval or rejection of a valgforbund.")
+            + " "
+            + _("Nothing was recorded."),
+            buttons=[[turn.button(_("Valgforbund"), "valgforbund")]],
+        )
+    elif meeting.start <= turn.now:
         await _held(turn, meeting, refused=bool(args))
     elif args and args[0].lower() in APPROVE + REJECT:
         await _decide(turn, meeting, args)
@@ -296,9 +304,6 @@ async def _decide(turn: Turn, meeting: Meeting, args: Sequence[str]) -> None:
     _ = turn._
     assert turn.person is not None
     back = [[turn.button(_("Valgforbund"), "valgforbund")]]
-    if not turn.is_secretariat:
-        turn.reply(_("Only the KKR secretariat can do that."), buttons=back)
-        return
     notice = await store.get_valgforbund(turn.conn, int(args[1])) if len(args) > 1 and is_number(args[1]) else None
     approve = args[0].lower() in APPROVE
     if notice is None or not await store.decide_valgforbund(
