@@ -309,3 +309,38 @@ async def test_item_1_3_a_member_is_told_only_the_secretariat_records_the_counci
 
     for answer in (before, after):
         assert "Kun sekretariatet registrerer rådets godkendelse eller afvisning af et valgforbund." in answer
+
+
+ENDED = "Valgperioden 2026–2030 sluttede med det konstituerende møde fredag den 25. januar 2030."
+NOT_LOADED = "Næste valgperiodes data (medlemmer, stedfortrædere og møder) er ikke indlæst i botten endnu"
+
+
+async def test_r_per_1_after_the_constituent_meeting_without_the_next_period_the_old_council_is_marked_as_ended(
+    council: RunningBot,
+) -> None:
+    """Found by the first walk at 1 February 2030 with no next period loaded: /sammensaetning, /stedfortraeder,
+    /medlemmer, /naeste and /moeder spoke of the council of 2026–2030 as if it still sat. Its period ended at the
+    constituent meeting of 25 January 2030 (R-PER-1); what the bot holds is the old council's data, and the
+    secretariat is told how to load the next period."""
+    await council.bind(3003, "aalborg-borgmester")
+    council.clock.now = datetime(2030, 2, 1, 9, 0, tzinfo=COPENHAGEN)
+
+    answers = {
+        command: text(await council.ask(3003, command))
+        for command in ("/sammensaetning", "/stedfortraeder", "/medlemmer kommune", "/naeste", "/moeder")
+    }
+    secretariat = text(await council.ask(SECRETARY, "/sammensaetning"))
+    await council.ask(3003, "/sprog en")
+    english = text(await council.ask(3003, "/substitute"))
+
+    for command, answer in answers.items():
+        assert ENDED in answer, command
+        assert NOT_LOADED in answer, command
+    assert "det afgåede råds data, som de var" in answers["/sammensaetning"]
+    assert "Beslutningsdygtigt: mindst 11" not in answers["/sammensaetning"]
+    assert "Som borgmester var din stedfortræder" in answers["/stedfortraeder"]
+    assert "Der er ikke planlagt flere møder i denne valgperiode" not in answers["/naeste"]
+    assert "Sekretariatet indlæser næste valgperiode." in answers["/medlemmer kommune"]
+    assert "kkrbot period load (docs/secretariat.md, afsnittet „Next period“)" in secretariat
+    assert "The period 2026–2030 ended at the constituent meeting of Friday 25 January 2030." in english
+    assert "As mayor you were substituted by" in english

@@ -27,7 +27,14 @@ from bot.core.usecases.meetings import (
     meeting_when,
     next_council_line,
 )
-from bot.core.usecases.period import council_for, in_loaded_period, member_at, opening_of, period_name
+from bot.core.usecases.period import (
+    council_for,
+    in_loaded_period,
+    member_at,
+    no_meetings_text,
+    opening_of,
+    period_name,
+)
 from bot.core.usecases.seats import vacant_seats_line
 from bot.core.usecases.standing import answer_buttons, change_answer_button, standing_of, substitute_status
 from bot.delivery.message import Button, Message
@@ -203,7 +210,7 @@ async def _offer_meetings(turn: Turn, start: int = 0) -> None:
         )
         return
     if not coming:
-        turn.reply(_("There are no more meetings planned in this period."), buttons=main_menu(turn))
+        turn.reply(await no_meetings_text(turn), buttons=main_menu(turn))
         return
     own = (await standing_of(turn)).own
 
@@ -573,9 +580,7 @@ async def meeting_for_secretariat(turn: Turn, command: str, *, default_held: boo
     if default_held and held:
         return held[-1]
     if not coming:
-        turn.reply(
-            _("There are no more meetings planned in this period."), buttons=meeting_choices(turn, command, choices)
-        )
+        turn.reply(await no_meetings_text(turn), buttons=meeting_choices(turn, command, choices))
         return None
     return coming[0]
 

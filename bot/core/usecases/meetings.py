@@ -11,7 +11,7 @@ from icalendar import Calendar, Event, vCalAddress, vText
 
 from bot.core.dates import impossible_date, parse_date, read_date
 from bot.core.turn import Turn, capitalised, quoted
-from bot.core.usecases.period import in_loaded_period, member_at
+from bot.core.usecases.period import ended_note, in_loaded_period, member_at, no_meetings_text
 from bot.core.usecases.standing import answer_buttons, meeting_marks, standing_of
 from bot.delivery.message import Button, Document
 from bot.i18n import Translator
@@ -262,10 +262,7 @@ async def next_meeting_case(turn: Turn) -> None:
     _ = turn._
     meeting = next_meeting(await turn.meetings(), turn.now)
     if meeting is None:
-        turn.reply(
-            _("There are no more meetings planned in this period."),
-            buttons=meetings_buttons(turn, exclude="next"),
-        )
+        turn.reply(await no_meetings_text(turn), buttons=meetings_buttons(turn, exclude="next"))
         return
     await show_meeting(turn, meeting, _("Next meeting: {title}", title=meeting_title(meeting, _)), exclude="next")
 
@@ -298,6 +295,7 @@ async def all_meetings_case(turn: Turn) -> None:
         note = _(" (constituent)") if meeting.kind is MeetingKind.CONSTITUENT else ""
         note += _(" (extra)") if meeting.extra else ""
         note += _(" (cancelled)") if meeting.cancelled else ""
+        note += "" if in_loaded_period(meeting, meetings, turn.opened) else _(" (the next council's)")
         if is_moved(meeting):
             note += _(" (moved from {date})", date=_.short_date(date.fromisoformat(meeting.id)))
         lines.append(f"{mark} {meeting_when(meeting, _)}, {meeting.place}{note}")
@@ -309,8 +307,9 @@ async def all_meetings_case(turn: Turn) -> None:
         + ("   " + _("▸ under way") if under_way else "")
         + ("   " + _("✗ cancelled") if any(m.cancelled for m in meetings) else "")
     )
+    ended = await ended_note(turn)  # R-PER-1: the period is over and the next one not loaded
     turn.reply(
-        "\n".join(lines).strip() + "\n\n" + legend,
+        (f"{ended}\n\n" if ended else "") + "\n".join(lines).strip() + "\n\n" + legend,
         title=_("Meetings of KKR Nordjylland {period}", period=turn.dataset.period),
         buttons=meetings_buttons(turn, exclude="meetings"),
     )

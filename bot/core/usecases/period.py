@@ -137,3 +137,50 @@ def next_period_refusal(meeting: Meeting, _: Translator) -> str:
         period=period_name(meeting),
         election=_.date(municipal_election_date(meeting.start.year - 1)),
     )
+
+
+def ended_at(meetings: Sequence[Meeting], opened: Collection[str], now: datetime) -> Meeting | None:
+    """R-PER-1: the constituent meeting that ended the period whose data the bot holds, once it has started while
+    the next period's data is not loaded (None otherwise): from then on today's roster, composition and plan are
+    the old council's, not a council that sits."""
+    coming = next_period_meeting(meetings, opened)
+    return coming if coming is not None and coming.start <= now else None
+
+
+async def ended_note(turn: Turn, *, meetings_known: bool = True) -> str | None:
+    """After the period ended without the next one loaded: that it ended, that what follows is the old council's
+    data (or, `meetings_known=False`, that no meeting to come is known), and who loads the next period, with the
+    command for the secretariat (docs/secretariat.md "Next period"). None while the period lasts."""
+    meetings = await turn.meetings()
+    ending = ended_at(meetings, turn.opened, turn.now)
+    if ending is None:
+        return None
+    _ = turn._
+    opening = period_constituent_meeting(meetings, turn.opened)
+    period = period_name(opening) if opening else turn.dataset.period
+    ended = _(
+        "The period {period} ended at the constituent meeting of {date}.", period=period, date=_.date(ending.start)
+    )
+    loaded = (
+        _(
+            "The next period's data (members, substitutes and meetings) is not loaded in the bot yet, so here is the "
+            "old council's data, as it was."
+        )
+        if meetings_known
+        else _(
+            "The next period's data (members, substitutes and meetings) is not loaded in the bot yet, so it knows "
+            "no meeting to come."
+        )
+    )
+    load = (
+        _("Load the next period with kkrbot period load (docs/secretariat.md, “Next period”).")
+        if turn.is_secretariat
+        else _("The secretariat loads the next period.")
+    )
+    return f"{ended} {loaded} {load}"
+
+
+async def no_meetings_text(turn: Turn) -> str:
+    """Why there is no meeting to come: the plan of this period has no more, or the period has ended and the
+    next one is not loaded (R-PER-1)."""
+    return await ended_note(turn, meetings_known=False) or turn._("There are no more meetings planned in this period.")
