@@ -4,6 +4,7 @@ day a walk through the period (console under faketime) found a sentence that rea
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 
@@ -344,3 +345,16 @@ async def test_r_per_1_after_the_constituent_meeting_without_the_next_period_the
     assert "kkrbot period load (docs/secretariat.md, afsnittet „Next period“)" in secretariat
     assert "The period 2026–2030 ended at the constituent meeting of Friday 25 January 2030." in english
     assert "As mayor you were substituted by" in english
+
+
+def test_r_meet_4_the_attendance_json_names_a_forecast_as_expected(tmp_path: Path) -> None:
+    """Found by the first walk: `kkrbot attendance DATE --json` called the forecast from notices `present` and
+    `quorate` (with `basis: notices`), as if someone had recorded who came. The forecast has keys of its own;
+    `present`/`quorate` stay as they were for existing readers (docs/secretariat.md says what they mean)."""
+    new_database(tmp_path)
+
+    forecast = json.loads(kkrbot(tmp_path, "attendance", "12.02.2027", "--json").stdout)
+
+    assert forecast["basis"] == "notices"
+    assert (forecast["expected_present"], forecast["expected_quorate"]) == (22, True)
+    assert (forecast["present"], forecast["quorate"]) == (22, True)  # unchanged for existing readers
