@@ -358,3 +358,21 @@ def test_r_meet_4_the_attendance_json_names_a_forecast_as_expected(tmp_path: Pat
     assert forecast["basis"] == "notices"
     assert (forecast["expected_present"], forecast["expected_quorate"]) == (22, True)
     assert (forecast["present"], forecast["quorate"]) == (22, True)  # unchanged for existing readers
+
+
+async def test_r_ehus_3_once_the_next_constituent_meeting_has_begun_the_2026_timeline_is_not_current(
+    council: RunningBot,
+) -> None:
+    """Found by the first walk at 25 January 2030, 11:30, no next period loaded: /indstilling showed "Indstillinger
+    senest fredag den 27. februar 2026" as the current timeline and would record a nomination flagged late against
+    it. That timeline is the period 2026–2030's (R-EHUS-3), which ended as the meeting began (R-PER-1)."""
+    council.clock.now = datetime(2030, 1, 25, 11, 30, tzinfo=COPENHAGEN)
+
+    overview = text(await council.ask(SECRETARY, "/indstilling"))
+    nominated = text(await council.ask(SECRETARY, "/indstilling DI erhverv kvinde Anna Hansen"))
+
+    for answer in (overview, nominated):
+        assert "Erhvervshus Nordjyllands tidsplan i botten hører til valgperioden 2026–2030" in answer
+        assert "Indstillinger senest fredag den 27. februar 2026" not in answer
+    assert "Intet blev registreret." in nominated
+    assert "registreret" not in nominated.replace("Intet blev registreret.", "")
