@@ -12,6 +12,8 @@ from bot.storage.roster import Roster
 from tests.conftest import COPENHAGEN, RunningBot
 from tests.test_absence_e2e import MEMBER, SECRETARY, SUBSTITUTE, council, message_to, names, report_absence, text
 from tests.test_cli import kkrbot, new_database
+from tests.test_next_period_e2e import CONTINUING, LOST, NEW_MAYOR, load, setup
+from tests.test_next_period_e2e import SECRETARY as NEXT_SECRETARY
 from tests.test_status_e2e import labels
 
 __all__ = ["council"]  # the fixture, shared with the absence tests
@@ -376,3 +378,45 @@ async def test_r_ehus_3_once_the_next_constituent_meeting_has_begun_the_2026_tim
         assert "Indstillinger senest fredag den 27. februar 2026" not in answer
     assert "Intet blev registreret." in nominated
     assert "registreret" not in nominated.replace("Intet blev registreret.", "")
+
+
+async def test_r_per_1_a_change_to_the_next_councils_constituent_meeting_does_not_tell_todays_council(
+    council: RunningBot,
+) -> None:
+    """Found by the first walk at 10 January 2030, no next period loaded: /moede flyt 25.01.2030 and /dagsorden
+    25.01.2030 offered to tell today's 22 members about the next council's constituent meeting. The secretariat
+    may set its time, place and agenda (R-MEET-2: the longest-serving mayor of the new council convenes it), but
+    today's council is not who meets there (R-PER-1), and the next council's members are not loaded yet."""
+    council.clock.now = datetime(2030, 1, 10, 10, 0, tzinfo=COPENHAGEN)
+
+    moved = await council.ask(SECRETARY, "/moede flyt 25.01.2030 24.01.2030")
+    cancelled = text(await council.ask(SECRETARY, "/moede aflys 25.01.2030 Lokalet er optaget"))
+    agenda = await council.ask(SECRETARY, "/dagsorden 25.01.2030\n1. Velkomst")
+
+    nobody = "så ingen får besked nu: giv det næste råds medlemmer besked, når næste valgperiode er indlæst"
+    for answer in (text(moved), cancelled, text(agenda)):
+        assert "Det er det næste råds konstituerende møde." in answer
+        assert nobody in answer
+        assert "personer får besked" not in answer  # today's bound members were counted
+    assert not [label for label in labels(moved) if label.startswith("Send til")]
+    assert "Fortæl alle berørte" not in labels(agenda)
+    await council.press(SECRETARY, moved, "Gem ændringen")
+    assert not [m for m in council.tg.sent_to(MEMBER) if "ændret" in text(m)]
+
+
+async def test_r_per_1_with_the_next_period_loaded_a_change_to_its_constituent_meeting_tells_the_new_council(
+    kkrbot: RunningBot,
+) -> None:
+    """The same change with the next period loaded (December 2029): the new council is told, the mayor who lost
+    the election of 20 November 2029 is not (R-PER-1, R-MEM-1)."""
+    await setup(kkrbot)
+    await load(kkrbot, dry_run=False)
+    await kkrbot.bind(NEW_MAYOR, "hjoerring-borgmester-2030")
+
+    preview = await kkrbot.ask(NEXT_SECRETARY, "/moede flyt 25.01.2030 24.01.2030")
+    await kkrbot.press(NEXT_SECRETARY, preview, "Send til 2")
+
+    assert "2 personer får besked." in text(preview)  # the continuing mayor and the new one, who are bound
+    await kkrbot.tg.wait_for(lambda m: m.chat_id == NEW_MAYOR and "torsdag den 24. januar 2030" in text(m))
+    await kkrbot.tg.wait_for(lambda m: m.chat_id == CONTINUING and "torsdag den 24. januar 2030" in text(m))
+    assert not [m for m in kkrbot.tg.sent_to(LOST) if "24. januar 2030" in text(m)]

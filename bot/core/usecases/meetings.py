@@ -11,7 +11,13 @@ from icalendar import Calendar, Event, vCalAddress, vText
 
 from bot.core.dates import impossible_date, parse_date, read_date
 from bot.core.turn import Turn, capitalised, quoted
-from bot.core.usecases.period import ended_note, in_loaded_period, member_at, no_meetings_text
+from bot.core.usecases.period import (
+    ended_note,
+    in_loaded_period,
+    member_at,
+    no_meetings_text,
+    unloaded_council_text,
+)
 from bot.core.usecases.standing import answer_buttons, meeting_marks, standing_of
 from bot.delivery.message import Button, Document
 from bot.i18n import Translator
@@ -485,6 +491,12 @@ async def set_agenda_case(turn: Turn) -> None:
         if previous
         else _("The agenda for {when} is saved.", when=meeting_when(meeting, _))
     )
+    if not in_loaded_period(meeting, await turn.meetings(), turn.opened):  # R-PER-1: not today's council's
+        turn.reply(
+            saved + " " + unloaded_council_text(_),
+            buttons=[[turn.button(_("Show the meeting"), f"meetings {meeting.id}")]],
+        )
+        return
     turn.reply(
         saved
         + " "

@@ -184,3 +184,21 @@ async def no_meetings_text(turn: Turn) -> str:
     """Why there is no meeting to come: the plan of this period has no more, or the period has ended and the
     next one is not loaded (R-PER-1)."""
     return await ended_note(turn, meetings_known=False) or turn._("There are no more meetings planned in this period.")
+
+
+def unloaded_council_text(_: Translator) -> str:
+    """A change to the next council's constituent meeting before its period is loaded (R-PER-1, R-MEET-2): the
+    secretariat may set it, but today's council does not meet there and the next one's members are not known."""
+    return _(
+        "This is the next council's constituent meeting. Today's council does not meet there, and the next "
+        "council's members are not loaded yet, so nobody is told now: tell the next council's members once the "
+        "next period is loaded (kkrbot period load)."
+    )
+
+
+async def told_council(turn: Turn, meeting: Meeting) -> Roster | None:
+    """The roster of the council a change to `meeting` is told to: the council that meets (`council_for`), or
+    None for the next council's constituent meeting before its period is loaded (nobody is known to tell)."""
+    if not in_loaded_period(meeting, await turn.meetings(), turn.opened):
+        return None
+    return (await council_for(turn, meeting)).roster
