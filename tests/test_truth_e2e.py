@@ -81,7 +81,7 @@ async def test_r_per_1_the_next_councils_constituent_meeting_is_neither_minuted_
     last = text(await council.ask(SECRETARY, "/referat"))
 
     for refusal in (minutes, record):
-        assert "Det konstituerende møde fredag den 25. januar 2030 indleder næste valgperiode, 2030–2034." in refusal
+        assert "Det konstituerende møde fredag den 25. januar 2030 indledte næste valgperiode, 2030–2034." in refusal
         assert "Til brug for KL's referat" not in refusal
         assert "pladser besat" not in refusal
     assert "Til referatet: fredag den 26. oktober 2029" in last
@@ -420,3 +420,20 @@ async def test_r_per_1_with_the_next_period_loaded_a_change_to_its_constituent_m
     await kkrbot.tg.wait_for(lambda m: m.chat_id == NEW_MAYOR and "torsdag den 24. januar 2030" in text(m))
     await kkrbot.tg.wait_for(lambda m: m.chat_id == CONTINUING and "torsdag den 24. januar 2030" in text(m))
     assert not [m for m in kkrbot.tg.sent_to(LOST) if "24. januar 2030" in text(m)]
+
+
+async def test_r_per_1_after_the_next_constituent_meeting_its_refusals_speak_of_it_in_the_past(
+    council: RunningBot,
+) -> None:
+    """Found walking 1 February 2030 with no next period loaded: /formandsvalg said the meeting of 25 January 2030
+    "indleder" the next period and that its members rest "ikke på det nuværende råd", a week after the period of
+    today's roster ended (R-PER-1)."""
+    council.clock.now = datetime(2030, 2, 1, 9, 0, tzinfo=COPENHAGEN)
+
+    chair = text(await council.ask(MEMBER, "/formandsvalg"))
+    meeting = text(await council.ask(MEMBER, "/moeder 25.01.2030"))
+
+    assert "Det konstituerende møde fredag den 25. januar 2030 indledte næste valgperiode, 2030–2034." in chair
+    assert "var det næste KKR's første møde" in meeting
+    for answer in (chair, meeting):
+        assert "nuværende råd" not in answer

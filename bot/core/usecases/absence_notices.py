@@ -251,7 +251,7 @@ async def _requested_meeting(turn: Turn) -> tuple[Meeting, tuple[str, ...]] | No
         return None
     if not in_loaded_period(meeting, await turn.meetings(), turn.opened):
         turn.reply(
-            next_council_line(meeting, _) + " " + _("So you cannot report absence for it."),
+            next_council_line(meeting, _, turn.now) + " " + _("So you cannot report absence for it."),
             buttons=meeting_choices(turn, "absent", choices),
         )
         return None
@@ -642,7 +642,7 @@ async def show_attendance_from_notices(turn: Turn, meeting: Meeting) -> None:
     _ = turn._
     if not in_loaded_period(meeting, await turn.meetings(), turn.opened):  # R-PER-1: not today's members' meeting
         turn.reply(
-            next_council_line(meeting, _)
+            next_council_line(meeting, _, turn.now)
             + " "
             + _("So the bot has no absences for it and expects no attendance from today's council."),
             title=_("Attendance: {when}", when=meeting_when(meeting, _)),

@@ -151,7 +151,7 @@ async def _held(turn: Turn, meeting: Meeting, *, refused: bool) -> None:
     )
     coming = next_period_meeting(await turn.meetings(), turn.opened)
     if coming is not None:
-        lines += ["", next_period_refusal(coming, _)]
+        lines += ["", next_period_refusal(coming, _, turn.now)]
     turn.reply("\n".join(lines), title=_("Valgforbund"), buttons=[[turn.button(_("Chair election"), "chair")]])
 
 

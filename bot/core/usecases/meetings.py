@@ -222,9 +222,17 @@ def meetings_buttons(turn: Turn, *, exclude: str) -> list[list[Button]]:
     return [[turn.button(label, action) for action, label in options if action != exclude]]
 
 
-def next_council_line(meeting: Meeting, _: Translator) -> str:
+def next_council_line(meeting: Meeting, _: Translator, now: datetime) -> str:
     """Whose meeting the next constituent meeting is (R-PER-1), true on every day: before the municipal election
-    and after it, when the new councils are elected but the KKR's members are not yet chosen."""
+    and after it, when the new councils are elected but the KKR's members are not yet chosen; and once it has
+    begun, when the bot still holds only the old council's data."""
+    if meeting.start <= now:
+        return _(
+            "The constituent meeting {when} was the next council's first meeting; its members rest on the municipal "
+            "election of {election}, and their data is not loaded in the bot yet.",
+            when=meeting_when(meeting, _),
+            election=_.date(municipal_election_date(meeting.start.year - 1)),
+        )
     return _(
         "The constituent meeting {when} is the next council's first meeting; its members depend on the municipal "
         "election of {election}, not on today's council.",
@@ -257,7 +265,7 @@ async def show_meeting(turn: Turn, meeting: Meeting, title: str, *, exclude: str
     body = describe_meeting(meeting, _, agenda, turn.now)
     # not today's council's meeting: say so (R-PER-1)
     if not in_loaded_period(meeting, await turn.meetings(), turn.opened):
-        marks = [*marks, next_council_line(meeting, _)]
+        marks = [*marks, next_council_line(meeting, _, turn.now)]
     turn.reply("\n".join(marks) + "\n\n" + body if marks else body, title=title, buttons=buttons)
     if (document := agenda_document(agenda)) and turn.request.channel == TELEGRAM:
         # The PDF is Telegram's (its file_id); other channels get its name in the text above.

@@ -127,8 +127,18 @@ def period_name(constituent: Meeting) -> str:
     return f"{year}–{year + PERIOD_YEARS}"
 
 
-def next_period_refusal(meeting: Meeting, _: Translator) -> str:
-    """Why the bot cannot act on the next council's constituent meeting yet, in the reader's language."""
+def next_period_refusal(meeting: Meeting, _: Translator, now: datetime) -> str:
+    """Why the bot cannot act on the next council's constituent meeting yet, in the reader's language; once the
+    meeting has begun, in the past tense (today's roster is then the old council's, not a council that sits)."""
+    if meeting.start <= now:
+        return _(
+            "The constituent meeting {when} opened the next council period, {period}. Its valgforbund, its election "
+            "of chair and vice-chair and its members rest on the municipal election of {election} and on the "
+            "council elected there. The bot can take them once the next period's data is loaded.",
+            when=_.date(meeting.start),
+            period=period_name(meeting),
+            election=_.date(municipal_election_date(meeting.start.year - 1)),
+        )
     return _(
         "The constituent meeting {when} opens the next council period, {period}. Its valgforbund, its election of "
         "chair and vice-chair and its members rest on the municipal election of {election} and on the council "
