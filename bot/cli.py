@@ -610,6 +610,12 @@ async def meeting_command(settings: Settings, args: argparse.Namespace) -> str:
         f"meeting {effect.after.id} {done}: {effect.after.start:%Y-%m-%d %H:%M}-{effect.after.end:%H:%M} "
         f"{where(effect.after)}; {len(effect.told)} people concerned, {effect.reachable} told"
         + "".join(f"; note: {warning.value.replace('_', ' ')}" for warning in effect.warnings)
+        + (
+            "; note: the next council's constituent meeting, whose members are not loaded: tell them once the next "
+            "period is loaded (kkrbot period load)"
+            if effect.unloaded
+            else ""
+        )
     )
 
 

@@ -219,9 +219,13 @@ async def attendance_export(
             "seats": [s.model_dump(mode="json") for s in found.record.seats],
         },
         "members": quorum.members,
+        # `present` and `quorate` follow `basis` (kept for existing readers): with `notices` they are a forecast,
+        # so the forecast also has keys of its own, null once the attendance is recorded (R-MEET-4).
         "present": quorum.present,
         "required": quorum.required,
         "quorate": quorum.quorate,
+        "expected_present": None if found.record else quorum.present,
+        "expected_quorate": None if found.record else quorum.quorate,
         "absences": [
             {
                 "member_id": r.member.id,

@@ -80,7 +80,9 @@ def add_answer_routes(app: web.Application, conversation: Conversation) -> None:
         member = roster.ever_by_id.get(found.absence.member_id)
         if member is None:
             return invalid(_)
-        alert = substitute_alert(found.absence, member, found.meeting, _)
+        substitute = roster.ever_by_id.get(found.absence.substitute_id or "")
+        rank = substitute.vice_mayor_rank if substitute else None
+        alert = substitute_alert(found.absence, member, found.meeting, _, vice_rank=rank)
         label = _("I will attend") if found.answer == ANSWERS[0] else _("I cannot")
         form = (
             f'<form method="post"><button type="submit" style="font-size:1.1em;padding:.5em 1.5em">'

@@ -93,6 +93,7 @@ async def test_r_meet_4_recorded_attendance_is_what_fremmoede_and_kkrbot_minutes
     table = await asyncio.to_thread(kkrbot_cli, kkrbot.settings.database, "attendance", HELD, "--json")
     document = json.loads(table.stdout)
     assert (document["basis"], document["present"], document["members"]) == ("recorded", 21, 22)
+    assert (document["expected_present"], document["expected_quorate"]) == (None, None)  # no forecast: recorded
 
 
 async def test_r_meet_4_one_person_counts_once_and_a_correction_keeps_the_history(kkrbot: RunningBot) -> None:

@@ -4,6 +4,7 @@ day a walk through the period (console under faketime) found a sentence that rea
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from bot.storage.roster import Roster
 from tests.conftest import COPENHAGEN, RunningBot
 from tests.test_absence_e2e import MEMBER, SECRETARY, SUBSTITUTE, council, message_to, names, report_absence, text
 from tests.test_cli import kkrbot, new_database
+from tests.test_next_period_e2e import CONTINUING, LOST, NEW_MAYOR, load, setup
+from tests.test_next_period_e2e import SECRETARY as NEXT_SECRETARY
 from tests.test_status_e2e import labels
 
 __all__ = ["council"]  # the fixture, shared with the absence tests
@@ -78,7 +81,7 @@ async def test_r_per_1_the_next_councils_constituent_meeting_is_neither_minuted_
     last = text(await council.ask(SECRETARY, "/referat"))
 
     for refusal in (minutes, record):
-        assert "Det konstituerende møde fredag den 25. januar 2030 indleder næste valgperiode, 2030–2034." in refusal
+        assert "Det konstituerende møde fredag den 25. januar 2030 indledte næste valgperiode, 2030–2034." in refusal
         assert "Til brug for KL's referat" not in refusal
         assert "pladser besat" not in refusal
     assert "Til referatet: fredag den 26. oktober 2029" in last
@@ -283,3 +286,154 @@ async def test_r_per_1_the_next_councils_constituent_meeting_shown_as_next_says_
     assert "fredag den 25. januar 2030" in shown
     assert "er det næste KKR's første møde; dets medlemmer afhænger af kommunalvalget tirsdag den 20. november" in shown
     assert "Meld afbud" not in labels(answer)
+
+
+async def test_r_mem_2_the_2nd_viceborgmester_is_alerted_as_2nd_viceborgmester(council: RunningBot) -> None:
+    """Found by the first walk: the alert to Aalborg's 2nd viceborgmester said "Som viceborgmester kan du deltage":
+    she stands in as the 2nd (R-MEM-2, inferred), since the 1st is a member himself."""
+    await council.bind(3003, "aalborg-borgmester")
+    await council.bind(3004, "aalborg-2-viceborgmester")
+    await report_absence(council, 3003)
+
+    [alert] = await message_to(council, 3004, "har meldt afbud")
+
+    assert "Som 2. viceborgmester kan du deltage i borgmesterens sted." in text(alert)
+
+
+async def test_item_1_3_a_member_is_told_only_the_secretariat_records_the_councils_approval(
+    council: RunningBot,
+) -> None:
+    """Found by the first walk: a member's `/valgforbund godkend 1` answered "Intet blev registreret" with the
+    overview, not why: the council approves valgforbund, and the secretariat records it."""
+    council.clock.now = datetime(2026, 1, 14, 9, 0, tzinfo=COPENHAGEN)  # before the constituent meeting
+    before = text(await council.ask(MEMBER, "/valgforbund godkend 1"))
+    council.clock.now = datetime(2027, 2, 1, 9, 0, tzinfo=COPENHAGEN)  # after it
+    after = text(await council.ask(MEMBER, "/valgforbund godkend 1"))
+
+    for answer in (before, after):
+        assert "Kun sekretariatet registrerer rådets godkendelse eller afvisning af et valgforbund." in answer
+
+
+ENDED = "Valgperioden 2026–2030 sluttede med det konstituerende møde fredag den 25. januar 2030."
+NOT_LOADED = "Næste valgperiodes data (medlemmer, stedfortrædere og møder) er ikke indlæst i botten endnu"
+
+
+async def test_r_per_1_after_the_constituent_meeting_without_the_next_period_the_old_council_is_marked_as_ended(
+    council: RunningBot,
+) -> None:
+    """Found by the first walk at 1 February 2030 with no next period loaded: /sammensaetning, /stedfortraeder,
+    /medlemmer, /naeste and /moeder spoke of the council of 2026–2030 as if it still sat. Its period ended at the
+    constituent meeting of 25 January 2030 (R-PER-1); what the bot holds is the old council's data, and the
+    secretariat is told how to load the next period."""
+    await council.bind(3003, "aalborg-borgmester")
+    council.clock.now = datetime(2030, 2, 1, 9, 0, tzinfo=COPENHAGEN)
+
+    answers = {
+        command: text(await council.ask(3003, command))
+        for command in ("/sammensaetning", "/stedfortraeder", "/medlemmer kommune", "/naeste", "/moeder")
+    }
+    secretariat = text(await council.ask(SECRETARY, "/sammensaetning"))
+    await council.ask(3003, "/sprog en")
+    english = text(await council.ask(3003, "/substitute"))
+
+    for command, answer in answers.items():
+        assert ENDED in answer, command
+        assert NOT_LOADED in answer, command
+    assert "det afgåede råds data, som de var" in answers["/sammensaetning"]
+    assert "Beslutningsdygtigt: mindst 11" not in answers["/sammensaetning"]
+    assert "Som borgmester var din stedfortræder" in answers["/stedfortraeder"]
+    assert "Der er ikke planlagt flere møder i denne valgperiode" not in answers["/naeste"]
+    assert "Sekretariatet indlæser næste valgperiode." in answers["/medlemmer kommune"]
+    assert "kkrbot period load (docs/secretariat.md, afsnittet „Next period“)" in secretariat
+    assert "The period 2026–2030 ended at the constituent meeting of Friday 25 January 2030." in english
+    assert "As mayor you were substituted by" in english
+
+
+def test_r_meet_4_the_attendance_json_names_a_forecast_as_expected(tmp_path: Path) -> None:
+    """Found by the first walk: `kkrbot attendance DATE --json` called the forecast from notices `present` and
+    `quorate` (with `basis: notices`), as if someone had recorded who came. The forecast has keys of its own;
+    `present`/`quorate` stay as they were for existing readers (docs/secretariat.md says what they mean)."""
+    new_database(tmp_path)
+
+    forecast = json.loads(kkrbot(tmp_path, "attendance", "12.02.2027", "--json").stdout)
+
+    assert forecast["basis"] == "notices"
+    assert (forecast["expected_present"], forecast["expected_quorate"]) == (22, True)
+    assert (forecast["present"], forecast["quorate"]) == (22, True)  # unchanged for existing readers
+
+
+async def test_r_ehus_3_once_the_next_constituent_meeting_has_begun_the_2026_timeline_is_not_current(
+    council: RunningBot,
+) -> None:
+    """Found by the first walk at 25 January 2030, 11:30, no next period loaded: /indstilling showed "Indstillinger
+    senest fredag den 27. februar 2026" as the current timeline and would record a nomination flagged late against
+    it. That timeline is the period 2026–2030's (R-EHUS-3), which ended as the meeting began (R-PER-1)."""
+    council.clock.now = datetime(2030, 1, 25, 11, 30, tzinfo=COPENHAGEN)
+
+    overview = text(await council.ask(SECRETARY, "/indstilling"))
+    nominated = text(await council.ask(SECRETARY, "/indstilling DI erhverv kvinde Anna Hansen"))
+
+    for answer in (overview, nominated):
+        assert "Erhvervshus Nordjyllands tidsplan i botten hører til valgperioden 2026–2030" in answer
+        assert "Indstillinger senest fredag den 27. februar 2026" not in answer
+    assert "Intet blev registreret." in nominated
+    assert "registreret" not in nominated.replace("Intet blev registreret.", "")
+
+
+async def test_r_per_1_a_change_to_the_next_councils_constituent_meeting_does_not_tell_todays_council(
+    council: RunningBot,
+) -> None:
+    """Found by the first walk at 10 January 2030, no next period loaded: /moede flyt 25.01.2030 and /dagsorden
+    25.01.2030 offered to tell today's 22 members about the next council's constituent meeting. The secretariat
+    may set its time, place and agenda (R-MEET-2: the longest-serving mayor of the new council convenes it), but
+    today's council is not who meets there (R-PER-1), and the next council's members are not loaded yet."""
+    council.clock.now = datetime(2030, 1, 10, 10, 0, tzinfo=COPENHAGEN)
+
+    moved = await council.ask(SECRETARY, "/moede flyt 25.01.2030 24.01.2030")
+    cancelled = text(await council.ask(SECRETARY, "/moede aflys 25.01.2030 Lokalet er optaget"))
+    agenda = await council.ask(SECRETARY, "/dagsorden 25.01.2030\n1. Velkomst")
+
+    nobody = "så ingen får besked nu: giv det næste råds medlemmer besked, når næste valgperiode er indlæst"
+    for answer in (text(moved), cancelled, text(agenda)):
+        assert "Det er det næste råds konstituerende møde." in answer
+        assert nobody in answer
+        assert "personer får besked" not in answer  # today's bound members were counted
+    assert not [label for label in labels(moved) if label.startswith("Send til")]
+    assert "Fortæl alle berørte" not in labels(agenda)
+    await council.press(SECRETARY, moved, "Gem ændringen")
+    assert not [m for m in council.tg.sent_to(MEMBER) if "ændret" in text(m)]
+
+
+async def test_r_per_1_with_the_next_period_loaded_a_change_to_its_constituent_meeting_tells_the_new_council(
+    kkrbot: RunningBot,
+) -> None:
+    """The same change with the next period loaded (December 2029): the new council is told, the mayor who lost
+    the election of 20 November 2029 is not (R-PER-1, R-MEM-1)."""
+    await setup(kkrbot)
+    await load(kkrbot, dry_run=False)
+    await kkrbot.bind(NEW_MAYOR, "hjoerring-borgmester-2030")
+
+    preview = await kkrbot.ask(NEXT_SECRETARY, "/moede flyt 25.01.2030 24.01.2030")
+    await kkrbot.press(NEXT_SECRETARY, preview, "Send til 2")
+
+    assert "2 personer får besked." in text(preview)  # the continuing mayor and the new one, who are bound
+    await kkrbot.tg.wait_for(lambda m: m.chat_id == NEW_MAYOR and "torsdag den 24. januar 2030" in text(m))
+    await kkrbot.tg.wait_for(lambda m: m.chat_id == CONTINUING and "torsdag den 24. januar 2030" in text(m))
+    assert not [m for m in kkrbot.tg.sent_to(LOST) if "24. januar 2030" in text(m)]
+
+
+async def test_r_per_1_after_the_next_constituent_meeting_its_refusals_speak_of_it_in_the_past(
+    council: RunningBot,
+) -> None:
+    """Found walking 1 February 2030 with no next period loaded: /formandsvalg said the meeting of 25 January 2030
+    "indleder" the next period and that its members rest "ikke på det nuværende råd", a week after the period of
+    today's roster ended (R-PER-1)."""
+    council.clock.now = datetime(2030, 2, 1, 9, 0, tzinfo=COPENHAGEN)
+
+    chair = text(await council.ask(MEMBER, "/formandsvalg"))
+    meeting = text(await council.ask(MEMBER, "/moeder 25.01.2030"))
+
+    assert "Det konstituerende møde fredag den 25. januar 2030 indledte næste valgperiode, 2030–2034." in chair
+    assert "var det næste KKR's første møde" in meeting
+    for answer in (chair, meeting):
+        assert "nuværende råd" not in answer

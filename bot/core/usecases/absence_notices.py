@@ -14,7 +14,7 @@ import aiosqlite
 
 from bot.core.commands import is_number
 from bot.core.dates import read_date
-from bot.core.turn import Turn, display_name
+from bot.core.turn import Turn, display_name, vice_title
 from bot.core.usecases.general import main_menu
 from bot.core.usecases.meetings import (
     MEETINGS_OFFERED,
@@ -27,7 +27,14 @@ from bot.core.usecases.meetings import (
     meeting_when,
     next_council_line,
 )
-from bot.core.usecases.period import council_for, in_loaded_period, member_at, opening_of, period_name
+from bot.core.usecases.period import (
+    council_for,
+    in_loaded_period,
+    member_at,
+    no_meetings_text,
+    opening_of,
+    period_name,
+)
 from bot.core.usecases.seats import vacant_seats_line
 from bot.core.usecases.standing import answer_buttons, change_answer_button, standing_of, substitute_status
 from bot.delivery.message import Button, Message
@@ -203,7 +210,7 @@ async def _offer_meetings(turn: Turn, start: int = 0) -> None:
         )
         return
     if not coming:
-        turn.reply(_("There are no more meetings planned in this period."), buttons=main_menu(turn))
+        turn.reply(await no_meetings_text(turn), buttons=main_menu(turn))
         return
     own = (await standing_of(turn)).own
 
@@ -244,7 +251,7 @@ async def _requested_meeting(turn: Turn) -> tuple[Meeting, tuple[str, ...]] | No
         return None
     if not in_loaded_period(meeting, await turn.meetings(), turn.opened):
         turn.reply(
-            next_council_line(meeting, _) + " " + _("So you cannot report absence for it."),
+            next_council_line(meeting, _, turn.now) + " " + _("So you cannot report absence for it."),
             buttons=meeting_choices(turn, "absent", choices),
         )
         return None
@@ -260,7 +267,8 @@ async def _record(turn: Turn, member: Person, meeting: Meeting, substitute: Pers
         channel for channel, _address in await turn.conversation.router.routes(turn.conn, substitute.id)
     } == {EMAIL}
     if substitute is not None and substitute_reachable:
-        await turn.notify(substitute.id, lambda _: substitute_alert(absence, member, meeting, _))
+        rank = substitute.vice_mayor_rank
+        await turn.notify(substitute.id, lambda _: substitute_alert(absence, member, meeting, _, vice_rank=rank))
         told = _("We have alerted your substitute, {substitute}.", substitute=display_name(substitute, _))
     else:
         told = _("Your substitute cannot be reached through the bot, so the secretariat will contact them.")
@@ -304,15 +312,20 @@ async def _record(turn: Turn, member: Person, meeting: Meeting, substitute: Pers
     await check_quorum(turn, meeting)
 
 
-def substitute_alert(absence: Absence, member: Person, meeting: Meeting, _: Translator) -> Message:
+def substitute_alert(
+    absence: Absence, member: Person, meeting: Meeting, _: Translator, *, vice_rank: int | None = None
+) -> Message:
+    """The question to the substitute; a mayor's is asked as the viceborgmester they are, the 2nd when the 1st is
+    a member himself (R-MEM-2, inferred)."""
     return Message(
         title=_("Can you attend in {member}'s place?", member=display_name(member, _)),
         text=_(
-            "{member} has reported absence for the KKR meeting {when}, {place}. As the deputy mayor you can attend "
-            "in the mayor's place. Please answer below.",
+            "{member} has reported absence for the KKR meeting {when}, {place}. As {title} you can attend in the "
+            "mayor's place. Please answer below.",
             member=display_name(member, _),
             when=meeting_when(meeting, _),
             place=where(meeting),
+            title=vice_title(vice_rank or 1, _),
         )
         if member.mayor
         else _(
@@ -567,9 +580,7 @@ async def meeting_for_secretariat(turn: Turn, command: str, *, default_held: boo
     if default_held and held:
         return held[-1]
     if not coming:
-        turn.reply(
-            _("There are no more meetings planned in this period."), buttons=meeting_choices(turn, command, choices)
-        )
+        turn.reply(await no_meetings_text(turn), buttons=meeting_choices(turn, command, choices))
         return None
     return coming[0]
 
@@ -631,7 +642,7 @@ async def show_attendance_from_notices(turn: Turn, meeting: Meeting) -> None:
     _ = turn._
     if not in_loaded_period(meeting, await turn.meetings(), turn.opened):  # R-PER-1: not today's members' meeting
         turn.reply(
-            next_council_line(meeting, _)
+            next_council_line(meeting, _, turn.now)
             + " "
             + _("So the bot has no absences for it and expects no attendance from today's council."),
             title=_("Attendance: {when}", when=meeting_when(meeting, _)),

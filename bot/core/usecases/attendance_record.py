@@ -222,7 +222,7 @@ async def minutes_case(turn: Turn) -> None:
     if meeting is None:
         return
     if not in_loaded_period(meeting, await turn.meetings(), turn.opened):  # R-PER-1: not today's council's meeting
-        turn.reply(next_period_refusal(meeting, _), buttons=main_menu(turn))
+        turn.reply(next_period_refusal(meeting, _, turn.now), buttons=main_menu(turn))
         return
     held = is_over(meeting, turn.now)
     under_way = has_started(meeting, turn.now) and not held
@@ -315,7 +315,8 @@ async def record_attendance(turn: Turn, words: Sequence[str], *, save_now: bool)
         meeting, rest = found
     # R-PER-1: today's council did not sit at the next one's meeting
     if not in_loaded_period(meeting, meetings, turn.opened):
-        turn.reply(next_period_refusal(meeting, _), buttons=meeting_choices(turn, "attendance record", held[-3:][::-1]))
+        choices = meeting_choices(turn, "attendance record", held[-3:][::-1])
+        turn.reply(next_period_refusal(meeting, _, turn.now), buttons=choices)
         return False
     if meeting.cancelled or not has_started(meeting, turn.now):
         turn.reply(

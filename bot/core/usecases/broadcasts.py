@@ -29,6 +29,7 @@ from bot.core.usecases.meetings import (
     meeting_when,
 )
 from bot.core.usecases.people import SUFFIXES, fold, named_group
+from bot.core.usecases.period import told_council, unloaded_council_text
 from bot.delivery.message import Button, Document, Message
 from bot.delivery.outbox import Lane, enqueue
 from bot.i18n import Translator
@@ -714,7 +715,10 @@ async def offer_agenda(turn: Turn, meeting_id: str) -> None:
     if meeting.cancelled:
         turn.reply(cancelled_agenda_text(meeting, _), buttons=[[turn.button(_("Next meeting"), "next")]])
         return
-    roster = await turn.roster()
+    roster = await told_council(turn, meeting)  # R-PER-1: the council that meets (a loaded next one's)
+    if roster is None:
+        turn.reply(unloaded_council_text(_), buttons=[[turn.button(_("Show the meeting"), f"meetings {meeting.id}")]])
+        return
     people = await concerned_by_meeting(turn.conn, roster, meeting.id)
     broadcast_id = await make_draft(
         turn.conn,

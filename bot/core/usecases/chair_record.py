@@ -179,7 +179,7 @@ async def period_chair_case(turn: Turn, meeting: Meeting, meetings: Sequence[Mee
         lines += ["", computed_text(result, alliances, _)]
     coming = next_period_meeting(meetings, turn.opened)
     if coming is not None:
-        lines += ["", next_period_refusal(coming, _)]
+        lines += ["", next_period_refusal(coming, _, turn.now)]
     turn.reply(
         "\n".join(lines),
         title=_("Chair and vice-chair {period}", period=period_name(meeting)),

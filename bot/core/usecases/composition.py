@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.core.turn import Turn, _p
+from bot.core.usecases.period import ended_note
 from bot.core.usecases.seats import vacant_seats_line
 from bot.i18n import Translator
 from bot.storage.composition_lots import (
@@ -95,8 +96,17 @@ async def composition_case(turn: Turn) -> None:
         # Another period or any other word: this bot holds one period's data, and its text says so first.
         lines.insert(0, _("I only hold the period {period}; here is its composition.", period=turn.dataset.period))
     q = quorum(composition.size, composition.size)
+    ended = await ended_note(turn)  # R-PER-1: the period is over and the next one not loaded
+    if ended:
+        lines.insert(0, ended)
     lines.append(
         _(
+            "The council was quorate with at least {required} of the {members} members present.",
+            required=q.required,
+            members=q.members,
+        )
+        if ended
+        else _(
             "Quorum: at least {required} of the {members} members present.",
             required=q.required,
             members=q.members,

@@ -115,7 +115,15 @@ async def valgforbund_case(turn: Turn) -> None:
     if meeting is None:
         return
     args = turn.args
-    if args and args[0].lower() in APPROVE + REJECT:
+    if args and args[0].lower() in APPROVE + REJECT and not turn.is_secretariat:
+        # Item 1.3: the council decides a notice at its constituent meeting; only the secretariat records it.
+        turn.reply(
+            _("Only the secretariat records the council's approval or rejection of a valgforbund.")
+            + " "
+            + _("Nothing was recorded."),
+            buttons=[[turn.button(_("Valgforbund"), "valgforbund")]],
+        )
+    elif args and args[0].lower() in APPROVE + REJECT:
         # The council decides at the constituent meeting (item 1.3), so the decision is recorded also after it starts.
         await _decide(turn, meeting, args)
     elif meeting.start <= turn.now:
@@ -150,7 +158,7 @@ async def _held(turn: Turn, meeting: Meeting, *, refused: bool) -> None:
     buttons = _pending(turn, lines, await store.valgforbund_for(turn.conn, meeting.id))
     coming = next_period_meeting(await turn.meetings(), turn.opened)
     if coming is not None:
-        lines += ["", next_period_refusal(coming, _)]
+        lines += ["", next_period_refusal(coming, _, turn.now)]
     turn.reply(
         "\n".join(lines), title=_("Valgforbund"), buttons=[*buttons, [turn.button(_("Chair election"), "chair")]]
     )
@@ -352,9 +360,6 @@ async def _decide(turn: Turn, meeting: Meeting, args: Sequence[str]) -> None:
     _ = turn._
     assert turn.person is not None
     back = [[turn.button(_("Valgforbund"), "valgforbund")]]
-    if not turn.is_secretariat:
-        turn.reply(_("Only the KKR secretariat can do that."), buttons=back)
-        return
     notice = await store.get_valgforbund(turn.conn, int(args[1])) if len(args) > 1 and is_number(args[1]) else None
     approve = args[0].lower() in APPROVE
     if notice is None or not await store.decide_valgforbund(

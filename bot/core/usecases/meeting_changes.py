@@ -33,6 +33,7 @@ from bot.core.usecases.meetings import (
     meeting_title,
     meeting_when,
 )
+from bot.core.usecases.period import told_council, unloaded_council_text
 from bot.core.usecases.standing import answer_buttons
 from bot.delivery.message import Button, Message
 from bot.delivery.outbox import Lane
@@ -83,6 +84,8 @@ class Effect:
     closed: tuple[Absence, ...]
     standing: tuple[Absence, ...] = ()
     warnings: tuple[MeetingWarning, ...] = ()
+    # The next council's constituent meeting before its period is loaded: nobody is known to tell (R-PER-1).
+    unloaded: bool = False
 
     @property
     def retimed(self) -> bool:
@@ -110,7 +113,8 @@ async def effect_of(turn: Turn, change: MeetingChange) -> Effect:
     if not after.cancelled:
         check_period(plan, after, turn.settings.tz)
         warnings = tuple(change_warnings(after, turn.settings.tz))
-    roster = await turn.roster()
+    council = await told_council(turn, before or after)  # R-PER-1: the council that meets, if it is known
+    roster = council or Roster([])
     told = await concerned_by_meeting(turn.conn, roster, after.id)
     standing = tuple(await active_absences_for(turn.conn, after.id)) if before is not None else ()
     # A substitute alerted and not yet answered is told too: they need not answer (cancelled), or answer for the
@@ -128,6 +132,7 @@ async def effect_of(turn: Turn, change: MeetingChange) -> Effect:
         closed=closed,
         standing=standing,
         warnings=warnings,
+        unloaded=council is None,
     )
 
 
@@ -143,7 +148,7 @@ async def carry_out(turn: Turn, change: MeetingChange, *, reason: str | None) ->
     if effect.retimed:
         await ask_again_for_moved_meeting(turn.conn, effect.after.id, turn.now)
         await check_quorum(turn, effect.after)  # the answers asked again no longer count
-    roster = await turn.roster()
+    roster = await told_council(turn, effect.before or effect.after) or Roster([])
     for person in effect.told:
         await turn.notify(
             person.id,
@@ -441,13 +446,17 @@ async def meeting_change_case(turn: Turn) -> None:
             )
         )
     lines.extend(warning_text(warning, _) for warning in effect.warnings)
-    lines.append(_("{count} people will be told.", count=effect.reachable))
+    if effect.unloaded:
+        lines.append(unloaded_council_text(_))
+    else:
+        lines.append(_("{count} people will be told.", count=effect.reachable))
+    send = _("Save the change") if effect.unloaded else _("Send to {count}", count=effect.reachable)
     turn.reply(
         "\n".join(capitalised(line) for line in lines),
         title=_("Preview: {title}", title=meeting_title(effect.after, _)),
         buttons=[
             [
-                turn.button(_("Send to {count}", count=effect.reachable), f"meeting send {draft}"),
+                turn.button(send, f"meeting send {draft}"),
                 turn.button(_("Cancel"), f"meeting drop {draft}"),
             ]
         ],
@@ -532,6 +541,10 @@ async def _button(turn: Turn, action: str, draft_id: int) -> None:
     turn.reply(
         capitalised(describe_change(effect, _))
         + "\n"
-        + _("Done: {count} people are being told.", count=effect.reachable),
+        + (
+            unloaded_council_text(_)
+            if effect.unloaded
+            else _("Done: {count} people are being told.", count=effect.reachable)
+        ),
         buttons=[[turn.button(_("Show the meeting"), f"meetings {effect.after.id}")]],
     )

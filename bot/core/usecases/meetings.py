@@ -10,7 +10,14 @@ from babel.dates import get_month_names
 
 from bot.core.dates import impossible_date, parse_date, read_date
 from bot.core.turn import Turn, capitalised, quoted
-from bot.core.usecases.period import current_period_meetings, in_loaded_period, member_at
+from bot.core.usecases.period import (
+    current_period_meetings,
+    ended_note,
+    in_loaded_period,
+    member_at,
+    no_meetings_text,
+    unloaded_council_text,
+)
 from bot.core.usecases.standing import answer_buttons, meeting_marks, standing_of
 from bot.delivery.message import Button, Document
 from bot.i18n import Translator
@@ -215,9 +222,17 @@ def meetings_buttons(turn: Turn, *, exclude: str) -> list[list[Button]]:
     return [[turn.button(label, action) for action, label in options if action != exclude]]
 
 
-def next_council_line(meeting: Meeting, _: Translator) -> str:
+def next_council_line(meeting: Meeting, _: Translator, now: datetime) -> str:
     """Whose meeting the next constituent meeting is (R-PER-1), true on every day: before the municipal election
-    and after it, when the new councils are elected but the KKR's members are not yet chosen."""
+    and after it, when the new councils are elected but the KKR's members are not yet chosen; and once it has
+    begun, when the bot still holds only the old council's data."""
+    if meeting.start <= now:
+        return _(
+            "The constituent meeting {when} was the next council's first meeting; its members rest on the municipal "
+            "election of {election}, and their data is not loaded in the bot yet.",
+            when=meeting_when(meeting, _),
+            election=_.date(municipal_election_date(meeting.start.year - 1)),
+        )
     return _(
         "The constituent meeting {when} is the next council's first meeting; its members depend on the municipal "
         "election of {election}, not on today's council.",
@@ -250,7 +265,7 @@ async def show_meeting(turn: Turn, meeting: Meeting, title: str, *, exclude: str
     body = describe_meeting(meeting, _, agenda, turn.now)
     # not today's council's meeting: say so (R-PER-1)
     if not in_loaded_period(meeting, await turn.meetings(), turn.opened):
-        marks = [*marks, next_council_line(meeting, _)]
+        marks = [*marks, next_council_line(meeting, _, turn.now)]
     turn.reply("\n".join(marks) + "\n\n" + body if marks else body, title=title, buttons=buttons)
     if (document := agenda_document(agenda)) and turn.request.channel == TELEGRAM:
         # The PDF is Telegram's (its file_id); other channels get its name in the text above.
@@ -261,10 +276,7 @@ async def next_meeting_case(turn: Turn) -> None:
     _ = turn._
     meeting = next_meeting(await turn.meetings(), turn.now)
     if meeting is None:
-        turn.reply(
-            _("There are no more meetings planned in this period."),
-            buttons=meetings_buttons(turn, exclude="next"),
-        )
+        turn.reply(await no_meetings_text(turn), buttons=meetings_buttons(turn, exclude="next"))
         return
     await show_meeting(turn, meeting, _("Next meeting: {title}", title=meeting_title(meeting, _)), exclude="next")
 
@@ -278,7 +290,8 @@ async def all_meetings_case(turn: Turn) -> None:
         if found is not None:
             await show_meeting(turn, found[0], meeting_title(found[0], _), exclude="")
         return
-    listed = current_period_meetings(await turn.meetings(), turn.now, turn.opened)  # the period the title names
+    meetings = await turn.meetings()
+    listed = current_period_meetings(meetings, turn.now, turn.opened)  # the period the title names
     upcoming = {m.id for m in upcoming_meetings(listed, turn.now)}
     standing = await standing_of(turn)
     roster = await turn.roster()
@@ -297,6 +310,7 @@ async def all_meetings_case(turn: Turn) -> None:
         note = _(" (constituent)") if meeting.kind is MeetingKind.CONSTITUENT else ""
         note += _(" (extra)") if meeting.extra else ""
         note += _(" (cancelled)") if meeting.cancelled else ""
+        note += "" if in_loaded_period(meeting, meetings, turn.opened) else _(" (the next council's)")
         if is_moved(meeting):
             note += _(" (moved from {date})", date=_.short_date(date.fromisoformat(meeting.id)))
         lines.append(f"{mark} {meeting_when(meeting, _)}, {meeting.place}{note}")
@@ -308,8 +322,9 @@ async def all_meetings_case(turn: Turn) -> None:
         + ("   " + _("▸ under way") if under_way else "")
         + ("   " + _("✗ cancelled") if any(m.cancelled for m in listed) else "")
     )
+    ended = await ended_note(turn)  # R-PER-1: the period is over and the next one not loaded
     turn.reply(
-        "\n".join(lines).strip() + "\n\n" + legend,
+        (f"{ended}\n\n" if ended else "") + "\n".join(lines).strip() + "\n\n" + legend,
         title=_("Meetings of KKR Nordjylland {period}", period=turn.dataset.period),
         buttons=meetings_buttons(turn, exclude="meetings"),
     )
@@ -488,6 +503,12 @@ async def set_agenda_case(turn: Turn) -> None:
         if previous
         else _("The agenda for {when} is saved.", when=meeting_when(meeting, _))
     )
+    if not in_loaded_period(meeting, await turn.meetings(), turn.opened):  # R-PER-1: not today's council's
+        turn.reply(
+            saved + " " + unloaded_council_text(_),
+            buttons=[[turn.button(_("Show the meeting"), f"meetings {meeting.id}")]],
+        )
+        return
     turn.reply(
         saved
         + " "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 from bot.core.turn import Turn, _p, display_name, who
+from bot.core.usecases.period import ended_note
 from bot.core.usecases.seats import vacant_seats_line
 from bot.storage.composition_lots import council_composition
 from bot.storage.roster import Person, Role, Roster
@@ -49,7 +50,8 @@ async def substitute_case(turn: Turn) -> None:
     _ = turn._
     assert turn.person is not None
     roster = await turn.roster()
-    lines = []
+    ended = await ended_note(turn)  # R-PER-1: the period is over and the next one not loaded: say what was
+    lines = [ended] if ended else []
     # A member as the roster has them now (R-MEM-1, R-MEM-5: from 1 January after the election a new mayor is
     # one and a mayor who lost is not, bot/core/usecases/period.py roster_in_window).
     if turn.person.id in roster.substitute_of:
@@ -58,18 +60,24 @@ async def substitute_case(turn: Turn) -> None:
         if substitute is None:
             lines.append(_("You have no substitute in the roster. Please contact the secretariat."))
         elif roster.by_id[turn.person.id].mayor:
-            lines.append(_mayor_substitute(turn, substitute, roster))
+            lines.append(_mayor_substitute(turn, substitute, roster, ended=bool(ended)))
+        elif ended:
+            lines.append(_("Your personal substitute was {person}.", person=who(substitute, _)))
         else:
             lines.append(_("Your personal substitute is {person}.", person=who(substitute, _)))
     for member in roster.substitutes_for(turn.person.id):
-        line = _("You substitute for {person}.", person=who(member, _))
+        line = (
+            _("You were the substitute for {person}.", person=who(member, _))
+            if ended
+            else _("You substitute for {person}.", person=who(member, _))
+        )
         if member.mayor and (turn.person.vice_mayor_rank or 1) > 1:  # R-MEM-2's second half is inferred
             line += " " + _(
                 "As 2nd deputy mayor, because the 1st deputy mayor is a member of the KKR already (inferred: the "
                 "sources name only the deputy mayor; one known case had the 2nd stand in)."
             )
         lines.append(line)
-    if not lines:
+    if len(lines) == bool(ended):
         lines.append(_("You are neither a member nor a substitute."))
     turn.reply(
         "\n".join(lines),
@@ -78,14 +86,19 @@ async def substitute_case(turn: Turn) -> None:
     )
 
 
-def _mayor_substitute(turn: Turn, substitute: Person, roster: Roster) -> str:
+def _mayor_substitute(turn: Turn, substitute: Person, roster: Roster, *, ended: bool) -> str:
     """A mayor's substitute is the deputy mayor, or the 2nd when the 1st is a member himself (R-MEM-2): say
     which, and why, so a mayor is not surprised that it is not the deputy mayor she knows."""
     _ = turn._
     assert turn.person is not None
     mayor = roster.by_id[turn.person.id]
+    named = (
+        _("As mayor you were substituted by {person}.", person=who(substitute, _))
+        if ended
+        else _("As mayor you are substituted by {person}.", person=who(substitute, _))
+    )
     if (substitute.vice_mayor_rank or 1) == 1:
-        return _("As mayor you are substituted by {person}.", person=who(substitute, _))
+        return named
     first = next(
         (
             p
@@ -106,7 +119,7 @@ def _mayor_substitute(turn: Turn, substitute: Person, roster: Roster) -> str:
             "(inferred: the sources name only the deputy mayor; one known case had the 2nd stand in)."
         )
     )
-    return _("As mayor you are substituted by {person}.", person=who(substitute, _)) + " " + reason
+    return named + " " + reason
 
 
 def _member_line(member: Person, roster: Roster, turn: Turn) -> str:
@@ -128,8 +141,10 @@ async def members_case(turn: Turn) -> None:
     members = roster.members
     by_buttons = [[turn.button(_("By municipality"), "members kommune"), turn.button(_("By party"), "members parti")]]
     query = " ".join(turn.args).strip()
+    ended = await ended_note(turn)  # R-PER-1: the period is over and the next one not loaded: the old council
     if not query:
-        turn.reply(_("Show the members by municipality or by party?"), title=_("Members"), buttons=by_buttons)
+        question = _("Show the members by municipality or by party?")
+        turn.reply(f"{ended}\n\n{question}" if ended else question, title=_("Members"), buttons=by_buttons)
         return
     folded = _without_suffix(fold(query))
     municipalities = {fold(m.name): m.name for m in turn.dataset.municipalities}
@@ -172,7 +187,7 @@ async def members_case(turn: Turn) -> None:
             buttons=by_buttons,
         )
         return
-    lines = []
+    lines = [ended] if ended else []
     for heading, group in groups:
         lines.append(f"\n{heading} ({len(group)})")
         lines.extend(f"• {_member_line(member, roster, turn)}" for member in group)

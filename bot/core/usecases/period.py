@@ -138,8 +138,18 @@ def period_name(constituent: Meeting) -> str:
     return f"{year}–{year + PERIOD_YEARS}"
 
 
-def next_period_refusal(meeting: Meeting, _: Translator) -> str:
-    """Why the bot cannot act on the next council's constituent meeting yet, in the reader's language."""
+def next_period_refusal(meeting: Meeting, _: Translator, now: datetime) -> str:
+    """Why the bot cannot act on the next council's constituent meeting yet, in the reader's language; once the
+    meeting has begun, in the past tense (today's roster is then the old council's, not a council that sits)."""
+    if meeting.start <= now:
+        return _(
+            "The constituent meeting {when} opened the next council period, {period}. Its valgforbund, its election "
+            "of chair and vice-chair and its members rest on the municipal election of {election} and on the "
+            "council elected there. The bot can take them once the next period's data is loaded.",
+            when=_.date(meeting.start),
+            period=period_name(meeting),
+            election=_.date(municipal_election_date(meeting.start.year - 1)),
+        )
     return _(
         "The constituent meeting {when} opens the next council period, {period}. Its valgforbund, its election of "
         "chair and vice-chair and its members rest on the municipal election of {election} and on the council "
@@ -148,3 +158,68 @@ def next_period_refusal(meeting: Meeting, _: Translator) -> str:
         period=period_name(meeting),
         election=_.date(municipal_election_date(meeting.start.year - 1)),
     )
+
+
+def ended_at(meetings: Sequence[Meeting], opened: Collection[str], now: datetime) -> Meeting | None:
+    """R-PER-1: the constituent meeting that ended the period whose data the bot holds, once it has started while
+    the next period's data is not loaded (None otherwise): from then on today's roster, composition and plan are
+    the old council's, not a council that sits."""
+    coming = next_period_meeting(meetings, opened)
+    return coming if coming is not None and coming.start <= now else None
+
+
+async def ended_note(turn: Turn, *, meetings_known: bool = True) -> str | None:
+    """After the period ended without the next one loaded: that it ended, that what follows is the old council's
+    data (or, `meetings_known=False`, that no meeting to come is known), and who loads the next period, with the
+    command for the secretariat (docs/secretariat.md "Next period"). None while the period lasts."""
+    meetings = await turn.meetings()
+    ending = ended_at(meetings, turn.opened, turn.now)
+    if ending is None:
+        return None
+    _ = turn._
+    opening = period_constituent_meeting(meetings, turn.opened)
+    period = period_name(opening) if opening else turn.dataset.period
+    ended = _(
+        "The period {period} ended at the constituent meeting of {date}.", period=period, date=_.date(ending.start)
+    )
+    loaded = (
+        _(
+            "The next period's data (members, substitutes and meetings) is not loaded in the bot yet, so here is the "
+            "old council's data, as it was."
+        )
+        if meetings_known
+        else _(
+            "The next period's data (members, substitutes and meetings) is not loaded in the bot yet, so it knows "
+            "no meeting to come."
+        )
+    )
+    load = (
+        _("Load the next period with kkrbot period load (docs/secretariat.md, “Next period”).")
+        if turn.is_secretariat
+        else _("The secretariat loads the next period.")
+    )
+    return f"{ended} {loaded} {load}"
+
+
+async def no_meetings_text(turn: Turn) -> str:
+    """Why there is no meeting to come: the plan of this period has no more, or the period has ended and the
+    next one is not loaded (R-PER-1)."""
+    return await ended_note(turn, meetings_known=False) or turn._("There are no more meetings planned in this period.")
+
+
+def unloaded_council_text(_: Translator) -> str:
+    """A change to the next council's constituent meeting before its period is loaded (R-PER-1, R-MEET-2): the
+    secretariat may set it, but today's council does not meet there and the next one's members are not known."""
+    return _(
+        "This is the next council's constituent meeting. Today's council does not meet there, and the next "
+        "council's members are not loaded yet, so nobody is told now: tell the next council's members once the "
+        "next period is loaded (kkrbot period load)."
+    )
+
+
+async def told_council(turn: Turn, meeting: Meeting) -> Roster | None:
+    """The roster of the council a change to `meeting` is told to: the council that meets (`council_for`), or
+    None for the next council's constituent meeting before its period is loaded (nobody is known to tell)."""
+    if not in_loaded_period(meeting, await turn.meetings(), turn.opened):
+        return None
+    return (await council_for(turn, meeting)).roster
