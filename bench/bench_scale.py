@@ -32,6 +32,7 @@ import argparse
 import asyncio
 import json
 import resource
+import sqlite3
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -256,9 +257,14 @@ async def measure(label: str, municipalities: int, stress: int, count: int) -> F
         async with db.read() as conn:
             figures = Figures(label, await count_of(conn, "SELECT count(*) FROM persons"))
         await db.close()
+        # The year starts from the imported roster alone, on a copy: the answers and the broadcast measured here
+        # would otherwise be part of its database.
+        year_settings = settings.model_copy(update={"database": folder / "year.sqlite3"})
+        with sqlite3.connect(settings.database) as source, sqlite3.connect(year_settings.database) as target:
+            source.backup(target)
         await answers(folder, settings, askers, count, figures)
         await broadcast(settings, figures)
-        await year(settings, figures)
+        await year(year_settings, figures)
     print(f"  {label}: {figures.people:,} people; the year's rows: {figures.year_rows}", flush=True)
     return figures
 

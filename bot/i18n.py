@@ -17,8 +17,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
 from bot.config import LANGUAGES, Language
@@ -46,6 +44,11 @@ def catalog_path(language: str, suffix: str) -> Path:
 
 
 def compile_catalog(language: str) -> bytes:
+    """A catalog's .mo from its .po. Babel's catalog reader and writer are imported here: an installed bot reads the
+    compiled .mo files and never needs them (issue 25: start)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
     with catalog_path(language, "po").open("rb") as po_file:
         catalog = read_po(po_file, locale=language)
     buffer = io.BytesIO()
