@@ -77,7 +77,7 @@ async def kkrbot(tg: FakeTelegram, workdir: Path, cpus: str | None = None, **env
     database = workdir / "kkrbot.sqlite3"
     if not database.exists():
         await bind_everyone(database)
-    bot = BotProcess(tg, database, workdir / "kkrbot.log", cpus=cpus, **env)
+    bot = BotProcess(tg, database, workdir / "kkrbot.log", cpus=cpus, real_clock=True, **env)
     calls = tg.get_updates_calls
     await bot.start()
     await wait_until_polling(tg, calls)

@@ -42,7 +42,7 @@ async def one_run(questions: int, counting: bool) -> tuple[float, dict[str, floa
             users = list(accounts.values())
             variant = {"BENCH_VARIANT": "statements"} if counting else {}
             bot = BotProcess(
-                tg, database, log, module="bench.bot_variants" if counting else "bot",
+                tg, database, log, module="bench.bot_variants" if counting else "bot", real_clock=True,
                 KKRBOT_TELEGRAM_MAX_MESSAGES_PER_SECOND="0", **variant,
             )  # fmt: skip
             calls = tg.get_updates_calls

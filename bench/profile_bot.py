@@ -43,7 +43,9 @@ async def main() -> None:
         with tempfile.TemporaryDirectory() as workdir:
             database = Path(workdir) / "kkrbot.sqlite3"
             roster, users = await bind_everyone(database)
-            bot = BotProcess(tg, database, Path(workdir) / "bot.log", KKRBOT_TELEGRAM_MAX_MESSAGES_PER_SECOND="0")
+            bot = BotProcess(
+                tg, database, Path(workdir) / "bot.log", real_clock=True, KKRBOT_TELEGRAM_MAX_MESSAGES_PER_SECOND="0"
+            )
             calls = tg.get_updates_calls
             await bot.start()
             await wait_until_polling(tg, calls)

@@ -42,11 +42,15 @@ def clock_environment(at: datetime | None = None) -> dict[str, str]:
     }
 
 
-def kkrbot_environment(database: Path, at: datetime | None = None, **settings: str) -> dict[str, str]:
+def kkrbot_environment(
+    database: Path, at: datetime | None = None, *, real_clock: bool = False, **settings: str
+) -> dict[str, str]:
     """The environment of a kkrbot process in a test: none of the caller's KKRBOT_ settings, the database and
-    `settings` given, and the test clock (`clock_environment`)."""
+    `settings` given, and the test clock (`clock_environment`); `real_clock` for a benchmark, which measures the
+    bot as it runs, without libfaketime between it and every clock call."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("KKRBOT_")}
     environment["KKRBOT_DATABASE"] = str(database)
-    environment.update(clock_environment(at))
+    if not real_clock:
+        environment.update(clock_environment(at))
     environment.update(settings)
     return environment

@@ -118,11 +118,21 @@ def peak_memory_kib(pid: int) -> int:
 
 class BotProcess:
     def __init__(
-        self, tg: FakeTelegram, database: Path, log: Path, module: str = "bot", cpus: str | None = None, **env: str
+        self,
+        tg: FakeTelegram,
+        database: Path,
+        log: Path,
+        module: str = "bot",
+        cpus: str | None = None,
+        *,
+        real_clock: bool = False,
+        **env: str,
     ) -> None:
         self.tg = tg
         # `taskset -c CPUS`: the benches run the bot on one core and the fake server on the other (bench.bench_cost).
         self.cpus = cpus
+        # The benches measure the bot on the real clock (bench.bench_cost, bench.bench_delivery); tests set theirs.
+        self.real_clock = real_clock
         self.module = module
         self.database = database
         self.log = log
@@ -132,6 +142,7 @@ class BotProcess:
     async def start(self) -> None:
         environment = kkrbot_environment(
             self.database,
+            real_clock=self.real_clock,
             KKRBOT_TELEGRAM_TOKEN=self.tg.token,
             KKRBOT_TELEGRAM_API_URL=self.tg.base_url,
             KKRBOT_TELEGRAM_FILE_URL=self.tg.base_file_url,
