@@ -55,7 +55,7 @@ def add_parsers(commands: Any) -> None:
         action="append",
         default=[],
         metavar="WINNER",
-        help="the party that won the lot drawn for a tie in the new composition (R-COMP-6); one --lot per tie, "
+        help="the party that won the lot drawn for a tie in the new composition; one --lot per tie, "
         "a tie for two seats as B,Ø",
     )
     add_json(load, PERIOD_JSON)
