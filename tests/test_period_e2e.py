@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from tests.conftest import COPENHAGEN, RunningBot
+from tests.test_absence_e2e import message_to
 from tests.test_elections_e2e import recorded, stored, text
 
 SECRETARY = 2101
@@ -150,3 +151,26 @@ async def test_r_per_1_the_attendance_of_the_next_councils_constituent_meeting_i
 
     kkrbot.clock.now = DECEMBER_2026  # a meeting of this council is still forecast
     assert "Forventet fremmøde: 22 af 22" in text(await kkrbot.ask(SECRETARY, "/fremmoede 12.02.2027"))
+
+
+async def test_r_per_1_the_secretariat_is_told_once_to_load_the_next_period_after_the_election_and_at_its_start(
+    kkrbot: RunningBot,
+) -> None:
+    """Until the next period is loaded the bot takes nothing for the next council's constituent meeting (R-PER-1),
+    so the secretariat is told after the municipal election of 20 November 2029 (R-DAY-2), once, and once more
+    when that meeting starts with nothing loaded."""
+    await setup(kkrbot, datetime(2029, 11, 20, 20, 0, tzinfo=COPENHAGEN))  # election day: not yet
+    await kkrbot.conversation.tick()
+    kkrbot.clock.now = datetime(2029, 11, 21, 9, 0, tzinfo=COPENHAGEN)
+    await kkrbot.conversation.tick()
+    await kkrbot.conversation.tick()
+    kkrbot.clock.now = datetime(2030, 1, 25, 10, 1, tzinfo=COPENHAGEN)
+    await kkrbot.conversation.tick()
+    await kkrbot.conversation.tick()
+
+    told = [text(m) for m in await message_to(kkrbot, SECRETARY, "valgperiode", count=2)]
+    assert len([t for t in told if "Indlæs næste valgperiode" in t]) == 1
+    assert "Kommunalvalget tirsdag den 20. november 2029 er holdt" in told[0]
+    assert "kkrbot period load DATA ROSTER" in told[0]
+    assert len([t for t in told if "Valgperioden 2026–2030 er slut" in t]) == 1
+    assert not any("valgperiode" in text(m) for m in kkrbot.tg.sent_to(MEMBER))

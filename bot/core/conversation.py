@@ -102,6 +102,7 @@ USE_CASES: Mapping[str, UseCase] = {
 SCHEDULED: tuple[UseCase, ...] = (
     crossing.cross_into_period,  # first: the rest of the tick works for the period that has begun
     scheduled.send_reminders,
+    scheduled.remind_to_load_next_period,
     scheduled.escalate_unanswered,
     absence_notices.tell_changed_answers,
     broadcasts.report_finished,

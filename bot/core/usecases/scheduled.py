@@ -9,15 +9,23 @@ from datetime import timedelta
 from bot.core.turn import Turn, display_name
 from bot.core.usecases.absence_notices import contact, has_started, where
 from bot.core.usecases.meetings import meeting_when
-from bot.core.usecases.period import council_for, in_loaded_period
+from bot.core.usecases.period import (
+    council_for,
+    in_loaded_period,
+    next_period_meeting,
+    period_constituent_meeting,
+    period_name,
+)
 from bot.delivery.message import Button, Message
 from bot.delivery.outbox import Lane
 from bot.delivery.retention import forget_old_contents
 from bot.i18n import Translator
 from bot.storage.absences import Answer, active_absences_for, claim_reminder, mark_escalated, unanswered_absences
 from bot.storage.roster import Person
+from kkrcore.days import municipal_election_date
 from kkrcore.meetings import upcoming_meetings
 from kkrcore.models import Meeting
+from kkrcore.reasons import InvalidInput
 
 
 async def send_reminders(turn: Turn) -> None:
@@ -88,6 +96,62 @@ def reminder(meeting: Meeting, _: Translator) -> Message:
             ),
         ),
         deadline=meeting.start,  # a reminder after the meeting began is no use: set aside, not sent late
+    )
+
+
+async def remind_to_load_next_period(turn: Turn) -> None:
+    """R-PER-1: until the next period is loaded (`kkrbot period load`), the bot takes nothing for the next
+    council's constituent meeting, and after it shows the old council's data. The secretariat is told so once
+    after the municipal election before that meeting (R-DAY-2), and once more if it starts with nothing loaded;
+    each notice is claimed in the transaction that queues it, so none is sent twice."""
+    meetings = await turn.meetings()
+    coming = next_period_meeting(meetings, turn.opened)
+    if coming is None:
+        return
+    try:
+        election = municipal_election_date(coming.start.year - 1)
+    except InvalidInput:  # a data file whose next constituent meeting does not follow an election year
+        return
+    started = has_started(coming, turn.now)
+    if not started and turn.now.astimezone(coming.start.tzinfo).date() <= election:
+        return
+    opening = period_constituent_meeting(meetings, turn.opened)
+    ending = period_name(opening) if opening else turn.dataset.period
+    key = f"{'period-ended' if started else 'period-to-load'}:{coming.id}"
+    for person in (await turn.roster()).secretariat:
+        if await claim_reminder(turn.conn, key, person.id, turn.now):
+            await turn.notify(person.id, lambda _: load_reminder(coming, ending, started, _), lane=Lane.BULK)
+
+
+def load_reminder(coming: Meeting, ending: str, started: bool, _: Translator) -> Message:
+    """For the secretariat: the next period is not loaded, what that means, and the command that loads it."""
+    election = municipal_election_date(coming.start.year - 1)
+    load = _(
+        "Load it with kkrbot period load DATA ROSTER, after a try with --dry-run (docs/secretariat.md, “Next period”)."
+    )
+    if started:
+        return Message(
+            title=_("The period {period} has ended", period=ending),
+            text=_(
+                "The constituent meeting {when} has started, and the next period's data is not loaded in the bot: "
+                "it shows the old council's data, marked as such, and the new council's members cannot use it.",
+                when=_.date(coming.start),
+            )
+            + " "
+            + load,
+        )
+    return Message(
+        title=_("Load the next council period"),
+        text=_(
+            "The municipal election of {election} has been held. The constituent meeting {when} opens the period "
+            "{period}; until its data and roster are loaded in the bot, it takes no valgforbund, chair election or "
+            "absence for that meeting, and the new council's members cannot use it.",
+            election=_.date(election),
+            when=_.date(coming.start),
+            period=period_name(coming),
+        )
+        + " "
+        + load,
     )
 
 
