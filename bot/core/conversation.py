@@ -359,7 +359,7 @@ class Conversation:
             roster_version=asker.roster_version,
         )
         if turn.person is not None and ABSENT.allows(turn.person.role):
-            turn.absence_open = bool(await absence_notices.absence_choices(turn))
+            turn.absence_open = await absence_notices.has_absence_choice(turn)
         return turn
 
     async def handle(self, request: Request, *, update_id: int | None = None) -> Outcome:

@@ -6,7 +6,7 @@ No reason for the absence is asked for or stored: a reason can be health data.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -189,8 +189,17 @@ async def absent_case(turn: Turn) -> None:
 
 async def absence_choices(turn: Turn) -> list[Meeting]:
     """The meetings a member can report absence for: coming (not cancelled), and of this council."""
+    return list(await _absence_choices(turn))
+
+
+async def has_absence_choice(turn: Turn) -> bool:
+    """Whether `absence_choices` has any, without looking past the first (the main menu asks at every turn)."""
+    return any(await _absence_choices(turn))
+
+
+async def _absence_choices(turn: Turn) -> Iterator[Meeting]:
     meetings = await turn.meetings()
-    return [m for m in upcoming_meetings(meetings, turn.now) if in_loaded_period(m, meetings, turn.opened)]
+    return (m for m in upcoming_meetings(meetings, turn.now) if in_loaded_period(m, meetings, turn.opened))
 
 
 async def own_choices(turn: Turn) -> list[Meeting]:
