@@ -80,7 +80,10 @@ async def test_sigkill_at_random_points_loses_nothing_and_doubles_nothing(tg: Fa
 
     with sqlite3.connect(database) as conn:
         absences = conn.execute("SELECT id, meeting_id, member_id, substitute_id FROM absences").fetchall()
-        outbox = conn.execute("SELECT id, address, payload FROM outbox WHERE channel = 'telegram'").fetchall()
+        # In queue order: each recipient's messages go in that order (a read by an index would follow another).
+        outbox = conn.execute(
+            "SELECT id, address, payload FROM outbox WHERE channel = 'telegram' ORDER BY id"
+        ).fetchall()
         processed = conn.execute("SELECT count(*) FROM inbox WHERE processed_at IS NOT NULL").fetchone()[0]
         failed = conn.execute("SELECT count(*) FROM outbox WHERE failed_at IS NOT NULL").fetchone()[0]
 
