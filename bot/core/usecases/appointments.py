@@ -11,7 +11,7 @@ from bot.core.turn import Turn, _p
 from bot.core.usecases.ehus_board import BOARD, board_lines, create_board_fora
 from bot.core.usecases.elections import next_constituent_meeting
 from bot.core.usecases.meetings import local_today
-from bot.core.usecases.period import ended_at, period_constituent_meeting, period_name
+from bot.core.usecases.period import ended_at, held_period_name
 from bot.delivery.message import Button, Message
 from bot.delivery.outbox import Lane
 from bot.i18n import Translator
@@ -62,12 +62,11 @@ async def nomination_case(turn: Turn) -> None:
         return
     meetings = await turn.meetings()
     if ending := ended_at(meetings, turn.opened, turn.now):  # R-PER-1: the timeline's period is over
-        opening = period_constituent_meeting(meetings, turn.opened)
         refusal = _(
             "Erhvervshus Nordjylland's timeline in the bot belongs to the period {period}, which ended at the "
             "constituent meeting of {date}: nominations for the next board follow the next period's timeline "
             "(inferred: the sources give only the 2026 timeline), which is not loaded yet.",
-            period=period_name(opening) if opening else turn.dataset.period,
+            period=held_period_name(meetings, turn.opened, turn.dataset),
             date=_.date(ending.start),
         )
         turn.reply(refusal + (" " + _("Nothing was recorded.") if args else ""), buttons=buttons)

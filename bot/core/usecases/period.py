@@ -138,6 +138,13 @@ def period_name(constituent: Meeting) -> str:
     return f"{year}–{year + PERIOD_YEARS}"
 
 
+def held_period_name(meetings: Sequence[Meeting], opened: Collection[str], dataset: Dataset) -> str:
+    """The period whose data the bot holds and acts on, as the seeds write it ("2026–2030"): from the constituent
+    meeting that opened it, or the data file's name when the plan has none."""
+    opening = period_constituent_meeting(meetings, opened)
+    return period_name(opening) if opening else dataset.period
+
+
 def next_period_refusal(meeting: Meeting, _: Translator, now: datetime) -> str:
     """Why the bot cannot act on the next council's constituent meeting yet, in the reader's language; once the
     meeting has begun, in the past tense (today's roster is then the old council's, not a council that sits)."""
@@ -177,8 +184,7 @@ async def ended_note(turn: Turn, *, meetings_known: bool = True) -> str | None:
     if ending is None:
         return None
     _ = turn._
-    opening = period_constituent_meeting(meetings, turn.opened)
-    period = period_name(opening) if opening else turn.dataset.period
+    period = held_period_name(meetings, turn.opened, turn.dataset)
     ended = _(
         "The period {period} ended at the constituent meeting of {date}.", period=period, date=_.date(ending.start)
     )

@@ -4,18 +4,12 @@ recorded in the transaction that queues it, so a restart loses none and sends no
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from bot.core.turn import Turn, display_name
 from bot.core.usecases.absence_notices import contact, has_started, where
 from bot.core.usecases.meetings import meeting_when
-from bot.core.usecases.period import (
-    council_for,
-    in_loaded_period,
-    next_period_meeting,
-    period_constituent_meeting,
-    period_name,
-)
+from bot.core.usecases.period import council_for, held_period_name, in_loaded_period, next_period_meeting, period_name
 from bot.delivery.message import Button, Message
 from bot.delivery.outbox import Lane
 from bot.delivery.retention import forget_old_contents
@@ -115,17 +109,15 @@ async def remind_to_load_next_period(turn: Turn) -> None:
     started = has_started(coming, turn.now)
     if not started and turn.now.astimezone(coming.start.tzinfo).date() <= election:
         return
-    opening = period_constituent_meeting(meetings, turn.opened)
-    ending = period_name(opening) if opening else turn.dataset.period
+    ending = held_period_name(meetings, turn.opened, turn.dataset)
     key = f"{'period-ended' if started else 'period-to-load'}:{coming.id}"
     for person in (await turn.roster()).secretariat:
         if await claim_reminder(turn.conn, key, person.id, turn.now):
-            await turn.notify(person.id, lambda _: load_reminder(coming, ending, started, _), lane=Lane.BULK)
+            await turn.notify(person.id, lambda _: load_reminder(coming, election, ending, started, _), lane=Lane.BULK)
 
 
-def load_reminder(coming: Meeting, ending: str, started: bool, _: Translator) -> Message:
+def load_reminder(coming: Meeting, election: date, ending: str, started: bool, _: Translator) -> Message:
     """For the secretariat: the next period is not loaded, what that means, and the command that loads it."""
-    election = municipal_election_date(coming.start.year - 1)
     load = _(
         "Load it with kkrbot period load DATA ROSTER, after a try with --dry-run (docs/secretariat.md, “Next period”)."
     )
