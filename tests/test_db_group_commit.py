@@ -104,3 +104,95 @@ async def test_a_carried_write_that_fails_tells_its_writer_and_the_others_go_wit
         await asyncio.wait_for(failing, 5)
     await asyncio.wait_for(other, 5)
     assert await meta(db, "mark") == "written"
+
+
+# A batch (`Database.batch`): the updates of one getUpdates processed in one transaction, each use case a savepoint.
+
+
+async def test_use_cases_in_a_batch_share_one_commit(db: Database) -> None:
+    statements = await statements_run(db)
+    async with db.batch():
+        for n in range(3):
+            await use_case(db, f"update {n}")
+    assert [await meta(db, f"update {n}") for n in range(3)] == ["written"] * 3
+    assert commits(statements) == 1
+
+
+async def test_a_use_case_that_fails_in_a_batch_is_undone_alone(db: Database) -> None:
+    async with db.batch():
+        await use_case(db, "before")
+        with pytest.raises(RuntimeError):
+            await use_case(db, "failing", fail=True)
+        await use_case(db, "after")
+    assert [await meta(db, key) for key in ("before", "failing", "after")] == ["written", None, "written"]
+
+
+async def test_a_batch_that_fails_undoes_all_of_it_and_keeps_the_writes_it_carried(db: Database) -> None:
+    writer = asyncio.create_task(db.write(*put("stored updates")))
+    await asyncio.sleep(0)
+
+    async def fails_at_the_end() -> None:
+        async with db.batch():
+            await use_case(db, "update 1")
+            raise sqlite3.OperationalError("database or disk is full")
+
+    with pytest.raises(sqlite3.OperationalError):
+        await fails_at_the_end()
+    assert await meta(db, "update 1") is None
+    await asyncio.wait_for(writer, 5)  # back in line, committed by its own transaction
+    assert await meta(db, "stored updates") == "written"
+
+
+async def test_inside_a_batch_reads_see_it_and_writes_commit_with_it(db: Database) -> None:
+    """The processor's own reads and writes in a batch use the batch's transaction: the lock is the batch's."""
+    statements = await statements_run(db)
+    async with db.batch():
+        await use_case(db, "update 1")
+        assert await meta(db, "update 1") == "written"
+        await db.write(*put("no handler"))
+        assert commits(statements) == 0
+    assert await meta(db, "no handler") == "written"
+    assert commits(statements) == 1
+
+
+async def test_other_tasks_wait_for_the_batch_and_see_only_what_it_committed(db: Database) -> None:
+    release = asyncio.Event()
+    seen: list[str | None] = []
+
+    async def batch() -> None:
+        async with db.batch():
+            await use_case(db, "update 1")
+            await release.wait()
+
+    async def outbox() -> None:
+        seen.append(await meta(db, "update 1"))
+
+    batching = asyncio.create_task(batch())
+    await asyncio.sleep(0.01)
+    reader = asyncio.create_task(outbox())
+    await asyncio.sleep(0.01)
+    assert seen == []  # the outbox's read waits for the batch's lock
+    release.set()
+    await asyncio.wait_for(asyncio.gather(batching, reader), 5)
+    assert seen == ["written"]
+
+
+async def test_what_waits_for_the_commit_runs_after_it_and_never_after_a_rollback(db: Database) -> None:
+    ran: list[str] = []
+    async with db.batch():
+        await use_case(db, "update 1")
+        db.when_committed(lambda: ran.append("wake the outbox"))
+        assert ran == []
+    assert ran == ["wake the outbox"]
+    ran.clear()
+
+    async def fails() -> None:
+        async with db.batch():
+            db.when_committed(lambda: ran.append("wake the outbox"))
+            raise RuntimeError("the batch failed")
+
+    with pytest.raises(RuntimeError):
+        await fails()
+    assert ran == []
+    db.when_committed(lambda: ran.append("outside a batch: at once"))
+    assert ran == ["outside a batch: at once"]

@@ -74,6 +74,8 @@ from bot.storage.roster import Role, Roster
 log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
+# The most updates processed in one transaction (`_process_batch`); getUpdates gives at most 100 at a time.
+BATCH_LIMIT = 100
 # The Bot API's JSON for LinkPreviewOptions(is_disabled=True), as it is sent (see keyboard).
 NO_PREVIEW = {"is_disabled": True}
 ALLOWED_UPDATES = ["message", "callback_query"]
@@ -226,9 +228,11 @@ async def _ask(update: Update, context: KkrContext, command: str, args: Sequence
     if command == "start" and outcome.bound is not None:
         # After the commit, beside the conversation: a menu that cannot be set now never undoes a binding.
         scope = BotCommandScopeChat(int(request.address))
-        context.services.side_call(
-            publish_commands(context.bot, scope, outcome.bound.role, context.services.faults, attempts=5),
-            "setMyCommands",
+        services, role = context.services, outcome.bound.role
+        services.db.when_committed(
+            lambda: services.side_call(
+                publish_commands(context.bot, scope, role, services.faults, attempts=5), "setMyCommands"
+            )
         )
     return outcome
 
@@ -490,7 +494,45 @@ async def process(application: KkrApplication, services: Services) -> None:
         await until_done(mark, "inbox", services.faults, check=db.ensure_file)
     services.replayed.set()
     while True:
-        await _process_one(application, services, await services.fresh.get())
+        updates = [await services.fresh.get()]
+        while not services.fresh.empty() and len(updates) < BATCH_LIMIT:
+            updates.append(services.fresh.get_nowait())
+        if len(updates) == 1 or not await _process_batch(application, services, updates):
+            for update in updates:
+                await _process_one(application, services, update)
+            services.faults.recovered("processing")  # the batch's fault, if that was what failed it
+
+
+async def _process_batch(application: KkrApplication, services: Services, updates: list[Update]) -> bool:
+    """Processes the updates that arrived together in one transaction (`Database.batch`): one commit, one disk
+    sync, for all of them, where each alone costs one; each update's use case is a savepoint in it, undone alone
+    if it fails. Nothing of theirs leaves the process before the commit: their answers are rows in the outbox,
+    which reads only what is committed. False, with all of it rolled back, if anything failed beyond one use case
+    (the database's fault, in a use case or at the commit, or an error that escaped the error handler): the
+    caller then processes each update alone, with `_process_one`'s retries, as if the batch had never been."""
+    db = services.db
+    try:
+        async with db.batch():
+            for update in updates:
+                services.transient = None
+                await _process_once(application, services, update)
+                if services.transient is not None or db.connection.transaction_lost:
+                    raise _BatchFailed
+    except Exception as exc:
+        # What the batch's use cases read after a change of theirs was rolled back with it.
+        services.conversation.forget_roster()
+        fault = services.transient if isinstance(exc, _BatchFailed) else exc
+        kind = None if fault is None else database_fault(fault)
+        if kind is not None:
+            services.faults.report("processing", kind)
+        else:
+            log.warning("a batch of %d updates failed (%s); each is tried alone", len(updates), type(exc).__name__)
+        return False
+    return True
+
+
+class _BatchFailed(Exception):
+    """A use case in a batch met the database's fault (the error handler noted it in `services.transient`)."""
 
 
 async def _process_one(application: KkrApplication, services: Services, update: Update) -> None:

@@ -273,7 +273,7 @@ class Conversation:
 
     def _committed(self) -> None:
         for callback in self._after_commit:
-            callback()
+            self.db.when_committed(callback)
 
     async def language_of(self, conn: aiosqlite.Connection, person_id: str | None, hint: str | None) -> Language:
         """One rule for every channel, for answers and notifications alike: the person's /sprog, else the

@@ -95,6 +95,12 @@ class Connection(aiosqlite.Connection):
     # BEGIN IMMEDIATE succeeded and neither COMMIT nor ROLLBACK has been sent.
     _holding_write_lock = False
 
+    @property
+    def transaction_lost(self) -> bool:
+        """BEGIN was sent and nothing ended the transaction here, yet SQLite has none: it rolled all of it back
+        (on some disk and memory errors). A statement now would run, and commit, on its own."""
+        return self._holding_write_lock and not self.in_transaction
+
     def begin_with_next_statement(self, begin: str) -> None:
         self._begin = begin
 
@@ -157,6 +163,11 @@ class Database:
         self._waiting: list[_Write] = []
         # Set by the TEMP triggers when the running transaction forgot a secret (_FORGETTING_WATCHERS).
         self._forgot_secret = False
+        # The task whose batch (`batch`) holds the transaction open: its transactions are savepoints in it.
+        self._batch_task: asyncio.Task[Any] | None = None
+        self._savepoints = 0
+        # What the batch's transactions left to do once it commits (`when_committed`).
+        self._after_batch: list[Callable[[], None]] = []
 
     @classmethod
     async def open(cls, path: Path) -> Database:
@@ -221,10 +232,78 @@ class Database:
     async def close(self) -> None:
         await self.connection.close()
 
+    def _in_batch(self) -> bool:
+        return self._batch_task is not None and self._batch_task is asyncio.current_task()
+
+    @contextlib.asynccontextmanager
+    async def batch(self) -> AsyncIterator[None]:
+        """One transaction, one commit and one disk sync for several transactions of this task (the updates of one
+        getUpdates, processed in order): inside it, each `transaction` is a savepoint that is undone alone when it
+        fails, `read` and `write` use the batch's transaction, and `when_committed` waits for the batch's commit.
+
+        What the savepoints released is durable only when the batch commits, and the batch's caller must not let
+        anything out of the process before then (the outbox cannot read a row until it is committed). If the batch
+        fails (the database's fault in one of them, or at the commit), all of it is rolled back and its caller
+        does each again alone. Other tasks' transactions and writes wait for the lock meanwhile, and the single
+        writes waiting when it begins (the poller's store of these very updates) go in with it. Inside means in this
+        task: a task it starts waits for the batch like any other (and `asyncio.wait_for` on Python 3.11 runs what it
+        waits for in a task of its own), so the batch's code awaits the database directly, as PTB's blocking
+        handlers do."""
+        if self._batch_task is not None:
+            raise RuntimeError("a batch inside a batch")
+        try:
+            async with self.transaction():
+                self._batch_task = asyncio.current_task()
+                try:
+                    yield
+                finally:
+                    self._batch_task = None
+        except BaseException:
+            self._after_batch.clear()
+            raise
+        done, self._after_batch = self._after_batch, []
+        for callback in done:
+            callback()
+
+    def when_committed(self, callback: Callable[[], None]) -> None:
+        """Runs `callback` once what was just written is committed: at once, after a transaction of its own; at the
+        batch's commit inside a batch, and never if the batch is rolled back (its transactions are then done
+        again, and they ask again)."""
+        if self._in_batch():
+            self._after_batch.append(callback)
+        else:
+            callback()
+
+    def _check_batch(self) -> None:
+        if self.connection.transaction_lost:
+            raise sqlite3.OperationalError("the batch's transaction was rolled back")
+
+    @contextlib.asynccontextmanager
+    async def _savepoint(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A transaction inside the batch: undone alone if it fails. A failure that also ended the batch's
+        transaction (SQLite rolls all of it back on some disk and memory errors) is raised as it is, and the
+        batch fails with it: a statement after it would run outside any transaction."""
+        self._check_batch()
+        self._savepoints += 1
+        name = f"turn_{self._savepoints}"
+        await self.connection.execute(f"SAVEPOINT {name}")
+        try:
+            yield self.connection
+        except BaseException:
+            if self.connection.in_transaction:
+                await self.connection.execute(f"ROLLBACK TO {name}")
+                await self.connection.execute(f"RELEASE {name}")
+            raise
+        await self.connection.execute(f"RELEASE {name}")
+
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """A write transaction. It begins with the single writes (`write`) waiting when it does, which share its
-        commit; if it fails, they wait for the next one."""
+        commit; if it fails, they wait for the next one. Inside a `batch`, a savepoint of the batch's transaction."""
+        if self._in_batch():
+            async with self._savepoint() as conn:
+                yield conn
+            return
         async with self._lock:
             carried, self._waiting = self._waiting, []
             self._forgot_secret = False
@@ -269,7 +348,12 @@ class Database:
         poller, sent marks from the outbox, beside the use cases' transactions. So a write waits for the next
         transaction to begin, whoever begins it, and goes in with it: after one turn of the event loop (the tasks
         that are ready by then go first: the processor, say, with the updates the poller has just handed over), in
-        line for the lock. Its writer's own transaction commits it if no other carried it."""
+        line for the lock. Its writer's own transaction commits it if no other carried it. Inside a `batch`, it is
+        written at once, and commits with the batch."""
+        if self._in_batch():
+            self._check_batch()
+            await self.connection.execute(sql, params)
+            return
         write = _Write(sql, params, asyncio.get_running_loop().create_future())
         self._waiting.append(write)
         try:
@@ -296,6 +380,10 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Reads take the same lock, so they never see another task's transaction half done."""
+        """Reads take the same lock, so they never see another task's transaction half done. Inside a `batch`, the
+        batch's own transaction: what it wrote so far."""
+        if self._in_batch():
+            yield self.connection
+            return
         async with self._lock:
             yield self.connection
