@@ -437,3 +437,26 @@ async def test_r_per_1_after_the_next_constituent_meeting_its_refusals_speak_of_
     assert "var det næste KKR's første møde" in meeting
     for answer in (chair, meeting):
         assert "nuværende råd" not in answer
+
+
+async def test_r_per_1_after_the_last_meeting_of_the_period_help_and_afbud_agree_that_no_meeting_takes_an_absence(
+    council: RunningBot,
+) -> None:
+    """On 1 November 2029 the period's last meeting (26 October) is held and the only meeting to come is the next
+    council's constituent meeting: /hjaelp must not offer /afbud as if it took an absence, and /afbud says why
+    it takes none instead of "no more meetings planned" (the meeting list shows 25 January 2030 as coming)."""
+    council.clock.now = datetime(2029, 11, 1, 9, 0, tzinfo=COPENHAGEN)
+
+    helped = text(await council.ask(MEMBER, "/hjaelp"))
+    refused = text(await council.ask(MEMBER, "/afbud"))
+
+    assert "/afbud – Meld afbud til et møde (intet møde at melde afbud til nu)" in helped
+    assert "Det konstituerende møde fredag den 25. januar 2030 kl. 10.00–12.00 er det næste KKR's første" in refused
+    assert "Derfor kan du ikke melde afbud til det." in refused
+    assert "Der er ikke planlagt flere møder" not in refused
+
+
+async def test_help_offers_afbud_plainly_while_a_meeting_takes_an_absence(council: RunningBot) -> None:
+    helped = text(await council.ask(MEMBER, "/hjaelp"))
+
+    assert "/afbud – Meld afbud til et møde\n" in helped

@@ -31,6 +31,7 @@ from bot.core.usecases.period import (
     council_for,
     in_loaded_period,
     member_at,
+    next_period_meeting,
     no_meetings_text,
     opening_of,
     period_name,
@@ -219,7 +220,14 @@ async def _offer_meetings(turn: Turn, start: int = 0) -> None:
         )
         return
     if not coming:
-        turn.reply(await no_meetings_text(turn), buttons=main_menu(turn))
+        # R-PER-1: the plan's last meeting to come may be the next council's constituent meeting, listed as coming
+        # in /moeder: say why it takes no absence rather than that no meeting is planned.
+        following = next_period_meeting(await turn.meetings(), turn.opened)
+        if following is not None and not has_started(following, turn.now):
+            text = next_council_line(following, _, turn.now) + " " + _("So you cannot report absence for it.")
+        else:
+            text = await no_meetings_text(turn)
+        turn.reply(text, buttons=main_menu(turn))
         return
     own = (await standing_of(turn)).own
 
