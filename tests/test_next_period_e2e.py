@@ -293,6 +293,30 @@ async def test_r_mem_5_a_person_of_the_next_council_cannot_leave_the_roster_befo
     ]
 
 
+async def test_r_elec_7_a_person_of_the_next_council_is_not_appointed_to_a_forum_before_joining_the_roster(
+    kkrbot: RunningBot,
+) -> None:
+    # R-ELEC-7 and seed item 1.5: today's council appoints council members for its own period; a new person of the
+    # loaded next period is not in the roster yet (as /udtraedelse says) and the bot cannot tell whether she sits
+    # on a municipal council today, so she is refused with the next step: a candidate the secretariat vouches for.
+    await setup(kkrbot)
+    await load(kkrbot, dry_run=False)
+    await kkrbot.ask(SECRETARY, "/forum ny trafik 1 Trafikforum")
+    await kkrbot.ask(SECRETARY, "/forum ny vaekst 2 Vækstforum")
+
+    voted = text(await kkrbot.ask(SECRETARY, "/forum stemmer trafik 22 a-medlem-2030-1=12 a-medlem-2=10"))
+    listed = text(await kkrbot.ask(SECRETARY, "/forum liste vaekst A 6 a-medlem-2,a-medlem-2030-1"))
+
+    for refusal in (voted, listed):
+        assert "Inge Opdigtsgaard (eksempel) er ikke i medlemslisten endnu" in refusal
+        assert "rådet for 2030–2034 på det konstituerende møde fredag den 25. januar 2030" in refusal
+        assert "Intet blev registreret." in refusal
+        assert "/forum kandidat ID KOMMUNE PARTI NAVN" in refusal
+    assert await stored(kkrbot, "SELECT * FROM forum_rounds") == []
+    assert await stored(kkrbot, "SELECT * FROM forum_lists") == []
+    assert await stored(kkrbot, "SELECT * FROM forum_drafts") == []
+
+
 NEW_YEAR = datetime(2030, 1, 2, 9, 0, tzinfo=COPENHAGEN)
 
 
