@@ -201,7 +201,9 @@ async def test_r_elec_4_a_notice_received_by_mail_in_time_is_registered_after_th
     on_time = text(await kkrbot.ask(SECRETARY, "/valgforbund V+I modtaget 22.01.2030"))
     received_late = text(await kkrbot.ask(SECRETARY, "/valgforbund C+B modtaget 23.01.2030"))
     not_yet = text(await kkrbot.ask(SECRETARY, "/valgforbund C+B modtaget 24.01.2030"))
-    unreadable = text(await kkrbot.ask(SECRETARY, "/valgforbund C+B modtaget i går"))
+    unreadable = text(await kkrbot.ask(SECRETARY, "/valgforbund C+B modtaget 31.02.2030"))
+    yesterday = text(await kkrbot.ask(SECRETARY, "/valgforbund C+B modtaget i går"))
+    without_year = text(await kkrbot.ask(SECRETARY, "/valgforbund C+B modtaget 22.01"))
     member = text(await kkrbot.ask(NEW_MEMBER, "/valgforbund A+F modtaget 21.01.2030"))
 
     assert "For sent" in typed_late
@@ -212,9 +214,18 @@ async def test_r_elec_4_a_notice_received_by_mail_in_time_is_registered_after_th
     assert "onsdag den 23. januar 2030" in received_late
     assert "efter i dag" in not_yet
     assert "DD.MM.ÅÅÅÅ" in unreadable
+    # A day word is not guessed at (as for a moved meeting): the answer gives the command with the day it names.
+    assert "„i går“ afhænger af dagens dato" in yesterday
+    assert "/valgforbund C+B modtaget 22.01.2030" in yesterday
+    assert "DD.MM.ÅÅÅÅ" not in yesterday
+    # A day received without a year is the last such day, not one a year ahead ("after today").
+    assert "modtaget tirsdag den 22. januar 2030" in without_year
     assert "Kun sekretariatet" in member
     notices = [tuple(r) for r in await stored(kkrbot, "SELECT parties, notified_by, notified_at FROM valgforbund")]
-    assert notices == [("V+I", "sekretariat-1", "2030-01-21T23:00:00.000000+00:00")]  # 22 January, Copenhagen
+    assert notices == [
+        ("V+I", "sekretariat-1", "2030-01-21T23:00:00.000000+00:00"),  # 22 January, Copenhagen
+        ("C+B", "sekretariat-1", "2030-01-21T23:00:00.000000+00:00"),
+    ]
 
 
 async def test_item_1_3_the_council_approves_valgforbund_at_the_meeting_so_the_secretariat_records_it_after_the_start(
