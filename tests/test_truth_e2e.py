@@ -460,3 +460,18 @@ async def test_help_offers_afbud_plainly_while_a_meeting_takes_an_absence(counci
     helped = text(await council.ask(MEMBER, "/hjaelp"))
 
     assert "/afbud – Meld afbud til et møde\n" in helped
+
+
+async def test_r_meet_1_an_agenda_for_a_meeting_under_way_is_refused_as_begun_not_as_held(
+    council: RunningBot,
+) -> None:
+    """At 10:30 the meeting of 12 February 2027 (10:00–12:00) has begun; it is not held until 12:00."""
+    council.clock.now = DURING_THE_MEETING
+
+    during = text(await council.ask(SECRETARY, "/dagsorden 12.02.2027\n1. Velkomst"))
+    council.clock.now = AFTER_THE_MEETING
+    after = text(await council.ask(SECRETARY, "/dagsorden 12.02.2027\n1. Velkomst"))
+
+    assert "Mødet fredag den 12. februar 2027 kl. 10.00–12.00 er allerede begyndt" in during
+    assert "holdt" not in during
+    assert "er allerede holdt, så dets dagsorden kan ikke ændres" in after

@@ -469,6 +469,11 @@ async def set_agenda_case(turn: Turn) -> None:
             _(
                 "The meeting {when} has already been held, so its agenda cannot be changed. Choose a coming meeting.",
                 when=meeting_when(meeting, _),
+            )
+            if is_over(meeting, turn.now)
+            else _(
+                "The meeting {when} has already begun, so its agenda cannot be changed. Choose a coming meeting.",
+                when=meeting_when(meeting, _),
             ),
             buttons=[[turn.button(_("Next meeting"), "next"), turn.button(_("All meetings"), "meetings")]],
         )
