@@ -90,6 +90,17 @@ async def candidate_names(turn: Turn) -> dict[str, str]:
     return names
 
 
+def no_number(args: Sequence[str], at: int, _: Translator) -> None:
+    """A ForumError when the word at `at` (seats, members present, a list's members) is written but is no number:
+    the fault first, then the usage (only the usage when the word is missing)."""
+    if len(args) > at + 1 and not is_number(args[at]):
+        raise ForumError(
+            _("“{word}” is not a number; write it in digits, for example 22.", word=quoted(args[at]))
+            + "\n\n"
+            + forum_usage(_)
+        )
+
+
 def forum_usage(_: Translator) -> str:
     return _(
         "Secretariat: /forum ny ID SEATS [substitutes] [gender] NAME; /forum stemmer ID PRESENT PERSON=VOTES ...; "
@@ -168,6 +179,7 @@ async def _new(turn: Turn, args: Sequence[str]) -> None:
     _ = turn._
     if len(args) >= 3 and is_number(args[1]) and int(args[1]) < 1:  # the reason, where it is known (issue 23)
         raise ForumError(_("There must be at least one seat.") + "\n\n" + forum_usage(_))
+    no_number(args, 1, _)
     if len(args) < 3 or not is_number(args[1]):
         raise ForumError(forum_usage(_))
     forum_id = args[0].lower()  # looked up in lower case too (_forum)
@@ -246,6 +258,7 @@ async def _record_round(turn: Turn, args: Sequence[str], *, correct: bool = Fals
     """The next round of a flertalsvalg, with the members present at it; `correct`: the last round again, typed
     right (before the next round; a decision it made is undone and judged anew)."""
     _ = turn._
+    no_number(args, 1, _)
     if len(args) < 3 or not is_number(args[1]):
         raise ForumError(forum_usage(_))
     forum = await store.get_forum(turn.conn, args[0].lower()) if correct else await _forum(turn, args[0])
@@ -352,6 +365,7 @@ async def _majority_outcome(turn: Turn, forum: store.Forum, result: MajorityElec
 
 async def _record_list(turn: Turn, args: Sequence[str]) -> None:
     _ = turn._
+    no_number(args, 2, _)
     if len(args) < 4 or not is_number(args[2]):
         raise ForumError(forum_usage(_))
     forum = await _forum(turn, args[0])
