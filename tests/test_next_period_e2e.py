@@ -328,6 +328,22 @@ async def test_r_elec_7_a_person_of_the_next_council_is_not_appointed_to_a_forum
     assert await stored(kkrbot, "SELECT * FROM forum_drafts") == []
 
 
+async def test_r_mem_5_the_mayor_who_lost_is_not_offered_afbud_for_the_new_councils_meeting(kkrbot: RunningBot) -> None:
+    # In December 2029 the only meeting to come is the new council's constituent meeting, and she is not in that
+    # council (R-MEM-5): the help and the menu must not offer her an absence that /afbud then refuses.
+    await setup(kkrbot)
+    await load(kkrbot, dry_run=False)
+
+    helped = await kkrbot.ask(LOST, "/hjaelp")
+    refused = await kkrbot.ask(LOST, "/afbud")
+
+    assert "/afbud – Meld afbud til et møde (intet møde at melde afbud til nu)" in text(helped)
+    assert "du er ikke medlem af rådet ved de kommende møder" in text(refused).lower()
+    for answer in (helped, refused):
+        assert "Meld afbud" not in [button["text"] for row in answer.buttons for button in row]
+    assert "/afbud – Meld afbud til et møde\n" in text(await kkrbot.ask(CONTINUING, "/hjaelp"))
+
+
 NEW_YEAR = datetime(2030, 1, 2, 9, 0, tzinfo=COPENHAGEN)
 
 

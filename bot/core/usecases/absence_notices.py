@@ -194,8 +194,12 @@ async def absence_choices(turn: Turn) -> list[Meeting]:
 
 
 async def has_absence_choice(turn: Turn) -> bool:
-    """Whether `absence_choices` has any, without looking past the first (the main menu asks at every turn)."""
-    return any(await _absence_choices(turn))
+    """Whether `own_choices` has any, without looking past the first the member sits at (the main menu asks at
+    every turn): a mayor who lost the election is offered no absence for the new council's meeting (R-MEM-5)."""
+    for meeting in await _absence_choices(turn):
+        if await member_at(turn, meeting):
+            return True
+    return False
 
 
 async def _absence_choices(turn: Turn) -> Iterator[Meeting]:
