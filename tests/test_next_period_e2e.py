@@ -344,6 +344,22 @@ async def test_r_mem_5_the_mayor_who_lost_is_not_offered_afbud_for_the_new_counc
     assert "/afbud – Meld afbud til et møde\n" in text(await kkrbot.ask(CONTINUING, "/hjaelp"))
 
 
+async def test_r_per_1_a_new_member_of_the_loaded_next_council_is_told_her_seat_and_substitute_there(
+    kkrbot: RunningBot,
+) -> None:
+    # She reports absence for 25 January and her substitute is alerted: "neither a member nor a substitute" would
+    # leave her asking who that is. Today she sits nowhere, so the answer says from when the seat is hers.
+    await setup(kkrbot)
+    await load(kkrbot, dry_run=False)
+    await kkrbot.bind(NEW_MEMBER, "a-medlem-2030-1")
+
+    answer = text(await kkrbot.ask(NEW_MEMBER, "/stedfortraeder"))
+
+    assert "Du kommer med i rådet for 2030–2034 på det konstituerende møde fredag den 25. januar 2030." in answer
+    assert "Din personlige stedfortræder er Jens Demobjerg (eksempel)" in answer
+    assert "hverken medlem eller stedfortræder" not in answer
+
+
 NEW_YEAR = datetime(2030, 1, 2, 9, 0, tzinfo=COPENHAGEN)
 
 
