@@ -129,6 +129,16 @@ def test_attendance_record_on_a_day_without_a_meeting_answers_in_the_command_lin
     assert line == "kkrbot: there is no KKR meeting on 13.02.2027"
 
 
+def test_attendance_record_shows_a_correction_as_a_command_line_to_type(tmp_path: Path) -> None:
+    """A seat that is not in the roster is refused with examples the operator can type here, not chat commands."""
+    new_database(tmp_path)
+
+    line = one_line(kkrbot(tmp_path, "attendance", "record", "20.11.2026", "absent", "nobody"))
+
+    assert "kkrbot attendance record 20.11.2026 fraværende" in line
+    assert "/fremmoede" not in line
+
+
 def every_help(parser: argparse.ArgumentParser) -> Iterator[str]:
     yield parser.format_help()
     for action in parser._actions:
