@@ -416,6 +416,21 @@ async def test_r_mem_7_from_1_january_2030_the_seat_of_a_member_who_became_mayor
     assert "indtil sekretariatet registrerer" not in listed
 
 
+async def test_r_mem_7_the_new_councils_constituent_meeting_has_no_seat_left_vacant_by_todays_council(
+    kkrbot: RunningBot,
+) -> None:
+    # The seat vacant in January 2030 is today's council's; on 25 January the new council meets with all its
+    # seats, so that meeting's attendance forecast does not say a seat stands empty until it (R-PER-1, R-MEET-4).
+    await setup(kkrbot)
+    await load(kkrbot, dry_run=False)
+    kkrbot.clock.now = NEW_YEAR
+
+    constituent = text(await kkrbot.ask(SECRETARY, "/fremmoede 25.01.2030"))
+
+    assert "Forventet fremmøde: 22 af 22" in constituent
+    assert "står tom" not in constituent
+
+
 async def test_r_comp_6_a_lot_settles_a_tie_in_its_own_periods_composition_only(kkrbot: RunningBot) -> None:
     await setup(kkrbot)
     first = kkrbot.conversation.dataset

@@ -670,7 +670,8 @@ async def show_attendance_from_notices(turn: Turn, meeting: Meeting) -> None:
             buttons=main_menu(turn),
         )
         return
-    records = await absence_records(turn.conn, (await council_for(turn, meeting)).roster, meeting)
+    council = await council_for(turn, meeting)
+    records = await absence_records(turn.conn, council.roster, meeting)
     lines = []
     for record in records:
         member, substitute = record.member, record.substitute
@@ -701,7 +702,8 @@ async def show_attendance_from_notices(turn: Turn, meeting: Meeting) -> None:
         )
     lines.append("")
     lines.append(attendance_line(await forecast(turn, meeting), is_over(meeting, turn.now), _))
-    if vacant := await vacant_seats_line(turn):
+    # Today's council's vacant seats; the incoming council meets at its constituent meeting with all of its own.
+    if not council.incoming and (vacant := await vacant_seats_line(turn)):
         lines.append(vacant)
     buttons = [turn.button(_("Text for the minutes"), f"minutes {meeting.id}")]
     if has_started(meeting, turn.now):
