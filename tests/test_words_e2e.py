@@ -102,6 +102,14 @@ async def test_each_chats_menu_has_only_its_persons_commands(council: Transcript
 # --- item 6: bad input answered the same way, with the next step -------------------------------------------
 
 
+async def test_an_impossible_date_with_the_month_first_is_said_not_to_exist(council: Transcript) -> None:
+    """ "feb 31" is read as one date, as "February 12" is, and refused as no such day, not as "feb" unreadable."""
+    answer = await council.say(MEMBER, "/moeder feb 31")
+
+    assert answer.text.startswith("31. februar findes ikke.")
+    assert "„feb“" not in answer.text
+
+
 async def test_an_impossible_date_for_the_minutes_offers_the_meetings(council: Transcript) -> None:
     answer = await council.say(SECRETARY, "/referat 31.02.2027")
 
