@@ -475,3 +475,19 @@ async def test_r_meet_1_an_agenda_for_a_meeting_under_way_is_refused_as_begun_no
     assert "Mødet fredag den 12. februar 2027 kl. 10.00–12.00 er allerede begyndt" in during
     assert "holdt" not in during
     assert "er allerede holdt, så dets dagsorden kan ikke ændres" in after
+
+
+async def test_r_meet_4_during_a_meeting_attendance_shows_that_meeting_not_the_next(council: RunningBot) -> None:
+    """At 10:30 the secretariat asking /fremmoede wants the meeting under way (its forecast, and recording who
+    came), not the meeting of 23 April, as /referat already gives the meeting under way."""
+    await report_absence(council)
+    council.clock.now = DURING_THE_MEETING
+
+    during = await council.ask(SECRETARY, "/fremmoede")
+    council.clock.now = AFTER_THE_MEETING
+    after = text(await council.ask(SECRETARY, "/fremmoede"))
+
+    assert text(during).startswith("Fremmøde: fredag den 12. februar 2027")
+    assert "Forventet fremmøde: 21 af 22" in text(during)
+    assert "Registrer fremmøde" in labels(during)
+    assert after.startswith("Fremmøde: fredag den 23. april 2027")  # once it is over: the next meeting, as before

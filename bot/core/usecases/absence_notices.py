@@ -579,7 +579,7 @@ async def undo_case(turn: Turn) -> None:
 
 async def meeting_for_secretariat(turn: Turn, command: str, *, default_held: bool) -> Meeting | None:
     """The meeting the secretariat names, else the one that matters: the last one held (or under way) for the
-    minutes, the next one for attendance. The choices offered include the last one held."""
+    minutes, the one under way or else the next one for attendance. The choices offered include the last one held."""
     _ = turn._
     meetings = await turn.meetings()
     held = held_in_period(meetings, turn.now, turn.opened)
@@ -598,7 +598,7 @@ async def meeting_for_secretariat(turn: Turn, command: str, *, default_held: boo
             )
             return None
         return found[0] if found else None
-    if default_held and held:
+    if held and (default_held or not is_over(held[-1], turn.now)):  # a meeting under way is the one that matters
         return held[-1]
     if not coming:
         turn.reply(await no_meetings_text(turn), buttons=meeting_choices(turn, command, choices))
