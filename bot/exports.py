@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import NamedTuple
 
 from bot.cli_grammar import no_meeting
 from bot.config import Settings
 from bot.core.conversation import Conversation
+from bot.core.dates import read_date
 from bot.core.turn import Turn
 from bot.core.usecases.absence_notices import (
     AbsenceRecord,
@@ -29,7 +30,7 @@ from bot.core.usecases.attendance_record import (
     recorded_line,
     seat_line,
 )
-from bot.core.usecases.meetings import is_over, meeting_named, meeting_when
+from bot.core.usecases.meetings import is_over, meeting_by_id, meeting_days, meeting_named, meeting_when
 from bot.core.usecases.period import in_loaded_period
 from bot.election_cli import secretariat_actor
 from bot.i18n import Translator, translator
@@ -251,6 +252,14 @@ async def record_attendance_command(conversation: Conversation, words: Sequence[
     if not words:
         raise ExportError("write: kkrbot attendance record DATE [absent|present|substitute MEMBER-ID[=PERSON-ID] ...]")
     person = await secretariat_actor(conversation, actor)
+    async with conversation.db.read() as conn:
+        meetings = await plan(conn, conversation.dataset)
+    # The date in the command line's own terms, as `kkrbot attendance DATE` says it, not the chat's hint.
+    if meeting_by_id(meetings, words[0]) is None:
+        used = read_date(words, date.today(), meeting_days(meetings))[1]
+        written = " ".join(words[:used]) or words[0]
+        if meeting_named(meetings, written) is None:
+            raise ExportError(no_meeting(written))
     saved: list[bool] = []
 
     async def record(turn: Turn) -> None:

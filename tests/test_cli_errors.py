@@ -101,6 +101,7 @@ def test_run_with_a_read_only_database_file_stops_in_one_line(tmp_path: Path) ->
     [
         ("minutes", "31.02.2027"),
         ("attendance", "31.02.2027"),
+        ("attendance", "record", "31.02.2027", "absent", "a-medlem-1"),
         ("meeting", "cancel", "31.02.2027", "--yes"),
         ("meeting", "list", "31.02.2027"),
         ("broadcast", "--audience", "all", "--text", "Hej", "--meeting", "31.02.2027", "--yes"),
@@ -117,6 +118,25 @@ def test_a_date_that_does_not_exist_is_said_to_be_no_date_with_the_form_expected
     assert "'31.02.2027' is not a valid date" in line
     assert "DD.MM.YYYY" in line
     assert "no KKR meeting" not in line
+
+
+def test_attendance_record_on_a_day_without_a_meeting_answers_in_the_command_lines_terms(tmp_path: Path) -> None:
+    """`kkrbot attendance record` says what `kkrbot attendance` says, not the chat's Danish "Vælg et møde"."""
+    new_database(tmp_path)
+
+    line = one_line(kkrbot(tmp_path, "attendance", "record", "13.02.2027", "absent", "a-medlem-1"))
+
+    assert line == "kkrbot: there is no KKR meeting on 13.02.2027"
+
+
+def test_attendance_record_shows_a_correction_as_a_command_line_to_type(tmp_path: Path) -> None:
+    """A seat that is not in the roster is refused with examples the operator can type here, not chat commands."""
+    new_database(tmp_path)
+
+    line = one_line(kkrbot(tmp_path, "attendance", "record", "20.11.2026", "absent", "nobody"))
+
+    assert "kkrbot attendance record 20.11.2026 fraværende" in line
+    assert "/fremmoede" not in line
 
 
 def every_help(parser: argparse.ArgumentParser) -> Iterator[str]:

@@ -415,6 +415,24 @@ async def test_r_elec_6_lists_cannot_hold_more_members_than_the_council_or_a_can
     assert [row[0] for row in await stored(kkrbot, "SELECT group_name FROM forum_lists")] == ["blaa"]
 
 
+async def test_a_word_where_the_fora_take_a_number_is_named_as_no_number(kkrbot: RunningBot) -> None:
+    """Seats, members present and a list's members are numbers; a word there is said to be the fault, before the
+    usage, so the secretariat sees what to change (the guide: bad input gets the next step)."""
+    await setup(kkrbot, ON_TIME)
+    await kkrbot.ask(SECRETARY, "/forum ny trafik 1 Trafikforum")
+    await kkrbot.ask(SECRETARY, "/forum ny vaekst 3 Vækstforum")
+
+    seats = text(await kkrbot.ask(SECRETARY, "/forum ny havn to Havneforum"))
+    present = text(await kkrbot.ask(SECRETARY, "/forum stemmer trafik tyve a-medlem-2=10"))
+    members = text(await kkrbot.ask(SECRETARY, "/forum liste vaekst A fem a-medlem-2"))
+
+    assert seats.startswith("„to“ er ikke et tal; skriv det med cifre, fx 22.")
+    assert present.startswith("„tyve“ er ikke et tal")
+    assert members.startswith("„fem“ er ikke et tal")
+    assert "/forum ny ID PLADSER" in seats  # the usage follows
+    assert [row[0] for row in await stored(kkrbot, "SELECT id FROM fora ORDER BY id")] == ["trafik", "vaekst"]
+
+
 async def test_r_ehus_2_a_nomination_that_breaks_the_gender_rule_is_flagged_with_the_rule(kkrbot: RunningBot) -> None:
     await setup(kkrbot, datetime(2026, 2, 2, 9, 0, tzinfo=COPENHAGEN))
 

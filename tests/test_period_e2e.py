@@ -130,7 +130,7 @@ async def test_r_per_1_the_next_councils_constituent_meeting_offers_no_absence_b
     assert "Meld afbud" not in labels
     assert "Alle møder" in labels
     offered = await kkrbot.ask(MAYOR, "/afbud")
-    assert "Der er ikke planlagt flere møder" in text(offered)
+    assert "Derfor kan du ikke melde afbud til det." in text(offered)  # why, not "no meetings planned"
 
     kkrbot.clock.now = DECEMBER_2026  # a meeting of this council still offers it
     assert "Meld afbud" in [b["text"] for row in (await kkrbot.ask(MAYOR, "/naeste")).buttons for b in row]

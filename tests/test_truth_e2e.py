@@ -437,3 +437,57 @@ async def test_r_per_1_after_the_next_constituent_meeting_its_refusals_speak_of_
     assert "var det næste KKR's første møde" in meeting
     for answer in (chair, meeting):
         assert "nuværende råd" not in answer
+
+
+async def test_r_per_1_after_the_last_meeting_of_the_period_help_and_afbud_agree_that_no_meeting_takes_an_absence(
+    council: RunningBot,
+) -> None:
+    """On 1 November 2029 the period's last meeting (26 October) is held and the only meeting to come is the next
+    council's constituent meeting: /hjaelp must not offer /afbud as if it took an absence, and /afbud says why
+    it takes none instead of "no more meetings planned" (the meeting list shows 25 January 2030 as coming)."""
+    council.clock.now = datetime(2029, 11, 1, 9, 0, tzinfo=COPENHAGEN)
+
+    helped = text(await council.ask(MEMBER, "/hjaelp"))
+    refused = text(await council.ask(MEMBER, "/afbud"))
+
+    assert "/afbud – Meld afbud til et møde (intet møde at melde afbud til nu)" in helped
+    assert "Det konstituerende møde fredag den 25. januar 2030 kl. 10.00–12.00 er det næste KKR's første" in refused
+    assert "Derfor kan du ikke melde afbud til det." in refused
+    assert "Der er ikke planlagt flere møder" not in refused
+
+
+async def test_help_offers_afbud_plainly_while_a_meeting_takes_an_absence(council: RunningBot) -> None:
+    helped = text(await council.ask(MEMBER, "/hjaelp"))
+
+    assert "/afbud – Meld afbud til et møde\n" in helped
+
+
+async def test_r_meet_1_an_agenda_for_a_meeting_under_way_is_refused_as_begun_not_as_held(
+    council: RunningBot,
+) -> None:
+    """At 10:30 the meeting of 12 February 2027 (10:00–12:00) has begun; it is not held until 12:00."""
+    council.clock.now = DURING_THE_MEETING
+
+    during = text(await council.ask(SECRETARY, "/dagsorden 12.02.2027\n1. Velkomst"))
+    council.clock.now = AFTER_THE_MEETING
+    after = text(await council.ask(SECRETARY, "/dagsorden 12.02.2027\n1. Velkomst"))
+
+    assert "Mødet fredag den 12. februar 2027 kl. 10.00–12.00 er allerede begyndt" in during
+    assert "holdt" not in during
+    assert "er allerede holdt, så dets dagsorden kan ikke ændres" in after
+
+
+async def test_r_meet_4_during_a_meeting_attendance_shows_that_meeting_not_the_next(council: RunningBot) -> None:
+    """At 10:30 the secretariat asking /fremmoede wants the meeting under way (its forecast, and recording who
+    came), not the meeting of 23 April, as /referat already gives the meeting under way."""
+    await report_absence(council)
+    council.clock.now = DURING_THE_MEETING
+
+    during = await council.ask(SECRETARY, "/fremmoede")
+    council.clock.now = AFTER_THE_MEETING
+    after = text(await council.ask(SECRETARY, "/fremmoede"))
+
+    assert text(during).startswith("Fremmøde: fredag den 12. februar 2027")
+    assert "Forventet fremmøde: 21 af 22" in text(during)
+    assert "Registrer fremmøde" in labels(during)
+    assert after.startswith("Fremmøde: fredag den 23. april 2027")  # once it is over: the next meeting, as before

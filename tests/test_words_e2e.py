@@ -102,6 +102,14 @@ async def test_each_chats_menu_has_only_its_persons_commands(council: Transcript
 # --- item 6: bad input answered the same way, with the next step -------------------------------------------
 
 
+async def test_an_impossible_date_with_the_month_first_is_said_not_to_exist(council: Transcript) -> None:
+    """ "feb 31" is read as one date, as "February 12" is, and refused as no such day, not as "feb" unreadable."""
+    answer = await council.say(MEMBER, "/moeder feb 31")
+
+    assert answer.text.startswith("31. februar findes ikke.")
+    assert "„feb“" not in answer.text
+
+
 async def test_an_impossible_date_for_the_minutes_offers_the_meetings(council: Transcript) -> None:
     answer = await council.say(SECRETARY, "/referat 31.02.2027")
 
@@ -181,9 +189,9 @@ async def test_a_meeting_change_with_a_wrong_date_quotes_the_date_and_shows_the_
     assert none.text == "Hvilket møde? Skriv fx /moede aflys 12.02, eller vælg et."
     assert labels(none) == COMING
     extra = await council.say(SECRETARY, "/moede ekstra 31.02.2027 10:00-12:00 Aalborg")
-    assert extra.text == (
-        "Jeg kan ikke læse „31.02.2027“ som en dato. Skriv fx /moede ekstra 05.03.2027 10:00-12:00 Aalborg."
-    )
+    assert extra.text == "31. februar 2027 findes ikke. Skriv fx /moede ekstra 05.03.2027 10:00-12:00 Aalborg."
+    unreadable = await council.say(SECRETARY, "/moede ekstra fisk 10:00-12:00 Aalborg")
+    assert unreadable.text.startswith("Jeg kan ikke læse „fisk“ som en dato.")
 
 
 async def test_a_forum_id_in_capitals_is_taken_in_lower_case_and_a_wrong_one_is_said_to_be_wrong(

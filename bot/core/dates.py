@@ -181,6 +181,8 @@ def impossible_date(text: str) -> tuple[int, int, int | None] | None:
         found = int(match[1]), int(match[2]), _year(match[3])
     elif (match := _DAY_MONTH.fullmatch(text)) and month_number(match[2]):
         found = int(match[1]), month_number(match[2]), _year(match[3])
+    elif (match := _MONTH_DAY.fullmatch(text)) and month_number(match[1]):
+        found = int(match[2]), month_number(match[1]), _year(match[3])
     if found is None:
         return None
     day, month, year = found

@@ -36,7 +36,7 @@ class Turn:
     roster_version: int | None = None
     _roster: Roster | None = None
     _meetings: tuple[Meeting, ...] | None = None
-    # Whether the asker has a meeting they may report absence for (absence_notices.absence_choices, asked once
+    # Whether the asker has a meeting they may report absence for (absence_notices.own_choices, asked once
     # per turn by the conversation): the main menu offers "Report absence" only then.
     absence_open: bool = False
 

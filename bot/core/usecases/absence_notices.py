@@ -31,6 +31,7 @@ from bot.core.usecases.period import (
     council_for,
     in_loaded_period,
     member_at,
+    next_period_meeting,
     no_meetings_text,
     opening_of,
     period_name,
@@ -193,8 +194,12 @@ async def absence_choices(turn: Turn) -> list[Meeting]:
 
 
 async def has_absence_choice(turn: Turn) -> bool:
-    """Whether `absence_choices` has any, without looking past the first (the main menu asks at every turn)."""
-    return any(await _absence_choices(turn))
+    """Whether `own_choices` has any, without looking past the first the member sits at (the main menu asks at
+    every turn): a mayor who lost the election is offered no absence for the new council's meeting (R-MEM-5)."""
+    for meeting in await _absence_choices(turn):
+        if await member_at(turn, meeting):
+            return True
+    return False
 
 
 async def _absence_choices(turn: Turn) -> Iterator[Meeting]:
@@ -219,7 +224,14 @@ async def _offer_meetings(turn: Turn, start: int = 0) -> None:
         )
         return
     if not coming:
-        turn.reply(await no_meetings_text(turn), buttons=main_menu(turn))
+        # R-PER-1: the plan's last meeting to come may be the next council's constituent meeting, listed as coming
+        # in /moeder: say why it takes no absence rather than that no meeting is planned.
+        following = next_period_meeting(await turn.meetings(), turn.opened)
+        if following is not None and not has_started(following, turn.now):
+            text = next_council_line(following, _, turn.now) + " " + _("So you cannot report absence for it.")
+        else:
+            text = await no_meetings_text(turn)
+        turn.reply(text, buttons=main_menu(turn))
         return
     own = (await standing_of(turn)).own
 
@@ -567,7 +579,7 @@ async def undo_case(turn: Turn) -> None:
 
 async def meeting_for_secretariat(turn: Turn, command: str, *, default_held: bool) -> Meeting | None:
     """The meeting the secretariat names, else the one that matters: the last one held (or under way) for the
-    minutes, the next one for attendance. The choices offered include the last one held."""
+    minutes, the one under way or else the next one for attendance. The choices offered include the last one held."""
     _ = turn._
     meetings = await turn.meetings()
     held = held_in_period(meetings, turn.now, turn.opened)
@@ -586,7 +598,7 @@ async def meeting_for_secretariat(turn: Turn, command: str, *, default_held: boo
             )
             return None
         return found[0] if found else None
-    if default_held and held:
+    if held and (default_held or not is_over(held[-1], turn.now)):  # a meeting under way is the one that matters
         return held[-1]
     if not coming:
         turn.reply(await no_meetings_text(turn), buttons=meeting_choices(turn, command, choices))
@@ -658,7 +670,8 @@ async def show_attendance_from_notices(turn: Turn, meeting: Meeting) -> None:
             buttons=main_menu(turn),
         )
         return
-    records = await absence_records(turn.conn, (await council_for(turn, meeting)).roster, meeting)
+    council = await council_for(turn, meeting)
+    records = await absence_records(turn.conn, council.roster, meeting)
     lines = []
     for record in records:
         member, substitute = record.member, record.substitute
@@ -689,7 +702,8 @@ async def show_attendance_from_notices(turn: Turn, meeting: Meeting) -> None:
         )
     lines.append("")
     lines.append(attendance_line(await forecast(turn, meeting), is_over(meeting, turn.now), _))
-    if vacant := await vacant_seats_line(turn):
+    # Today's council's vacant seats; the incoming council meets at its constituent meeting with all of its own.
+    if not council.incoming and (vacant := await vacant_seats_line(turn)):
         lines.append(vacant)
     buttons = [turn.button(_("Text for the minutes"), f"minutes {meeting.id}")]
     if has_started(meeting, turn.now):

@@ -272,7 +272,10 @@ async def attendance_case(turn: Turn) -> None:
 
 
 def written(turn: Turn) -> str:
-    """`/fremmoede registrer` as this person writes it (`/attendance record` in English)."""
+    """`/fremmoede registrer` as this person writes it (`/attendance record` in English); on the command line,
+    `kkrbot attendance record`, which takes the same words after the date."""
+    if turn.request.channel == "cli":
+        return "kkrbot attendance record"
     return f"{turn.command('attendance')} {RECORD[0] if turn._.language == 'da' else RECORD[1]}"
 
 

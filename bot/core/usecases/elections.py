@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 import aiosqlite
 
 from bot.core.commands import is_number
 from bot.core.commands import word as command_word
 from bot.core.dates import parse_date
-from bot.core.turn import Turn, _p, display_name
+from bot.core.turn import Turn, _p, display_name, quoted
 from bot.core.usecases.meetings import local_today
 from bot.core.usecases.period import (
     council_for,
@@ -40,6 +40,20 @@ REJECT = ("afvis", "reject")
 RECEIVED = ("modtaget", "received")
 """`/valgforbund A+F modtaget 22.01.2030`: the secretariat registers a notice by the day it received it (R-ELEC-4)."""
 LOT = ("lod", "lot")
+# Day words for the day received, and how many days before today each names. The bot does not read a date that
+# depends on the day it is typed (as for a moved meeting, docs/secretariat.md): the answer gives the command with
+# the day written out, so the record says the day the deadline was judged by (R-ELEC-4).
+DAY_WORDS = {"i dag": 0, "idag": 0, "today": 0, "i går": 1, "igår": 1, "yesterday": 1, "i forgårs": 2, "iforgårs": 2}
+
+
+def received_day(words: Sequence[str], today: date) -> date | None:
+    """The day received as written after "modtaget"; a day and month without a year is the last such day up to
+    today (a notice cannot be received in the future), not the next one."""
+    text = " ".join(words)
+    day = parse_date(text, today)
+    if day is not None and day > today:  # the first such day in the year up to today; a written year stays
+        day = parse_date(text, today - timedelta(days=365))
+    return day
 
 
 def reason_text(reason: Reason, detail: str, _: Translator) -> str:
@@ -222,11 +236,24 @@ async def _notify(turn: Turn, meeting: Meeting, text: str, *, received: Sequence
         return
     deadline = valgforbund_deadline(meeting.start.date())
     today = local_today(turn)
-    day = parse_date(" ".join(received), today) if received else today
+    day = received_day(received, today) if received else today
     keyword = _("received")  # RECEIVED has it in both languages
-    example = f"/{command_word('alliance', _.language)} {text or 'A+F'} {keyword} {deadline:%d.%m.%Y}"
+    command = f"/{command_word('alliance', _.language)} {text or 'A+F'} {keyword}"
+    example = f"{command} {deadline:%d.%m.%Y}"
     if received and not turn.is_secretariat:
         turn.reply(_("Only the secretariat registers a notice it received by mail."), buttons=retry)
+        return
+    written = " ".join(received).lower()
+    if day is None and written in DAY_WORDS:
+        named = today - timedelta(days=DAY_WORDS[written])
+        turn.reply(
+            _(
+                "“{text}” depends on today's date; write the day the notice was received itself: {example}",
+                text=quoted(" ".join(received)),
+                example=f"{command} {named:%d.%m.%Y}",
+            ),
+            buttons=retry,
+        )
         return
     if day is None:
         turn.reply(

@@ -14,8 +14,10 @@ from bot.core.commands import is_number
 from bot.core.turn import Turn, _p, display_name, quoted
 from bot.core.usecases.elections import LOT, lot_buttons, reason_text, recorded_draw, recorded_lots
 from bot.core.usecases.people import find_people, fold
+from bot.core.usecases.period import period_name
 from bot.i18n import Translator
 from bot.storage import elections as store
+from bot.storage.periods import StoredPeriod
 from bot.storage.roster import Person, Role, Roster
 from kkrcore.apportionment import Apportionment
 from kkrcore.draw import TieUnresolved
@@ -42,10 +44,18 @@ class ForumError(Exception):
 
 
 def check_appointable(
-    person_id: str, roster: Roster, extra: dict[str, store.Candidate], region: Sequence[str], _: Translator
+    person_id: str,
+    roster: Roster,
+    extra: dict[str, store.Candidate],
+    region: Sequence[str],
+    _: Translator,
+    coming: StoredPeriod | None = None,
 ) -> None:
     """R-ELEC-7, or a ForumError naming the person and the rule. A roster member or substitute is a council
-    member of their municipality; a recorded candidate's municipality was checked when it was recorded."""
+    member of their municipality; a recorded candidate's municipality was checked when it was recorded. A person
+    of the loaded next period (`coming`) is not in the roster yet (as /udtraedelse says): her council appoints
+    for its own period (seed item 1.5), and whether she sits on a municipal council today the bot cannot tell, so
+    the secretariat records her as a candidate if she does."""
     if person_id in extra:
         return
     person = roster.by_id.get(person_id)
@@ -53,6 +63,15 @@ def check_appointable(
         raise ForumError(
             _("There is nobody with id {id} in the roster or among the recorded candidates (/forum kandidat).",
               id=person_id)
+        )  # fmt: skip
+    if coming is not None and person in roster.pending:
+        raise ForumError(
+            _("{name} is not in the roster yet: they join it with the council of {period} at the constituent meeting "
+              "{when}, and that council appoints for its own period. Nothing was recorded. If {name} sits on a "
+              "municipal council in the region now, record them as a candidate with an id of their own: /forum "
+              "kandidat ID MUNICIPALITY PARTY NAME",
+              name=display_name(person, _), period=period_name(coming.constituent),
+              when=_.date(coming.constituent.start))
         )  # fmt: skip
     council = person.municipality if person.role in (Role.MEMBER, Role.SUBSTITUTE) else None
     check = appointable(council, region)
@@ -69,6 +88,17 @@ async def candidate_names(turn: Turn) -> dict[str, str]:
         names[candidate.id] = _("{name} ({party}, {municipality})", name=candidate.name, party=candidate.party,
                                 municipality=candidate.municipality)  # fmt: skip
     return names
+
+
+def no_number(args: Sequence[str], at: int, _: Translator) -> None:
+    """A ForumError when the word at `at` (seats, members present, a list's members) is written but is no number:
+    the fault first, then the usage (only the usage when the word is missing)."""
+    if len(args) > at + 1 and not is_number(args[at]):
+        raise ForumError(
+            _("“{word}” is not a number; write it in digits, for example 22.", word=quoted(args[at]))
+            + "\n\n"
+            + forum_usage(_)
+        )
 
 
 def forum_usage(_: Translator) -> str:
@@ -149,6 +179,7 @@ async def _new(turn: Turn, args: Sequence[str]) -> None:
     _ = turn._
     if len(args) >= 3 and is_number(args[1]) and int(args[1]) < 1:  # the reason, where it is known (issue 23)
         raise ForumError(_("There must be at least one seat.") + "\n\n" + forum_usage(_))
+    no_number(args, 1, _)
     if len(args) < 3 or not is_number(args[1]):
         raise ForumError(forum_usage(_))
     forum_id = args[0].lower()  # looked up in lower case too (_forum)
@@ -227,6 +258,7 @@ async def _record_round(turn: Turn, args: Sequence[str], *, correct: bool = Fals
     """The next round of a flertalsvalg, with the members present at it; `correct`: the last round again, typed
     right (before the next round; a decision it made is undone and judged anew)."""
     _ = turn._
+    no_number(args, 1, _)
     if len(args) < 3 or not is_number(args[1]):
         raise ForumError(forum_usage(_))
     forum = await store.get_forum(turn.conn, args[0].lower()) if correct else await _forum(turn, args[0])
@@ -246,7 +278,7 @@ async def _record_round(turn: Turn, args: Sequence[str], *, correct: bool = Fals
                 + "\n\n"
                 + forum_usage(_)
             )
-        check_appointable(match[1], roster, extra, region, _)
+        check_appointable(match[1], roster, extra, region, _, turn.conversation.next_period_at(turn.now))
         votes[match[1]] = int(match[2])
     present = int(args[1])
     if sum(votes.values()) > present:  # said here in the reader's words; kkrcore's detail is for the CLI
@@ -333,6 +365,7 @@ async def _majority_outcome(turn: Turn, forum: store.Forum, result: MajorityElec
 
 async def _record_list(turn: Turn, args: Sequence[str]) -> None:
     _ = turn._
+    no_number(args, 2, _)
     if len(args) < 4 or not is_number(args[2]):
         raise ForumError(forum_usage(_))
     forum = await _forum(turn, args[0])
@@ -342,8 +375,9 @@ async def _record_list(turn: Turn, args: Sequence[str]) -> None:
     region = [m.name for m in turn.dataset.municipalities]
     candidates = [c for c in ",".join(args[3:]).split(",") if c]
     extra = await store.candidates(turn.conn)
+    coming = turn.conversation.next_period_at(turn.now)
     for candidate in candidates:
-        check_appointable(candidate, roster, extra, region, _)
+        check_appointable(candidate, roster, extra, region, _, coming)
     names = await candidate_names(turn)
     # The lists share the council's members between the groups: together no more than the council has, and a
     # candidate on one list only, or d'Hondt shares the seats on numbers that cannot be.

@@ -50,11 +50,21 @@ def help_order(commands: list[Command], is_secretariat: bool) -> list[Command]:
     return sorted(commands, key=lambda command: rank.get(command.name, len(rank)))
 
 
+def _help_note(turn: Turn, command: Command) -> str:
+    """What keeps a command from doing what its line promises now: /afbud while no meeting takes an absence (the
+    main menu then leaves its button out; /afbud itself says why)."""
+    if command.name == "absent" and not turn.absence_open:
+        return " " + turn._("(no meeting to report absence for now)")
+    return ""
+
+
 async def help_case(turn: Turn) -> None:
     _ = turn._
     role = turn.person.role if turn.person else None
     commands = help_order(list(commands_for(role)), turn.is_secretariat)
-    lines = [f"{turn.command(command.name)} – {_(command.description)}" for command in commands]
+    lines = [
+        f"{turn.command(command.name)} – {_(command.description)}{_help_note(turn, command)}" for command in commands
+    ]
     lines.append("")
     lines.append(_("You can also write the commands in the other language (Danish or English)."))
     turn.reply("\n".join(lines), title=_("What I can do"), buttons=main_menu(turn))

@@ -19,7 +19,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.commands import is_number
-from bot.core.dates import is_weekday_name, month_number, read_date
+from bot.core.dates import impossible_date, is_weekday_name, month_number, read_date
 from bot.core.text_problems import text_problem_text
 from bot.core.turn import Turn, _p, capitalised, display_name, quoted
 from bot.core.usecases.absence_notices import check_quorum, where
@@ -32,6 +32,7 @@ from bot.core.usecases.meetings import (
     meeting_from_words,
     meeting_title,
     meeting_when,
+    no_such_date,
 )
 from bot.core.usecases.period import told_council, unloaded_council_text
 from bot.core.usecases.standing import answer_buttons
@@ -472,8 +473,14 @@ async def _requested_change(
     if action in EXTRA:
         day, used = read_date(words, local_today(turn))
         if day is None and words:
+            # A day that does not exist is said so, as every other command says it (meeting_from_words).
+            problem = impossible_date(date_attempt(words))
             turn.reply(
-                _(
+                no_such_date(problem, _)
+                + " "
+                + _("Write for example {command} 05.03.2027 10:00-12:00 Aalborg.", command=written)
+                if problem
+                else _(
                     "I cannot read “{text}” as a date. Write for example {command} 05.03.2027 10:00-12:00 Aalborg.",
                     text=quoted(date_attempt(words)),
                     command=written,

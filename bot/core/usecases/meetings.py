@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from babel.dates import get_month_names
 
-from bot.core.dates import impossible_date, parse_date, read_date
+from bot.core.dates import impossible_date, month_number, parse_date, read_date
 from bot.core.turn import Turn, capitalised, quoted
 from bot.core.usecases.period import (
     current_period_meetings,
@@ -83,8 +83,12 @@ def is_over(meeting: Meeting, now: datetime) -> bool:
 
 def date_attempt(words: Sequence[str]) -> str:
     """The words meant as a date, for quoting them: up to the next word that starts with a digit (the time of
-    `/moede flyt 31.02.2027 13:00-15:00 Hjørring`), so "i morgen" stays whole and a time and place stay out."""
-    end = next((i for i, word in enumerate(words[1:], 1) if word[:1].isdigit()), len(words))
+    `/moede flyt 31.02.2027 13:00-15:00 Hjørring`), so "i morgen" stays whole and a time and place stay out; the
+    day after a month's name ("feb 31") is the date's own."""
+    end = next(
+        (i for i, word in enumerate(words[1:], 1) if word[:1].isdigit() and month_number(words[i - 1]) is None),
+        len(words),
+    )
     return " ".join(words[:end])
 
 
@@ -468,6 +472,11 @@ async def set_agenda_case(turn: Turn) -> None:
         turn.reply(
             _(
                 "The meeting {when} has already been held, so its agenda cannot be changed. Choose a coming meeting.",
+                when=meeting_when(meeting, _),
+            )
+            if is_over(meeting, turn.now)
+            else _(
+                "The meeting {when} has already begun, so its agenda cannot be changed. Choose a coming meeting.",
                 when=meeting_when(meeting, _),
             ),
             buttons=[[turn.button(_("Next meeting"), "next"), turn.button(_("All meetings"), "meetings")]],

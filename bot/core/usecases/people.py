@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 from bot.core.turn import Turn, _p, display_name, who
-from bot.core.usecases.period import ended_note
+from bot.core.usecases.period import ended_note, period_name
 from bot.core.usecases.seats import vacant_seats_line
 from bot.storage.composition_lots import council_composition
 from bot.storage.roster import Person, Role, Roster
@@ -54,13 +54,41 @@ async def substitute_case(turn: Turn) -> None:
     lines = [ended] if ended else []
     # A member as the roster has them now (R-MEM-1, R-MEM-5: from 1 January after the election a new mayor is
     # one and a mayor who lost is not, bot/core/usecases/period.py roster_in_window).
+    lines += _seat_lines(turn, roster, ended=bool(ended))
+    coming = turn.conversation.next_period_at(turn.now)
+    council = turn.conversation.council_roster(coming) if coming is not None and not lines else None
+    joining = council.by_id.get(turn.person.id) if council is not None else None
+    if coming is not None and council is not None and joining is not None and joining.role is not Role.SECRETARIAT:
+        # R-PER-1: a person of the loaded next council with no seat today; say where they sit from its meeting.
+        lines.append(
+            _(
+                "You join the council of {period} at the constituent meeting {when}.",
+                period=period_name(coming.constituent),
+                when=_.date(coming.constituent.start),
+            )
+        )
+        lines += _seat_lines(turn, council, ended=False)
+    if len(lines) == bool(ended):
+        lines.append(_("You are neither a member nor a substitute."))
+    turn.reply(
+        "\n".join(lines),
+        title=_("Substitutes"),
+        buttons=[[turn.button(_("Next meeting"), "next"), turn.button(_("Members"), "members")]],
+    )
+
+
+def _seat_lines(turn: Turn, roster: Roster, *, ended: bool) -> list[str]:
+    """The asker's substitute and whom they substitute for, in `roster` (today's, or a loaded next council's)."""
+    _ = turn._
+    assert turn.person is not None
+    lines = []
     if turn.person.id in roster.substitute_of:
         substitute_id = roster.substitute_of.get(turn.person.id)
         substitute = roster.by_id.get(substitute_id) if substitute_id else None
         if substitute is None:
             lines.append(_("You have no substitute in the roster. Please contact the secretariat."))
         elif roster.by_id[turn.person.id].mayor:
-            lines.append(_mayor_substitute(turn, substitute, roster, ended=bool(ended)))
+            lines.append(_mayor_substitute(turn, substitute, roster, ended=ended))
         elif ended:
             lines.append(_("Your personal substitute was {person}.", person=who(substitute, _)))
         else:
@@ -77,13 +105,7 @@ async def substitute_case(turn: Turn) -> None:
                 "sources name only the deputy mayor; one known case had the 2nd stand in)."
             )
         lines.append(line)
-    if len(lines) == bool(ended):
-        lines.append(_("You are neither a member nor a substitute."))
-    turn.reply(
-        "\n".join(lines),
-        title=_("Substitutes"),
-        buttons=[[turn.button(_("Next meeting"), "next"), turn.button(_("Members"), "members")]],
-    )
+    return lines
 
 
 def _mayor_substitute(turn: Turn, substitute: Person, roster: Roster, *, ended: bool) -> str:
