@@ -215,3 +215,22 @@ async def test_a_patient_write_that_nobody_carries_commits_alone_after_its_patie
     await asyncio.wait_for(db.write(*put("sent mark"), patience=0.05), 5)
     assert await meta(db, "sent mark") == "written"
     assert commits(statements) == 1
+
+
+async def test_a_second_task_s_batch_waits_for_the_first(db: Database) -> None:
+    release = asyncio.Event()
+
+    async def batch(key: str, wait: bool) -> None:
+        async with db.batch():
+            await use_case(db, key)
+            if wait:
+                await release.wait()
+
+    first = asyncio.create_task(batch("first", True))
+    await asyncio.sleep(0.01)
+    second = asyncio.create_task(batch("second", False))
+    await asyncio.sleep(0.01)
+    assert not second.done()
+    release.set()
+    await asyncio.wait_for(asyncio.gather(first, second), 5)
+    assert [await meta(db, key) for key in ("first", "second")] == ["written", "written"]

@@ -249,7 +249,7 @@ class Database:
         task: a task it starts waits for the batch like any other (and `asyncio.wait_for` on Python 3.11 runs what it
         waits for in a task of its own), so the batch's code awaits the database directly, as PTB's blocking
         handlers do."""
-        if self._batch_task is not None:
+        if self._in_batch():
             raise RuntimeError("a batch inside a batch")
         try:
             async with self.transaction():
