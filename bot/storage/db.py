@@ -365,8 +365,9 @@ class Database:
                         await asyncio.shield(write.done)
             else:
                 await asyncio.sleep(0)
-            async with self.transaction():
-                pass  # carries this write, unless a transaction that began before carried it already
+            if not write.done.done():
+                async with self.transaction():
+                    pass  # carries this write, unless a transaction that began before carried it already
         except BaseException:
             # It failed in its writer's own transaction, and the writer is told: nobody carries it later.
             with contextlib.suppress(ValueError):
