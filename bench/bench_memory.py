@@ -13,6 +13,9 @@ RssShmem: the WAL index SQLite maps), so a growth can be placed. It asserts noth
   SQLite's allocator holds (sqlite3_memory_used) and glibc's heap (mallinfo2); with `--tracemalloc`, also a
   tracemalloc snapshot, and at the end the bench prints the Python allocations that grew most from the first step
   to the last (tracemalloc slows the bot and adds its own memory: VmRSS is then not comparable).
+  `--syscalls` counts the bot's mmap, munmap, brk, madvise and mprotect calls per answer after the warm-up
+  (`perf stat`; a memory setting that returns memory to the system sooner makes more of them).
+  `--smaps` prints the mappings (/proc/PID/smaps) whose resident size grew most from the first step to the last.
   `--keep FOLDER` keeps the database, the bot's log and the variant's files (`modules-STEP.txt`: sys.modules).
   `--cache-size N` sets `PRAGMA cache_size=N` on the bot's connection (the variant only; N < 0 is KiB).
 """
@@ -28,7 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.bench_cost import BOT_CORE, prepare, rss_mib, wait_until_quiet
+from bench.bench_cost import BOT_CORE, prepare, wait_until_quiet
 from bench.bench_delivery import echo_bot, stop, warm_up
 from bench.loadgen import run_load
 from tests.fake_telegram import FakeTelegram
@@ -84,6 +87,50 @@ async def start(arguments: argparse.Namespace, tg: FakeTelegram, workdir: Path) 
     return bot.process.pid, bot
 
 
+def mappings(pid: int) -> dict[str, int]:
+    """Rss in KiB of the process's mappings (/proc/PID/smaps), summed by name: [heap] (glibc's main heap),
+    [anonymous] (Python's arenas, other threads' heaps, large blocks; the kernel merges and splits them), each file."""
+    found: dict[str, int] = {}
+    mapping = ""
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        fields = line.split()
+        if "-" in fields[0] and not fields[0].endswith(":"):
+            mapping = fields[5] if len(fields) > 5 else "[anonymous]"
+        elif fields[0] == "Rss:":
+            found[mapping] = found.get(mapping, 0) + int(fields[1])
+    return found
+
+
+def print_mappings(before: dict[str, int], after: dict[str, int], top: int) -> None:
+    grown = sorted(((after[k] - before.get(k, 0), k) for k in after), reverse=True)[:top]
+    print("\nMappings whose resident size grew most from step 1 to the last (/proc/PID/smaps):")
+    for kib, name in grown:
+        print(f"  {kib:+7d} KiB  {name}  (now {after[name]} KiB)")
+
+
+SYSCALLS = ("mmap", "munmap", "brk", "madvise", "mprotect")
+
+
+async def count_syscalls(pid: int) -> asyncio.subprocess.Process:
+    """`perf stat` counting the bot's memory system calls until it is stopped (needs perf and root)."""
+    events = ",".join(f"syscalls:sys_enter_{name}" for name in SYSCALLS)
+    return await asyncio.create_subprocess_exec(
+        "perf", "stat", "-x", ",", "-e", events, "-p", str(pid), stderr=asyncio.subprocess.PIPE
+    )
+
+
+async def print_syscalls(perf: asyncio.subprocess.Process, answers: int) -> None:
+    perf.send_signal(signal.SIGINT)
+    _, output = await perf.communicate()
+    counts = {}
+    for line in output.decode().splitlines():
+        fields = line.split(",")
+        if len(fields) > 2 and fields[2].startswith("syscalls:sys_enter_"):
+            counts[fields[2].removeprefix("syscalls:sys_enter_")] = fields[0]
+    per_answer = ", ".join(f"{k} {int(v) / answers:.3f}" if v.isdigit() else f"{k} {v}" for k, v in counts.items())
+    print(f"  memory system calls per answer (perf stat): {per_answer}")
+
+
 async def ask_the_bot(pid: int, workdir: Path, step: int) -> dict[str, float]:
     """The variant's own figures at this step (it writes them when it gets SIGUSR1)."""
     figures = workdir / f"memory-{step}.json"
@@ -122,8 +169,11 @@ async def main(arguments: argparse.Namespace) -> None:
 
                 reads = [read_calls(pid)]
 
+                maps: list[dict[str, int]] = []
+
                 async def record(answers: int) -> None:
                     figures = memory_parts(pid)
+                    maps.append(mappings(pid))
                     reads.append(read_calls(pid))
                     if steps:
                         figures["reads/answer"] = (reads[-1] - reads[-2]) / max(1, answers - steps[-1][0])
@@ -135,6 +185,7 @@ async def main(arguments: argparse.Namespace) -> None:
                 await record(0)
                 await warm_up(tg, users)
                 tg.clear()
+                perf = await count_syscalls(pid) if arguments.syscalls else None
                 done = 0
                 while done < arguments.answers:
                     count = min(arguments.every, arguments.answers - done)
@@ -142,7 +193,10 @@ async def main(arguments: argparse.Namespace) -> None:
                     done += result.answered
                     tg.clear()
                     await record(done)
-                assert rss_mib(pid) > 0
+                if perf is not None:
+                    await print_syscalls(perf, done)
+                if arguments.smaps:
+                    print_mappings(maps[1], maps[-1], arguments.top)
             finally:
                 await stop(process)  # type: ignore[arg-type]
                 tg.clear()
@@ -162,6 +216,8 @@ if __name__ == "__main__":
     parser.add_argument("--frames", type=int, default=4, help="frames printed per grown allocation")
     parser.add_argument("--top", type=int, default=15, help="grown allocations printed")
     parser.add_argument("--cache-size", type=int, help="with --variant memory: PRAGMA cache_size")
+    parser.add_argument("--smaps", action="store_true", help="the mappings that grew most from step 1 to the last")
+    parser.add_argument("--syscalls", action="store_true", help="memory system calls (perf stat, root)")
     parser.add_argument("--keep", help="a folder for the database, the log and the variant's files, kept")
     parser.add_argument("--quiet", type=float, default=0.3, help="load average to wait for before the run")
     parser.add_argument("--quiet-wait", type=float, default=30, help="longest wait for it, in seconds")
