@@ -9,13 +9,17 @@ Run as `python -m bench.bot_variants run` with BENCH_VARIANT set:
 - `marks-at-once`: a sent mark commits at once, without waiting for company (MARK_PATIENCE_SECONDS 0);
 - `before-batches`: both of the above: the bot as it was before the batches and the patient marks;
 - `profile`: cProfile (the event loop's thread's CPU time) of the whole run, start-up included, written at exit to
-  the file BENCH_PROFILE names (read it with `python -m pstats FILE`): which Python functions an answer runs.
+  the file BENCH_PROFILE names (read it with `python -m pstats FILE`): which Python functions an answer runs;
+- `memory`: at every SIGUSR1, writes what SQLite's allocator and glibc's heap hold to BENCH_MEMORY_DIR (and, with
+  BENCH_TRACEMALLOC set to a number of frames, a tracemalloc snapshot); with BENCH_CACHE_SIZE, `PRAGMA cache_size`
+  on the connection (bench/bench_memory.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import atexit
+import ctypes
 import os
 import sys
 import time
@@ -124,6 +128,61 @@ def before_batches() -> None:
     marks_at_once()
 
 
+class MallInfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks")
+    ] + [("keepcost", ctypes.c_size_t)]
+
+
+def memory() -> None:
+    """Figures from inside the bot, on request (SIGUSR1), so bench_memory can place a growth: SQLite's own
+    allocations (page cache, schema, statements) apart from glibc's heap as a whole and Python's objects."""
+    import json
+    import signal
+    import tracemalloc
+
+    folder = Path(os.environ["BENCH_MEMORY_DIR"])
+    frames = int(os.environ.get("BENCH_TRACEMALLOC", "0"))
+    if frames:
+        tracemalloc.start(frames)
+    libc = ctypes.CDLL("libc.so.6")
+    libc.mallinfo2.restype = MallInfo2
+    sqlite = ctypes.CDLL("libsqlite3.so.0")  # the library _sqlite3 loaded: the same allocator counts
+    sqlite.sqlite3_memory_used.restype = ctypes.c_int64
+    steps = iter(range(1_000_000))
+
+    def write(_signal: int, _frame: object) -> None:
+        step = next(steps)
+        info = libc.mallinfo2()
+        mib = 1024 * 1024
+        figures = {
+            "sqlite": sqlite.sqlite3_memory_used() / mib,
+            "heap": (info.arena + info.hblkhd) / mib,
+            "in use": (info.uordblks + info.hblkhd) / mib,
+            "free": info.fordblks / mib,
+        }
+        if frames:
+            tracemalloc.take_snapshot().dump(str(folder / f"snapshot-{step}.pickle"))
+            figures["traced"] = tracemalloc.get_traced_memory()[0] / mib
+        (folder / f"modules-{step}.txt").write_text("\n".join(sorted(sys.modules)) + "\n")
+        partial = folder / f"memory-{step}.part"
+        partial.write_text(json.dumps(figures))
+        partial.rename(folder / f"memory-{step}.json")
+
+    signal.signal(signal.SIGUSR1, write)
+    cache_size = os.environ.get("BENCH_CACHE_SIZE")
+    if cache_size is not None:
+        original = Database.open.__func__  # type: ignore[attr-defined]
+
+        async def open_with_cache_size(cls: type[Database], path: object) -> Database:
+            database: Database = await original(cls, path)
+            await database.connection.execute(f"PRAGMA cache_size={int(cache_size)}")
+            return database
+
+        Database.open = classmethod(open_with_cache_size)  # type: ignore[method-assign, assignment]
+
+
 THREAD = "calls to aiosqlite's thread"
 VARIANTS = {
     "no-fsync": no_fsync,
@@ -133,6 +192,7 @@ VARIANTS = {
     "one-at-a-time": one_at_a_time,
     "marks-at-once": marks_at_once,
     "before-batches": before_batches,
+    "memory": memory,
 }
 
 if __name__ == "__main__":

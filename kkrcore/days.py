@@ -9,8 +9,6 @@ ourselves (R-DAY-1).
 from datetime import date, timedelta
 from functools import cache
 
-import holidays
-
 from kkrcore.reasons import InvalidInput, Reason
 
 CLOSED_BY_PRACTICE = ((6, 5), (12, 24), (12, 31))
@@ -23,6 +21,10 @@ ELECTION_YEAR_REMAINDER = 2025 % ELECTION_CYCLE_YEARS
 @cache
 def closed_days(year: int) -> frozenset[date]:
     """The dates of `year` that are never hverdage, whatever the weekday (holidays and practice days)."""
+    # Imported at the first deadline or new meeting day, not at start: with python-dateutil, which only it imports,
+    # it is some 3 MiB of a running bot that answers its members without it (bench.bench_memory; issue 25).
+    import holidays
+
     public = holidays.country_holidays("DK", years=year)
     return frozenset(public.keys()) | {date(year, month, day) for month, day in CLOSED_BY_PRACTICE}
 

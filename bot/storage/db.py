@@ -193,6 +193,10 @@ class Database:
             # Deleted and overwritten contents (a delivered invite link, a pruned message) are zeroed in the file,
             # not left in free space where a copy of the database would still hold them.
             await connection.execute("PRAGMA secure_delete=ON")
+            # A page cache of 512 KiB, not SQLite's 2 MiB: the pages an answer reads fit in it, and the default one
+            # filled with the inbox's and outbox's newest pages, so the bot grew for its first 2,000 answers
+            # (bench.bench_memory, docs/benchmarks.md; issue 25). Durability does not depend on it.
+            await connection.execute("PRAGMA cache_size=-512")
             database = cls(connection, path)
             await database._migrate()
             await connection.create_function("kkrbot_secret_forgotten", 0, database._note_forgotten_secret)
