@@ -10,6 +10,7 @@ Run as `python -m bench.bot_variants run` with BENCH_VARIANT set:
 - `before-batches`: both of the above: the bot as it was before the batches and the patient marks;
 - `profile`: cProfile (the event loop's thread's CPU time) of the whole run, start-up included, written at exit to
   the file BENCH_PROFILE names (read it with `python -m pstats FILE`): which Python functions an answer runs;
+- `statement-times`: reports, at exit, each kind of statement's count, CPU and wall time (bench/statement_times.py);
 - `memory`: at every SIGUSR1, writes what SQLite's allocator and glibc's heap hold to BENCH_MEMORY_DIR (and, with
   BENCH_TRACEMALLOC set to a number of frames, a tracemalloc snapshot); with BENCH_CACHE_SIZE, `PRAGMA cache_size`
   on the connection (bench/bench_memory.py).
@@ -183,6 +184,32 @@ def memory() -> None:
         Database.open = classmethod(open_with_cache_size)  # type: ignore[method-assign, assignment]
 
 
+def statement_times() -> None:
+    """Reports, at exit, each kind of statement (by its first words): how many, and the CPU (the loop thread's) and
+    wall time they took, so the cost of the database can be placed statement by statement (a COMMIT's wall time is
+    mostly the disk sync)."""
+    cpu: Counter[str] = Counter()
+    wall: Counter[str] = Counter()
+    count: Counter[str] = Counter()
+    on_the_loop = Connection._execute
+
+    async def timed(self: Connection, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        sql = args[0] if args and isinstance(args[0], str) else getattr(fn, "__name__", "call")
+        words = " ".join(sql.split()[:3])
+        began_cpu, began = time.thread_time(), time.perf_counter()
+        try:
+            return await on_the_loop(self, fn, *args, **kwargs)
+        finally:
+            cpu[words] += time.thread_time() - began_cpu
+            wall[words] += time.perf_counter() - began
+            count[words] += 1
+
+    Connection._execute = timed  # type: ignore[method-assign]
+    atexit.register(
+        lambda: print("times: " + repr({k: (count[k], cpu[k], wall[k]) for k in count}), file=sys.stderr, flush=True)
+    )
+
+
 THREAD = "calls to aiosqlite's thread"
 VARIANTS = {
     "no-fsync": no_fsync,
@@ -193,6 +220,7 @@ VARIANTS = {
     "marks-at-once": marks_at_once,
     "before-batches": before_batches,
     "memory": memory,
+    "statement-times": statement_times,
 }
 
 if __name__ == "__main__":

@@ -80,11 +80,14 @@ async def test_send_pressed_twice_sends_once(council: RunningBot) -> None:
     preview = await council.ask(SECRETARY, "/udsend stedfortraedere Husk at svare")
 
     await council.press(SECRETARY, preview, "Send til 2")
-    again = await council.press(SECRETARY, preview, "Send til 2")
+    # The answer to the second press, whether the report that the broadcast is done comes before it or after.
+    council.tg.inject_button_press(SECRETARY, preview.message_id, "Send til 2")
     await council.tg.wait_for(lambda m: m.chat_id == OTHER_SUBSTITUTE and "Husk at svare" in text(m))
     await finish(council, 1)
 
-    assert "Udsendelse 1 er allerede sendt; der sendes ikke mere." in text(again)
+    await council.tg.wait_for(
+        lambda m: m.chat_id == SECRETARY and "Udsendelse 1 er allerede sendt; der sendes ikke mere." in text(m)
+    )
     assert len(broadcasts_to(council, SUBSTITUTE, "Husk at svare")) == 1
     assert len(broadcasts_to(council, OTHER_SUBSTITUTE, "Husk at svare")) == 1
 
@@ -160,7 +163,8 @@ async def test_a_blocked_member_is_reported_as_blocked_and_acknowledgements_are_
     detail = await council.ask(SECRETARY, "/udsendelser 1")
 
     assert "sekretariatet kan se" in text(thanks)
-    assert "22 modtagere: 2 leveret, 20 ikke leveret, 0 venter, 1 set" in text(report)
+    # The report comes when the last message has left (or been given up), before or after the member said Set.
+    assert "22 modtagere: 2 leveret, 20 ikke leveret, 0 venter" in text(report)
     assert "har blokeret botten" in text(report)
     assert "ikke forbundet med botten" in text(report)
     assert "Ikke set endnu:\n• " in text(report)
