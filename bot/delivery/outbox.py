@@ -43,11 +43,6 @@ FETCH_ROWS = 16
 # its reason, and reported): the trouble is the message's or its recipient's, not the channel's. Failures while every
 # send fails (an outage) use no attempts, so an outage of any length sets nothing aside.
 MAX_ATTEMPTS = 6
-# How long a sent mark waits for another transaction (the processor's, the next mark's) to carry it before it
-# commits on its own: marks come one by one as the answers do, and each commit is a disk sync. The recipient and
-# the slot stay taken until the mark is committed, so a crash still repeats at most one message per recipient and
-# `in_flight` in all; each of them is exposed that much longer.
-MARK_PATIENCE_SECONDS = 0.02
 # Addresses a channel can send to; a row with another address is set aside when it is queued (it could never leave).
 # A channel without an entry takes any non-empty address.
 ADDRESSES = {"telegram": re.compile(r"-?[0-9]{1,16}")}
@@ -229,8 +224,7 @@ async def mark_sent(db: Database, items: Sequence[OutboxItem], now: datetime, on
     """The one place where messages become sent: all that finished together, in one statement (one round
     trip to SQLite, committed at once). Whatever else must happen when a message is sent belongs here.
 
-    Interactive rows go as a single write that shares the next commit (waiting up to MARK_PATIENCE_SECONDS for
-    one). Bulk rows, with `on_sent`, get their own
+    Interactive rows go as a single write that shares the next commit. Bulk rows, with `on_sent`, get their own
     transaction, and the hook runs in it: a hook that fails with anything but the database's fault is logged
     and undone alone, so the mark is kept (the tick does what it missed); a fault of the database fails it all,
     and the caller tries it all again."""
@@ -238,7 +232,7 @@ async def mark_sent(db: Database, items: Sequence[OutboxItem], now: datetime, on
     params = (utc_text(now), *(item.id for item in items))
     bulk = [item for item in items if item.lane is Lane.BULK]
     if on_sent is None or not bulk:
-        await db.write(sql, params, patience=MARK_PATIENCE_SECONDS)
+        await db.write(sql, params)
         return
     async with db.transaction() as conn:
         await conn.execute(sql, params)
@@ -302,8 +296,7 @@ class OutboxWorker:
         self._idle = asyncio.Event()
         self._idle.set()
         self._to_mark: list[OutboxItem] = []
-        # A mark is gathering the sends that finish in this turn of the event loop (`_mark_finished`).
-        self._collecting = False
+        self._marking = False
         # The due rows last read, best first, and whether they were all there were. They are read again only when
         # something may have changed them: a commit (wake), a freed recipient with more queued, all of them used
         # while more were due, or IDLE_POLL_SECONDS gone by (retries coming due; rows from another process).
@@ -430,7 +423,7 @@ class OutboxWorker:
             self._failed_since_success.clear()
             self._failing.pop(item.address, None)
             self._to_mark.append(item)
-            if not self._collecting:
+            if not self._marking:
                 await self._mark_finished()
             return
         try:
@@ -441,25 +434,28 @@ class OutboxWorker:
         self._release([item], stale=True)
 
     async def _mark_finished(self) -> None:
-        """Marks what finished sending in this turn of the event loop, together, in one statement. A mark waits
-        for a commit to carry it (`mark_sent`), and the marks of sends that finish meanwhile wait beside it, so they
-        share that commit. Only then are the recipients free for their next message."""
-        self._collecting = True
+        """Marks what finished sending, together: whatever finishes while one mark is written goes with the
+        next. Only then are the recipients free for their next message."""
+        self._marking = True
         try:
-            # The sends whose answers came in the same turn of the event loop finish first, and share this mark.
+            # The sends whose answers came in the same turn of the event loop finish first, and share this mark and
+            # its commit: a mark is written on the loop's thread, so nothing else finishes while it is written.
             await asyncio.sleep(0)
+            while self._to_mark:
+                batch, self._to_mark = self._to_mark, []
+                try:
+                    # Sent is sent: given up, these would go out again. A transient fault (the database locked
+                    # or full) is waited out instead, and the recipients stay busy meanwhile.
+                    await until_done(
+                        partial(mark_sent, self.db, batch, self.clock(), self.on_sent),
+                        f"outbox {self.channel}",
+                        self.faults,
+                    )
+                except Exception:  # a bug: they stay unsent and are sent again, never lost
+                    log.exception("outbox %s: marking %d messages sent failed", self.channel, len(batch))
+                self._release(batch)
         finally:
-            self._collecting = False
-        batch, self._to_mark = self._to_mark, []
-        try:
-            # Sent is sent: given up, these would go out again. A transient fault (the database locked or full) is
-            # waited out instead, and the recipients stay busy meanwhile.
-            await until_done(
-                partial(mark_sent, self.db, batch, self.clock(), self.on_sent), f"outbox {self.channel}", self.faults
-            )
-        except Exception:  # a bug: they stay unsent and are sent again, never lost
-            log.exception("outbox %s: marking %d messages sent failed", self.channel, len(batch))
-        self._release(batch)
+            self._marking = False
 
     def _database_failed(self, exc: Exception, doing: str) -> None:
         """A transient fault (locked, full, read-only) goes to the log once a minute; anything else in full."""
