@@ -119,9 +119,9 @@ def clock() -> Clock:
 
 
 async def first_tick(bot: RunningBot) -> None:
-    """Until the clock's first tick has run (a second after the start, then every TICK_SECONDS): a first tick that
-    came in the middle of a test, after the test set the clock, would send what that time makes due (a reminder to
-    the secretariat, say) between a question and its answer, and `ask` would take it for the answer."""
+    """Until the clock's first tick has run (0.1 s after the start, then every TICK_SECONDS): a first tick that came
+    in the middle of a test, after the test set the clock, would send what that time makes due (a reminder to the
+    secretariat, say) between a question and its answer, and `ask` would take it for the answer."""
 
     async def ticked() -> bool:
         async with bot.conversation.db.read() as conn:

@@ -761,7 +761,8 @@ async def post_init(application: KkrApplication) -> None:
     services.outbox = worker
     conversation.after_commit(worker.wake)
     assert application.job_queue is not None, "install python-telegram-bot[job-queue]"
-    application.job_queue.run_repeating(on_tick, interval=TICK_SECONDS, first=1, name="tick")
+    # The first tick at once, for what came due while the bot was down (PTB takes a first of 0 as "one interval").
+    application.job_queue.run_repeating(on_tick, interval=TICK_SECONDS, first=0.1, name="tick")
     services.outbox_task = services.supervise(asyncio.create_task(worker.run()), "outbox")
     services.tasks = [
         services.supervise(asyncio.create_task(poll(application, services)), "polling"),
