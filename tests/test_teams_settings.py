@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import struct
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,19 +13,13 @@ from bot.config import ConfigError, load_settings
 from bot.core.commands import find_command
 from tests.processes import PROJECT_ROOT, example_database
 from tests.test_cli import kkrbot
+from tests.test_start_imports import loaded_at_start
 
 HEAVY = ("aiohttp", "jwt", "microsoft_teams")
 
 
 def test_the_default_bot_imports_nothing_of_teams_or_the_http_endpoint() -> None:
-    code = (
-        "import sys, bot.cli, bot.app, bot.channels.telegram, bot.channels.console, bot.core.conversation\n"
-        f"loaded = sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r})\n"
-        "print(loaded)\n"
-        "sys.exit(1 if loaded else 0)\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert loaded_at_start(HEAVY) == []
 
 
 def test_teams_settings_come_all_or_none() -> None:
