@@ -6,7 +6,8 @@ Run as `python -m bench.bot_variants run` with BENCH_VARIANT set:
 - `statements`: reports, at exit, the statements run, the commits among them and the calls to aiosqlite's thread
   (bench/loopback_cost.py);
 - `one-at-a-time`: each update in a transaction of its own (BATCH_LIMIT 1), as before the batches of issue 25;
-- `marks-at-once`: an answer's sent mark commits at once (MARK_PATIENCE_SECONDS 0) instead of waiting for company;
+- `marks-at-once`: an answer's sent mark commits at once (MARK_PATIENCE_SECONDS 0), holding its slot until then, as
+  before issue 25's second stop, instead of waiting for company without a slot;
 - `profile`: cProfile (the event loop's thread's CPU time) of the whole run, start-up included, written at exit to
   the file BENCH_PROFILE names (read it with `python -m pstats FILE`): which Python functions an answer runs;
 - `statement-times`: reports, at exit, each kind of statement's count, CPU and wall time (bench/statement_times.py);

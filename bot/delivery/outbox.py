@@ -434,8 +434,8 @@ class OutboxWorker:
             self._successes += 1
             self._failed_since_success.clear()
             self._failing.pop(item.address, None)
-            if item.lane is Lane.INTERACTIVE:
-                self._free_slot(item.address)
+            if item.lane is Lane.INTERACTIVE and MARK_PATIENCE_SECONDS > 0:
+                self._free_slot(item.address)  # its mark may wait for company: the slot goes on meanwhile
             self._to_mark.append(item)
             if not self._collecting:
                 await self._mark_finished()
