@@ -6,8 +6,6 @@ Run as `python -m bench.bot_variants run` with BENCH_VARIANT set:
 - `statements`: reports, at exit, the statements run, the commits among them and the calls to aiosqlite's thread
   (bench/loopback_cost.py);
 - `one-at-a-time`: each update in a transaction of its own (BATCH_LIMIT 1), as before the batches of issue 25;
-- `marks-at-once`: an answer's sent mark commits at once (MARK_PATIENCE_SECONDS 0), holding its slot until then, as
-  before issue 25's second stop, instead of waiting for company without a slot;
 - `profile`: cProfile (the event loop's thread's CPU time) of the whole run, start-up included, written at exit to
   the file BENCH_PROFILE names (read it with `python -m pstats FILE`): which Python functions an answer runs;
 - `statement-times`: reports, at exit, each kind of statement's count, CPU and wall time (bench/statement_times.py);
@@ -33,7 +31,6 @@ import aiosqlite
 
 from bot import cli
 from bot.channels import telegram
-from bot.delivery import outbox
 from bot.storage.db import Connection, Database
 
 
@@ -118,10 +115,6 @@ def profile() -> None:
 
 def one_at_a_time() -> None:
     telegram.BATCH_LIMIT = 1
-
-
-def marks_at_once() -> None:
-    outbox.MARK_PATIENCE_SECONDS = 0
 
 
 class MallInfo2(ctypes.Structure):
@@ -212,7 +205,6 @@ VARIANTS = {
     "statements": statements,
     "profile": profile,
     "one-at-a-time": one_at_a_time,
-    "marks-at-once": marks_at_once,
     "memory": memory,
     "statement-times": statement_times,
 }

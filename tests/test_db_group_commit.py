@@ -215,22 +215,3 @@ async def test_a_second_task_s_batch_waits_for_the_first(db: Database) -> None:
     release.set()
     await asyncio.wait_for(asyncio.gather(first, second), 5)
     assert [await meta(db, key) for key in ("first", "second")] == ["written", "written"]
-
-
-async def test_a_patient_write_is_carried_by_a_transaction_that_begins_within_its_patience(db: Database) -> None:
-    """The outbox's sent marks wait a little for company: the next use case's commit carries them."""
-    statements = await statements_run(db)
-    mark = asyncio.create_task(db.write(*put("sent mark"), patience=5))
-    await asyncio.sleep(0.05)  # longer than a write without patience waits
-    assert commits(statements) == 0
-    await use_case(db, "use case")
-    await asyncio.wait_for(mark, 1)  # done with the use case's commit, long before its patience ran out
-    assert await meta(db, "sent mark") == "written"
-    assert commits(statements) == 1
-
-
-async def test_a_patient_write_that_nobody_carries_commits_alone_after_its_patience(db: Database) -> None:
-    statements = await statements_run(db)
-    await asyncio.wait_for(db.write(*put("sent mark"), patience=0.05), 5)
-    assert await meta(db, "sent mark") == "written"
-    assert commits(statements) == 1

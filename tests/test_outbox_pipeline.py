@@ -1,6 +1,6 @@
 """The pipelined outbox: several recipients in flight at once, each recipient's messages strictly in order and
 one at a time, and what a crash could repeat (accepted by the channel, not yet marked sent) stays at most
-one message per recipient (and, of bulk messages, at most `in_flight` in all)."""
+one message per recipient and at most `in_flight` in all."""
 
 from __future__ import annotations
 
@@ -137,30 +137,3 @@ async def test_sends_that_finish_in_the_same_turn_of_the_loop_share_one_sent_mar
     marks = {statement for statement in statements if statement.startswith("UPDATE outbox SET sent_at")}
     assert len(marks) == 1
     assert marks.pop().endswith("WHERE id IN (1, 2, 3, 4)")
-
-
-async def test_an_answers_sent_mark_holds_no_slot_but_holds_back_its_recipients_next_message(db: Database) -> None:
-    """An answer's sent mark waits for a commit to share (MARK_PATIENCE_SECONDS): the one slot goes on to the next
-    recipient meanwhile, and the first recipient's next message waits until the mark is committed, so a crash still
-    repeats at most one message per recipient."""
-    sent_when_delivered: dict[str, set[int]] = {}
-
-    async def deliver(item: OutboxItem) -> DeliveryResult:
-        with sqlite3.connect(db.path) as conn:
-            sent = {row[0] for row in conn.execute("SELECT id FROM outbox WHERE sent_at IS NOT NULL")}
-        sent_when_delivered[item.message.text] = sent
-        return DeliveryResult(Delivery.SENT)
-
-    await queue(db, [("1", "first to 1"), ("2", "first to 2"), ("1", "second to 1")])
-    worker = OutboxWorker(db, "telegram", deliver, in_flight=1)
-    task = asyncio.create_task(worker.run())
-    try:
-        async with asyncio.timeout(10):
-            while len(sent_when_delivered) < 3:  # noqa: ASYNC110 - the worker runs in this loop
-                await asyncio.sleep(0.001)
-    finally:
-        await worker.stop(task)
-
-    assert list(sent_when_delivered) == ["first to 1", "first to 2", "second to 1"]
-    assert 1 not in sent_when_delivered["first to 2"]  # 1's mark was still waiting, and the slot went on
-    assert 1 in sent_when_delivered["second to 1"]

@@ -4,9 +4,8 @@ bulk, as fast as the channel's pacing allows, retrying what may succeed later.
 
 The unavoidable window: a message that the channel accepted just before a crash, but whose `sent_at` was
 not yet written, is sent again after the restart. A recipient has at most one message in flight or
-waiting for its sent mark, so a crash repeats at most one message per recipient; and a bulk message holds its
-sending slot until marked, so at most `in_flight` bulk messages in all (the Telegram channel's
-`KKRBOT_TELEGRAM_IN_FLIGHT`). An answer's mark waits a little for company (MARK_PATIENCE_SECONDS) without a slot.
+waiting for its sent mark, so a crash repeats at most one message per recipient in flight: at most
+`in_flight` messages in all (the Telegram channel's `KKRBOT_TELEGRAM_IN_FLIGHT`).
 """
 
 from __future__ import annotations
@@ -44,11 +43,6 @@ FETCH_ROWS = 16
 # its reason, and reported): the trouble is the message's or its recipient's, not the channel's. Failures while every
 # send fails (an outage) use no attempts, so an outage of any length sets nothing aside.
 MAX_ATTEMPTS = 6
-# How long an answer's sent mark waits for another transaction (the processor's next batch, another mark) to carry it
-# before it commits on its own: the marks come one by one as the answers do, and each commit is a disk sync. Its
-# recipient gets nothing else until the mark is committed (so a crash repeats at most one message per recipient), but
-# the mark holds no sending slot meanwhile: the other recipients' messages go on.
-MARK_PATIENCE_SECONDS = 0.02
 # Addresses a channel can send to; a row with another address is set aside when it is queued (it could never leave).
 # A channel without an entry takes any non-empty address.
 ADDRESSES = {"telegram": re.compile(r"-?[0-9]{1,16}")}
@@ -238,7 +232,7 @@ async def mark_sent(db: Database, items: Sequence[OutboxItem], now: datetime, on
     params = (utc_text(now), *(item.id for item in items))
     bulk = [item for item in items if item.lane is Lane.BULK]
     if on_sent is None or not bulk:
-        await db.write(sql, params, patience=MARK_PATIENCE_SECONDS)
+        await db.write(sql, params)
         return
     async with db.transaction() as conn:
         await conn.execute(sql, params)
@@ -258,10 +252,9 @@ class OutboxWorker:
     recipient at a time, in the order the pacer allows and interactive before bulk.
 
     The crash window: a message the channel accepted, whose `sent_at` was not yet written, is sent again
-    after a crash. A recipient's next message leaves only after the previous one is marked sent, so a crash
-    repeats at most one message per recipient. A bulk message's slot is free only once it is marked, so at most
-    `in_flight` bulk messages in all; an answer's slot is free once it is sent, while its mark waits for a commit
-    to share (MARK_PATIENCE_SECONDS).
+    after a crash. A recipient's next message leaves only after the previous one is marked sent, and a slot
+    is free only once its message is marked, so a crash repeats at most one message per recipient, and at
+    most `in_flight` messages in all.
     """
 
     def __init__(
@@ -300,14 +293,10 @@ class OutboxWorker:
         self._wake = asyncio.Event()
         # Recipients with a message in flight or not yet marked sent: nothing else goes to them meanwhile.
         self._busy: dict[str, OutboxItem] = {}
-        # The recipients holding a sending slot: a message in flight, or a bulk one not yet marked sent (an answer's
-        # patient mark holds none, MARK_PATIENCE_SECONDS).
-        self._slots: set[str] = set()
         self._idle = asyncio.Event()
         self._idle.set()
         self._to_mark: list[OutboxItem] = []
-        # A mark is gathering the sends that finish in this turn of the event loop (`_mark_finished`).
-        self._collecting = False
+        self._marking = False
         # The due rows last read, best first, and whether they were all there were. They are read again only when
         # something may have changed them: a commit (wake), a freed recipient with more queued, all of them used
         # while more were due, or IDLE_POLL_SECONDS gone by (retries coming due; rows from another process).
@@ -367,7 +356,7 @@ class OutboxWorker:
         """Starts every send the slots and the pacer allow now; returns how long until another may be."""
         if self._stopping:
             return IDLE_POLL_SECONDS
-        while len(self._slots) < self.in_flight:
+        while len(self._busy) < self.in_flight:
             if (
                 self._stale
                 or (not self._candidates and not self._complete)
@@ -397,7 +386,7 @@ class OutboxWorker:
         first, oldest first; one slot stays free for the interactive lane, so bulk never fills them all."""
         now = self.pacer.clock()
         soonest = float("inf")
-        bulk_allowed = self.in_flight == 1 or len(self._slots) < self.in_flight - 1
+        bulk_allowed = self.in_flight == 1 or len(self._busy) < self.in_flight - 1
         for item in self._candidates:
             if item.address in self._busy:
                 continue
@@ -413,7 +402,6 @@ class OutboxWorker:
         expired = item.deadline is not None and item.deadline <= self.clock()
         send = None if expired else self.pacer.take(item.address)
         self._busy[item.address] = item
-        self._slots.add(item.address)
         self._idle.clear()
         task = asyncio.create_task(self._send(item, send))
         self._tasks.add(task)
@@ -434,10 +422,8 @@ class OutboxWorker:
             self._successes += 1
             self._failed_since_success.clear()
             self._failing.pop(item.address, None)
-            if item.lane is Lane.INTERACTIVE and MARK_PATIENCE_SECONDS > 0:
-                self._free_slot(item.address)  # its mark may wait for company: the slot goes on meanwhile
             self._to_mark.append(item)
-            if not self._collecting:
+            if not self._marking:
                 await self._mark_finished()
             return
         try:
@@ -448,30 +434,28 @@ class OutboxWorker:
         self._release([item], stale=True)
 
     async def _mark_finished(self) -> None:
-        """Marks what finished sending in this turn of the event loop, together, in one statement. A mark waits
-        for a commit to carry it (`mark_sent`), and the marks of sends that finish meanwhile wait beside it, so they
-        share that commit. Only then are the recipients free for their next message."""
-        self._collecting = True
+        """Marks what finished sending, together: whatever finishes while one mark is written goes with the
+        next. Only then are the recipients free for their next message."""
+        self._marking = True
         try:
-            # The sends whose answers came in the same turn of the event loop finish first, and share this mark.
+            # The sends whose answers came in the same turn of the event loop finish first, and share this mark and
+            # its commit: a mark is written on the loop's thread, so nothing else finishes while it is written.
             await asyncio.sleep(0)
+            while self._to_mark:
+                batch, self._to_mark = self._to_mark, []
+                try:
+                    # Sent is sent: given up, these would go out again. A transient fault (the database locked
+                    # or full) is waited out instead, and the recipients stay busy meanwhile.
+                    await until_done(
+                        partial(mark_sent, self.db, batch, self.clock(), self.on_sent),
+                        f"outbox {self.channel}",
+                        self.faults,
+                    )
+                except Exception:  # a bug: they stay unsent and are sent again, never lost
+                    log.exception("outbox %s: marking %d messages sent failed", self.channel, len(batch))
+                self._release(batch)
         finally:
-            self._collecting = False
-        batch, self._to_mark = self._to_mark, []
-        try:
-            # Sent is sent: given up, these would go out again. A transient fault (the database locked or full) is
-            # waited out instead, and the recipients stay busy meanwhile.
-            await until_done(
-                partial(mark_sent, self.db, batch, self.clock(), self.on_sent), f"outbox {self.channel}", self.faults
-            )
-        except Exception:  # a bug: they stay unsent and are sent again, never lost
-            log.exception("outbox %s: marking %d messages sent failed", self.channel, len(batch))
-        self._release(batch)
-
-    def _free_slot(self, address: str) -> None:
-        if len(self._slots) == self.in_flight:
-            self._wake.set()  # the dispatcher waits for a free slot
-        self._slots.discard(address)
+            self._marking = False
 
     def _database_failed(self, exc: Exception, doing: str) -> None:
         """A transient fault (locked, full, read-only) goes to the log once a minute; anything else in full."""
@@ -484,7 +468,6 @@ class OutboxWorker:
     def _release(self, items: Sequence[OutboxItem], *, stale: bool = False) -> None:
         for item in items:
             self._busy.pop(item.address, None)
-            self._free_slot(item.address)
         if not self._busy:
             self._idle.set()
         # The rows read are still due; only a freed recipient's next message is not among them.

@@ -345,16 +345,15 @@ class Database:
                 with contextlib.suppress(sqlite3.Error):
                     await self.connection.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
 
-    async def write(self, sql: str, params: tuple[object, ...] = (), *, patience: float = 0.0) -> None:
+    async def write(self, sql: str, params: tuple[object, ...] = ()) -> None:
         """One statement, committed when this returns, with whatever else commits then.
 
         Each commit syncs the disk, and single writes come from several tasks at once: a batch of updates from the
         poller, sent marks from the outbox, beside the use cases' transactions. So a write waits for the next
         transaction to begin, whoever begins it, and goes in with it: after one turn of the event loop (the tasks
         that are ready by then go first: the processor, say, with the updates the poller has just handed over), in
-        line for the lock. Its writer's own transaction commits it if no other carried it. With `patience`, it waits
-        up to that many seconds for another transaction to begin and carry it first (the outbox's sent marks, which
-        come one by one as the answers do). Inside a `batch`, it is written at once, and commits with the batch."""
+        line for the lock. Its writer's own transaction commits it if no other carried it. Inside a `batch`, it is
+        written at once, and commits with the batch."""
         if self._in_batch():
             self._check_batch()
             await self.connection.execute(sql, params)
@@ -362,13 +361,7 @@ class Database:
         write = _Write(sql, params, asyncio.get_running_loop().create_future())
         self._waiting.append(write)
         try:
-            if patience > 0:
-                # Shielded: the timeout must not cancel the future a carrying transaction will resolve.
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(patience):
-                        await asyncio.shield(write.done)
-            else:
-                await asyncio.sleep(0)
+            await asyncio.sleep(0)
             if not write.done.done():
                 async with self.transaction():
                     pass  # carries this write, unless a transaction that began before carried it already
