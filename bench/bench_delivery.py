@@ -49,10 +49,16 @@ class Row:
     figures: dict[str, str] = field(default_factory=dict)
 
 
+def user_and_system_seconds(pid: int) -> tuple[float, float]:
+    """User and system CPU time of a running process, all its threads."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / ticks, int(fields[12]) / ticks
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a running process, all its threads."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return sum(user_and_system_seconds(pid))
 
 
 def ms(seconds: float) -> str:

@@ -17,18 +17,12 @@ import tempfile
 from pathlib import Path
 
 from bench.bench_cost import BOT_CORE, SERVER_CORE, wait_until_quiet
-from bench.bench_delivery import kkrbot, stop, warm_up
+from bench.bench_delivery import kkrbot, stop, user_and_system_seconds, warm_up
 from bench.loadgen import run_load
 from tests.fake_telegram import FakeTelegram
 from tests.processes import bind_everyone
 
 PLAIN = "kkrbot"
-
-
-def user_and_system_seconds(pid: int) -> tuple[float, float]:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = os.sysconf("SC_CLK_TCK")
-    return int(fields[11]) / ticks, int(fields[12]) / ticks
 
 
 async def one_run(tg: FakeTelegram, workdir: Path, users: list[int], name: str, answers: int) -> tuple[float, ...]:
