@@ -1,11 +1,12 @@
 """kkrbot with one thing changed, for experiments that explain the benchmark; never for production.
 
-Run as `python -m bench.bot_variants run` with BENCH_VARIANT set:
+Run as `python -m bench.bot_variants run` with BENCH_VARIANT set (to several names, comma-separated, for several):
 - `no-fsync`: SQLite with synchronous=OFF, to see how much of kkrbot's cost the durable commits are;
 - `lock-timing`: reports, at exit, how long the database lock was held, to see whether it is the bottleneck;
 - `statements`: reports, at exit, the statements run, the commits among them and the calls to aiosqlite's thread
   (bench/loopback_cost.py);
 - `one-at-a-time`: each update in a transaction of its own (BATCH_LIMIT 1), as before the batches of issue 25;
+- `synced-marks`: every sent mark commits with a disk sync of its own, as before issue 25's unsynced marks;
 - `profile`: cProfile (the event loop's thread's CPU time) of the whole run, start-up included, written at exit to
   the file BENCH_PROFILE names (read it with `python -m pstats FILE`): which Python functions an answer runs;
 - `statement-times`: reports, at exit, each kind of statement's count, CPU and wall time (bench/statement_times.py);
@@ -117,6 +118,15 @@ def one_at_a_time() -> None:
     telegram.BATCH_LIMIT = 1
 
 
+def synced_marks() -> None:
+    original = Database.write
+
+    async def write(self: Database, sql: str, params: tuple[object, ...] = (), *, durable: bool = True) -> None:
+        await original(self, sql, params)
+
+    Database.write = write  # type: ignore[method-assign]
+
+
 class MallInfo2(ctypes.Structure):
     _fields_ = [
         (name, ctypes.c_size_t)
@@ -205,10 +215,12 @@ VARIANTS = {
     "statements": statements,
     "profile": profile,
     "one-at-a-time": one_at_a_time,
+    "synced-marks": synced_marks,
     "memory": memory,
     "statement-times": statement_times,
 }
 
 if __name__ == "__main__":
-    VARIANTS[os.environ["BENCH_VARIANT"]]()
+    for name in os.environ["BENCH_VARIANT"].split(","):  # several: "statement-times,synced-marks"
+        VARIANTS[name]()
     raise SystemExit(cli.main(sys.argv[1:]))

@@ -2,7 +2,8 @@
 loop's thread) and wall time of each, from bench/bot_variants.py's `statement-times` variant. A COMMIT's wall time is
 mostly its disk sync; the CPU is what the statement costs the machine.
 
-Run from the project root: .venv/bin/python -m bench.statement_times   (about a minute; --answers N)
+Run from the project root: .venv/bin/python -m bench.statement_times   (about a minute; --answers N; --variant
+synced-marks: beside one more thing changed)
 """
 
 from __future__ import annotations
@@ -22,15 +23,16 @@ from tests.processes import bind_everyone
 BOT_CORE, SERVER_CORE = "0", 1
 
 
-async def main(answers: int, shown: int) -> None:
+async def main(answers: int, shown: int, variant: str | None) -> None:
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
         _roster, accounts = await bind_everyone(workdir / "kkrbot.sqlite3")
         users = list(accounts.values())
         async with FakeTelegram() as tg:
+            variants = ",".join(["statement-times", *([variant] if variant else [])])
             bot = await kkrbot(
                 tg, workdir, cpus=BOT_CORE, KKRBOT_TELEGRAM_MAX_MESSAGES_PER_SECOND="0",
-                module="bench.bot_variants", BENCH_VARIANT="statement-times",
+                module="bench.bot_variants", BENCH_VARIANT=variants,
             )  # fmt: skip
             await warm_up(tg, users)
             result = await run_load(tg, users, answers, lambda user, n: "/naeste")
@@ -52,6 +54,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--answers", type=int, default=3000)
     parser.add_argument("--shown", type=int, default=12, help="kinds of statement shown, the costliest first")
+    parser.add_argument("--variant", help="bench/bot_variants.py's name of one more thing changed (synced-marks, say)")
     arguments = parser.parse_args()
     os.sched_setaffinity(0, {SERVER_CORE})
-    asyncio.run(main(arguments.answers, arguments.shown))
+    asyncio.run(main(arguments.answers, arguments.shown, arguments.variant))

@@ -5,6 +5,7 @@ transaction that fails loses none of the writes it carried."""
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -215,3 +216,77 @@ async def test_a_second_task_s_batch_waits_for_the_first(db: Database) -> None:
     release.set()
     await asyncio.wait_for(asyncio.gather(first, second), 5)
     assert [await meta(db, key) for key in ("first", "second")] == ["written", "written"]
+
+
+# --- commits without a disk sync (a sent mark; bot/delivery/outbox.py says why) ---------------------------------
+
+
+def synced_files(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files kkrbot syncs itself (os.fdatasync), by name; SQLite's own syncs do not pass through Python."""
+    synced: list[str] = []
+    real = os.fdatasync
+
+    def fdatasync(fd: int) -> None:
+        synced.append(Path(os.readlink(f"/proc/self/fd/{fd}")).name)
+        real(fd)
+
+    monkeypatch.setattr(os, "fdatasync", fdatasync)
+    return synced
+
+
+async def synchronous(db: Database) -> int:
+    async with db.read() as conn:
+        row = await first_row(conn, "PRAGMA synchronous")
+    assert row is not None
+    return int(row[0])
+
+
+async def test_a_write_that_need_not_be_durable_commits_without_a_sync_until_one_is_asked_for(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    statements = await statements_run(db)
+    synced = synced_files(monkeypatch)
+    await db.write(*put("sent mark"), durable=False)
+
+    assert [statement.split()[0] for statement in statements] == ["PRAGMA", "BEGIN", "INSERT", "COMMIT", "PRAGMA"]
+    assert (statements[0], statements[-1]) == ("PRAGMA synchronous=NORMAL", "PRAGMA synchronous=FULL")
+    assert await meta(db, "sent mark") == "written"
+    assert await synchronous(db) == 2  # FULL again, for everything else
+    assert db.synced_commits < db.commits
+
+    await db.sync()
+    assert synced == ["kkrbot.sqlite3-wal"]
+    assert db.synced_commits == db.commits
+    await db.sync()  # nothing new to sync
+    assert synced == ["kkrbot.sqlite3-wal"]
+
+
+async def test_a_durable_write_or_transaction_that_carries_it_syncs_it(db: Database) -> None:
+    statements = await statements_run(db)
+    await asyncio.wait_for(
+        asyncio.gather(db.write(*put("sent mark"), durable=False), db.write(*put("stored update"))), 5
+    )
+    assert commits(statements) == 1
+    assert "PRAGMA synchronous=NORMAL" not in statements
+    assert db.synced_commits == db.commits
+
+    mark = asyncio.create_task(db.write(*put("another mark"), durable=False))
+    await asyncio.sleep(0)  # the mark waits one turn; the use case begins meanwhile, and carries it
+    await use_case(db, "use case")
+    await asyncio.wait_for(mark, 5)
+    assert commits(statements) == 2
+    assert "PRAGMA synchronous=NORMAL" not in statements
+    assert db.synced_commits == db.commits
+
+
+async def test_opening_syncs_what_the_last_process_committed_without_a_sync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Else a crash of the process, then of the machine, could undo two sent marks of one recipient."""
+    first = await Database.open(tmp_path / "kkrbot.sqlite3")
+    await first.write(*put("sent mark"), durable=False)
+    synced = synced_files(monkeypatch)
+    second = await Database.open(tmp_path / "kkrbot.sqlite3")
+    await second.close()
+    await first.close()
+    assert synced == ["kkrbot.sqlite3-wal"]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.delivery import outbox
 from bot.delivery.message import Message
 from bot.delivery.outbox import Delivery, DeliveryResult, Lane, OutboxItem, OutboxWorker, enqueue
 from bot.storage.db import Database
@@ -137,3 +138,37 @@ async def test_sends_that_finish_in_the_same_turn_of_the_loop_share_one_sent_mar
     marks = {statement for statement in statements if statement.startswith("UPDATE outbox SET sent_at")}
     assert len(marks) == 1
     assert marks.pop().endswith("WHERE id IN (1, 2, 3, 4)")
+
+
+async def test_a_recipient_s_next_message_waits_until_the_last_one_s_mark_is_on_the_disk(db: Database) -> None:
+    """A sent mark commits without a disk sync of its own: a crash of the process cannot undo it, a power loss can,
+    and the message would go again. So a recipient's next message leaves only once the last one's mark is on the
+    disk, and a power loss too repeats at most one message per recipient. Others do not wait for that sync."""
+    sending: list[tuple[str, bool]] = []
+
+    async def deliver(item: OutboxItem) -> DeliveryResult:
+        sending.append((item.message.text or "", db.synced_commits == db.commits))
+        return DeliveryResult(Delivery.SENT)
+
+    await queue(db, [("7", "first"), ("7", "second"), ("8", "to another")])
+    await OutboxWorker(db, "telegram", deliver).drain_once()
+
+    assert sending == [
+        ("first", True),  # the commit that queued it was durable
+        ("second", True),  # the mark of "first" was synced before it left
+        ("to another", False),  # the mark of "second" is not on the disk yet, and need not be for recipient 8
+    ]
+
+
+async def test_marks_known_to_be_on_the_disk_are_not_kept(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker remembers recipients whose last mark may not be synced; not everyone it ever wrote to."""
+    monkeypatch.setattr(outbox, "MARKS_KEPT", 4)
+
+    async def deliver(item: OutboxItem) -> DeliveryResult:
+        return DeliveryResult(Delivery.SENT)
+
+    worker = OutboxWorker(db, "telegram", deliver)
+    for chat in range(10):
+        await queue(db, [(str(chat), "an answer")])  # a durable commit: every mark so far is on the disk
+        await worker.drain_once()
+    assert len(worker._marks) <= 4

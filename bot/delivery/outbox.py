@@ -39,6 +39,8 @@ DEFAULT_RETRY_BASE_SECONDS = 0.5
 # chat (a chat is held back only after a burst of 3). Every read copies each row's message, and the rows are read
 # again after every commit: 50 made the read 170 µs of CPU, a fifth of kkrbot's statements (bench.statement_times).
 FETCH_ROWS = 16
+# Recipients whose last sent mark may not be on the disk yet, kept before those that are are dropped (OutboxWorker).
+MARKS_KEPT = 256
 # A message whose sends failed this many times while other sends on its channel succeeded is set aside (failed, with
 # its reason, and reported): the trouble is the message's or its recipient's, not the channel's. Failures while every
 # send fails (an outage) use no attempts, so an outage of any length sets nothing aside.
@@ -232,7 +234,7 @@ async def mark_sent(db: Database, items: Sequence[OutboxItem], now: datetime, on
     params = (utc_text(now), *(item.id for item in items))
     bulk = [item for item in items if item.lane is Lane.BULK]
     if on_sent is None or not bulk:
-        await db.write(sql, params)
+        await db.write(sql, params, durable=False)
         return
     async with db.transaction() as conn:
         await conn.execute(sql, params)
@@ -255,6 +257,13 @@ class OutboxWorker:
     after a crash. A recipient's next message leaves only after the previous one is marked sent, and a slot
     is free only once its message is marked, so a crash repeats at most one message per recipient, and at
     most `in_flight` messages in all.
+
+    A crash of the machine too (a power loss). A mark is committed without a disk sync of its own (its commit
+    is in the operating system's hands at once, which a crash of the process does not lose); and a recipient's
+    next message leaves only once the previous one's mark is on the disk: synced by any durable commit since (the
+    update that asked for the next answer, the transaction that queued it), or else by `Database.sync` just
+    before it leaves. So each recipient has at most one message whose mark a power loss can undo. A sync per
+    sent mark was most of the disk syncs per answer (issue 25).
     """
 
     def __init__(
@@ -297,6 +306,9 @@ class OutboxWorker:
         self._idle.set()
         self._to_mark: list[OutboxItem] = []
         self._marking = False
+        # Per recipient, `Database.commits` just after its last message was marked sent, until that mark is known
+        # to be on the disk: the recipient's next message waits for it (see the class's docstring).
+        self._marks: dict[str, int] = {}
         # The due rows last read, best first, and whether they were all there were. They are read again only when
         # something may have changed them: a commit (wake), a freed recipient with more queued, all of them used
         # while more were due, or IDLE_POLL_SECONDS gone by (retries coming due; rows from another process).
@@ -453,6 +465,8 @@ class OutboxWorker:
                     )
                 except Exception:  # a bug: they stay unsent and are sent again, never lost
                     log.exception("outbox %s: marking %d messages sent failed", self.channel, len(batch))
+                else:
+                    self._remember_marks(batch)
                 self._release(batch)
         finally:
             self._marking = False
@@ -522,8 +536,24 @@ class OutboxWorker:
             )
         log.warning("outbox %s: retry in %.2fs (%s)", self.channel, wait, result.error)
 
+    def _remember_marks(self, items: Sequence[OutboxItem]) -> None:
+        if len(self._marks) >= MARKS_KEPT:  # those on the disk since (the clock's tick syncs every minute) are moot
+            self._marks = {address: n for address, n in self._marks.items() if n > self.db.synced_commits}
+        commits = self.db.commits
+        for item in items:
+            self._marks[item.address] = commits
+
+    async def _previous_mark_on_disk(self, address: str) -> None:
+        marked = self._marks.get(address)
+        if marked is None:
+            return
+        if marked > self.db.synced_commits:
+            await self.db.sync()
+        del self._marks[address]
+
     async def _deliver_safely(self, item: OutboxItem) -> DeliveryResult:
         try:
+            await self._previous_mark_on_disk(item.address)
             return await self.deliver(item)
         except Exception as exc:
             if database_fault(exc) is not None:  # the channel read the database (a stored document): wait it out

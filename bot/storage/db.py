@@ -1,4 +1,5 @@
-"""The SQLite database: one aiosqlite connection, WAL with synchronous=FULL, migrations at open.
+"""The SQLite database: one aiosqlite connection, WAL with synchronous=FULL (a write that need not be durable at once
+commits under NORMAL: `write`), migrations at open.
 
 All writes go through `transaction()`, which serialises them with a lock: aiosqlite shares one connection
 between tasks, and two interleaved transactions on it would commit each other's half-done work. A single write
@@ -111,6 +112,12 @@ class Connection(aiosqlite.Connection):
         began, self._begin = self._begin is None, None
         return began
 
+    def set_synchronous(self, level: str) -> None:
+        """At once, without aiosqlite's cursor: a setting of the connection's that waits for nothing, changed twice
+        for each commit without a sync (`Database.transaction`), where the two calls through aiosqlite cost more
+        than the statements do."""
+        self._conn.execute(f"PRAGMA synchronous={level}")
+
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         begin, self._begin = self._begin, None
         try:
@@ -151,6 +158,7 @@ class _Write:
     sql: str
     params: tuple[object, ...]
     done: asyncio.Future[None]
+    durable: bool
 
 
 class Database:
@@ -168,6 +176,10 @@ class Database:
         self._savepoints = 0
         # What the batch's transactions left to do once it commits (`when_committed`).
         self._after_batch: list[Callable[[], None]] = []
+        # Commits so far, and the last of them known to be on the disk (`commits`, `sync`).
+        self._commits = 0
+        self._synced = 0
+        self._synchronous = "FULL"  # as `open` sets it
 
     @classmethod
     async def open(cls, path: Path) -> Database:
@@ -198,6 +210,12 @@ class Database:
             # (bench.bench_memory, docs/benchmarks.md; issue 25). Durability does not depend on it.
             await connection.execute("PRAGMA cache_size=-512")
             database = cls(connection, path)
+            # What the last process committed without a sync (its last sent marks) goes on the disk before this one
+            # sends anything: otherwise a crash of the process and then of the machine could undo two marks of
+            # one recipient (outbox.OutboxWorker).
+            # One that cannot be synced now (a read-only disk) fails at its first durable commit instead.
+            with contextlib.suppress(OSError):
+                database._sync_wal()
             await database._migrate()
             await connection.create_function("kkrbot_secret_forgotten", 0, database._note_forgotten_secret)
             await connection.executescript(_FORGETTING_WATCHERS)
@@ -301,14 +319,22 @@ class Database:
         await self.connection.execute(f"RELEASE {name}")
 
     @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def transaction(self, *, durable: bool = True) -> AsyncIterator[aiosqlite.Connection]:
         """A write transaction. It begins with the single writes (`write`) waiting when it does, which share its
-        commit; if it fails, they wait for the next one. Inside a `batch`, a savepoint of the batch's transaction."""
+        commit; if it fails, they wait for the next one. Inside a `batch`, a savepoint of the batch's transaction.
+
+        Its commit syncs the disk, unless it is not `durable` and carries no write that is: then it is committed
+        without the sync (`commits`)."""
         if self._in_batch():
             async with self._savepoint() as conn:
                 yield conn
             return
         async with self._lock:
+            durable = durable or any(write.durable for write in self._waiting)
+            # SQLite takes the setting only outside a transaction; set before the writes are taken, which a failure
+            # here would lose.
+            if self._synchronous != ("FULL" if durable else "NORMAL"):
+                self._set_synchronous("FULL" if durable else "NORMAL")
             carried, self._waiting = self._waiting, []
             self._forgot_secret = False
             self.connection.begin_with_next_statement("BEGIN IMMEDIATE")
@@ -325,6 +351,9 @@ class Database:
                 yield self.connection
                 if self.connection.end_transaction():
                     await self.connection.execute("COMMIT")
+                    self._commits += 1
+                    if durable:
+                        self._synced = self._commits
             except BaseException:
                 self.connection.end_transaction()
                 # A COMMIT that failed (busy, disk full) leaves the transaction open, and a statement that
@@ -336,6 +365,12 @@ class Database:
                 # Rolled back with the rest: back in line, for the next transaction, at the latest their writer's own.
                 self._waiting[:0] = [write for write in carried if not write.done.done()]
                 raise
+            finally:
+                if not durable:
+                    # Back to FULL at once, for whatever else runs; if it cannot be now, the next durable
+                    # transaction sets it before it begins.
+                    with contextlib.suppress(sqlite3.Error):
+                        self._set_synchronous("FULL")
             for write in carried:
                 write.done.set_result(None)
             if self._forgot_secret:
@@ -345,8 +380,46 @@ class Database:
                 with contextlib.suppress(sqlite3.Error):
                     await self.connection.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
 
-    async def write(self, sql: str, params: tuple[object, ...] = ()) -> None:
-        """One statement, committed when this returns, with whatever else commits then.
+    def _set_synchronous(self, level: str) -> None:
+        """In WAL mode a commit under synchronous=NORMAL writes the WAL without a sync: it survives a crash of the
+        process, not of the machine, until the next sync."""
+        self.connection.set_synchronous(level)
+        self._synchronous = level
+
+    @property
+    def commits(self) -> int:
+        """How many transactions this connection has committed: what a writer committed is on the disk once
+        `synced_commits` reaches the count read after its commit."""
+        return self._commits
+
+    @property
+    def synced_commits(self) -> int:
+        return self._synced
+
+    async def sync(self) -> None:
+        """Puts every commit so far on the disk: a sync of the WAL file, as a durable commit ends with. A commit
+        without one is on the disk after the next durable commit, or this."""
+        if self._synced == self._commits:
+            return
+        commits = self._commits
+        self._sync_wal()
+        self._synced = max(self._synced, commits)
+
+    def _sync_wal(self) -> None:
+        if str(self.path) == ":memory:":
+            return
+        try:
+            fd = os.open(f"{self.path}-wal", os.O_RDONLY)
+        except FileNotFoundError:
+            return  # no WAL: a checkpoint moved it all into the database file, and synced that
+        try:
+            os.fdatasync(fd)
+        finally:
+            os.close(fd)
+
+    async def write(self, sql: str, params: tuple[object, ...] = (), *, durable: bool = True) -> None:
+        """One statement, committed when this returns, with whatever else commits then. One that need not be
+        `durable` at once (a sent mark: outbox.py says why) does not sync the disk in a commit of its own.
 
         Each commit syncs the disk, and single writes come from several tasks at once: a batch of updates from the
         poller, sent marks from the outbox, beside the use cases' transactions. So a write waits for the next
@@ -358,12 +431,12 @@ class Database:
             self._check_batch()
             await self.connection.execute(sql, params)
             return
-        write = _Write(sql, params, asyncio.get_running_loop().create_future())
+        write = _Write(sql, params, asyncio.get_running_loop().create_future(), durable)
         self._waiting.append(write)
         try:
             await asyncio.sleep(0)
             if not write.done.done():
-                async with self.transaction():
+                async with self.transaction(durable=durable):
                     pass  # carries this write, unless a transaction that began before carried it already
         except BaseException:
             # It failed in its writer's own transaction, and the writer is told: nobody carries it later.
