@@ -172,3 +172,26 @@ async def test_marks_known_to_be_on_the_disk_are_not_kept(db: Database, monkeypa
         await queue(db, [(str(chat), "an answer")])  # a durable commit: every mark so far is on the disk
         await worker.drain_once()
     assert len(worker._marks) <= 4
+
+
+async def test_a_message_whose_mark_fails_with_a_bug_is_sent_once_not_over_and_over(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It stays unsent, and goes again after a restart; this process does not send it again, and the others go on."""
+    delivered: list[str] = []
+
+    async def deliver(item: OutboxItem) -> DeliveryResult:
+        delivered.append(item.message.text or "")
+        return DeliveryResult(Delivery.SENT)
+
+    async def broken_mark(*args: object) -> None:
+        raise RuntimeError("a bug in marking")
+
+    monkeypatch.setattr(outbox, "mark_sent", broken_mark)
+    await queue(db, [("7", "to 7"), ("8", "to 8")])
+    await asyncio.wait_for(OutboxWorker(db, "telegram", deliver).drain_once(), 5)
+    assert delivered == ["to 7", "to 8"]
+
+    monkeypatch.undo()
+    await asyncio.wait_for(OutboxWorker(db, "telegram", deliver).drain_once(), 5)  # after a restart
+    assert delivered == ["to 7", "to 8", "to 7", "to 8"]

@@ -309,6 +309,8 @@ class OutboxWorker:
         # Per recipient, `Database.commits` just after its last message was marked sent, until that mark is known
         # to be on the disk: the recipient's next message waits for it (see the class's docstring).
         self._marks: dict[str, int] = {}
+        # Messages sent whose sent mark failed with a bug (not the database's fault): never sent again by this process.
+        self._unmarked: set[int] = set()
         # The due rows last read, best first, and whether they were all there were. They are read again only when
         # something may have changed them: a commit (wake), a freed recipient with more queued, all of them used
         # while more were due, or IDLE_POLL_SECONDS gone by (retries coming due; rows from another process).
@@ -385,11 +387,11 @@ class OutboxWorker:
         return IDLE_POLL_SECONDS  # every slot taken: the first one freed wakes the worker
 
     async def _fetch(self) -> None:
-        limit = FETCH_ROWS + len(self._busy)
+        limit = FETCH_ROWS + len(self._busy) + len(self._unmarked)
         self._read_at = self.pacer.clock()
         async with self.db.read() as conn:
             due = await due_items(conn, self.channel, real_now(), limit)
-        self._candidates = [item for item in due if item.address not in self._busy]
+        self._candidates = [item for item in due if item.address not in self._busy and item.id not in self._unmarked]
         self._complete = len(due) < limit
         self._stale = False
 
@@ -463,8 +465,11 @@ class OutboxWorker:
                         f"outbox {self.channel}",
                         self.faults,
                     )
-                except Exception:  # a bug: they stay unsent and are sent again, never lost
+                except Exception:
+                    # A bug. They stay unsent, so they are sent again after a restart, never lost; but not by this
+                    # process, or it would send them over and over, each time failing to mark them.
                     log.exception("outbox %s: marking %d messages sent failed", self.channel, len(batch))
+                    self._unmarked.update(item.id for item in batch)
                 else:
                     self._remember_marks(batch)
                 self._release(batch)
