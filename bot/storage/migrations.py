@@ -618,4 +618,12 @@ MIGRATIONS: tuple[str, ...] = (
         lower(ltrim(json_extract(payload, '$.text'))) GLOB '/start[ @]*'
         OR lower(ltrim(json_extract(payload, '$.text'))) GLOB 'start *' ELSE 0 END;
     """,
+    # 28: the outbox's rows by recipient, for the yes/no questions recently sent to one chat (typed_answers: a typed
+    # "ja"), which read every row of the channel through outbox_pending, a number that grows for ever (rows are
+    # scrubbed, never deleted). outbox_pending goes: nothing else reads through it any more, and every sent mark
+    # moved its entry, since it held sent_at (issue 25).
+    """
+    CREATE INDEX outbox_recipient ON outbox (channel, address, created_at);
+    DROP INDEX outbox_pending;
+    """,
 )
