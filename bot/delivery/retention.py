@@ -20,15 +20,22 @@ FORGOTTEN = '{"text": "", "forgotten": true}'
 FORGOTTEN_UPDATE = "{}"
 
 
+# The rows whose text is not yet forgotten, through migration 29's partial indexes (inbox_to_forget, outbox_to_forget),
+# whose WHERE these repeat word for word, as SQLite needs to use them. An update arrives before it is processed and a
+# message is queued before it is sent, by the same clock: the time it arrived bounds the search.
+FORGET_UPDATES = (
+    f"UPDATE inbox SET payload = '{FORGOTTEN_UPDATE}' WHERE payload != '{FORGOTTEN_UPDATE}' AND received_at < ?1 "
+    "AND processed_at IS NOT NULL AND processed_at < ?1"
+)
+FORGET_MESSAGES = (
+    f"UPDATE outbox SET payload = '{FORGOTTEN}' WHERE payload != '{FORGOTTEN}' AND created_at < ?1 "
+    "AND (sent_at < ?1 OR failed_at < ?1)"
+)
+
+
 async def forget_old_contents(conn: aiosqlite.Connection, now: datetime, days: int) -> int:
     """Empties processed inbox rows and finished outbox rows older than `days`; returns how many."""
-    before = utc_text(now - timedelta(days=days))
-    inbox = await conn.execute(
-        "UPDATE inbox SET payload = ? WHERE processed_at IS NOT NULL AND processed_at < ? AND payload != ?",
-        (FORGOTTEN_UPDATE, before, FORGOTTEN_UPDATE),
-    )
-    outbox = await conn.execute(
-        "UPDATE outbox SET payload = ? WHERE (sent_at < ? OR failed_at < ?) AND payload != ?",
-        (FORGOTTEN, before, before, FORGOTTEN),
-    )
+    before = (utc_text(now - timedelta(days=days)),)
+    inbox = await conn.execute(FORGET_UPDATES, before)
+    outbox = await conn.execute(FORGET_MESSAGES, before)
     return inbox.rowcount + outbox.rowcount
