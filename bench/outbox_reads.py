@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import shutil
 import sqlite3
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -71,6 +73,21 @@ def measure(path: Path, people: int) -> tuple[float, float]:
     return read, mark
 
 
+@contextlib.contextmanager
+def copy_of(built: Path, script: str) -> Iterator[Path]:
+    """A copy of the database `built`, with `script` run on it (an older schema), removed afterwards."""
+    path = built.with_name("copy.sqlite3")
+    shutil.copyfile(built, path)
+    try:
+        if script:
+            with sqlite3.connect(path) as conn:
+                conn.executescript(script)
+        yield path
+    finally:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
 def main(arguments: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(dir=".") as folder:
         built = Path(folder) / "built.sqlite3"
@@ -79,15 +96,9 @@ def main(arguments: argparse.Namespace) -> None:
         print("| indexes | typed answer's read | sent mark + commit |\n|---|---|---|")
         for _ in range(arguments.rounds):
             for name, script in (("outbox_recipient (28)", ""), ("outbox_pending (before 28)", BEFORE_28)):
-                path = Path(folder) / "copy.sqlite3"
-                shutil.copyfile(built, path)
-                if script:
-                    with sqlite3.connect(path) as conn:
-                        conn.executescript(script)
-                read, mark = measure(path, arguments.people)
+                with copy_of(built, script) as path:
+                    read, mark = measure(path, arguments.people)
                 print(f"| {name} | {read:.0f} | {mark:.1f} |", flush=True)
-                for suffix in ("", "-wal", "-shm"):
-                    Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

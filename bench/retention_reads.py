@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import shutil
 import sqlite3
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench.outbox_reads import copy_of
 from bot.delivery.retention import FORGET_MESSAGES, FORGET_UPDATES, FORGOTTEN, FORGOTTEN_UPDATE
 from bot.storage.db import Database, utc_text
 
@@ -93,15 +93,9 @@ def main(arguments: argparse.Namespace) -> None:
         print("| schema | a tick's retention | the health counts |\n|---|---|---|")
         for tick in range(arguments.rounds):
             for name, script in (("29", ""), ("before 29", BEFORE_29)):
-                path = Path(folder) / "copy.sqlite3"
-                shutil.copyfile(built, path)
-                if script:
-                    with sqlite3.connect(path) as conn:
-                        conn.executescript(script)
-                retention, counts = measure(path, now, bool(script), tick + 1)
+                with copy_of(built, script) as path:
+                    retention, counts = measure(path, now, bool(script), tick + 1)
                 print(f"| {name} | {retention:.2f} | {counts:.2f} |", flush=True)
-                for suffix in ("", "-wal", "-shm"):
-                    Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 if __name__ == "__main__":
