@@ -1,5 +1,5 @@
-"""What a round trip to aiosqlite's thread costs, beside the statement it carries, and what a durable COMMIT costs
-(WAL, synchronous=FULL, on the disk of the current folder, where the bot keeps its database by default): the
+"""What a round trip to aiosqlite's thread costs, beside the statement it carries, and what a COMMIT costs
+(WAL, synchronous=FULL and NORMAL, on the disk of the current folder, where the bot keeps its database by default): the
 figures behind running SQLite on the event loop's thread (bot/storage/db.py, `Connection`).
 
 Run from the project root: .venv/bin/python -m bench.sqlite_round_trip
@@ -42,17 +42,19 @@ async def main() -> None:
     print(f"one short SELECT, {CALLS:,} times:")
     print(f"  through aiosqlite's thread: {hop_cpu * 1e6:.1f} µs of CPU, {hop_wall * 1e6:.1f} µs wall, per call")
     print(f"  on the calling thread:      {direct_cpu * 1e6:.1f} µs of CPU per call")
-    commit_cpu, commit_wall = durable_commit()
-    print(f"one INSERT and its COMMIT (WAL, synchronous=FULL), {COMMITS:,} times, on the calling thread:")
-    print(f"  {commit_wall * 1e3:.3f} ms wall, {commit_cpu * 1e3:.3f} ms of CPU, per commit")
+    # FULL: every commit but an answer's sent mark; NORMAL: a sent mark (bot/delivery/outbox.py, OutboxWorker).
+    for level in ("FULL", "NORMAL"):
+        commit_cpu, commit_wall = commit(level)
+        print(f"one INSERT and its COMMIT (WAL, synchronous={level}), {COMMITS:,} times, on the calling thread:")
+        print(f"  {commit_wall * 1e3:.3f} ms wall, {commit_cpu * 1e3:.3f} ms of CPU, per commit")
 
 
-def durable_commit() -> tuple[float, float]:
+def commit(synchronous: str) -> tuple[float, float]:
     """CPU and wall seconds per write transaction, as the bot's database makes them (bot/storage/db.py)."""
     with tempfile.TemporaryDirectory(dir=".") as folder:
         conn = sqlite3.connect(Path(folder) / "commit.sqlite3", isolation_level=None)
         conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute(f"PRAGMA synchronous={synchronous}")
         setup(conn)
         cpu, wall = time.process_time(), time.perf_counter()
         for n in range(COMMITS):
