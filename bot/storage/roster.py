@@ -10,6 +10,7 @@ roster are archived, not deleted: their absences stay in the minutes, and import
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 from collections.abc import Collection, Iterable, Sequence
@@ -611,13 +612,15 @@ class Roster:
         """Everyone who can be invited: the roster and the people new in a loaded next period."""
         return [*self.people, *self.pending]
 
-    @property
-    def members(self) -> list[Person]:
-        return [p for p in self.people if p.role is Role.MEMBER]
+    @functools.cached_property
+    def members(self) -> tuple[Person, ...]:
+        """Found once per snapshot: an answer asks whether its asker sits in the council (period.member_at), and
+        going through everyone each time cost 1 ms per /naeste with 5,000 people (bench.bench_scale, issue 25)."""
+        return tuple(p for p in self.people if p.role is Role.MEMBER)
 
-    @property
-    def secretariat(self) -> list[Person]:
-        return [p for p in self.people if p.role is Role.SECRETARIAT]
+    @functools.cached_property
+    def secretariat(self) -> tuple[Person, ...]:
+        return tuple(p for p in self.people if p.role is Role.SECRETARIAT)
 
     def substitutes_for(self, person_id: str) -> list[Person]:
         """The members for whom this person is the substitute (a viceborgmester, a personal substitute)."""

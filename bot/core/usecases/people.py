@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 
 from bot.core.turn import Turn, _p, display_name, who
 from bot.core.usecases.period import ended_note, period_name
@@ -224,7 +225,7 @@ async def members_case(turn: Turn) -> None:
     turn.reply("\n".join(lines).strip(), title=_("Members"), buttons=by_buttons)
 
 
-async def _vacancies(turn: Turn, members: list[Person]) -> dict[str, int]:
+async def _vacancies(turn: Turn, members: Sequence[Person]) -> dict[str, int]:
     """Each party's supplementary seats that no elected member holds (R-MEM-7, inferred); none while the
     composition waits for a lot."""
     try:
