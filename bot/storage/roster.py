@@ -584,11 +584,9 @@ class Roster:
         self.archived = list(archived)
         # The people new in a loaded next period: invited and acting for the new council before they join.
         self.pending = list(pending)
-        members = {p.id for p in self.people if p.role is Role.MEMBER}
+        members = {p.id for p in self.members}
         self.substitute_of: dict[str, str | None] = {}
-        for person in self.people:
-            if person.role is not Role.MEMBER:
-                continue
+        for person in self.members:
             if person.mayor:
                 self.substitute_of[person.id] = vice_mayor_of(person, self.people, members)
             else:
