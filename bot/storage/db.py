@@ -333,8 +333,9 @@ class Database:
             durable = durable or any(write.durable for write in self._waiting)
             # SQLite takes the setting only outside a transaction; set before the writes are taken, which a failure
             # here would lose.
-            if self._synchronous != ("FULL" if durable else "NORMAL"):
-                self._set_synchronous("FULL" if durable else "NORMAL")
+            level = "FULL" if durable else "NORMAL"
+            if self._synchronous != level:
+                self._set_synchronous(level)
             carried, self._waiting = self._waiting, []
             self._forgot_secret = False
             self.connection.begin_with_next_statement("BEGIN IMMEDIATE")
