@@ -121,3 +121,12 @@ def test_the_consoles_own_words_follow_the_language_of_the_person_it_acts_as(tmp
     english, secretary = after.split("Du er nu Anne Eksempelsen (sekretariat-1).")
     assert "There is no button 9; choose 1–5." in english
     assert "Der er ingen knap 9; vælg 1–" in secretary
+
+
+def test_acting_as_an_id_nobody_has_says_how_to_find_the_right_one(tmp_path: Path) -> None:
+    result = kkrbot(tmp_path, "console", typed="/as nobody\n/naeste\n/quit\n")
+
+    assert result.returncode == 0, result.stderr
+    answer = "Der er ingen med id „nobody“ i medlemslisten. Skriv /as PERSON-ID; /who viser medlemslisten."
+    assert answer in result.stdout
+    assert "fredag den 12. februar 2027" in result.stdout

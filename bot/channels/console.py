@@ -203,7 +203,8 @@ class Console:
             self.roster = await Roster.load(conn)
         person = self.roster.by_id.get(person_id)
         if person is None:
-            self.say(self._("There is nobody with the id “{id}” in the roster.", id=person_id))
+            nobody = self._("There is nobody with the id “{id}” in the roster.", id=person_id)
+            self.say(f"{nobody} {self._('Write /as PERSON-ID; /who lists the roster.')}")
             return False
         self.person = person
         await self.follow_language()
