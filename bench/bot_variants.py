@@ -21,6 +21,7 @@ import asyncio
 import atexit
 import ctypes
 import os
+import re
 import sys
 import time
 from collections import Counter
@@ -193,7 +194,7 @@ def statement_times() -> None:
 
     async def timed(self: Connection, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         sql = args[0] if args and isinstance(args[0], str) else getattr(fn, "__name__", "call")
-        words = " ".join(sql.split()[:3])
+        words = re.sub(r"\d+", "N", " ".join(sql.split()[:3]))  # one kind: SAVEPOINT turn_1, turn_2, ...
         began_cpu, began = time.thread_time(), time.perf_counter()
         try:
             return await on_the_loop(self, fn, *args, **kwargs)

@@ -128,6 +128,25 @@ async def test_a_use_case_that_fails_in_a_batch_is_undone_alone(db: Database) ->
     assert [await meta(db, key) for key in ("before", "failing", "after")] == ["written", None, "written"]
 
 
+async def test_a_use_case_inside_a_use_case_in_a_batch_is_undone_alone(db: Database) -> None:
+    async with db.batch(), db.transaction() as conn:
+        await conn.execute(*put("outer"))
+        with pytest.raises(RuntimeError):
+            await use_case(db, "inner", fail=True)
+        await conn.execute(*put("outer, after"))
+    assert [await meta(db, key) for key in ("outer", "inner", "outer, after")] == ["written", None, "written"]
+
+
+async def test_every_use_case_in_a_batch_runs_the_same_savepoint_statements(db: Database) -> None:
+    """One text, prepared once and kept in sqlite3's statement cache, rather than a new one per use case."""
+    statements = await statements_run(db)
+    async with db.batch():
+        for n in range(3):
+            await use_case(db, f"update {n}")
+    savepoints = {s for s in statements if s.startswith(("SAVEPOINT", "RELEASE"))}
+    assert savepoints == {"SAVEPOINT turn", "RELEASE turn"}
+
+
 async def test_a_batch_that_fails_undoes_all_of_it_and_keeps_the_writes_it_carried(db: Database) -> None:
     writer = asyncio.create_task(db.write(*put("stored updates")))
     await asyncio.sleep(0)

@@ -173,7 +173,6 @@ class Database:
         self._forgot_secret = False
         # The task whose batch (`batch`) holds the transaction open: its transactions are savepoints in it.
         self._batch_task: asyncio.Task[Any] | None = None
-        self._savepoints = 0
         # What the batch's transactions left to do once it commits (`when_committed`).
         self._after_batch: list[Callable[[], None]] = []
         # Commits so far, and the last of them known to be on the disk (`commits`, `sync`).
@@ -306,8 +305,10 @@ class Database:
         transaction (SQLite rolls all of it back on some disk and memory errors) is raised as it is, and the
         batch fails with it: a statement after it would run outside any transaction."""
         self._check_batch()
-        self._savepoints += 1
-        name = f"turn_{self._savepoints}"
+        # One name for all: the same text is one statement prepared once (sqlite3's cache holds 128), where a name
+        # per turn prepared two new ones each time and pushed the others out. Nested, the innermost of the name
+        # is the one ROLLBACK TO and RELEASE mean (https://sqlite.org/lang_savepoint.html).
+        name = "turn"
         await self.connection.execute(f"SAVEPOINT {name}")
         try:
             yield self.connection
