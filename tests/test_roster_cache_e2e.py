@@ -49,6 +49,28 @@ async def test_an_answer_after_a_roster_change_by_the_bots_own_connection_uses_t
     assert "Du er stedfortræder for Anden Navnesen" in (after.plain_text or "")
 
 
+async def test_the_asker_is_who_the_roster_says_after_an_import_beside_the_running_bot(kkrbot: RunningBot) -> None:
+    """The asker's own details come from the roster of the version read with them: their language set in an
+    import by another process is the language of their next answer."""
+    await kkrbot.bind(SUBSTITUTE, "a-stedfortraeder-1")
+    before = await kkrbot.ask(SUBSTITUTE, "/stedfortraeder")
+    assert "Du er stedfortræder for" in (before.plain_text or "")
+
+    other = await Database.open(kkrbot.settings.database)
+    try:
+        async with other.transaction() as conn:
+            people = [
+                p.model_copy(update={"language": "en"}) if p.id == "a-stedfortraeder-1" else p
+                for p in await all_people(conn)
+            ]
+            await replace_roster(conn, people, datetime.now(UTC))
+    finally:
+        await other.close()
+    after = await kkrbot.ask(SUBSTITUTE, "/stedfortraeder")
+
+    assert "You substitute for" in (after.plain_text or "")
+
+
 async def test_a_roster_change_rolled_back_with_a_failed_answer_is_not_kept(
     kkrbot: RunningBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -319,7 +319,7 @@ class Conversation:
     async def _asker(self, conn: aiosqlite.Connection, request: Request) -> tuple[Request, Asker, Translator]:
         """Who asks and in which language, in one read inside the request's transaction: a request without
         `person_id` is identified by the account it came from (the bindings made by invites)."""
-        asker = await find_asker(conn, request.person_id, request.channel, request.address)
+        asker = await find_asker(conn, self._rosters, request.person_id, request.channel, request.address)
         person = asker.person
         if person is not None and request.person_id is None:
             request = request.model_copy(update={"person_id": person.id})

@@ -540,10 +540,12 @@ class Asker:
     person_account_language: str | None = None
 
 
-async def find_asker(conn: aiosqlite.Connection, person_id: str | None, channel: str, address: str) -> Asker:
+async def find_asker(
+    conn: aiosqlite.Connection, rosters: RosterCache, person_id: str | None, channel: str, address: str
+) -> Asker:
     """Who asks: the person with `person_id`, or else the one the account (channel, address) is bound to.
-    One round trip, inside the request's transaction."""
-    columns = ", ".join(f"p.{column}" for column in _COLUMNS)
+    One round trip, inside the request's transaction, for who it is and the roster's version; the person comes
+    from the roster of that version (`rosters`), not from a row validated again at every update."""
     where = (
         "p.id = :person_id"
         if person_id is not None
@@ -553,7 +555,7 @@ async def find_asker(conn: aiosqlite.Connection, person_id: str | None, channel:
     # The version comes even when nobody matches: the one row is the version's, the person's joined to it.
     found = await first_row(
         conn,
-        f"SELECT {columns}, l.language AS chosen, v.version, {ACCOUNT_LANGUAGE} AS account_language, "
+        f"SELECT p.id, l.language AS chosen, v.version, {ACCOUNT_LANGUAGE} AS account_language, "
         f"{person_account_language_sql('p.id')} AS person_account_language "
         f"FROM (SELECT {_ROSTER_VERSION} AS version) v "
         f"LEFT JOIN persons p ON {where} AND p.{_ACTIVE} LEFT JOIN language_choices l ON l.person_id = p.id",
@@ -562,8 +564,9 @@ async def find_asker(conn: aiosqlite.Connection, person_id: str | None, channel:
     assert found is not None
     if found["id"] is None:
         return Asker(None, None, found["version"], found["account_language"])
+    roster = await rosters.get(conn, found["version"])
     return Asker(
-        _person_from_row(found),
+        roster.active_by_id[found["id"]],
         found["chosen"],
         found["version"],
         found["account_language"],
@@ -609,6 +612,11 @@ class Roster:
     def invitable(self) -> list[Person]:
         """Everyone who can be invited: the roster and the people new in a loaded next period."""
         return [*self.people, *self.pending]
+
+    @functools.cached_property
+    def active_by_id(self) -> dict[str, Person]:
+        """Who may talk to the bot (`_ACTIVE`): the roster and the people of a loaded next period."""
+        return {p.id: p for p in self.invitable}
 
     @functools.cached_property
     def members(self) -> tuple[Person, ...]:
