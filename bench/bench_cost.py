@@ -20,7 +20,9 @@ scenario 4.
    PYTHONDONTWRITEBYTECODE set compiles some 100 modules and both catalogs at every start instead.
 
 Before each run it waits (up to `--quiet-wait` seconds) for the 1-minute load average to fall under `--quiet`
-(0.3) and prints it; a run that starts above it is marked "NOT QUIET", and its figures are not comparable.
+(0.3) and prints it; a run that starts above it is marked "NOT QUIET", and its figures are not comparable. Then it
+times a fixed pure-Python loop on the bots' core (`host_check`): the same work each time, so a run whose check
+took longer than the others ran on a slower host (a neighbour on the VM's host, which no load average shows).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import compileall
 import os
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -54,6 +57,7 @@ class Runs:
     rss_mib: dict[str, float] = field(default_factory=dict)
     start_s: list[float] = field(default_factory=list)
     start_cpu_s: list[float] = field(default_factory=list)
+    host_s: list[float] = field(default_factory=list)
 
 
 def rss_mib(pid: int) -> float:
@@ -73,6 +77,26 @@ async def wait_until_quiet(limit: float, patience: float, what: str) -> None:
     load = os.getloadavg()[0]
     mark = "" if load < limit else f"  NOT QUIET (>= {limit})"
     print(f"  {what}: load average {load:.2f} after waiting {waited:.0f} s{mark}", flush=True)
+
+
+# The same pure-Python work every time: its CPU seconds say how fast the host runs Python just now.
+HOST_CHECK = """
+import time
+t = time.process_time()
+s = 0
+for i in range(3_000_000):
+    s += i * i % 7
+print(time.process_time() - t)
+"""
+
+
+async def host_check() -> float:
+    """CPU seconds of HOST_CHECK on the bots' core, in a process of its own."""
+    process = await asyncio.create_subprocess_exec(
+        "taskset", "-c", BOT_CORE, sys.executable, "-c", HOST_CHECK, stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await process.communicate()
+    return float(out)
 
 
 async def start(name: str, tg: FakeTelegram, workdir: Path) -> tuple[int, BotProcess | asyncio.subprocess.Process]:
@@ -155,6 +179,8 @@ async def main(arguments: argparse.Namespace) -> None:
             for turn in range(arguments.rounds):
                 for name in ("echo", "kkrbot"):
                     await wait_until_quiet(arguments.quiet, arguments.quiet_wait, f"run {turn + 1}, {name}")
+                    figures[name].host_s.append(await host_check())
+                    print(f"  host check: {figures[name].host_s[-1]:.3f} s", flush=True)
                     await cpu_run(name, tg, users, arguments.answers, workdir, figures[name])
             print("2. Memory: VmRSS after start, 1,000 and 10,000 answers", flush=True)
             for name in ("echo", "kkrbot"):
@@ -173,6 +199,8 @@ async def main(arguments: argparse.Namespace) -> None:
     memory_ratios = " | ".join(f"{kkr.rss_mib[k] / echo.rss_mib[k]:.2f}x" for k in echo.rss_mib)
     print(f"| kkrbot ÷ echo | {spread(cpu_ratios, 2)}x | {spread(rate_ratios, 2)} | {memory_ratios} |")
     print()
+    checks = ", ".join(f"{e:.3f}/{k:.3f}" for e, k in zip(echo.host_s, kkr.host_s, strict=True))
+    print(f"host check before each run (CPU s of the same loop on core {BOT_CORE}; echo/kkrbot, run by run): {checks}")
     print(
         f"kkrbot, start to first getUpdates: {spread(kkr.start_s, 3)} s (goal <= 0.8 s); "
         f"CPU by then {spread(kkr.start_cpu_s, 3)} s"
