@@ -21,8 +21,10 @@ scenario 4.
 
 Before each run it waits (up to `--quiet-wait` seconds) for the 1-minute load average to fall under `--quiet`
 (0.3) and prints it; a run that starts above it is marked "NOT QUIET", and its figures are not comparable. Then it
-times a fixed pure-Python loop on the bots' core (`host_check`): the same work each time, so a run whose check
-took longer than the others ran on a slower host (a neighbour on the VM's host, which no load average shows).
+times a fixed pure-Python loop on the bots' core (`host_check`), before and after each CPU run: the same work each
+time, so a run whose checks took longer than the others ran on a slower host (a neighbour on the VM's host, which
+no load average shows; on the machine of docs/benchmarks.md ten checks 3 s apart, idle, took 0.37-0.76 s). It prints
+the ratio of the runs whose echo and kkrbot checks were all within 10 % of each other apart, and the median.
 """
 
 from __future__ import annotations
@@ -57,7 +59,8 @@ class Runs:
     rss_mib: dict[str, float] = field(default_factory=dict)
     start_s: list[float] = field(default_factory=list)
     start_cpu_s: list[float] = field(default_factory=list)
-    host_s: list[float] = field(default_factory=list)
+    # HOST_CHECK's CPU seconds just before and just after each CPU run.
+    host_s: list[tuple[float, float]] = field(default_factory=list)
 
 
 def rss_mib(pid: int) -> float:
@@ -179,9 +182,10 @@ async def main(arguments: argparse.Namespace) -> None:
             for turn in range(arguments.rounds):
                 for name in ("echo", "kkrbot"):
                     await wait_until_quiet(arguments.quiet, arguments.quiet_wait, f"run {turn + 1}, {name}")
-                    figures[name].host_s.append(await host_check())
-                    print(f"  host check: {figures[name].host_s[-1]:.3f} s", flush=True)
+                    before = await host_check()
                     await cpu_run(name, tg, users, arguments.answers, workdir, figures[name])
+                    figures[name].host_s.append((before, await host_check()))
+                    print(f"  host check before and after: {before:.3f} s, {figures[name].host_s[-1][1]:.3f} s")
             print("2. Memory: VmRSS after start, 1,000 and 10,000 answers", flush=True)
             for name in ("echo", "kkrbot"):
                 await wait_until_quiet(arguments.quiet, arguments.quiet_wait, f"memory, {name}")
@@ -199,8 +203,22 @@ async def main(arguments: argparse.Namespace) -> None:
     memory_ratios = " | ".join(f"{kkr.rss_mib[k] / echo.rss_mib[k]:.2f}x" for k in echo.rss_mib)
     print(f"| kkrbot ÷ echo | {spread(cpu_ratios, 2)}x | {spread(rate_ratios, 2)} | {memory_ratios} |")
     print()
-    checks = ", ".join(f"{e:.3f}/{k:.3f}" for e, k in zip(echo.host_s, kkr.host_s, strict=True))
-    print(f"host check before each run (CPU s of the same loop on core {BOT_CORE}; echo/kkrbot, run by run): {checks}")
+    print(
+        f"kkrbot ÷ echo, CPU per answer, the median of the {len(cpu_ratios)} runs: {statistics.median(cpu_ratios):.2f}x"
+    )
+    steady = [
+        r for r, e, k in zip(cpu_ratios, echo.host_s, kkr.host_s, strict=True) if max(*e, *k) <= 1.1 * min(*e, *k)
+    ]
+    print(
+        f"host check (CPU s of the same loop on core {BOT_CORE}, before and after each run; echo, kkrbot): "
+        + "; ".join(
+            f"{e[0]:.3f} {e[1]:.3f}, {k[0]:.3f} {k[1]:.3f}" for e, k in zip(echo.host_s, kkr.host_s, strict=True)
+        )
+    )
+    print(
+        f"runs whose four checks were within 10 % of each other: {len(steady)} of {len(cpu_ratios)}"
+        + (f", kkrbot ÷ echo {spread(steady, 2)}x" if steady else "")
+    )
     print(
         f"kkrbot, start to first getUpdates: {spread(kkr.start_s, 3)} s (goal <= 0.8 s); "
         f"CPU by then {spread(kkr.start_cpu_s, 3)} s"
