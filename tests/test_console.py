@@ -112,6 +112,23 @@ def test_an_alerts_answer_buttons_are_gone_once_the_absence_is_withdrawn(tmp_pat
     assert "Der er ingen knap 3; vælg 1–2." in withdrawn
 
 
+def test_an_alerts_answers_held_open_follow_a_change_of_language_and_are_offered_once(tmp_path: Path) -> None:
+    """Alerted in Danish, the substitute switches to English: the alert's answers are offered in English from then
+    on, and where an answer also carries them, only once."""
+    typed = "/as a-medlem-2\n/afbud 12.02.2027 ok\n/as a-stedfortraeder-2\n/sprog en\n/naeste\nhello\n/quit\n"
+
+    result = kkrbot(tmp_path, "console", typed=typed)
+
+    assert result.returncode == 0, result.stderr
+    in_english = result.stdout.split("I will write to you in English from now on.")[1]
+    assert "Jeg deltager" not in in_english
+    assert "Jeg kan ikke" not in in_english
+    next_meeting, free_text = in_english.split("NEXT MEETING")[1].split("I understand commands such as")
+    assert "[1] All meetings  [2] Add to calendar  [3] I will attend  [4] I cannot\n" in next_meeting
+    assert "[5]" not in next_meeting
+    assert "[4] Composition  [5] I will attend  [6] I cannot\n" in free_text
+
+
 def test_the_consoles_own_words_follow_the_language_of_the_person_it_acts_as(tmp_path: Path) -> None:
     result = kkrbot(tmp_path, "console", typed="/naeste\n9\n/sprog en\n9\n/as sekretariat-1\n/naeste\n9\n/quit\n")
 

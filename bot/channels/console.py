@@ -21,6 +21,7 @@ from bot.core.commands import INVALID_BUTTON, is_number, word
 from bot.core.conversation import FREE_TEXT, TICK_SECONDS, Conversation
 from bot.core.messages import Request
 from bot.core.turn import describe_role, display_name
+from bot.core.usecases.standing import answer_buttons
 from bot.core.usecases.typed_answers import is_open
 from bot.delivery.message import Button, Message
 from bot.delivery.outbox import Delivery, DeliveryResult, OutboxItem, OutboxWorker, with_stored_content
@@ -142,7 +143,8 @@ class Console:
         message = await with_stored_content(self.conversation.db, item.message)
         self.buttons[item.address] = [b for row in message.buttons for b in row]
         answers = [b for b in self.buttons[item.address] if b.action.split()[0] in ANSWER_COMMANDS]
-        held = [b for b in self.open_answers.get(item.address, []) if b not in answers]
+        # The same answer under a newer message replaces the held one: once, and in the language of now.
+        held = [b for b in self.open_answers.get(item.address, []) if b.action not in {a.action for a in answers}]
         self.open_answers[item.address] = held + answers
         await self.forget_settled(item.address)
         if item.address != (self.person.id if self.person else None):
@@ -169,7 +171,7 @@ class Console:
     def pressable(self, person_id: str) -> list[Button]:
         """The last message's buttons, numbered from 1, then the answers still open from earlier ones."""
         latest = self.buttons.get(person_id, [])
-        return latest + [b for b in self.open_answers.get(person_id, []) if b not in latest]
+        return latest + [b for b in self.open_answers.get(person_id, []) if b.action not in {x.action for x in latest}]
 
     def show_buttons(self, person_id: str) -> None:
         if buttons := self.pressable(person_id):
@@ -182,7 +184,9 @@ class Console:
 
     async def spent(self, person_id: str, button: Button) -> bool:
         """A held answer (not one of the last message's own buttons) whose question was settled since it was shown."""
-        held = button in self.open_answers.get(person_id, []) and button not in self.buttons.get(person_id, [])
+        held = button in self.open_answers.get(person_id, []) and button.action not in {
+            b.action for b in self.buttons.get(person_id, [])
+        }
         return held and await self.settled(person_id, button)
 
     async def forget_settled(self, person_id: str) -> None:
@@ -218,6 +222,15 @@ class Console:
         assert self.person is not None
         async with self.conversation.db.read() as conn:
             self._ = await self.conversation.translator_for(conn, self.person.id)
+        self.open_answers[self.person.id] = [self.relabelled(b) for b in self.open_answers.get(self.person.id, [])]
+
+    def relabelled(self, button: Button) -> Button:
+        """A held answer as the core labels it in the console's language now: after /sprog, "Jeg deltager" held
+        from a Danish alert is offered as "I will attend"."""
+        command, *args = button.action.split()
+        if command != "cover" or not args or not args[0].isdigit():
+            return button
+        return next((b for b in answer_buttons(int(args[0]), self._) if b.action == button.action), button)
 
     async def list_people(self) -> None:
         """The roster in the console's language, in columns, example names marked as everywhere else."""

@@ -356,7 +356,7 @@ def substitute_alert(
             when=meeting_when(meeting, _),
             place=where(meeting),
         ),
-        buttons=(tuple(answer_buttons(absence, _)),),
+        buttons=(tuple(answer_buttons(absence.id, _)),),
         deadline=meeting.start,  # an alert that comes after the meeting began is no use: set aside and reported
     )
 

@@ -218,7 +218,7 @@ def change_message(effect: Effect, person: Person, roster: Roster, reason: str |
                 )
             else:
                 lines.append(_("{member} has asked you to attend in their place. Please answer below.", member=name))
-            rows.insert(0, tuple(answer_buttons(absence, _)))
+            rows.insert(0, tuple(answer_buttons(absence.id, _)))
     return Message(title=_("Meeting moved"), text="\n".join(lines), buttons=tuple(rows))
 
 

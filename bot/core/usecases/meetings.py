@@ -265,7 +265,9 @@ async def show_meeting(turn: Turn, meeting: Meeting, title: str, *, exclude: str
         and await member_at(turn, meeting)
     ):
         buttons.append([turn.button(_("Report absence"), f"absent {meeting.id}")])
-    buttons.extend(answer_buttons(a, _) for a in standing.covering.get(meeting.id, []) if coming and a.answer is None)
+    buttons.extend(
+        answer_buttons(a.id, _) for a in standing.covering.get(meeting.id, []) if coming and a.answer is None
+    )
     body = describe_meeting(meeting, _, agenda, turn.now)
     # not today's council's meeting: say so (R-PER-1)
     if not in_loaded_period(meeting, await turn.meetings(), turn.opened):

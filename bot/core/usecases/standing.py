@@ -111,11 +111,11 @@ def meeting_marks(
     return lines
 
 
-def answer_buttons(absence: Absence, _: Translator) -> list[Button]:
-    """The substitute's answer to an alert; the same actions as under the alert itself."""
+def answer_buttons(absence_id: int, _: Translator) -> list[Button]:
+    """The substitute's answer to the alert of absence `absence_id`; the same actions as under the alert itself."""
     return [
-        Button(label=_("I will attend"), action=f"cover {absence.id} yes"),
-        Button(label=_("I cannot"), action=f"cover {absence.id} no"),
+        Button(label=_("I will attend"), action=f"cover {absence_id} yes"),
+        Button(label=_("I cannot"), action=f"cover {absence_id} no"),
     ]
 
 

@@ -38,7 +38,7 @@ async def status_case(turn: Turn) -> None:
         for absence in standing.covering.get(meeting.id, []):
             if absence.answer is None:
                 to_answer.append(f"• {when}: {cover_line(absence, roster, _)}")
-                buttons.append(answer_buttons(absence, _))
+                buttons.append(answer_buttons(absence.id, _))
             else:
                 (covering if absence.answer is Answer.ACCEPTED else declined).append(
                     f"• {when}: {cover_line(absence, roster, _)}"
