@@ -15,10 +15,19 @@ from tests.conftest import RunningBot
 SUBSTITUTE = 1005
 
 
-async def rename(database: Database, person_id: str, name: str) -> None:
+async def change_person(database: Database, person_id: str, **changes: object) -> None:
     async with database.transaction() as conn:
-        people = [p.model_copy(update={"name": name}) if p.id == person_id else p for p in await all_people(conn)]
+        people = [p.model_copy(update=changes) if p.id == person_id else p for p in await all_people(conn)]
         await replace_roster(conn, people, datetime.now(UTC))
+
+
+async def import_beside_the_bot(kkrbot: RunningBot, person_id: str, **changes: object) -> None:
+    """As `kkrbot roster import` does it: its own process, its own connection to the database file."""
+    other = await Database.open(kkrbot.settings.database)
+    try:
+        await change_person(other, person_id, **changes)
+    finally:
+        await other.close()
 
 
 async def test_an_answer_after_a_roster_import_beside_the_running_bot_uses_the_new_roster(kkrbot: RunningBot) -> None:
@@ -26,12 +35,7 @@ async def test_an_answer_after_a_roster_import_beside_the_running_bot_uses_the_n
     before = await kkrbot.ask(SUBSTITUTE, "/stedfortraeder")
     assert "Du er stedfortræder for" in (before.plain_text or "")
 
-    # As `kkrbot roster import` does it: its own process, its own connection to the database file.
-    other = await Database.open(kkrbot.settings.database)
-    try:
-        await rename(other, "a-medlem-1", "Ny Navnesen")
-    finally:
-        await other.close()
+    await import_beside_the_bot(kkrbot, "a-medlem-1", name="Ny Navnesen")
     after = await kkrbot.ask(SUBSTITUTE, "/stedfortraeder")
 
     assert "Du er stedfortræder for Ny Navnesen" in (after.plain_text or "")
@@ -43,7 +47,7 @@ async def test_an_answer_after_a_roster_change_by_the_bots_own_connection_uses_t
     await kkrbot.bind(SUBSTITUTE, "a-stedfortraeder-1")
     await kkrbot.ask(SUBSTITUTE, "/stedfortraeder")
 
-    await rename(kkrbot.conversation.db, "a-medlem-1", "Anden Navnesen")
+    await change_person(kkrbot.conversation.db, "a-medlem-1", name="Anden Navnesen")
     after = await kkrbot.ask(SUBSTITUTE, "/stedfortraeder")
 
     assert "Du er stedfortræder for Anden Navnesen" in (after.plain_text or "")
@@ -56,16 +60,7 @@ async def test_the_asker_is_who_the_roster_says_after_an_import_beside_the_runni
     before = await kkrbot.ask(SUBSTITUTE, "/stedfortraeder")
     assert "Du er stedfortræder for" in (before.plain_text or "")
 
-    other = await Database.open(kkrbot.settings.database)
-    try:
-        async with other.transaction() as conn:
-            people = [
-                p.model_copy(update={"language": "en"}) if p.id == "a-stedfortraeder-1" else p
-                for p in await all_people(conn)
-            ]
-            await replace_roster(conn, people, datetime.now(UTC))
-    finally:
-        await other.close()
+    await import_beside_the_bot(kkrbot, "a-stedfortraeder-1", language="en")
     after = await kkrbot.ask(SUBSTITUTE, "/stedfortraeder")
 
     assert "You substitute for" in (after.plain_text or "")
@@ -88,7 +83,7 @@ async def test_a_roster_change_rolled_back_with_a_failed_answer_is_not_kept(
         patch.setattr(conversation, "_dispatch", changes_the_roster_then_fails)
         await kkrbot.ask(SUBSTITUTE, "/stedfortraeder")  # the bot apologises; nothing of the turn is kept
 
-    await rename(conversation.db, "a-medlem-1", "Rigtig Navnesen")  # counts the same version up again
+    await change_person(conversation.db, "a-medlem-1", name="Rigtig Navnesen")  # counts the same version up again
     after = await kkrbot.ask(SUBSTITUTE, "/stedfortraeder")
 
     assert "Du er stedfortræder for Rigtig Navnesen" in (after.plain_text or "")
