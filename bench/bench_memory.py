@@ -13,6 +13,7 @@ RssShmem: the WAL index SQLite maps), so a growth can be placed. It asserts noth
   SQLite's allocator holds (sqlite3_memory_used) and glibc's heap (mallinfo2); with `--tracemalloc`, also a
   tracemalloc snapshot, and at the end the bench prints the Python allocations that grew most from the first step
   to the last (tracemalloc slows the bot and adds its own memory: VmRSS is then not comparable).
+- `--variant trim` runs kkrbot with glibc's `malloc_trim(0)` every half second (bench/bot_variants.py).
   `--syscalls` counts the bot's mmap, munmap, brk, madvise and mprotect calls per answer after the warm-up
   (`perf stat`; a memory setting that returns memory to the system sooner makes more of them).
   `--smaps` prints the mappings (/proc/PID/smaps) whose resident size grew most from the first step to the last.
@@ -177,7 +178,7 @@ async def main(arguments: argparse.Namespace) -> None:
                     reads.append(read_calls(pid))
                     if steps:
                         figures["reads/answer"] = (reads[-1] - reads[-2]) / max(1, answers - steps[-1][0])
-                    if arguments.variant:
+                    if arguments.variant == "memory":
                         figures |= await ask_the_bot(pid, workdir, len(steps))
                     steps.append((answers, figures))
                     print(f"  {answers:>6,} answers: " + ", ".join(f"{k} {v:.1f}" for k, v in figures.items()))
@@ -211,7 +212,7 @@ if __name__ == "__main__":
     parser.add_argument("--answers", type=int, default=30_000)
     parser.add_argument("--every", type=int, default=1_000, help="answers between two figures")
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE in the bot's environment")
-    parser.add_argument("--variant", choices=["memory"], help="kkrbot as bench/bot_variants.py's variant")
+    parser.add_argument("--variant", choices=["memory", "trim"], help="kkrbot as bench/bot_variants.py's variant")
     parser.add_argument("--tracemalloc", type=int, default=0, help="with --variant memory: frames to keep (0: off)")
     parser.add_argument("--frames", type=int, default=4, help="frames printed per grown allocation")
     parser.add_argument("--top", type=int, default=15, help="grown allocations printed")
