@@ -228,7 +228,7 @@ class Console:
         """A held answer as the core labels it in the console's language now: after /sprog, "Jeg deltager" held
         from a Danish alert is offered as "I will attend"."""
         command, *args = button.action.split()
-        if command != "cover" or not args or not args[0].isdigit():
+        if command not in ANSWER_COMMANDS or not args or not args[0].isdigit():
             return button
         return next((b for b in answer_buttons(int(args[0]), self._) if b.action == button.action), button)
 
