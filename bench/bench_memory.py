@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 from bench.bench_cost import BOT_CORE, prepare, wait_until_quiet
-from bench.bench_delivery import echo_bot, stop, warm_up
+from bench.bench_delivery import cpu_seconds, echo_bot, stop, warm_up
 from bench.loadgen import run_load
 from tests.fake_telegram import FakeTelegram
 from tests.processes import BotProcess, bind_everyone, wait_until_polling
@@ -169,6 +169,7 @@ async def main(arguments: argparse.Namespace) -> None:
                 steps: list[tuple[int, dict[str, float]]] = []
 
                 reads = [read_calls(pid)]
+                cpu = [cpu_seconds(pid)]
 
                 maps: list[dict[str, int]] = []
 
@@ -176,8 +177,10 @@ async def main(arguments: argparse.Namespace) -> None:
                     figures = memory_parts(pid)
                     maps.append(mappings(pid))
                     reads.append(read_calls(pid))
+                    cpu.append(cpu_seconds(pid))
                     if steps:
                         figures["reads/answer"] = (reads[-1] - reads[-2]) / max(1, answers - steps[-1][0])
+                        figures["CPU ms/answer"] = (cpu[-1] - cpu[-2]) * 1000 / max(1, answers - steps[-1][0])
                     if arguments.variant == "memory":
                         figures |= await ask_the_bot(pid, workdir, len(steps))
                     steps.append((answers, figures))

@@ -12,7 +12,11 @@ Run as `python -m bench.bot_variants run` with BENCH_VARIANT set (to several nam
 - `statement-times`: reports, at exit, each kind of statement's count, CPU and wall time (bench/statement_times.py);
 - `memory`: at every SIGUSR1, writes what SQLite's allocator and glibc's heap hold to BENCH_MEMORY_DIR (and, with
   BENCH_TRACEMALLOC set to a number of frames, a tracemalloc snapshot); with BENCH_CACHE_SIZE, `PRAGMA cache_size`
-  on the connection (bench/bench_memory.py).
+  on the connection (bench/bench_memory.py); since the sixth stop also Python's own allocator's arenas and blocks;
+- `trim`: glibc's malloc_trim every half second (bench/bench_memory.py --variant trim);
+- `gc`: reports, at exit, the cyclic garbage collector's collections and the CPU they took;
+- `late-marks`: a sent mark waits up to BENCH_MARK_WAIT seconds (not one turn of the event loop) for another
+  transaction to carry it.
 """
 
 from __future__ import annotations
@@ -153,6 +157,36 @@ def memory() -> None:
     sqlite.sqlite3_memory_used.restype = ctypes.c_int64
     steps = iter(range(1_000_000))
 
+    def pymalloc() -> dict[str, float]:
+        """Python's small-object allocator, which maps its own 1 MiB arenas outside glibc's heap: what
+        sys._debugmallocstats prints (to the C stderr, so through a file) of its arenas and blocks, in MiB."""
+        import re
+        import tempfile
+
+        with tempfile.TemporaryFile() as out:
+            sys.stderr.flush()
+            saved = os.dup(2)
+            os.dup2(out.fileno(), 2)
+            try:
+                sys._debugmallocstats()
+            finally:
+                os.dup2(saved, 2)
+                os.close(saved)
+            out.seek(0)
+            text = out.read().decode()
+        wanted = {
+            "arenas": r"# arenas allocated current\s*=\s*([\d,]+)",
+            "blocks": r"# bytes in allocated blocks\s*=\s*([\d,]+)",
+            "available": r"# bytes in available blocks\s*=\s*([\d,]+)",
+            "unused pools": r"unused pools \* \d+ bytes\s*=\s*([\d,]+)",
+        }
+        found: dict[str, float] = {}
+        for name, pattern in wanted.items():
+            match = re.search(pattern, text)
+            value = int(match.group(1).replace(",", "")) if match else 0
+            found[f"py {name}"] = value if name == "arenas" else value / (1024 * 1024)
+        return found
+
     def write(_signal: int, _frame: object) -> None:
         step = next(steps)
         info = libc.mallinfo2()
@@ -162,6 +196,7 @@ def memory() -> None:
             "heap": (info.arena + info.hblkhd) / mib,
             "in use": (info.uordblks + info.hblkhd) / mib,
             "free": info.fordblks / mib,
+            **pymalloc(),
         }
         if frames:
             tracemalloc.take_snapshot().dump(str(folder / f"snapshot-{step}.pickle"))
@@ -223,6 +258,60 @@ def statement_times() -> None:
     )
 
 
+def gc_times() -> None:
+    """Reports, at exit, the cyclic garbage collector's collections by generation, with the CPU they took and the
+    objects they walked (all the tracked objects of the generations collected): what collecting costs an answer."""
+    import gc
+
+    count: Counter[int] = Counter()
+    cpu: dict[int, float] = {}
+    began: list[float] = []
+
+    def timing(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            began.append(time.thread_time())
+        elif began:
+            generation = info["generation"]
+            cpu[generation] = cpu.get(generation, 0.0) + time.thread_time() - began.pop()
+            count[info["generation"]] += 1
+
+    gc.callbacks.append(timing)
+    atexit.register(
+        lambda: print(
+            "gc: " + repr({g: (count[g], cpu[g]) for g in sorted(count)}) + f" tracked {len(gc.get_objects())}",
+            file=sys.stderr,
+            flush=True,
+        )
+    )
+
+
+def late_marks() -> None:
+    """A write that need not be durable at once (a sent mark) waits up to BENCH_MARK_WAIT seconds (default 0.02)
+    for another transaction to carry it, instead of one turn of the event loop: how much the marks' own commits
+    cost an answer. Errors are not handled as `Database.write` handles them: for measuring only. (It cost more: the
+    marks' own commits went, but each recipient stayed busy until the next update's transaction, getUpdates brought
+    half as many updates, and the synced commits per answer doubled; docs/benchmarks.md, sixth stop.)"""
+    from bot.storage import db as db_module
+
+    wait = float(os.environ.get("BENCH_MARK_WAIT", "0.02"))
+    original = Database.write
+
+    async def write(self: Database, sql: str, params: tuple[object, ...] = (), *, durable: bool = True) -> None:
+        if durable or self._in_batch():
+            return await original(self, sql, params, durable=durable)
+        waiting = db_module._Write(sql, params, asyncio.get_running_loop().create_future(), durable)
+        self._waiting.append(waiting)
+        try:
+            await asyncio.wait_for(asyncio.shield(waiting.done), wait)
+        except TimeoutError:
+            if not waiting.done.done():
+                async with self.transaction(durable=False):
+                    pass
+        await waiting.done
+
+    Database.write = write  # type: ignore[method-assign]
+
+
 THREAD = "calls to aiosqlite's thread"
 VARIANTS = {
     "no-fsync": no_fsync,
@@ -234,6 +323,8 @@ VARIANTS = {
     "memory": memory,
     "statement-times": statement_times,
     "trim": trim,
+    "gc": gc_times,
+    "late-marks": late_marks,
 }
 
 if __name__ == "__main__":
