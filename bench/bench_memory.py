@@ -215,7 +215,9 @@ if __name__ == "__main__":
     parser.add_argument("--answers", type=int, default=30_000)
     parser.add_argument("--every", type=int, default=1_000, help="answers between two figures")
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE in the bot's environment")
-    parser.add_argument("--variant", choices=["memory", "trim"], help="kkrbot as bench/bot_variants.py's variant")
+    parser.add_argument(
+        "--variant", choices=["memory", "trim", "small-reads"], help="kkrbot as bench/bot_variants.py's variant"
+    )
     parser.add_argument("--tracemalloc", type=int, default=0, help="with --variant memory: frames to keep (0: off)")
     parser.add_argument("--frames", type=int, default=4, help="frames printed per grown allocation")
     parser.add_argument("--top", type=int, default=15, help="grown allocations printed")

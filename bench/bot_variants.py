@@ -16,7 +16,8 @@ Run as `python -m bench.bot_variants run` with BENCH_VARIANT set (to several nam
 - `trim`: glibc's malloc_trim every half second (bench/bench_memory.py --variant trim);
 - `gc`: reports, at exit, the cyclic garbage collector's collections and the CPU they took;
 - `late-marks`: a sent mark waits up to BENCH_MARK_WAIT seconds (not one turn of the event loop) for another
-  transaction to carry it.
+  transaction to carry it;
+- `small-reads`: asyncio's sockets read into a buffer of BENCH_READ_SIZE bytes (default 64 KiB), not 256 KiB.
 """
 
 from __future__ import annotations
@@ -312,6 +313,15 @@ def late_marks() -> None:
     Database.write = write  # type: ignore[method-assign]
 
 
+def small_reads() -> None:
+    """asyncio's socket transports receive into a buffer of BENCH_READ_SIZE bytes (default 65536), not 256 KiB: a
+    block that size comes and goes at every read, above glibc's first mmap threshold (128 KiB). Does the heap that
+    grows with the answers (docs/benchmarks.md, memory) grow less? (It did not: sixth stop.)"""
+    import asyncio.selector_events
+
+    asyncio.selector_events._SelectorTransport.max_size = int(os.environ.get("BENCH_READ_SIZE", "65536"))
+
+
 THREAD = "calls to aiosqlite's thread"
 VARIANTS = {
     "no-fsync": no_fsync,
@@ -325,6 +335,7 @@ VARIANTS = {
     "trim": trim,
     "gc": gc_times,
     "late-marks": late_marks,
+    "small-reads": small_reads,
 }
 
 if __name__ == "__main__":
