@@ -33,6 +33,10 @@ def thread_cpu_seconds(pid: int) -> dict[str, float]:
     return seconds
 
 
+# The lines bench/bot_variants.py's variants write at exit, printed as they are.
+REPORTS = ("gc: ", "times: ")
+
+
 async def one_run(questions: int, counting: bool, variant: str) -> tuple[float, dict[str, float], Counter[str]]:
     """Answers a second, CPU ms per answer by thread, and (counting) every statement the process ran; with a
     `variant`, of bench/bot_variants.py's kkrbot with that change."""
@@ -56,7 +60,11 @@ async def one_run(questions: int, counting: bool, variant: str) -> tuple[float, 
             after = thread_cpu_seconds(bot.process.pid)
             await bot.terminate()
             per_answer = {t: (after[t] - before.get(t, 0.0)) / result.answered * 1000 for t in after}
-            counted = next((line for line in log.read_text().splitlines() if line.startswith("statements: ")), "")
+            lines = log.read_text().splitlines()
+            if not counting:
+                # What a variant reports at exit (`gc`, say), with the measured run's figures.
+                print(*(line for line in lines if line.startswith(REPORTS)), sep="\n")
+            counted = next((line for line in lines if line.startswith("statements: ")), "")
             by_statement = Counter(ast.literal_eval(counted.partition(": ")[2])) if counted else Counter[str]()
             return result.throughput, per_answer, by_statement
 
