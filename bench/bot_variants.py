@@ -260,8 +260,8 @@ def statement_times() -> None:
 
 
 def gc_times() -> None:
-    """Reports, at exit, the cyclic garbage collector's collections by generation, with the CPU they took and the
-    objects they walked (all the tracked objects of the generations collected): what collecting costs an answer."""
+    """Reports, at exit, the cyclic garbage collector's collections by generation with the CPU they took, and the
+    objects it tracks then: what collecting costs an answer."""
     import gc
 
     count: Counter[int] = Counter()
@@ -274,7 +274,7 @@ def gc_times() -> None:
         elif began:
             generation = info["generation"]
             cpu[generation] = cpu.get(generation, 0.0) + time.thread_time() - began.pop()
-            count[info["generation"]] += 1
+            count[generation] += 1
 
     gc.callbacks.append(timing)
     atexit.register(
@@ -290,8 +290,9 @@ def late_marks() -> None:
     """A write that need not be durable at once (a sent mark) waits up to BENCH_MARK_WAIT seconds (default 0.02)
     for another transaction to carry it, instead of one turn of the event loop: how much the marks' own commits
     cost an answer. Errors are not handled as `Database.write` handles them: for measuring only. (It cost more: the
-    marks' own commits went, but each recipient stayed busy until the next update's transaction, getUpdates brought
-    half as many updates, and the synced commits per answer doubled; docs/benchmarks.md, sixth stop.)"""
+    marks' own commits went, but each recipient stayed busy until the next update's transaction, a getUpdates
+    brought 1.4 updates rather than 3, and the synced commits per answer more than doubled; docs/benchmarks.md,
+    sixth stop.)"""
     from bot.storage import db as db_module
 
     wait = float(os.environ.get("BENCH_MARK_WAIT", "0.02"))

@@ -63,7 +63,9 @@ async def one_run(questions: int, counting: bool, variant: str) -> tuple[float, 
             lines = log.read_text().splitlines()
             if not counting:
                 # What a variant reports at exit (`gc`, say), with the measured run's figures.
-                print(*(line for line in lines if line.startswith(REPORTS)), sep="\n")
+                for line in lines:
+                    if line.startswith(REPORTS):
+                        print(line)
             counted = next((line for line in lines if line.startswith("statements: ")), "")
             by_statement = Counter(ast.literal_eval(counted.partition(": ")[2])) if counted else Counter[str]()
             return result.throughput, per_answer, by_statement
