@@ -179,8 +179,9 @@ async def main(arguments: argparse.Namespace) -> None:
                     reads.append(read_calls(pid))
                     cpu.append(cpu_seconds(pid))
                     if steps:
-                        figures["reads/answer"] = (reads[-1] - reads[-2]) / max(1, answers - steps[-1][0])
-                        figures["CPU ms/answer"] = (cpu[-1] - cpu[-2]) * 1000 / max(1, answers - steps[-1][0])
+                        span = max(1, answers - steps[-1][0])
+                        figures["reads/answer"] = (reads[-1] - reads[-2]) / span
+                        figures["CPU ms/answer"] = (cpu[-1] - cpu[-2]) * 1000 / span
                     if arguments.variant == "memory":
                         figures |= await ask_the_bot(pid, workdir, len(steps))
                     steps.append((answers, figures))

@@ -161,7 +161,6 @@ def memory() -> None:
     def pymalloc() -> dict[str, float]:
         """Python's small-object allocator, which maps its own 1 MiB arenas outside glibc's heap: what
         sys._debugmallocstats prints (to the C stderr, so through a file) of its arenas and blocks, in MiB."""
-        import re
         import tempfile
 
         with tempfile.TemporaryFile() as out:

@@ -141,12 +141,20 @@ class CountedProcess(BotProcess):
         await asyncio.wait_for(self.process.wait(), START_TIMEOUT)
 
 
+def misses(events: dict[str, int]) -> dict[str, int]:
+    """The L1 and L2 misses, each summed over instructions and data, of the events counted (none without the
+    cache simulation)."""
+    return {
+        label: sum(events[part] for part in parts)
+        for label, parts in MISSES.items()
+        if all(part in events for part in parts)
+    }
+
+
 def per_answer(name: str, events: dict[str, int]) -> str:
-    text = f"{name}: {events['Ir']:,} instructions per answer"
-    for label, parts in MISSES.items():
-        if all(part in events for part in parts):
-            text += f", {sum(events[part] for part in parts):,} {label}"
-    return text
+    return f"{name}: {events['Ir']:,} instructions per answer" + "".join(
+        f", {count:,} {label}" for label, count in misses(events).items()
+    )
 
 
 async def main(questions: int, only: str, keep: Path | None, cache_sim: bool) -> None:
@@ -173,10 +181,9 @@ async def main(questions: int, only: str, keep: Path | None, cache_sim: bool) ->
     if len(counted) == 2:
         echoed, answered = counted["echo"], counted["kkrbot"]
         print(f"kkrbot / echo bot: {answered['Ir'] / echoed['Ir']:.2f}x (goal <= 1.2), {questions} answers each")
-        for label, parts in MISSES.items():
-            if all(part in echoed for part in parts):
-                ratio = sum(answered[part] for part in parts) / sum(echoed[part] for part in parts)
-                print(f"kkrbot / echo bot, {label}: {ratio:.2f}x")
+        echo_misses, kkrbot_misses = misses(echoed), misses(answered)
+        for label, count in echo_misses.items():
+            print(f"kkrbot / echo bot, {label}: {kkrbot_misses[label] / count:.2f}x")
 
 
 if __name__ == "__main__":
