@@ -17,7 +17,9 @@ Run as `python -m bench.bot_variants run` with BENCH_VARIANT set (to several nam
 - `gc`: reports, at exit, the cyclic garbage collector's collections and the CPU they took;
 - `late-marks`: a sent mark waits up to BENCH_MARK_WAIT seconds (not one turn of the event loop) for another
   transaction to carry it;
-- `small-reads`: asyncio's sockets read into a buffer of BENCH_READ_SIZE bytes (default 64 KiB), not 256 KiB.
+- `small-reads`: asyncio's sockets read into a buffer of BENCH_READ_SIZE bytes (default 64 KiB), not 256 KiB;
+- `cached-reads`: the meeting plan, the asker's absences and the latest agenda read once and kept (wrong once data
+  changes): the most a cache of them could save per /naeste.
 """
 
 from __future__ import annotations
@@ -322,6 +324,30 @@ def small_reads() -> None:
     asyncio.selector_events._SelectorTransport.max_size = int(os.environ.get("BENCH_READ_SIZE", "65536"))
 
 
+def cached_reads() -> None:
+    """What an answer's three reads besides the asker cost at most: the meeting plan (the secretariat's changes
+    applied), the asker's absences and the latest agenda, each read once and then kept, never read again. Wrong
+    for a bot whose data changes (nothing here notices a change); right for the benchmark's closed loop of /naeste,
+    in which nothing changes, so it bounds what a cache of these could save."""
+    from bot.core import turn
+    from bot.core.usecases import meetings, standing
+
+    kept: dict[object, object] = {}
+
+    def once(key: Callable[..., object], read: Callable[..., Any]) -> Callable[..., Any]:
+        async def cached(*args: Any) -> Any:
+            k = (read, key(*args))
+            if k not in kept:
+                kept[k] = await read(*args)
+            return kept[k]
+
+        return cached
+
+    turn.plan = once(lambda conn, dataset: id(dataset), turn.plan)  # type: ignore[assignment]
+    standing.active_absences_involving = once(lambda conn, person: person, standing.active_absences_involving)  # type: ignore[assignment]
+    meetings.latest_agenda = once(lambda conn, meeting: meeting, meetings.latest_agenda)  # type: ignore[assignment]
+
+
 THREAD = "calls to aiosqlite's thread"
 VARIANTS = {
     "no-fsync": no_fsync,
@@ -336,6 +362,7 @@ VARIANTS = {
     "gc": gc_times,
     "late-marks": late_marks,
     "small-reads": small_reads,
+    "cached-reads": cached_reads,
 }
 
 if __name__ == "__main__":

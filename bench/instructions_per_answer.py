@@ -15,6 +15,10 @@ Loopback as `bench_delivery` scenario 4: no added latency, no flood limits, kkrb
 without AIORateLimiter; kkrbot answers `/naeste` from the 46 bound roster people, the echo bot echoes. Under
 callgrind a process runs 50-100 times slower, so the default is a few hundred questions (about 2-4 minutes).
 
+With `--variant NAME` it also counts kkrbot with one of bench/bot_variants.py's changes and prints its ratios to
+kkrbot: a change's effect in instructions and misses, which no busy host moves (`--only kkrbot --variant NAME`
+counts the two kkrbots alone).
+
 Run from the project root: .venv/bin/python -m bench.instructions_per_answer  (--questions N, --only kkrbot)
 """
 
@@ -157,7 +161,7 @@ def per_answer(name: str, events: dict[str, int]) -> str:
     )
 
 
-async def main(questions: int, only: str, keep: Path | None, cache_sim: bool) -> None:
+async def main(questions: int, only: str, keep: Path | None, cache_sim: bool, variant: str) -> None:
     counted: dict[str, dict[str, int]] = {}
     async with FakeTelegram() as tg:
         with tempfile.TemporaryDirectory() as workdir:
@@ -178,12 +182,25 @@ async def main(questions: int, only: str, keep: Path | None, cache_sim: bool) ->
                 )  # fmt: skip
                 counted["kkrbot"] = await measure(tg, users, questions, "/naeste", bot, keep)
                 print(per_answer("kkrbot, pacing off (/naeste)", counted["kkrbot"]), flush=True)
-    if len(counted) == 2:
-        echoed, answered = counted["echo"], counted["kkrbot"]
-        print(f"kkrbot / echo bot: {answered['Ir'] / echoed['Ir']:.2f}x (goal <= 1.2), {questions} answers each")
-        echo_misses, kkrbot_misses = misses(echoed), misses(answered)
-        for label, count in echo_misses.items():
-            print(f"kkrbot / echo bot, {label}: {kkrbot_misses[label] / count:.2f}x")
+            if variant:
+                changed = CountedProcess(
+                    tg, database, Path(workdir) / f"kkrbot-{variant}.log", argv=["-m", "bench.bot_variants", "run"],
+                    cache_sim=cache_sim, KKRBOT_TELEGRAM_MAX_MESSAGES_PER_SECOND="0", BENCH_VARIANT=variant,
+                )  # fmt: skip
+                counted[variant] = await measure(tg, users, questions, "/naeste", changed, keep)
+                print(per_answer(f"kkrbot ({variant})", counted[variant]), flush=True)
+    for name, against in (("kkrbot", "echo"), (variant, "kkrbot")):
+        if name in counted and against in counted:
+            ratios(name, counted[name], against, counted[against], questions)
+
+
+def ratios(name: str, counted: dict[str, int], against: str, base: dict[str, int], questions: int) -> None:
+    goal = " (goal <= 1.2)" if against == "echo" else ""
+    against = "echo bot" if against == "echo" else against
+    print(f"{name} / {against}: {counted['Ir'] / base['Ir']:.2f}x{goal}, {questions} answers each")
+    base_misses, counted_misses = misses(base), misses(counted)
+    for label, count in base_misses.items():
+        print(f"{name} / {against}, {label}: {counted_misses[label] / count:.2f}x")
 
 
 if __name__ == "__main__":
@@ -198,5 +215,8 @@ if __name__ == "__main__":
         action="store_true",
         help="also simulate the caches (L1, and a 512 KiB L2 as the last level) and count the misses; slower",
     )
+    parser.add_argument(
+        "--variant", default="", help="also count kkrbot with bench/bot_variants.py's change NAME, beside kkrbot"
+    )
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.questions, arguments.only, arguments.keep, arguments.cache_sim))
+    asyncio.run(main(arguments.questions, arguments.only, arguments.keep, arguments.cache_sim, arguments.variant))
