@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import os
 import warnings
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import UTC, datetime
@@ -95,6 +96,10 @@ HEARTBEAT_SECONDS = 5.0
 # getUpdates and sendMessage go through do_api_request, as raw JSON (see fetch_updates and telegram_delivery),
 # which warns that Bot.get_updates and Bot.send_message exist; they parse what must stay raw or is never read.
 warnings.filterwarnings("ignore", message=r"Please use 'Bot\.(getUpdates|sendMessage)'", category=PTBUserWarning)
+# PTB 22 gives durations (a 429's retry_after) as seconds and warns, at every 429, inside its own RetryAfter, that its
+# next major version gives a timedelta; PTB_TIMEDELTA opts in now (retry_after_seconds reads both). An environment
+# that sets it keeps its choice.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 
 class Services:
