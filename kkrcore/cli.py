@@ -48,20 +48,20 @@ class _Parser(argparse.ArgumentParser):
 
 
 class _GroupsFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
 
     groups: dict[str, StrictInt]
 
 
 class _RoundFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
 
     present: StrictInt
     votes: dict[str, StrictInt]
 
 
 class _VotesFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
 
     rounds: list[_RoundFile]
 

@@ -48,9 +48,10 @@ class EntryError(ValueError):
 
 
 class Frozen(BaseModel):
-    """Every kkrcore model: immutable, so results can be cached and shared, and strict about unknown fields."""
+    """Every kkrcore model: immutable, so results can be cached and shared, and strict about unknown fields; its
+    validator is built at its first use, so that a bot that never runs an election never builds one."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class MeetingKind(StrEnum):

@@ -24,7 +24,7 @@ Name = Annotated[StrictStr, Field(max_length=256)]
 class _Read(BaseModel):
     """Only what kkrbot reads is checked; the rest of the payload is allowed and left alone."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    model_config = ConfigDict(extra="allow", populate_by_name=True, defer_build=True)
 
 
 class User(_Read):

@@ -15,7 +15,7 @@ class Attachment(BaseModel):
     """A file someone sent with their request (the agenda PDF, a broadcast's document). `file_id` is the
     channel's own reference (Telegram's file_id), so the file itself need not be downloaded or stored."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     file_id: str
     filename: str
@@ -31,7 +31,7 @@ class Request(BaseModel):
     inside the use case's transaction (the Telegram channel does so).
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     channel: str
     address: str
@@ -49,7 +49,7 @@ class Request(BaseModel):
 class Notification(BaseModel):
     """A message for someone other than the asker, addressed by roster person."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     person_id: str
     message: Message
@@ -57,6 +57,8 @@ class Notification(BaseModel):
 
 
 class Outcome(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     replies: list[Message] = Field(default_factory=list)
     notifications: list[Notification] = Field(default_factory=list)
     # The person an invite bound the asking account to, so a channel can set up what it needs for them.

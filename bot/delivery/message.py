@@ -57,7 +57,7 @@ def split_lines(text: str, budget: int) -> list[str]:
 
 
 class Button(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     label: str
     action: str
@@ -71,7 +71,7 @@ class Button(BaseModel):
 
 
 class Document(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     filename: str
     content: bytes = b""
@@ -96,7 +96,7 @@ class Document(BaseModel):
 class Message(BaseModel):
     """One message to one person, already in that person's language."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     text: str
     title: str | None = None

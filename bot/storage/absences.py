@@ -18,7 +18,7 @@ class Answer(StrEnum):
 
 
 class Absence(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     id: int
     meeting_id: str

@@ -14,7 +14,7 @@ from bot.storage.db import from_utc_text, rows, utc_text
 class Agenda(BaseModel):
     """The latest version of a meeting's agenda, and when the first one was published."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     meeting_id: str
     text: str

@@ -24,7 +24,7 @@ class Presence(StrEnum):
 
 
 class Seat(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     member_id: str
     presence: Presence
@@ -39,7 +39,7 @@ class Seat(BaseModel):
 
 
 class AttendanceRecord(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     meeting_id: str
     version: int

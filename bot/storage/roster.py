@@ -67,7 +67,7 @@ class RosterError(ValueError):
 
 
 class Person(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     id: str
     name: str
