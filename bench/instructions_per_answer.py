@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import re
 import shutil
 import subprocess
@@ -115,22 +114,13 @@ class CountedProcess(BotProcess):
         self, tg: FakeTelegram, database: Path, log: Path, argv: list[str] | None = None, cache_sim: bool = False,
         **env: str,
     ):  # fmt: skip
-        super().__init__(tg, database, log, **env)  # type: ignore[arg-type]
+        super().__init__(tg, database, log, real_clock=True, **env)
         self.argv = argv
         self.cache_sim = cache_sim
 
     async def start(self) -> None:
         out_file = self.log.with_suffix(".callgrind")
-        environment = {k: v for k, v in os.environ.items() if not k.startswith("KKRBOT_")}
-        environment.update(
-            KKRBOT_TELEGRAM_TOKEN=self.tg.token,
-            KKRBOT_TELEGRAM_API_URL=self.tg.base_url,
-            KKRBOT_TELEGRAM_FILE_URL=self.tg.base_file_url,
-            KKRBOT_DATABASE=str(self.database),
-            KKRBOT_POLL_TIMEOUT="1",
-            PYTHONPATH=str(PROJECT_ROOT),
-            **self.env,
-        )
+        environment = self.environment()
         argv = self.argv or ["-m", "bot", "run"]
         with self.log.open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(

@@ -139,8 +139,9 @@ class BotProcess:
         self.env = env
         self.process: asyncio.subprocess.Process | None = None
 
-    async def start(self) -> None:
-        environment = kkrbot_environment(
+    def environment(self) -> dict[str, str]:
+        """What `kkrbot run` gets: the fake Bot API, this process's database, and `env` on top."""
+        return kkrbot_environment(
             self.database,
             real_clock=self.real_clock,
             KKRBOT_TELEGRAM_TOKEN=self.tg.token,
@@ -151,6 +152,9 @@ class BotProcess:
             PYTHONPATH=str(PROJECT_ROOT),
             **self.env,
         )
+
+    async def start(self) -> None:
+        environment = self.environment()
         with self.log.open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(
                 *(["taskset", "-c", self.cpus] if self.cpus else []),

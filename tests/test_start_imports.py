@@ -50,7 +50,7 @@ def models_of(*packages: str) -> list[type[BaseModel]]:
 
 def test_every_model_builds_its_validator_when_first_used_and_builds() -> None:
     """A model builds its validator at first use (defer_build), not at import: a start builds only what it uses, and
-    the models of elections, appointments, Teams or the attendance record wait until they are needed (2.6 % fewer
+    the models of elections, appointments, Teams or the attendance record wait until they are needed (3 % fewer
     instructions to start, 0.5 MiB less after it: docs/benchmarks.md, seventh stop). The settings, read at every
     start, are the exception. Each model is built here, so that a definition that would fail at its first use fails
     now."""
