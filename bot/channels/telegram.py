@@ -802,7 +802,7 @@ def build_application(
     """The Application, without PTB's rate limiter: the outbox paces (bot/delivery/pacing.py says why); its
     requests go as JSON (telegram_request), with PTB's pool of 256 connections. The two clients (sends, getUpdates)
     share one TLS context, as httpx would build it: each one reads the CA bundle, 26 ms of the start."""
-    tls = {"verify": httpx.create_ssl_context()}
+    tls = httpx.create_ssl_context()
     builder = (
         ApplicationBuilder()
         .token(token)
@@ -814,10 +814,10 @@ def build_application(
                 connection_pool_size=256,
                 read_timeout=SEND_READ_TIMEOUT,
                 write_timeout=SEND_READ_TIMEOUT,
-                httpx_kwargs=tls,
+                ssl_context=tls,
             )
         )
-        .get_updates_request(JsonRequest(connection_pool_size=1, httpx_kwargs=tls))
+        .get_updates_request(JsonRequest(connection_pool_size=1, ssl_context=tls))
         .context_types(ContextTypes(context=KkrContext))
         .post_init(post_init)
         .post_stop(post_stop)
