@@ -39,6 +39,7 @@ import random
 import re
 import secrets
 import socket
+import ssl
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -541,11 +542,14 @@ class FakeTelegram:
         strict_html: bool = True,
         response_delay: float = 0.0,
         flood_limits: bool = False,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         """``response_delay`` adds latency to every method except getUpdates, for benchmarks that
         want a Telegram-like round trip instead of loopback speed.  ``flood_limits`` enforces
-        Telegram's limits on sent messages with 429s (see ``_flood_wait``)."""
+        Telegram's limits on sent messages with 429s (see ``_flood_wait``).  ``tls``: served over
+        HTTPS with this context, as api.telegram.org is."""
         self.token = token
+        self.tls = tls
         prefix = token.split(":", 1)[0]
         self.bot_user: JSONDict = {
             "id": int(prefix) if prefix.isdigit() else 123456,
@@ -650,11 +654,15 @@ class FakeTelegram:
     @property
     def base_url(self) -> str:
         """For ``ApplicationBuilder().base_url``; PTB appends the token and the method itself."""
-        return f"http://127.0.0.1:{self._require_port()}/bot"
+        return f"{self._scheme}://127.0.0.1:{self._require_port()}/bot"
 
     @property
     def base_file_url(self) -> str:
-        return f"http://127.0.0.1:{self._require_port()}/file/bot"
+        return f"{self._scheme}://127.0.0.1:{self._require_port()}/file/bot"
+
+    @property
+    def _scheme(self) -> str:
+        return "https" if self.tls else "http"
 
     def _require_port(self) -> int:
         if self.port is None:
@@ -675,7 +683,7 @@ class FakeTelegram:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
             sock.bind(("127.0.0.1", 0))
-            site = web.SockSite(runner, sock)
+            site = web.SockSite(runner, sock, ssl_context=self.tls)
             await site.start()
         except BaseException:
             sock.close()

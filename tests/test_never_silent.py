@@ -6,6 +6,7 @@ waits an outage out without losing or setting aside anything."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -66,6 +67,24 @@ async def test_a_refused_token_at_start_still_stops_the_bot(tg: FakeTelegram, tm
     with pytest.raises(InvalidToken):  # `kkrbot run` says so in one line (tests/test_cli_errors.py)
         await asyncio.wait_for(bot._task, 30)
     await bot.conversation.db.close()
+
+
+async def test_a_stop_while_the_start_waits_out_an_outage_ends_the_bot_at_once(
+    tg: FakeTelegram, tmp_path: Path, clock: Clock
+) -> None:
+    """SIGTERM sets the stop; a getMe retried for ever must not outlast it (the service manager would kill the bot)."""
+    tg.add_fault("getMe", "500", times=100_000)
+    bot = await start_bot(tg, tmp_path / "kkrbot.sqlite3", clock)
+    await eventually(lambda: tg.faults_served >= 2)
+    bot._stop.set()
+    done, _ = await asyncio.wait({bot._task}, timeout=5)  # getMe keeps failing: only the stop can end it
+    if not done:  # leave nothing running behind a failure
+        bot._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await bot._task
+    await bot.conversation.db.close()
+    assert done, "the bot went on retrying getMe after its stop"
+    assert bot._task.result() is None
 
 
 async def test_a_menu_that_cannot_be_set_during_a_binding_is_no_reason_to_apologise(kkrbot: RunningBot) -> None:

@@ -1,11 +1,15 @@
-"""`kkrbot run` with a token, as a process: it answers, stops cleanly on SIGTERM, and never logs the token."""
+"""`kkrbot run` with a token, as a process: it answers, over TLS too, stops cleanly on SIGTERM, and never logs the
+token."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+import ssl
 from datetime import timedelta
 from pathlib import Path
+
+import trustme
 
 from bot.storage.accounts import hash_token
 from tests.fake_telegram import FakeTelegram
@@ -61,3 +65,56 @@ async def test_the_bot_process_answers_and_never_logs_its_token(tg: FakeTelegram
     assert "polling Telegram" in output
     assert tg.token not in output
     assert tg.token.split(":")[1] not in output
+
+
+def authority_and_server_context() -> tuple[trustme.CA, ssl.SSLContext]:
+    """A certificate authority of the test's own, and a server context with its certificate for 127.0.0.1."""
+    authority = trustme.CA()
+    served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(served)
+    return authority, served
+
+
+async def test_over_tls_as_api_telegram_org_speaks_the_bot_process_answers(tmp_path: Path) -> None:
+    """The Bot API over HTTPS with a certificate from an authority the process trusts through SSL_CERT_FILE (as a
+    council's own authority would be trusted): the polls and the answers go over checked TLS connections."""
+    authority, served = authority_and_server_context()
+    authority.cert_pem.write_to_path(str(tmp_path / "authority.pem"))
+    async with FakeTelegram(tls=served) as tg:
+        assert tg.base_url.startswith("https://")
+        database, log = tmp_path / "kkrbot.sqlite3", tmp_path / "bot.log"
+        bot = BotProcess(tg, database, log, SSL_CERT_FILE=str(tmp_path / "authority.pem"))
+        await bot.start()
+        tg.inject_message(USER, "/start")
+        await tg.wait_for_messages(USER, 1, timeout=30)
+        add_invite(database, "a-medlem-1", "tls-test-token")
+        tg.inject_message(USER, "/start tls-test-token")
+        tg.inject_message(USER, "/naeste")
+        answers = await tg.wait_for_messages(USER, 3, timeout=30)
+        status = await bot.terminate()
+    assert "Velkommen" in (answers[1].plain_text or "")
+    assert "fredag den" in (answers[2].plain_text or "")
+    assert status == 0
+    assert "Traceback" not in log.read_text()
+
+
+async def test_a_certificate_the_bot_does_not_trust_is_named_in_the_log_and_nothing_is_sent(tmp_path: Path) -> None:
+    """A proxy that intercepts TLS, or a wrong SSL_CERT_FILE: no retry heals it, so the log says what to fix, not
+    "network error" for ever; and the bot goes on trying without a traceback, as for any outage."""
+    _authority, served = authority_and_server_context()
+    async with FakeTelegram(tls=served) as tg:
+        log = tmp_path / "bot.log"
+        bot = BotProcess(tg, tmp_path / "kkrbot.sqlite3", log)
+        await bot.start()
+        tg.inject_message(USER, "/start")
+        for _ in range(300):
+            if "CERTIFICATE_VERIFY_FAILED" in (log.read_text() if log.exists() else ""):
+                break
+            await asyncio.sleep(0.1)
+        status = await bot.terminate()
+        assert tg.sent_to(USER) == []
+    output = log.read_text()
+    assert "getMe: the Bot API's TLS certificate is not trusted (CERTIFICATE_VERIFY_FAILED)" in output
+    assert "name its authority's certificate in SSL_CERT_FILE" in output
+    assert "Traceback" not in output
+    assert status == 0

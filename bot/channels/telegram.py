@@ -31,7 +31,6 @@ from telegram import Message as TelegramMessage
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
-    Conflict,
     EndPointNotFound,
     Forbidden,
     InvalidToken,
@@ -54,7 +53,13 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.channels.telegram_request import JsonRequest
-from bot.channels.telegram_side_calls import call_until_done, in_background, retry_after_seconds
+from bot.channels.telegram_side_calls import (
+    call_until_done,
+    in_background,
+    retry_after_seconds,
+    telegram_fault,
+    unless_stopped,
+)
 from bot.channels.telegram_update import why_malformed
 from bot.config import DEFAULT_TELEGRAM_IN_FLIGHT, LANGUAGES, Language
 from bot.core.commands import all_command_names, commands_for, parse_action
@@ -326,17 +331,6 @@ async def on_error(update: object, context: KkrContext) -> None:
 
 
 # --- durable polling ------------------------------------------------------------------------------------
-
-
-def telegram_fault(exc: TelegramError) -> str:
-    """A Bot API failure's kind, for the log: never its text, which can quote what was sent."""
-    if isinstance(exc, Conflict):
-        return "409 conflict (the token is polled elsewhere, or a killed predecessor's poll is still open)"
-    if isinstance(exc, TimedOut):
-        return "timed out"
-    if isinstance(exc, NetworkError):
-        return "network error or 5xx"
-    return f"Telegram error ({type(exc).__name__})"
 
 
 async def fetch_updates(bot: ExtBot[None], offset: int | None, wait: int) -> list[Any]:
@@ -834,8 +828,9 @@ async def run_until_stopped(application: KkrApplication, stop: asyncio.Event) ->
     `stop` is set; raises `Unrecoverable` when a loop met a fault that no retry heals."""
     services: Services = application.bot_data["services"]
     services.stop = stop
-    # getMe: a 429 or a 5xx at start is waited out, a refused token (InvalidToken) raised.
-    await call_until_done(application.initialize, "getMe", services.faults)
+    # getMe: a 429 or a 5xx at start is waited out (until a stop), a refused token (InvalidToken) raised.
+    if not await unless_stopped(call_until_done(application.initialize, "getMe", services.faults), stop):
+        return
     async with application:
         await post_init(application)
         await application.start()

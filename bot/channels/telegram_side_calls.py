@@ -8,19 +8,23 @@ never raised.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import ssl
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
 from telegram.error import (
     BadRequest,
+    Conflict,
     EndPointNotFound,
     Forbidden,
     InvalidToken,
     NetworkError,
     RetryAfter,
     TelegramError,
+    TimedOut,
 )
 
 from bot.storage.faults import FaultLog, Unrecoverable, pause
@@ -30,6 +34,33 @@ log = logging.getLogger(__name__)
 FIRST_PAUSE_SECONDS = 0.25
 MAX_PAUSE_SECONDS = 30.0
 TOKEN_REFUSED = "Telegram refused KKRBOT_TELEGRAM_TOKEN while running (401 Unauthorized); check it with @BotFather"
+
+
+def telegram_fault(exc: TelegramError) -> str:
+    """A Bot API failure's kind, for the log: never its text, which can quote what was sent."""
+    if isinstance(exc, Conflict):
+        return "409 conflict (the token is polled elsewhere, or a killed predecessor's poll is still open)"
+    if isinstance(exc, TimedOut):
+        return "timed out"
+    if isinstance(exc, NetworkError):
+        if untrusted_certificate(exc):
+            # No retry heals this, but the operator can: say what to fix rather than "network error" for ever.
+            return (
+                "the Bot API's TLS certificate is not trusted (CERTIFICATE_VERIFY_FAILED); if a proxy intercepts "
+                "TLS, name its authority's certificate in SSL_CERT_FILE (docs/settings.md)"
+            )
+        return "network error or 5xx"
+    return f"Telegram error ({type(exc).__name__})"
+
+
+def untrusted_certificate(exc: BaseException) -> bool:
+    """Whether the failure was a TLS certificate the bot does not trust, however deep the transport wrapped it."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def retry_after_seconds(retry_after: float | timedelta) -> float:
@@ -56,11 +87,8 @@ async def call_until_done(
             # A late or repeated acknowledgement (a replayed press), a message already changed: expected now and then.
             log.info("%s refused by Telegram (%s); not retried", method, type(exc).__name__)
             return False
-        except NetworkError as exc:  # 5xx, a dropped connection, a timeout
-            faults.report(method, f"network error or 5xx ({type(exc).__name__})")
-            wait = pause(failures, FIRST_PAUSE_SECONDS, MAX_PAUSE_SECONDS)
-        except TelegramError as exc:
-            faults.report(method, f"Telegram error ({type(exc).__name__})")
+        except TelegramError as exc:  # 5xx, a dropped connection, a timeout, an untrusted certificate
+            faults.report(method, telegram_fault(exc))
             wait = pause(failures, FIRST_PAUSE_SECONDS, MAX_PAUSE_SECONDS)
         else:
             faults.recovered(method)
@@ -70,6 +98,25 @@ async def call_until_done(
             log.warning("%s failed %d times; given up", method, failures)
             return False
         await asyncio.sleep(wait)
+
+
+async def unless_stopped(operation: Awaitable[object], stop: asyncio.Event) -> bool:
+    """Runs `operation` until it ends (True; what it raised is raised) or `stop` is set first (False: it is
+    cancelled). Why: a start that waits out an outage (getMe retried for ever) must still end at SIGTERM, at once,
+    rather than when the service manager loses patience and kills it."""
+    task = asyncio.ensure_future(operation)
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+    if task.done():
+        task.result()
+        return True
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    return False
 
 
 def in_background(
