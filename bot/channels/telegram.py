@@ -794,7 +794,7 @@ def build_application(
     in_flight: int = DEFAULT_TELEGRAM_IN_FLIGHT,
 ) -> KkrApplication:
     """The Application, without PTB's rate limiter: the outbox paces (bot/delivery/pacing.py says why); its
-    requests go as JSON (telegram_request), with PTB's pool of 256 connections. The two clients (sends, getUpdates)
+    requests go as JSON (telegram_request), on a pool of 256 connections. The two clients (sends, getUpdates)
     share one TLS context, as httpx would build it: each one reads the CA bundle, 26 ms of the start."""
     tls = httpx.create_ssl_context()
     builder = (
