@@ -12,7 +12,7 @@ from pathlib import Path
 import trustme
 
 from bot.storage.accounts import hash_token
-from tests.fake_telegram import FakeTelegram
+from tests.fake_telegram import FakeTelegram, SentMessage
 from tests.process_clock import process_now
 from tests.processes import BotProcess
 
@@ -45,18 +45,22 @@ async def test_a_token_telegram_refuses_stops_the_start_with_one_line(tg: FakeTe
     assert "WRONG-token" not in log.read_text()
 
 
+async def a_member_binds_and_asks(bot: BotProcess) -> tuple[list[SentMessage], int]:
+    """Starts the process; a member says /start, binds with an invite and asks /naeste. Returns the three answers
+    and the exit status after SIGTERM."""
+    await bot.start()
+    bot.tg.inject_message(USER, "/start")
+    await bot.tg.wait_for_messages(USER, 1, timeout=30)
+    add_invite(bot.database, "a-medlem-1", "process-test-token")
+    bot.tg.inject_message(USER, "/start process-test-token")
+    bot.tg.inject_message(USER, "/naeste")
+    answers = await bot.tg.wait_for_messages(USER, 3, timeout=30)
+    return answers, await bot.terminate()
+
+
 async def test_the_bot_process_answers_and_never_logs_its_token(tg: FakeTelegram, tmp_path: Path) -> None:
     database, log = tmp_path / "kkrbot.sqlite3", tmp_path / "bot.log"
-    bot = BotProcess(tg, database, log)
-    await bot.start()
-    tg.inject_message(USER, "/start")
-    await tg.wait_for_messages(USER, 1, timeout=30)
-    add_invite(database, "a-medlem-1", "process-test-token")
-    tg.inject_message(USER, "/start process-test-token")
-    tg.inject_message(USER, "/naeste")
-
-    answers = await tg.wait_for_messages(USER, 3, timeout=30)
-    status = await bot.terminate()
+    answers, status = await a_member_binds_and_asks(BotProcess(tg, database, log))
 
     assert "Velkommen" in (answers[1].plain_text or "")
     assert "fredag den" in (answers[2].plain_text or "")
@@ -84,14 +88,7 @@ async def test_over_tls_as_api_telegram_org_speaks_the_bot_process_answers(tmp_p
         assert tg.base_url.startswith("https://")
         database, log = tmp_path / "kkrbot.sqlite3", tmp_path / "bot.log"
         bot = BotProcess(tg, database, log, SSL_CERT_FILE=str(tmp_path / "authority.pem"))
-        await bot.start()
-        tg.inject_message(USER, "/start")
-        await tg.wait_for_messages(USER, 1, timeout=30)
-        add_invite(database, "a-medlem-1", "tls-test-token")
-        tg.inject_message(USER, "/start tls-test-token")
-        tg.inject_message(USER, "/naeste")
-        answers = await tg.wait_for_messages(USER, 3, timeout=30)
-        status = await bot.terminate()
+        answers, status = await a_member_binds_and_asks(bot)
     assert "Velkommen" in (answers[1].plain_text or "")
     assert "fredag den" in (answers[2].plain_text or "")
     assert status == 0
