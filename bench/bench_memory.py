@@ -13,6 +13,8 @@ RssShmem: the WAL index SQLite maps), so a growth can be placed. It asserts noth
   SQLite's allocator holds (sqlite3_memory_used) and glibc's heap (mallinfo2); with `--tracemalloc`, also a
   tracemalloc snapshot, and at the end the bench prints the Python allocations that grew most from the first step
   to the last (tracemalloc slows the bot and adds its own memory: VmRSS is then not comparable).
+- `--variant rss-steps` has kkrbot sum, between steps, what each of the event loop's callbacks (a task's step, by its
+  coroutine) added to the resident size, and prints it for each step after the first: where a growth happens.
 - `--variant trim` runs kkrbot with glibc's `malloc_trim(0)` every half second (bench/bot_variants.py).
   `--syscalls` counts the bot's mmap, munmap, brk, madvise and mprotect calls per answer after the warm-up
   (`perf stat`; a memory setting that returns memory to the system sooner makes more of them).
@@ -132,15 +134,19 @@ async def print_syscalls(perf: asyncio.subprocess.Process, answers: int) -> None
     print(f"  memory system calls per answer (perf stat): {per_answer}")
 
 
-async def ask_the_bot(pid: int, workdir: Path, step: int) -> dict[str, float]:
-    """The variant's own figures at this step (it writes them when it gets SIGUSR1)."""
-    figures = workdir / f"memory-{step}.json"
+async def asked(pid: int, answer: Path) -> Path:
+    """Sends the variant SIGUSR1 and waits for the file it writes in answer."""
     os.kill(pid, signal.SIGUSR1)
     for _ in range(600):
-        if figures.exists():
-            return json.loads(figures.read_text())  # type: ignore[no-any-return]
+        if answer.exists():  # noqa: ASYNC240 (a bench polling for a small file)
+            return answer
         await asyncio.sleep(0.05)
-    raise RuntimeError("the bot did not write its memory figures")
+    raise RuntimeError(f"the bot did not write {answer.name}")
+
+
+async def ask_the_bot(pid: int, workdir: Path, step: int) -> dict[str, float]:
+    """The variant's own figures at this step (it writes them when it gets SIGUSR1)."""
+    return json.loads((await asked(pid, workdir / f"memory-{step}.json")).read_text())  # type: ignore[no-any-return]
 
 
 def print_growth(workdir: Path, first: int, last: int, top: int, frames: int) -> None:
@@ -184,6 +190,8 @@ async def main(arguments: argparse.Namespace) -> None:
                         figures["CPU ms/answer"] = (cpu[-1] - cpu[-2]) * 1000 / span
                     if arguments.variant == "memory":
                         figures |= await ask_the_bot(pid, workdir, len(steps))
+                    if arguments.variant == "rss-steps":
+                        await asked(pid, workdir / f"rss-steps-{len(steps)}.txt")
                     steps.append((answers, figures))
                     print(f"  {answers:>6,} answers: " + ", ".join(f"{k} {v:.1f}" for k, v in figures.items()))
 
@@ -205,6 +213,10 @@ async def main(arguments: argparse.Namespace) -> None:
             finally:
                 await stop(process)  # type: ignore[arg-type]
                 tg.clear()
+            if arguments.variant == "rss-steps":
+                for step in range(2, len(steps)):
+                    print(f"\nWhat made the resident size grow up to step {step} ({steps[step][0]:,} answers):")
+                    print((workdir / f"rss-steps-{step}.txt").read_text(), end="")
             if arguments.tracemalloc:
                 print_growth(workdir, 1, len(steps) - 1, arguments.top, arguments.frames)
     print(f"({time.perf_counter() - began:.0f} s; load average after {os.getloadavg()[0]:.2f})")
@@ -217,7 +229,9 @@ if __name__ == "__main__":
     parser.add_argument("--every", type=int, default=1_000, help="answers between two figures")
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE in the bot's environment")
     parser.add_argument(
-        "--variant", choices=["memory", "trim", "small-reads"], help="kkrbot as bench/bot_variants.py's variant"
+        "--variant",
+        choices=["memory", "trim", "small-reads", "rss-steps"],
+        help="kkrbot as bench/bot_variants.py's variant",
     )
     parser.add_argument("--tracemalloc", type=int, default=0, help="with --variant memory: frames to keep (0: off)")
     parser.add_argument("--frames", type=int, default=4, help="frames printed per grown allocation")

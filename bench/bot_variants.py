@@ -20,7 +20,9 @@ Run as `python -m bench.bot_variants run` with BENCH_VARIANT set (to several nam
 - `small-reads`: asyncio's sockets read into a buffer of BENCH_READ_SIZE bytes (default 64 KiB), not 256 KiB;
 - `cached-reads`: the meeting plan, the asker's absences and the latest agenda read once and kept (wrong once data
   changes): the most a cache of them could save per /naeste;
-- `gc-freeze`: `gc.freeze()` after post_init, so that the collector no longer walks what start-up made.
+- `gc-freeze`: `gc.freeze()` after post_init, so that the collector no longer walks what start-up made;
+- `rss-steps`: at every SIGUSR1, writes to BENCH_MEMORY_DIR which of the event loop's callbacks (a task's step, by its
+  coroutine) made the resident size grow since the last signal, by how much and how often (bench_memory).
 """
 
 from __future__ import annotations
@@ -363,6 +365,50 @@ def gc_freeze() -> None:
     telegram.post_init = post_init
 
 
+def rss_steps() -> None:
+    """Places a growth of the resident size in a moment of the bot's work: every callback the event loop runs is
+    bracketed by two reads of /proc/self/statm, and what grew is summed by the callback's name (a task's step by its
+    coroutine). Costs two reads per callback; for bench_memory, not for timing."""
+    import asyncio.events
+    import signal
+
+    folder = Path(os.environ["BENCH_MEMORY_DIR"])
+    statm = open("/proc/self/statm", "rb", buffering=0)  # noqa: SIM115 (open for the process's life)
+    page_kib = os.sysconf("SC_PAGE_SIZE") // 1024
+    grown: Counter[str] = Counter()
+    times: Counter[str] = Counter()
+    steps = iter(range(1_000_000))
+
+    def resident() -> int:
+        statm.seek(0)
+        return int(statm.read().split()[1]) * page_kib
+
+    original = asyncio.events.Handle._run
+
+    def run(self: asyncio.events.Handle) -> None:
+        before = resident()
+        original(self)
+        after = resident()
+        if after > before:
+            callback = self._callback  # type: ignore[attr-defined]
+            owner = getattr(callback, "__self__", None)
+            if isinstance(owner, asyncio.Task):
+                name = f"task {owner.get_coro().__qualname__}"  # type: ignore[union-attr]
+            else:
+                name = getattr(callback, "__qualname__", type(callback).__name__)
+            grown[name] += after - before
+            times[name] += 1
+
+    def write(_signal: int, _frame: object) -> None:
+        lines = [f"{kib:8d} KiB in {times[name]:5d} steps: {name}" for name, kib in grown.most_common(12)]
+        (folder / f"rss-steps-{next(steps)}.txt").write_text("\n".join(lines) + "\n")
+        grown.clear()
+        times.clear()
+
+    asyncio.events.Handle._run = run  # type: ignore[method-assign]
+    signal.signal(signal.SIGUSR1, write)
+
+
 THREAD = "calls to aiosqlite's thread"
 VARIANTS = {
     "no-fsync": no_fsync,
@@ -379,6 +425,7 @@ VARIANTS = {
     "small-reads": small_reads,
     "cached-reads": cached_reads,
     "gc-freeze": gc_freeze,
+    "rss-steps": rss_steps,
 }
 
 if __name__ == "__main__":
