@@ -215,7 +215,8 @@ async def main(arguments: argparse.Namespace) -> None:
                 tg.clear()
             if arguments.variant == "rss-steps":
                 for step in range(2, len(steps)):
-                    print(f"\nWhat made the resident size grow up to step {step} ({steps[step][0]:,} answers):")
+                    span = f"{steps[step - 1][0]:,} to {steps[step][0]:,} answers"
+                    print(f"\nWhat made the resident size grow from {span} (by task):")
                     print((workdir / f"rss-steps-{step}.txt").read_text(), end="")
             if arguments.tracemalloc:
                 print_growth(workdir, 1, len(steps) - 1, arguments.top, arguments.frames)
