@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import re
+import ssl
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+import trustme
 
 from bot.app import open_conversation
 from bot.channels.telegram import KkrApplication, build_application, run_until_stopped
@@ -154,3 +156,16 @@ def link_token(text: str) -> str:
     match = re.search(r"\?start=([A-Za-z0-9_-]+)", text)
     assert match, text
     return match.group(1)
+
+
+@pytest.fixture
+def authority() -> trustme.CA:
+    """A certificate authority of the test's own, for a server on 127.0.0.1 that speaks TLS (as api.telegram.org)."""
+    return trustme.CA()
+
+
+def served_over_tls(authority: trustme.CA) -> ssl.SSLContext:
+    """A server's TLS context, with a certificate for 127.0.0.1 from `authority`."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(context)
+    return context

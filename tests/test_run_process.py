@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import ssl
 from datetime import timedelta
 from pathlib import Path
 
 import trustme
 
 from bot.storage.accounts import hash_token
+from tests.conftest import served_over_tls
 from tests.fake_telegram import FakeTelegram, SentMessage
 from tests.process_clock import process_now
 from tests.processes import BotProcess
@@ -71,20 +71,13 @@ async def test_the_bot_process_answers_and_never_logs_its_token(tg: FakeTelegram
     assert tg.token.split(":")[1] not in output
 
 
-def authority_and_server_context() -> tuple[trustme.CA, ssl.SSLContext]:
-    """A certificate authority of the test's own, and a server context with its certificate for 127.0.0.1."""
-    authority = trustme.CA()
-    served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    authority.issue_cert("127.0.0.1").configure_cert(served)
-    return authority, served
-
-
-async def test_over_tls_as_api_telegram_org_speaks_the_bot_process_answers(tmp_path: Path) -> None:
+async def test_over_tls_as_api_telegram_org_speaks_the_bot_process_answers(
+    tmp_path: Path, authority: trustme.CA
+) -> None:
     """The Bot API over HTTPS with a certificate from an authority the process trusts through SSL_CERT_FILE (as a
     council's own authority would be trusted): the polls and the answers go over checked TLS connections."""
-    authority, served = authority_and_server_context()
     authority.cert_pem.write_to_path(str(tmp_path / "authority.pem"))
-    async with FakeTelegram(tls=served) as tg:
+    async with FakeTelegram(tls=served_over_tls(authority)) as tg:
         assert tg.base_url.startswith("https://")
         database, log = tmp_path / "kkrbot.sqlite3", tmp_path / "bot.log"
         bot = BotProcess(tg, database, log, SSL_CERT_FILE=str(tmp_path / "authority.pem"))
@@ -95,11 +88,12 @@ async def test_over_tls_as_api_telegram_org_speaks_the_bot_process_answers(tmp_p
     assert "Traceback" not in log.read_text()
 
 
-async def test_a_certificate_the_bot_does_not_trust_is_named_in_the_log_and_nothing_is_sent(tmp_path: Path) -> None:
+async def test_a_certificate_the_bot_does_not_trust_is_named_in_the_log_and_nothing_is_sent(
+    tmp_path: Path, authority: trustme.CA
+) -> None:
     """A proxy that intercepts TLS, or a wrong SSL_CERT_FILE: no retry heals it, so the log says what to fix, not
     "network error" for ever; and the bot goes on trying without a traceback, as for any outage."""
-    _authority, served = authority_and_server_context()
-    async with FakeTelegram(tls=served) as tg:
+    async with FakeTelegram(tls=served_over_tls(authority)) as tg:
         log = tmp_path / "bot.log"
         bot = BotProcess(tg, tmp_path / "kkrbot.sqlite3", log)
         await bot.start()

@@ -18,6 +18,7 @@ from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
 
 from bot.channels.telegram_request import JsonRequest
+from tests.conftest import served_over_tls
 
 Answer = Callable[[bytes, bytes], Awaitable[bytes | None]]
 
@@ -166,20 +167,13 @@ async def test_an_upload_goes_multipart_the_way_ptb_sends_it(ok_server: Server) 
 
 
 @pytest.fixture
-def authority() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture
 async def tls_server(authority: trustme.CA) -> AsyncIterator[Server]:
     """The Bot API over TLS, as api.telegram.org speaks it, with a certificate for 127.0.0.1 from `authority`."""
 
     async def ok(head: bytes, body: bytes) -> bytes:
         return b'{"ok": true, "result": true}'
 
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    authority.issue_cert("127.0.0.1").configure_cert(context)
-    async with serving(Server(ok), tls=context) as server:
+    async with serving(Server(ok), tls=served_over_tls(authority)) as server:
         yield server
 
 
